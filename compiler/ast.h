@@ -1,0 +1,214 @@
+/*
+ * ast.h - the abstract syntax tree shared by every front end.
+ *
+ * The YAML front end (front_yaml.c) and the expression grammar
+ * (grammar/expr.y) build these nodes; semantic analysis (sema.c) annotates
+ * expressions with types and resolved references, then lowers the whole
+ * program to IR (ir.h). Every node carries a span so that any stage can
+ * point at the exact text a problem comes from.
+ */
+#ifndef FDL_AST_H
+#define FDL_AST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "source.h"
+
+/* Value types of the language. */
+typedef enum type_kind {
+    TYPE_ERROR,      /* an earlier error; suppresses follow-on errors */
+    TYPE_NULL,       /* the type of the literal null; converts to any type */
+    TYPE_INT64,
+    TYPE_FLOAT64,
+    TYPE_BOOL,
+    TYPE_STRING,
+    TYPE_TIMESTAMP,
+    TYPE_VECTOR,     /* float64_vector; dimension in type.dim */
+} type_kind;
+
+typedef struct ast_type {
+    type_kind kind;
+    int32_t dim;     /* TYPE_VECTOR: dimension, 0 = unknown */
+} ast_type;
+
+/* Spelling in the language ("int64", "float64_vector", ...). */
+const char *type_name(type_kind kind);
+/* Parses a type spelling; returns false when it is not a type name. */
+bool type_parse(const char *text, type_kind *out);
+
+typedef enum expr_kind {
+    EXPR_INT,        /* as.int_value */
+    EXPR_FLOAT,      /* as.float_value */
+    EXPR_STRING,     /* as.string: decoded bytes (may contain NUL) */
+    EXPR_BOOL,       /* as.bool_value */
+    EXPR_NULL,       /* no payload */
+    EXPR_NAME,       /* as.name: field or qualified name (a or a.b) */
+    EXPR_UNARY,      /* as.unary: - + not */
+    EXPR_BINARY,     /* as.binary: arithmetic, comparison, and/or */
+    EXPR_IN,         /* as.in: operand [not] in (list) */
+    EXPR_IS_NULL,    /* as.is_null: operand is [not] null */
+    EXPR_CALL,       /* as.call: function(args) */
+} expr_kind;
+
+typedef enum expr_op {
+    OP_NEG, OP_PLUS, OP_NOT,                          /* unary */
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD,           /* arithmetic */
+    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,         /* comparison */
+    OP_AND, OP_OR,                                    /* logic (three-valued) */
+} expr_op;
+
+/* Spelling of an operator for diagnostics and generated comments. */
+const char *expr_op_name(expr_op op);
+
+typedef struct expr expr;
+
+typedef struct expr_list {
+    expr **items;
+    int count;
+} expr_list;
+
+struct expr {
+    expr_kind kind;
+    span span;       /* the whole expression */
+    ast_type type;   /* set by sema; TYPE_ERROR before */
+    union {
+        int64_t int_value;
+        double float_value;
+        bool bool_value;
+        struct { const char *bytes; int32_t len; } string;
+        struct {
+            const char *qualifier;   /* NULL unless written qualifier.name */
+            const char *name;
+            int32_t ref;             /* set by sema: index of the field */
+        } name;
+        struct { expr_op op; expr *operand; } unary;
+        struct { expr_op op; expr *left, *right; } binary;
+        struct { expr *operand; expr_list list; bool negated; } in;
+        struct { expr *operand; bool negated; } is_null;
+        struct {
+            const char *name;
+            span name_span;
+            expr_list args;
+            int32_t function;        /* set by sema: index in the stdlib table */
+        } call;
+    } as;
+};
+
+/* A name written in a definition file, with where it was written. */
+typedef struct ast_name {
+    const char *text;   /* NULL when absent */
+    span span;
+} ast_name;
+
+typedef struct ast_entity {
+    span span;
+    ast_name name;
+    ast_name join_key;
+    type_kind key_type;          /* TYPE_STRING (default) or TYPE_INT64 */
+    span key_type_span;
+    const char *description;
+} ast_entity;
+
+typedef struct ast_field {
+    ast_name name;
+    type_kind type;
+    span type_span;
+} ast_field;
+
+typedef struct ast_source {
+    span span;
+    ast_name name;
+    ast_name timestamp;          /* the event-time column */
+    ast_field *fields;
+    int nfields;
+    const char *description;
+} ast_source;
+
+typedef struct ast_embedding {
+    span span;
+    ast_name name;
+    ast_name entity;
+    int64_t dimension;
+    span dimension_span;
+    const char *path;            /* resolved against the declaring file's directory */
+    span path_span;
+    const char *description;
+} ast_embedding;
+
+typedef enum feature_kind {
+    FEATURE_INVALID,             /* neither or both of aggregation/computation */
+    FEATURE_AGGREGATION,
+    FEATURE_COMPUTATION,
+} feature_kind;
+
+typedef struct ast_aggregation {
+    ast_name function;
+    ast_name source;             /* "orders" of "orders.total_amount" */
+    ast_name field;              /* "total_amount", or text NULL for a whole source */
+    span source_span;            /* the whole SRC or SRC.FIELD scalar */
+    bool lifetime;
+    int64_t window_seconds;      /* when !lifetime */
+    span window_span;
+    bool has_window;             /* a valid window was given */
+    bool window_written;         /* a window key was present, valid or not */
+    expr *where;                 /* NULL when absent or unparsable */
+    span where_span;
+    bool where_written;
+} ast_aggregation;
+
+typedef struct ast_qualified {
+    ast_name entity;             /* "user" of "user.user_embedding" (may be absent) */
+    ast_name feature;
+    span span;
+} ast_qualified;
+
+typedef struct ast_computation {
+    ast_name function;
+    ast_name model;              /* lookup_embedding */
+    int64_t dimension;           /* lookup_embedding; 0 = not given */
+    span dimension_span;
+    bool dimension_written;
+    ast_qualified *args;         /* cosine_similarity */
+    int nargs;
+    span args_span;
+} ast_computation;
+
+typedef struct ast_feature {
+    span span;
+    ast_name name;
+    ast_name *entities;          /* from entity: or entities: */
+    int nentities;
+    span entities_span;
+    const char *description;
+    const char **tags;
+    int ntags;
+    bool has_value_type;
+    ast_type value_type;
+    span value_type_span;
+    bool online_compute;
+    feature_kind kind;
+    ast_aggregation aggregation;
+    ast_computation computation;
+} ast_feature;
+
+typedef struct ast_feature_set {
+    span span;
+    ast_name name;
+    ast_name *features;
+    int nfeatures;
+    const char *description;
+} ast_feature_set;
+
+/* All definitions of all input files: names are global across files. */
+typedef struct ast_program {
+    ast_entity *entities;       int nentities, capentities;
+    ast_source *sources;        int nsources, capsources;
+    ast_embedding *embeddings;  int nembeddings, capembeddings;
+    ast_feature *features;      int nfeatures, capfeatures;
+    ast_feature_set *sets;      int nsets, capsets;
+} ast_program;
+
+expr *expr_new(arena *a, expr_kind kind, span sp);
+
+#endif

@@ -1,0 +1,826 @@
+/*
+ * codegen.c - the C code generator: IR to NAME.h, NAME.c and NAME.json.
+ *
+ * The generated C is a product: readable, each function commented with the
+ * definition it came from, warning-free under -Wall -Wextra -Wpedantic, and
+ * dependent only on fdlrt.h. Everything taken from definitions is escaped:
+ * names become identifiers through cg_ident() (which avoids C keywords and
+ * macros), text goes into string literals through emit_string() and into
+ * comments through emit_comment_text(), so no definition can break or inject
+ * into the generated code.
+ */
+#include "codegen.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stdlib.h"
+
+typedef struct generator {
+    const ir_program *ir;
+    const source_set *sources;
+    const char *name;      /* library name, a valid identifier */
+    FILE *out;
+    arena *arena;
+} generator;
+
+static void emit(generator *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(generator *g, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(g->out, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------- escaping */
+
+/* Words a generated identifier must not be: C keywords and the macros of the
+ * headers fdlrt.h includes. Names are otherwise used as written. */
+static const char *const reserved_words[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+    "union", "unsigned", "void", "volatile", "while", "bool", "true", "false", "offsetof",
+    "asm", "typeof", "fortran", "errno", "assert", "complex", "imaginary", "noreturn",
+    "alignas", "alignof", "static_assert", "thread_local",
+};
+
+/*
+ * The C identifier for a name from the definitions. Names are already
+ * [A-Za-z_][A-Za-z0-9_]*; a reserved word, a name with no lowercase letter
+ * (it could be a macro), or a name starting or ending with '_' gets a '_'
+ * appended. The mapping is one-to-one, so distinct names stay distinct.
+ */
+const char *cg_ident(arena *a, const char *name)
+{
+    size_t len = strlen(name);
+    bool mangle = name[0] == '_' || name[len - 1] == '_';
+    bool lower = false;
+    for (size_t i = 0; i < len; i++)
+        lower |= name[i] >= 'a' && name[i] <= 'z';
+    mangle |= !lower;
+    for (size_t i = 0; i < sizeof reserved_words / sizeof *reserved_words && !mangle; i++)
+        mangle = strcmp(name, reserved_words[i]) == 0;
+    return mangle ? arena_printf(a, "%s_", name) : name;
+}
+
+/* A C string literal; safe for any bytes (trigraphs included). */
+static void emit_string(generator *g, const char *s, size_t len)
+{
+    fputc('"', g->out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': fputs("\\\"", g->out); break;
+        case '\\': fputs("\\\\", g->out); break;
+        case '\n': fputs("\\n", g->out); break;
+        case '\t': fputs("\\t", g->out); break;
+        case '?': fputs("\\?", g->out); break;
+        default:
+            if (c < 0x20 || c >= 0x7f)
+                fprintf(g->out, "\\%03o", c);
+            else
+                fputc(c, g->out);
+        }
+    }
+    fputc('"', g->out);
+}
+
+static void emit_cstring(generator *g, const char *s)
+{
+    if (s)
+        emit_string(g, s, strlen(s));
+    else
+        fputs("NULL", g->out);
+}
+
+/* Text inside a comment: one line, printable, never closing the comment. */
+static void emit_comment_text(generator *g, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '*' && s[1] == '/')
+            fputs("* /", g->out), s++;
+        else if (c == '/' && s[1] == '*')
+            fputs("/ *", g->out), s++;
+        else if (c == '?' && s[1] == '?')
+            fputs("?", g->out);        /* no trigraphs either */
+        else if (c == '\\' && (s[1] == '\n' || s[1] == '\0'))
+            fputs("\\ ", g->out);
+        else if (c == '\n' || c == '\r' || c == '\t')
+            fputc(' ', g->out);
+        else if (c < 0x20 || c == 0x7f)
+            fputc('?', g->out);
+        else
+            fputc(c, g->out);
+    }
+}
+
+/* "features.yaml:12" for a span. */
+static void emit_location(generator *g, span sp)
+{
+    const source_file *f = source_get(g->sources, sp.file);
+    if (!f)
+        return;
+    uint32_t line, col;
+    source_position(g->sources, sp.file, sp.start, &line, &col);
+    const char *base = strrchr(f->path, '/');
+    emit_comment_text(g, base ? base + 1 : f->path);
+    emit(g, ":%u", line);
+}
+
+static const char *fdl_type_constant(type_kind k)
+{
+    switch (k) {
+    case TYPE_INT64: return "FDL_INT64";
+    case TYPE_FLOAT64: return "FDL_FLOAT64";
+    case TYPE_BOOL: return "FDL_BOOL";
+    case TYPE_STRING: return "FDL_STRING";
+    case TYPE_TIMESTAMP: return "FDL_TIMESTAMP";
+    case TYPE_VECTOR: return "FDL_VECTOR";
+    default: return "FDL_NULL";
+    }
+}
+
+static const char *agg_constant(agg_function fn)
+{
+    static const char *names[] = {"FDL_AGG_COUNT", "FDL_AGG_SUM", "FDL_AGG_MEAN", "FDL_AGG_MIN",
+                                  "FDL_AGG_MAX", "FDL_AGG_FIRST", "FDL_AGG_LAST"};
+    return names[fn];
+}
+
+/* ----------------------------------------------------------- expressions */
+
+static void emit_expr(generator *g, const ir_source *source, const expr *e);
+
+static void emit_expr_list_or(generator *g, const ir_source *source, const expr *e, int from)
+{
+    /* x in (a, b, c) is x = a or x = b or x = c, with SQL's null rules. */
+    if (from == e->as.in.list.count - 1) {
+        emit(g, "fdl_op_compare(FDL_CMP_EQ, ");
+        emit_expr(g, source, e->as.in.operand);
+        emit(g, ", ");
+        emit_expr(g, source, e->as.in.list.items[from]);
+        emit(g, ")");
+        return;
+    }
+    emit(g, "fdl_op_or(fdl_op_compare(FDL_CMP_EQ, ");
+    emit_expr(g, source, e->as.in.operand);
+    emit(g, ", ");
+    emit_expr(g, source, e->as.in.list.items[from]);
+    emit(g, "), ");
+    emit_expr_list_or(g, source, e, from + 1);
+    emit(g, ")");
+}
+
+static void emit_expr(generator *g, const ir_source *source, const expr *e)
+{
+    switch (e->kind) {
+    case EXPR_INT:
+        emit(g, "fdl_int64(INT64_C(%" PRId64 "))", e->as.int_value);
+        break;
+    case EXPR_FLOAT: {
+        char number[40];
+        ir_format_double(e->as.float_value, number, sizeof number);
+        emit(g, "fdl_float64(%s)", number);
+        break;
+    }
+    case EXPR_STRING:
+        emit(g, "fdl_string(");
+        emit_string(g, e->as.string.bytes, (size_t)e->as.string.len);
+        emit(g, ", %d)", e->as.string.len);
+        break;
+    case EXPR_BOOL:
+        emit(g, "fdl_bool(%s)", e->as.bool_value ? "true" : "false");
+        break;
+    case EXPR_NULL:
+        emit(g, "fdl_null()");
+        break;
+    case EXPR_NAME:
+        emit(g, "event->%s", cg_ident(g->arena, source->fields[e->as.name.ref].name));
+        break;
+    case EXPR_UNARY:
+        if (e->as.unary.op == OP_PLUS) {
+            emit_expr(g, source, e->as.unary.operand);
+            break;
+        }
+        emit(g, e->as.unary.op == OP_NOT ? "fdl_op_not(" : "fdl_op_negate(");
+        emit_expr(g, source, e->as.unary.operand);
+        emit(g, ")");
+        break;
+    case EXPR_BINARY: {
+        expr_op op = e->as.binary.op;
+        static const char *compare[] = {"FDL_CMP_EQ", "FDL_CMP_NE", "FDL_CMP_LT",
+                                        "FDL_CMP_LE", "FDL_CMP_GT", "FDL_CMP_GE"};
+        if (op == OP_AND || op == OP_OR)
+            emit(g, "fdl_op_%s(", op == OP_AND ? "and" : "or");
+        else if (op >= OP_EQ && op <= OP_GE)
+            emit(g, "fdl_op_compare(%s, ", compare[op - OP_EQ]);
+        else
+            emit(g, "fdl_op_arith('%s', ", expr_op_name(op));
+        emit_expr(g, source, e->as.binary.left);
+        emit(g, ", ");
+        emit_expr(g, source, e->as.binary.right);
+        emit(g, ")");
+        break;
+    }
+    case EXPR_IN:
+        if (e->as.in.negated)
+            emit(g, "fdl_op_not(");
+        emit_expr_list_or(g, source, e, 0);
+        if (e->as.in.negated)
+            emit(g, ")");
+        break;
+    case EXPR_IS_NULL:
+        emit(g, "fdl_bool(%sfdl_is_null(", e->as.is_null.negated ? "!" : "");
+        emit_expr(g, source, e->as.is_null.operand);
+        emit(g, "))");
+        break;
+    case EXPR_CALL:
+        emit(g, "%s(", stdlib_functions[e->as.call.function].c_function);
+        for (int i = 0; i < e->as.call.args.count; i++) {
+            if (i)
+                emit(g, ", ");
+            emit_expr(g, source, e->as.call.args.items[i]);
+        }
+        emit(g, ")");
+        break;
+    }
+}
+
+/* --------------------------------------------------------------- header */
+
+static const char *ident(generator *g, const char *name) { return cg_ident(g->arena, name); }
+
+static void emit_banner(generator *g, const char *file)
+{
+    emit(g, "/*\n * %s - generated by fdlc %s from:\n", file, FDL_VERSION);
+    for (int i = 0; i < g->ir->nfiles; i++) {
+        emit(g, " *   ");
+        emit_comment_text(g, g->ir->files[i]);
+        emit(g, "\n");
+    }
+    emit(g, " * Fingerprint of the definitions: %s\n", g->ir->fingerprint);
+    emit(g, " * Do not edit: change the definitions and run fdlc again.\n */\n");
+}
+
+static void emit_header(generator *g)
+{
+    const ir_program *p = g->ir;
+    const char *n = g->name;
+    emit_banner(g, arena_printf(g->arena, "%s.h", n));
+    emit(g, "#ifndef FDL_GENERATED_%s_H\n#define FDL_GENERATED_%s_H\n\n", n, n);
+    emit(g, "#include \"fdlrt.h\"\n\n");
+    emit(g, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+    emit(g, "/* The program table: for fdl_store_open() and fdl_batch_run(). */\n");
+    emit(g, "const fdl_program *%s_program(void);\n\n", n);
+    for (int s = 0; s < p->nsources; s++) {
+        const ir_source *src = &p->sources[s];
+        emit(g, "/* One event of source %s (", src->name);
+        emit_location(g, src->span);
+        emit(g, "). A null field is fdl_null(). */\n");
+        emit(g, "typedef struct %s_%s_event {\n", n, src->name);
+        for (int f = 0; f < src->nfields; f++)
+            emit(g, "    fdl_value %s;%*s/* %s%s */\n", ident(g, src->fields[f].name),
+                 (int)(24 > strlen(src->fields[f].name) ? 24 - strlen(src->fields[f].name) : 1), "",
+                 type_name(src->fields[f].type), f == src->time_field ? ", event time" : "");
+        emit(g, "} %s_%s_event;\n\n", n, src->name);
+        emit(g, "/* Ingests one %s event into the store (serving and batch alike). */\n", src->name);
+        emit(g, "fdl_status %s_ingest_%s(fdl_store *store, const %s_%s_event *event, fdl_error *err);\n\n",
+             n, src->name, n, src->name);
+    }
+    for (int s = 0; s < p->nsets; s++) {
+        const ir_set *set = &p->sets[s];
+        emit(g, "/*\n * Feature set %s: reads its vector as of time t.\n * keys:", set->name);
+        for (int e = 0; e < set->nentities; e++)
+            emit(g, " [%d] %s (%s)", e, p->entities[set->entities[e]].name,
+                 p->entities[set->entities[e]].join_key);
+        emit(g, "\n * out:\n");
+        for (int f = 0; f < set->nfeatures; f++) {
+            const ir_feature *feature = &p->features[set->features[f]];
+            emit(g, " *   [%d] %s: %s\n", f, feature->name, type_name(feature->type.kind));
+        }
+        emit(g, " */\nfdl_status %s_read_set_%s(fdl_store *store, const fdl_value *keys, fdl_time t,\n"
+                "    fdl_value *out);\n\n", n, set->name);
+    }
+    for (int e = 0; e < p->nentities; e++) {
+        emit(g, "/* Every single-entity feature of entity %s, in definition order:", p->entities[e].name);
+        int count = 0;
+        for (int f = 0; f < p->nfeatures; f++)
+            if (p->features[f].nentities == 1 && p->features[f].entities[0] == e)
+                emit(g, "%s [%d] %s", count ? "," : "", count, p->features[f].name), count++;
+        emit(g, " */\nfdl_status %s_read_entity_%s(fdl_store *store, fdl_value key, fdl_time t,\n"
+                "    fdl_value *out);\n\n", n, p->entities[e].name);
+    }
+    emit(g, "#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+}
+
+/* ----------------------------------------------------------------- body */
+
+static void emit_ingest(generator *g, int s)
+{
+    const ir_program *p = g->ir;
+    const ir_source *src = &p->sources[s];
+    const char *n = g->name;
+    emit(g, "/* Source %s (", src->name);
+    emit_location(g, src->span);
+    emit(g, "): pushes the event into every group that reads it. */\n");
+    emit(g, "fdl_status %s_ingest_%s(fdl_store *store, const %s_%s_event *event, fdl_error *err)\n{\n",
+         n, src->name, n, src->name);
+    for (int f = 0; f < src->nfields; f++) {
+        const char *field = ident(g, src->fields[f].name);
+        if (f == src->time_field) {
+            emit(g, "    if (event->%s.type != FDL_TIMESTAMP)\n", field);
+            emit(g, "        return fdl_error_set(err, FDL_ERR_ARGUMENT,\n"
+                    "            \"source %s: the event time '%s' must be a timestamp, not %%s\",\n"
+                    "            fdl_type_name(event->%s.type));\n", src->name, src->fields[f].name, field);
+        } else {
+            emit(g, "    if (event->%s.type != FDL_NULL && event->%s.type != %s)\n", field, field,
+                 fdl_type_constant(src->fields[f].type));
+            emit(g, "        return fdl_error_set(err, FDL_ERR_ARGUMENT,\n"
+                    "            \"source %s: field '%s' must be %s, not %%s\",\n"
+                    "            fdl_type_name(event->%s.type));\n", src->name, src->fields[f].name,
+                 type_name(src->fields[f].type), field);
+        }
+    }
+    emit(g, "    fdl_time time = event->%s.as.t;\n", ident(g, src->fields[src->time_field].name));
+    emit(g, "    fdl_status status = FDL_OK;\n");
+    emit(g, "    fdl_entity_state *state;\n");
+    emit(g, "    fdl_store_note_event(store);\n");
+    for (int e = 0; e < p->nentities; e++) {
+        bool any = false;
+        for (int gi = 0; gi < p->ngroups; gi++)
+            if (p->groups[gi].source == s && p->groups[gi].entity == e) {
+                const ir_group *grp = &p->groups[gi];
+                if (!any) {
+                    emit(g, "\n    /* entity %s, keyed by %s */\n", p->entities[e].name,
+                         src->fields[grp->key_field].name);
+                    emit(g, "    state = fdl_store_entity(store, ENTITY_%s, event->%s, true);\n",
+                         ident(g, p->entities[e].name), ident(g, src->fields[grp->key_field].name));
+                    emit(g, "    if (state) {\n");
+                    any = true;
+                }
+                emit(g, "        /* group %d: %s%s", gi,
+                     grp->field < 0 ? "events" : src->fields[grp->field].name,
+                     grp->where ? " where " : "");
+                emit_comment_text(g, grp->where_text);
+                emit(g, " */\n");
+                const char *value = grp->field < 0 ? "fdl_null()"
+                                                   : arena_printf(g->arena, "event->%s",
+                                                                  ident(g, src->fields[grp->field].name));
+                if (grp->where) {
+                    emit(g, "        if (fdl_is_true(");
+                    emit_expr(g, src, grp->where);
+                    emit(g, ")\n        ");
+                }
+                emit(g, "        if (status == FDL_OK)\n");
+                emit(g, "            status = fdl_group_push(store, state, %d, time, %s);\n", gi, value);
+            }
+        if (any)
+            emit(g, "    }\n");
+    }
+    emit(g, "    if (status != FDL_OK)\n");
+    emit(g, "        return fdl_error_set(err, status, \"source %s: the store could not take the event\");\n",
+         src->name);
+    emit(g, "    return FDL_OK;\n}\n\n");
+
+    /* the row form */
+    emit(g, "/* Source %s from strings, one per field in table order: NULL is null; an\n"
+            " * empty text is null too, except for strings, where it is \"\". */\n", src->name);
+    emit(g, "static fdl_status ingest_%s_row(fdl_store *store, const char *const *fields,\n"
+            "    const size_t *lengths, fdl_error *err)\n{\n", src->name);
+    emit(g, "    %s_%s_event event;\n", n, src->name);
+    for (int f = 0; f < src->nfields; f++) {
+        const char *field = ident(g, src->fields[f].name);
+        emit(g, "    if (!fields[%d]) {\n        event.%s = fdl_null();\n    } else ", f, field);
+        if (src->fields[f].type == TYPE_STRING) {
+            emit(g, "{\n        event.%s = fdl_string(fields[%d], lengths ? lengths[%d] : fdl_text_length(fields[%d]));\n    }\n",
+                 field, f, f, f);
+        } else {
+            emit(g, "if (fdl_parse_value(%s, fields[%d], lengths ? lengths[%d] : fdl_text_length(fields[%d]),\n"
+                    "                   &event.%s, err) != FDL_OK) {\n",
+                 fdl_type_constant(src->fields[f].type), f, f, f, field);
+            emit(g, "        return fdl_error_prefix(err, \"source %s, field '%s': \");\n    }\n",
+                 src->name, src->fields[f].name);
+        }
+    }
+    emit(g, "    return %s_ingest_%s(store, &event, err);\n}\n\n", n, src->name);
+}
+
+/* compute_FEATURE(store, states, keys, t, out): states and keys in the feature's entity order. */
+static void emit_compute(generator *g, int fi)
+{
+    const ir_program *p = g->ir;
+    const ir_feature *f = &p->features[fi];
+    emit(g, "/* %s (", f->name);
+    emit_location(g, f->ast->name.span);
+    emit(g, "): ");
+    emit_comment_text(g, f->definition);
+    if (f->ast->description) {
+        emit(g, "\n * ");
+        emit_comment_text(g, f->ast->description);
+    }
+    emit(g, " */\n");
+    emit(g, "static fdl_status compute_%s(fdl_store *store, fdl_entity_state *const *states,\n"
+            "    const fdl_value *keys, fdl_time t, fdl_value *out)\n{\n", f->name);
+    switch (f->kind) {
+    case IR_AGGREGATE:
+        emit(g, "    (void)keys;\n");
+        emit(g, "    return fdl_group_read(store, states[0], %d, %d, t, out);\n", f->group, f->agg);
+        break;
+    case IR_LOOKUP_EMBEDDING:
+        emit(g, "    (void)states;\n    (void)t;\n");
+        emit(g, "    *out = fdl_embedding_lookup(store, EMBEDDING_%s, keys[0]);\n",
+             ident(g, p->embeddings[f->embedding].name));
+        emit(g, "    return FDL_OK;\n");
+        break;
+    case IR_COSINE_SIMILARITY:
+        emit(g, "    fdl_value a, b;\n    fdl_status status;\n");
+        for (int i = 0; i < 2; i++)
+            emit(g, "    if ((status = compute_%s(store, &states[%d], &keys[%d], t, &%c)) != FDL_OK)\n"
+                    "        return status;\n",
+                 p->features[f->args[i]].name, f->arg_slots[i], f->arg_slots[i], i ? 'b' : 'a');
+        emit(g, "    *out = fdl_cosine_similarity(a, b);\n    return FDL_OK;\n");
+        break;
+    }
+    emit(g, "}\n\n");
+}
+
+/* Looks up the entity states for a list of keys, then computes. */
+static void emit_state_lookup(generator *g, const int *entities, int count, const char *indent)
+{
+    emit(g, "%sfdl_entity_state *states[%d];\n", indent, count);
+    for (int e = 0; e < count; e++)
+        emit(g, "%sstates[%d] = fdl_store_entity(store, ENTITY_%s, keys[%d], false);\n", indent, e,
+             ident(g, g->ir->entities[entities[e]].name), e);
+}
+
+static void emit_read_feature(generator *g, int fi)
+{
+    const ir_feature *f = &g->ir->features[fi];
+    emit(g, "/* Reads feature %s; keys:", f->name);
+    for (int e = 0; e < f->nentities; e++)
+        emit(g, " %s", g->ir->entities[f->entities[e]].name);
+    emit(g, ". */\n");
+    emit(g, "static fdl_status read_%s(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)\n{\n",
+         f->name);
+    emit_state_lookup(g, f->entities, f->nentities, "    ");
+    emit(g, "    return compute_%s(store, states, keys, t, out);\n}\n\n", f->name);
+}
+
+/* Computes the features listed into out[], for keys/states of `entities`. */
+static void emit_compute_calls(generator *g, const int *features, int nfeatures, const int *entities,
+                               int nentities)
+{
+    const ir_program *p = g->ir;
+    emit(g, "    fdl_status status;\n");
+    for (int i = 0; i < nfeatures; i++) {
+        const ir_feature *f = &p->features[features[i]];
+        /* Where this feature's keys sit among the caller's. */
+        int slots[64];
+        bool contiguous = true;
+        for (int e = 0; e < f->nentities; e++) {
+            slots[e] = -1;
+            for (int k = 0; k < nentities; k++)
+                if (entities[k] == f->entities[e])
+                    slots[e] = k;
+            if (e > 0 && slots[e] != slots[e - 1] + 1)
+                contiguous = false;
+        }
+        if (contiguous) {
+            emit(g, "    if ((status = compute_%s(store, &states[%d], &keys[%d], t, &out[%d])) != FDL_OK)\n"
+                    "        return status;\n", f->name, slots[0], slots[0], i);
+        } else {
+            emit(g, "    {\n        fdl_entity_state *feature_states[] = {");
+            for (int e = 0; e < f->nentities; e++)
+                emit(g, "%sstates[%d]", e ? ", " : "", slots[e]);
+            emit(g, "};\n        const fdl_value feature_keys[] = {");
+            for (int e = 0; e < f->nentities; e++)
+                emit(g, "%skeys[%d]", e ? ", " : "", slots[e]);
+            emit(g, "};\n        if ((status = compute_%s(store, feature_states, feature_keys, t, &out[%d])) != FDL_OK)\n"
+                    "            return status;\n    }\n", f->name, i);
+        }
+    }
+    emit(g, "    return FDL_OK;\n");
+}
+
+static void emit_read_set(generator *g, int si)
+{
+    const ir_set *set = &g->ir->sets[si];
+    emit(g, "/* Feature set %s (", set->name);
+    emit_location(g, set->span);
+    emit(g, "). */\n");
+    emit(g, "fdl_status %s_read_set_%s(fdl_store *store, const fdl_value *keys, fdl_time t,\n"
+            "    fdl_value *out)\n{\n", g->name, set->name);
+    emit_state_lookup(g, set->entities, set->nentities, "    ");
+    emit_compute_calls(g, set->features, set->nfeatures, set->entities, set->nentities);
+    emit(g, "}\n\n");
+}
+
+static void emit_read_entity(generator *g, int e)
+{
+    const ir_program *p = g->ir;
+    int *features = arena_alloc(g->arena, sizeof(int) * (size_t)(p->nfeatures + 1));
+    int count = 0;
+    for (int f = 0; f < p->nfeatures; f++)
+        if (p->features[f].nentities == 1 && p->features[f].entities[0] == e)
+            features[count++] = f;
+    emit(g, "/* Every feature of entity %s alone. */\n", p->entities[e].name);
+    emit(g, "fdl_status %s_read_entity_%s(fdl_store *store, fdl_value key, fdl_time t,\n"
+            "    fdl_value *out)\n{\n", g->name, p->entities[e].name);
+    if (count == 0) {
+        emit(g, "    (void)store;\n    (void)key;\n    (void)t;\n    (void)out;\n    return FDL_OK;\n}\n\n");
+        return;
+    }
+    emit(g, "    const fdl_value *keys = &key;\n");
+    emit(g, "    fdl_entity_state *states[1];\n");
+    emit(g, "    states[0] = fdl_store_entity(store, ENTITY_%s, key, false);\n", ident(g, p->entities[e].name));
+    int entity[1] = {e};
+    emit_compute_calls(g, features, count, entity, 1);
+    emit(g, "}\n\n");
+}
+
+static void emit_tables(generator *g)
+{
+    const ir_program *p = g->ir;
+    emit(g, "/* ------------------------------------------------------------ tables */\n\n");
+    if (p->nentities) {
+        emit(g, "static const fdl_entity_desc entities[] = {\n");
+        for (int e = 0; e < p->nentities; e++) {
+            emit(g, "    {");
+            emit_cstring(g, p->entities[e].name);
+            emit(g, ", ");
+            emit_cstring(g, p->entities[e].join_key);
+            emit(g, ", %s},\n", fdl_type_constant(p->entities[e].key_type));
+        }
+        emit(g, "};\n\n");
+    }
+    for (int s = 0; s < p->nsources; s++) {
+        const ir_source *src = &p->sources[s];
+        emit(g, "static const fdl_field_desc %s_fields[] = {\n", src->name);
+        for (int f = 0; f < src->nfields; f++) {
+            emit(g, "    {");
+            emit_cstring(g, src->fields[f].name);
+            emit(g, ", %s},\n", fdl_type_constant(src->fields[f].type));
+        }
+        emit(g, "};\n\n");
+    }
+    if (p->nsources) {
+        emit(g, "static const fdl_source_desc sources[] = {\n");
+        for (int s = 0; s < p->nsources; s++) {
+            const ir_source *src = &p->sources[s];
+            emit(g, "    {");
+            emit_cstring(g, src->name);
+            emit(g, ", %d, %s_fields, %d, ingest_%s_row},\n", src->nfields, src->name, src->time_field,
+                 src->name);
+        }
+        emit(g, "};\n\n");
+    }
+    if (p->nembeddings) {
+        emit(g, "static const fdl_embedding_desc embeddings[] = {\n");
+        for (int e = 0; e < p->nembeddings; e++) {
+            emit(g, "    {");
+            emit_cstring(g, p->embeddings[e].name);
+            emit(g, ", ENTITY_%s, %d, ", ident(g, p->entities[p->embeddings[e].entity].name),
+                 p->embeddings[e].dimension);
+            emit_cstring(g, p->embeddings[e].path);
+            emit(g, "},\n");
+        }
+        emit(g, "};\n\n");
+    }
+    for (int gi = 0; gi < p->ngroups; gi++) {
+        const ir_group *grp = &p->groups[gi];
+        emit(g, "static const fdl_agg_desc group_%d_aggs[] = {\n", gi);
+        for (int a = 0; a < grp->naggs; a++)
+            emit(g, "    {%s, INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND, %s},\n",
+                 agg_constant(grp->aggs[a].function), grp->aggs[a].window_seconds,
+                 fdl_type_constant(grp->aggs[a].result));
+        emit(g, "};\n\n");
+    }
+    if (p->ngroups) {
+        emit(g, "static const fdl_group_desc groups[] = {\n");
+        for (int gi = 0; gi < p->ngroups; gi++) {
+            const ir_group *grp = &p->groups[gi];
+            const ir_source *src = &p->sources[grp->source];
+            const char *description = grp->field < 0
+                ? arena_printf(g->arena, "%s%s%s", src->name, grp->where ? " where " : "", grp->where_text)
+                : arena_printf(g->arena, "%s.%s%s%s", src->name, src->fields[grp->field].name,
+                               grp->where ? " where " : "", grp->where_text);
+            emit(g, "    {");
+            emit_cstring(g, description);
+            emit(g, ", ENTITY_%s, SOURCE_%s, %s, %d, group_%d_aggs},\n",
+                 ident(g, p->entities[grp->entity].name), ident(g, src->name),
+                 fdl_type_constant(grp->value_type), grp->naggs, gi);
+        }
+        emit(g, "};\n\n");
+    }
+    for (int f = 0; f < p->nfeatures; f++) {
+        emit(g, "static const int feature_%d_entities[] = {", f);
+        for (int e = 0; e < p->features[f].nentities; e++)
+            emit(g, "%sENTITY_%s", e ? ", " : "", ident(g, p->entities[p->features[f].entities[e]].name));
+        emit(g, "};\n");
+    }
+    if (p->nfeatures) {
+        emit(g, "\nstatic const fdl_feature_desc features[] = {\n");
+        for (int f = 0; f < p->nfeatures; f++) {
+            const ir_feature *feature = &p->features[f];
+            emit(g, "    {");
+            emit_cstring(g, feature->name);
+            emit(g, ", %s, %d, %d, feature_%d_entities, ", fdl_type_constant(feature->type.kind),
+                 feature->type.dim, feature->nentities, f);
+            emit_cstring(g, feature->ast->description);
+            emit(g, ", read_%s},\n", feature->name);
+        }
+        emit(g, "};\n\n");
+    }
+    for (int s = 0; s < p->nsets; s++) {
+        const ir_set *set = &p->sets[s];
+        emit(g, "static const int set_%d_features[] = {", s);
+        for (int f = 0; f < set->nfeatures; f++)
+            emit(g, "%s%d", f ? ", " : "", set->features[f]);
+        emit(g, "};\nstatic const int set_%d_entities[] = {", s);
+        for (int e = 0; e < set->nentities; e++)
+            emit(g, "%sENTITY_%s", e ? ", " : "", ident(g, p->entities[set->entities[e]].name));
+        emit(g, "};\n");
+    }
+    if (p->nsets) {
+        emit(g, "\nstatic const fdl_set_desc sets[] = {\n");
+        for (int s = 0; s < p->nsets; s++) {
+            const ir_set *set = &p->sets[s];
+            emit(g, "    {");
+            emit_cstring(g, set->name);
+            emit(g, ", %d, set_%d_features, %d, set_%d_entities, %s_read_set_%s},\n", set->nfeatures, s,
+                 set->nentities, s, g->name, set->name);
+        }
+        emit(g, "};\n\n");
+    }
+    emit(g, "static const fdl_program program = {\n");
+    emit(g, "    FDL_ABI_VERSION,\n    ");
+    emit_cstring(g, g->name);
+    emit(g, ",\n    \"%s\",\n", p->fingerprint);
+    emit(g, "    %d, %s,\n", p->nentities, p->nentities ? "entities" : "NULL");
+    emit(g, "    %d, %s,\n", p->nsources, p->nsources ? "sources" : "NULL");
+    emit(g, "    %d, %s,\n", p->nembeddings, p->nembeddings ? "embeddings" : "NULL");
+    emit(g, "    %d, %s,\n", p->ngroups, p->ngroups ? "groups" : "NULL");
+    emit(g, "    %d, %s,\n", p->nfeatures, p->nfeatures ? "features" : "NULL");
+    emit(g, "    %d, %s,\n", p->nsets, p->nsets ? "sets" : "NULL");
+    emit(g, "};\n\n");
+    emit(g, "const fdl_program *%s_program(void)\n{\n    return &program;\n}\n", g->name);
+}
+
+static void emit_source_file(generator *g)
+{
+    const ir_program *p = g->ir;
+    emit_banner(g, arena_printf(g->arena, "%s.c", g->name));
+    emit(g, "#include \"%s.h\"\n\n", g->name);
+    if (p->nentities) {
+        emit(g, "enum {");
+        for (int e = 0; e < p->nentities; e++)
+            emit(g, "%s ENTITY_%s = %d", e ? "," : "", ident(g, p->entities[e].name), e);
+        emit(g, " };\n");
+    }
+    if (p->nsources) {
+        emit(g, "enum {");
+        for (int s = 0; s < p->nsources; s++)
+            emit(g, "%s SOURCE_%s = %d", s ? "," : "", ident(g, p->sources[s].name), s);
+        emit(g, " };\n");
+    }
+    if (p->nembeddings) {
+        emit(g, "enum {");
+        for (int e = 0; e < p->nembeddings; e++)
+            emit(g, "%s EMBEDDING_%s = %d", e ? "," : "", ident(g, p->embeddings[e].name), e);
+        emit(g, " };\n");
+    }
+    emit(g, "\n/* ------------------------------------------------------------ ingest */\n\n");
+    for (int s = 0; s < p->nsources; s++)
+        emit_ingest(g, s);
+    emit(g, "/* -------------------------------------------------------------- read */\n\n");
+    for (int f = 0; f < p->nfeatures; f++)
+        emit_compute(g, f);
+    for (int f = 0; f < p->nfeatures; f++)
+        emit_read_feature(g, f);
+    for (int s = 0; s < p->nsets; s++)
+        emit_read_set(g, s);
+    for (int e = 0; e < p->nentities; e++)
+        emit_read_entity(g, e);
+    emit_tables(g);
+}
+
+/* -------------------------------------------------------------- manifest */
+
+static void json_string(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", out);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+void cg_manifest(const ir_program *p, const char *name, FILE *out)
+{
+    fprintf(out, "{\n  \"fdlc_version\": \"%s\",\n  \"name\": ", FDL_VERSION);
+    json_string(out, name);
+    fprintf(out, ",\n  \"fingerprint\": \"%s\",\n  \"entities\": [", p->fingerprint);
+    for (int e = 0; e < p->nentities; e++) {
+        fprintf(out, "%s\n    {\"name\": ", e ? "," : "");
+        json_string(out, p->entities[e].name);
+        fputs(", \"join_key\": ", out);
+        json_string(out, p->entities[e].join_key);
+        fprintf(out, ", \"key_type\": \"%s\"}", type_name(p->entities[e].key_type));
+    }
+    fputs("\n  ],\n  \"sources\": [", out);
+    for (int s = 0; s < p->nsources; s++) {
+        const ir_source *src = &p->sources[s];
+        fprintf(out, "%s\n    {\"name\": ", s ? "," : "");
+        json_string(out, src->name);
+        fputs(", \"timestamp\": ", out);
+        json_string(out, src->fields[src->time_field].name);
+        fputs(", \"fields\": [", out);
+        for (int f = 0; f < src->nfields; f++) {
+            fprintf(out, "%s{\"name\": ", f ? ", " : "");
+            json_string(out, src->fields[f].name);
+            fprintf(out, ", \"type\": \"%s\"}", type_name(src->fields[f].type));
+        }
+        fputs("]}", out);
+    }
+    fputs("\n  ],\n  \"embeddings\": [", out);
+    for (int e = 0; e < p->nembeddings; e++) {
+        fprintf(out, "%s\n    {\"name\": ", e ? "," : "");
+        json_string(out, p->embeddings[e].name);
+        fputs(", \"entity\": ", out);
+        json_string(out, p->entities[p->embeddings[e].entity].name);
+        fprintf(out, ", \"dimension\": %d, \"path\": ", p->embeddings[e].dimension);
+        json_string(out, p->embeddings[e].path);
+        fputs("}", out);
+    }
+    fputs("\n  ],\n  \"features\": [", out);
+    for (int i = 0; i < p->nfeatures; i++) {
+        const ir_feature *f = &p->features[i];
+        fprintf(out, "%s\n    {\"name\": ", i ? "," : "");
+        json_string(out, f->name);
+        fprintf(out, ", \"type\": \"%s\"", type_name(f->type.kind));
+        if (f->type.kind == TYPE_VECTOR)
+            fprintf(out, ", \"dimension\": %d", f->type.dim);
+        fputs(", \"entities\": [", out);
+        for (int e = 0; e < f->nentities; e++) {
+            fputs(e ? ", " : "", out);
+            json_string(out, p->entities[f->entities[e]].name);
+        }
+        fputs("], \"definition\": ", out);
+        json_string(out, f->definition);
+        fputs(", \"description\": ", out);
+        json_string(out, f->ast->description);
+        fputs(", \"tags\": [", out);
+        for (int t = 0; t < f->ast->ntags; t++) {
+            fputs(t ? ", " : "", out);
+            json_string(out, f->ast->tags[t]);
+        }
+        fprintf(out, "], \"online_compute\": %s}", f->ast->online_compute ? "true" : "false");
+    }
+    fputs("\n  ],\n  \"feature_sets\": [", out);
+    for (int s = 0; s < p->nsets; s++) {
+        fprintf(out, "%s\n    {\"name\": ", s ? "," : "");
+        json_string(out, p->sets[s].name);
+        fputs(", \"entities\": [", out);
+        for (int e = 0; e < p->sets[s].nentities; e++) {
+            fputs(e ? ", " : "", out);
+            json_string(out, p->entities[p->sets[s].entities[e]].name);
+        }
+        fputs("], \"features\": [", out);
+        for (int f = 0; f < p->sets[s].nfeatures; f++) {
+            fputs(f ? ", " : "", out);
+            json_string(out, p->features[p->sets[s].features[f]].name);
+        }
+        fputs("]}", out);
+    }
+    fputs("\n  ]\n}\n", out);
+}
+
+void cg_header(const ir_program *p, const source_set *sources, arena *a, const char *name, FILE *out)
+{
+    generator g = {p, sources, name, out, a};
+    emit_header(&g);
+}
+
+void cg_source(const ir_program *p, const source_set *sources, arena *a, const char *name, FILE *out)
+{
+    generator g = {p, sources, name, out, a};
+    emit_source_file(&g);
+}

@@ -1,0 +1,882 @@
+/*
+ * front_yaml.c - the YAML front end: libyaml events -> node tree -> AST.
+ *
+ * Stage 1 builds a tree of ynode from libyaml's event stream, with spans
+ * converted from libyaml marks (line, column) to byte offsets. Stage 2 walks
+ * the tree and fills ast_program. Unknown keys are errors (with a suggestion),
+ * so a misspelt "windw:" never silently means "no window".
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "front_yaml.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "expr_parse.h"
+#include "suggest.h"
+
+typedef enum ynode_kind { YNODE_SCALAR, YNODE_SEQUENCE, YNODE_MAPPING } ynode_kind;
+
+typedef struct ynode ynode;
+struct ynode {
+    ynode_kind kind;
+    span span;
+    /* scalar */
+    const char *value;
+    size_t length;
+    yaml_scalar_style_t style;
+    bool plain_null;          /* an unquoted ~, null or empty scalar */
+    /* sequence: items; mapping: keys and values alternate */
+    ynode **items;
+    int count, capacity;
+};
+
+typedef struct reader {
+    source_set *sources;
+    arena *arena;
+    int file;
+    const source_file *text;
+    ast_program *program;
+    int errors_before;
+    size_t nodes;             /* nodes built, against YAML_MAX_NODES */
+    /* anchors seen so far in this document */
+    struct anchor { const char *name; ynode *node; } *anchors;
+    int nanchors, capanchors;
+} reader;
+
+/* ------------------------------------------------------------ positions */
+
+/* libyaml marks count characters; spans count bytes. Walk the line. */
+static uint32_t mark_offset(reader *r, yaml_mark_t mark)
+{
+    const source_file *f = r->text;
+    if (mark.line >= f->nlines)
+        return (uint32_t)f->size;
+    uint32_t off = f->lines[mark.line];
+    for (size_t col = 0; col < mark.column && off < f->size && f->text[off] != '\n'; col++) {
+        unsigned char c = (unsigned char)f->text[off++];
+        while (c >= 0xC0 && off < f->size && ((unsigned char)f->text[off] & 0xC0) == 0x80)
+            off++;
+    }
+    return off;
+}
+
+static span mark_span(reader *r, yaml_mark_t start, yaml_mark_t end)
+{
+    uint32_t s = mark_offset(r, start), e = mark_offset(r, end);
+    /* Trim trailing spaces and newlines libyaml includes in plain scalars. */
+    while (e > s && (r->text->text[e - 1] == '\n' || r->text->text[e - 1] == ' ' ||
+                     r->text->text[e - 1] == '\r'))
+        e--;
+    return span_make(r->file, s, e);
+}
+
+/* ----------------------------------------------------- stage 1: the tree */
+
+static ynode *node_new(reader *r, ynode_kind kind, span sp)
+{
+    ynode *n = arena_alloc(r->arena, sizeof *n);
+    n->kind = kind;
+    n->span = sp;
+    r->nodes++;
+    return n;
+}
+
+static void node_append(reader *r, ynode *parent, ynode *child)
+{
+    if (parent->count == parent->capacity) {
+        int cap = parent->capacity ? parent->capacity * 2 : 8;
+        parent->items = arena_grow(r->arena, parent->items, sizeof(ynode *) * (size_t)parent->count,
+                                   sizeof(ynode *) * (size_t)cap);
+        parent->capacity = cap;
+    }
+    parent->items[parent->count++] = child;
+}
+
+static void remember_anchor(reader *r, const unsigned char *name, ynode *node)
+{
+    if (!name)
+        return;
+    if (r->nanchors == r->capanchors) {
+        int cap = r->capanchors ? r->capanchors * 2 : 8;
+        r->anchors = arena_grow(r->arena, r->anchors, sizeof(struct anchor) * (size_t)r->nanchors,
+                                sizeof(struct anchor) * (size_t)cap);
+        r->capanchors = cap;
+    }
+    r->anchors[r->nanchors].name = arena_strdup(r->arena, (const char *)name);
+    r->anchors[r->nanchors].node = node;
+    r->nanchors++;
+}
+
+static ynode *find_anchor(reader *r, const char *name)
+{
+    for (int i = r->nanchors - 1; i >= 0; i--)
+        if (strcmp(r->anchors[i].name, name) == 0)
+            return r->anchors[i].node;
+    return NULL;
+}
+
+/* Counts the nodes reachable from n (aliases make it a DAG), up to a limit:
+ * "billion laughs" documents are refused instead of expanded. */
+static size_t count_expanded(const ynode *n, size_t budget)
+{
+    size_t total = 1;
+    if (n->kind != YNODE_SCALAR)
+        for (int i = 0; i < n->count && total <= budget; i++)
+            total += count_expanded(n->items[i], budget - total);
+    return total;
+}
+
+static bool is_plain_null(const yaml_event_t *ev)
+{
+    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    const char *v = (const char *)ev->data.scalar.value;
+    return ev->data.scalar.length == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+           strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+}
+
+/* Reads the whole stream; returns the root of the first document (NULL if empty). */
+static ynode *build_tree(reader *r)
+{
+    yaml_parser_t parser;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)r->text->text, r->text->size);
+
+    ynode *stack[YAML_MAX_DEPTH + 1];
+    int depth = 0;
+    ynode *root = NULL;
+    int documents = 0;
+    bool ok = true;
+
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            span sp = mark_span(r, parser.problem_mark, parser.problem_mark);
+            const char *problem = parser.problem ? parser.problem : "malformed YAML";
+            if (parser.context)
+                diag_error(r->sources, sp, "invalid YAML: %s %s", problem, parser.context);
+            else
+                diag_error(r->sources, sp, "invalid YAML: %s", problem);
+            if (parser.problem && strstr(parser.problem, "cannot start any token") &&
+                sp.start < r->text->size && r->text->text[sp.start] == '\t')
+                diag_note(r->sources, sp, "YAML does not allow tabs for indentation; use spaces");
+            ok = false;
+            break;
+        }
+        yaml_event_type_t event_type = ev.type;
+        ynode *node = NULL;
+        switch (event_type) {
+        case YAML_DOCUMENT_START_EVENT:
+            documents++;
+            r->nanchors = 0;
+            if (documents == 2) {
+                diag_error(r->sources, mark_span(r, ev.start_mark, ev.end_mark),
+                           "a definition file holds one YAML document; found a second");
+                ok = false;
+            }
+            break;
+        case YAML_SCALAR_EVENT:
+            node = node_new(r, YNODE_SCALAR, mark_span(r, ev.start_mark, ev.end_mark));
+            node->value = arena_strndup(r->arena, (const char *)ev.data.scalar.value,
+                                        ev.data.scalar.length);
+            node->length = ev.data.scalar.length;
+            node->style = ev.data.scalar.style;
+            node->plain_null = is_plain_null(&ev);
+            remember_anchor(r, ev.data.scalar.anchor, node);
+            break;
+        case YAML_ALIAS_EVENT: {
+            node = find_anchor(r, (const char *)ev.data.alias.anchor);
+            if (!node) {
+                diag_error(r->sources, mark_span(r, ev.start_mark, ev.end_mark),
+                           "unknown YAML alias '*%s'", (const char *)ev.data.alias.anchor);
+                ok = false;
+            }
+            break;
+        }
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (depth == YAML_MAX_DEPTH) {
+                diag_error(r->sources, mark_span(r, ev.start_mark, ev.end_mark),
+                           "YAML nested more than %d levels deep", YAML_MAX_DEPTH);
+                ok = false;
+                break;
+            }
+            node = node_new(r, event_type == YAML_SEQUENCE_START_EVENT ? YNODE_SEQUENCE : YNODE_MAPPING,
+                            mark_span(r, ev.start_mark, ev.end_mark));
+            remember_anchor(r, event_type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+                                                                 : ev.data.mapping_start.anchor,
+                            node);
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            if (depth > 0) {
+                ynode *done = stack[--depth];
+                done->span = span_join(done->span, mark_span(r, ev.start_mark, ev.start_mark));
+            }
+            break;
+        default:
+            break;
+        }
+        if (node && ok) {
+            if (depth > 0)
+                node_append(r, stack[depth - 1], node);
+            else if (!root)
+                root = node;
+            if (event_type == YAML_SEQUENCE_START_EVENT || event_type == YAML_MAPPING_START_EVENT)
+                stack[depth++] = node;
+            if (r->nodes > YAML_MAX_NODES) {
+                diag_error(r->sources, node->span, "YAML document has more than %d nodes",
+                           YAML_MAX_NODES);
+                ok = false;
+            }
+        }
+        yaml_event_delete(&ev);
+        if (!ok || event_type == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&parser);
+    if (!ok)
+        return NULL;
+    if (root && count_expanded(root, YAML_MAX_NODES) > YAML_MAX_NODES) {
+        diag_error(r->sources, root->span,
+                   "YAML aliases expand this document to more than %d nodes", YAML_MAX_NODES);
+        return NULL;
+    }
+    return root;
+}
+
+/* --------------------------------------------- stage 2: tree to the AST */
+
+static const char *kind_name(ynode_kind kind)
+{
+    switch (kind) {
+    case YNODE_SCALAR: return "a scalar";
+    case YNODE_SEQUENCE: return "a list";
+    case YNODE_MAPPING: return "a mapping";
+    }
+    return "?";
+}
+
+static bool expect_kind(reader *r, const ynode *n, ynode_kind kind, const char *what)
+{
+    if (n->kind == kind)
+        return true;
+    diag_error(r->sources, n->span, "%s must be %s, not %s", what, kind_name(kind), kind_name(n->kind));
+    return false;
+}
+
+/* A key of a mapping, checked against the keys a definition allows. */
+typedef struct key_spec {
+    const char *name;
+    bool required;
+} key_spec;
+
+typedef struct mapping_view {
+    const ynode *node;
+    const ynode *values[16];   /* by key_spec index; NULL when absent */
+    const ynode *keys[16];
+} mapping_view;
+
+/*
+ * Reads a mapping's keys against a spec: reports unknown keys (suggesting a
+ * close one), duplicates (with a note at the first) and missing required keys.
+ */
+static bool read_mapping(reader *r, const ynode *n, const char *what, const key_spec *spec,
+                         int nspec, mapping_view *view)
+{
+    memset(view, 0, sizeof *view);
+    view->node = n;
+    if (!expect_kind(r, n, YNODE_MAPPING, what))
+        return false;
+    bool ok = true;
+    for (int i = 0; i + 1 < n->count; i += 2) {
+        const ynode *key = n->items[i], *value = n->items[i + 1];
+        if (key->kind != YNODE_SCALAR) {
+            diag_error(r->sources, key->span, "keys of %s must be plain names", what);
+            ok = false;
+            continue;
+        }
+        int found = -1;
+        for (int k = 0; k < nspec; k++)
+            if (strcmp(spec[k].name, key->value) == 0)
+                found = k;
+        if (found < 0) {
+            const char *names[16];
+            for (int k = 0; k < nspec; k++)
+                names[k] = spec[k].name;
+            const char *close = suggest_closest(key->value, names, nspec);
+            if (close)
+                diag_error(r->sources, key->span, "unknown key '%s' in %s; did you mean '%s'?",
+                           key->value, what, close);
+            else
+                diag_error(r->sources, key->span, "unknown key '%s' in %s", key->value, what);
+            ok = false;
+            continue;
+        }
+        if (view->values[found]) {
+            diag_error(r->sources, key->span, "duplicate key '%s' in %s", key->value, what);
+            diag_note(r->sources, view->keys[found]->span, "first given here");
+            ok = false;
+            continue;
+        }
+        view->values[found] = value;
+        view->keys[found] = key;
+    }
+    for (int k = 0; k < nspec; k++)
+        if (spec[k].required && !view->values[k]) {
+            diag_error(r->sources, n->span, "%s is missing required key '%s'", what, spec[k].name);
+            ok = false;
+        }
+    return ok;
+}
+
+/* A scalar that must be a non-empty string. */
+static bool read_string(reader *r, const ynode *n, const char *what, const char **out)
+{
+    if (!n)
+        return false;
+    if (!expect_kind(r, n, YNODE_SCALAR, what))
+        return false;
+    if (n->plain_null || n->length == 0) {
+        diag_error(r->sources, n->span, "%s must not be empty", what);
+        return false;
+    }
+    if (strlen(n->value) != n->length) {
+        diag_error(r->sources, n->span, "%s contains a NUL character", what);
+        return false;
+    }
+    *out = n->value;
+    return true;
+}
+
+/*
+ * A name of something (entity, source, feature, field...). Names become C
+ * identifiers in generated code, so they are restricted to identifier
+ * characters; that also keeps them unambiguous in ENTITY.FEATURE references.
+ */
+static bool read_name(reader *r, const ynode *n, const char *what, ast_name *out)
+{
+    const char *text;
+    if (!read_string(r, n, what, &text))
+        return false;
+    bool valid = (text[0] == '_' || (text[0] >= 'a' && text[0] <= 'z') ||
+                  (text[0] >= 'A' && text[0] <= 'Z'));
+    size_t len = strlen(text);
+    for (size_t i = 1; i < len && valid; i++) {
+        char c = text[i];
+        valid = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
+    if (!valid || len > 128) {
+        diag_error(r->sources, n->span,
+                   "%s '%.64s' is not a valid name: use letters, digits and '_', starting with a "
+                   "letter or '_', at most 128 characters", what, text);
+        return false;
+    }
+    out->text = text;
+    out->span = n->span;
+    return true;
+}
+
+static bool read_integer(reader *r, const ynode *n, const char *what, int64_t *out)
+{
+    if (!expect_kind(r, n, YNODE_SCALAR, what))
+        return false;
+    const char *s = n->value;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (n->length == 0 || *end != '\0' || errno == ERANGE || s[0] == ' ' || s[0] == '+') {
+        diag_error(r->sources, n->span, "%s must be an integer, not '%.64s'", what, s);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool read_bool(reader *r, const ynode *n, const char *what, bool *out)
+{
+    if (!expect_kind(r, n, YNODE_SCALAR, what))
+        return false;
+    if (strcmp(n->value, "true") == 0 || strcmp(n->value, "True") == 0 || strcmp(n->value, "yes") == 0) {
+        *out = true;
+        return true;
+    }
+    if (strcmp(n->value, "false") == 0 || strcmp(n->value, "False") == 0 || strcmp(n->value, "no") == 0) {
+        *out = false;
+        return true;
+    }
+    diag_error(r->sources, n->span, "%s must be true or false, not '%.64s'", what, n->value);
+    return false;
+}
+
+static bool read_type(reader *r, const ynode *n, const char *what, type_kind *out)
+{
+    const char *text;
+    if (!read_string(r, n, what, &text))
+        return false;
+    if (!type_parse(text, out)) {
+        static const char *names[] = {"int64", "float64", "bool", "string", "timestamp", "float64_vector"};
+        const char *close = suggest_closest(text, names, 6);
+        if (close)
+            diag_error(r->sources, n->span, "unknown type '%.64s'; did you mean '%s'?", text, close);
+        else
+            diag_error(r->sources, n->span,
+                       "unknown type '%.64s' (types: int64, float64, bool, string, timestamp, "
+                       "float64_vector)", text);
+        return false;
+    }
+    return true;
+}
+
+/* Optional free text (description). */
+static const char *read_text(reader *r, const ynode *n, const char *what)
+{
+    if (!n)
+        return NULL;
+    if (!expect_kind(r, n, YNODE_SCALAR, what))
+        return NULL;
+    return n->plain_null ? NULL : n->value;
+}
+
+/* window: <N>s|m|h|d|w or lifetime */
+static void read_window(reader *r, const ynode *n, ast_aggregation *agg)
+{
+    agg->window_span = n->span;
+    agg->window_written = true;
+    if (!expect_kind(r, n, YNODE_SCALAR, "window"))
+        return;
+    const char *s = n->value;
+    if (strcmp(s, "lifetime") == 0) {
+        agg->lifetime = true;
+        agg->has_window = true;
+        return;
+    }
+    size_t len = n->length;
+    int64_t number = 0;
+    size_t i = 0;
+    bool overflow = false;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (number > (INT64_MAX - 9) / 10)
+            overflow = true;
+        else
+            number = number * 10 + (s[i] - '0');
+    }
+    int64_t unit = 0;
+    if (i > 0 && i + 1 == len) {
+        switch (s[i]) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        case 'w': unit = 7 * 86400; break;
+        }
+    }
+    if (unit == 0) {
+        diag_error(r->sources, n->span,
+                   "malformed window '%.64s': write a positive whole number and a unit "
+                   "(s, m, h, d, w), e.g. 30d, or 'lifetime'", s);
+        return;
+    }
+    /* Windows are kept in microseconds: bound them well inside int64. */
+    if (overflow || number == 0 || number > INT64_MAX / 1000000 / unit / 4) {
+        diag_error(r->sources, n->span, number == 0 ? "window '%s' must be longer than zero"
+                                                    : "window '%.64s' is too long", s);
+        return;
+    }
+    agg->window_seconds = number * unit;
+    agg->has_window = true;
+}
+
+/*
+ * File offsets of each byte of a scalar's value, so that expression errors
+ * point inside the YAML text. Exact for plain and quoted one-line scalars;
+ * for folded or escaped text it falls back to the scalar's start.
+ */
+static const uint32_t *scalar_offsets(reader *r, const ynode *n)
+{
+    uint32_t *map = arena_alloc(r->arena, sizeof(uint32_t) * (n->length + 1));
+    const char *text = r->text->text;
+    uint32_t pos = n->span.start, end = n->span.end;
+    bool quoted = n->style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                  n->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    if (n->style != YAML_PLAIN_SCALAR_STYLE && !quoted)
+        goto fallback;
+    if (quoted)
+        pos++;
+    for (size_t i = 0; i < n->length; i++) {
+        if (pos >= end)
+            goto fallback;
+        if (n->style == YAML_SINGLE_QUOTED_SCALAR_STYLE && text[pos] == '\'' && n->value[i] == '\'') {
+            map[i] = pos;
+            pos += 2;
+            continue;
+        }
+        if (n->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && text[pos] == '\\') {
+            if (pos + 1 < end && (text[pos + 1] == '"' || text[pos + 1] == '\\') &&
+                n->value[i] == text[pos + 1]) {
+                map[i] = pos;
+                pos += 2;
+                continue;
+            }
+            goto fallback;
+        }
+        if (text[pos] != n->value[i])
+            goto fallback;
+        map[i] = pos++;
+    }
+    map[n->length] = pos;
+    return map;
+fallback:
+    for (size_t i = 0; i <= n->length; i++)
+        map[i] = n->span.start;
+    return map;
+}
+
+static void read_aggregation(reader *r, const ynode *n, ast_feature *f)
+{
+    static const key_spec spec[] = {
+        {"function", true}, {"source", true}, {"window", false}, {"where", false},
+    };
+    mapping_view v;
+    read_mapping(r, n, "aggregation", spec, 4, &v);
+    ast_aggregation *agg = &f->aggregation;
+    if (v.values[0])
+        read_name(r, v.values[0], "aggregation function", &agg->function);
+    if (v.values[1]) {
+        const char *text;
+        const ynode *src = v.values[1];
+        if (read_string(r, src, "aggregation source", &text)) {
+            agg->source_span = src->span;
+            const char *dot = strchr(text, '.');
+            ynode part = *src;
+            if (dot) {
+                /* SRC.FIELD: split, keeping a span for each half. */
+                part.value = arena_strndup(r->arena, text, (size_t)(dot - text));
+                part.length = (size_t)(dot - text);
+                uint32_t split = src->span.start + (src->style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1) +
+                                 (uint32_t)(dot - text);
+                part.span.end = split;
+                read_name(r, &part, "source name", &agg->source);
+                ynode field = *src;
+                field.value = dot + 1;
+                field.length = strlen(dot + 1);
+                field.span.start = split + 1;
+                read_name(r, &field, "field name", &agg->field);
+            } else {
+                read_name(r, src, "source name", &agg->source);
+            }
+        }
+    }
+    if (v.values[2])
+        read_window(r, v.values[2], agg);
+    if (v.values[3]) {
+        const ynode *w = v.values[3];
+        agg->where_span = w->span;
+        agg->where_written = true;
+        if (expect_kind(r, w, YNODE_SCALAR, "where")) {
+            if (w->length == 0 || w->plain_null)
+                diag_error(r->sources, w->span, "where must be a non-empty expression");
+            else
+                agg->where = expr_parse(r->sources, r->arena, r->file, w->span.start,
+                                        scalar_offsets(r, w), w->value, w->length);
+        }
+    }
+}
+
+/* ENTITY.FEATURE (or FEATURE) as written in computation args. */
+static bool read_qualified(reader *r, const ynode *n, ast_qualified *out)
+{
+    const char *text;
+    if (!read_string(r, n, "argument", &text))
+        return false;
+    out->span = n->span;
+    const char *dot = strchr(text, '.');
+    ynode part = *n;
+    if (!dot)
+        return read_name(r, n, "feature name", &out->feature);
+    uint32_t split = n->span.start + (n->style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1) +
+                     (uint32_t)(dot - text);
+    part.value = arena_strndup(r->arena, text, (size_t)(dot - text));
+    part.length = (size_t)(dot - text);
+    part.span.end = split;
+    bool ok = read_name(r, &part, "entity name", &out->entity);
+    ynode rest = *n;
+    rest.value = dot + 1;
+    rest.length = strlen(dot + 1);
+    rest.span.start = split + 1;
+    return read_name(r, &rest, "feature name", &out->feature) && ok;
+}
+
+static void read_computation(reader *r, const ynode *n, ast_feature *f)
+{
+    static const key_spec spec[] = {
+        {"function", true}, {"model", false}, {"dimension", false}, {"args", false},
+    };
+    mapping_view v;
+    read_mapping(r, n, "computation", spec, 4, &v);
+    ast_computation *c = &f->computation;
+    if (v.values[0])
+        read_name(r, v.values[0], "computation function", &c->function);
+    if (v.values[1])
+        read_name(r, v.values[1], "model", &c->model);
+    if (v.values[2]) {
+        c->dimension_span = v.values[2]->span;
+        c->dimension_written = true;
+        if (read_integer(r, v.values[2], "dimension", &c->dimension) && c->dimension <= 0) {
+            diag_error(r->sources, v.values[2]->span, "dimension must be positive");
+            c->dimension = 0;
+        }
+    }
+    if (v.values[3] && expect_kind(r, v.values[3], YNODE_SEQUENCE, "args")) {
+        const ynode *args = v.values[3];
+        c->args_span = args->span;
+        c->args = arena_alloc(r->arena, sizeof(ast_qualified) * (size_t)(args->count + 1));
+        for (int i = 0; i < args->count; i++)
+            if (read_qualified(r, args->items[i], &c->args[c->nargs]))
+                c->nargs++;
+    }
+}
+
+static void read_tags(reader *r, const ynode *n, ast_feature *f)
+{
+    if (!expect_kind(r, n, YNODE_SEQUENCE, "tags"))
+        return;
+    f->tags = arena_alloc(r->arena, sizeof(char *) * (size_t)(n->count + 1));
+    for (int i = 0; i < n->count; i++) {
+        const char *tag;
+        if (read_string(r, n->items[i], "tag", &tag))
+            f->tags[f->ntags++] = tag;
+    }
+}
+
+#define APPEND(r, list, count, cap) \
+    (((count) == (cap) ? ((list) = arena_grow((r)->arena, (list), sizeof *(list) * (size_t)(count), \
+                                              sizeof *(list) * (size_t)((cap) = (cap) ? (cap) * 2 : 16))) \
+                       : (list)), \
+     &(list)[(count)++])
+
+static void read_entity(reader *r, const ynode *n)
+{
+    static const key_spec spec[] = {
+        {"name", true}, {"join_key", true}, {"key_type", false}, {"description", false},
+    };
+    mapping_view v;
+    read_mapping(r, n, "entity", spec, 4, &v);
+    ast_program *p = r->program;
+    ast_entity *e = APPEND(r, p->entities, p->nentities, p->capentities);
+    e->span = n->span;
+    e->key_type = TYPE_STRING;
+    if (v.values[0])
+        read_name(r, v.values[0], "entity name", &e->name);
+    if (v.values[1])
+        read_name(r, v.values[1], "join_key", &e->join_key);
+    if (v.values[2]) {
+        e->key_type_span = v.values[2]->span;
+        if (read_type(r, v.values[2], "key_type", &e->key_type) && e->key_type != TYPE_STRING &&
+            e->key_type != TYPE_INT64) {
+            diag_error(r->sources, v.values[2]->span, "key_type must be string or int64");
+            e->key_type = TYPE_STRING;
+        }
+    }
+    e->description = read_text(r, v.values[3], "description");
+}
+
+static void read_source(reader *r, const ynode *n)
+{
+    static const key_spec spec[] = {
+        {"name", true}, {"timestamp", true}, {"fields", true}, {"description", false},
+    };
+    static const key_spec field_spec[] = {{"name", true}, {"type", true}};
+    mapping_view v;
+    read_mapping(r, n, "source", spec, 4, &v);
+    ast_program *p = r->program;
+    ast_source *s = APPEND(r, p->sources, p->nsources, p->capsources);
+    s->span = n->span;
+    if (v.values[0])
+        read_name(r, v.values[0], "source name", &s->name);
+    if (v.values[1])
+        read_name(r, v.values[1], "timestamp column", &s->timestamp);
+    if (v.values[2] && expect_kind(r, v.values[2], YNODE_SEQUENCE, "fields")) {
+        const ynode *fields = v.values[2];
+        s->fields = arena_alloc(r->arena, sizeof(ast_field) * (size_t)(fields->count + 1));
+        for (int i = 0; i < fields->count; i++) {
+            mapping_view fv;
+            if (!read_mapping(r, fields->items[i], "field", field_spec, 2, &fv))
+                continue;
+            ast_field *field = &s->fields[s->nfields];
+            field->type_span = fv.values[1]->span;
+            if (read_name(r, fv.values[0], "field name", &field->name) &
+                read_type(r, fv.values[1], "field type", &field->type))
+                s->nfields++;
+        }
+    }
+    s->description = read_text(r, v.values[3], "description");
+}
+
+static void read_embedding(reader *r, const ynode *n)
+{
+    static const key_spec spec[] = {
+        {"name", true}, {"entity", true}, {"dimension", true}, {"path", true}, {"description", false},
+    };
+    mapping_view v;
+    read_mapping(r, n, "embedding", spec, 5, &v);
+    ast_program *p = r->program;
+    ast_embedding *e = APPEND(r, p->embeddings, p->nembeddings, p->capembeddings);
+    e->span = n->span;
+    if (v.values[0])
+        read_name(r, v.values[0], "embedding name", &e->name);
+    if (v.values[1])
+        read_name(r, v.values[1], "entity", &e->entity);
+    if (v.values[2]) {
+        e->dimension_span = v.values[2]->span;
+        if (read_integer(r, v.values[2], "dimension", &e->dimension) &&
+            (e->dimension <= 0 || e->dimension > 65536)) {
+            diag_error(r->sources, v.values[2]->span, "dimension must be between 1 and 65536");
+            e->dimension = 0;
+        }
+    }
+    const char *path;
+    if (v.values[3] && read_string(r, v.values[3], "path", &path)) {
+        e->path_span = v.values[3]->span;
+        /* Relative paths are relative to the declaring file's directory. */
+        const char *slash = strrchr(r->text->path, '/');
+        if (path[0] != '/' && slash)
+            path = arena_printf(r->arena, "%.*s/%s", (int)(slash - r->text->path), r->text->path, path);
+        /* Absolute, so a library built here finds the table from anywhere. */
+        char cwd[4096];
+        if (path[0] != '/' && getcwd(cwd, sizeof cwd))
+            path = arena_printf(r->arena, "%s/%s", cwd, path[0] == '.' && path[1] == '/' ? path + 2 : path);
+        e->path = path;
+    }
+    e->description = read_text(r, v.values[4], "description");
+}
+
+static void read_feature(reader *r, const ynode *n)
+{
+    enum { NAME, ENTITY, ENTITIES, DESCRIPTION, TAGS, VALUE_TYPE, ONLINE, AGGREGATION, COMPUTATION };
+    static const key_spec spec[] = {
+        {"name", true}, {"entity", false}, {"entities", false}, {"description", false},
+        {"tags", false}, {"value_type", false}, {"online_compute", false},
+        {"aggregation", false}, {"computation", false},
+    };
+    mapping_view v;
+    read_mapping(r, n, "feature", spec, 9, &v);
+    ast_program *p = r->program;
+    ast_feature *f = APPEND(r, p->features, p->nfeatures, p->capfeatures);
+    f->span = n->span;
+    if (v.values[NAME])
+        read_name(r, v.values[NAME], "feature name", &f->name);
+    if (v.values[ENTITY] && v.values[ENTITIES]) {
+        diag_error(r->sources, v.keys[ENTITIES]->span, "give either 'entity' or 'entities', not both");
+    } else if (v.values[ENTITY]) {
+        f->entities = arena_alloc(r->arena, sizeof(ast_name));
+        f->entities_span = v.values[ENTITY]->span;
+        if (read_name(r, v.values[ENTITY], "entity", &f->entities[0]))
+            f->nentities = 1;
+    } else if (v.values[ENTITIES]) {
+        const ynode *list = v.values[ENTITIES];
+        f->entities_span = list->span;
+        if (expect_kind(r, list, YNODE_SEQUENCE, "entities")) {
+            f->entities = arena_alloc(r->arena, sizeof(ast_name) * (size_t)(list->count + 1));
+            for (int i = 0; i < list->count; i++)
+                if (read_name(r, list->items[i], "entity", &f->entities[f->nentities]))
+                    f->nentities++;
+            if (list->count == 0)
+                diag_error(r->sources, list->span, "entities must name at least one entity");
+        }
+    } else if (v.node->kind == YNODE_MAPPING) {
+        diag_error(r->sources, n->span, "feature is missing required key 'entity' (or 'entities')");
+    }
+    f->description = read_text(r, v.values[DESCRIPTION], "description");
+    if (v.values[TAGS])
+        read_tags(r, v.values[TAGS], f);
+    if (v.values[VALUE_TYPE]) {
+        f->value_type_span = v.values[VALUE_TYPE]->span;
+        f->has_value_type = read_type(r, v.values[VALUE_TYPE], "value_type", &f->value_type.kind);
+    }
+    if (v.values[ONLINE])
+        read_bool(r, v.values[ONLINE], "online_compute", &f->online_compute);
+    if (v.values[AGGREGATION] && v.values[COMPUTATION]) {
+        diag_error(r->sources, v.keys[COMPUTATION]->span,
+                   "a feature has exactly one of 'aggregation' and 'computation'");
+        diag_note(r->sources, v.keys[AGGREGATION]->span, "aggregation given here");
+    } else if (v.values[AGGREGATION]) {
+        f->kind = FEATURE_AGGREGATION;
+        read_aggregation(r, v.values[AGGREGATION], f);
+    } else if (v.values[COMPUTATION]) {
+        f->kind = FEATURE_COMPUTATION;
+        read_computation(r, v.values[COMPUTATION], f);
+    } else if (v.node->kind == YNODE_MAPPING) {
+        diag_error(r->sources, n->span, "feature needs an 'aggregation' or a 'computation'");
+    }
+}
+
+static void read_feature_set(reader *r, const ynode *n)
+{
+    static const key_spec spec[] = {{"name", true}, {"features", true}, {"description", false}};
+    mapping_view v;
+    read_mapping(r, n, "feature set", spec, 3, &v);
+    ast_program *p = r->program;
+    ast_feature_set *s = APPEND(r, p->sets, p->nsets, p->capsets);
+    s->span = n->span;
+    if (v.values[0])
+        read_name(r, v.values[0], "feature set name", &s->name);
+    if (v.values[1] && expect_kind(r, v.values[1], YNODE_SEQUENCE, "features")) {
+        const ynode *list = v.values[1];
+        s->features = arena_alloc(r->arena, sizeof(ast_name) * (size_t)(list->count + 1));
+        for (int i = 0; i < list->count; i++)
+            if (read_name(r, list->items[i], "feature name", &s->features[s->nfeatures]))
+                s->nfeatures++;
+        if (list->count == 0)
+            diag_error(r->sources, list->span, "a feature set needs at least one feature");
+    }
+    s->description = read_text(r, v.values[2], "description");
+}
+
+bool front_yaml_read(source_set *sources, arena *a, int file, ast_program *program)
+{
+    reader r = {0};
+    r.sources = sources;
+    r.arena = a;
+    r.file = file;
+    r.text = source_get(sources, file);
+    r.program = program;
+    r.errors_before = sources->errors;
+    if (!r.text)
+        return false;
+
+    ynode *root = build_tree(&r);
+    if (!root)
+        return sources->errors == r.errors_before;  /* an empty file declares nothing */
+    if (root->kind == YNODE_SCALAR && root->plain_null)
+        return true;
+
+    static const key_spec spec[] = {
+        {"entities", false}, {"sources", false}, {"embeddings", false},
+        {"features", false}, {"feature_sets", false},
+    };
+    static void (*const readers[])(reader *, const ynode *) = {
+        read_entity, read_source, read_embedding, read_feature, read_feature_set,
+    };
+    static const char *const list_names[] = {
+        "entities", "sources", "embeddings", "features", "feature_sets",
+    };
+    mapping_view v;
+    read_mapping(&r, root, "a definition file", spec, 5, &v);
+    for (int k = 0; k < 5; k++) {
+        const ynode *list = v.values[k];
+        if (!list || (list->kind == YNODE_SCALAR && list->plain_null))
+            continue;
+        if (!expect_kind(&r, list, YNODE_SEQUENCE, list_names[k]))
+            continue;
+        for (int i = 0; i < list->count; i++)
+            readers[k](&r, list->items[i]);
+    }
+    return sources->errors == r.errors_before;
+}

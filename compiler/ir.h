@@ -1,0 +1,123 @@
+/*
+ * ir.h - the checked program: what semantic analysis produces and the code
+ * generator consumes.
+ *
+ * Names are resolved to indexes, types are known, and aggregations are
+ * grouped: features that read the same events (same entity, source, where
+ * filter and field) share one group, so an event is stored once however
+ * many windows and functions read it.
+ */
+#ifndef FDL_IR_H
+#define FDL_IR_H
+
+#include "ast.h"
+
+typedef enum agg_function {
+    AGG_COUNT, AGG_SUM, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_FIRST, AGG_LAST,
+} agg_function;
+
+const char *agg_function_name(agg_function fn);
+bool agg_function_parse(const char *name, agg_function *out);
+
+typedef struct ir_entity {
+    const char *name;
+    const char *join_key;
+    type_kind key_type;
+    const char *description;
+    span span;
+} ir_entity;
+
+typedef struct ir_field {
+    const char *name;
+    type_kind type;
+} ir_field;
+
+typedef struct ir_source {
+    const char *name;
+    ir_field *fields;        /* declared fields; the time column is added first if undeclared */
+    int nfields;
+    int time_field;
+    const char *description;
+    span span;
+} ir_source;
+
+typedef struct ir_embedding {
+    const char *name;
+    int entity;
+    int32_t dimension;
+    const char *path;
+    span span;
+} ir_embedding;
+
+typedef struct ir_agg {
+    agg_function function;
+    int64_t window_seconds;  /* 0 = lifetime */
+    type_kind result;
+} ir_agg;
+
+typedef struct ir_group {
+    int entity;
+    int source;
+    int key_field;           /* the source field holding the entity's join key */
+    expr *where;             /* NULL = every event */
+    const char *where_text;  /* canonical text of where, "" when none */
+    int field;               /* aggregated field, -1 for count(source) */
+    type_kind value_type;    /* TYPE_NULL when field == -1 */
+    ir_agg *aggs;
+    int naggs, capaggs;
+} ir_group;
+
+typedef enum ir_feature_kind {
+    IR_AGGREGATE,            /* group, agg */
+    IR_LOOKUP_EMBEDDING,     /* embedding */
+    IR_COSINE_SIMILARITY,    /* args[0..1], arg_slots[0..1] */
+} ir_feature_kind;
+
+typedef struct ir_feature {
+    const char *name;
+    ir_feature_kind kind;
+    ast_type type;
+    int *entities;           /* indexes into entities: the keys a read takes */
+    int nentities;
+    int group, agg;
+    int embedding;
+    int args[2];             /* features read by a computation */
+    int arg_slots[2];        /* for each arg, the index in entities of its key */
+    const char *definition;  /* one line, e.g. "count(purchases) over 30d" */
+    const ast_feature *ast;
+} ir_feature;
+
+typedef struct ir_set {
+    const char *name;
+    int *features;
+    int nfeatures;
+    int *entities;           /* union of the features' entities, first-seen order */
+    int nentities;
+    span span;
+} ir_set;
+
+typedef struct ir_program {
+    ir_entity *entities;     int nentities;
+    ir_source *sources;      int nsources;
+    ir_embedding *embeddings; int nembeddings;
+    ir_group *groups;        int ngroups;
+    ir_feature *features;    int nfeatures;   /* in dependency order: args first */
+    ir_set *sets;            int nsets;
+    const char **files;      int nfiles;      /* the definition files, for comments */
+    char fingerprint[65];    /* SHA-256 of ir_canonical_text, hex */
+} ir_program;
+
+/* Shortest round-trip text of a double, always with '.', 'e' or 'n' in it. */
+void ir_format_double(double value, char *out, size_t size);
+/* Canonical text of an expression: fully parenthesised, literals normalised. */
+const char *ir_expr_text(arena *a, const expr *e);
+/* Canonical text of the program's semantics (names, types, functions,
+ * windows, filters; not descriptions or tags), hashed into the fingerprint. */
+const char *ir_canonical_text(arena *a, const ir_program *p);
+void ir_compute_fingerprint(arena *a, ir_program *p);
+/* SHA-256 of bytes as 64 hex digits. */
+void ir_sha256_hex(const void *data, size_t n, char out[65]);
+/* Human-readable dump for `fdlc check --dump-ir`. */
+void ir_dump(const ir_program *p, FILE *out);
+
+#endif

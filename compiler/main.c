@@ -1,0 +1,573 @@
+/*
+ * main.c - the fdlc driver: calls the stages in a straight line.
+ *
+ *   files -> front_yaml (AST) -> sema (IR) -> codegen (C) -> cc -> batch
+ *
+ * Commands: check, compile, build, batch, functions, version, help.
+ * Exit status: 0 success, 1 errors in the definitions, 2 anything else
+ * (usage, files, the C compiler, a batch run that failed).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "codegen.h"
+#include "fdlrt.h"
+#include "front_yaml.h"
+#include "ir.h"
+#include "sema.h"
+#include "stdlib.h"
+
+enum { EXIT_DEFINITIONS = 1, EXIT_OTHER = 2 };
+
+static const char usage_text[] =
+    "usage: fdlc <command> [arguments]\n"
+    "\n"
+    "commands:\n"
+    "  check FILE... [--dump-ir]          type-check and lint definitions\n"
+    "  compile FILE... -o DIR [--name N]  write DIR/N.h, DIR/N.c, DIR/N.json (N: features)\n"
+    "  build FILE... -o DIR [--name N]    compile, then build DIR/libN.so with $CC (cc)\n"
+    "  batch FILE... --source NAME=PATH... --spine PATH --out PATH\n"
+    "        [--set NAME] [--spine-time COL] [--embedding NAME=PATH]... [--lib DIR/libN.so]\n"
+    "                                     build a point-in-time correct training set\n"
+    "  functions                          list the expression functions\n"
+    "  version                            print the version\n";
+
+static void usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "fdlc: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", usage_text);
+}
+
+/* ------------------------------------------------------- front to IR */
+
+typedef struct compilation {
+    arena arena;
+    source_set sources;
+    ast_program ast;
+    ir_program ir;
+} compilation;
+
+/* Runs the front end and sema over all files; false if any error. */
+static bool compile_definitions(compilation *c, char **files, int nfiles)
+{
+    arena_init(&c->arena);
+    source_set_init(&c->sources, &c->arena);
+    memset(&c->ast, 0, sizeof c->ast);
+    for (int i = 0; i < nfiles; i++) {
+        int id = source_load(&c->sources, files[i]);
+        if (id >= 0)
+            front_yaml_read(&c->sources, &c->arena, id, &c->ast);
+    }
+    bool ok = c->sources.errors == 0 && sema_check(&c->sources, &c->arena, &c->ast, &c->ir);
+    if (ok) {
+        c->ir.files = (const char **)files;
+        c->ir.nfiles = nfiles;
+    } else {
+        int n = c->sources.errors;
+        fprintf(stderr, "%d error%s generated.\n", n, n == 1 ? "" : "s");
+    }
+    return ok;
+}
+
+static bool is_identifier(const char *s)
+{
+    if (!s[0] || (s[0] >= '0' && s[0] <= '9'))
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+            return false;
+    return strlen(s) <= 64;
+}
+
+/* ------------------------------------------------------------ files */
+
+static bool make_directories(const char *path)
+{
+    char buf[4096];
+    if (strlen(path) >= sizeof buf)
+        return false;
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return false;
+            *p = '/';
+        }
+    return mkdir(buf, 0777) == 0 || errno == EEXIST;
+}
+
+typedef void (*writer_fn)(const compilation *c, const char *name, FILE *out);
+
+static void write_header(const compilation *c, const char *name, FILE *out)
+{
+    arena a;
+    arena_init(&a);
+    cg_header(&c->ir, &c->sources, &a, name, out);
+    arena_free(&a);
+}
+
+static void write_source(const compilation *c, const char *name, FILE *out)
+{
+    arena a;
+    arena_init(&a);
+    cg_source(&c->ir, &c->sources, &a, name, out);
+    arena_free(&a);
+}
+
+static void write_manifest(const compilation *c, const char *name, FILE *out)
+{
+    cg_manifest(&c->ir, name, out);
+}
+
+/* Writes a file through a temporary name, so readers never see half of it. */
+static bool write_file(const compilation *c, const char *path, const char *name, writer_fn writer)
+{
+    char temp[4200];
+    snprintf(temp, sizeof temp, "%s.tmp%ld", path, (long)getpid());
+    FILE *out = fopen(temp, "w");
+    if (!out) {
+        fprintf(stderr, "fdlc: cannot write '%s': %s\n", temp, strerror(errno));
+        return false;
+    }
+    writer(c, name, out);
+    bool ok = !ferror(out);
+    ok &= fclose(out) == 0;
+    if (!ok || rename(temp, path) != 0) {
+        fprintf(stderr, "fdlc: cannot write '%s': %s\n", path, strerror(errno));
+        remove(temp);
+        return false;
+    }
+    return true;
+}
+
+static bool generate(const compilation *c, const char *dir, const char *name)
+{
+    if (!make_directories(dir)) {
+        fprintf(stderr, "fdlc: cannot create directory '%s': %s\n", dir, strerror(errno));
+        return false;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.h", dir, name);
+    if (!write_file(c, path, name, write_header))
+        return false;
+    snprintf(path, sizeof path, "%s/%s.c", dir, name);
+    if (!write_file(c, path, name, write_source))
+        return false;
+    snprintf(path, sizeof path, "%s/%s.json", dir, name);
+    return write_file(c, path, name, write_manifest);
+}
+
+/* Where fdlrt.h is: $FDLC_INCLUDE, else the source tree fdlc was built from. */
+static const char *runtime_include_dir(void)
+{
+    const char *env = getenv("FDLC_INCLUDE");
+    return env && *env ? env : FDL_RUNTIME_INCLUDE_DIR;
+}
+
+/* Runs $CC (default cc; may hold several words) to build DIR/libNAME.so. */
+static bool build_library(const char *dir, const char *name, char *library, size_t size)
+{
+    const char *cc = getenv("CC");
+    if (!cc || !*cc)
+        cc = "cc";
+    char ccbuf[1024];
+    snprintf(ccbuf, sizeof ccbuf, "%s", cc);
+    char source[4096], include[4200];
+    snprintf(source, sizeof source, "%s/%s.c", dir, name);
+    snprintf(library, size, "%s/lib%s.so", dir, name);
+    snprintf(include, sizeof include, "-I%s", runtime_include_dir());
+    char *argv[64];
+    int argc = 0;
+    for (char *word = strtok(ccbuf, " \t"); word && argc < 40; word = strtok(NULL, " \t"))
+        argv[argc++] = word;
+    const char *flags[] = {"-std=c11", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-Wpedantic"};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        argv[argc++] = (char *)flags[i];
+    argv[argc++] = include;
+    argv[argc++] = source;
+    argv[argc++] = "-o";
+    argv[argc++] = library;
+    argv[argc] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "fdlc: cannot start the C compiler: %s\n", strerror(errno));
+        return false;
+    }
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        fprintf(stderr, "fdlc: cannot run the C compiler '%s': %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return false;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "fdlc: the C compiler failed building '%s'\n", library);
+        return false;
+    }
+    return true;
+}
+
+/* ----------------------------------------------------------- commands */
+
+typedef struct options {
+    char **files;
+    int nfiles;
+    const char *out_dir;
+    const char *name;
+    bool dump_ir;
+    /* batch */
+    fdl_batch_source *sources;
+    int nsources;
+    fdl_batch_embedding *embeddings;
+    int nembeddings;
+    const char *spine, *out, *set, *spine_time, *lib;
+} options;
+
+static void free_options(options *o)
+{
+    free(o->files);
+    free(o->sources);
+    free(o->embeddings);
+}
+
+/* Splits NAME=PATH. */
+static bool split_assignment(char *arg, const char **name, const char **path)
+{
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1])
+        return false;
+    *eq = '\0';
+    *name = arg;
+    *path = eq + 1;
+    return true;
+}
+
+static bool parse_options(int argc, char **argv, options *o, bool batch)
+{
+    memset(o, 0, sizeof *o);
+    o->files = calloc((size_t)argc + 1, sizeof(char *));
+    o->sources = calloc((size_t)argc + 1, sizeof(fdl_batch_source));
+    o->embeddings = calloc((size_t)argc + 1, sizeof(fdl_batch_embedding));
+    o->name = "features";
+    for (int i = 0; i < argc; i++) {
+        char *arg = argv[i];
+        const char **value = NULL;
+        if (strcmp(arg, "-o") == 0 && !batch)
+            value = &o->out_dir;
+        else if (strcmp(arg, "--name") == 0 && !batch)
+            value = &o->name;
+        else if (strcmp(arg, "--dump-ir") == 0 && !batch) {
+            o->dump_ir = true;
+            continue;
+        } else if (batch && strcmp(arg, "--spine") == 0)
+            value = &o->spine;
+        else if (batch && strcmp(arg, "--out") == 0)
+            value = &o->out;
+        else if (batch && strcmp(arg, "--set") == 0)
+            value = &o->set;
+        else if (batch && strcmp(arg, "--spine-time") == 0)
+            value = &o->spine_time;
+        else if (batch && strcmp(arg, "--lib") == 0)
+            value = &o->lib;
+        else if (batch && (strcmp(arg, "--source") == 0 || strcmp(arg, "--embedding") == 0)) {
+            if (i + 1 >= argc) {
+                usage_error("%s needs NAME=PATH", arg);
+                return false;
+            }
+            const char *name, *path;
+            if (!split_assignment(argv[i + 1], &name, &path)) {
+                usage_error("expected NAME=PATH, not '%s'", argv[i + 1]);
+                return false;
+            }
+            if (arg[2] == 's')
+                o->sources[o->nsources++] = (fdl_batch_source){name, path};
+            else
+                o->embeddings[o->nembeddings++] = (fdl_batch_embedding){name, path};
+            i++;
+            continue;
+        } else if (arg[0] == '-' && arg[1]) {
+            usage_error("unknown option '%s'", arg);
+            return false;
+        } else {
+            o->files[o->nfiles++] = arg;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            usage_error("%s needs a value", arg);
+            return false;
+        }
+        *value = argv[++i];
+    }
+    if (o->nfiles == 0) {
+        usage_error("%s", "no definition files given");
+        return false;
+    }
+    if (!is_identifier(o->name)) {
+        usage_error("--name '%s' must be a C identifier (letters, digits, '_')", o->name);
+        return false;
+    }
+    return true;
+}
+
+static int command_check(int argc, char **argv)
+{
+    options o;
+    if (!parse_options(argc, argv, &o, false)) {
+        free_options(&o);
+        return EXIT_OTHER;
+    }
+    compilation c;
+    bool ok = compile_definitions(&c, o.files, o.nfiles);
+    if (ok && o.dump_ir)
+        ir_dump(&c.ir, stdout);
+    arena_free(&c.arena);
+    free_options(&o);
+    return ok ? 0 : EXIT_DEFINITIONS;
+}
+
+static int command_compile(int argc, char **argv, bool build)
+{
+    options o;
+    if (!parse_options(argc, argv, &o, false)) {
+        free_options(&o);
+        return EXIT_OTHER;
+    }
+    if (!o.out_dir) {
+        usage_error("%s", "-o DIR is required");
+        free_options(&o);
+        return EXIT_OTHER;
+    }
+    compilation c;
+    int status = 0;
+    if (!compile_definitions(&c, o.files, o.nfiles))
+        status = EXIT_DEFINITIONS;
+    else if (!generate(&c, o.out_dir, o.name))
+        status = EXIT_OTHER;
+    else if (build) {
+        char library[4200];
+        if (!build_library(o.out_dir, o.name, library, sizeof library))
+            status = EXIT_OTHER;
+    }
+    arena_free(&c.arena);
+    free_options(&o);
+    return status;
+}
+
+/* The directory for cached builds of `fdlc batch`. */
+static void cache_directory(char *out, size_t size)
+{
+    const char *dir = getenv("FDLC_CACHE_DIR");
+    if (dir && *dir) {
+        snprintf(out, size, "%s", dir);
+        return;
+    }
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(out, size, "%s/fdlc", xdg);
+    else if (home && *home)
+        snprintf(out, size, "%s/.cache/fdlc", home);
+    else
+        snprintf(out, size, "/tmp/fdlc-cache-%ld", (long)getuid());
+}
+
+/*
+ * Builds the library for these definitions, or reuses the cached one. The
+ * cache key is a hash of the generated C itself, so a change of fdlc, of the
+ * runtime ABI or of the definitions never reuses a stale build.
+ */
+static bool cached_library(const compilation *c, char *library, size_t size)
+{
+    char *text = NULL;
+    size_t length = 0;
+    FILE *mem = open_memstream(&text, &length);
+    if (!mem)
+        return false;
+    write_header(c, "features", mem);
+    write_source(c, "features", mem);
+    fclose(mem);
+    char key[65];
+    ir_sha256_hex(text, length, key);
+    free(text);
+
+    char cache[4096], dir[4200];
+    cache_directory(cache, sizeof cache);
+    snprintf(dir, sizeof dir, "%s/%s", cache, key);
+    snprintf(library, size, "%s/libfeatures.so", dir);
+    if (access(library, R_OK) == 0)
+        return true;
+    /* Build beside, then rename into place: concurrent runs never see half a build. */
+    char temp[4300];
+    snprintf(temp, sizeof temp, "%s.tmp%ld", dir, (long)getpid());
+    char built[4400];
+    if (!generate(c, temp, "features") || !build_library(temp, "features", built, sizeof built))
+        return false;
+    if (rename(temp, dir) != 0 && access(library, R_OK) != 0) {
+        fprintf(stderr, "fdlc: cannot move the build into the cache '%s': %s\n", dir, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* libNAME.so -> NAME */
+static bool library_name(const char *path, char *name, size_t size)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (strncmp(base, "lib", 3) != 0 || len < 7 || strcmp(base + len - 3, ".so") != 0 || len - 6 >= size)
+        return false;
+    memcpy(name, base + 3, len - 6);
+    name[len - 6] = '\0';
+    return is_identifier(name);
+}
+
+static int command_batch(int argc, char **argv)
+{
+    options o;
+    if (!parse_options(argc, argv, &o, true)) {
+        free_options(&o);
+        return EXIT_OTHER;
+    }
+    if (!o.spine || !o.out) {
+        usage_error("%s", "batch needs --spine PATH and --out PATH");
+        free_options(&o);
+        return EXIT_OTHER;
+    }
+    compilation c;
+    if (!compile_definitions(&c, o.files, o.nfiles)) {
+        arena_free(&c.arena);
+        free_options(&o);
+        return EXIT_DEFINITIONS;
+    }
+    int status = EXIT_OTHER;
+    void *handle = NULL;
+    char library[4400], name[256] = "features";
+    if (o.lib) {
+        snprintf(library, sizeof library, "%s", o.lib);
+        if (!library_name(o.lib, name, sizeof name)) {
+            fprintf(stderr, "fdlc: --lib '%s' must be a path to libNAME.so\n", o.lib);
+            goto done;
+        }
+    } else if (!cached_library(&c, library, sizeof library)) {
+        goto done;
+    }
+    /* dlopen searches the library path for names without a slash. */
+    char resolved[4500];
+    snprintf(resolved, sizeof resolved, "%s%s", strchr(library, '/') ? "" : "./", library);
+    handle = dlopen(resolved, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        fprintf(stderr, "fdlc: cannot load '%s': %s\n", library, dlerror());
+        goto done;
+    }
+    char symbol[300];
+    snprintf(symbol, sizeof symbol, "%s_program", name);
+    const fdl_program *(*entry)(void);
+    *(void **)&entry = dlsym(handle, symbol);
+    if (!entry) {
+        fprintf(stderr, "fdlc: '%s' has no %s(): not a library built by fdlc build --name %s\n",
+                library, symbol, name);
+        goto done;
+    }
+    const fdl_program *program = entry();
+    if (program->abi_version != FDL_ABI_VERSION) {
+        fprintf(stderr, "fdlc: '%s' was built for runtime ABI %d; this fdlc has ABI %d: rebuild it\n",
+                library, program->abi_version, FDL_ABI_VERSION);
+        goto done;
+    }
+    if (strcmp(program->fingerprint, c.ir.fingerprint) != 0) {
+        fprintf(stderr,
+                "fdlc: '%s' was built from other definitions (fingerprint %.12s..., these are %.12s...);"
+                " rebuild it with fdlc build\n", library, program->fingerprint, c.ir.fingerprint);
+        goto done;
+    }
+    /* Embedding tables: the paths of these definitions, unless overridden. */
+    fdl_batch_embedding *embeddings = calloc((size_t)c.ir.nembeddings + (size_t)o.nembeddings + 1,
+                                             sizeof *embeddings);
+    int nembeddings = 0;
+    for (int i = 0; i < o.nembeddings; i++)
+        embeddings[nembeddings++] = o.embeddings[i];
+    for (int e = 0; e < c.ir.nembeddings; e++) {
+        bool overridden = false;
+        for (int i = 0; i < o.nembeddings; i++)
+            overridden |= strcmp(o.embeddings[i].name, c.ir.embeddings[e].name) == 0;
+        if (!overridden)
+            embeddings[nembeddings++] = (fdl_batch_embedding){c.ir.embeddings[e].name, c.ir.embeddings[e].path};
+    }
+    fdl_batch_options batch = {
+        .sources = o.sources, .nsources = o.nsources,
+        .embeddings = embeddings, .nembeddings = nembeddings,
+        .spine_path = o.spine, .spine_time_column = o.spine_time,
+        .set_name = o.set, .out_path = o.out,
+    };
+    fdl_batch_stats stats = {0};
+    fdl_error err = {0};
+    if (fdl_batch_run(program, &batch, &stats, &err) != FDL_OK) {
+        fprintf(stderr, "fdlc: batch: %s\n", err.message);
+    } else {
+        fprintf(stderr, "fdlc: batch: %llu events, %llu spine rows -> %s in %.3f s\n",
+                (unsigned long long)stats.events, (unsigned long long)stats.spine_rows, o.out,
+                stats.seconds);
+        status = 0;
+    }
+    free(embeddings);
+done:
+    if (handle)
+        dlclose(handle);
+    arena_free(&c.arena);
+    free_options(&o);
+    return status;
+}
+
+static int command_functions(void)
+{
+    for (int i = 0; i < stdlib_count; i++) {
+        const stdlib_function *f = &stdlib_functions[i];
+        const char *args = f->args == FN_ARGS_NUMBER ? "x: int64|float64"
+                           : f->args == FN_ARGS_STRING ? "s: string" : "a: string, b: string";
+        const char *result = f->result == FN_RESULT_SAME ? "same as x" : type_name((type_kind)f->result);
+        printf("%s(%s) -> %s\n    %s\n", f->name, args, result, f->doc);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_OTHER;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "check") == 0)
+        return command_check(argc - 2, argv + 2);
+    if (strcmp(command, "compile") == 0)
+        return command_compile(argc - 2, argv + 2, false);
+    if (strcmp(command, "build") == 0)
+        return command_compile(argc - 2, argv + 2, true);
+    if (strcmp(command, "batch") == 0)
+        return command_batch(argc - 2, argv + 2);
+    if (strcmp(command, "functions") == 0)
+        return command_functions();
+    if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
+        printf("fdlc %s (runtime ABI %d)\n", FDL_VERSION, FDL_ABI_VERSION);
+        return 0;
+    }
+    if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    usage_error("unknown command '%s'", command);
+    return EXIT_OTHER;
+}

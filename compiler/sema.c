@@ -1,0 +1,868 @@
+/*
+ * sema.c - semantic analysis: names, types and rules; lowering to IR.
+ *
+ * Checks run in a fixed order (entities, sources, embeddings, features,
+ * feature sets), each reporting every problem it finds with its location
+ * and going on, so one run shows all errors. A definition that failed is
+ * left out of the IR; follow-on errors about it are suppressed.
+ */
+#include "sema.h"
+
+#include <string.h>
+
+#include "stdlib.h"
+#include "suggest.h"
+
+typedef struct checker {
+    source_set *sources;
+    arena *arena;
+    ast_program *ast;
+    ir_program *ir;
+    /* AST index -> IR index (-1 when the definition failed its checks) */
+    int *entity_ir, *source_ir, *embedding_ir, *feature_ir;
+    bool *feature_done, *feature_busy;
+} checker;
+
+/* ------------------------------------------------------------ names */
+
+static int find_entity(checker *c, const char *name)
+{
+    for (int i = 0; i < c->ast->nentities; i++)
+        if (c->ast->entities[i].name.text && strcmp(c->ast->entities[i].name.text, name) == 0)
+            return i;
+    return -1;
+}
+
+static int find_source(checker *c, const char *name)
+{
+    for (int i = 0; i < c->ast->nsources; i++)
+        if (c->ast->sources[i].name.text && strcmp(c->ast->sources[i].name.text, name) == 0)
+            return i;
+    return -1;
+}
+
+static int find_embedding(checker *c, const char *name)
+{
+    for (int i = 0; i < c->ast->nembeddings; i++)
+        if (c->ast->embeddings[i].name.text && strcmp(c->ast->embeddings[i].name.text, name) == 0)
+            return i;
+    return -1;
+}
+
+static int find_feature(checker *c, const char *name)
+{
+    for (int i = 0; i < c->ast->nfeatures; i++)
+        if (c->ast->features[i].name.text && strcmp(c->ast->features[i].name.text, name) == 0)
+            return i;
+    return -1;
+}
+
+/* "unknown source 'x'", with a suggestion drawn from the known names. */
+static void unknown_name(checker *c, span sp, const char *what, const char *name,
+                         const char **known, int nknown)
+{
+    const char *close = suggest_closest(name, known, nknown);
+    if (close)
+        diag_error(c->sources, sp, "unknown %s '%s'; did you mean '%s'?", what, name, close);
+    else
+        diag_error(c->sources, sp, "unknown %s '%s'", what, name);
+}
+
+static const char **names_of(checker *c, const ast_name *first, size_t stride, int count)
+{
+    const char **out = arena_alloc(c->arena, sizeof(char *) * (size_t)(count + 1));
+    for (int i = 0; i < count; i++)
+        out[i] = ((const ast_name *)((const char *)first + stride * (size_t)i))->text;
+    return out;
+}
+
+#define NAMES(c, array, count) \
+    names_of(c, (count) ? &(array)[0].name : NULL, sizeof (array)[0], count)
+
+/* Reports a second definition of a name, with a note at the first. */
+static bool check_unique(checker *c, const char *what, const ast_name *name, const ast_name *first,
+                         size_t stride, int before)
+{
+    if (!name->text)
+        return false;
+    for (int i = 0; i < before; i++) {
+        const ast_name *other = (const ast_name *)((const char *)first + stride * (size_t)i);
+        if (other->text && strcmp(other->text, name->text) == 0) {
+            diag_error(c->sources, name->span, "duplicate %s '%s'", what, name->text);
+            diag_note(c->sources, other->span, "'%s' is first defined here", name->text);
+            return false;
+        }
+    }
+    return true;
+}
+
+#define UNIQUE(c, what, array, index) \
+    check_unique(c, what, &(array)[index].name, &(array)[0].name, sizeof (array)[0], index)
+
+/* ------------------------------------------------------------ types */
+
+static bool is_numeric(type_kind k) { return k == TYPE_INT64 || k == TYPE_FLOAT64; }
+
+static const char *describe_type(arena *a, ast_type t)
+{
+    if (t.kind == TYPE_VECTOR && t.dim > 0)
+        return arena_printf(a, "float64_vector[%d]", t.dim);
+    return type_name(t.kind);
+}
+
+static ast_type make_type(type_kind kind)
+{
+    ast_type t = {kind, 0};
+    return t;
+}
+
+/* Types one expression evaluated over a source's fields. */
+typedef struct expr_scope {
+    const ir_source *source;
+    const char *source_name;
+} expr_scope;
+
+static ast_type check_expr(checker *c, const expr_scope *scope, expr *e);
+
+static bool comparable(type_kind a, type_kind b)
+{
+    if (a == TYPE_NULL || b == TYPE_NULL || a == TYPE_ERROR || b == TYPE_ERROR)
+        return true;
+    if (is_numeric(a) && is_numeric(b))
+        return true;
+    return a == b && a != TYPE_VECTOR;
+}
+
+static ast_type check_name(checker *c, const expr_scope *scope, expr *e)
+{
+    const ir_source *s = scope->source;
+    if (e->as.name.qualifier && strcmp(e->as.name.qualifier, scope->source_name) != 0) {
+        diag_error(c->sources, e->span,
+                   "'%s.%s' does not name a field of source '%s' (write '%s' or '%s.%s')",
+                   e->as.name.qualifier, e->as.name.name, scope->source_name, e->as.name.name,
+                   scope->source_name, e->as.name.name);
+        return make_type(TYPE_ERROR);
+    }
+    for (int i = 0; i < s->nfields; i++)
+        if (strcmp(s->fields[i].name, e->as.name.name) == 0) {
+            e->as.name.ref = i;
+            return make_type(s->fields[i].type);
+        }
+    const char **known = arena_alloc(c->arena, sizeof(char *) * (size_t)(s->nfields + 1));
+    for (int i = 0; i < s->nfields; i++)
+        known[i] = s->fields[i].name;
+    char *what = arena_printf(c->arena, "field of source '%s'", scope->source_name);
+    unknown_name(c, e->span, what, e->as.name.name, known, s->nfields);
+    return make_type(TYPE_ERROR);
+}
+
+static ast_type check_call(checker *c, const expr_scope *scope, expr *e)
+{
+    int fn = stdlib_find(e->as.call.name);
+    ast_type args[8];
+    int nargs = e->as.call.args.count;
+    bool failed = false;
+    for (int i = 0; i < nargs; i++) {
+        ast_type t = check_expr(c, scope, e->as.call.args.items[i]);
+        if (i < 8)
+            args[i] = t;
+        failed |= t.kind == TYPE_ERROR;
+    }
+    if (fn < 0) {
+        const char **known = arena_alloc(c->arena, sizeof(char *) * (size_t)stdlib_count);
+        for (int i = 0; i < stdlib_count; i++)
+            known[i] = stdlib_functions[i].name;
+        unknown_name(c, e->as.call.name_span, "function", e->as.call.name, known, stdlib_count);
+        return make_type(TYPE_ERROR);
+    }
+    const stdlib_function *f = &stdlib_functions[fn];
+    e->as.call.function = fn;
+    if (nargs != f->arity) {
+        diag_error(c->sources, e->span, "%s takes %d argument%s, not %d", f->name, f->arity,
+                   f->arity == 1 ? "" : "s", nargs);
+        return make_type(TYPE_ERROR);
+    }
+    if (failed)
+        return make_type(TYPE_ERROR);
+    for (int i = 0; i < nargs; i++) {
+        type_kind k = args[i].kind;
+        bool ok = k == TYPE_NULL || (f->args == FN_ARGS_NUMBER ? is_numeric(k) : k == TYPE_STRING);
+        if (!ok) {
+            diag_error(c->sources, e->as.call.args.items[i]->span,
+                       "argument %d of %s must be %s, not %s", i + 1, f->name,
+                       f->args == FN_ARGS_NUMBER ? "int64 or float64" : "a string",
+                       describe_type(c->arena, args[i]));
+            return make_type(TYPE_ERROR);
+        }
+    }
+    if (f->result == FN_RESULT_SAME)
+        return args[0].kind == TYPE_NULL ? make_type(TYPE_INT64) : args[0];
+    return make_type((type_kind)f->result);
+}
+
+static ast_type check_expr_kind(checker *c, const expr_scope *scope, expr *e)
+{
+    switch (e->kind) {
+    case EXPR_INT: return make_type(TYPE_INT64);
+    case EXPR_FLOAT: return make_type(TYPE_FLOAT64);
+    case EXPR_STRING: return make_type(TYPE_STRING);
+    case EXPR_BOOL: return make_type(TYPE_BOOL);
+    case EXPR_NULL: return make_type(TYPE_NULL);
+    case EXPR_NAME: return check_name(c, scope, e);
+    case EXPR_CALL: return check_call(c, scope, e);
+    case EXPR_UNARY: {
+        ast_type t = check_expr(c, scope, e->as.unary.operand);
+        if (t.kind == TYPE_ERROR)
+            return t;
+        if (e->as.unary.op == OP_NOT) {
+            if (t.kind != TYPE_BOOL && t.kind != TYPE_NULL) {
+                diag_error(c->sources, e->span, "'not' needs a bool operand, not %s",
+                           describe_type(c->arena, t));
+                return make_type(TYPE_ERROR);
+            }
+            return make_type(TYPE_BOOL);
+        }
+        if (!is_numeric(t.kind) && t.kind != TYPE_NULL) {
+            diag_error(c->sources, e->span, "unary '%s' needs a number, not %s",
+                       expr_op_name(e->as.unary.op), describe_type(c->arena, t));
+            return make_type(TYPE_ERROR);
+        }
+        return t.kind == TYPE_NULL ? make_type(TYPE_INT64) : t;
+    }
+    case EXPR_BINARY: {
+        ast_type l = check_expr(c, scope, e->as.binary.left);
+        ast_type r = check_expr(c, scope, e->as.binary.right);
+        if (l.kind == TYPE_ERROR || r.kind == TYPE_ERROR)
+            return make_type(TYPE_ERROR);
+        expr_op op = e->as.binary.op;
+        if (op == OP_AND || op == OP_OR) {
+            for (int side = 0; side < 2; side++) {
+                ast_type t = side ? r : l;
+                if (t.kind != TYPE_BOOL && t.kind != TYPE_NULL) {
+                    diag_error(c->sources, side ? e->as.binary.right->span : e->as.binary.left->span,
+                               "'%s' needs bool operands; this is %s", expr_op_name(op),
+                               describe_type(c->arena, t));
+                    return make_type(TYPE_ERROR);
+                }
+            }
+            return make_type(TYPE_BOOL);
+        }
+        if (op >= OP_EQ && op <= OP_GE) {
+            if (!comparable(l.kind, r.kind)) {
+                diag_error(c->sources, e->span, "cannot compare %s with %s",
+                           describe_type(c->arena, l), describe_type(c->arena, r));
+                return make_type(TYPE_ERROR);
+            }
+            return make_type(TYPE_BOOL);
+        }
+        /* arithmetic */
+        for (int side = 0; side < 2; side++) {
+            ast_type t = side ? r : l;
+            if (!is_numeric(t.kind) && t.kind != TYPE_NULL) {
+                diag_error(c->sources, side ? e->as.binary.right->span : e->as.binary.left->span,
+                           "'%s' needs numbers; this is %s", expr_op_name(op),
+                           describe_type(c->arena, t));
+                return make_type(TYPE_ERROR);
+            }
+        }
+        if (l.kind == TYPE_FLOAT64 || r.kind == TYPE_FLOAT64)
+            return make_type(TYPE_FLOAT64);
+        return make_type(TYPE_INT64);
+    }
+    case EXPR_IN: {
+        ast_type t = check_expr(c, scope, e->as.in.operand);
+        bool failed = t.kind == TYPE_ERROR;
+        for (int i = 0; i < e->as.in.list.count; i++) {
+            expr *item = e->as.in.list.items[i];
+            ast_type it = check_expr(c, scope, item);
+            if (it.kind == TYPE_ERROR) {
+                failed = true;
+            } else if (!failed && !comparable(t.kind, it.kind)) {
+                diag_error(c->sources, item->span, "'in' list item is %s; cannot compare with %s",
+                           describe_type(c->arena, it), describe_type(c->arena, t));
+                failed = true;
+            }
+        }
+        return make_type(failed ? TYPE_ERROR : TYPE_BOOL);
+    }
+    case EXPR_IS_NULL: {
+        ast_type t = check_expr(c, scope, e->as.is_null.operand);
+        return make_type(t.kind == TYPE_ERROR ? TYPE_ERROR : TYPE_BOOL);
+    }
+    }
+    return make_type(TYPE_ERROR);
+}
+
+static ast_type check_expr(checker *c, const expr_scope *scope, expr *e)
+{
+    e->type = check_expr_kind(c, scope, e);
+    return e->type;
+}
+
+/* ------------------------------------------------------- definitions */
+
+static void check_entities(checker *c)
+{
+    ast_program *p = c->ast;
+    c->ir->entities = arena_alloc(c->arena, sizeof(ir_entity) * (size_t)(p->nentities + 1));
+    for (int i = 0; i < p->nentities; i++) {
+        ast_entity *e = &p->entities[i];
+        c->entity_ir[i] = -1;
+        if (!UNIQUE(c, "entity", p->entities, i) || !e->join_key.text)
+            continue;
+        ir_entity *out = &c->ir->entities[c->ir->nentities];
+        out->name = e->name.text;
+        out->join_key = e->join_key.text;
+        out->key_type = e->key_type;
+        out->description = e->description;
+        out->span = e->name.span;
+        c->entity_ir[i] = c->ir->nentities++;
+    }
+}
+
+static void check_sources(checker *c)
+{
+    ast_program *p = c->ast;
+    c->ir->sources = arena_alloc(c->arena, sizeof(ir_source) * (size_t)(p->nsources + 1));
+    for (int i = 0; i < p->nsources; i++) {
+        ast_source *s = &p->sources[i];
+        c->source_ir[i] = -1;
+        bool ok = UNIQUE(c, "source", p->sources, i) && s->timestamp.text;
+        int time_field = -1;
+        for (int f = 0; f < s->nfields; f++) {
+            for (int g = 0; g < f; g++)
+                if (strcmp(s->fields[g].name.text, s->fields[f].name.text) == 0) {
+                    diag_error(c->sources, s->fields[f].name.span, "duplicate field '%s' in source '%s'",
+                               s->fields[f].name.text, s->name.text ? s->name.text : "?");
+                    diag_note(c->sources, s->fields[g].name.span, "first declared here");
+                    ok = false;
+                }
+            if (s->timestamp.text && strcmp(s->fields[f].name.text, s->timestamp.text) == 0) {
+                time_field = f;
+                if (s->fields[f].type != TYPE_TIMESTAMP) {
+                    diag_error(c->sources, s->fields[f].type_span,
+                               "'%s' is the event-time column of source '%s', so its type must be "
+                               "timestamp, not %s", s->fields[f].name.text,
+                               s->name.text ? s->name.text : "?", type_name(s->fields[f].type));
+                    diag_note(c->sources, s->timestamp.span, "named as the event time here");
+                    ok = false;
+                }
+            }
+            if (s->fields[f].type == TYPE_VECTOR) {
+                diag_error(c->sources, s->fields[f].type_span,
+                           "source fields cannot be float64_vector; use an embedding table");
+                ok = false;
+            }
+        }
+        if (!ok)
+            continue;
+        ir_source *out = &c->ir->sources[c->ir->nsources];
+        out->name = s->name.text;
+        out->description = s->description;
+        out->span = s->name.span;
+        /* The time column comes first when the fields do not declare it. */
+        int extra = time_field < 0 ? 1 : 0;
+        out->fields = arena_alloc(c->arena, sizeof(ir_field) * (size_t)(s->nfields + extra));
+        if (extra) {
+            out->fields[0].name = s->timestamp.text;
+            out->fields[0].type = TYPE_TIMESTAMP;
+            out->time_field = 0;
+        } else {
+            out->time_field = time_field;
+        }
+        for (int f = 0; f < s->nfields; f++) {
+            out->fields[f + extra].name = s->fields[f].name.text;
+            out->fields[f + extra].type = s->fields[f].type;
+        }
+        out->nfields = s->nfields + extra;
+        c->source_ir[i] = c->ir->nsources++;
+    }
+}
+
+static void check_embeddings(checker *c)
+{
+    ast_program *p = c->ast;
+    c->ir->embeddings = arena_alloc(c->arena, sizeof(ir_embedding) * (size_t)(p->nembeddings + 1));
+    for (int i = 0; i < p->nembeddings; i++) {
+        ast_embedding *e = &p->embeddings[i];
+        c->embedding_ir[i] = -1;
+        bool ok = UNIQUE(c, "embedding", p->embeddings, i) && e->dimension > 0 && e->path;
+        int entity = -1;
+        if (e->entity.text) {
+            entity = find_entity(c, e->entity.text);
+            if (entity < 0) {
+                unknown_name(c, e->entity.span, "entity", e->entity.text,
+                             NAMES(c, p->entities, p->nentities), p->nentities);
+                ok = false;
+            } else if (c->entity_ir[entity] < 0) {
+                ok = false;
+            }
+        }
+        if (!ok || entity < 0)
+            continue;
+        ir_embedding *out = &c->ir->embeddings[c->ir->nembeddings];
+        out->name = e->name.text;
+        out->entity = c->entity_ir[entity];
+        out->dimension = (int32_t)e->dimension;
+        out->path = e->path;
+        out->span = e->name.span;
+        c->embedding_ir[i] = c->ir->nembeddings++;
+    }
+}
+
+/* Window spelling for definitions and comments: 30d, 12h, lifetime. */
+static const char *window_text(arena *a, int64_t seconds)
+{
+    if (seconds == 0)
+        return "lifetime";
+    static const struct { int64_t size; char unit; } units[] = {
+        {7 * 86400, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'},
+    };
+    for (int i = 0; i < 5; i++)
+        if (seconds % units[i].size == 0)
+            return arena_printf(a, "%lld%c", (long long)(seconds / units[i].size), units[i].unit);
+    return "?";
+}
+
+/* Result type of an aggregation over a value type; TYPE_ERROR if not allowed. */
+static type_kind agg_result(agg_function fn, type_kind value)
+{
+    switch (fn) {
+    case AGG_COUNT: return TYPE_INT64;
+    case AGG_SUM: return is_numeric(value) ? value : TYPE_ERROR;
+    case AGG_MEAN: return is_numeric(value) ? TYPE_FLOAT64 : TYPE_ERROR;
+    case AGG_MIN:
+    case AGG_MAX:
+    case AGG_FIRST:
+    case AGG_LAST: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : value;
+    }
+    return TYPE_ERROR;
+}
+
+/* Adds (or finds) the group and aggregation a feature reads. */
+static void place_aggregation(checker *c, ir_feature *f, int entity, int source, int key_field,
+                              expr *where, int field, agg_function fn, int64_t window, type_kind result)
+{
+    ir_program *ir = c->ir;
+    const char *where_text = where ? ir_expr_text(c->arena, where) : "";
+    int g = 0;
+    for (; g < ir->ngroups; g++) {
+        ir_group *grp = &ir->groups[g];
+        if (grp->entity == entity && grp->source == source && grp->field == field &&
+            strcmp(grp->where_text, where_text) == 0)
+            break;
+    }
+    if (g == ir->ngroups) {
+        ir_group *grp = &ir->groups[ir->ngroups++];
+        grp->entity = entity;
+        grp->source = source;
+        grp->key_field = key_field;
+        grp->where = where;
+        grp->where_text = where_text;
+        grp->field = field;
+        grp->value_type = field < 0 ? TYPE_NULL : ir->sources[source].fields[field].type;
+    }
+    ir_group *grp = &ir->groups[g];
+    int a = 0;
+    for (; a < grp->naggs; a++)
+        if (grp->aggs[a].function == fn && grp->aggs[a].window_seconds == window)
+            break;
+    if (a == grp->naggs) {
+        if (grp->naggs == grp->capaggs) {
+            int cap = grp->capaggs ? grp->capaggs * 2 : 4;
+            grp->aggs = arena_grow(c->arena, grp->aggs, sizeof(ir_agg) * (size_t)grp->naggs,
+                                   sizeof(ir_agg) * (size_t)cap);
+            grp->capaggs = cap;
+        }
+        grp->aggs[a].function = fn;
+        grp->aggs[a].window_seconds = window;
+        grp->aggs[a].result = result;
+        grp->naggs++;
+    }
+    f->group = g;
+    f->agg = a;
+}
+
+static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
+{
+    const ast_aggregation *agg = &af->aggregation;
+    ast_program *p = c->ast;
+    bool ok = true;
+    agg_function fn = AGG_COUNT;
+    if (agg->function.text && !agg_function_parse(agg->function.text, &fn)) {
+        static const char *known[] = {"count", "sum", "mean", "min", "max", "first", "last"};
+        unknown_name(c, agg->function.span, "aggregation function", agg->function.text, known, 7);
+        ok = false;
+    }
+    if (!agg->function.text || !agg->source.text)
+        return false;
+    if (!agg->has_window) {
+        if (!agg->window_written && ok)
+            diag_error(c->sources, agg->function.span,
+                       "aggregation needs a window: add 'window: 30d' (s, m, h, d, w) or "
+                       "'window: lifetime'");
+        ok = false;
+    }
+    if (f->nentities != 1) {
+        diag_error(c->sources, af->entities_span,
+                   "an aggregation belongs to exactly one entity (it groups events by that "
+                   "entity's key)");
+        return false;
+    }
+    int source = find_source(c, agg->source.text);
+    if (source < 0) {
+        unknown_name(c, agg->source.span, "source", agg->source.text,
+                     NAMES(c, p->sources, p->nsources), p->nsources);
+        return false;
+    }
+    if (c->source_ir[source] < 0)
+        return false;
+    const ir_source *src = &c->ir->sources[c->source_ir[source]];
+    int field = -1;
+    if (agg->field.text) {
+        for (int i = 0; i < src->nfields; i++)
+            if (strcmp(src->fields[i].name, agg->field.text) == 0)
+                field = i;
+        if (field < 0) {
+            const char **known = arena_alloc(c->arena, sizeof(char *) * (size_t)(src->nfields + 1));
+            for (int i = 0; i < src->nfields; i++)
+                known[i] = src->fields[i].name;
+            char *what = arena_printf(c->arena, "field of source '%s'", src->name);
+            unknown_name(c, agg->field.span, what, agg->field.text, known, src->nfields);
+            return false;
+        }
+    } else if (ok && fn != AGG_COUNT) {
+        diag_error(c->sources, agg->source_span,
+                   "%s needs a field to aggregate: write '%s.FIELD'", agg_function_name(fn),
+                   agg->source.text);
+        return false;
+    }
+    type_kind value = field < 0 ? TYPE_NULL : src->fields[field].type;
+    type_kind result = agg_result(fn, value);
+    if (ok && result == TYPE_ERROR) {
+        diag_error(c->sources, agg->function.span, "%s cannot aggregate %s field '%s'%s",
+                   agg_function_name(fn), type_name(value), agg->field.text,
+                   fn == AGG_SUM || fn == AGG_MEAN ? " (it needs int64 or float64)" : "");
+        ok = false;
+    }
+    /* The source must carry the entity's key, with a matching type. */
+    const ir_entity *entity = &c->ir->entities[f->entities[0]];
+    int key_field = -1;
+    for (int i = 0; i < src->nfields; i++)
+        if (strcmp(src->fields[i].name, entity->join_key) == 0)
+            key_field = i;
+    if (key_field < 0) {
+        diag_error(c->sources, agg->source.span,
+                   "source '%s' has no field '%s', the join key of entity '%s'", src->name,
+                   entity->join_key, entity->name);
+        diag_note(c->sources, src->span, "source '%s' is defined here", src->name);
+        ok = false;
+    } else if (src->fields[key_field].type != entity->key_type) {
+        diag_error(c->sources, agg->source.span,
+                   "field '%s' of source '%s' is %s, but entity '%s' has %s keys", entity->join_key,
+                   src->name, type_name(src->fields[key_field].type), entity->name,
+                   type_name(entity->key_type));
+        diag_note(c->sources, entity->span, "entity '%s' is defined here", entity->name);
+        ok = false;
+    }
+    if (agg->where) {
+        expr_scope scope = {src, src->name};
+        ast_type t = check_expr(c, &scope, agg->where);
+        if (t.kind != TYPE_ERROR && t.kind != TYPE_BOOL) {
+            diag_error(c->sources, agg->where->span, "where must be a bool expression, not %s",
+                       describe_type(c->arena, t));
+            ok = false;
+        } else if (t.kind == TYPE_ERROR) {
+            ok = false;
+        }
+    } else if (agg->where_written) {
+        ok = false;  /* the expression did not parse; already reported */
+    }
+    if (!ok)
+        return false;
+    int64_t window = agg->lifetime ? 0 : agg->window_seconds;
+    f->kind = IR_AGGREGATE;
+    f->type = make_type(result);
+    place_aggregation(c, f, f->entities[0], c->source_ir[source], key_field, agg->where, field, fn,
+                      window, result);
+    const char *of = field < 0 ? src->name : arena_printf(c->arena, "%s.%s", src->name, agg->field.text);
+    f->definition = arena_printf(c->arena, "%s(%s%s%s) over %s", agg_function_name(fn), of,
+                                 agg->where ? " where " : "", agg->where ? c->ir->groups[f->group].where_text : "",
+                                 window_text(c->arena, window));
+    return true;
+}
+
+static bool check_feature(checker *c, int index);
+
+/* An argument ENTITY.FEATURE of a computation: resolves and checks it. */
+static int check_argument(checker *c, const ast_feature *af, const ir_feature *f,
+                          const ast_qualified *arg, int *slot)
+{
+    ast_program *p = c->ast;
+    int target = find_feature(c, arg->feature.text);
+    if (target < 0) {
+        unknown_name(c, arg->feature.span, "feature", arg->feature.text,
+                     NAMES(c, p->features, p->nfeatures), p->nfeatures);
+        return -1;
+    }
+    if (!check_feature(c, target))
+        return -1;   /* reported at its definition */
+    const ir_feature *t = &c->ir->features[c->feature_ir[target]];
+    if (t->nentities != 1) {
+        diag_error(c->sources, arg->span, "'%s' belongs to several entities; an argument must be "
+                   "a feature of one entity", arg->feature.text);
+        return -1;
+    }
+    const char *entity_name = c->ir->entities[t->entities[0]].name;
+    if (arg->entity.text && strcmp(arg->entity.text, entity_name) != 0) {
+        diag_error(c->sources, arg->entity.span, "feature '%s' belongs to entity '%s', not '%s'",
+                   arg->feature.text, entity_name, arg->entity.text);
+        diag_note(c->sources, t->ast->name.span, "'%s' is defined here", arg->feature.text);
+        return -1;
+    }
+    *slot = -1;
+    for (int i = 0; i < f->nentities; i++)
+        if (f->entities[i] == t->entities[0])
+            *slot = i;
+    if (*slot < 0) {
+        diag_error(c->sources, arg->span,
+                   "'%s' is a feature of entity '%s', which is not among this feature's entities",
+                   arg->feature.text, entity_name);
+        return -1;
+    }
+    (void)af;
+    return c->feature_ir[target];
+}
+
+static bool check_computation(checker *c, const ast_feature *af, ir_feature *f)
+{
+    const ast_computation *comp = &af->computation;
+    ast_program *p = c->ast;
+    if (!comp->function.text)
+        return false;
+    if (strcmp(comp->function.text, "lookup_embedding") == 0) {
+        if (!comp->model.text) {
+            diag_error(c->sources, comp->function.span, "lookup_embedding needs 'model: EMBEDDING'");
+            return false;
+        }
+        if (comp->nargs) {
+            diag_error(c->sources, comp->args_span, "lookup_embedding takes no args");
+            return false;
+        }
+        int e = find_embedding(c, comp->model.text);
+        if (e < 0) {
+            unknown_name(c, comp->model.span, "embedding model", comp->model.text,
+                         NAMES(c, p->embeddings, p->nembeddings), p->nembeddings);
+            return false;
+        }
+        if (c->embedding_ir[e] < 0)
+            return false;
+        const ir_embedding *emb = &c->ir->embeddings[c->embedding_ir[e]];
+        bool ok = true;
+        if (f->nentities != 1 || f->entities[0] != emb->entity) {
+            diag_error(c->sources, comp->model.span,
+                       "embedding '%s' is keyed by entity '%s'; the feature must have exactly that "
+                       "entity", emb->name, c->ir->entities[emb->entity].name);
+            ok = false;
+        }
+        if (comp->dimension && comp->dimension != emb->dimension) {
+            diag_error(c->sources, comp->dimension_span,
+                       "dimension %lld does not match embedding '%s', which has dimension %d",
+                       (long long)comp->dimension, emb->name, emb->dimension);
+            diag_note(c->sources, p->embeddings[e].dimension_span, "its dimension is declared here");
+            ok = false;
+        }
+        if (!ok)
+            return false;
+        f->kind = IR_LOOKUP_EMBEDDING;
+        f->embedding = c->embedding_ir[e];
+        f->type.kind = TYPE_VECTOR;
+        f->type.dim = emb->dimension;
+        f->definition = arena_printf(c->arena, "lookup_embedding(%s)", emb->name);
+        return true;
+    }
+    if (strcmp(comp->function.text, "cosine_similarity") == 0) {
+        if (comp->model.text || comp->dimension_written) {
+            diag_error(c->sources, comp->model.text ? comp->model.span : comp->dimension_span,
+                       "cosine_similarity takes only 'args'");
+            return false;
+        }
+        if (comp->nargs != 2) {
+            diag_error(c->sources, comp->args ? comp->args_span : comp->function.span,
+                       "cosine_similarity takes exactly 2 args (ENTITY.FEATURE), not %d", comp->nargs);
+            return false;
+        }
+        bool ok = true;
+        for (int i = 0; i < 2; i++) {
+            f->args[i] = check_argument(c, af, f, &comp->args[i], &f->arg_slots[i]);
+            if (f->args[i] < 0) {
+                ok = false;
+                continue;
+            }
+            const ir_feature *arg = &c->ir->features[f->args[i]];
+            if (arg->type.kind != TYPE_VECTOR) {
+                diag_error(c->sources, comp->args[i].span,
+                           "cosine_similarity needs float64_vector arguments; '%s' is %s",
+                           arg->name, describe_type(c->arena, arg->type));
+                ok = false;
+            }
+        }
+        if (!ok)
+            return false;
+        const ir_feature *a = &c->ir->features[f->args[0]], *b = &c->ir->features[f->args[1]];
+        if (a->type.dim != b->type.dim) {
+            diag_error(c->sources, comp->args_span,
+                       "cosine_similarity of vectors of different dimensions: '%s' has %d, '%s' has %d",
+                       a->name, a->type.dim, b->name, b->type.dim);
+            return false;
+        }
+        f->kind = IR_COSINE_SIMILARITY;
+        f->type = make_type(TYPE_FLOAT64);
+        f->definition = arena_printf(c->arena, "cosine_similarity(%s.%s, %s.%s)",
+                                     c->ir->entities[a->entities[0]].name, a->name,
+                                     c->ir->entities[b->entities[0]].name, b->name);
+        return true;
+    }
+    static const char *known[] = {"lookup_embedding", "cosine_similarity"};
+    unknown_name(c, comp->function.span, "computation function", comp->function.text, known, 2);
+    return false;
+}
+
+/*
+ * Checks feature `index` (once), after the features it reads, so that the
+ * IR lists features in dependency order. A feature reached again while it
+ * is being checked is a cycle.
+ */
+static bool check_feature(checker *c, int index)
+{
+    if (c->feature_done[index])
+        return c->feature_ir[index] >= 0;
+    ast_feature *af = &c->ast->features[index];
+    if (c->feature_busy[index]) {
+        diag_error(c->sources, af->name.span, "feature '%s' depends on itself", af->name.text);
+        return false;
+    }
+    c->feature_busy[index] = true;
+    c->feature_ir[index] = -1;
+
+    ast_program *p = c->ast;
+    bool ok = UNIQUE(c, "feature", p->features, index) && af->kind != FEATURE_INVALID;
+    ir_feature f = {0};
+    f.name = af->name.text;
+    f.ast = af;
+    f.entities = arena_alloc(c->arena, sizeof(int) * (size_t)(af->nentities + 1));
+    for (int i = 0; i < af->nentities; i++) {
+        const ast_name *en = &af->entities[i];
+        int e = find_entity(c, en->text);
+        if (e < 0) {
+            unknown_name(c, en->span, "entity", en->text, NAMES(c, p->entities, p->nentities),
+                         p->nentities);
+            ok = false;
+            continue;
+        }
+        if (c->entity_ir[e] < 0) {
+            ok = false;
+            continue;
+        }
+        for (int j = 0; j < f.nentities; j++)
+            if (f.entities[j] == c->entity_ir[e]) {
+                diag_error(c->sources, en->span, "entity '%s' is listed twice", en->text);
+                ok = false;
+            }
+        f.entities[f.nentities++] = c->entity_ir[e];
+    }
+    if (af->nentities == 0)
+        ok = false;
+    if (ok)
+        ok = af->kind == FEATURE_AGGREGATION ? check_aggregation(c, af, &f)
+                                             : check_computation(c, af, &f);
+    if (ok && af->has_value_type) {
+        bool match = af->value_type.kind == f.type.kind;
+        if (!match) {
+            diag_error(c->sources, af->value_type_span,
+                       "value_type %s does not match the type of the definition, %s",
+                       type_name(af->value_type.kind), describe_type(c->arena, f.type));
+            ok = false;
+        }
+    }
+    c->feature_busy[index] = false;
+    c->feature_done[index] = true;
+    if (!ok)
+        return false;
+    c->feature_ir[index] = c->ir->nfeatures;
+    c->ir->features[c->ir->nfeatures++] = f;
+    return true;
+}
+
+static void check_sets(checker *c)
+{
+    ast_program *p = c->ast;
+    c->ir->sets = arena_alloc(c->arena, sizeof(ir_set) * (size_t)(p->nsets + 1));
+    for (int i = 0; i < p->nsets; i++) {
+        ast_feature_set *s = &p->sets[i];
+        bool ok = UNIQUE(c, "feature set", p->sets, i) && s->nfeatures > 0;
+        ir_set out = {0};
+        out.name = s->name.text;
+        out.span = s->name.span;
+        out.features = arena_alloc(c->arena, sizeof(int) * (size_t)s->nfeatures);
+        out.entities = arena_alloc(c->arena, sizeof(int) * (size_t)(c->ir->nentities + 1));
+        for (int j = 0; j < s->nfeatures; j++) {
+            const ast_name *fn = &s->features[j];
+            int f = find_feature(c, fn->text);
+            if (f < 0) {
+                unknown_name(c, fn->span, "feature", fn->text, NAMES(c, p->features, p->nfeatures),
+                             p->nfeatures);
+                ok = false;
+                continue;
+            }
+            for (int k = 0; k < j; k++)
+                if (strcmp(s->features[k].text, fn->text) == 0) {
+                    diag_error(c->sources, fn->span, "feature '%s' appears twice in set '%s'",
+                               fn->text, s->name.text ? s->name.text : "?");
+                    ok = false;
+                }
+            if (c->feature_ir[f] < 0) {
+                ok = false;
+                continue;
+            }
+            const ir_feature *feature = &c->ir->features[c->feature_ir[f]];
+            out.features[out.nfeatures++] = c->feature_ir[f];
+            for (int e = 0; e < feature->nentities; e++) {
+                bool seen = false;
+                for (int k = 0; k < out.nentities; k++)
+                    seen |= out.entities[k] == feature->entities[e];
+                if (!seen)
+                    out.entities[out.nentities++] = feature->entities[e];
+            }
+        }
+        if (ok)
+            c->ir->sets[c->ir->nsets++] = out;
+    }
+}
+
+bool sema_check(source_set *sources, arena *a, ast_program *ast, ir_program *ir)
+{
+    int errors_before = sources->errors;
+    memset(ir, 0, sizeof *ir);
+    checker c = {sources, a, ast, ir, NULL, NULL, NULL, NULL, NULL, NULL};
+    c.entity_ir = arena_alloc(a, sizeof(int) * (size_t)(ast->nentities + 1));
+    c.source_ir = arena_alloc(a, sizeof(int) * (size_t)(ast->nsources + 1));
+    c.embedding_ir = arena_alloc(a, sizeof(int) * (size_t)(ast->nembeddings + 1));
+    c.feature_ir = arena_alloc(a, sizeof(int) * (size_t)(ast->nfeatures + 1));
+    c.feature_done = arena_alloc(a, sizeof(bool) * (size_t)(ast->nfeatures + 1));
+    c.feature_busy = arena_alloc(a, sizeof(bool) * (size_t)(ast->nfeatures + 1));
+    ir->features = arena_alloc(a, sizeof(ir_feature) * (size_t)(ast->nfeatures + 1));
+    ir->groups = arena_alloc(a, sizeof(ir_group) * (size_t)(ast->nfeatures + 1));
+
+    check_entities(&c);
+    check_sources(&c);
+    check_embeddings(&c);
+    for (int i = 0; i < ast->nfeatures; i++)
+        check_feature(&c, i);
+    check_sets(&c);
+
+    if (sources->errors != errors_before)
+        return false;
+    ir_compute_fingerprint(a, ir);
+    return true;
+}

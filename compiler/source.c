@@ -1,0 +1,241 @@
+/*
+ * source.c - source files, span arithmetic and the diagnostic printer.
+ */
+#include "source.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void source_set_init(source_set *s, arena *a)
+{
+    memset(s, 0, sizeof *s);
+    s->arena = a;
+    s->out = stderr;
+    s->max_errors = 100;
+}
+
+/* Records where each line starts, so positions are a binary search away. */
+static void index_lines(source_set *s, source_file *f)
+{
+    uint32_t count = 1;
+    for (size_t i = 0; i < f->size; i++)
+        if (f->text[i] == '\n')
+            count++;
+    f->lines = arena_alloc(s->arena, sizeof(uint32_t) * count);
+    f->nlines = 0;
+    f->lines[f->nlines++] = 0;
+    for (size_t i = 0; i < f->size; i++)
+        if (f->text[i] == '\n')
+            f->lines[f->nlines++] = (uint32_t)(i + 1);
+}
+
+int source_add(source_set *s, const char *path, const char *text, size_t size)
+{
+    if (s->nfiles == s->capfiles) {
+        int cap = s->capfiles ? s->capfiles * 2 : 8;
+        s->files = arena_grow(s->arena, s->files, sizeof(source_file) * (size_t)s->nfiles,
+                              sizeof(source_file) * (size_t)cap);
+        s->capfiles = cap;
+    }
+    source_file *f = &s->files[s->nfiles];
+    f->path = arena_strdup(s->arena, path);
+    f->text = arena_strndup(s->arena, text, size);
+    f->size = size;
+    index_lines(s, f);
+    return s->nfiles++;
+}
+
+int source_load(source_set *s, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        diag_error(s, span_none(), "cannot open '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 4096, size = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (size == cap) {
+            if (cap >= SOURCE_MAX_FILE_SIZE) {
+                free(buf);
+                fclose(fp);
+                diag_error(s, span_none(), "'%s' is larger than %d MiB; refusing to read it",
+                           path, SOURCE_MAX_FILE_SIZE / (1024 * 1024));
+                return -1;
+            }
+            cap *= 2;
+            buf = realloc(buf, cap);
+        }
+        if (!buf) {
+            fclose(fp);
+            diag_error(s, span_none(), "out of memory reading '%s'", path);
+            return -1;
+        }
+        size_t n = fread(buf + size, 1, cap - size, fp);
+        size += n;
+        if (n == 0)
+            break;
+    }
+    int failed = ferror(fp);
+    fclose(fp);
+    if (failed) {
+        free(buf);
+        diag_error(s, span_none(), "cannot read '%s'", path);
+        return -1;
+    }
+    int id = source_add(s, path, buf, size);
+    free(buf);
+    return id;
+}
+
+const source_file *source_get(const source_set *s, int file)
+{
+    return file >= 0 && file < s->nfiles ? &s->files[file] : NULL;
+}
+
+span span_make(int file, size_t start, size_t end)
+{
+    span sp = {file, (uint32_t)start, (uint32_t)(end < start ? start : end)};
+    return sp;
+}
+
+span span_none(void)
+{
+    span sp = {-1, 0, 0};
+    return sp;
+}
+
+bool span_valid(span sp) { return sp.file >= 0; }
+
+span span_join(span a, span b)
+{
+    if (!span_valid(a))
+        return b;
+    if (!span_valid(b) || a.file != b.file)
+        return a;
+    span sp = {a.file, a.start < b.start ? a.start : b.start, a.end > b.end ? a.end : b.end};
+    return sp;
+}
+
+void source_position(const source_set *s, int file, uint32_t offset, uint32_t *line, uint32_t *col)
+{
+    const source_file *f = source_get(s, file);
+    if (!f) {
+        *line = *col = 0;
+        return;
+    }
+    if (offset > f->size)
+        offset = (uint32_t)f->size;
+    uint32_t lo = 0, hi = f->nlines;      /* last line start <= offset */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (f->lines[mid] <= offset)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *line = lo + 1;
+    *col = offset - f->lines[lo] + 1;
+}
+
+/* Prints one byte of a source line so that control bytes cannot corrupt a terminal. */
+static int put_source_byte(FILE *out, unsigned char c)
+{
+    if (c == '\t' || (c >= 0x20 && c != 0x7f)) {
+        fputc(c, out);
+        return 1;
+    }
+    fputc('?', out);
+    return 1;
+}
+
+static void print_excerpt(source_set *s, span sp)
+{
+    const source_file *f = source_get(s, sp.file);
+    if (!f)
+        return;
+    uint32_t line, col;
+    source_position(s, sp.file, sp.start, &line, &col);
+    uint32_t begin = f->lines[line - 1];
+    uint32_t end = begin;
+    while (end < f->size && f->text[end] != '\n' && f->text[end] != '\r')
+        end++;
+    /* Long lines (minified or binary input) are cut around the column. */
+    enum { MAX_SHOWN = 160 };
+    uint32_t shown_begin = begin;
+    if (sp.start > begin + MAX_SHOWN / 2)
+        shown_begin = sp.start - MAX_SHOWN / 2;
+    uint32_t shown_end = end;
+    if (shown_end > shown_begin + MAX_SHOWN)
+        shown_end = shown_begin + MAX_SHOWN;
+    fprintf(s->out, "%5u | ", line);
+    if (shown_begin > begin)
+        fputs("...", s->out);
+    for (uint32_t i = shown_begin; i < shown_end; i++)
+        put_source_byte(s->out, (unsigned char)f->text[i]);
+    if (shown_end < end)
+        fputs("...", s->out);
+    fputc('\n', s->out);
+    fputs("      | ", s->out);
+    if (shown_begin > begin)
+        fputs("   ", s->out);
+    for (uint32_t i = shown_begin; i < sp.start && i < shown_end; i++)
+        fputc(f->text[i] == '\t' ? '\t' : ' ', s->out);
+    uint32_t underline_end = sp.end < shown_end ? sp.end : shown_end;
+    fputc('^', s->out);
+    for (uint32_t i = sp.start + 1; i < underline_end; i++)
+        fputc('~', s->out);
+    fputc('\n', s->out);
+}
+
+static void report(source_set *s, const char *kind, span sp, const char *fmt, va_list ap)
+{
+    const source_file *f = source_get(s, sp.file);
+    if (f) {
+        uint32_t line, col;
+        source_position(s, sp.file, sp.start, &line, &col);
+        fprintf(s->out, "%s:%u:%u: %s: ", f->path, line, col, kind);
+    } else {
+        fprintf(s->out, "fdlc: %s: ", kind);
+    }
+    vfprintf(s->out, fmt, ap);
+    fputc('\n', s->out);
+    print_excerpt(s, sp);
+}
+
+void diag_error(source_set *s, span sp, const char *fmt, ...)
+{
+    s->errors++;
+    s->hide_notes = s->max_errors > 0 && s->errors > s->max_errors;
+    if (s->hide_notes) {
+        if (s->errors == s->max_errors + 1)
+            fprintf(s->out, "fdlc: note: too many errors; the rest are counted but not shown\n");
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    report(s, "error", sp, fmt, ap);
+    va_end(ap);
+}
+
+void diag_warning(source_set *s, span sp, const char *fmt, ...)
+{
+    s->warnings++;
+    s->hide_notes = false;
+    va_list ap;
+    va_start(ap, fmt);
+    report(s, "warning", sp, fmt, ap);
+    va_end(ap);
+}
+
+void diag_note(source_set *s, span sp, const char *fmt, ...)
+{
+    if (s->hide_notes)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    report(s, "note", sp, fmt, ap);
+    va_end(ap);
+}

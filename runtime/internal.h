@@ -1,0 +1,55 @@
+/*
+ * internal.h - runtime internals shared between runtime modules only.
+ * Not installed; generated code and users see fdlrt.h alone.
+ */
+#ifndef FDLRT_INTERNAL_H
+#define FDLRT_INTERNAL_H
+
+#include <stdio.h>
+
+#include "fdlrt.h"
+
+/* ---- hashmap.c: open-addressing map from byte-string keys to pointers. */
+typedef struct fdl_hashmap fdl_hashmap;
+fdl_hashmap *fdl_hashmap_new(void);
+void fdl_hashmap_free(fdl_hashmap *map);
+/* Returns the slot for key, inserting a NULL value when absent and insert is
+ * true (the key bytes are copied); NULL when absent and !insert. */
+void **fdl_hashmap_slot(fdl_hashmap *map, const void *key, size_t len, bool insert);
+size_t fdl_hashmap_count(const fdl_hashmap *map);
+/* Visits every value (order unspecified). */
+void fdl_hashmap_each(fdl_hashmap *map, void (*fn)(void *value, void *ctx), void *ctx);
+uint64_t fdl_hash_bytes(const void *data, size_t len);
+/* Canonical key bytes of a value (int64 keys as 8 little-endian bytes,
+ * strings as their bytes); returns the length written, or 0 for null. */
+size_t fdl_key_bytes(fdl_value key, char *buf, size_t size, const void **bytes);
+
+/* ---- embedding.c: embedding tables loaded from CSV. */
+typedef struct fdl_embedding_table fdl_embedding_table;
+fdl_embedding_table *fdl_embedding_table_load(const char *path, fdl_type key_type,
+                                              int32_t dimension, fdl_error *err);
+const double *fdl_embedding_table_find(const fdl_embedding_table *table, fdl_value key);
+void fdl_embedding_table_free(fdl_embedding_table *table);
+
+/* ---- csv.c: RFC 4180 reader and writer. */
+typedef struct fdl_csv_reader fdl_csv_reader;
+fdl_csv_reader *fdl_csv_open(const char *path, fdl_error *err);
+void fdl_csv_close(fdl_csv_reader *reader);
+/*
+ * Reads the next record. Returns 1 with fields set, 0 at end of file, -1 on
+ * a malformed record (err names file and line). Fields stay valid until the
+ * next call. quoted[i] tells whether field i was quoted, so that an unquoted
+ * empty field (null) differs from "" (the empty string).
+ */
+int fdl_csv_next(fdl_csv_reader *reader, const char ***fields, const size_t **lengths,
+                 const bool **quoted, int *nfields, fdl_error *err);
+long fdl_csv_line(const fdl_csv_reader *reader);   /* line where the last record began */
+const char *fdl_csv_path(const fdl_csv_reader *reader);
+
+/* Writes one field, quoting when it holds , " CR LF or is empty-but-not-null. */
+void fdl_csv_write_field(FILE *out, const char *text, size_t len, bool force_quotes);
+/* Writes a value as a CSV cell: null empty, floats round-trip, vectors as a
+ * quoted JSON array, strings quoted as needed (the empty string as ""). */
+void fdl_csv_write_value(FILE *out, fdl_value value);
+
+#endif
