@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stdlib.h"
+#include "functions.h"
 
 typedef struct generator {
     const ir_program *ir;
@@ -347,10 +347,17 @@ static void emit_ingest(generator *g, int s)
                  type_name(src->fields[f].type), field);
         }
     }
+    emit(g, "    fdl_store_note_event(store);\n");
+    bool read = false;
+    for (int gi = 0; gi < p->ngroups; gi++)
+        read |= p->groups[gi].source == s;
+    if (!read) {
+        emit(g, "    /* No feature reads this source yet. */\n    return FDL_OK;\n}\n\n");
+        goto row_form;
+    }
     emit(g, "    fdl_time time = event->%s.as.t;\n", ident(g, src->fields[src->time_field].name));
     emit(g, "    fdl_status status = FDL_OK;\n");
     emit(g, "    fdl_entity_state *state;\n");
-    emit(g, "    fdl_store_note_event(store);\n");
     for (int e = 0; e < p->nentities; e++) {
         bool any = false;
         for (int gi = 0; gi < p->ngroups; gi++)
@@ -373,11 +380,12 @@ static void emit_ingest(generator *g, int s)
                                                    : arena_printf(g->arena, "event->%s",
                                                                   ident(g, src->fields[grp->field].name));
                 if (grp->where) {
-                    emit(g, "        if (fdl_is_true(");
+                    emit(g, "        if (status == FDL_OK && fdl_is_true(");
                     emit_expr(g, src, grp->where);
-                    emit(g, ")\n        ");
+                    emit(g, "))\n");
+                } else {
+                    emit(g, "        if (status == FDL_OK)\n");
                 }
-                emit(g, "        if (status == FDL_OK)\n");
                 emit(g, "            status = fdl_group_push(store, state, %d, time, %s);\n", gi, value);
             }
         if (any)
@@ -388,7 +396,7 @@ static void emit_ingest(generator *g, int s)
          src->name);
     emit(g, "    return FDL_OK;\n}\n\n");
 
-    /* the row form */
+row_form:
     emit(g, "/* Source %s from strings, one per field in table order: NULL is null; an\n"
             " * empty text is null too, except for strings, where it is \"\". */\n", src->name);
     emit(g, "static fdl_status ingest_%s_row(fdl_store *store, const char *const *fields,\n"

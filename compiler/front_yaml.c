@@ -159,10 +159,14 @@ static ynode *build_tree(reader *r)
         if (!yaml_parser_parse(&parser, &ev)) {
             span sp = mark_span(r, parser.problem_mark, parser.problem_mark);
             const char *problem = parser.problem ? parser.problem : "malformed YAML";
-            if (parser.context)
+            if (parser.context) {
                 diag_error(r->sources, sp, "invalid YAML: %s %s", problem, parser.context);
-            else
+                span context = mark_span(r, parser.context_mark, parser.context_mark);
+                if (context.start != sp.start)
+                    diag_note(r->sources, context, "%s that starts here", parser.context);
+            } else {
                 diag_error(r->sources, sp, "invalid YAML: %s", problem);
+            }
             if (parser.problem && strstr(parser.problem, "cannot start any token") &&
                 sp.start < r->text->size && r->text->text[sp.start] == '\t')
                 diag_note(r->sources, sp, "YAML does not allow tabs for indentation; use spaces");

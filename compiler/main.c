@@ -23,7 +23,7 @@
 #include "front_yaml.h"
 #include "ir.h"
 #include "sema.h"
-#include "stdlib.h"
+#include "functions.h"
 
 enum { EXIT_DEFINITIONS = 1, EXIT_OTHER = 2 };
 
@@ -67,7 +67,8 @@ static bool compile_definitions(compilation *c, char **files, int nfiles)
         if (id >= 0)
             front_yaml_read(&c->sources, &c->arena, id, &c->ast);
     }
-    bool ok = c->sources.errors == 0 && sema_check(&c->sources, &c->arena, &c->ast, &c->ir);
+    /* Sema runs even after front-end errors, on what did parse: one run shows all errors. */
+    bool ok = sema_check(&c->sources, &c->arena, &c->ast, &c->ir) && c->sources.errors == 0;
     if (ok) {
         c->ir.files = (const char **)files;
         c->ir.nfiles = nfiles;

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "stdlib.h"
+#include "functions.h"
 #include "suggest.h"
 
 typedef struct checker {
@@ -66,6 +66,19 @@ static void unknown_name(checker *c, span sp, const char *what, const char *name
         diag_error(c->sources, sp, "unknown %s '%s'; did you mean '%s'?", what, name, close);
     else
         diag_error(c->sources, sp, "unknown %s '%s'", what, name);
+}
+
+/* "source 'orders' has no field 'x'", with a suggestion. */
+static void unknown_field(checker *c, span sp, const ir_source *s, const char *name)
+{
+    const char **known = arena_alloc(c->arena, sizeof(char *) * (size_t)(s->nfields + 1));
+    for (int i = 0; i < s->nfields; i++)
+        known[i] = s->fields[i].name;
+    const char *close = suggest_closest(name, known, s->nfields);
+    if (close)
+        diag_error(c->sources, sp, "source '%s' has no field '%s'; did you mean '%s'?", s->name, name, close);
+    else
+        diag_error(c->sources, sp, "source '%s' has no field '%s'", s->name, name);
 }
 
 static const char **names_of(checker *c, const ast_name *first, size_t stride, int count)
@@ -148,11 +161,7 @@ static ast_type check_name(checker *c, const expr_scope *scope, expr *e)
             e->as.name.ref = i;
             return make_type(s->fields[i].type);
         }
-    const char **known = arena_alloc(c->arena, sizeof(char *) * (size_t)(s->nfields + 1));
-    for (int i = 0; i < s->nfields; i++)
-        known[i] = s->fields[i].name;
-    char *what = arena_printf(c->arena, "field of source '%s'", scope->source_name);
-    unknown_name(c, e->span, what, e->as.name.name, known, s->nfields);
+    unknown_field(c, e->span, s, e->as.name.name);
     return make_type(TYPE_ERROR);
 }
 
@@ -524,11 +533,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
             if (strcmp(src->fields[i].name, agg->field.text) == 0)
                 field = i;
         if (field < 0) {
-            const char **known = arena_alloc(c->arena, sizeof(char *) * (size_t)(src->nfields + 1));
-            for (int i = 0; i < src->nfields; i++)
-                known[i] = src->fields[i].name;
-            char *what = arena_printf(c->arena, "field of source '%s'", src->name);
-            unknown_name(c, agg->field.span, what, agg->field.text, known, src->nfields);
+            unknown_field(c, agg->field.span, src, agg->field.text);
             return false;
         }
     } else if (ok && fn != AGG_COUNT) {

@@ -1,8 +1,8 @@
 /*
- * stdlib.h - the compiler's view of stdlib/functions.def.
+ * functions.h - the function table of stdlib/functions.def, as the compiler sees it.
  */
-#ifndef FDL_STDLIB_H
-#define FDL_STDLIB_H
+#ifndef FDL_FUNCTIONS_H
+#define FDL_FUNCTIONS_H
 
 #include "ast.h"
 

@@ -1,7 +1,7 @@
 /*
- * stdlib.c - the function table, expanded from stdlib/functions.def.
+ * functions.c - the function table, expanded from stdlib/functions.def.
  */
-#include "stdlib.h"
+#include "functions.h"
 
 #include <string.h>
 

@@ -1,0 +1,293 @@
+/*
+ * serve.c - an example feature service: the serving path of fdlc.
+ *
+ * It is built together with code fdlc generated (features.c/features.h) and
+ * answers a line protocol on stdin/stdout, one request per line:
+ *
+ *   ingest SOURCE FIELD,FIELD,...   one event, fields as CSV in the source's
+ *                                   field order (see `schema`); empty = null
+ *   get SET KEY [KEY...] [@TIME]    the set's vector for the keys, as of TIME
+ *                                   (RFC 3339 or epoch seconds) or now
+ *   schema                          sources with their fields, sets with keys
+ *   stats                           store counters
+ *   quit
+ *
+ * Each answer is one line: "ok ..." (a JSON array for get) or "error: ...".
+ * Keys are strings, or integers for int64-keyed entities; a key "-" is null.
+ *
+ * Usage: fdl-serve [--embedding NAME=PATH]... [--keep-history]
+ * Embedding tables load from the paths in the definitions unless overridden.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "features.h"
+
+enum { MAX_FIELDS = 256, MAX_KEYS = 16 };
+
+static void print_json_string(const char *s, size_t n)
+{
+    putchar('"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void print_value(fdl_value v)
+{
+    char buf[64];
+    switch (v.type) {
+    case FDL_NULL: fputs("null", stdout); break;
+    case FDL_INT64: printf("%lld", (long long)v.as.i); break;
+    case FDL_FLOAT64: fdl_format_float(v.as.f, buf, sizeof buf); fputs(buf, stdout); break;
+    case FDL_BOOL: fputs(v.as.b ? "true" : "false", stdout); break;
+    case FDL_STRING: print_json_string(v.as.s.ptr, v.as.s.len); break;
+    case FDL_TIMESTAMP:
+        fdl_format_time(v.as.t, buf, sizeof buf);
+        print_json_string(buf, strlen(buf));
+        break;
+    case FDL_VECTOR:
+        putchar('[');
+        for (int32_t i = 0; i < v.dim; i++) {
+            fdl_format_float(v.as.v[i], buf, sizeof buf);
+            printf("%s%s", i ? "," : "", buf);
+        }
+        putchar(']');
+        break;
+    }
+}
+
+/* Splits a CSV line in place (quotes allowed, "" inside quotes). NULL = empty unquoted. */
+static int split_csv(char *line, char **fields, size_t *lengths, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == max)
+            return -1;
+        if (*p == '"') {
+            char *out = ++p, *start = out;
+            for (;;) {
+                if (!*p)
+                    return -1;
+                if (*p == '"' && p[1] == '"') {
+                    *out++ = '"';
+                    p += 2;
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else {
+                    *out++ = *p++;
+                }
+            }
+            fields[n] = start;
+            lengths[n] = (size_t)(out - start);
+            if (*p && *p != ',')
+                return -1;
+        } else {
+            char *start = p;
+            while (*p && *p != ',')
+                p++;
+            fields[n] = p == start ? NULL : start;
+            lengths[n] = (size_t)(p - start);
+        }
+        n++;
+        if (!*p)
+            return n;
+        *p++ = '\0';
+    }
+}
+
+static void do_ingest(fdl_store *store, char *rest)
+{
+    const fdl_program *program = fdl_store_program(store);
+    char *space = strchr(rest, ' ');
+    if (!space) {
+        puts("error: usage: ingest SOURCE FIELD,FIELD,...");
+        return;
+    }
+    *space = '\0';
+    int source = fdl_program_source(program, rest);
+    if (source < 0) {
+        printf("error: unknown source '%s'\n", rest);
+        return;
+    }
+    char *fields[MAX_FIELDS];
+    size_t lengths[MAX_FIELDS];
+    int n = split_csv(space + 1, fields, lengths, MAX_FIELDS);
+    if (n != program->sources[source].nfields) {
+        printf("error: source %s takes %d fields, got %d\n", rest, program->sources[source].nfields, n);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        if (fields[i])
+            fields[i][lengths[i]] = '\0';
+    fdl_error err = {0};
+    if (fdl_ingest_row(store, source, (const char *const *)fields, lengths, &err) != FDL_OK)
+        printf("error: %s\n", err.message);
+    else
+        puts("ok");
+}
+
+static void do_get(fdl_store *store, char *rest)
+{
+    const fdl_program *program = fdl_store_program(store);
+    char *words[MAX_KEYS + 2];
+    int n = 0;
+    for (char *w = strtok(rest, " "); w && n < MAX_KEYS + 2; w = strtok(NULL, " "))
+        words[n++] = w;
+    if (n < 1) {
+        puts("error: usage: get SET KEY... [@TIME]");
+        return;
+    }
+    int set = fdl_program_set(program, words[0]);
+    if (set < 0) {
+        printf("error: unknown feature set '%s'\n", words[0]);
+        return;
+    }
+    const fdl_set_desc *desc = &program->sets[set];
+    fdl_time t = fdl_now();
+    fdl_error err = {0};
+    if (n > 1 && words[n - 1][0] == '@') {
+        const char *when = words[--n] + 1;
+        if (fdl_parse_time(when, strlen(when), &t, &err) != FDL_OK) {
+            printf("error: %s\n", err.message);
+            return;
+        }
+    }
+    if (n - 1 != desc->nentities) {
+        printf("error: set %s takes %d keys (", desc->name, desc->nentities);
+        for (int e = 0; e < desc->nentities; e++)
+            printf("%s%s", e ? ", " : "", program->entities[desc->entities[e]].join_key);
+        printf("), got %d\n", n - 1);
+        return;
+    }
+    fdl_value keys[MAX_KEYS];
+    for (int e = 0; e < desc->nentities; e++) {
+        const char *k = words[e + 1];
+        fdl_type type = program->entities[desc->entities[e]].key_type;
+        if (strcmp(k, "-") == 0)
+            keys[e] = fdl_null();
+        else if (fdl_parse_value(type, k, strlen(k), &keys[e], &err) != FDL_OK) {
+            printf("error: key %d: %s\n", e + 1, err.message);
+            return;
+        }
+    }
+    fdl_value out[256];
+    if (desc->nfeatures > 256) {
+        puts("error: set too large for this example");
+        return;
+    }
+    if (fdl_read_set(store, set, keys, t, out, &err) != FDL_OK) {
+        printf("error: %s\n", err.message);
+        return;
+    }
+    fputs("ok [", stdout);
+    for (int i = 0; i < desc->nfeatures; i++) {
+        fputs(i ? ", " : "", stdout);
+        print_value(out[i]);
+    }
+    puts("]");
+}
+
+static void do_schema(fdl_store *store)
+{
+    const fdl_program *p = fdl_store_program(store);
+    printf("ok program %s fingerprint %s\n", p->name, p->fingerprint);
+    for (int s = 0; s < p->nsources; s++) {
+        printf("source %s:", p->sources[s].name);
+        for (int f = 0; f < p->sources[s].nfields; f++)
+            printf("%s %s %s", f ? "," : "", p->sources[s].fields[f].name,
+                   fdl_type_name(p->sources[s].fields[f].type));
+        putchar('\n');
+    }
+    for (int s = 0; s < p->nsets; s++) {
+        printf("set %s keys", p->sets[s].name);
+        for (int e = 0; e < p->sets[s].nentities; e++)
+            printf(" %s", p->entities[p->sets[s].entities[e]].join_key);
+        printf(" features");
+        for (int f = 0; f < p->sets[s].nfeatures; f++)
+            printf(" %s", p->features[p->sets[s].features[f]].name);
+        putchar('\n');
+    }
+    puts("end");
+}
+
+int main(int argc, char **argv)
+{
+    fdl_store_options options = fdl_store_options_default();
+    options.load_embeddings = false;
+    const fdl_program *program = features_program();
+    fdl_error err = {0};
+    const char *overrides[64] = {0};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--keep-history") == 0) {
+            options.keep_history = true;
+        } else if (strcmp(argv[i], "--embedding") == 0 && i + 1 < argc) {
+            char *arg = argv[++i], *eq = strchr(arg, '=');
+            int e = eq ? (*eq = '\0', fdl_program_embedding(program, arg)) : -1;
+            if (e < 0 || e >= 64) {
+                fprintf(stderr, "fdl-serve: --embedding needs NAME=PATH with a known NAME\n");
+                return 2;
+            }
+            overrides[e] = eq + 1;
+        } else {
+            fprintf(stderr, "usage: fdl-serve [--embedding NAME=PATH]... [--keep-history]\n");
+            return 2;
+        }
+    }
+    fdl_store *store = fdl_store_open(program, &options, &err);
+    if (!store) {
+        fprintf(stderr, "fdl-serve: %s\n", err.message);
+        return 2;
+    }
+    for (int e = 0; e < program->nembeddings; e++) {
+        const char *path = e < 64 && overrides[e] ? overrides[e] : program->embeddings[e].default_path;
+        if (fdl_store_load_embedding(store, e, path, &err) != FDL_OK) {
+            fprintf(stderr, "fdl-serve: %s\n", err.message);
+            fdl_store_close(store);
+            return 2;
+        }
+    }
+    char *line = NULL;
+    size_t capacity = 0;
+    ssize_t length;
+    while ((length = getline(&line, &capacity, stdin)) >= 0) {
+        while (length > 0 && (line[length - 1] == '\n' || line[length - 1] == '\r'))
+            line[--length] = '\0';
+        if (length == 0 || line[0] == '#')
+            continue;
+        if (strncmp(line, "ingest ", 7) == 0)
+            do_ingest(store, line + 7);
+        else if (strncmp(line, "get ", 4) == 0)
+            do_get(store, line + 4);
+        else if (strcmp(line, "schema") == 0)
+            do_schema(store);
+        else if (strcmp(line, "stats") == 0) {
+            fdl_store_stats s;
+            fdl_store_get_stats(store, &s);
+            printf("ok events %llu null_key %llu late %llu out_of_order %llu evicted %llu entities %llu held %llu\n",
+                   (unsigned long long)s.events_ingested, (unsigned long long)s.events_null_key,
+                   (unsigned long long)s.events_late, (unsigned long long)s.events_out_of_order,
+                   (unsigned long long)s.events_evicted, (unsigned long long)s.entities,
+                   (unsigned long long)s.events_held);
+        } else if (strcmp(line, "quit") == 0)
+            break;
+        else
+            puts("error: unknown request (ingest, get, schema, stats, quit)");
+        fflush(stdout);
+    }
+    free(line);
+    fdl_store_close(store);
+    return 0;
+}
