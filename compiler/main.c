@@ -191,7 +191,8 @@ static bool build_library(const char *dir, const char *name, char *library, size
     int argc = 0;
     for (char *word = strtok(ccbuf, " \t"); word && argc < 40; word = strtok(NULL, " \t"))
         argv[argc++] = word;
-    const char *flags[] = {"-std=c11", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-Wpedantic"};
+    const char *flags[] = {"-std=c11", "-O2", "-ffp-contract=off", "-fPIC", "-shared",
+                           "-Wall", "-Wextra", "-Wpedantic"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         argv[argc++] = (char *)flags[i];
     argv[argc++] = include;

@@ -140,15 +140,29 @@ void source_position(const source_set *s, int file, uint32_t offset, uint32_t *l
     *col = offset - f->lines[lo] + 1;
 }
 
-/* Prints one byte of a source line so that control bytes cannot corrupt a terminal. */
-static int put_source_byte(FILE *out, unsigned char c)
+/* True when bytes [begin, end) are well-formed UTF-8. */
+static bool valid_utf8(const unsigned char *p, const unsigned char *end)
 {
-    if (c == '\t' || (c >= 0x20 && c != 0x7f)) {
-        fputc(c, out);
-        return 1;
+    while (p < end) {
+        unsigned char c = *p++;
+        int more = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+        if (more < 0 || (c & 0xFE) == 0xC0)
+            return false;
+        for (; more > 0; more--, p++)
+            if (p >= end || (*p & 0xC0) != 0x80)
+                return false;
     }
-    fputc('?', out);
-    return 1;
+    return true;
+}
+
+/* Prints one byte of a source line so that control bytes (and, on a line
+ * that is not UTF-8, any high byte) cannot corrupt a terminal. */
+static void put_source_byte(FILE *out, unsigned char c, bool utf8)
+{
+    if (c == '\t' || (c >= 0x20 && c < 0x7f) || (c >= 0x80 && utf8))
+        fputc(c, out);
+    else
+        fputc('?', out);
 }
 
 static void print_excerpt(source_set *s, span sp)
@@ -170,15 +184,17 @@ static void print_excerpt(source_set *s, span sp)
     uint32_t shown_end = end;
     if (shown_end > shown_begin + MAX_SHOWN)
         shown_end = shown_begin + MAX_SHOWN;
-    fprintf(s->out, "%5u | ", line);
+    int width = line >= 100000 ? 10 : 5;
+    fprintf(s->out, "%*u | ", width, line);
     if (shown_begin > begin)
         fputs("...", s->out);
+    bool utf8 = valid_utf8((const unsigned char *)f->text + begin, (const unsigned char *)f->text + end);
     for (uint32_t i = shown_begin; i < shown_end; i++)
-        put_source_byte(s->out, (unsigned char)f->text[i]);
+        put_source_byte(s->out, (unsigned char)f->text[i], utf8);
     if (shown_end < end)
         fputs("...", s->out);
     fputc('\n', s->out);
-    fputs("      | ", s->out);
+    fprintf(s->out, "%*s | ", width, "");
     if (shown_begin > begin)
         fputs("   ", s->out);
     for (uint32_t i = shown_begin; i < sp.start && i < shown_end; i++)

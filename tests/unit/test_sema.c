@@ -147,7 +147,7 @@ static void names_and_types_are_checked(void **state)
                  "unknown embedding model 'u2v'");
     expect_error("features:\n  - {name: base, entity: user, aggregation: {function: count, source: orders, window: 1d}}\n"
                  "  - {name: base, entity: user, aggregation: {function: count, source: orders, window: 2d}}\n",
-                 "f.yaml:3:11: error: duplicate feature 'base'");
+                 "f.yaml:3:12: error: duplicate feature 'base'");
     expect_error("feature_sets:\n  - {name: s, features: [nope]}\n", "unknown feature 'nope'");
 }
 
