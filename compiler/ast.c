@@ -1,0 +1,68 @@
+/*
+ * ast.c - constructors and spellings for the abstract syntax tree (ast.h).
+ *
+ * The spelling tables are indexed by the enums they name, so a new enum
+ * value without a spelling is caught by the static assertions below.
+ */
+#include "ast.h"
+
+#include <string.h>
+
+static const char *const type_spellings[] = {
+    [TYPE_ERROR] = "error",
+    [TYPE_NULL] = "null",
+    [TYPE_INT64] = "int64",
+    [TYPE_FLOAT64] = "float64",
+    [TYPE_BOOL] = "bool",
+    [TYPE_STRING] = "string",
+    [TYPE_TIMESTAMP] = "timestamp",
+    [TYPE_VECTOR] = "float64_vector",
+};
+_Static_assert(sizeof type_spellings / sizeof type_spellings[0] == TYPE_VECTOR + 1,
+               "every type_kind needs a spelling");
+
+static const char *const operator_spellings[] = {
+    [OP_NEG] = "-", [OP_PLUS] = "+", [OP_NOT] = "not",
+    [OP_ADD] = "+", [OP_SUB] = "-", [OP_MUL] = "*", [OP_DIV] = "/", [OP_MOD] = "%",
+    [OP_EQ] = "=", [OP_NE] = "!=", [OP_LT] = "<", [OP_LE] = "<=", [OP_GT] = ">", [OP_GE] = ">=",
+    [OP_AND] = "and", [OP_OR] = "or",
+};
+_Static_assert(sizeof operator_spellings / sizeof operator_spellings[0] == OP_OR + 1,
+               "every expr_op needs a spelling");
+
+const char *type_name(type_kind kind)
+{
+    if ((unsigned)kind < sizeof type_spellings / sizeof type_spellings[0])
+        return type_spellings[kind];
+    return "error";
+}
+
+bool type_parse(const char *text, type_kind *out)
+{
+    /* Only the types a definition may declare: "error" and "null" are internal. */
+    if (!text)
+        return false;
+    for (type_kind kind = TYPE_INT64; kind <= TYPE_VECTOR; kind++) {
+        if (strcmp(text, type_spellings[kind]) == 0) {
+            *out = kind;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *expr_op_name(expr_op op)
+{
+    if ((unsigned)op < sizeof operator_spellings / sizeof operator_spellings[0])
+        return operator_spellings[op];
+    return "?";
+}
+
+expr *expr_new(arena *a, expr_kind kind, span sp)
+{
+    expr *e = arena_alloc(a, sizeof *e);   /* zero-filled */
+    e->kind = kind;
+    e->span = sp;
+    e->type.kind = TYPE_ERROR;
+    return e;
+}

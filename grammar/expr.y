@@ -1,0 +1,627 @@
+/*
+ * expr.y - the grammar of the expression language, and expr_parse().
+ *
+ * Expressions appear in `where:` filters (and later in derived features).
+ * Precedence, loosest first, is written as one rule per level so that the
+ * grammar itself rejects chained comparisons (`a < b < c`) and postfix
+ * forms on comparisons (`a is null is null`):
+ *
+ *   expr        = conjunction { "or" conjunction }
+ *   conjunction = negation { "and" negation }
+ *   negation    = "not" negation | comparison
+ *   comparison  = sum [ ("=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">=") sum
+ *                     | ["not"] "in" "(" expr { "," expr } ")"
+ *                     | "is" ["not"] "null" ]
+ *   sum         = product { ("+" | "-") product }
+ *   product     = unary { ("*" | "/" | "%") unary }
+ *   unary       = ("-" | "+") unary | primary
+ *   primary     = integer | float | string | "true" | "false" | "null"
+ *               | name [ "." name ] | name "(" [ expr { "," expr } ] ")"
+ *               | "(" expr ")"
+ *
+ * Locations are byte offsets into the expression text; they become file
+ * spans only when a node or a diagnostic is made (expr_grammar_span).
+ * Nodes live in the caller's arena, so nothing needs a %destructor.
+ *
+ * Depth is bounded twice, so that neither bison's stack nor any later
+ * recursive walk over the tree can grow without limit: the scanner counts
+ * open parentheses and pending prefix operators, and every action that
+ * builds a node checks the depth of the tree it makes. Both report
+ * "expression nested too deeply" and stop the parse.
+ *
+ * This file is the only user of the scanner (expr.l); the rest of the
+ * compiler sees only expr_parse() through expr_parse.h.
+ */
+
+%code requires {
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ast.h"
+#include "expr_parse.h"
+
+#ifndef YY_TYPEDEF_YY_SCANNER_T
+#define YY_TYPEDEF_YY_SCANNER_T
+typedef void *yyscan_t;
+#endif
+
+/* Byte offsets into the expression text: [start, end). */
+typedef struct expr_location {
+    uint32_t start, end;
+} expr_location;
+
+/* A parsed expression and how deeply its tree nests (a leaf is 0). */
+typedef struct expr_value {
+    expr *node;          /* NULL after a syntax error inside it */
+    int depth;
+} expr_value;
+
+/* Items of an argument or `in` list, and the deepest item's depth. */
+typedef struct expr_items {
+    expr **items;
+    int count;
+    int depth;
+} expr_items;
+
+/* Several errors per expression help; pages of them do not. */
+enum { EXPR_MAX_ERRORS = 10 };
+
+/* State shared by the scanner and the parser for one expr_parse() call. */
+typedef struct expr_parser {
+    source_set *sources;
+    arena *arena;
+    int file;
+    uint32_t base;
+    const uint32_t *offsets;
+    const char *text;
+    size_t length;
+    expr *result;
+
+    int errors;              /* reported by this parse */
+    bool abandoned;          /* stop: scanner returns end of input, no more reports */
+    bool token_flagged;      /* the scanner reported an error on the token at flagged_start */
+    uint32_t flagged_start;
+    uint32_t last_token_end; /* where "end of expression" is reported */
+
+    /* scanner */
+    uint32_t position;       /* offset of the next byte to scan */
+    int previous_token;      /* to tell prefix from infix operators */
+    int open_parentheses;
+    int pending_prefix;      /* prefix operators still waiting for their operand */
+    int nesting;             /* open parentheses + all pending prefix operators */
+    int prefix_before[EXPR_MAX_DEPTH + 1];   /* pending_prefix saved at each "(" */
+
+    /* the string literal being scanned */
+    char *string_bytes;      /* malloc'd scratch, freed by expr_parse */
+    size_t string_length, string_capacity;
+    uint32_t string_start;   /* offset of the opening quote */
+}
+expr_parser;
+
+/* Helpers shared with the scanner (defined at the end of this file). */
+span expr_grammar_span(const expr_parser *p, uint32_t start, uint32_t end);
+void expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void expr_grammar_describe_byte(unsigned char c, char out[8]);
+}
+
+%code provides {
+int yylex(YYSTYPE *value, YYLTYPE *location, yyscan_t scanner);
+}
+
+%code {
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A rule's location runs from its first symbol to its last; empty rules sit
+ * at the end of what came before. */
+#define YYLLOC_DEFAULT(current, rhs, count)                      \
+    do {                                                         \
+        if (count) {                                             \
+            (current).start = YYRHSLOC(rhs, 1).start;            \
+            (current).end = YYRHSLOC(rhs, count).end;            \
+        } else {                                                 \
+            (current).start = (current).end = YYRHSLOC(rhs, 0).end; \
+        }                                                        \
+    } while (0)
+
+static void yyerror(YYLTYPE *location, yyscan_t scanner, expr_parser *parser, const char *message);
+static bool check_depth(expr_parser *p, int depth, expr_location where);
+static bool make_unary(expr_parser *p, expr_value *out, expr_op op, expr_value operand,
+                       expr_location whole, expr_location op_location);
+static bool make_binary(expr_parser *p, expr_value *out, expr_op op, expr_value left,
+                        expr_value right, expr_location whole, expr_location op_location);
+static bool make_in(expr_parser *p, expr_value *out, expr_value operand, expr_items list,
+                    bool negated, expr_location whole, expr_location op_location);
+static bool make_is_null(expr_parser *p, expr_value *out, expr_value operand, bool negated,
+                         expr_location whole, expr_location op_location);
+static bool make_call(expr_parser *p, expr_value *out, const char *name, expr_location name_location,
+                      expr_items args, expr_location whole);
+static expr_value make_leaf(expr_parser *p, expr_kind kind, expr_location where);
+static expr_items list_start(expr_parser *p, expr_value item);
+static expr_items list_append(expr_parser *p, expr_items list, expr_value item);
+static expr_value syntax_error_value(void);
+}
+
+%define api.pure full
+%define api.token.prefix {TOK_}
+%define api.location.type {expr_location}
+%define parse.error custom
+%define parse.lac full
+%locations
+%expect 0
+%lex-param {yyscan_t scanner}
+%parse-param {yyscan_t scanner} {expr_parser *parser}
+
+%initial-action {
+    @$.start = @$.end = 0;
+}
+
+%union {
+    expr_value value;
+    expr_items items;
+    const char *name;
+    expr_op op;
+}
+
+%token <value> INT "integer" FLOAT "float" STRING "string"
+%token <name> NAME "name"
+%token OR "or" AND "and" NOT "not" IN "in" IS "is"
+%token NULL "null" TRUE "true" FALSE "false"
+%token EQ "=" NE "!=" LT "<" LE "<=" GT ">" GE ">="
+%token PLUS "+" MINUS "-" STAR "*" SLASH "/" PERCENT "%"
+%token LPAREN "(" RPAREN ")" COMMA "," DOT "."
+
+%nterm <value> expr conjunction negation comparison sum product unary primary item
+%nterm <items> arguments items
+%nterm <op> comparison_operator
+
+%%
+
+input
+    : expr                              { parser->result = $1.node; }
+    ;
+
+expr
+    : conjunction
+    | expr "or" conjunction             { if (!make_binary(parser, &$$, OP_OR, $1, $3, @$, @2)) YYABORT; }
+    ;
+
+conjunction
+    : negation
+    | conjunction "and" negation        { if (!make_binary(parser, &$$, OP_AND, $1, $3, @$, @2)) YYABORT; }
+    ;
+
+negation
+    : comparison
+    | "not" negation                    { if (!make_unary(parser, &$$, OP_NOT, $2, @$, @1)) YYABORT; }
+    ;
+
+comparison
+    : sum
+    | sum comparison_operator sum       { if (!make_binary(parser, &$$, $2, $1, $3, @$, @2)) YYABORT; }
+    | sum "in" "(" items ")"            { if (!make_in(parser, &$$, $1, $4, false, @$, @2)) YYABORT; }
+    | sum "not" "in" "(" items ")"      { if (!make_in(parser, &$$, $1, $5, true, @$, @2)) YYABORT; }
+    | sum "is" "null"                   { if (!make_is_null(parser, &$$, $1, false, @$, @2)) YYABORT; }
+    | sum "is" "not" "null"             { if (!make_is_null(parser, &$$, $1, true, @$, @2)) YYABORT; }
+    ;
+
+comparison_operator
+    : "="                               { $$ = OP_EQ; }
+    | "!="                              { $$ = OP_NE; }
+    | "<"                               { $$ = OP_LT; }
+    | "<="                              { $$ = OP_LE; }
+    | ">"                               { $$ = OP_GT; }
+    | ">="                              { $$ = OP_GE; }
+    ;
+
+sum
+    : product
+    | sum "+" product                   { if (!make_binary(parser, &$$, OP_ADD, $1, $3, @$, @2)) YYABORT; }
+    | sum "-" product                   { if (!make_binary(parser, &$$, OP_SUB, $1, $3, @$, @2)) YYABORT; }
+    ;
+
+product
+    : unary
+    | product "*" unary                 { if (!make_binary(parser, &$$, OP_MUL, $1, $3, @$, @2)) YYABORT; }
+    | product "/" unary                 { if (!make_binary(parser, &$$, OP_DIV, $1, $3, @$, @2)) YYABORT; }
+    | product "%" unary                 { if (!make_binary(parser, &$$, OP_MOD, $1, $3, @$, @2)) YYABORT; }
+    ;
+
+unary
+    : primary
+    | "-" unary                         { if (!make_unary(parser, &$$, OP_NEG, $2, @$, @1)) YYABORT; }
+    | "+" unary                         { if (!make_unary(parser, &$$, OP_PLUS, $2, @$, @1)) YYABORT; }
+    ;
+
+primary
+    : INT
+    | FLOAT
+    | STRING
+    | "true"                            { $$ = make_leaf(parser, EXPR_BOOL, @1);
+                                          $$.node->as.bool_value = true; }
+    | "false"                           { $$ = make_leaf(parser, EXPR_BOOL, @1); }
+    | "null"                            { $$ = make_leaf(parser, EXPR_NULL, @1); }
+    | NAME                              { $$ = make_leaf(parser, EXPR_NAME, @1);
+                                          $$.node->as.name.name = $1;
+                                          $$.node->as.name.ref = -1; }
+    | NAME "." NAME                     { $$ = make_leaf(parser, EXPR_NAME, @$);
+                                          $$.node->as.name.qualifier = $1;
+                                          $$.node->as.name.name = $3;
+                                          $$.node->as.name.ref = -1; }
+    | NAME "(" arguments ")"            { if (!make_call(parser, &$$, $1, @1, $3, @$)) YYABORT; }
+    | "(" expr ")"                      { $$ = $2; }
+    | "(" error ")"                     { $$ = syntax_error_value(); }
+    ;
+
+arguments
+    : %empty                            { $$.items = NULL; $$.count = 0; $$.depth = 0; }
+    | items
+    ;
+
+items
+    : item                              { $$ = list_start(parser, $1); }
+    | items "," item                    { $$ = list_append(parser, $1, $3); }
+    ;
+
+item
+    : expr
+    | error                             { $$ = syntax_error_value(); }
+    ;
+
+%%
+
+#include "expr.lex.h"
+
+/* ------------------------------------------------------------ spans and errors */
+
+span expr_grammar_span(const expr_parser *p, uint32_t start, uint32_t end)
+{
+    if (start > p->length)
+        start = (uint32_t)p->length;
+    if (end > p->length)
+        end = (uint32_t)p->length;
+    if (p->offsets)
+        return span_make(p->file, p->offsets[start], p->offsets[end]);
+    return span_make(p->file, (size_t)p->base + start, (size_t)p->base + end);
+}
+
+void expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char *fmt, ...)
+{
+    if (p->abandoned)
+        return;
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    diag_error(p->sources, expr_grammar_span(p, start, end), "%s", message);
+    if (++p->errors >= EXPR_MAX_ERRORS)
+        p->abandoned = true;
+}
+
+/* A byte as it is shown in a message: itself when printable, else \xNN. */
+void expr_grammar_describe_byte(unsigned char c, char out[8])
+{
+    if (c >= 0x20 && c < 0x7f)
+        snprintf(out, 8, "%c", c);
+    else
+        snprintf(out, 8, "\\x%02X", c);
+}
+
+/* Bison only calls this when its stack is exhausted: the input nests so deeply
+ * that the depth checks have not caught it yet (or memory ran out). */
+static void yyerror(YYLTYPE *location, yyscan_t scanner, expr_parser *parser, const char *message)
+{
+    (void)scanner;
+    (void)message;
+    expr_grammar_error(parser, location->start, location->end, "expression nested too deeply");
+    parser->abandoned = true;
+}
+
+/* ------------------------------------------------------------ syntax errors */
+
+/* The written text of a token, made safe and short for a message. */
+static void describe_text(const expr_parser *p, expr_location where, char *out, size_t size)
+{
+    enum { MAX_SHOWN = 32 };
+    size_t used = 0;
+    out[0] = '\0';
+    for (uint32_t i = where.start; i < where.end && i < p->length; i++) {
+        if (i - where.start == MAX_SHOWN) {
+            snprintf(out + used, size - used, "...");
+            return;
+        }
+        char byte[8];
+        expr_grammar_describe_byte((unsigned char)p->text[i], byte);
+        size_t n = strlen(byte);
+        if (used + n + 4 >= size)
+            return;
+        memcpy(out + used, byte, n + 1);
+        used += n;
+    }
+}
+
+static bool is_comparison_token(yysymbol_kind_t token)
+{
+    switch (token) {
+    case YYSYMBOL_EQ: case YYSYMBOL_NE: case YYSYMBOL_LT: case YYSYMBOL_LE:
+    case YYSYMBOL_GT: case YYSYMBOL_GE: case YYSYMBOL_IN: case YYSYMBOL_IS:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Binary operators proper; "in" and "is" are named on their own when alone. */
+static bool is_operator_token(yysymbol_kind_t token)
+{
+    switch (token) {
+    case YYSYMBOL_OR: case YYSYMBOL_AND: case YYSYMBOL_PLUS: case YYSYMBOL_MINUS:
+    case YYSYMBOL_STAR: case YYSYMBOL_SLASH: case YYSYMBOL_PERCENT:
+    case YYSYMBOL_EQ: case YYSYMBOL_NE: case YYSYMBOL_LT: case YYSYMBOL_LE:
+    case YYSYMBOL_GT: case YYSYMBOL_GE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * "unexpected X, expected Y", where Y is said in the language's terms:
+ * "an expression" for anything that starts one, "an operator" for the
+ * binary operators, and the few remaining tokens by their spelling.
+ */
+static int yyreport_syntax_error(const yypcontext_t *context, yyscan_t scanner, expr_parser *parser)
+{
+    (void)scanner;
+    if (parser->abandoned)
+        return 0;
+    const YYLTYPE *where = yypcontext_location(context);
+    if (parser->token_flagged && where->start == parser->flagged_start)
+        return 0;   /* the scanner already reported this token */
+    yysymbol_kind_t lookahead = yypcontext_token(context);
+    yysymbol_kind_t expected[YYNTOKENS];
+    int count = yypcontext_expected_tokens(context, expected, YYNTOKENS);
+    if (count < 0)
+        return count;   /* out of memory while looking ahead */
+    bool wanted[YYNTOKENS] = {false};
+    for (int i = 0; i < count; i++)
+        if (expected[i] >= 0 && expected[i] < YYNTOKENS)
+            wanted[expected[i]] = true;
+
+    char message[256], text[160];
+    describe_text(parser, *where, text, sizeof text);
+    int used;
+    switch (lookahead) {
+    case YYSYMBOL_YYEOF:
+        used = snprintf(message, sizeof message, "unexpected end of expression");
+        break;
+    case YYSYMBOL_NAME:
+        used = snprintf(message, sizeof message, "unexpected name '%s'", text);
+        break;
+    case YYSYMBOL_INT:
+    case YYSYMBOL_FLOAT:
+        used = snprintf(message, sizeof message, "unexpected number '%s'", text);
+        break;
+    case YYSYMBOL_STRING:
+        used = snprintf(message, sizeof message, "unexpected string %s", text);
+        break;
+    default:
+        used = snprintf(message, sizeof message, "unexpected '%s'", text);
+        break;
+    }
+
+    bool operators = false, comparisons = false;
+    for (int t = 0; t < YYNTOKENS; t++) {
+        if (wanted[t] && is_operator_token((yysymbol_kind_t)t))
+            operators = true;
+        if (wanted[t] && is_operator_token((yysymbol_kind_t)t) && is_comparison_token((yysymbol_kind_t)t))
+            comparisons = true;
+    }
+    if (wanted[YYSYMBOL_INT]) {
+        /* Where an operand is wanted, say so; "not" binds looser than comparisons. */
+        if (lookahead == YYSYMBOL_NOT)
+            snprintf(message + used, sizeof message - (size_t)used,
+                     ", expected an expression (write 'not ...' inside parentheses here)");
+        else if (lookahead != YYSYMBOL_YYEOF)
+            snprintf(message + used, sizeof message - (size_t)used, ", expected an expression");
+        expr_grammar_error(parser, where->start, where->end, "%s", message);
+        return 0;
+    }
+    if (operators && !comparisons && is_comparison_token(lookahead)) {
+        snprintf(message + used, sizeof message - (size_t)used,
+                 ": comparisons cannot be chained (use 'and' or parentheses)");
+        expr_grammar_error(parser, where->start, where->end, "%s", message);
+        return 0;
+    }
+
+    /* The alternatives, in the order a reader would list them. */
+    const char *parts[8];
+    int nparts = 0;
+    if (operators)
+        parts[nparts++] = "an operator";
+    static const struct { yysymbol_kind_t token; const char *words; } spelled[] = {
+        {YYSYMBOL_NOT, "'not'"}, {YYSYMBOL_NULL, "'null'"}, {YYSYMBOL_IN, "'in'"},
+        {YYSYMBOL_NAME, "a name"}, {YYSYMBOL_LPAREN, "'('"}, {YYSYMBOL_COMMA, "','"},
+        {YYSYMBOL_RPAREN, "')'"}, {YYSYMBOL_YYEOF, "end of expression"},
+    };
+    for (size_t i = 0; i < sizeof spelled / sizeof spelled[0]; i++) {
+        yysymbol_kind_t t = spelled[i].token;
+        /* After an operand, "[not] in", "is" and a call's "(" count as operators. */
+        if (operators && (t == YYSYMBOL_NOT || t == YYSYMBOL_IN || t == YYSYMBOL_LPAREN))
+            continue;
+        if (wanted[t] && nparts < 8)
+            parts[nparts++] = spelled[i].words;
+    }
+    for (int i = 0; i < nparts; i++) {
+        const char *joint = i == 0 ? ", expected " : i == nparts - 1 ? " or " : ", ";
+        int n = snprintf(message + used, sizeof message - (size_t)used, "%s%s", joint, parts[i]);
+        if (n < 0 || (size_t)(used + n) >= sizeof message)
+            break;
+        used += n;
+    }
+    expr_grammar_error(parser, where->start, where->end, "%s", message);
+    return 0;
+}
+
+/* ------------------------------------------------------------ building nodes */
+
+static bool check_depth(expr_parser *p, int depth, expr_location where)
+{
+    if (depth <= EXPR_MAX_DEPTH)
+        return true;
+    expr_grammar_error(p, where.start, where.end, "expression nested too deeply");
+    p->abandoned = true;
+    return false;
+}
+
+static int deeper(int a, int b) { return a > b ? a : b; }
+
+static expr_value syntax_error_value(void)
+{
+    expr_value v = {NULL, 0};
+    return v;
+}
+
+static expr_value make_leaf(expr_parser *p, expr_kind kind, expr_location where)
+{
+    expr_value v = {expr_new(p->arena, kind, expr_grammar_span(p, where.start, where.end)), 0};
+    return v;
+}
+
+static bool make_unary(expr_parser *p, expr_value *out, expr_op op, expr_value operand,
+                       expr_location whole, expr_location op_location)
+{
+    out->depth = operand.depth + 1;
+    out->node = NULL;
+    if (!check_depth(p, out->depth, op_location))
+        return false;
+    out->node = expr_new(p->arena, EXPR_UNARY, expr_grammar_span(p, whole.start, whole.end));
+    out->node->as.unary.op = op;
+    out->node->as.unary.operand = operand.node;
+    return true;
+}
+
+static bool make_binary(expr_parser *p, expr_value *out, expr_op op, expr_value left,
+                        expr_value right, expr_location whole, expr_location op_location)
+{
+    out->depth = deeper(left.depth, right.depth) + 1;
+    out->node = NULL;
+    if (!check_depth(p, out->depth, op_location))
+        return false;
+    out->node = expr_new(p->arena, EXPR_BINARY, expr_grammar_span(p, whole.start, whole.end));
+    out->node->as.binary.op = op;
+    out->node->as.binary.left = left.node;
+    out->node->as.binary.right = right.node;
+    return true;
+}
+
+static bool make_in(expr_parser *p, expr_value *out, expr_value operand, expr_items list,
+                    bool negated, expr_location whole, expr_location op_location)
+{
+    out->depth = deeper(operand.depth, list.depth) + 1;
+    out->node = NULL;
+    if (!check_depth(p, out->depth, op_location))
+        return false;
+    out->node = expr_new(p->arena, EXPR_IN, expr_grammar_span(p, whole.start, whole.end));
+    out->node->as.in.operand = operand.node;
+    out->node->as.in.list.items = list.items;
+    out->node->as.in.list.count = list.count;
+    out->node->as.in.negated = negated;
+    return true;
+}
+
+static bool make_is_null(expr_parser *p, expr_value *out, expr_value operand, bool negated,
+                         expr_location whole, expr_location op_location)
+{
+    out->depth = operand.depth + 1;
+    out->node = NULL;
+    if (!check_depth(p, out->depth, op_location))
+        return false;
+    out->node = expr_new(p->arena, EXPR_IS_NULL, expr_grammar_span(p, whole.start, whole.end));
+    out->node->as.is_null.operand = operand.node;
+    out->node->as.is_null.negated = negated;
+    return true;
+}
+
+static bool make_call(expr_parser *p, expr_value *out, const char *name, expr_location name_location,
+                      expr_items args, expr_location whole)
+{
+    out->depth = args.depth + 1;
+    out->node = NULL;
+    if (!check_depth(p, out->depth, name_location))
+        return false;
+    out->node = expr_new(p->arena, EXPR_CALL, expr_grammar_span(p, whole.start, whole.end));
+    out->node->as.call.name = name;
+    out->node->as.call.name_span = expr_grammar_span(p, name_location.start, name_location.end);
+    out->node->as.call.args.items = args.items;
+    out->node->as.call.args.count = args.count;
+    out->node->as.call.function = -1;
+    return true;
+}
+
+static expr_items list_start(expr_parser *p, expr_value item)
+{
+    expr_items list = {arena_alloc(p->arena, sizeof(expr *)), 1, item.depth};
+    list.items[0] = item.node;
+    return list;
+}
+
+/* The capacity is the count rounded up to a power of two, so appending
+ * stays linear without storing it. */
+static expr_items list_append(expr_parser *p, expr_items list, expr_value item)
+{
+    if ((list.count & (list.count - 1)) == 0)
+        list.items = arena_grow(p->arena, list.items, sizeof(expr *) * (size_t)list.count,
+                                sizeof(expr *) * (size_t)list.count * 2);
+    list.items[list.count++] = item.node;
+    list.depth = deeper(list.depth, item.depth);
+    return list;
+}
+
+/* ------------------------------------------------------------ entry point */
+
+/* Offsets are uint32 and flex measures buffers in int. */
+enum { EXPR_MAX_LENGTH = 1 << 30 };
+
+expr *expr_parse(source_set *sources, arena *a, int file, uint32_t base,
+                 const uint32_t *offsets, const char *text, size_t len)
+{
+    expr_parser parser;
+    memset(&parser, 0, sizeof parser);
+    parser.sources = sources;
+    parser.arena = a;
+    parser.file = file;
+    parser.base = base;
+    parser.offsets = offsets;
+    parser.text = text ? text : "";
+    parser.length = text ? len : 0;
+    parser.previous_token = TOK_YYEOF;
+
+    if (parser.length > EXPR_MAX_LENGTH ||
+        (!offsets && parser.length > (size_t)UINT32_MAX - base)) {
+        diag_error(sources, span_make(file, base, base), "expression is too long (%zu bytes)",
+                   parser.length);
+        return NULL;
+    }
+    yyscan_t scanner;
+    if (yylex_init_extra(&parser, &scanner) != 0) {
+        diag_error(sources, expr_grammar_span(&parser, 0, 0), "out of memory parsing an expression");
+        return NULL;
+    }
+    yy_scan_bytes(parser.text, (int)parser.length, scanner);
+    int status = yyparse(scanner, &parser);
+    yylex_destroy(scanner);
+    free(parser.string_bytes);
+
+    if (status == 0 && parser.errors == 0)
+        return parser.result;
+    if (parser.errors == 0)   /* never fail silently */
+        diag_error(sources, expr_grammar_span(&parser, 0, (uint32_t)parser.length),
+                   "invalid expression");
+    return NULL;
+}

@@ -1,0 +1,927 @@
+/*
+ * batch.c - the batch driver: builds a point-in-time correct training set
+ * by replaying history through the same ingest and read functions serving
+ * uses (fdl_batch_run in fdlrt.h).
+ *
+ * The run, in order:
+ *   1. check the options against the program; open a store; load the
+ *      embedding tables;
+ *   2. read the spine: its header decides the features (a set's, or every
+ *      feature whose entities' join keys are columns), its rows are kept;
+ *   3. read every source CSV, keeping the cells of the program's fields;
+ *   4. sort events and spine rows by time (stable);
+ *   5. walk the spine rows in time order: ingest every event before the
+ *      row's time, then read the row's vector and format it at once (values
+ *      point into the store only until the next ingest);
+ *   6. write the spine rows in their original order with their vectors, to
+ *      a temporary file renamed over the output at the end.
+ *
+ * Rows are held as cells in one byte buffer per file (row_table): no
+ * allocation per row or cell. The sort is a natural merge sort, linear on
+ * input that is already in time order, as sources mostly are.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------- row tables */
+
+/* The length of a cell that is null (unquoted and empty). */
+#define CELL_NULL UINT32_MAX
+
+/*
+ * Rows of a CSV file, ncolumns cells each, their text packed in one byte
+ * buffer: a row's cells follow each other from row_offsets[row].
+ */
+typedef struct row_table {
+    int ncolumns;
+    char *bytes;
+    size_t nbytes, bytes_capacity;
+    size_t *row_offsets;
+    uint32_t *lengths;          /* ncolumns per row; CELL_NULL for null */
+    long *lines;                /* file line where each row begins */
+    size_t nrows, rows_capacity;
+} row_table;
+
+static void row_table_free(row_table *table)
+{
+    free(table->bytes);
+    free(table->row_offsets);
+    free(table->lengths);
+    free(table->lines);
+    memset(table, 0, sizeof *table);
+}
+
+/* Returns array (or its reallocation) with room for needed elements, or
+ * NULL when out of memory (array is then untouched). */
+static void *grow_array(void *array, size_t *capacity, size_t needed, size_t element_size)
+{
+    if (needed <= *capacity)
+        return array;
+    size_t n = *capacity ? *capacity : 256;
+    while (n < needed)
+        n *= 2;
+    if (n > SIZE_MAX / element_size)
+        return NULL;
+    void *grown = realloc(array, n * element_size);
+    if (grown)
+        *capacity = n;
+    return grown;
+}
+
+/* Makes room for rows rows in the per-row arrays. */
+static bool row_table_reserve(row_table *table, size_t rows)
+{
+    size_t ncolumns = table->ncolumns > 0 ? (size_t)table->ncolumns : 1;
+    if (rows > SIZE_MAX / sizeof(size_t) / ncolumns)
+        return false;
+    size_t *row_offsets = realloc(table->row_offsets, rows * sizeof *row_offsets);
+    if (!row_offsets)
+        return false;
+    table->row_offsets = row_offsets;
+    long *lines = realloc(table->lines, rows * sizeof *lines);
+    if (!lines)
+        return false;
+    table->lines = lines;
+    uint32_t *lengths = realloc(table->lengths, rows * ncolumns * sizeof *lengths);
+    if (!lengths)
+        return false;
+    table->lengths = lengths;
+    table->rows_capacity = rows;
+    return true;
+}
+
+/*
+ * Appends a row made of the CSV fields columns[0..ncolumns) (all fields in
+ * order when columns is NULL). Returns false when out of memory or a cell
+ * is too long to record.
+ */
+static bool row_table_append(row_table *table, const char **fields, const size_t *lengths,
+                             const bool *quoted, const int *columns, long line)
+{
+    size_t row = table->nrows;
+    if (row == table->rows_capacity && !row_table_reserve(table, row ? row * 2 : 256))
+        return false;
+    size_t total = 0;
+    for (int c = 0; c < table->ncolumns; c++)
+        total += lengths[columns ? columns[c] : c];
+    char *bytes = grow_array(table->bytes, &table->bytes_capacity, table->nbytes + total + 1, 1);
+    if (!bytes)
+        return false;
+    table->bytes = bytes;
+    table->row_offsets[row] = table->nbytes;
+    table->lines[row] = line;
+    uint32_t *cell_lengths = table->lengths + row * (size_t)table->ncolumns;
+    for (int c = 0; c < table->ncolumns; c++) {
+        int column = columns ? columns[c] : c;
+        size_t len = lengths[column];
+        if (len >= CELL_NULL)
+            return false;
+        cell_lengths[c] = len == 0 && !quoted[column] ? CELL_NULL : (uint32_t)len;
+        memcpy(table->bytes + table->nbytes, fields[column], len);
+        table->nbytes += len;
+    }
+    table->nrows++;
+    return true;
+}
+
+/* The cells of a row as ingest functions take them: NULL for null. */
+static void row_table_cells(const row_table *table, size_t row, const char **cells,
+                            size_t *lengths)
+{
+    const char *p = table->bytes + table->row_offsets[row];
+    const uint32_t *cell_lengths = table->lengths + row * (size_t)table->ncolumns;
+    for (int c = 0; c < table->ncolumns; c++) {
+        if (cell_lengths[c] == CELL_NULL) {
+            cells[c] = NULL;
+            lengths[c] = 0;
+        } else {
+            cells[c] = p;
+            lengths[c] = cell_lengths[c];
+            p += cell_lengths[c];
+        }
+    }
+}
+
+/* ----------------------------------------------------------------- sorting */
+
+/* An event of a source, or a spine row: sorted by time, stable. */
+typedef struct timed_row {
+    fdl_time time;
+    uint32_t source;
+    uint32_t row;
+} timed_row;
+
+#define MIN_RUN 32
+
+/* Sorts items[start, end) by binary insertion, stably; items[start, sorted)
+ * is already in order. */
+static void insertion_sort(timed_row *items, size_t start, size_t sorted, size_t end)
+{
+    for (size_t i = sorted; i < end; i++) {
+        timed_row item = items[i];
+        /* First position whose time is greater: after equal times. */
+        size_t low = start, high = i;
+        while (low < high) {
+            size_t mid = low + (high - low) / 2;
+            if (items[mid].time <= item.time)
+                low = mid + 1;
+            else
+                high = mid;
+        }
+        memmove(items + low + 1, items + low, (i - low) * sizeof *items);
+        items[low] = item;
+    }
+}
+
+static void merge(const timed_row *left, size_t nleft, const timed_row *right, size_t nright,
+                  timed_row *out)
+{
+    if (nleft == 0 || nright == 0 || left[nleft - 1].time <= right[0].time) {
+        memcpy(out, left, nleft * sizeof *out);
+        memcpy(out + nleft, right, nright * sizeof *out);
+        return;
+    }
+    size_t i = 0, j = 0, k = 0;
+    while (i < nleft && j < nright)
+        out[k++] = right[j].time < left[i].time ? right[j++] : left[i++];
+    memcpy(out + k, left + i, (nleft - i) * sizeof *out);
+    k += nleft - i;
+    memcpy(out + k, right + j, (nright - j) * sizeof *out);
+}
+
+/*
+ * Stable natural merge sort by time: finds the ascending runs (extending
+ * short ones to MIN_RUN by insertion), then merges neighbouring runs
+ * pairwise until one is left. O(n) on sorted input, O(n log n) at worst.
+ */
+static bool sort_by_time(timed_row *items, size_t n)
+{
+    size_t i = 1;
+    while (i < n && items[i - 1].time <= items[i].time)
+        i++;
+    if (i >= n)
+        return true;
+
+    size_t *run_ends = malloc((n / MIN_RUN + 2) * sizeof *run_ends);
+    timed_row *scratch = malloc(n * sizeof *scratch);
+    if (!run_ends || !scratch) {
+        free(run_ends);
+        free(scratch);
+        return false;
+    }
+    size_t nruns = 0;
+    for (size_t start = 0; start < n;) {
+        size_t end = start + 1;
+        while (end < n && items[end - 1].time <= items[end].time)
+            end++;
+        if (end - start < MIN_RUN && end < n) {
+            size_t extended = start + MIN_RUN < n ? start + MIN_RUN : n;
+            insertion_sort(items, start, end, extended);
+            end = extended;
+            while (end < n && items[end - 1].time <= items[end].time)
+                end++;
+        }
+        run_ends[nruns++] = end;
+        start = end;
+    }
+
+    timed_row *from = items, *to = scratch;
+    while (nruns > 1) {
+        size_t merged = 0, start = 0;
+        for (size_t r = 0; r < nruns; r += 2) {
+            size_t middle = run_ends[r];
+            size_t end = r + 1 < nruns ? run_ends[r + 1] : middle;
+            merge(from + start, middle - start, from + middle, end - middle, to + start);
+            run_ends[merged++] = end;
+            start = end;
+        }
+        nruns = merged;
+        timed_row *swap = from;
+        from = to;
+        to = swap;
+    }
+    if (from != items)
+        memcpy(items, from, n * sizeof *items);
+    free(run_ends);
+    free(scratch);
+    return true;
+}
+
+/* ------------------------------------------------------------------ errors */
+
+/* Puts "file:line: " (or "file: ") in front of err's message and records
+ * the place in err. */
+static fdl_status locate(fdl_error *err, const char *file, long line)
+{
+    char prefix[320];
+    if (line > 0)
+        snprintf(prefix, sizeof prefix, "%s:%ld: ", file, line);
+    else
+        snprintf(prefix, sizeof prefix, "%s: ", file);
+    fdl_error_prefix(err, prefix);
+    snprintf(err->file, sizeof err->file, "%s", file);
+    err->line = line;
+    return err->status;
+}
+
+static fdl_status fail_at(fdl_error *err, const char *file, long line, fdl_status status,
+                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static fdl_status fail_at(fdl_error *err, const char *file, long line, fdl_status status,
+                          const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    char message[sizeof err->message];
+    vsnprintf(message, sizeof message, fmt, args);
+    va_end(args);
+    fdl_error_set(err, status, "%s", message);
+    return locate(err, file, line);
+}
+
+/* ------------------------------------------------------------------- a run */
+
+typedef struct batch {
+    const fdl_program *program;
+    const fdl_batch_options *options;
+    fdl_error *err;
+    fdl_store *store;
+
+    const char **source_paths;      /* per program source */
+    row_table *sources;             /* per program source: the program's fields */
+    timed_row *events;
+    size_t nevents, events_capacity;
+
+    const char *spine_path;
+    row_table spine_header;
+    row_table spine;
+    timed_row *spine_order;
+    int time_column;                /* spine column of the time */
+    int *entity_columns;            /* per entity: spine column of its join key, or -1 */
+    int set;                        /* -1: features one by one */
+    int *features;                  /* the features written, in column order */
+    int nfeatures;
+
+    /* Scratch for one row, sized once. */
+    const char **cells;
+    size_t *cell_lengths;
+    fdl_value *keys_by_entity;
+    fdl_value *keys;
+    fdl_value *values;
+
+    /* Formatted feature cells: row r's text is output[row_output[2r], row_output[2r+1]). */
+    char *output;
+    size_t output_size;
+    size_t *row_output;
+} batch;
+
+static void batch_free(batch *b)
+{
+    fdl_store_close(b->store);
+    if (b->sources)
+        for (int s = 0; s < b->program->nsources; s++)
+            row_table_free(&b->sources[s]);
+    free(b->sources);
+    free((void *)b->source_paths);
+    free(b->events);
+    row_table_free(&b->spine_header);
+    row_table_free(&b->spine);
+    free(b->spine_order);
+    free(b->entity_columns);
+    free(b->features);
+    free((void *)b->cells);
+    free(b->cell_lengths);
+    free(b->keys_by_entity);
+    free(b->keys);
+    free(b->values);
+    free(b->output);
+    free(b->row_output);
+}
+
+static fdl_status out_of_memory(batch *b)
+{
+    return fdl_error_set(b->err, FDL_ERR_MEMORY, "out of memory");
+}
+
+/* Checks every option against the program; fills source_paths. */
+static fdl_status check_options(batch *b)
+{
+    const fdl_program *p = b->program;
+    const fdl_batch_options *o = b->options;
+    if (p->abi_version != FDL_ABI_VERSION)
+        return fdl_error_set(b->err, FDL_ERR_ABI,
+                             "program '%s' was generated for runtime ABI %d; this runtime has ABI %d",
+                             p->name, p->abi_version, FDL_ABI_VERSION);
+    if (!o->spine_path)
+        return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "no spine file given");
+    if (!o->out_path)
+        return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "no output file given");
+    if (o->nsources < 0 || (o->nsources > 0 && !o->sources) || o->nembeddings < 0 ||
+        (o->nembeddings > 0 && !o->embeddings))
+        return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "bad source or embedding list");
+    b->source_paths = calloc((size_t)p->nsources + 1, sizeof *b->source_paths);
+    if (!b->source_paths)
+        return out_of_memory(b);
+    for (int i = 0; i < o->nsources; i++) {
+        const char *name = o->sources[i].name;
+        int s = fdl_program_source(p, name);
+        if (s < 0) {
+            char names[256] = "";
+            for (int k = 0; k < p->nsources; k++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                         k ? ", " : "", p->sources[k].name);
+            return fdl_error_set(b->err, FDL_ERR_ARGUMENT,
+                                 "unknown source '%s' (the program's sources: %s)",
+                                 name ? name : "(null)", names);
+        }
+        if (b->source_paths[s])
+            return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "source '%s' is given twice", name);
+        if (!o->sources[i].path)
+            return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "source '%s' has no file", name);
+        b->source_paths[s] = o->sources[i].path;
+    }
+    for (int s = 0; s < p->nsources; s++)
+        if (!b->source_paths[s])
+            return fdl_error_set(b->err, FDL_ERR_ARGUMENT,
+                                 "missing source '%s': every source of the program needs a CSV file",
+                                 p->sources[s].name);
+    for (int i = 0; i < o->nembeddings; i++) {
+        const char *name = o->embeddings[i].name;
+        int e = fdl_program_embedding(p, name);
+        if (e < 0)
+            return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "unknown embedding '%s'",
+                                 name ? name : "(null)");
+        for (int k = 0; k < i; k++)
+            if (fdl_program_embedding(p, o->embeddings[k].name) == e)
+                return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "embedding '%s' is given twice",
+                                     name);
+        if (!o->embeddings[i].path)
+            return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "embedding '%s' has no file", name);
+    }
+    return FDL_OK;
+}
+
+static fdl_status open_store(batch *b)
+{
+    fdl_store_options options = fdl_store_options_default();
+    options.keep_history = false;       /* reads move forward in time */
+    options.load_embeddings = false;    /* loaded below, from the given paths */
+    b->store = fdl_store_open(b->program, &options, b->err);
+    if (!b->store)
+        return b->err->status != FDL_OK ? b->err->status : out_of_memory(b);
+    for (int e = 0; e < b->program->nembeddings; e++) {
+        const char *path = b->program->embeddings[e].default_path;
+        for (int i = 0; i < b->options->nembeddings; i++)
+            if (fdl_program_embedding(b->program, b->options->embeddings[i].name) == e)
+                path = b->options->embeddings[i].path;
+        if (!path)
+            return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "embedding '%s' has no file",
+                                 b->program->embeddings[e].name);
+        fdl_status status = fdl_store_load_embedding(b->store, e, path, b->err);
+        if (status != FDL_OK)
+            return status;
+    }
+    return FDL_OK;
+}
+
+/* Index of the header cell named name, or -1. */
+static int find_column(const row_table *header, const char *name)
+{
+    size_t len = strlen(name);
+    const char *p = header->bytes;
+    for (int c = 0; c < header->ncolumns; c++) {
+        uint32_t cell_len = header->lengths[c] == CELL_NULL ? 0 : header->lengths[c];
+        if (cell_len == len && memcmp(p, name, len) == 0)
+            return c;
+        p += cell_len;
+    }
+    return -1;
+}
+
+/* Opens a CSV file and reads its header into header. NULL on error. */
+static fdl_csv_reader *open_with_header(batch *b, const char *path, row_table *header)
+{
+    fdl_csv_reader *reader = fdl_csv_open(path, b->err);
+    if (!reader)
+        return NULL;
+    const char **fields;
+    const size_t *lengths;
+    const bool *quoted;
+    int nfields;
+    int result = fdl_csv_next(reader, &fields, &lengths, &quoted, &nfields, b->err);
+    if (result == 0)
+        fail_at(b->err, path, 1, FDL_ERR_FORMAT, "empty file: expected a header line naming the columns");
+    if (result == 1) {
+        header->ncolumns = nfields;
+        if (row_table_append(header, fields, lengths, quoted, NULL, fdl_csv_line(reader)))
+            return reader;
+        out_of_memory(b);
+    }
+    fdl_csv_close(reader);
+    return NULL;
+}
+
+/* Parses the time cell of a row; a null or bad time is an error at the row. */
+static fdl_status parse_row_time(batch *b, const char *path, long line, const char *column,
+                                 const char *text, size_t len, fdl_time *out)
+{
+    if (len == 0)
+        return fail_at(b->err, path, line, FDL_ERR_FORMAT, "no time in column '%s'", column);
+    if (fdl_parse_time(text, len, out, b->err) != FDL_OK) {
+        char prefix[300];
+        snprintf(prefix, sizeof prefix, "column '%s': ", column);
+        fdl_error_prefix(b->err, prefix);
+        return locate(b->err, path, line);
+    }
+    return FDL_OK;
+}
+
+static fdl_status wrong_width(batch *b, const char *path, long line, int expected, int found)
+{
+    return fail_at(b->err, path, line, FDL_ERR_FORMAT,
+                   "expected %d columns as in the header, found %d", expected, found);
+}
+
+/* Reads the spine's header and rows and decides the features to write. */
+static fdl_status read_spine(batch *b)
+{
+    const fdl_program *p = b->program;
+    const char *path = b->spine_path;
+    fdl_csv_reader *reader = open_with_header(b, path, &b->spine_header);
+    if (!reader)
+        return b->err->status;
+    fdl_status status = FDL_OK;
+    const char *time_name = b->options->spine_time_column ? b->options->spine_time_column
+                                                          : "timestamp";
+    b->time_column = find_column(&b->spine_header, time_name);
+    if (b->time_column < 0) {
+        status = fail_at(b->err, path, 1, FDL_ERR_FORMAT,
+                         "the spine has no time column '%s' (name it with spine_time_column)",
+                         time_name);
+        goto done;
+    }
+
+    b->entity_columns = malloc(((size_t)p->nentities + 1) * sizeof *b->entity_columns);
+    b->features = malloc(((size_t)p->nfeatures + 1) * sizeof *b->features);
+    if (!b->entity_columns || !b->features) {
+        status = out_of_memory(b);
+        goto done;
+    }
+    for (int e = 0; e < p->nentities; e++)
+        b->entity_columns[e] = find_column(&b->spine_header, p->entities[e].join_key);
+
+    b->set = -1;
+    if (b->options->set_name) {
+        b->set = fdl_program_set(p, b->options->set_name);
+        if (b->set < 0) {
+            char names[300] = "";
+            for (int k = 0; k < p->nsets; k++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                         k ? ", " : "", p->sets[k].name);
+            status = fdl_error_set(b->err, FDL_ERR_ARGUMENT, "unknown feature set '%s' (%s%s)",
+                                   b->options->set_name,
+                                   p->nsets ? "the program's sets: " : "the program has no sets",
+                                   names);
+            goto done;
+        }
+        const fdl_set_desc *set = &p->sets[b->set];
+        for (int i = 0; i < set->nentities; i++) {
+            const fdl_entity_desc *entity = &p->entities[set->entities[i]];
+            if (b->entity_columns[set->entities[i]] < 0) {
+                status = fail_at(b->err, path, 1, FDL_ERR_FORMAT,
+                                 "the spine has no column '%s' (join key of entity %s, needed by set %s)",
+                                 entity->join_key, entity->name, set->name);
+                goto done;
+            }
+        }
+        for (int i = 0; i < set->nfeatures; i++)
+            b->features[i] = set->features[i];
+        b->nfeatures = set->nfeatures;
+    } else {
+        for (int f = 0; f < p->nfeatures; f++) {
+            const fdl_feature_desc *feature = &p->features[f];
+            bool keyed = true;
+            for (int i = 0; i < feature->nentities; i++)
+                keyed &= b->entity_columns[feature->entities[i]] >= 0;
+            if (keyed)
+                b->features[b->nfeatures++] = f;
+        }
+        if (b->nfeatures == 0) {
+            char names[300] = "";
+            for (int e = 0; e < p->nentities; e++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                         e ? ", " : "", p->entities[e].join_key);
+            status = fail_at(b->err, path, 1, FDL_ERR_FORMAT,
+                             "no feature can be read for this spine: it has none of the join key columns (%s)",
+                             names);
+            goto done;
+        }
+    }
+
+    b->spine.ncolumns = b->spine_header.ncolumns;
+    const char *time_column_name = time_name;
+    const char **fields;
+    const size_t *lengths;
+    const bool *quoted;
+    int nfields, result;
+    size_t order_capacity = 0;
+    while ((result = fdl_csv_next(reader, &fields, &lengths, &quoted, &nfields, b->err)) == 1) {
+        long line = fdl_csv_line(reader);
+        if (nfields != b->spine.ncolumns) {
+            status = wrong_width(b, path, line, b->spine.ncolumns, nfields);
+            goto done;
+        }
+        fdl_time t;
+        status = parse_row_time(b, path, line, time_column_name, fields[b->time_column],
+                                lengths[b->time_column], &t);
+        if (status != FDL_OK)
+            goto done;
+        size_t row = b->spine.nrows;
+        if (row >= UINT32_MAX) {
+            status = fail_at(b->err, path, line, FDL_ERR_FORMAT, "too many rows");
+            goto done;
+        }
+        timed_row *order = grow_array(b->spine_order, &order_capacity, row + 1, sizeof *order);
+        if (order)
+            b->spine_order = order;
+        if (!order || !row_table_append(&b->spine, fields, lengths, quoted, NULL, line)) {
+            status = out_of_memory(b);
+            goto done;
+        }
+        b->spine_order[row] = (timed_row){t, 0, (uint32_t)row};
+    }
+    if (result < 0)
+        status = b->err->status;
+done:
+    fdl_csv_close(reader);
+    return status;
+}
+
+/* Reads one source's CSV: the cells of the source's fields, and one event
+ * per row. */
+static fdl_status read_source(batch *b, int s)
+{
+    const fdl_source_desc *source = &b->program->sources[s];
+    const char *path = b->source_paths[s];
+    row_table header = {0};
+    int *columns = NULL;
+    fdl_csv_reader *reader = open_with_header(b, path, &header);
+    if (!reader)
+        return b->err->status;
+    fdl_status status = FDL_OK;
+    columns = malloc(((size_t)source->nfields + 1) * sizeof *columns);
+    if (!columns) {
+        status = out_of_memory(b);
+        goto done;
+    }
+    for (int f = 0; f < source->nfields; f++) {
+        columns[f] = find_column(&header, source->fields[f].name);
+        if (columns[f] < 0) {
+            status = fail_at(b->err, path, 1, FDL_ERR_FORMAT,
+                             "source '%s' needs a column '%s', which the header lacks",
+                             source->name, source->fields[f].name);
+            goto done;
+        }
+    }
+
+    row_table *table = &b->sources[s];
+    table->ncolumns = source->nfields;
+    int time_column = columns[source->time_field];
+    const char *time_name = source->fields[source->time_field].name;
+    const char **fields;
+    const size_t *lengths;
+    const bool *quoted;
+    int nfields, result;
+    while ((result = fdl_csv_next(reader, &fields, &lengths, &quoted, &nfields, b->err)) == 1) {
+        long line = fdl_csv_line(reader);
+        if (nfields != header.ncolumns) {
+            status = wrong_width(b, path, line, header.ncolumns, nfields);
+            goto done;
+        }
+        fdl_time t;
+        status = parse_row_time(b, path, line, time_name, fields[time_column],
+                                lengths[time_column], &t);
+        if (status != FDL_OK)
+            goto done;
+        size_t row = table->nrows;
+        if (row >= UINT32_MAX) {
+            status = fail_at(b->err, path, line, FDL_ERR_FORMAT, "too many rows");
+            goto done;
+        }
+        timed_row *events = grow_array(b->events, &b->events_capacity, b->nevents + 1,
+                                       sizeof *events);
+        if (events)
+            b->events = events;
+        if (!events || !row_table_append(table, fields, lengths, quoted, columns, line)) {
+            status = out_of_memory(b);
+            goto done;
+        }
+        b->events[b->nevents++] = (timed_row){t, (uint32_t)s, (uint32_t)row};
+    }
+    if (result < 0)
+        status = b->err->status;
+done:
+    fdl_csv_close(reader);
+    row_table_free(&header);
+    free(columns);
+    return status;
+}
+
+static fdl_status allocate_scratch(batch *b)
+{
+    const fdl_program *p = b->program;
+    int widest = 1;
+    for (int s = 0; s < p->nsources; s++)
+        if (p->sources[s].nfields > widest)
+            widest = p->sources[s].nfields;
+    if (b->spine.ncolumns > widest)
+        widest = b->spine.ncolumns;
+    int most_values = b->nfeatures + 1;
+    b->cells = malloc((size_t)widest * sizeof *b->cells);
+    b->cell_lengths = malloc((size_t)widest * sizeof *b->cell_lengths);
+    b->keys_by_entity = malloc(((size_t)p->nentities + 1) * sizeof *b->keys_by_entity);
+    b->keys = malloc(((size_t)p->nentities + 1) * sizeof *b->keys);
+    b->values = malloc((size_t)most_values * sizeof *b->values);
+    b->row_output = malloc((2 * b->spine.nrows + 1) * sizeof *b->row_output);
+    if (!b->cells || !b->cell_lengths || !b->keys_by_entity || !b->keys || !b->values ||
+        !b->row_output)
+        return out_of_memory(b);
+    return FDL_OK;
+}
+
+static fdl_status ingest_event(batch *b, const timed_row *event)
+{
+    const row_table *table = &b->sources[event->source];
+    row_table_cells(table, event->row, b->cells, b->cell_lengths);
+    fdl_status status = b->program->sources[event->source].ingest_row(
+        b->store, b->cells, b->cell_lengths, b->err);
+    if (status != FDL_OK) {
+        if (b->err->status == FDL_OK)
+            fdl_error_set(b->err, status, "source '%s' rejected the event",
+                          b->program->sources[event->source].name);
+        return locate(b->err, b->source_paths[event->source], table->lines[event->row]);
+    }
+    return FDL_OK;
+}
+
+/* Parses the keys of every entity the spine names, for one row. */
+static fdl_status parse_keys(batch *b, size_t row)
+{
+    const fdl_program *p = b->program;
+    for (int e = 0; e < p->nentities; e++) {
+        b->keys_by_entity[e] = fdl_null();
+        int column = b->entity_columns[e];
+        if (column < 0)
+            continue;
+        const char *text = b->cells[column];
+        size_t len = b->cell_lengths[column];
+        if (!text)
+            continue;
+        /* As generated ingest functions do: "" is the empty string key. */
+        if (p->entities[e].key_type == FDL_STRING) {
+            b->keys_by_entity[e] = fdl_string(text, len);
+        } else if (fdl_parse_value(p->entities[e].key_type, text, len, &b->keys_by_entity[e],
+                                   b->err) != FDL_OK) {
+            char prefix[300];
+            snprintf(prefix, sizeof prefix, "column '%s': ", p->entities[e].join_key);
+            fdl_error_prefix(b->err, prefix);
+            return locate(b->err, b->spine_path, b->spine.lines[row]);
+        }
+    }
+    return FDL_OK;
+}
+
+/* Reads the vector of one spine row at time t and formats it into out. */
+static fdl_status read_row(batch *b, size_t row, fdl_time t, FILE *out)
+{
+    const fdl_program *p = b->program;
+    row_table_cells(&b->spine, row, b->cells, b->cell_lengths);
+    fdl_status status = parse_keys(b, row);
+    if (status != FDL_OK)
+        return status;
+    if (b->set >= 0) {
+        const fdl_set_desc *set = &p->sets[b->set];
+        for (int i = 0; i < set->nentities; i++)
+            b->keys[i] = b->keys_by_entity[set->entities[i]];
+        status = fdl_read_set(b->store, b->set, b->keys, t, b->values, b->err);
+    } else {
+        for (int i = 0; i < b->nfeatures && status == FDL_OK; i++) {
+            const fdl_feature_desc *feature = &p->features[b->features[i]];
+            for (int k = 0; k < feature->nentities; k++)
+                b->keys[k] = b->keys_by_entity[feature->entities[k]];
+            status = fdl_read_feature(b->store, b->features[i], b->keys, t, &b->values[i], b->err);
+        }
+    }
+    if (status != FDL_OK)
+        return locate(b->err, b->spine_path, b->spine.lines[row]);
+    for (int i = 0; i < b->nfeatures; i++) {
+        putc(',', out);
+        fdl_csv_write_value(out, b->values[i]);
+    }
+    return FDL_OK;
+}
+
+/* Walks the spine in time order, ingesting events as time passes. */
+static fdl_status replay(batch *b)
+{
+    FILE *out = open_memstream(&b->output, &b->output_size);
+    if (!out)
+        return out_of_memory(b);
+    fdl_status status = FDL_OK;
+    size_t next_event = 0;
+    for (size_t k = 0; k < b->spine.nrows && status == FDL_OK; k++) {
+        const timed_row *spine_row = &b->spine_order[k];
+        while (next_event < b->nevents && b->events[next_event].time < spine_row->time &&
+               status == FDL_OK)
+            status = ingest_event(b, &b->events[next_event++]);
+        if (status != FDL_OK)
+            break;
+        off_t start = ftello(out);
+        status = read_row(b, spine_row->row, spine_row->time, out);
+        off_t end = ftello(out);
+        if (status == FDL_OK && (start < 0 || end < 0))
+            status = out_of_memory(b);
+        b->row_output[2 * (size_t)spine_row->row] = (size_t)start;
+        b->row_output[2 * (size_t)spine_row->row + 1] = (size_t)end;
+    }
+    if (fclose(out) != 0 && status == FDL_OK)
+        status = out_of_memory(b);
+    return status;
+}
+
+/* Writes a row of the table: its cells re-quoted as needed, null empty. */
+static void write_cells(FILE *out, const row_table *table, size_t row, const char **cells,
+                        size_t *lengths)
+{
+    row_table_cells(table, row, cells, lengths);
+    for (int c = 0; c < table->ncolumns; c++) {
+        if (c > 0)
+            putc(',', out);
+        fdl_csv_write_field(out, cells[c], lengths[c], false);
+    }
+}
+
+static fdl_status write_output(batch *b)
+{
+    const char *out_path = b->options->out_path;
+    size_t path_len = strlen(out_path);
+    char *temp_path = malloc(path_len + 5);
+    if (!temp_path)
+        return out_of_memory(b);
+    memcpy(temp_path, out_path, path_len);
+    memcpy(temp_path + path_len, ".tmp", 5);
+    FILE *out = fopen(temp_path, "wb");
+    if (!out) {
+        fail_at(b->err, temp_path, 0, FDL_ERR_IO, "cannot create: %s", strerror(errno));
+        free(temp_path);
+        return FDL_ERR_IO;
+    }
+    static char buffer[1 << 16];
+    setvbuf(out, buffer, _IOFBF, sizeof buffer);
+
+    write_cells(out, &b->spine_header, 0, b->cells, b->cell_lengths);
+    for (int i = 0; i < b->nfeatures; i++) {
+        const char *name = b->program->features[b->features[i]].name;
+        putc(',', out);
+        fdl_csv_write_field(out, name, strlen(name), false);
+    }
+    putc('\n', out);
+    size_t nrows = b->spine.nrows;
+    for (size_t r = 0; r < nrows; r++) {
+        write_cells(out, &b->spine, r, b->cells, b->cell_lengths);
+        size_t start = b->row_output[2 * r], end = b->row_output[2 * r + 1];
+        fwrite(b->output + start, 1, end - start, out);
+        putc('\n', out);
+    }
+    bool failed = ferror(out) != 0;
+    int saved_errno = errno;
+    if (fclose(out) != 0 && !failed) {
+        failed = true;
+        saved_errno = errno;
+    }
+    if (!failed && rename(temp_path, out_path) != 0) {
+        saved_errno = errno;
+        fail_at(b->err, out_path, 0, FDL_ERR_IO, "cannot rename %s over it: %s", temp_path,
+                strerror(saved_errno));
+        remove(temp_path);
+        free(temp_path);
+        return FDL_ERR_IO;
+    }
+    if (failed) {
+        fail_at(b->err, temp_path, 0, FDL_ERR_IO, "write error: %s", strerror(saved_errno));
+        remove(temp_path);
+        free(temp_path);
+        return FDL_ERR_IO;
+    }
+    free(temp_path);
+    return FDL_OK;
+}
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *options,
+                         fdl_batch_stats *stats, fdl_error *err)
+{
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    fdl_error local_err;
+    fdl_batch_stats local_stats;
+    if (!err)
+        err = &local_err;
+    if (!stats)
+        stats = &local_stats;
+    memset(stats, 0, sizeof *stats);
+    fdl_error_set(err, FDL_OK, "%s", "");
+    if (!program || !options)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "no program or no options");
+
+    batch b = {0};
+    b.program = program;
+    b.options = options;
+    b.err = err;
+    b.spine_path = options->spine_path;
+    b.set = -1;
+    fdl_status status = check_options(&b);
+    if (status == FDL_OK)
+        status = open_store(&b);
+    if (status == FDL_OK)
+        status = read_spine(&b);
+    if (status == FDL_OK) {
+        b.sources = calloc((size_t)program->nsources + 1, sizeof *b.sources);
+        if (!b.sources)
+            status = out_of_memory(&b);
+    }
+    /* In option order: equal times keep it. */
+    for (int i = 0; i < options->nsources && status == FDL_OK; i++)
+        status = read_source(&b, fdl_program_source(program, options->sources[i].name));
+    if (status == FDL_OK && (!sort_by_time(b.events, b.nevents) ||
+                             !sort_by_time(b.spine_order, b.spine.nrows)))
+        status = out_of_memory(&b);
+    if (status == FDL_OK)
+        status = allocate_scratch(&b);
+    if (status == FDL_OK)
+        status = replay(&b);
+    if (status == FDL_OK)
+        status = write_output(&b);
+    if (status == FDL_OK) {
+        stats->events = b.nevents;
+        stats->spine_rows = b.spine.nrows;
+    }
+    batch_free(&b);
+    stats->seconds = seconds_since(&start);
+    return status;
+}

@@ -1,0 +1,340 @@
+/*
+ * store.c - the online store: entity states, embedding tables, and the
+ * entry points that run a program's generated ingest and read functions.
+ *
+ * Per entity of the program the store keeps a hash map from the entity's
+ * canonical key bytes to its state; a state holds the windowed aggregation
+ * state (window.c) of every group keyed by that entity, each created on
+ * the group's first push. Embedding tables are loaded at open (by default)
+ * or replaced later, one per embedding of the program.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "window.h"
+
+struct fdl_entity_state {
+    int entity;                         /* index into program->entities */
+    fdl_group_state *groups[];          /* per group of the entity, NULL until pushed */
+};
+
+struct fdl_store {
+    const fdl_program *program;
+    fdl_store_options options;
+    fdl_hashmap **entity_maps;          /* per entity */
+    int *entity_ngroups;                /* per entity: groups keyed by it */
+    int *group_slot;                    /* per group: its slot in an entity state */
+    fdl_group_plan *plans;              /* per group */
+    fdl_embedding_table **embeddings;   /* per embedding, NULL until loaded */
+    fdl_store_stats stats;
+};
+
+fdl_store_options fdl_store_options_default(void)
+{
+    fdl_store_options options = {.keep_history = false, .load_embeddings = true};
+    return options;
+}
+
+const fdl_program *fdl_store_program(const fdl_store *store)
+{
+    return store->program;
+}
+
+static void free_entity_state(void *value, void *ctx)
+{
+    fdl_store *store = ctx;
+    fdl_entity_state *state = value;
+    if (!state)
+        return;
+    for (int i = 0; i < store->entity_ngroups[state->entity]; i++)
+        fdl_group_state_free(state->groups[i]);
+    free(state);
+}
+
+void fdl_store_close(fdl_store *store)
+{
+    if (!store)
+        return;
+    const fdl_program *p = store->program;
+    if (store->entity_maps) {
+        for (int e = 0; e < p->nentities; e++) {
+            if (!store->entity_maps[e])
+                continue;
+            fdl_hashmap_each(store->entity_maps[e], free_entity_state, store);
+            fdl_hashmap_free(store->entity_maps[e]);
+        }
+    }
+    if (store->plans)
+        for (int g = 0; g < p->ngroups; g++)
+            fdl_group_plan_free(&store->plans[g]);
+    if (store->embeddings)
+        for (int i = 0; i < p->nembeddings; i++)
+            fdl_embedding_table_free(store->embeddings[i]);
+    free(store->entity_maps);
+    free(store->entity_ngroups);
+    free(store->group_slot);
+    free(store->plans);
+    free(store->embeddings);
+    free(store);
+}
+
+/* Every index in the tables must be in range: generated code is trusted,
+ * but a hand-written or mismatched table must not crash the store. */
+static fdl_status check_program(const fdl_program *p, fdl_error *err)
+{
+    if (p->nentities < 0 || p->ngroups < 0 || p->nembeddings < 0 || p->nsources < 0 ||
+        p->nfeatures < 0 || p->nsets < 0)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "program '%s': negative table size",
+                             p->name ? p->name : "");
+    for (int g = 0; g < p->ngroups; g++)
+        if (p->groups[g].entity < 0 || p->groups[g].entity >= p->nentities)
+            return fdl_error_set(err, FDL_ERR_ARGUMENT, "program '%s': group %d has no entity",
+                                 p->name ? p->name : "", g);
+    for (int i = 0; i < p->nembeddings; i++)
+        if (p->embeddings[i].entity < 0 || p->embeddings[i].entity >= p->nentities)
+            return fdl_error_set(err, FDL_ERR_ARGUMENT, "program '%s': embedding %d has no entity",
+                                 p->name ? p->name : "", i);
+    return FDL_OK;
+}
+
+fdl_store *fdl_store_open(const fdl_program *program, const fdl_store_options *options,
+                          fdl_error *err)
+{
+    if (!program) {
+        fdl_error_set(err, FDL_ERR_ARGUMENT, "no program");
+        return NULL;
+    }
+    if (program->abi_version != FDL_ABI_VERSION) {
+        fdl_error_set(err, FDL_ERR_ABI,
+                      "program '%s' was generated for runtime ABI %d; this runtime has ABI %d",
+                      program->name ? program->name : "", program->abi_version, FDL_ABI_VERSION);
+        return NULL;
+    }
+    if (check_program(program, err) != FDL_OK)
+        return NULL;
+    fdl_store *store = calloc(1, sizeof *store);
+    if (!store) {
+        fdl_error_set(err, FDL_ERR_MEMORY, "out of memory");
+        return NULL;
+    }
+    store->program = program;
+    store->options = options ? *options : fdl_store_options_default();
+    /* calloc(0) may return NULL: ask for one element at least. */
+    size_t nentities = (size_t)program->nentities + 1;
+    size_t ngroups = (size_t)program->ngroups + 1;
+    store->entity_maps = calloc(nentities, sizeof *store->entity_maps);
+    store->entity_ngroups = calloc(nentities, sizeof *store->entity_ngroups);
+    store->group_slot = calloc(ngroups, sizeof *store->group_slot);
+    store->plans = calloc(ngroups, sizeof *store->plans);
+    store->embeddings = calloc((size_t)program->nembeddings + 1, sizeof *store->embeddings);
+    if (!store->entity_maps || !store->entity_ngroups || !store->group_slot || !store->plans ||
+        !store->embeddings)
+        goto out_of_memory;
+    for (int e = 0; e < program->nentities; e++)
+        if (!(store->entity_maps[e] = fdl_hashmap_new()))
+            goto out_of_memory;
+    for (int g = 0; g < program->ngroups; g++) {
+        const fdl_group_desc *group = &program->groups[g];
+        store->group_slot[g] = store->entity_ngroups[group->entity]++;
+        if (fdl_group_plan_init(&store->plans[g], group, err) != FDL_OK) {
+            fdl_store_close(store);
+            return NULL;
+        }
+    }
+    if (store->options.load_embeddings) {
+        for (int i = 0; i < program->nembeddings; i++) {
+            const fdl_embedding_desc *desc = &program->embeddings[i];
+            if (!desc->default_path) {
+                fdl_error_set(err, FDL_ERR_ARGUMENT, "embedding '%s' has no default path",
+                              desc->name ? desc->name : "");
+                fdl_store_close(store);
+                return NULL;
+            }
+            if (fdl_store_load_embedding(store, i, desc->default_path, err) != FDL_OK) {
+                fdl_store_close(store);
+                return NULL;
+            }
+        }
+    }
+    return store;
+
+out_of_memory:
+    fdl_store_close(store);
+    fdl_error_set(err, FDL_ERR_MEMORY, "out of memory");
+    return NULL;
+}
+
+/* ------------------------------------------------------------ embeddings */
+
+fdl_status fdl_store_load_embedding(fdl_store *store, int embedding, const char *path,
+                                    fdl_error *err)
+{
+    const fdl_program *p = store->program;
+    if (embedding < 0 || embedding >= p->nembeddings)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "no embedding %d (the program has %d)",
+                             embedding, p->nembeddings);
+    if (!path)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "no path for embedding '%s'",
+                             p->embeddings[embedding].name);
+    const fdl_embedding_desc *desc = &p->embeddings[embedding];
+    fdl_embedding_table *table = fdl_embedding_table_load(
+        path, p->entities[desc->entity].key_type, desc->dimension, err);
+    if (!table)
+        return err ? err->status : FDL_ERR_IO;
+    fdl_embedding_table_free(store->embeddings[embedding]);
+    store->embeddings[embedding] = table;
+    return FDL_OK;
+}
+
+fdl_value fdl_embedding_lookup(fdl_store *store, int embedding, fdl_value key)
+{
+    const fdl_program *p = store->program;
+    if (embedding < 0 || embedding >= p->nembeddings || !store->embeddings[embedding] ||
+        key.type == FDL_NULL)
+        return fdl_null();
+    const double *vector = fdl_embedding_table_find(store->embeddings[embedding], key);
+    if (!vector)
+        return fdl_null();
+    return fdl_vector(vector, p->embeddings[embedding].dimension);
+}
+
+/* ------------------------------------------------------- ingest and read */
+
+fdl_status fdl_ingest_row(fdl_store *store, int source, const char *const *fields,
+                          const size_t *lengths, fdl_error *err)
+{
+    const fdl_program *p = store->program;
+    if (source < 0 || source >= p->nsources)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "no source %d (the program has %d)",
+                             source, p->nsources);
+    if (!fields || !lengths || !p->sources[source].ingest_row)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "source '%s': no fields to ingest",
+                             p->sources[source].name);
+    return p->sources[source].ingest_row(store, fields, lengths, err);
+}
+
+static fdl_status read_error(fdl_status status, fdl_error *err, const char *what,
+                             const char *name, fdl_time t)
+{
+    switch (status) {
+    case FDL_ERR_HISTORY:
+        return fdl_error_set(err, status,
+                             "%s '%s' as of %lld: the window reaches before history the store "
+                             "already evicted (open the store with keep_history for reads "
+                             "that go back in time)",
+                             what, name, (long long)t);
+    case FDL_ERR_MEMORY:
+        return fdl_error_set(err, status, "%s '%s': out of memory", what, name);
+    default:
+        return fdl_error_set(err, status, "%s '%s' as of %lld failed", what, name, (long long)t);
+    }
+}
+
+fdl_status fdl_read_set(fdl_store *store, int set, const fdl_value *keys, fdl_time t,
+                        fdl_value *out, fdl_error *err)
+{
+    const fdl_program *p = store->program;
+    if (set < 0 || set >= p->nsets)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "no feature set %d (the program has %d)",
+                             set, p->nsets);
+    const fdl_set_desc *desc = &p->sets[set];
+    if ((!keys && desc->nentities > 0) || !out || !desc->read)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "feature set '%s': missing keys or output",
+                             desc->name);
+    fdl_status status = desc->read(store, keys, t, out);
+    return status == FDL_OK ? FDL_OK : read_error(status, err, "feature set", desc->name, t);
+}
+
+fdl_status fdl_read_feature(fdl_store *store, int feature, const fdl_value *keys,
+                            fdl_time t, fdl_value *out, fdl_error *err)
+{
+    const fdl_program *p = store->program;
+    if (feature < 0 || feature >= p->nfeatures)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "no feature %d (the program has %d)",
+                             feature, p->nfeatures);
+    const fdl_feature_desc *desc = &p->features[feature];
+    if ((!keys && desc->nentities > 0) || !out || !desc->read)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "feature '%s': missing keys or output",
+                             desc->name);
+    fdl_status status = desc->read(store, keys, t, out);
+    return status == FDL_OK ? FDL_OK : read_error(status, err, "feature", desc->name, t);
+}
+
+/* ----------------------------------------------------------------- stats */
+
+void fdl_store_get_stats(const fdl_store *store, fdl_store_stats *stats)
+{
+    *stats = store->stats;
+}
+
+void fdl_store_note_event(fdl_store *store)
+{
+    store->stats.events_ingested++;
+}
+
+/* -------------------------------------------------- entities and groups */
+
+fdl_entity_state *fdl_store_entity(fdl_store *store, int entity, fdl_value key, bool create)
+{
+    const fdl_program *p = store->program;
+    if (entity < 0 || entity >= p->nentities || key.type == FDL_NULL ||
+        key.type != p->entities[entity].key_type)
+        return NULL;
+    char buffer[8];
+    const void *bytes;
+    size_t len = fdl_key_bytes(key, buffer, sizeof buffer, &bytes);
+    void **slot = fdl_hashmap_slot(store->entity_maps[entity], bytes, len, create);
+    if (!slot)
+        return NULL;
+    if (!*slot) {
+        int ngroups = store->entity_ngroups[entity];
+        fdl_entity_state *state = calloc(1, sizeof *state + (size_t)ngroups * sizeof(fdl_group_state *));
+        if (!state)
+            return NULL;                /* the slot stays empty; a retry fills it */
+        state->entity = entity;
+        *slot = state;
+        store->stats.entities++;
+    }
+    return *slot;
+}
+
+fdl_status fdl_group_push(fdl_store *store, fdl_entity_state *entity, int group,
+                          fdl_time time, fdl_value value)
+{
+    const fdl_program *p = store->program;
+    if (group < 0 || group >= p->ngroups)
+        return FDL_ERR_ARGUMENT;
+    if (!entity) {
+        store->stats.events_null_key++;
+        return FDL_OK;
+    }
+    if (p->groups[group].entity != entity->entity)
+        return FDL_ERR_ARGUMENT;
+    fdl_group_state **state = &entity->groups[store->group_slot[group]];
+    if (!*state && !(*state = fdl_group_state_new(&store->plans[group])))
+        return FDL_ERR_MEMORY;
+    return fdl_group_state_push(*state, time, value, &store->stats);
+}
+
+fdl_status fdl_group_read(fdl_store *store, fdl_entity_state *entity, int group, int agg,
+                          fdl_time t, fdl_value *out)
+{
+    const fdl_program *p = store->program;
+    *out = fdl_null();
+    if (group < 0 || group >= p->ngroups || agg < 0 || agg >= p->groups[group].naggs)
+        return FDL_ERR_ARGUMENT;
+    const fdl_agg_desc *desc = &p->groups[group].aggs[agg];
+    if (!entity) {
+        *out = fdl_group_empty_result(desc);
+        return FDL_OK;
+    }
+    if (p->groups[group].entity != entity->entity)
+        return FDL_ERR_ARGUMENT;
+    fdl_group_state *state = entity->groups[store->group_slot[group]];
+    if (!state) {
+        *out = fdl_group_empty_result(desc);
+        return FDL_OK;
+    }
+    return fdl_group_state_read(state, agg, t, store->options.keep_history, out, &store->stats);
+}

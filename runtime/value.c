@@ -1,0 +1,477 @@
+/*
+ * value.c - values from text and back: fdl_parse_value, timestamps in
+ * RFC 3339 (parsed and formatted without the C library's time zone code),
+ * and the shortest round-trip text of a double.
+ *
+ * Everything here is locale-independent: a program that calls setlocale()
+ * still reads and writes "0.5", never "0,5".
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <inttypes.h>
+#include <langinfo.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MICROS_PER_DAY (INT64_C(86400) * FDL_MICROS_PER_SECOND)
+
+/* Longest part of a bad input quoted in an error message. */
+#define QUOTE_LIMIT 40
+
+/*
+ * Writes text into out as it should appear inside quotes in a message: at
+ * most QUOTE_LIMIT bytes (cut at a UTF-8 character boundary, "..." added),
+ * control bytes, quotes and backslashes escaped.
+ */
+static void quote_text(char *out, size_t size, const char *text, size_t len)
+{
+    size_t shown = len;
+    if (shown > QUOTE_LIMIT) {
+        shown = QUOTE_LIMIT;
+        while (shown > 0 && ((unsigned char)text[shown] & 0xC0) == 0x80)
+            shown--;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < shown && n + 5 < size; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\')
+            n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
+        else
+            out[n++] = (char)c;
+    }
+    if (shown < len && n + 4 < size) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+}
+
+static fdl_status invalid(fdl_error *err, const char *text, size_t len, const char *what,
+                          const char *reason)
+{
+    char quoted[QUOTE_LIMIT * 4 + 8];
+    quote_text(quoted, sizeof quoted, text, len);
+    if (reason)
+        return fdl_error_set(err, FDL_ERR_PARSE, "'%s' is not a valid %s: %s", quoted, what, reason);
+    return fdl_error_set(err, FDL_ERR_PARSE, "'%s' is not a valid %s", quoted, what);
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Optional sign and decimal digits, nothing else; false on syntax or range. */
+static bool parse_int64(const char *text, size_t len, int64_t *out, bool *overflow)
+{
+    size_t i = 0;
+    bool negative = false;
+    *overflow = false;
+    if (i < len && (text[i] == '+' || text[i] == '-'))
+        negative = text[i++] == '-';
+    if (i == len)
+        return false;
+    /* Accumulate the magnitude; INT64_MIN's magnitude is one more than MAX. */
+    uint64_t limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    uint64_t magnitude = 0;
+    for (; i < len; i++) {
+        if (!is_digit(text[i]))
+            return false;
+        unsigned digit = (unsigned)(text[i] - '0');
+        if (magnitude > (limit - digit) / 10)
+            *overflow = true;
+        else
+            magnitude = magnitude * 10 + digit;
+    }
+    if (*overflow)
+        return false;
+    *out = negative ? (int64_t)(0 - magnitude) : (int64_t)magnitude;
+    return true;
+}
+
+/* The decimal point of the current locale, which strtod and printf use. */
+static const char *locale_decimal_point(void)
+{
+    const char *point = nl_langinfo(RADIXCHAR);
+    return point && *point ? point : ".";
+}
+
+/* [+-] (digits [. digits] | . digits) [(e|E) [+-] digits]: no nan, inf or hex. */
+static bool is_decimal_syntax(const char *text, size_t len)
+{
+    size_t i = 0, digits = 0;
+    if (i < len && (text[i] == '+' || text[i] == '-'))
+        i++;
+    while (i < len && is_digit(text[i]))
+        i++, digits++;
+    if (i < len && text[i] == '.') {
+        i++;
+        while (i < len && is_digit(text[i]))
+            i++, digits++;
+    }
+    if (digits == 0)
+        return false;
+    if (i < len && (text[i] == 'e' || text[i] == 'E')) {
+        i++;
+        if (i < len && (text[i] == '+' || text[i] == '-'))
+            i++;
+        size_t exponent_digits = 0;
+        while (i < len && is_digit(text[i]))
+            i++, exponent_digits++;
+        if (exponent_digits == 0)
+            return false;
+    }
+    return i == len;
+}
+
+static fdl_status parse_float64(const char *text, size_t len, double *out, fdl_error *err)
+{
+    if (!is_decimal_syntax(text, len))
+        return invalid(err, text, len, "float64", NULL);
+    /* strtod wants a terminated string in the locale's notation. */
+    const char *point = locale_decimal_point();
+    size_t point_len = strlen(point);
+    char small[128];
+    size_t need = len + point_len + 1;
+    char *copy = need <= sizeof small ? small : malloc(need);
+    if (!copy)
+        return fdl_error_set(err, FDL_ERR_MEMORY, "out of memory parsing a float64");
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '.') {
+            memcpy(copy + n, point, point_len);
+            n += point_len;
+        } else {
+            copy[n++] = text[i];
+        }
+    }
+    copy[n] = '\0';
+    char *end;
+    double value = strtod(copy, &end);
+    bool complete = *end == '\0';
+    if (copy != small)
+        free(copy);
+    if (!complete)
+        return invalid(err, text, len, "float64", NULL);
+    if (!isfinite(value))
+        return invalid(err, text, len, "float64", "out of range");
+    *out = value;
+    return FDL_OK;
+}
+
+static bool equals_ignoring_case(const char *text, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+    if (len != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = text[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != word[i])
+            return false;
+    }
+    return true;
+}
+
+fdl_status fdl_parse_value(fdl_type type, const char *text, size_t len, fdl_value *out,
+                           fdl_error *err)
+{
+    *out = fdl_null();
+    if (!text || len == 0)
+        return FDL_OK;
+    switch (type) {
+    case FDL_INT64: {
+        int64_t i;
+        bool overflow;
+        if (!parse_int64(text, len, &i, &overflow))
+            return invalid(err, text, len, "int64", overflow ? "out of range" : NULL);
+        *out = fdl_int64(i);
+        return FDL_OK;
+    }
+    case FDL_FLOAT64: {
+        double f;
+        fdl_status status = parse_float64(text, len, &f, err);
+        if (status == FDL_OK)
+            *out = fdl_float64(f);
+        return status;
+    }
+    case FDL_BOOL:
+        if (equals_ignoring_case(text, len, "true") || (len == 1 && text[0] == '1'))
+            *out = fdl_bool(true);
+        else if (equals_ignoring_case(text, len, "false") || (len == 1 && text[0] == '0'))
+            *out = fdl_bool(false);
+        else
+            return invalid(err, text, len, "bool", "expected true, false, 1 or 0");
+        return FDL_OK;
+    case FDL_STRING:
+        *out = fdl_string(text, len);
+        return FDL_OK;
+    case FDL_TIMESTAMP: {
+        fdl_time t;
+        fdl_status status = fdl_parse_time(text, len, &t, err);
+        if (status == FDL_OK)
+            *out = fdl_timestamp(t);
+        return status;
+    }
+    case FDL_NULL:
+    case FDL_VECTOR:
+        break;
+    }
+    return fdl_error_set(err, FDL_ERR_ARGUMENT, "values of type %s cannot be parsed from text",
+                         fdl_type_name(type));
+}
+
+/* ------------------------------------------------------------------ time */
+
+static bool is_leap_year(int64_t year)
+{
+    return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+}
+
+static int days_in_month(int64_t year, int month)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return month == 2 && is_leap_year(year) ? 29 : days[month - 1];
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil), valid for every year an int64 of days can hold here. */
+static int64_t days_from_civil(int64_t year, int month, int day)
+{
+    year -= month <= 2;
+    int64_t era = (year >= 0 ? year : year - 399) / 400;
+    int64_t year_of_era = year - era * 400;
+    int64_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    return era * 146097 + day_of_era - 719468;
+}
+
+/* The inverse: the civil date of a day count (Hinnant's civil_from_days). */
+static void civil_from_days(int64_t days, int64_t *year, int *month, int *day)
+{
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    int64_t day_of_era = days - era * 146097;
+    int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 -
+                           day_of_era / 146096) / 365;
+    int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    int64_t month_index = (5 * day_of_year + 2) / 153;
+    *day = (int)(day_of_year - (153 * month_index + 2) / 5 + 1);
+    *month = (int)(month_index < 10 ? month_index + 3 : month_index - 9);
+    *year = year_of_era + era * 400 + (*month <= 2);
+}
+
+/* Reads exactly count digits at text[*pos]; false if any is not a digit. */
+static bool read_digits(const char *text, size_t len, size_t *pos, int count, int *value)
+{
+    if (len - *pos < (size_t)count)
+        return false;
+    int v = 0;
+    for (int i = 0; i < count; i++) {
+        char c = text[*pos + (size_t)i];
+        if (!is_digit(c))
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *pos += (size_t)count;
+    *value = v;
+    return true;
+}
+
+static bool read_char(const char *text, size_t len, size_t *pos, char expected)
+{
+    if (*pos < len && text[*pos] == expected) {
+        (*pos)++;
+        return true;
+    }
+    return false;
+}
+
+static const char rfc3339_shape[] =
+    "expected YYYY-MM-DDTHH:MM:SS[.fraction] and Z or an offset like +02:00, or epoch seconds";
+
+/*
+ * RFC 3339 date-time:
+ *   date-fullyear "-" date-month "-" date-mday ("T" / "t" / " ")
+ *   time-hour ":" time-minute ":" time-second ["." 1*DIGIT]
+ *   ("Z" / "z" / ("+" / "-") time-hour ":" time-minute)
+ */
+static fdl_status parse_rfc3339(const char *text, size_t len, fdl_time *out, fdl_error *err)
+{
+    size_t pos = 0;
+    int year, month, day, hour, minute, second;
+    if (!read_digits(text, len, &pos, 4, &year) || !read_char(text, len, &pos, '-') ||
+        !read_digits(text, len, &pos, 2, &month) || !read_char(text, len, &pos, '-') ||
+        !read_digits(text, len, &pos, 2, &day))
+        return invalid(err, text, len, "timestamp", rfc3339_shape);
+    if (pos == len)
+        return invalid(err, text, len, "timestamp", "a date without a time of day");
+    if (!(read_char(text, len, &pos, 'T') || read_char(text, len, &pos, 't') ||
+          read_char(text, len, &pos, ' ')) ||
+        !read_digits(text, len, &pos, 2, &hour) || !read_char(text, len, &pos, ':') ||
+        !read_digits(text, len, &pos, 2, &minute) || !read_char(text, len, &pos, ':') ||
+        !read_digits(text, len, &pos, 2, &second))
+        return invalid(err, text, len, "timestamp", rfc3339_shape);
+
+    int64_t micros = 0;
+    if (read_char(text, len, &pos, '.')) {
+        /* Any number of digits; those past microseconds are dropped, which
+         * truncates toward negative infinity since the fraction adds. */
+        size_t start = pos;
+        int scale = 100000;
+        for (; pos < len && is_digit(text[pos]); pos++) {
+            micros += (text[pos] - '0') * scale;
+            scale /= 10;
+        }
+        if (pos == start)
+            return invalid(err, text, len, "timestamp", "no digits after the decimal point");
+    }
+
+    int64_t offset_minutes = 0;
+    if (pos == len)
+        return invalid(err, text, len, "timestamp", "missing time zone (Z for UTC or an offset like +02:00)");
+    if (text[pos] == 'Z' || text[pos] == 'z') {
+        pos++;
+    } else if (text[pos] == '+' || text[pos] == '-') {
+        int sign = text[pos++] == '-' ? -1 : 1;
+        int offset_hour, offset_minute;
+        if (!read_digits(text, len, &pos, 2, &offset_hour) || !read_char(text, len, &pos, ':') ||
+            !read_digits(text, len, &pos, 2, &offset_minute))
+            return invalid(err, text, len, "timestamp", "bad time zone offset (expected +hh:mm or -hh:mm)");
+        if (offset_hour > 23 || offset_minute > 59)
+            return invalid(err, text, len, "timestamp", "time zone offset out of range");
+        offset_minutes = sign * (offset_hour * 60 + offset_minute);
+    } else {
+        return invalid(err, text, len, "timestamp", rfc3339_shape);
+    }
+    if (pos != len)
+        return invalid(err, text, len, "timestamp", "unexpected text after the time zone");
+
+    if (month < 1 || month > 12)
+        return invalid(err, text, len, "timestamp", "month out of range");
+    if (day < 1 || day > days_in_month(year, month))
+        return invalid(err, text, len, "timestamp", "day out of range");
+    if (hour > 23)
+        return invalid(err, text, len, "timestamp", "hour out of range");
+    if (minute > 59)
+        return invalid(err, text, len, "timestamp", "minute out of range");
+    if (second == 60)
+        return invalid(err, text, len, "timestamp", "second out of range (leap seconds are not supported)");
+    if (second > 60)
+        return invalid(err, text, len, "timestamp", "second out of range");
+
+    /* Years 0000-9999 keep every term far from int64 overflow. */
+    int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
+                      second - offset_minutes * 60;
+    *out = seconds * FDL_MICROS_PER_SECOND + micros;
+    return FDL_OK;
+}
+
+fdl_status fdl_parse_time(const char *text, size_t len, fdl_time *out, fdl_error *err)
+{
+    *out = 0;
+    if (!text || len == 0)
+        return fdl_error_set(err, FDL_ERR_PARSE, "an empty text is not a valid timestamp");
+    /* Epoch seconds: an optional sign and digits only. A date has a '-'
+     * after four digits, so the two forms never overlap. */
+    size_t first_digit = text[0] == '+' || text[0] == '-';
+    bool all_digits = len > first_digit;
+    for (size_t i = first_digit; i < len && all_digits; i++)
+        all_digits = is_digit(text[i]);
+    if (all_digits) {
+        int64_t seconds;
+        bool overflow;
+        int64_t micros;
+        if (!parse_int64(text, len, &seconds, &overflow) ||
+            __builtin_mul_overflow(seconds, FDL_MICROS_PER_SECOND, &micros))
+            return invalid(err, text, len, "timestamp", "epoch seconds out of range");
+        *out = micros;
+        return FDL_OK;
+    }
+    return parse_rfc3339(text, len, out, err);
+}
+
+size_t fdl_format_time(fdl_time t, char *buf, size_t size)
+{
+    int64_t days = t / MICROS_PER_DAY;
+    int64_t rest = t % MICROS_PER_DAY;
+    if (rest < 0) {
+        rest += MICROS_PER_DAY;
+        days--;
+    }
+    int64_t year;
+    int month, day;
+    civil_from_days(days, &year, &month, &day);
+    int64_t seconds_of_day = rest / FDL_MICROS_PER_SECOND;
+    int micros = (int)(rest % FDL_MICROS_PER_SECOND);
+
+    char text[80];
+    int n;
+    if (year >= 0)
+        n = snprintf(text, sizeof text, "%04" PRId64, year);
+    else
+        n = snprintf(text, sizeof text, "-%04" PRId64, -year);
+    n += snprintf(text + n, sizeof text - (size_t)n, "-%02d-%02dT%02d:%02d:%02d", month, day,
+                  (int)(seconds_of_day / 3600), (int)(seconds_of_day / 60 % 60),
+                  (int)(seconds_of_day % 60));
+    if (micros != 0) {
+        int digits = 6;
+        while (micros % 10 == 0) {
+            micros /= 10;
+            digits--;
+        }
+        n += snprintf(text + n, sizeof text - (size_t)n, ".%0*d", digits, micros);
+    }
+    text[n++] = 'Z';
+    text[n] = '\0';
+
+    if (size == 0)
+        return 0;
+    size_t copied = (size_t)n < size ? (size_t)n : size - 1;
+    memcpy(buf, text, copied);
+    buf[copied] = '\0';
+    return copied;
+}
+
+/* ---------------------------------------------------------------- floats */
+
+size_t fdl_format_float(double f, char *buf, size_t size)
+{
+    char text[64];
+    if (isnan(f)) {
+        strcpy(text, "nan");
+    } else if (isinf(f)) {
+        strcpy(text, f < 0 ? "-inf" : "inf");
+    } else {
+        /* The shortest of 15, 16, 17 significant digits that reads back
+         * exactly; 17 always does. */
+        for (int precision = 15; precision <= 17; precision++) {
+            snprintf(text, sizeof text, "%.*g", precision, f);
+            if (strtod(text, NULL) == f)
+                break;
+        }
+        /* Replace the locale's decimal point with '.'. */
+        const char *point = locale_decimal_point();
+        if (strcmp(point, ".") != 0) {
+            char *found = strstr(text, point);
+            if (found) {
+                size_t point_len = strlen(point);
+                *found = '.';
+                memmove(found + 1, found + point_len, strlen(found + point_len) + 1);
+            }
+        }
+    }
+    size_t n = strlen(text);
+    if (size == 0)
+        return 0;
+    size_t copied = n < size ? n : size - 1;
+    memcpy(buf, text, copied);
+    buf[copied] = '\0';
+    return copied;
+}

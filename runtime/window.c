@@ -1,0 +1,938 @@
+/*
+ * window.c - the aggregation engine: time-ordered event buffers and
+ * sliding-window cursors for count, sum, mean, min, max, first and last.
+ *
+ * Semantics. A read at t of an aggregation with window w covers the events
+ * with t - w <= time < t (lifetime: time < t). Events are ordered by time;
+ * equal times keep arrival order (the later input row is the later event).
+ * count and sum are exact (int64 sums in 128 bits, null when the sum leaves
+ * int64; float sums exact and correctly rounded, see xsum.h), mean is the
+ * rounded exact sum divided by the count, min/max use a total order (for
+ * floats -0.0 < +0.0), first/last are the earliest/latest events. So a
+ * result depends only on the events in the window and their order.
+ *
+ * Buffer. Each group state holds its events sorted by time in an array used
+ * as a deque: live events are events[head .. head + count). Appending is
+ * the common case; an out-of-order event is inserted at its place (after
+ * the events of equal time) with memmove. Events are named by absolute
+ * index: the number of events evicted before them plus their position, so
+ * evicting from the front renames nothing.
+ *
+ * Cursors. Aggregations with the same window share a cursor: the index
+ * range [lo, hi) of the events with start <= time < end, where [start, end)
+ * is the window of the cursor's last read, with the running count and sum
+ * of that range and, for min/max, monotonic deques of indexes. A read moves
+ * both ends to the new window, adding and removing events (the sums are
+ * exact, so any direction works), or rebuilds the range when that is
+ * cheaper. Monotone reads cost amortized O(1). min/max deques follow
+ * forward moves; a backward move or an insert inside the range invalidates
+ * them and the next min/max read rebuilds them by scanning the range
+ * (O(window)). An insert keeps every cursor's invariant: before its range
+ * it shifts the indexes, inside it adds the event.
+ *
+ * Eviction. Unless the store keeps history, a read at t evicts the events
+ * with time < t - W (W: the group's longest finite window, 0 if none),
+ * which no read at or after t can see, and raises the group's horizon to
+ * t - W. A later read whose window starts before the horizon (lifetime:
+ * whose t is before it) fails with FDL_ERR_HISTORY instead of answering
+ * from incomplete data. Lifetime aggregations stay exact: evicted events
+ * are folded into a base (count, sum, min, max, first, last) that the
+ * lifetime cursor includes. An event older than the horizon (late) can
+ * only matter to lifetime aggregations and goes straight into the base.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "window.h"
+#include "xsum.h"
+
+__extension__ typedef __int128 int128;
+
+/* A string value owned by the store: one allocation per event. */
+typedef struct event_string {
+    size_t len;
+    char bytes[];
+} event_string;
+
+typedef union event_payload {
+    int64_t i;
+    double f;
+    bool b;
+    fdl_time t;
+    event_string *s;
+} event_payload;
+
+typedef struct event {
+    fdl_time time;
+    event_payload value;
+} event;
+
+/* Ring buffer of absolute event indexes, increasing from front to back. */
+typedef struct index_deque {
+    int64_t *items;
+    uint32_t head, count, capacity;     /* capacity: 0 or a power of two */
+} index_deque;
+
+typedef struct cursor_extremes {
+    index_deque min, max;               /* fronts: index of the min / max */
+    bool valid;                         /* false: rebuild from the range */
+} cursor_extremes;
+
+typedef struct cursor {
+    int64_t lo, hi;                     /* absolute indexes, [lo, hi) */
+    fdl_time start, end;                /* the range holds start <= time < end */
+    int64_t count;                      /* lifetime: base included */
+    union {
+        int128 i;                       /* int64 groups */
+        fdl_xsum f;                     /* float64 groups */
+    } sum;                              /* lifetime: base included */
+    cursor_extremes *extremes;          /* NULL without min/max */
+} cursor;
+
+/* Events evicted (or late) folded together, for lifetime aggregations. */
+typedef struct lifetime_base {
+    int64_t count;
+    event min, max, first, last;        /* owned copies (strings duplicated) */
+} lifetime_base;
+
+struct fdl_group_state {
+    const fdl_group_plan *plan;
+    fdl_type type;                      /* value type; FDL_NULL: no values */
+    event *events;
+    size_t head, count, capacity;
+    int64_t front;                      /* absolute index of events[head] */
+    fdl_time horizon;                   /* events before it were evicted */
+    bool failed;                        /* out of memory inside an update */
+    lifetime_base base;
+    cursor cursors[];                   /* plan->ncursors */
+};
+
+/* ----------------------------------------------------------- plans */
+
+static bool is_summable(fdl_type type)
+{
+    return type == FDL_INT64 || type == FDL_FLOAT64;
+}
+
+static bool is_orderable(fdl_type type)
+{
+    return type == FDL_INT64 || type == FDL_FLOAT64 || type == FDL_TIMESTAMP ||
+           type == FDL_STRING || type == FDL_BOOL;
+}
+
+static fdl_type expected_result_type(fdl_agg function, fdl_type value_type)
+{
+    switch (function) {
+    case FDL_AGG_COUNT: return FDL_INT64;
+    case FDL_AGG_MEAN: return FDL_FLOAT64;
+    default: return value_type;
+    }
+}
+
+static const char *agg_name(fdl_agg function)
+{
+    static const char *const names[] = {"count", "sum", "mean", "min", "max", "first", "last"};
+    return (unsigned)function < sizeof names / sizeof names[0] ? names[function] : "?";
+}
+
+fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
+                               fdl_error *err)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->desc = desc;
+    plan->lifetime_cursor = -1;
+    fdl_type type = desc->value_type;
+    if (type != FDL_NULL && !is_orderable(type))
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "group '%s': values of type %s cannot be aggregated",
+                             desc->description ? desc->description : "", fdl_type_name(type));
+    if (desc->naggs < 0 || (desc->naggs > 0 && !desc->aggs))
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "group '%s': bad aggregation table",
+                             desc->description ? desc->description : "");
+    for (int i = 0; i < desc->naggs; i++) {
+        const fdl_agg_desc *agg = &desc->aggs[i];
+        bool fits;
+        switch (agg->function) {
+        case FDL_AGG_COUNT: fits = true; break;
+        case FDL_AGG_SUM:
+        case FDL_AGG_MEAN: fits = is_summable(type); break;
+        case FDL_AGG_MIN:
+        case FDL_AGG_MAX:
+        case FDL_AGG_FIRST:
+        case FDL_AGG_LAST: fits = is_orderable(type); break;
+        default: fits = false; break;
+        }
+        if (!fits || agg->window < 0 || agg->result_type != expected_result_type(agg->function, type))
+            return fdl_error_set(err, FDL_ERR_ARGUMENT,
+                                 "group '%s': aggregation %d (%s over %s, window %lld, result %s) is not supported",
+                                 desc->description ? desc->description : "", i, agg_name(agg->function),
+                                 fdl_type_name(type), (long long)agg->window,
+                                 fdl_type_name(agg->result_type));
+    }
+    int n = desc->naggs > 0 ? desc->naggs : 1;
+    plan->cursor_window = calloc((size_t)n, sizeof *plan->cursor_window);
+    plan->cursor_needs = calloc((size_t)n, sizeof *plan->cursor_needs);
+    plan->agg_cursor = calloc((size_t)n, sizeof *plan->agg_cursor);
+    if (!plan->cursor_window || !plan->cursor_needs || !plan->agg_cursor) {
+        fdl_group_plan_free(plan);
+        return fdl_error_set(err, FDL_ERR_MEMORY, "out of memory");
+    }
+    for (int i = 0; i < desc->naggs; i++) {
+        const fdl_agg_desc *agg = &desc->aggs[i];
+        int c = 0;
+        while (c < plan->ncursors && plan->cursor_window[c] != agg->window)
+            c++;
+        if (c == plan->ncursors)
+            plan->cursor_window[plan->ncursors++] = agg->window;
+        plan->agg_cursor[i] = c;
+        static const unsigned needs[] = {
+            [FDL_AGG_COUNT] = 0, [FDL_AGG_SUM] = FDL_NEEDS_SUM, [FDL_AGG_MEAN] = FDL_NEEDS_SUM,
+            [FDL_AGG_MIN] = FDL_NEEDS_MIN, [FDL_AGG_MAX] = FDL_NEEDS_MAX,
+            [FDL_AGG_FIRST] = FDL_NEEDS_FIRST, [FDL_AGG_LAST] = FDL_NEEDS_LAST,
+        };
+        plan->cursor_needs[c] |= needs[agg->function];
+        if (agg->window == 0)
+            plan->lifetime_cursor = c;
+        else if (agg->window > plan->longest_window)
+            plan->longest_window = agg->window;
+    }
+    return FDL_OK;
+}
+
+void fdl_group_plan_free(fdl_group_plan *plan)
+{
+    free(plan->cursor_window);
+    free(plan->cursor_needs);
+    free(plan->agg_cursor);
+    plan->cursor_window = NULL;
+    plan->cursor_needs = NULL;
+    plan->agg_cursor = NULL;
+}
+
+/* ---------------------------------------------------------- payloads */
+
+static int compare_payload(fdl_type type, event_payload a, event_payload b)
+{
+    switch (type) {
+    case FDL_INT64:
+        return (a.i > b.i) - (a.i < b.i);
+    case FDL_TIMESTAMP:
+        return (a.t > b.t) - (a.t < b.t);
+    case FDL_BOOL:
+        return (int)a.b - (int)b.b;
+    case FDL_FLOAT64:
+        if (a.f != b.f)
+            return a.f < b.f ? -1 : 1;
+        /* Equal; only zeros of opposite sign differ: -0.0 < +0.0. */
+        return (signbit(b.f) != 0) - (signbit(a.f) != 0);
+    case FDL_STRING: {
+        size_t n = a.s->len < b.s->len ? a.s->len : b.s->len;
+        int c = n ? memcmp(a.s->bytes, b.s->bytes, n) : 0;
+        if (c)
+            return c < 0 ? -1 : 1;
+        return (a.s->len > b.s->len) - (a.s->len < b.s->len);
+    }
+    default:
+        return 0;
+    }
+}
+
+static fdl_value payload_value(fdl_type type, event_payload p)
+{
+    switch (type) {
+    case FDL_INT64: return fdl_int64(p.i);
+    case FDL_FLOAT64: return fdl_float64(p.f);
+    case FDL_BOOL: return fdl_bool(p.b);
+    case FDL_TIMESTAMP: return fdl_timestamp(p.t);
+    case FDL_STRING: return fdl_string(p.s->bytes, p.s->len);
+    default: return fdl_null();
+    }
+}
+
+static event_string *string_copy(const char *bytes, size_t len)
+{
+    event_string *s = malloc(sizeof *s + (len ? len : 1));
+    if (!s)
+        return NULL;
+    s->len = len;
+    if (len)
+        memcpy(s->bytes, bytes, len);
+    return s;
+}
+
+/* Replaces *slot (owned) by a copy of e. */
+static bool event_assign(fdl_type type, event *slot, const event *e, bool had_value)
+{
+    if (type == FDL_STRING) {
+        event_string *s = string_copy(e->value.s->bytes, e->value.s->len);
+        if (!s)
+            return false;
+        if (had_value)
+            free(slot->value.s);
+        slot->time = e->time;
+        slot->value.s = s;
+        return true;
+    }
+    *slot = *e;
+    return true;
+}
+
+/* ------------------------------------------------------- index deque */
+
+static bool deque_push_back(index_deque *d, int64_t index)
+{
+    if (d->count == d->capacity) {
+        uint32_t capacity = d->capacity ? d->capacity * 2 : 8;
+        int64_t *items = malloc(capacity * sizeof *items);
+        if (!items)
+            return false;
+        for (uint32_t i = 0; i < d->count; i++)
+            items[i] = d->items[(d->head + i) & (d->capacity - 1)];
+        free(d->items);
+        d->items = items;
+        d->head = 0;
+        d->capacity = capacity;
+    }
+    d->items[(d->head + d->count++) & (d->capacity - 1)] = index;
+    return true;
+}
+
+static int64_t deque_front(const index_deque *d)
+{
+    return d->items[d->head];
+}
+
+static int64_t deque_back(const index_deque *d)
+{
+    return d->items[(d->head + d->count - 1) & (d->capacity - 1)];
+}
+
+static void deque_pop_front_below(index_deque *d, int64_t index)
+{
+    while (d->count > 0 && deque_front(d) < index) {
+        d->head = (d->head + 1) & (d->capacity - 1);
+        d->count--;
+    }
+}
+
+/* An event was inserted at absolute index `index`: rename those after it. */
+static void deque_shift_from(index_deque *d, int64_t index)
+{
+    for (uint32_t i = 0; i < d->count; i++) {
+        int64_t *item = &d->items[(d->head + i) & (d->capacity - 1)];
+        if (*item >= index)
+            (*item)++;
+    }
+}
+
+static void deque_free(index_deque *d)
+{
+    free(d->items);
+    memset(d, 0, sizeof *d);
+}
+
+/* ------------------------------------------------------- event buffer */
+
+static event *event_at(fdl_group_state *g, int64_t index)
+{
+    return &g->events[g->head + (size_t)(index - g->front)];
+}
+
+static event *live_events(fdl_group_state *g)
+{
+    return g->events + g->head;
+}
+
+/* First position in [0, n] whose time is >= key, searched from hint by
+ * galloping: O(log distance). */
+static size_t lower_bound_from(const event *ev, size_t n, size_t hint, fdl_time key)
+{
+    size_t lo, hi, bound = 1;
+    if (hint > n)
+        hint = n;
+    if (hint < n && ev[hint].time < key) {
+        lo = hint + 1;
+        for (;;) {
+            size_t probe = lo + bound - 1;
+            if (probe >= n) {
+                hi = n;
+                break;
+            }
+            if (ev[probe].time >= key) {
+                hi = probe;
+                break;
+            }
+            lo = probe + 1;
+            bound *= 2;
+        }
+    } else {
+        hi = hint;
+        for (;;) {
+            if (hi < bound) {
+                lo = 0;
+                break;
+            }
+            size_t probe = hi - bound;
+            if (ev[probe].time < key) {
+                lo = probe + 1;
+                break;
+            }
+            hi = probe;
+            bound *= 2;
+        }
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ev[mid].time < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* First position whose time is > key: where an event at key goes. */
+static size_t upper_bound(const event *ev, size_t n, fdl_time key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ev[mid].time <= key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Room for one more event at the back of the array. */
+static bool events_reserve(fdl_group_state *g)
+{
+    if (g->head + g->count < g->capacity)
+        return true;
+    if (g->head > 0 && g->head >= g->capacity / 2) {
+        /* Half the array was evicted since: sliding down is amortized O(1). */
+        memmove(g->events, g->events + g->head, g->count * sizeof *g->events);
+        g->head = 0;
+        return true;
+    }
+    size_t capacity = g->capacity ? g->capacity * 2 : 4;
+    event *events = malloc(capacity * sizeof *events);
+    if (!events)
+        return false;
+    if (g->count)
+        memcpy(events, g->events + g->head, g->count * sizeof *events);
+    free(g->events);
+    g->events = events;
+    g->head = 0;
+    g->capacity = capacity;
+    return true;
+}
+
+/* After evictions, give memory back when the array is mostly empty. */
+static void events_shrink(fdl_group_state *g)
+{
+    if (g->capacity <= 64 || g->count >= g->capacity / 8)
+        return;
+    size_t capacity = 16;
+    while (capacity < g->count * 2)
+        capacity *= 2;
+    event *events = malloc(capacity * sizeof *events);
+    if (!events)
+        return;                         /* keeping the big array is fine */
+    if (g->count)
+        memcpy(events, g->events + g->head, g->count * sizeof *events);
+    free(g->events);
+    g->events = events;
+    g->head = 0;
+    g->capacity = capacity;
+}
+
+/* ------------------------------------------------------- group state */
+
+fdl_group_state *fdl_group_state_new(const fdl_group_plan *plan)
+{
+    fdl_group_state *g = calloc(1, sizeof *g + (size_t)plan->ncursors * sizeof(cursor));
+    if (!g)
+        return NULL;
+    g->plan = plan;
+    g->type = plan->desc->value_type;
+    g->horizon = FDL_TIME_MIN;
+    for (int i = 0; i < plan->ncursors; i++) {
+        cursor *c = &g->cursors[i];
+        c->start = c->end = FDL_TIME_MIN;
+        if (g->type == FDL_FLOAT64)
+            fdl_xsum_init(&c->sum.f);
+        if (plan->cursor_needs[i] & (FDL_NEEDS_MIN | FDL_NEEDS_MAX)) {
+            c->extremes = calloc(1, sizeof *c->extremes);
+            if (!c->extremes) {
+                fdl_group_state_free(g);
+                return NULL;
+            }
+        }
+    }
+    return g;
+}
+
+static void lifetime_base_free(fdl_group_state *g)
+{
+    if (g->type != FDL_STRING || g->base.count == 0)
+        return;
+    unsigned needs = g->plan->cursor_needs[g->plan->lifetime_cursor];
+    if (needs & FDL_NEEDS_MIN)
+        free(g->base.min.value.s);
+    if (needs & FDL_NEEDS_MAX)
+        free(g->base.max.value.s);
+    if (needs & FDL_NEEDS_FIRST)
+        free(g->base.first.value.s);
+    if (needs & FDL_NEEDS_LAST)
+        free(g->base.last.value.s);
+}
+
+void fdl_group_state_free(fdl_group_state *g)
+{
+    if (!g)
+        return;
+    if (g->type == FDL_STRING)
+        for (size_t i = 0; i < g->count; i++)
+            free(g->events[g->head + i].value.s);
+    free(g->events);
+    lifetime_base_free(g);
+    for (int i = 0; i < g->plan->ncursors; i++) {
+        cursor *c = &g->cursors[i];
+        if (g->type == FDL_FLOAT64)
+            fdl_xsum_free(&c->sum.f);
+        if (c->extremes) {
+            deque_free(&c->extremes->min);
+            deque_free(&c->extremes->max);
+            free(c->extremes);
+        }
+    }
+    free(g);
+}
+
+size_t fdl_group_state_events(const fdl_group_state *g)
+{
+    return g->count;
+}
+
+/* ------------------------------------------------------- accumulators */
+
+static void cursor_add(fdl_group_state *g, cursor *c, const event *e, bool needs_sum)
+{
+    c->count++;
+    if (!needs_sum)
+        return;
+    if (g->type == FDL_INT64)
+        c->sum.i += e->value.i;
+    else if (g->type == FDL_FLOAT64 && !fdl_xsum_add(&c->sum.f, e->value.f))
+        g->failed = true;
+}
+
+static void cursor_remove(fdl_group_state *g, cursor *c, const event *e, bool needs_sum)
+{
+    c->count--;
+    if (!needs_sum)
+        return;
+    if (g->type == FDL_INT64)
+        c->sum.i -= e->value.i;
+    else if (g->type == FDL_FLOAT64 && !fdl_xsum_sub(&c->sum.f, e->value.f))
+        g->failed = true;
+}
+
+/* Appends index to a monotonic deque: drops the entries it dominates. */
+static void extremes_push(fdl_group_state *g, cursor_extremes *x, unsigned needs, int64_t index)
+{
+    event_payload v = event_at(g, index)->value;
+    if (needs & FDL_NEEDS_MIN) {
+        while (x->min.count > 0 &&
+               compare_payload(g->type, event_at(g, deque_back(&x->min))->value, v) > 0)
+            x->min.count--;
+        if (!deque_push_back(&x->min, index))
+            x->valid = false;
+    }
+    if (needs & FDL_NEEDS_MAX) {
+        while (x->max.count > 0 &&
+               compare_payload(g->type, event_at(g, deque_back(&x->max))->value, v) < 0)
+            x->max.count--;
+        if (!deque_push_back(&x->max, index))
+            x->valid = false;
+    }
+}
+
+static void extremes_rebuild(fdl_group_state *g, cursor *c, unsigned needs)
+{
+    cursor_extremes *x = c->extremes;
+    x->min.count = x->min.head = 0;
+    x->max.count = x->max.head = 0;
+    x->valid = true;
+    for (int64_t i = c->lo; i < c->hi && x->valid; i++)
+        extremes_push(g, x, needs, i);
+}
+
+/* ------------------------------------------------------- lifetime base */
+
+/* Folds an event (evicted, or late) into the lifetime base. */
+static void base_fold(fdl_group_state *g, const event *e)
+{
+    if (g->plan->lifetime_cursor < 0)
+        return;
+    unsigned needs = g->plan->cursor_needs[g->plan->lifetime_cursor];
+    lifetime_base *b = &g->base;
+    bool first = b->count == 0;
+    bool ok = true;
+    if ((needs & FDL_NEEDS_MIN) && (first || compare_payload(g->type, e->value, b->min.value) < 0))
+        ok &= event_assign(g->type, &b->min, e, !first);
+    if ((needs & FDL_NEEDS_MAX) && (first || compare_payload(g->type, e->value, b->max.value) > 0))
+        ok &= event_assign(g->type, &b->max, e, !first);
+    /* Equal times: the one folded later arrived later. */
+    if ((needs & FDL_NEEDS_FIRST) && (first || e->time < b->first.time))
+        ok &= event_assign(g->type, &b->first, e, !first);
+    if ((needs & FDL_NEEDS_LAST) && (first || e->time >= b->last.time))
+        ok &= event_assign(g->type, &b->last, e, !first);
+    if (!ok) {
+        g->failed = true;
+        /* A failed first assignment left nothing owned: stay consistent. */
+        if (first)
+            return;
+    }
+    b->count++;
+}
+
+/* ------------------------------------------------------------- pushes */
+
+static fdl_status make_payload(fdl_type type, fdl_value value, event_payload *out)
+{
+    memset(out, 0, sizeof *out);
+    if (value.type == FDL_INT64 && type == FDL_FLOAT64)
+        value = fdl_float64((double)value.as.i);
+    if (value.type != type)
+        return FDL_ERR_ARGUMENT;
+    switch (type) {
+    case FDL_INT64: out->i = value.as.i; break;
+    case FDL_FLOAT64:
+        if (!isfinite(value.as.f))
+            return FDL_ERR_ARGUMENT;
+        out->f = value.as.f;
+        break;
+    case FDL_BOOL: out->b = value.as.b; break;
+    case FDL_TIMESTAMP: out->t = value.as.t; break;
+    case FDL_STRING:
+        if (!value.as.s.ptr && value.as.s.len)
+            return FDL_ERR_ARGUMENT;
+        out->s = string_copy(value.as.s.ptr, value.as.s.len);
+        if (!out->s)
+            return FDL_ERR_MEMORY;
+        break;
+    default:
+        return FDL_ERR_ARGUMENT;
+    }
+    return FDL_OK;
+}
+
+fdl_status fdl_group_state_push(fdl_group_state *g, fdl_time time, fdl_value value,
+                                fdl_store_stats *stats)
+{
+    event e = {time, {0}};
+    if (g->type != FDL_NULL) {
+        if (value.type == FDL_NULL)
+            return FDL_OK;              /* aggregations skip nulls */
+        fdl_status status = make_payload(g->type, value, &e.value);
+        if (status != FDL_OK)
+            return status;
+    }
+    const fdl_group_plan *plan = g->plan;
+
+    if (time < g->horizon) {
+        /* Late: only lifetime aggregations can still see it. */
+        stats->events_late++;
+        int l = plan->lifetime_cursor;
+        if (l >= 0) {
+            cursor *c = &g->cursors[l];
+            cursor_add(g, c, &e, plan->cursor_needs[l] & FDL_NEEDS_SUM);
+            base_fold(g, &e);
+        }
+        if (g->type == FDL_STRING)
+            free(e.value.s);
+        return FDL_OK;
+    }
+
+    if (!events_reserve(g)) {
+        if (g->type == FDL_STRING)
+            free(e.value.s);
+        return FDL_ERR_MEMORY;
+    }
+    event *ev = live_events(g);
+    size_t position = g->count;
+    if (g->count > 0 && ev[g->count - 1].time > time) {
+        position = upper_bound(ev, g->count, time);
+        memmove(ev + position + 1, ev + position, (g->count - position) * sizeof *ev);
+        stats->events_out_of_order++;
+    }
+    ev[position] = e;
+    g->count++;
+    stats->events_held++;
+
+    int64_t index = g->front + (int64_t)position;
+    for (int i = 0; i < plan->ncursors; i++) {
+        cursor *c = &g->cursors[i];
+        unsigned needs = plan->cursor_needs[i];
+        if (time >= c->end)
+            continue;                   /* after the range: index >= hi */
+        bool inside = time >= c->start;
+        bool appended = index == c->hi;
+        if (!inside)
+            c->lo++;
+        c->hi++;
+        if (c->extremes) {
+            deque_shift_from(&c->extremes->min, index);
+            deque_shift_from(&c->extremes->max, index);
+        }
+        if (!inside)
+            continue;
+        cursor_add(g, c, &ev[position], needs & FDL_NEEDS_SUM);
+        if (c->extremes && c->extremes->valid) {
+            if (appended)
+                extremes_push(g, c->extremes, needs, index);
+            else
+                c->extremes->valid = false;
+        }
+    }
+    return FDL_OK;
+}
+
+/* -------------------------------------------------------------- reads */
+
+static fdl_time time_minus(fdl_time t, int64_t w)
+{
+    return t < FDL_TIME_MIN + w ? FDL_TIME_MIN : t - w;
+}
+
+/* Drops the events with time < cut and raises the horizon to cut. */
+static void evict_before(fdl_group_state *g, fdl_time cut, fdl_store_stats *stats)
+{
+    if (cut <= g->horizon)
+        return;
+    g->horizon = cut;
+    size_t k = 0;
+    while (k < g->count && live_events(g)[k].time < cut)
+        k++;
+    if (k == 0)
+        return;
+    const fdl_group_plan *plan = g->plan;
+    int64_t cut_index = g->front + (int64_t)k;
+    for (int i = 0; i < plan->ncursors; i++) {
+        cursor *c = &g->cursors[i];
+        bool needs_sum = plan->cursor_needs[i] & FDL_NEEDS_SUM;
+        if (i == plan->lifetime_cursor) {
+            /* Evicted events beyond the range join the base, which the
+             * lifetime cursor includes. */
+            for (int64_t j = c->hi; j < cut_index; j++)
+                cursor_add(g, c, event_at(g, j), needs_sum);
+            if (c->end < cut)
+                c->end = cut;
+        } else {
+            for (int64_t j = c->lo; j < c->hi && j < cut_index; j++)
+                cursor_remove(g, c, event_at(g, j), needs_sum);
+            if (c->start < cut)
+                c->start = cut;
+            if (c->end < cut)
+                c->end = cut;
+        }
+        if (c->lo < cut_index)
+            c->lo = cut_index;
+        if (c->hi < cut_index)
+            c->hi = cut_index;
+        if (c->extremes) {
+            deque_pop_front_below(&c->extremes->min, cut_index);
+            deque_pop_front_below(&c->extremes->max, cut_index);
+        }
+    }
+    for (size_t j = 0; j < k; j++) {
+        event *e = &live_events(g)[j];
+        base_fold(g, e);
+        if (g->type == FDL_STRING)
+            free(e->value.s);
+    }
+    g->head += k;
+    g->count -= k;
+    g->front = cut_index;
+    stats->events_evicted += k;
+    stats->events_held -= k;
+    if (g->count == 0)
+        g->head = 0;
+    events_shrink(g);
+}
+
+/* Moves cursor c to the events with start <= time < end. */
+static void cursor_move(fdl_group_state *g, int cursor_index, fdl_time start, fdl_time end)
+{
+    cursor *c = &g->cursors[cursor_index];
+    unsigned needs = g->plan->cursor_needs[cursor_index];
+    bool needs_sum = needs & FDL_NEEDS_SUM;
+    bool lifetime = cursor_index == g->plan->lifetime_cursor;
+    const event *ev = live_events(g);
+    int64_t front = g->front;
+    int64_t lo = lifetime ? front
+               : front + (int64_t)lower_bound_from(ev, g->count, (size_t)(c->lo - front), start);
+    int64_t hi = front + (int64_t)lower_bound_from(ev, g->count, (size_t)(c->hi - front), end);
+    if (hi < lo)
+        hi = lo;
+    cursor_extremes *x = c->extremes;
+
+    int64_t step_cost = llabs(lo - c->lo) + llabs(hi - c->hi);
+    if (!lifetime && (lo >= c->hi || hi <= c->lo || hi - lo < step_cost)) {
+        /* Disjoint or far: start over on the new range. */
+        c->count = 0;
+        if (g->type == FDL_INT64)
+            c->sum.i = 0;
+        else if (g->type == FDL_FLOAT64)
+            fdl_xsum_free(&c->sum.f);
+        if (x) {
+            x->min.count = x->max.count = 0;
+            x->valid = true;
+        }
+        for (int64_t i = lo; i < hi; i++) {
+            cursor_add(g, c, event_at(g, i), needs_sum);
+            if (x && x->valid)
+                extremes_push(g, x, needs, i);
+        }
+    } else {
+        for (int64_t i = c->hi; i < hi; i++) {
+            cursor_add(g, c, event_at(g, i), needs_sum);
+            if (x && x->valid)
+                extremes_push(g, x, needs, i);
+        }
+        for (int64_t i = hi; i < c->hi; i++)
+            cursor_remove(g, c, event_at(g, i), needs_sum);
+        for (int64_t i = lo; i < c->lo; i++)
+            cursor_add(g, c, event_at(g, i), needs_sum);
+        for (int64_t i = c->lo; i < lo; i++)
+            cursor_remove(g, c, event_at(g, i), needs_sum);
+        if (x) {
+            if (hi < c->hi || lo < c->lo)
+                x->valid = false;
+            deque_pop_front_below(&x->min, lo);
+            deque_pop_front_below(&x->max, lo);
+        }
+    }
+    c->lo = lo;
+    c->hi = hi;
+    c->start = lifetime ? FDL_TIME_MIN : start;
+    c->end = end;
+}
+
+static fdl_value sum_value(fdl_group_state *g, const cursor *c)
+{
+    if (g->type == FDL_INT64) {
+        if (c->sum.i < INT64_MIN || c->sum.i > INT64_MAX)
+            return fdl_null();
+        return fdl_int64((int64_t)c->sum.i);
+    }
+    double f;
+    if (!fdl_xsum_result(&c->sum.f, &f))
+        return fdl_null();
+    return fdl_float64(f);
+}
+
+static fdl_value mean_value(fdl_group_state *g, const cursor *c)
+{
+    if (c->count == 0)
+        return fdl_null();
+    double total;
+    if (g->type == FDL_INT64)
+        total = (double)c->sum.i;       /* correctly rounded from 128 bits */
+    else if (!fdl_xsum_result(&c->sum.f, &total))
+        return fdl_null();
+    double mean = total / (double)c->count;
+    return isfinite(mean) ? fdl_float64(mean) : fdl_null();
+}
+
+/* min (want < 0) or max (want > 0) of the range, with the base for lifetime. */
+static fdl_value extreme_value(fdl_group_state *g, int cursor_index, int want)
+{
+    cursor *c = &g->cursors[cursor_index];
+    cursor_extremes *x = c->extremes;
+    if (!x->valid)
+        extremes_rebuild(g, c, g->plan->cursor_needs[cursor_index]);
+    if (!x->valid) {
+        g->failed = true;
+        return fdl_null();
+    }
+    const index_deque *d = want < 0 ? &x->min : &x->max;
+    const event *best = d->count > 0 ? event_at(g, deque_front(d)) : NULL;
+    if (cursor_index == g->plan->lifetime_cursor && g->base.count > 0) {
+        const event *b = want < 0 ? &g->base.min : &g->base.max;
+        /* Ties are identical values; either will do. */
+        if (!best || compare_payload(g->type, b->value, best->value) * want > 0)
+            best = b;
+    }
+    return best ? payload_value(g->type, best->value) : fdl_null();
+}
+
+fdl_value fdl_group_empty_result(const fdl_agg_desc *agg)
+{
+    switch (agg->function) {
+    case FDL_AGG_COUNT:
+        return fdl_int64(0);
+    case FDL_AGG_SUM:
+        return agg->result_type == FDL_FLOAT64 ? fdl_float64(0.0) : fdl_int64(0);
+    default:
+        return fdl_null();
+    }
+}
+
+fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool keep_history,
+                                fdl_value *out, fdl_store_stats *stats)
+{
+    const fdl_group_plan *plan = g->plan;
+    const fdl_agg_desc *desc = &plan->desc->aggs[agg];
+    int cursor_index = plan->agg_cursor[agg];
+    bool lifetime = desc->window == 0;
+    fdl_time start = lifetime ? FDL_TIME_MIN : time_minus(t, desc->window);
+    *out = fdl_null();
+    if ((lifetime ? t : start) < g->horizon)
+        return FDL_ERR_HISTORY;
+    if (g->failed)
+        return FDL_ERR_MEMORY;
+    /* Evict first: nothing evicted is in this window, and a result never
+     * points at a string eviction frees. */
+    if (!keep_history)
+        evict_before(g, time_minus(t, plan->longest_window), stats);
+    cursor_move(g, cursor_index, start, t);
+    if (g->failed)
+        return FDL_ERR_MEMORY;
+
+    cursor *c = &g->cursors[cursor_index];
+    bool base = lifetime && g->base.count > 0;
+    switch (desc->function) {
+    case FDL_AGG_COUNT:
+        *out = fdl_int64(c->count);
+        break;
+    case FDL_AGG_SUM:
+        *out = c->count == 0 ? fdl_group_empty_result(desc) : sum_value(g, c);
+        break;
+    case FDL_AGG_MEAN:
+        *out = mean_value(g, c);
+        break;
+    case FDL_AGG_MIN:
+        *out = extreme_value(g, cursor_index, -1);
+        break;
+    case FDL_AGG_MAX:
+        *out = extreme_value(g, cursor_index, 1);
+        break;
+    case FDL_AGG_FIRST:
+        if (base)
+            *out = payload_value(g->type, g->base.first.value);
+        else if (c->lo < c->hi)
+            *out = payload_value(g->type, event_at(g, c->lo)->value);
+        break;
+    case FDL_AGG_LAST:
+        if (c->lo < c->hi)
+            *out = payload_value(g->type, event_at(g, c->hi - 1)->value);
+        else if (base)
+            *out = payload_value(g->type, g->base.last.value);
+        break;
+    }
+    return g->failed ? FDL_ERR_MEMORY : FDL_OK;
+}

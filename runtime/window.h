@@ -1,0 +1,72 @@
+/*
+ * window.h - windowed aggregation state of one group of one entity
+ * (internal to the runtime: store.c drives it, window.c implements it).
+ *
+ * A group state keeps the group's events in time order (equal times in
+ * arrival order) and answers each aggregation of the group over
+ * [t - window, t) (lifetime: time < t). Results depend only on the events
+ * in the window and their order, never on the history of pushes and reads.
+ * See window.c for the algorithms and the eviction rules.
+ */
+#ifndef FDL_WINDOW_H
+#define FDL_WINDOW_H
+
+#include "fdlrt.h"
+
+/*
+ * What a store precomputes once per group: aggregations with the same
+ * window share one cursor (a position in the event buffer with running
+ * accumulators).
+ */
+typedef struct fdl_group_plan {
+    const fdl_group_desc *desc;
+    int ncursors;
+    int64_t *cursor_window;             /* per cursor; 0 = lifetime */
+    unsigned *cursor_needs;             /* per cursor: FDL_NEEDS_* bits */
+    int *agg_cursor;                    /* per aggregation: its cursor */
+    int lifetime_cursor;                /* -1 when no lifetime aggregation */
+    int64_t longest_window;             /* W: longest finite window, 0 if none */
+} fdl_group_plan;
+
+enum {
+    FDL_NEEDS_SUM = 1,                  /* sum or mean */
+    FDL_NEEDS_MIN = 2,
+    FDL_NEEDS_MAX = 4,
+    FDL_NEEDS_FIRST = 8,
+    FDL_NEEDS_LAST = 16,
+};
+
+/* Checks the group description and builds its plan; FDL_ERR_ARGUMENT
+ * (message in err) when an aggregation does not fit its value type. */
+fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
+                               fdl_error *err);
+void fdl_group_plan_free(fdl_group_plan *plan);
+
+typedef struct fdl_group_state fdl_group_state;
+
+fdl_group_state *fdl_group_state_new(const fdl_group_plan *plan);
+void fdl_group_state_free(fdl_group_state *group);
+
+/*
+ * Pushes one event (see fdl_group_push). Updates events_held,
+ * events_late, events_out_of_order and events_evicted in stats.
+ * FDL_ERR_ARGUMENT for a value of the wrong type or a non-finite float.
+ */
+fdl_status fdl_group_state_push(fdl_group_state *group, fdl_time time, fdl_value value,
+                                fdl_store_stats *stats);
+
+/*
+ * Reads aggregation agg as of t (see fdl_group_read). Unless keep_history,
+ * evicts the events no later read at >= t can see. FDL_ERR_HISTORY when
+ * the window reaches before events already evicted.
+ */
+fdl_status fdl_group_state_read(fdl_group_state *group, int agg, fdl_time t,
+                                bool keep_history, fdl_value *out, fdl_store_stats *stats);
+
+/* The result of an aggregation over no events: count and sum 0, else null. */
+fdl_value fdl_group_empty_result(const fdl_agg_desc *agg);
+
+/* Events currently buffered. */
+size_t fdl_group_state_events(const fdl_group_state *group);
+
+#endif

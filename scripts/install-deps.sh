@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# install-deps.sh - installs what fdlc needs to build and test, on Debian or
+# Ubuntu, and only what is missing: a machine that has everything is left
+# alone (no apt-get at all), so the script is cheap to run every time.
+#
+#   bash scripts/install-deps.sh
+#
+# Needs root, or sudo for a normal user. Never removes anything.
+set -euo pipefail
+
+packages=(cmake gcc g++ clang make flex bison libyaml-dev libcmocka-dev pkg-config python3 sqlite3)
+
+is_installed() {
+  dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
+}
+
+if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: this script needs a Debian-based system (dpkg and apt-get)." >&2
+  echo "install-deps: install these yourself: ${packages[*]}" >&2
+  exit 2
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  is_installed "$package" || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all dependencies are installed"
+  exit 0
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  else
+    echo "install-deps: missing ${missing[*]}; run as root or install sudo" >&2
+    exit 2
+  fi
+fi
+
+echo "install-deps: installing ${missing[*]}"
+"${as_root[@]}" apt-get update </dev/null
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
