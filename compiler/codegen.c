@@ -364,14 +364,17 @@ static void emit_ingest(generator *g, int s)
             if (p->groups[gi].source == s && p->groups[gi].entity == e) {
                 const ir_group *grp = &p->groups[gi];
                 if (!any) {
-                    emit(g, "\n    /* entity %s, keyed by %s */\n", p->entities[e].name,
-                         src->fields[grp->key_field].name);
+                    const char *key = ident(g, src->fields[grp->key_field].name);
+                    emit(g, "\n    /* entity %s, keyed by %s; a null key is counted by the store */\n",
+                         p->entities[e].name, src->fields[grp->key_field].name);
                     emit(g, "    state = fdl_store_entity(store, ENTITY_%s, event->%s, true);\n",
-                         ident(g, p->entities[e].name), ident(g, src->fields[grp->key_field].name));
-                    emit(g, "    if (state) {\n");
+                         ident(g, p->entities[e].name), key);
+                    emit(g, "    if (!state && !fdl_is_null(event->%s))\n", key);
+                    emit(g, "        return fdl_error_set(err, FDL_ERR_MEMORY, \"source %s: no memory for entity %s\");\n",
+                         src->name, p->entities[e].name);
                     any = true;
                 }
-                emit(g, "        /* group %d: %s%s", gi,
+                emit(g, "    /* group %d: %s%s", gi,
                      grp->field < 0 ? "events" : src->fields[grp->field].name,
                      grp->where ? " where " : "");
                 emit_comment_text(g, grp->where_text);
@@ -380,16 +383,14 @@ static void emit_ingest(generator *g, int s)
                                                    : arena_printf(g->arena, "event->%s",
                                                                   ident(g, src->fields[grp->field].name));
                 if (grp->where) {
-                    emit(g, "        if (status == FDL_OK && fdl_is_true(");
+                    emit(g, "    if (status == FDL_OK && fdl_is_true(");
                     emit_expr(g, src, grp->where);
                     emit(g, "))\n");
                 } else {
-                    emit(g, "        if (status == FDL_OK)\n");
+                    emit(g, "    if (status == FDL_OK)\n");
                 }
-                emit(g, "            status = fdl_group_push(store, state, %d, time, %s);\n", gi, value);
+                emit(g, "        status = fdl_group_push(store, state, %d, time, %s);\n", gi, value);
             }
-        if (any)
-            emit(g, "    }\n");
     }
     emit(g, "    if (status != FDL_OK)\n");
     emit(g, "        return fdl_error_set(err, status, \"source %s: the store could not take the event\");\n",
