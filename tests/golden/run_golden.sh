@@ -9,8 +9,8 @@
 # diagnostics/NAME.err. codegen/: the seed example's generated files must
 # match codegen/features.{h,c,json} (the source path shown as @SRC@).
 set -u
-fdlc=$1
-src=$2
+fdlc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+src=$(cd "$2" && pwd)
 update=${3:-}
 here=$src/tests/golden
 failed=0

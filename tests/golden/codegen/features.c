@@ -41,13 +41,13 @@ fdl_status features_ingest_purchases(fdl_store *store, const features_purchases_
     fdl_status status = FDL_OK;
     fdl_entity_state *state;
 
-    /* entity user, keyed by user_id */
+    /* entity user, keyed by user_id; a null key is counted by the store */
     state = fdl_store_entity(store, ENTITY_user, event->user_id, true);
-    if (state) {
-        /* group 0: events */
-        if (status == FDL_OK)
-            status = fdl_group_push(store, state, 0, time, fdl_null());
-    }
+    if (!state && !fdl_is_null(event->user_id))
+        return fdl_error_set(err, FDL_ERR_MEMORY, "source purchases: no memory for entity user");
+    /* group 0: events */
+    if (status == FDL_OK)
+        status = fdl_group_push(store, state, 0, time, fdl_null());
     if (status != FDL_OK)
         return fdl_error_set(err, status, "source purchases: the store could not take the event");
     return FDL_OK;
@@ -113,13 +113,13 @@ fdl_status features_ingest_orders(fdl_store *store, const features_orders_event 
     fdl_status status = FDL_OK;
     fdl_entity_state *state;
 
-    /* entity user, keyed by user_id */
+    /* entity user, keyed by user_id; a null key is counted by the store */
     state = fdl_store_entity(store, ENTITY_user, event->user_id, true);
-    if (state) {
-        /* group 1: total_amount */
-        if (status == FDL_OK)
-            status = fdl_group_push(store, state, 1, time, event->total_amount);
-    }
+    if (!state && !fdl_is_null(event->user_id))
+        return fdl_error_set(err, FDL_ERR_MEMORY, "source orders: no memory for entity user");
+    /* group 1: total_amount */
+    if (status == FDL_OK)
+        status = fdl_group_push(store, state, 1, time, event->total_amount);
     if (status != FDL_OK)
         return fdl_error_set(err, status, "source orders: the store could not take the event");
     return FDL_OK;
