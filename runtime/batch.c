@@ -352,15 +352,54 @@ static fdl_status out_of_memory(batch *b)
     return fdl_error_set(b->err, FDL_ERR_MEMORY, "out of memory");
 }
 
+static bool in_range(int index, int count)
+{
+    return index >= 0 && index < count;
+}
+
+/* The indexes the driver follows must be in range: generated tables are
+ * trusted, but a hand-written or mismatched one must not crash the run. */
+static fdl_status check_program(batch *b)
+{
+    const fdl_program *p = b->program;
+    if (p->abi_version != FDL_ABI_VERSION)
+        return fdl_error_set(b->err, FDL_ERR_ABI,
+                             "program '%s' was generated for runtime ABI %d; this runtime has ABI %d",
+                             p->name ? p->name : "", p->abi_version, FDL_ABI_VERSION);
+    bool ok = p->nentities >= 0 && p->nsources >= 0 && p->nfeatures >= 0 && p->nsets >= 0;
+    for (int s = 0; ok && s < p->nsources; s++)
+        ok = p->sources[s].name && p->sources[s].fields && p->sources[s].ingest_row &&
+             in_range(p->sources[s].time_field, p->sources[s].nfields);
+    for (int e = 0; ok && e < p->nentities; e++)
+        ok = p->entities[e].name && p->entities[e].join_key;
+    for (int f = 0; ok && f < p->nfeatures; f++) {
+        const fdl_feature_desc *feature = &p->features[f];
+        ok = feature->name && feature->nentities >= 0 && (feature->entities || !feature->nentities);
+        for (int i = 0; ok && i < feature->nentities; i++)
+            ok = in_range(feature->entities[i], p->nentities);
+    }
+    for (int k = 0; ok && k < p->nsets; k++) {
+        const fdl_set_desc *set = &p->sets[k];
+        ok = set->name && set->nfeatures >= 0 && set->nentities >= 0;
+        for (int i = 0; ok && i < set->nfeatures; i++)
+            ok = in_range(set->features[i], p->nfeatures);
+        for (int i = 0; ok && i < set->nentities; i++)
+            ok = in_range(set->entities[i], p->nentities);
+    }
+    if (!ok)
+        return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "program '%s': malformed program tables",
+                             p->name ? p->name : "");
+    return FDL_OK;
+}
+
 /* Checks every option against the program; fills source_paths. */
 static fdl_status check_options(batch *b)
 {
     const fdl_program *p = b->program;
     const fdl_batch_options *o = b->options;
-    if (p->abi_version != FDL_ABI_VERSION)
-        return fdl_error_set(b->err, FDL_ERR_ABI,
-                             "program '%s' was generated for runtime ABI %d; this runtime has ABI %d",
-                             p->name, p->abi_version, FDL_ABI_VERSION);
+    fdl_status status = check_program(b);
+    if (status != FDL_OK)
+        return status;
     if (!o->spine_path)
         return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "no spine file given");
     if (!o->out_path)
@@ -511,7 +550,11 @@ static fdl_status read_spine(batch *b)
     }
 
     b->entity_columns = malloc(((size_t)p->nentities + 1) * sizeof *b->entity_columns);
-    b->features = malloc(((size_t)p->nfeatures + 1) * sizeof *b->features);
+    size_t most_features = (size_t)p->nfeatures + 1;
+    for (int k = 0; k < p->nsets; k++)
+        if ((size_t)p->sets[k].nfeatures >= most_features)
+            most_features = (size_t)p->sets[k].nfeatures + 1;
+    b->features = malloc(most_features * sizeof *b->features);
     if (!b->entity_columns || !b->features) {
         status = out_of_memory(b);
         goto done;
@@ -686,10 +729,17 @@ static fdl_status allocate_scratch(batch *b)
     if (b->spine.ncolumns > widest)
         widest = b->spine.ncolumns;
     int most_values = b->nfeatures + 1;
+    int most_keys = p->nentities + 1;
+    for (int f = 0; f < p->nfeatures; f++)
+        if (p->features[f].nentities >= most_keys)
+            most_keys = p->features[f].nentities + 1;
+    for (int k = 0; k < p->nsets; k++)
+        if (p->sets[k].nentities >= most_keys)
+            most_keys = p->sets[k].nentities + 1;
     b->cells = malloc((size_t)widest * sizeof *b->cells);
     b->cell_lengths = malloc((size_t)widest * sizeof *b->cell_lengths);
     b->keys_by_entity = malloc(((size_t)p->nentities + 1) * sizeof *b->keys_by_entity);
-    b->keys = malloc(((size_t)p->nentities + 1) * sizeof *b->keys);
+    b->keys = malloc((size_t)most_keys * sizeof *b->keys);
     b->values = malloc((size_t)most_values * sizeof *b->values);
     b->row_output = malloc((2 * b->spine.nrows + 1) * sizeof *b->row_output);
     if (!b->cells || !b->cell_lengths || !b->keys_by_entity || !b->keys || !b->values ||
@@ -825,8 +875,9 @@ static fdl_status write_output(batch *b)
         free(temp_path);
         return FDL_ERR_IO;
     }
-    static char buffer[1 << 16];
-    setvbuf(out, buffer, _IOFBF, sizeof buffer);
+    char *buffer = malloc(1 << 20);
+    if (buffer)
+        setvbuf(out, buffer, _IOFBF, 1 << 20);
 
     write_cells(out, &b->spine_header, 0, b->cells, b->cell_lengths);
     for (int i = 0; i < b->nfeatures; i++) {
@@ -848,6 +899,7 @@ static fdl_status write_output(batch *b)
         failed = true;
         saved_errno = errno;
     }
+    free(buffer);
     if (!failed && rename(temp_path, out_path) != 0) {
         saved_errno = errno;
         fail_at(b->err, out_path, 0, FDL_ERR_IO, "cannot rename %s over it: %s", temp_path,

@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <langinfo.h>
 #include <math.h>
@@ -129,10 +130,72 @@ static bool is_decimal_syntax(const char *text, size_t len)
     return i == len;
 }
 
+/*
+ * Clinger's fast path, for text already known to be decimal syntax: with
+ * at most 15 significant digits the digits make an exact double, and so
+ * does a power of ten up to 1e22; one multiplication or division of the
+ * two is then correctly rounded, exactly what strtod returns. Returns false
+ * when the text needs strtod.
+ */
+static bool parse_float64_fast(const char *text, size_t len, double *out)
+{
+#if FLT_EVAL_METHOD == 0
+    static const double powers_of_ten[] = {
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    };
+    size_t i = 0;
+    bool negative = false;
+    if (text[0] == '+' || text[0] == '-')
+        negative = text[i++] == '-';
+    uint64_t mantissa = 0;
+    int significant = 0, scale = 0;
+    bool fraction = false;
+    for (; i < len; i++) {
+        if (text[i] == '.') {
+            fraction = true;
+            continue;
+        }
+        if (!is_digit(text[i]))
+            break;
+        mantissa = mantissa * 10 + (uint64_t)(text[i] - '0');
+        if (mantissa != 0 && ++significant > 15)
+            return false;
+        scale -= fraction;
+    }
+    if (i < len) {
+        /* An exponent: [eE][+-]digits. */
+        i++;
+        bool negative_exponent = false;
+        if (text[i] == '+' || text[i] == '-')
+            negative_exponent = text[i++] == '-';
+        if (len - i > 3)
+            return false;
+        int exponent = 0;
+        for (; i < len; i++)
+            exponent = exponent * 10 + (text[i] - '0');
+        scale += negative_exponent ? -exponent : exponent;
+    }
+    if (scale < -22 || scale > 22)
+        return false;
+    double value = (double)mantissa;
+    value = scale < 0 ? value / powers_of_ten[-scale] : value * powers_of_ten[scale];
+    *out = negative ? -value : value;
+    return true;
+#else
+    (void)text;
+    (void)len;
+    (void)out;
+    return false;
+#endif
+}
+
 static fdl_status parse_float64(const char *text, size_t len, double *out, fdl_error *err)
 {
     if (!is_decimal_syntax(text, len))
         return invalid(err, text, len, "float64", NULL);
+    if (parse_float64_fast(text, len, out))
+        return FDL_OK;
     /* strtod wants a terminated string in the locale's notation. */
     const char *point = locale_decimal_point();
     size_t point_len = strlen(point);
@@ -195,7 +258,7 @@ fdl_status fdl_parse_value(fdl_type type, const char *text, size_t len, fdl_valu
         return FDL_OK;
     }
     case FDL_FLOAT64: {
-        double f;
+        double f = 0;
         fdl_status status = parse_float64(text, len, &f, err);
         if (status == FDL_OK)
             *out = fdl_float64(f);
@@ -267,30 +330,17 @@ static void civil_from_days(int64_t days, int64_t *year, int *month, int *day)
     *year = year_of_era + era * 400 + (*month <= 2);
 }
 
-/* Reads exactly count digits at text[*pos]; false if any is not a digit. */
-static bool read_digits(const char *text, size_t len, size_t *pos, int count, int *value)
+/* The number written by count digits at text, or -1 if one is not a digit. */
+static inline int digits_at(const char *text, int count)
 {
-    if (len - *pos < (size_t)count)
-        return false;
-    int v = 0;
+    int value = 0;
     for (int i = 0; i < count; i++) {
-        char c = text[*pos + (size_t)i];
-        if (!is_digit(c))
-            return false;
-        v = v * 10 + (c - '0');
+        unsigned digit = (unsigned)(unsigned char)text[i] - '0';
+        if (digit > 9)
+            return -1;
+        value = value * 10 + (int)digit;
     }
-    *pos += (size_t)count;
-    *value = v;
-    return true;
-}
-
-static bool read_char(const char *text, size_t len, size_t *pos, char expected)
-{
-    if (*pos < len && text[*pos] == expected) {
-        (*pos)++;
-        return true;
-    }
-    return false;
+    return value;
 }
 
 static const char rfc3339_shape[] =
@@ -301,26 +351,30 @@ static const char rfc3339_shape[] =
  *   date-fullyear "-" date-month "-" date-mday ("T" / "t" / " ")
  *   time-hour ":" time-minute ":" time-second ["." 1*DIGIT]
  *   ("Z" / "z" / ("+" / "-") time-hour ":" time-minute)
+ * Everything up to the seconds sits at fixed positions.
  */
 static fdl_status parse_rfc3339(const char *text, size_t len, fdl_time *out, fdl_error *err)
 {
-    size_t pos = 0;
-    int year, month, day, hour, minute, second;
-    if (!read_digits(text, len, &pos, 4, &year) || !read_char(text, len, &pos, '-') ||
-        !read_digits(text, len, &pos, 2, &month) || !read_char(text, len, &pos, '-') ||
-        !read_digits(text, len, &pos, 2, &day))
+    bool date_shape = len >= 10 && text[4] == '-' && text[7] == '-';
+    int year = date_shape ? digits_at(text, 4) : -1;
+    int month = date_shape ? digits_at(text + 5, 2) : -1;
+    int day = date_shape ? digits_at(text + 8, 2) : -1;
+    if (year < 0 || month < 0 || day < 0)
         return invalid(err, text, len, "timestamp", rfc3339_shape);
-    if (pos == len)
+    if (len == 10)
         return invalid(err, text, len, "timestamp", "a date without a time of day");
-    if (!(read_char(text, len, &pos, 'T') || read_char(text, len, &pos, 't') ||
-          read_char(text, len, &pos, ' ')) ||
-        !read_digits(text, len, &pos, 2, &hour) || !read_char(text, len, &pos, ':') ||
-        !read_digits(text, len, &pos, 2, &minute) || !read_char(text, len, &pos, ':') ||
-        !read_digits(text, len, &pos, 2, &second))
+    bool time_shape = len >= 19 && (text[10] == 'T' || text[10] == 't' || text[10] == ' ') &&
+                      text[13] == ':' && text[16] == ':';
+    int hour = time_shape ? digits_at(text + 11, 2) : -1;
+    int minute = time_shape ? digits_at(text + 14, 2) : -1;
+    int second = time_shape ? digits_at(text + 17, 2) : -1;
+    if (hour < 0 || minute < 0 || second < 0)
         return invalid(err, text, len, "timestamp", rfc3339_shape);
+    size_t pos = 19;
 
     int64_t micros = 0;
-    if (read_char(text, len, &pos, '.')) {
+    if (pos < len && text[pos] == '.') {
+        pos++;
         /* Any number of digits; those past microseconds are dropped, which
          * truncates toward negative infinity since the fraction adds. */
         size_t start = pos;
@@ -340,10 +394,12 @@ static fdl_status parse_rfc3339(const char *text, size_t len, fdl_time *out, fdl
         pos++;
     } else if (text[pos] == '+' || text[pos] == '-') {
         int sign = text[pos++] == '-' ? -1 : 1;
-        int offset_hour, offset_minute;
-        if (!read_digits(text, len, &pos, 2, &offset_hour) || !read_char(text, len, &pos, ':') ||
-            !read_digits(text, len, &pos, 2, &offset_minute))
+        bool offset_shape = len - pos >= 5 && text[pos + 2] == ':';
+        int offset_hour = offset_shape ? digits_at(text + pos, 2) : -1;
+        int offset_minute = offset_shape ? digits_at(text + pos + 3, 2) : -1;
+        if (offset_hour < 0 || offset_minute < 0)
             return invalid(err, text, len, "timestamp", "bad time zone offset (expected +hh:mm or -hh:mm)");
+        pos += 5;
         if (offset_hour > 23 || offset_minute > 59)
             return invalid(err, text, len, "timestamp", "time zone offset out of range");
         offset_minutes = sign * (offset_hour * 60 + offset_minute);

@@ -22,27 +22,39 @@ fdlc=$root/build/compiler/fdlc
 serve=$root/build/examples/fdl-serve
 out=$root/build/quickstart
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+# Shows a command (paths relative to the repository) and runs it.
+show() { local line="$*"; printf '$ %s\n' "${line//$root\//}"; "$@"; }
 
 step "Dependencies"
 bash scripts/install-deps.sh
 
 step "Build fdlc, libfdlrt and the example service"
-cmake -S . -B build -DFDL_SANITIZE=OFF </dev/null >/dev/null
-cmake --build build -j "$jobs" --target fdlc fdl-serve </dev/null
+mkdir -p build
+if ! { cmake -S . -B build -DFDL_SANITIZE=OFF &&
+       cmake --build build -j "$jobs" --target fdlc fdl-serve; } </dev/null >build/quickstart-build.log 2>&1; then
+  tail -n 40 build/quickstart-build.log
+  echo "quickstart: the build failed; the whole log is build/quickstart-build.log" >&2
+  exit 1
+fi
+echo "built build/compiler/fdlc and build/examples/fdl-serve (log: build/quickstart-build.log)"
 rm -rf "$out"
 mkdir -p "$out"
 
 cd examples/seed
 step "fdlc check: names, types and rules of the seed definitions (--dump-ir shows the plan)"
 show "$fdlc" check catalog.yaml features.yaml --dump-ir
+echo "(exit status $?: no errors)"
 
 step "fdlc compile: generated C, header and manifest"
 show "$fdlc" compile catalog.yaml features.yaml -o "$out/gen" --name features
 ls -l "$out/gen"
 echo "Entry points in features.h:"
-grep -E '^(fdl_status|const fdl_program) ' "$out/gen/features.h" | sed 's/^/    /'
+sed -e :a -e '/,$/N; s/,\n */, /; ta' "$out/gen/features.h" |
+  grep -E '^(fdl_status|const fdl_program) ' | sed 's/^/    /'
+echo "One generated function, from features.c:"
+sed -n '/^\/\* user_avg_order_value_90d /,/^}/p' "$out/gen/features.c" | sed 's/^/    /'
 
 step "fdlc batch: a training set, each spine row's features as of its own time"
 show "$fdlc" batch catalog.yaml features.yaml \

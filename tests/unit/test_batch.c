@@ -158,6 +158,36 @@ static const fdl_program program = {
     .nsets = 1, .sets = sets,
 };
 
+/* The same with an embedding table: features order_count_1d and user_vec. */
+static const fdl_embedding_desc embeddings[] = {
+    {"user2vec", ENTITY_USER, 2, NULL},
+};
+
+static fdl_status read_user_vec(fdl_store *store, const fdl_value *keys, fdl_time t,
+                                fdl_value *out)
+{
+    (void)t;
+    *out = fdl_embedding_lookup(store, 0, keys[0]);
+    return FDL_OK;
+}
+
+static const fdl_feature_desc embedding_features[] = {
+    {"order_count_1d", FDL_INT64, 0, 1, user_only, "orders per user, 1 day", read_order_count},
+    {"user_vec", FDL_VECTOR, 2, 1, user_only, "user embedding", read_user_vec},
+};
+
+static const fdl_program embedding_program = {
+    .abi_version = FDL_ABI_VERSION,
+    .name = "test_embedding",
+    .fingerprint = "0",
+    .nentities = 2, .entities = entities,
+    .nsources = 1, .sources = sources,
+    .nembeddings = 1, .embeddings = embeddings,
+    .ngroups = 2, .groups = groups,
+    .nfeatures = 2, .features = embedding_features,
+    .nsets = 0, .sets = NULL,
+};
+
 /* ------------------------------------------------------------- fixtures */
 
 static char temp_dir[64];
@@ -172,7 +202,7 @@ static int make_temp_dir(void **state)
 static int remove_temp_dir(void **state)
 {
     (void)state;
-    static const char *names[] = {"orders.csv", "spine.csv", "out.csv", "out.csv.tmp",
+    static const char *names[] = {"orders.csv", "spine.csv", "out.csv", "out.csv.tmp", "user2vec.csv",
                                   "big_orders.csv", "big_spine.csv", NULL};
     char path[128];
     for (int i = 0; names[i]; i++) {
@@ -368,6 +398,44 @@ static void an_empty_spine_and_late_events(void **state)
     expect_output("user_id,timestamp,order_count_1d,order_sum_1d\n");
 }
 
+static void embeddings_come_from_the_given_files(void **state)
+{
+    (void)state;
+    write_file("orders.csv", orders_csv);
+    write_file("spine.csv", "timestamp,user_id\n"
+                            "2024-01-02T00:00:00Z,alice\n"
+                            "2024-01-02T00:00:00Z,carol\n"
+                            "2024-01-02T00:00:00Z,bob\n");
+    write_file("user2vec.csv", "key,x,y\nalice,0.5,-1\nbob,1e-7,3\n");
+    fdl_batch_embedding override[] = {{"user2vec", temp_path("user2vec.csv")}};
+    fdl_batch_options options = default_options(NULL);
+    options.embeddings = override;
+    options.nembeddings = 1;
+    fdl_error err = {0};
+    assert_int_equal(fdl_batch_run(&embedding_program, &options, NULL, &err), FDL_OK);
+    expect_output("timestamp,user_id,order_count_1d,user_vec\n"
+                  "2024-01-02T00:00:00Z,alice,2,\"[0.5,-1]\"\n"
+                  "2024-01-02T00:00:00Z,carol,0,\n"
+                  "2024-01-02T00:00:00Z,bob,2,\"[1e-07,3]\"\n");
+
+    /* The table's errors keep their file and line. */
+    write_file("user2vec.csv", "key,x,y\nalice,0.5,-1\nbob,1e-7\n");
+    override[0].path = temp_path("user2vec.csv");
+    unlink(temp_path("out.csv"));
+    assert_int_equal(fdl_batch_run(&embedding_program, &options, NULL, &err), FDL_ERR_FORMAT);
+    char expected[300];
+    snprintf(expected, sizeof expected, "%s:3: expected 3 columns (key + 2 values), found 2",
+             temp_path("user2vec.csv"));
+    assert_string_equal(err.message, expected);
+    assert_int_equal(err.line, 3);
+    assert_false(file_exists("out.csv"));
+
+    /* No default path and no override. */
+    options.nembeddings = 0;
+    assert_int_equal(fdl_batch_run(&embedding_program, &options, NULL, &err), FDL_ERR_ARGUMENT);
+    assert_string_equal(err.message, "embedding 'user2vec' has no file");
+}
+
 static void option_errors(void **state)
 {
     (void)state;
@@ -502,11 +570,101 @@ static void a_failed_run_keeps_the_old_output(void **state)
     expect_output("previous\n");
 }
 
-/* A rough throughput check: 1M events through the whole driver. */
-static void a_million_events(void **state)
+static uint64_t random_state = 0x2545F4914F6CDD1DULL;
+
+static uint64_t next_random(void)
+{
+    random_state ^= random_state >> 12;
+    random_state ^= random_state << 25;
+    random_state ^= random_state >> 27;
+    return random_state * 0x2545F4914F6CDD1DULL;
+}
+
+/*
+ * Random events and spine rows on a coarse time grid (so that many events
+ * fall exactly on t and t - 1d), checked against a brute-force count over
+ * all events for every row.
+ */
+static void random_history_matches_brute_force(void **state)
 {
     (void)state;
-    enum { EVENTS = 1000000, USERS = 5000, SPINE_ROWS = 20000 };
+    enum { EVENTS = 20000, ROWS = 2000, USERS = 50, MERCHANTS = 20, MINUTES = 3 * 1440 };
+    const fdl_time base = INT64_C(1704067200) * FDL_MICROS_PER_SECOND;
+    const fdl_time minute = 60 * FDL_MICROS_PER_SECOND;
+    static fdl_time event_time[EVENTS];
+    static int event_user[EVENTS], event_merchant[EVENTS];
+    static double event_amount[EVENTS];     /* < 0: null */
+    char when[64];
+
+    FILE *f = fopen(temp_path("orders.csv"), "wb");
+    assert_non_null(f);
+    fputs("ts,user_id,amount,merchant_id\n", f);
+    for (int i = 0; i < EVENTS; i++) {
+        event_time[i] = base + (fdl_time)(next_random() % MINUTES) * minute;
+        event_user[i] = (int)(next_random() % USERS);
+        event_merchant[i] = next_random() % 10 == 0 ? -1 : (int)(next_random() % MERCHANTS);
+        event_amount[i] = next_random() % 10 == 0 ? -1 : (double)(next_random() % 1000) / 4;
+        fdl_format_time(event_time[i], when, sizeof when);
+        fprintf(f, "%s,u%d,", when, event_user[i]);
+        if (event_amount[i] >= 0)
+            fprintf(f, "%.2f", event_amount[i]);
+        putc(',', f);
+        if (event_merchant[i] >= 0)
+            fprintf(f, "%d", event_merchant[i]);
+        putc('\n', f);
+    }
+    fclose(f);
+
+    char *expected = NULL;
+    size_t expected_size = 0;
+    FILE *out = open_memstream(&expected, &expected_size);
+    assert_non_null(out);
+    fputs("timestamp,user_id,merchant_id,order_count_1d,order_sum_1d,merchant_orders\n", out);
+    f = fopen(temp_path("spine.csv"), "wb");
+    assert_non_null(f);
+    fputs("timestamp,user_id,merchant_id\n", f);
+    for (int r = 0; r < ROWS; r++) {
+        fdl_time t = base + (fdl_time)(next_random() % MINUTES) * minute;
+        int user = (int)(next_random() % (USERS + 5));      /* a few never seen */
+        int merchant = (int)(next_random() % MERCHANTS);
+        fdl_format_time(t, when, sizeof when);
+        fprintf(f, "%s,u%d,%d\n", when, user, merchant);
+        int64_t count = 0, merchant_count = 0;
+        double sum = 0;
+        for (int i = 0; i < EVENTS; i++) {
+            if (event_user[i] == user && event_amount[i] >= 0 && event_time[i] >= t - DAY &&
+                event_time[i] < t) {
+                count++;
+                sum += event_amount[i];
+            }
+            merchant_count += event_merchant[i] == merchant && event_time[i] < t;
+        }
+        char sum_text[64];
+        fdl_format_float(sum, sum_text, sizeof sum_text);
+        fprintf(out, "%s,u%d,%d,%lld,%s,%lld\n", when, user, merchant, (long long)count, sum_text,
+                (long long)merchant_count);
+    }
+    fclose(f);
+    fclose(out);
+
+    fdl_batch_options options = default_options(NULL);
+    fdl_batch_stats stats;
+    fdl_error err = {0};
+    fdl_status status = fdl_batch_run(&program, &options, &stats, &err);
+    if (status != FDL_OK)
+        print_error("%s\n", err.message);
+    assert_int_equal(status, FDL_OK);
+    assert_int_equal(stats.events, EVENTS);
+    assert_int_equal(stats.spine_rows, ROWS);
+    expect_output(expected);
+    free(expected);
+}
+
+/* A rough throughput figure (meaningless under sanitizers). */
+static void throughput(void **state)
+{
+    (void)state;
+    enum { EVENTS = 200000, USERS = 5000, SPINE_ROWS = 5000 };
     const fdl_time start = INT64_C(1704067200) * FDL_MICROS_PER_SECOND;
     FILE *f = fopen(temp_path("big_orders.csv"), "wb");
     assert_non_null(f);
@@ -523,7 +681,7 @@ static void a_million_events(void **state)
     assert_non_null(f);
     fputs("timestamp,user_id\n", f);
     for (int i = 0; i < SPINE_ROWS; i++) {
-        fdl_format_time(start + (fdl_time)((i * 7321) % SPINE_ROWS) * 50000000, when, sizeof when);
+        fdl_format_time(start + (fdl_time)((i * 7321) % SPINE_ROWS) * 40000000, when, sizeof when);
         fprintf(f, "%s,u%d\n", when, i % USERS);
     }
     fclose(f);
@@ -552,11 +710,13 @@ int main(void)
         cmocka_unit_test(a_set_read_at_every_spine_row),
         cmocka_unit_test(features_chosen_by_the_spine_columns),
         cmocka_unit_test(an_empty_spine_and_late_events),
+        cmocka_unit_test(embeddings_come_from_the_given_files),
         cmocka_unit_test(option_errors),
         cmocka_unit_test(source_errors_name_file_and_line),
         cmocka_unit_test(spine_errors_name_file_and_line),
         cmocka_unit_test(a_failed_run_keeps_the_old_output),
-        cmocka_unit_test(a_million_events),
+        cmocka_unit_test(random_history_matches_brute_force),
+        cmocka_unit_test(throughput),
     };
     return cmocka_run_group_tests(tests, make_temp_dir, remove_temp_dir);
 }

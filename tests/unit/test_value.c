@@ -448,6 +448,34 @@ static void floats_round_trip(void **state)
     check_round_trip(-DBL_MAX);
 }
 
+/* Short decimals (the fast path) must give exactly what strtod gives. */
+static void short_decimals_parse_like_strtod(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 300000; i++) {
+        char text[64];
+        int digits = 1 + (int)(next_random() % 17);
+        int n = 0;
+        if (next_random() % 3 == 0)
+            text[n++] = '-';
+        int point = (int)(next_random() % (uint64_t)(digits + 1));
+        for (int d = 0; d < digits; d++) {
+            if (d == point && d > 0)
+                text[n++] = '.';
+            text[n++] = (char)('0' + next_random() % 10);
+        }
+        if (next_random() % 2)
+            n += snprintf(text + n, sizeof text - (size_t)n, "e%d", (int)(next_random() % 61) - 30);
+        text[n] = '\0';
+        double expected = strtod(text, NULL);
+        fdl_value v = parse_ok(FDL_FLOAT64, text);
+        if (memcmp(&v.as.f, &expected, sizeof expected) != 0) {
+            print_error("%s: %.17g, strtod %.17g\n", text, v.as.f, expected);
+            fail();
+        }
+    }
+}
+
 static void formatting_ignores_the_locale(void **state)
 {
     (void)state;
@@ -482,6 +510,7 @@ int main(void)
         cmocka_unit_test(times_round_trip),
         cmocka_unit_test(floats_format_shortest),
         cmocka_unit_test(floats_round_trip),
+        cmocka_unit_test(short_decimals_parse_like_strtod),
         cmocka_unit_test(formatting_ignores_the_locale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
