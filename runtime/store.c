@@ -217,17 +217,19 @@ fdl_status fdl_ingest_row(fdl_store *store, int source, const char *const *field
 static fdl_status read_error(fdl_status status, fdl_error *err, const char *what,
                              const char *name, fdl_time t)
 {
+    char when[64];
+    fdl_format_time(t, when, sizeof when);
     switch (status) {
     case FDL_ERR_HISTORY:
         return fdl_error_set(err, status,
-                             "%s '%s' as of %lld: the window reaches before history the store "
+                             "%s '%s' as of %s: the window reaches before history the store "
                              "already evicted (open the store with keep_history for reads "
                              "that go back in time)",
-                             what, name, (long long)t);
+                             what, name, when);
     case FDL_ERR_MEMORY:
         return fdl_error_set(err, status, "%s '%s': out of memory", what, name);
     default:
-        return fdl_error_set(err, status, "%s '%s' as of %lld failed", what, name, (long long)t);
+        return fdl_error_set(err, status, "%s '%s' as of %s failed", what, name, when);
     }
 }
 
