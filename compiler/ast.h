@@ -91,6 +91,7 @@ struct expr {
             span name_span;
             expr_list args;
             int32_t function;        /* set by sema: index in the stdlib table */
+            bool *widen;             /* set by sema: argument i is int64, passed as float64 */
         } call;
     } as;
 };

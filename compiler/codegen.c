@@ -25,6 +25,7 @@ typedef struct generator {
     const char *name;      /* library name, a valid identifier */
     FILE *out;
     arena *arena;
+    bool scratch;          /* some expression builds strings in the store's scratch */
 } generator;
 
 static void emit(generator *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -157,6 +158,8 @@ static const char *agg_constant(agg_function fn)
 
 static void emit_expr(generator *g, const ir_source *source, const expr *e);
 
+static void emit_call(generator *g, const ir_source *source, const expr *e);
+
 static void emit_expr_list_or(generator *g, const ir_source *source, const expr *e, int from)
 {
     /* x in (a, b, c) is x = a or x = b or x = c, with SQL's null rules. */
@@ -241,14 +244,97 @@ static void emit_expr(generator *g, const ir_source *source, const expr *e)
         emit(g, "))");
         break;
     case EXPR_CALL:
-        emit(g, "%s(", stdlib_functions[e->as.call.function].c_function);
-        for (int i = 0; i < e->as.call.args.count; i++) {
-            if (i)
-                emit(g, ", ");
-            emit_expr(g, source, e->as.call.args.items[i]);
-        }
-        emit(g, ")");
+        emit_call(g, source, e);
         break;
+    }
+}
+
+/* One argument of a call, converted to float64 where sema said so. */
+static void emit_argument(generator *g, const ir_source *source, const expr *call, int i)
+{
+    bool widen = call->as.call.widen && call->as.call.widen[i];
+    const expr *argument = call->as.call.args.items[i];
+    if (widen && argument->kind == EXPR_INT) {
+        /* A literal is converted here, to the same nearest double. */
+        char number[40];
+        ir_format_double((double)argument->as.int_value, number, sizeof number);
+        emit(g, "fdl_float64(%s)", number);
+        return;
+    }
+    if (widen)
+        emit(g, "fdl_fn_to_float64(");
+    emit_expr(g, source, call->as.call.args.items[i]);
+    if (widen)
+        emit(g, ")");
+}
+
+/*
+ * A standard library call (stdlib/functions.def): the query time or the
+ * store first when the function needs it, then the fixed arguments, then an
+ * optional or repeating parameter as (count, array).
+ */
+static void emit_call(generator *g, const ir_source *source, const expr *e)
+{
+    const stdlib_function *f = stdlib_at(e->as.call.function);
+    int nargs = e->as.call.args.count;
+    emit(g, "%s(", f->c_function);
+    const char *separator = "";
+    if (f->flags & FN_QUERY_TIME) {
+        emit(g, "t");
+        separator = ", ";
+    }
+    if (f->flags & FN_SCRATCH) {
+        emit(g, "store");
+        separator = ", ";
+    }
+    bool tail = f->nparams > 0 &&
+                (f->params[f->nparams - 1].optional || f->params[f->nparams - 1].repeated);
+    int fixed = tail ? f->nparams - 1 : f->nparams;
+    for (int i = 0; i < fixed && i < nargs; i++) {
+        emit(g, "%s", separator);
+        emit_argument(g, source, e, i);
+        separator = ", ";
+    }
+    if (tail) {
+        int rest = nargs - fixed;
+        emit(g, "%s%d, ", separator, rest);
+        if (rest == 0) {
+            emit(g, "(const fdl_value *)0");
+        } else {
+            emit(g, "(const fdl_value[]){");
+            for (int i = fixed; i < nargs; i++) {
+                if (i > fixed)
+                    emit(g, ", ");
+                emit_argument(g, source, e, i);
+            }
+            emit(g, "}");
+        }
+    }
+    emit(g, ")");
+}
+
+/* Whether e calls a function with one of the flags (FN_SCRATCH, ...). */
+static bool expr_uses(const expr *e, int flags)
+{
+    if (!e)
+        return false;
+    switch (e->kind) {
+    case EXPR_UNARY: return expr_uses(e->as.unary.operand, flags);
+    case EXPR_BINARY: return expr_uses(e->as.binary.left, flags) || expr_uses(e->as.binary.right, flags);
+    case EXPR_IS_NULL: return expr_uses(e->as.is_null.operand, flags);
+    case EXPR_IN:
+        for (int i = 0; i < e->as.in.list.count; i++)
+            if (expr_uses(e->as.in.list.items[i], flags))
+                return true;
+        return expr_uses(e->as.in.operand, flags);
+    case EXPR_CALL:
+        if (stdlib_at(e->as.call.function)->flags & flags)
+            return true;
+        for (int i = 0; i < e->as.call.args.count; i++)
+            if (expr_uses(e->as.call.args.items[i], flags))
+                return true;
+        return false;
+    default: return false;
     }
 }
 
@@ -348,6 +434,8 @@ static void emit_ingest(generator *g, int s)
         }
     }
     emit(g, "    fdl_store_note_event(store);\n");
+    if (g->scratch)
+        emit(g, "    fdl_scratch_reset(store);\n");
     bool read = false;
     for (int gi = 0; gi < p->ngroups; gi++)
         read |= p->groups[gi].source == s;
@@ -395,6 +483,10 @@ static void emit_ingest(generator *g, int s)
     emit(g, "    if (status != FDL_OK)\n");
     emit(g, "        return fdl_error_set(err, status, \"source %s: the store could not take the event\");\n",
          src->name);
+    if (g->scratch)
+        emit(g, "    if (fdl_scratch_failed(store))\n"
+                "        return fdl_error_set(err, FDL_ERR_MEMORY, \"source %s: out of memory in a where filter\");\n",
+             src->name);
     emit(g, "    return FDL_OK;\n}\n\n");
 
 row_form:
@@ -477,6 +569,13 @@ static void emit_read_feature(generator *g, int fi)
     emit(g, ". */\n");
     emit(g, "static fdl_status read_%s(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)\n{\n",
          f->name);
+    if (g->scratch) {
+        emit(g, "    fdl_scratch_reset(store);\n");
+        emit_state_lookup(g, f->entities, f->nentities, "    ");
+        emit(g, "    fdl_status status = compute_%s(store, states, keys, t, out);\n", f->name);
+        emit(g, "    return status == FDL_OK && fdl_scratch_failed(store) ? FDL_ERR_MEMORY : status;\n}\n\n");
+        return;
+    }
     emit_state_lookup(g, f->entities, f->nentities, "    ");
     emit(g, "    return compute_%s(store, states, keys, t, out);\n}\n\n", f->name);
 }
@@ -514,7 +613,8 @@ static void emit_compute_calls(generator *g, const int *features, int nfeatures,
                     "            return status;\n    }\n", f->name, i);
         }
     }
-    emit(g, "    return FDL_OK;\n");
+    emit(g, g->scratch ? "    return fdl_scratch_failed(store) ? FDL_ERR_MEMORY : FDL_OK;\n"
+                       : "    return FDL_OK;\n");
 }
 
 static void emit_read_set(generator *g, int si)
@@ -525,6 +625,8 @@ static void emit_read_set(generator *g, int si)
     emit(g, "). */\n");
     emit(g, "fdl_status %s_read_set_%s(fdl_store *store, const fdl_value *keys, fdl_time t,\n"
             "    fdl_value *out)\n{\n", g->name, set->name);
+    if (g->scratch)
+        emit(g, "    fdl_scratch_reset(store);\n");
     emit_state_lookup(g, set->entities, set->nentities, "    ");
     emit_compute_calls(g, set->features, set->nfeatures, set->entities, set->nentities);
     emit(g, "}\n\n");
@@ -545,6 +647,8 @@ static void emit_read_entity(generator *g, int e)
         emit(g, "    (void)store;\n    (void)key;\n    (void)t;\n    (void)out;\n    return FDL_OK;\n}\n\n");
         return;
     }
+    if (g->scratch)
+        emit(g, "    fdl_scratch_reset(store);\n");
     emit(g, "    const fdl_value *keys = &key;\n");
     emit(g, "    fdl_entity_state *states[1];\n");
     emit(g, "    states[0] = fdl_store_entity(store, ENTITY_%s, key, false);\n", ident(g, p->entities[e].name));
@@ -824,12 +928,14 @@ void cg_manifest(const ir_program *p, const char *name, FILE *out)
 
 void cg_header(const ir_program *p, const source_set *sources, arena *a, const char *name, FILE *out)
 {
-    generator g = {p, sources, name, out, a};
+    generator g = {p, sources, name, out, a, false};
     emit_header(&g);
 }
 
 void cg_source(const ir_program *p, const source_set *sources, arena *a, const char *name, FILE *out)
 {
-    generator g = {p, sources, name, out, a};
+    generator g = {p, sources, name, out, a, false};
+    for (int i = 0; i < p->ngroups; i++)
+        g.scratch |= expr_uses(p->groups[i].where, FN_SCRATCH);
     emit_source_file(&g);
 }

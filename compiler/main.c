@@ -535,13 +535,16 @@ done:
 
 static int command_functions(void)
 {
-    for (int i = 0; i < stdlib_count; i++) {
-        const stdlib_function *f = &stdlib_functions[i];
-        const char *args = f->args == FN_ARGS_NUMBER ? "x: int64|float64"
-                           : f->args == FN_ARGS_STRING ? "s: string" : "a: string, b: string";
-        const char *result = f->result == FN_RESULT_SAME ? "same as x" : type_name((type_kind)f->result);
-        printf("%s(%s) -> %s\n    %s\n", f->name, args, result, f->doc);
+    arena a;
+    arena_init(&a);
+    for (int i = 0; i < stdlib_count(); i++) {
+        const stdlib_function *f = stdlib_at(i);
+        printf("%s\n    %s\n", stdlib_describe(&a, f), f->doc);
     }
+    printf("\nnumber: int64 or float64 (float64 if any argument is); T: one shared type;\n"
+           "name?: optional; name...: repeats. A null argument gives null except for\n"
+           "coalesce and if. See docs/language.md.\n");
+    arena_free(&a);
     return 0;
 }
 

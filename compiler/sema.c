@@ -133,6 +133,8 @@ static ast_type make_type(type_kind kind)
 typedef struct expr_scope {
     const ir_source *source;
     const char *source_name;
+    const char *what;          /* "a where filter": for diagnostics */
+    bool has_query_time;       /* evaluated by a read, which has a time */
 } expr_scope;
 
 static ast_type check_expr(checker *c, const expr_scope *scope, expr *e);
@@ -165,48 +167,144 @@ static ast_type check_name(checker *c, const expr_scope *scope, expr *e)
     return make_type(TYPE_ERROR);
 }
 
+/* How many arguments a function takes, for a diagnostic. */
+static const char *arity_text(checker *c, const stdlib_function *f)
+{
+    if (f->max_args < 0)
+        return arena_printf(c->arena, "at least %d argument%s", f->min_args,
+                            f->min_args == 1 ? "" : "s");
+    if (f->max_args == f->min_args)
+        return arena_printf(c->arena, "%d argument%s", f->min_args, f->min_args == 1 ? "" : "s");
+    return arena_printf(c->arena, "%d to %d arguments", f->min_args, f->max_args);
+}
+
+/* The type two shared (T or number) arguments have together; TYPE_ERROR if none. */
+static type_kind unify(type_kind a, type_kind b)
+{
+    if (a == TYPE_NULL)
+        return b;
+    if (b == TYPE_NULL)
+        return a;
+    if (is_numeric(a) && is_numeric(b))
+        return a == TYPE_FLOAT64 || b == TYPE_FLOAT64 ? TYPE_FLOAT64 : TYPE_INT64;
+    return a == b ? a : TYPE_ERROR;
+}
+
+/*
+ * Checks a call against its signature (stdlib/functions.def): arity, each
+ * argument's type, the shared number and T types, vector dimensions, and
+ * whether the function may read a query time here. Marks the int64
+ * arguments the generated code converts to float64.
+ */
 static ast_type check_call(checker *c, const expr_scope *scope, expr *e)
 {
-    int fn = stdlib_find(e->as.call.name);
-    ast_type args[8];
     int nargs = e->as.call.args.count;
+    expr **items = e->as.call.args.items;
+    ast_type *args = arena_alloc(c->arena, sizeof(ast_type) * (size_t)(nargs + 1));
     bool failed = false;
     for (int i = 0; i < nargs; i++) {
-        ast_type t = check_expr(c, scope, e->as.call.args.items[i]);
-        if (i < 8)
-            args[i] = t;
-        failed |= t.kind == TYPE_ERROR;
+        args[i] = check_expr(c, scope, items[i]);
+        failed |= args[i].kind == TYPE_ERROR;
     }
+    int fn = stdlib_find(e->as.call.name);
     if (fn < 0) {
-        const char **known = arena_alloc(c->arena, sizeof(char *) * (size_t)stdlib_count);
-        for (int i = 0; i < stdlib_count; i++)
-            known[i] = stdlib_functions[i].name;
-        unknown_name(c, e->as.call.name_span, "function", e->as.call.name, known, stdlib_count);
+        int count = stdlib_count();
+        const char **known = arena_alloc(c->arena, sizeof(char *) * (size_t)count);
+        for (int i = 0; i < count; i++)
+            known[i] = stdlib_at(i)->name;
+        unknown_name(c, e->as.call.name_span, "function", e->as.call.name, known, count);
         return make_type(TYPE_ERROR);
     }
-    const stdlib_function *f = &stdlib_functions[fn];
+    const stdlib_function *f = stdlib_at(fn);
     e->as.call.function = fn;
-    if (nargs != f->arity) {
-        diag_error(c->sources, e->span, "%s takes %d argument%s, not %d", f->name, f->arity,
-                   f->arity == 1 ? "" : "s", nargs);
+    if (nargs < f->min_args || (f->max_args >= 0 && nargs > f->max_args)) {
+        diag_error(c->sources, e->span, "%s takes %s, not %d", f->name, arity_text(c, f), nargs);
+        diag_note(c->sources, e->as.call.name_span, "%s", stdlib_describe(c->arena, f));
+        return make_type(TYPE_ERROR);
+    }
+    if ((f->flags & FN_QUERY_TIME) && !scope->has_query_time) {
+        diag_error(c->sources, e->as.call.name_span,
+                   "%s() reads the query time, which %s has not: use it in a derived feature",
+                   f->name, scope->what);
         return make_type(TYPE_ERROR);
     }
     if (failed)
         return make_type(TYPE_ERROR);
+
+    /* Each argument against its parameter; the shared types as we go. */
+    type_kind number = TYPE_NULL, shared = TYPE_NULL;
+    int shared_first = -1, vector_first = -1;
     for (int i = 0; i < nargs; i++) {
+        const stdlib_param *p = stdlib_param_of(f, i);
         type_kind k = args[i].kind;
-        bool ok = k == TYPE_NULL || (f->args == FN_ARGS_NUMBER ? is_numeric(k) : k == TYPE_STRING);
-        if (!ok) {
-            diag_error(c->sources, e->as.call.args.items[i]->span,
-                       "argument %d of %s must be %s, not %s", i + 1, f->name,
-                       f->args == FN_ARGS_NUMBER ? "int64 or float64" : "a string",
-                       describe_type(c->arena, args[i]));
+        const char *wanted = NULL;
+        switch (p->class) {
+        case CLASS_TYPE:
+            if (!(k == TYPE_NULL || k == p->type || (p->type == TYPE_FLOAT64 && k == TYPE_INT64)))
+                wanted = p->type == TYPE_VECTOR ? "a float64_vector"
+                         : p->type == TYPE_FLOAT64 ? "a number (int64 or float64)"
+                         : p->type == TYPE_INT64   ? "an int64"
+                                                   : arena_printf(c->arena, "a %s", type_name(p->type));
+            break;
+        case CLASS_NUMBER:
+            if (k != TYPE_NULL && !is_numeric(k))
+                wanted = "a number (int64 or float64)";
+            else
+                number = unify(number, k);
+            break;
+        case CLASS_SHARED:
+            if (k == TYPE_VECTOR) {
+                wanted = "a scalar (not a vector)";
+            } else if (unify(shared, k) == TYPE_ERROR) {
+                diag_error(c->sources, items[i]->span,
+                           "argument %d of %s must have the type of argument %d (%s), not %s",
+                           i + 1, f->name, shared_first + 1, type_name(shared),
+                           describe_type(c->arena, args[i]));
+                return make_type(TYPE_ERROR);
+            } else {
+                if (shared_first < 0 && k != TYPE_NULL)
+                    shared_first = i;
+                shared = unify(shared, k);
+            }
+            break;
+        case CLASS_ANY:
+            if (k == TYPE_VECTOR)
+                wanted = "a scalar (not a vector)";
+            break;
+        }
+        if (wanted) {
+            diag_error(c->sources, items[i]->span, "argument %d of %s (%s) must be %s, not %s",
+                       i + 1, f->name, p->name, wanted, describe_type(c->arena, args[i]));
             return make_type(TYPE_ERROR);
         }
+        if (k == TYPE_VECTOR && args[i].dim > 0) {
+            if (vector_first >= 0 && args[vector_first].dim != args[i].dim) {
+                diag_error(c->sources, items[i]->span,
+                           "the vectors of %s must have one dimension: this one has %d, "
+                           "argument %d has %d",
+                           f->name, args[i].dim, vector_first + 1, args[vector_first].dim);
+                return make_type(TYPE_ERROR);
+            }
+            if (vector_first < 0)
+                vector_first = i;
+        }
     }
-    if (f->result == FN_RESULT_SAME)
-        return args[0].kind == TYPE_NULL ? make_type(TYPE_INT64) : args[0];
-    return make_type((type_kind)f->result);
+
+    /* int64 arguments where float64 is wanted are converted by the caller. */
+    e->as.call.widen = arena_alloc(c->arena, sizeof(bool) * (size_t)(nargs + 1));
+    for (int i = 0; i < nargs; i++) {
+        const stdlib_param *p = stdlib_param_of(f, i);
+        type_kind target = p->class == CLASS_TYPE ? p->type
+                           : p->class == CLASS_NUMBER ? number
+                           : p->class == CLASS_SHARED ? shared
+                                                      : TYPE_ERROR;
+        e->as.call.widen[i] = args[i].kind == TYPE_INT64 && target == TYPE_FLOAT64;
+    }
+    switch (f->result.class) {
+    case CLASS_NUMBER: return make_type(number == TYPE_NULL ? TYPE_INT64 : number);
+    case CLASS_SHARED: return make_type(shared);
+    default: return make_type(f->result.type);
+    }
 }
 
 static ast_type check_expr_kind(checker *c, const expr_scope *scope, expr *e)
@@ -571,7 +669,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         ok = false;
     }
     if (agg->where) {
-        expr_scope scope = {src, src->name};
+        expr_scope scope = {src, src->name, "a where filter", false};
         ast_type t = check_expr(c, &scope, agg->where);
         if (t.kind != TYPE_ERROR && t.kind != TYPE_BOOL) {
             diag_error(c->sources, agg->where->span, "where must be a bool expression, not %s",

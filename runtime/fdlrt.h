@@ -367,13 +367,56 @@ static inline size_t fdl_text_length(const char *text)
     return n;
 }
 
-/* The standard library of the expression language (stdlib/functions.def):
- * a null argument gives null. */
+/*
+ * Scratch space for strings that expressions build: every generated entry
+ * point rewinds it first (so such strings live until the next call on the
+ * store) and reports FDL_ERR_MEMORY if an allocation failed.
+ */
+void fdl_scratch_reset(fdl_store *store);
+bool fdl_scratch_failed(const fdl_store *store);
+void *fdl_scratch_alloc(fdl_store *store, size_t n);   /* NULL (and failed) when out of memory */
+
+/*
+ * The standard library of the expression language, one function per row of
+ * stdlib/functions.def (documented there and in docs/language.md). Strict
+ * functions give null for a null argument; float64 results that are not
+ * finite are null. Repeating parameters arrive as (count, values).
+ */
 fdl_value fdl_fn_abs(fdl_value x);
+fdl_value fdl_fn_sign(fdl_value x);
+fdl_value fdl_fn_log(fdl_value x);
+fdl_value fdl_fn_log1p(fdl_value x);
+fdl_value fdl_fn_exp(fdl_value x);
+fdl_value fdl_fn_sqrt(fdl_value x);
+fdl_value fdl_fn_pow(fdl_value base, fdl_value exponent);
+fdl_value fdl_fn_floor(fdl_value x);
+fdl_value fdl_fn_ceil(fdl_value x);
+fdl_value fdl_fn_round(fdl_value x, int count, const fdl_value *digits);
+fdl_value fdl_fn_clamp(fdl_value x, fdl_value low, fdl_value high);
+fdl_value fdl_fn_least(fdl_value x, int count, const fdl_value *more);
+fdl_value fdl_fn_greatest(fdl_value x, int count, const fdl_value *more);
+fdl_value fdl_fn_coalesce(fdl_value x, int count, const fdl_value *more);
+fdl_value fdl_fn_if(fdl_value condition, fdl_value then, fdl_value otherwise);
 fdl_value fdl_fn_length(fdl_value s);
+fdl_value fdl_fn_lower(fdl_store *store, fdl_value s);
+fdl_value fdl_fn_upper(fdl_store *store, fdl_value s);
+fdl_value fdl_fn_concat(fdl_store *store, fdl_value s, int count, const fdl_value *more);
+fdl_value fdl_fn_contains(fdl_value s, fdl_value part);
 fdl_value fdl_fn_starts_with(fdl_value s, fdl_value prefix);
 fdl_value fdl_fn_ends_with(fdl_value s, fdl_value suffix);
-fdl_value fdl_fn_contains(fdl_value s, fdl_value part);
+fdl_value fdl_fn_hour_of_day(fdl_value t);
+fdl_value fdl_fn_day_of_week(fdl_value t);
+fdl_value fdl_fn_days_between(fdl_value from, fdl_value to);
+fdl_value fdl_fn_age(fdl_time query_time, fdl_value t);
+fdl_value fdl_fn_epoch_seconds(fdl_value t);
+fdl_value fdl_fn_dot(fdl_value a, fdl_value b);
+fdl_value fdl_fn_norm(fdl_value a);
+fdl_value fdl_fn_cosine_similarity(fdl_value a, fdl_value b);
+fdl_value fdl_fn_l2_distance(fdl_value a, fdl_value b);
+fdl_value fdl_fn_haversine_km(fdl_value lat1, fdl_value lon1, fdl_value lat2, fdl_value lon2);
+fdl_value fdl_fn_to_int64(fdl_value x);
+fdl_value fdl_fn_to_float64(fdl_value x);
+fdl_value fdl_fn_to_string(fdl_store *store, fdl_value x);
 
 /* ------------------------------------------------------------ batch path */
 

@@ -28,7 +28,63 @@ struct fdl_store {
     fdl_group_plan *plans;              /* per group */
     fdl_embedding_table **embeddings;   /* per embedding, NULL until loaded */
     fdl_store_stats stats;
+    /* Scratch space for strings built by expressions (lower, concat, ...):
+     * chunks that never move, rewound by every public call. */
+    struct scratch_chunk *scratch_first, *scratch_current;
+    bool scratch_failed;                /* an allocation failed since the rewind */
 };
+
+typedef struct scratch_chunk {
+    struct scratch_chunk *next;
+    size_t size, used;
+    char data[];
+} scratch_chunk;
+
+enum { SCRATCH_CHUNK = 64 * 1024 };
+
+void fdl_scratch_reset(fdl_store *store)
+{
+    for (scratch_chunk *c = store->scratch_first; c; c = c->next)
+        c->used = 0;
+    store->scratch_current = store->scratch_first;
+    store->scratch_failed = false;
+}
+
+bool fdl_scratch_failed(const fdl_store *store)
+{
+    return store->scratch_failed;
+}
+
+void *fdl_scratch_alloc(fdl_store *store, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    scratch_chunk *c = store->scratch_current;
+    while (c && c->size - c->used < n)
+        c = c->next;
+    if (!c) {
+        size_t size = n > SCRATCH_CHUNK ? n : SCRATCH_CHUNK;
+        c = malloc(sizeof *c + size);
+        if (!c) {
+            store->scratch_failed = true;
+            return NULL;
+        }
+        c->size = size;
+        c->used = 0;
+        /* Link it after the current chunk (or first): later chunks stay reusable. */
+        scratch_chunk *after = store->scratch_current;
+        if (after) {
+            c->next = after->next;
+            after->next = c;
+        } else {
+            c->next = store->scratch_first;
+            store->scratch_first = c;
+        }
+    }
+    store->scratch_current = c;
+    void *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
 
 fdl_store_options fdl_store_options_default(void)
 {
@@ -76,6 +132,10 @@ void fdl_store_close(fdl_store *store)
     free(store->group_slot);
     free(store->plans);
     free(store->embeddings);
+    for (scratch_chunk *c = store->scratch_first, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
     free(store);
 }
 

@@ -172,7 +172,7 @@ static void where_is_typed_against_the_source(void **state)
     expect_error("features:\n  - {name: f, entity: user, aggregation: {function: count, source: orders, window: 1d, where: \"note > 3\"}}\n",
                  "cannot compare string with int64");
     expect_error("features:\n  - {name: f, entity: user, aggregation: {function: count, source: orders, window: 1d, where: 'length(amount) > 1'}}\n",
-                 "argument 1 of length must be a string, not float64");
+                 "argument 1 of length (s) must be a string, not float64");
     compiled c;
     compile_with_base(&c, "features:\n  - {name: f, entity: user, aggregation: {function: count, source: orders, window: 1d, "
                           "where: \"note in ('a', 'b') and amount is not null and not (items % 2 = 0) or abs(amount) >= 1.5\"}}\n");
