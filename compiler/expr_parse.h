@@ -25,4 +25,30 @@ enum { EXPR_MAX_DEPTH = 200 };
 expr *expr_parse(source_set *sources, arena *a, int file, uint32_t base,
                  const uint32_t *offsets, const char *text, size_t len);
 
+/*
+ * Test door into the scanner alone (tests/unit/test_scanner.c): one token
+ * as expr_parse's grammar would receive it.
+ */
+typedef struct expr_token {
+    const char *kind;       /* the token's name in messages: "integer", "float",
+                               "string", "name", a keyword ("and", "null", ...),
+                               an operator ("<=", "=", ...), or "error" where the
+                               scanner reported a lexical error */
+    uint32_t start, end;    /* byte offsets into text: [start, end) */
+    span span;              /* the same bytes in the file, through offsets/base */
+    expr *literal;          /* integer, float, string: the literal node */
+    const char *name;       /* name: as written */
+} expr_token;
+
+/*
+ * Scans text exactly as expr_parse does, without parsing: the same
+ * arguments, the same diagnostics for lexical errors (and for nesting past
+ * EXPR_MAX_DEPTH, which ends the scan, as an unterminated string does).
+ * Stores the tokens, end of input excluded, in an array from the arena at
+ * *tokens and returns how many there are; -1 when the text could not be
+ * scanned at all (reported).
+ */
+int expr_tokenize(source_set *sources, arena *a, int file, uint32_t base,
+                  const uint32_t *offsets, const char *text, size_t len, expr_token **tokens);
+
 #endif

@@ -30,7 +30,8 @@
  * "expression nested too deeply" and stop the parse.
  *
  * This file is the only user of the scanner (expr.l); the rest of the
- * compiler sees only expr_parse() through expr_parse.h.
+ * compiler sees only expr_parse() through expr_parse.h. expr_tokenize(),
+ * at the end, is a door for the scanner's unit tests.
  */
 
 %code requires {
@@ -588,35 +589,51 @@ static expr_items list_append(expr_parser *p, expr_items list, expr_value item)
 /* Offsets are uint32 and flex measures buffers in int. */
 enum { EXPR_MAX_LENGTH = 1 << 30 };
 
+/* Sets up a parser and its scanner over text; false after reporting why not.
+ * Shared by expr_parse and expr_tokenize so that both scan alike. */
+static bool parser_begin(expr_parser *parser, yyscan_t *scanner, source_set *sources, arena *a,
+                         int file, uint32_t base, const uint32_t *offsets, const char *text,
+                         size_t len)
+{
+    memset(parser, 0, sizeof *parser);
+    parser->sources = sources;
+    parser->arena = a;
+    parser->file = file;
+    parser->base = base;
+    parser->offsets = offsets;
+    parser->text = text ? text : "";
+    parser->length = text ? len : 0;
+    parser->previous_token = TOK_YYEOF;
+
+    if (parser->length > EXPR_MAX_LENGTH ||
+        (!offsets && parser->length > (size_t)UINT32_MAX - base)) {
+        diag_error(sources, span_make(file, base, base), "expression is too long (%zu bytes)",
+                   parser->length);
+        return false;
+    }
+    if (yylex_init_extra(parser, scanner) != 0) {
+        diag_error(sources, expr_grammar_span(parser, 0, 0), "out of memory parsing an expression");
+        return false;
+    }
+    yy_scan_bytes(parser->text, (int)parser->length, *scanner);
+    return true;
+}
+
+static void parser_end(expr_parser *parser, yyscan_t scanner)
+{
+    yylex_destroy(scanner);
+    free(parser->string_bytes);
+}
+
 expr *expr_parse(source_set *sources, arena *a, int file, uint32_t base,
                  const uint32_t *offsets, const char *text, size_t len)
 {
     expr_parser parser;
-    memset(&parser, 0, sizeof parser);
-    parser.sources = sources;
-    parser.arena = a;
-    parser.file = file;
-    parser.base = base;
-    parser.offsets = offsets;
-    parser.text = text ? text : "";
-    parser.length = text ? len : 0;
-    parser.previous_token = TOK_YYEOF;
-
-    if (parser.length > EXPR_MAX_LENGTH ||
-        (!offsets && parser.length > (size_t)UINT32_MAX - base)) {
-        diag_error(sources, span_make(file, base, base), "expression is too long (%zu bytes)",
-                   parser.length);
-        return NULL;
-    }
     yyscan_t scanner;
-    if (yylex_init_extra(&parser, &scanner) != 0) {
-        diag_error(sources, expr_grammar_span(&parser, 0, 0), "out of memory parsing an expression");
+    if (!parser_begin(&parser, &scanner, sources, a, file, base, offsets, text, len))
         return NULL;
-    }
-    yy_scan_bytes(parser.text, (int)parser.length, scanner);
     int status = yyparse(scanner, &parser);
-    yylex_destroy(scanner);
-    free(parser.string_bytes);
+    parser_end(&parser, scanner);
 
     if (status == 0 && parser.errors == 0)
         return parser.result;
@@ -624,4 +641,44 @@ expr *expr_parse(source_set *sources, arena *a, int file, uint32_t base,
         diag_error(sources, expr_grammar_span(&parser, 0, (uint32_t)parser.length),
                    "invalid expression");
     return NULL;
+}
+
+/* ------------------------------------------------------------ test door */
+
+/* Calls the same yylex the parser calls, so nesting limits and error
+ * reports are those of a real parse; only the grammar is left out. */
+int expr_tokenize(source_set *sources, arena *a, int file, uint32_t base,
+                  const uint32_t *offsets, const char *text, size_t len, expr_token **tokens)
+{
+    *tokens = NULL;
+    expr_parser parser;
+    yyscan_t scanner;
+    if (!parser_begin(&parser, &scanner, sources, a, file, base, offsets, text, len))
+        return -1;
+    int count = 0, capacity = 0;
+    for (;;) {
+        YYSTYPE value;
+        YYLTYPE where;
+        memset(&value, 0, sizeof value);
+        int token = yylex(&value, &where, scanner);
+        if (token == TOK_YYEOF)
+            break;
+        if (count == capacity) {
+            int grown = capacity ? capacity * 2 : 16;
+            *tokens = arena_grow(a, *tokens, sizeof **tokens * (size_t)capacity,
+                                 sizeof **tokens * (size_t)grown);
+            capacity = grown;
+        }
+        expr_token *t = &(*tokens)[count++];
+        t->kind = yysymbol_name(YYTRANSLATE(token));
+        t->start = where.start;
+        t->end = where.end;
+        t->span = expr_grammar_span(&parser, where.start, where.end);
+        if (token == TOK_INT || token == TOK_FLOAT || token == TOK_STRING)
+            t->literal = value.value.node;
+        else if (token == TOK_NAME)
+            t->name = value.name;
+    }
+    parser_end(&parser, scanner);
+    return count;
 }
