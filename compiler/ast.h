@@ -138,9 +138,10 @@ typedef struct ast_embedding {
 } ast_embedding;
 
 typedef enum feature_kind {
-    FEATURE_INVALID,             /* neither or both of aggregation/computation */
+    FEATURE_INVALID,             /* none or several of aggregation/computation/expr */
     FEATURE_AGGREGATION,
     FEATURE_COMPUTATION,
+    FEATURE_DERIVED,             /* expr: an expression over other features */
 } feature_kind;
 
 typedef struct ast_aggregation {
@@ -191,6 +192,14 @@ typedef struct ast_feature {
     feature_kind kind;
     ast_aggregation aggregation;
     ast_computation computation;
+    expr *expr;                  /* FEATURE_DERIVED; NULL if it did not parse */
+    span expr_span;
+    /* default: the value a null result is replaced by, as written; sema
+     * reads it as the feature's type. */
+    bool has_default;
+    const char *default_text;
+    size_t default_length;
+    span default_span;
 } ast_feature;
 
 typedef struct ast_feature_set {

@@ -204,7 +204,11 @@ static void emit_expr(generator *g, const ir_source *source, const expr *e)
         emit(g, "fdl_null()");
         break;
     case EXPR_NAME:
-        emit(g, "event->%s", cg_ident(g->arena, source->fields[e->as.name.ref].name));
+        /* A source's field in a where filter; a feature read by a derived feature. */
+        if (source)
+            emit(g, "event->%s", cg_ident(g->arena, source->fields[e->as.name.ref].name));
+        else
+            emit(g, "v_%s", g->ir->features[e->as.name.ref].name);
         break;
     case EXPR_UNARY:
         if (e->as.unary.op == OP_PLUS) {
@@ -513,6 +517,52 @@ row_form:
 }
 
 /* compute_FEATURE(store, states, keys, t, out): states and keys in the feature's entity order. */
+/* A constant of a feature's type (its default). */
+static void emit_literal(generator *g, const ir_literal *d)
+{
+    char number[40];
+    switch (d->type) {
+    case TYPE_INT64: emit(g, "fdl_int64(INT64_C(%" PRId64 "))", d->int_value); break;
+    case TYPE_TIMESTAMP: emit(g, "fdl_timestamp(INT64_C(%" PRId64 "))", d->int_value); break;
+    case TYPE_FLOAT64:
+        ir_format_double(d->float_value, number, sizeof number);
+        emit(g, "fdl_float64(%s)", number);
+        break;
+    case TYPE_BOOL: emit(g, "fdl_bool(%s)", d->bool_value ? "true" : "false"); break;
+    case TYPE_STRING:
+        emit(g, "fdl_string(");
+        emit_string(g, d->string, (size_t)d->length);
+        emit(g, ", %d)", d->length);
+        break;
+    default: emit(g, "fdl_null()"); break;
+    }
+}
+
+/*
+ * Calls compute_TARGET into dest, with the caller's states and keys picked
+ * by slots (target's key i is the caller's slots[i]); returns on error.
+ */
+static void emit_feature_call(generator *g, const ir_feature *target, const int *slots,
+                              const char *dest)
+{
+    bool contiguous = true;
+    for (int e = 1; e < target->nentities; e++)
+        contiguous &= slots[e] == slots[e - 1] + 1;
+    if (contiguous) {
+        emit(g, "    if ((status = compute_%s(store, &states[%d], &keys[%d], t, %s)) != FDL_OK)\n"
+                "        return status;\n", target->name, slots[0], slots[0], dest);
+        return;
+    }
+    emit(g, "    {\n        fdl_entity_state *feature_states[] = {");
+    for (int e = 0; e < target->nentities; e++)
+        emit(g, "%sstates[%d]", e ? ", " : "", slots[e]);
+    emit(g, "};\n        const fdl_value feature_keys[] = {");
+    for (int e = 0; e < target->nentities; e++)
+        emit(g, "%skeys[%d]", e ? ", " : "", slots[e]);
+    emit(g, "};\n        if ((status = compute_%s(store, feature_states, feature_keys, t, %s)) != FDL_OK)\n"
+            "            return status;\n    }\n", target->name, dest);
+}
+
 static void emit_compute(generator *g, int fi)
 {
     const ir_program *p = g->ir;
@@ -521,6 +571,10 @@ static void emit_compute(generator *g, int fi)
     emit_location(g, f->ast->name.span);
     emit(g, "): ");
     emit_comment_text(g, f->definition);
+    if (f->has_default) {
+        emit(g, ", default ");
+        emit_comment_text(g, ir_literal_text(g->arena, &f->default_value));
+    }
     if (f->ast->description) {
         emit(g, "\n * ");
         emit_comment_text(g, f->ast->description);
@@ -531,24 +585,48 @@ static void emit_compute(generator *g, int fi)
     switch (f->kind) {
     case IR_AGGREGATE:
         emit(g, "    (void)keys;\n");
-        emit(g, "    return fdl_group_read(store, states[0], %d, %d, t, out);\n", f->group, f->agg);
+        if (!f->has_default) {
+            emit(g, "    return fdl_group_read(store, states[0], %d, %d, t, out);\n}\n\n", f->group, f->agg);
+            return;
+        }
+        emit(g, "    fdl_status status = fdl_group_read(store, states[0], %d, %d, t, out);\n", f->group, f->agg);
+        emit(g, "    if (status != FDL_OK)\n        return status;\n");
         break;
     case IR_LOOKUP_EMBEDDING:
         emit(g, "    (void)states;\n    (void)t;\n");
         emit(g, "    *out = fdl_embedding_lookup(store, EMBEDDING_%s, keys[0]);\n",
              ident(g, p->embeddings[f->embedding].name));
-        emit(g, "    return FDL_OK;\n");
         break;
     case IR_COSINE_SIMILARITY:
         emit(g, "    fdl_value a, b;\n    fdl_status status;\n");
         for (int i = 0; i < 2; i++)
-            emit(g, "    if ((status = compute_%s(store, &states[%d], &keys[%d], t, &%c)) != FDL_OK)\n"
-                    "        return status;\n",
-                 p->features[f->args[i]].name, f->arg_slots[i], f->arg_slots[i], i ? 'b' : 'a');
-        emit(g, "    *out = fdl_cosine_similarity(a, b);\n    return FDL_OK;\n");
+            emit_feature_call(g, &p->features[f->args[i]], &f->arg_slots[i], i ? "&b" : "&a");
+        emit(g, "    *out = fdl_cosine_similarity(a, b);\n");
+        break;
+    case IR_DERIVED:
+        if (f->nrefs == 0) {
+            emit(g, "    (void)store;\n    (void)states;\n    (void)keys;\n    (void)t;\n");
+        } else {
+            /* The features it reads, each computed once, then the expression. */
+            emit(g, "    fdl_value");
+            for (int i = 0; i < f->nrefs; i++)
+                emit(g, "%s v_%s", i ? "," : "", p->features[f->refs[i]].name);
+            emit(g, ";\n    fdl_status status;\n");
+            for (int i = 0; i < f->nrefs; i++)
+                emit_feature_call(g, &p->features[f->refs[i]], f->ref_slots[i],
+                                  arena_printf(g->arena, "&v_%s", p->features[f->refs[i]].name));
+        }
+        emit(g, "    *out = ");
+        emit_expr(g, NULL, f->expr);
+        emit(g, ";\n");
         break;
     }
-    emit(g, "}\n\n");
+    if (f->has_default) {
+        emit(g, "    if (fdl_is_null(*out))\n        *out = ");
+        emit_literal(g, &f->default_value);
+        emit(g, ";\n");
+    }
+    emit(g, "    return FDL_OK;\n}\n\n");
 }
 
 /* Looks up the entity states for a list of keys, then computes. */
@@ -937,5 +1015,7 @@ void cg_source(const ir_program *p, const source_set *sources, arena *a, const c
     generator g = {p, sources, name, out, a, false};
     for (int i = 0; i < p->ngroups; i++)
         g.scratch |= expr_uses(p->groups[i].where, FN_SCRATCH);
+    for (int i = 0; i < p->nfeatures; i++)
+        g.scratch |= expr_uses(p->features[i].expr, FN_SCRATCH);
     emit_source_file(&g);
 }

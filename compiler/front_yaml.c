@@ -763,14 +763,17 @@ static void read_embedding(reader *r, const ynode *n)
 
 static void read_feature(reader *r, const ynode *n)
 {
-    enum { NAME, ENTITY, ENTITIES, DESCRIPTION, TAGS, VALUE_TYPE, ONLINE, AGGREGATION, COMPUTATION };
+    enum {
+        NAME, ENTITY, ENTITIES, DESCRIPTION, TAGS, VALUE_TYPE, ONLINE, AGGREGATION, COMPUTATION,
+        EXPR, DEFAULT, NKEYS
+    };
     static const key_spec spec[] = {
         {"name", true}, {"entity", false}, {"entities", false}, {"description", false},
         {"tags", false}, {"value_type", false}, {"online_compute", false},
-        {"aggregation", false}, {"computation", false},
+        {"aggregation", false}, {"computation", false}, {"expr", false}, {"default", false},
     };
     mapping_view v;
-    read_mapping(r, n, "feature", spec, 9, &v);
+    read_mapping(r, n, "feature", spec, NKEYS, &v);
     ast_program *p = r->program;
     ast_feature *f = APPEND(r, p->features, p->nfeatures, p->capfeatures);
     f->span = n->span;
@@ -806,18 +809,53 @@ static void read_feature(reader *r, const ynode *n)
     }
     if (v.values[ONLINE])
         read_bool(r, v.values[ONLINE], "online_compute", &f->online_compute);
-    if (v.values[AGGREGATION] && v.values[COMPUTATION]) {
-        diag_error(r->sources, v.keys[COMPUTATION]->span,
-                   "a feature has exactly one of 'aggregation' and 'computation'");
-        diag_note(r->sources, v.keys[AGGREGATION]->span, "aggregation given here");
-    } else if (v.values[AGGREGATION]) {
+    if (v.values[DEFAULT]) {
+        const ynode *d = v.values[DEFAULT];
+        f->default_span = d->span;
+        if (expect_kind(r, d, YNODE_SCALAR, "default")) {
+            if (d->plain_null)
+                diag_error(r->sources, d->span, "default must be a value, not null");
+            else {
+                f->has_default = true;
+                f->default_text = d->value;
+                f->default_length = d->length;
+            }
+        }
+    }
+    /* Exactly one definition: aggregation, computation or expr. */
+    static const int kinds[] = {AGGREGATION, COMPUTATION, EXPR};
+    int given = -1;
+    for (int i = 0; i < 3; i++) {
+        if (!v.values[kinds[i]])
+            continue;
+        if (given >= 0) {
+            diag_error(r->sources, v.keys[kinds[i]]->span,
+                       "a feature has exactly one of 'aggregation', 'computation' and 'expr'");
+            diag_note(r->sources, v.keys[given]->span, "'%s' given here", spec[given].name);
+            return;
+        }
+        given = kinds[i];
+    }
+    if (given == AGGREGATION) {
         f->kind = FEATURE_AGGREGATION;
         read_aggregation(r, v.values[AGGREGATION], f);
-    } else if (v.values[COMPUTATION]) {
+    } else if (given == COMPUTATION) {
         f->kind = FEATURE_COMPUTATION;
         read_computation(r, v.values[COMPUTATION], f);
+    } else if (given == EXPR) {
+        const ynode *e = v.values[EXPR];
+        f->expr_span = e->span;
+        if (expect_kind(r, e, YNODE_SCALAR, "expr")) {
+            if (e->length == 0 || e->plain_null) {
+                diag_error(r->sources, e->span, "expr must be a non-empty expression");
+            } else {
+                f->kind = FEATURE_DERIVED;
+                f->expr = expr_parse(r->sources, r->arena, r->file, e->span.start,
+                                     scalar_offsets(r, e), e->value, e->length);
+            }
+        }
     } else if (v.node->kind == YNODE_MAPPING) {
-        diag_error(r->sources, n->span, "feature needs an 'aggregation' or a 'computation'");
+        diag_error(r->sources, n->span, "feature needs an 'aggregation', a 'computation' or an 'expr'");
     }
 }
 

@@ -175,6 +175,26 @@ static const char *type_text(arena *a, ast_type t)
     return t.kind == TYPE_VECTOR ? arena_printf(a, "float64_vector[%d]", t.dim) : type_name(t.kind);
 }
 
+const char *ir_literal_text(arena *a, const ir_literal *d)
+{
+    expr node = {0};
+    switch (d->type) {
+    case TYPE_INT64: return arena_printf(a, "%" PRId64, d->int_value);
+    case TYPE_TIMESTAMP: return arena_printf(a, "timestamp(%" PRId64 ")", d->int_value);
+    case TYPE_BOOL: return d->bool_value ? "true" : "false";
+    case TYPE_FLOAT64:
+        node.kind = EXPR_FLOAT;
+        node.as.float_value = d->float_value;
+        return ir_expr_text(a, &node);
+    case TYPE_STRING:
+        node.kind = EXPR_STRING;
+        node.as.string.bytes = d->string;
+        node.as.string.len = d->length;
+        return ir_expr_text(a, &node);
+    default: return "null";
+    }
+}
+
 const char *ir_canonical_text(arena *a, const ir_program *p)
 {
     text_buffer b = {a, NULL, 0, 0};
@@ -197,7 +217,10 @@ const char *ir_canonical_text(arena *a, const ir_program *p)
         text_printf(&b, "feature %s %s entities", f->name, type_text(a, f->type));
         for (int e = 0; e < f->nentities; e++)
             text_printf(&b, " %s", p->entities[f->entities[e]].name);
-        text_printf(&b, " = %s\n", f->definition);
+        text_printf(&b, " = %s", f->definition);
+        if (f->has_default)
+            text_printf(&b, " default %s", ir_literal_text(a, &f->default_value));
+        text_puts(&b, "\n");
     }
     for (int i = 0; i < p->nsets; i++) {
         text_printf(&b, "set %s", p->sets[i].name);

@@ -71,7 +71,18 @@ typedef enum ir_feature_kind {
     IR_AGGREGATE,            /* group, agg */
     IR_LOOKUP_EMBEDDING,     /* embedding */
     IR_COSINE_SIMILARITY,    /* args[0..1], arg_slots[0..1] */
+    IR_DERIVED,              /* expr over refs */
 } ir_feature_kind;
+
+/* A constant of a feature's type (default:). */
+typedef struct ir_literal {
+    type_kind type;
+    int64_t int_value;       /* int64; timestamp in microseconds */
+    double float_value;
+    bool bool_value;
+    const char *string;      /* string bytes (may hold NUL) */
+    int32_t length;
+} ir_literal;
 
 typedef struct ir_feature {
     const char *name;
@@ -83,6 +94,12 @@ typedef struct ir_feature {
     int embedding;
     int args[2];             /* features read by a computation */
     int arg_slots[2];        /* for each arg, the index in entities of its key */
+    expr *expr;              /* IR_DERIVED: names refer to IR features (name.ref) */
+    int *refs;               /* IR_DERIVED: the features expr reads, each once */
+    int nrefs;
+    int **ref_slots;         /* refs[i]'s keys: their indexes in entities */
+    bool has_default;        /* default: a null result reads as default_value */
+    ir_literal default_value;
     const char *definition;  /* one line, e.g. "count(purchases) over 30d" */
     const ast_feature *ast;
 } ir_feature;
@@ -111,6 +128,8 @@ typedef struct ir_program {
 void ir_format_double(double value, char *out, size_t size);
 /* Canonical text of an expression: fully parenthesised, literals normalised. */
 const char *ir_expr_text(arena *a, const expr *e);
+/* Canonical text of a constant (default:), as in ir_canonical_text. */
+const char *ir_literal_text(arena *a, const ir_literal *d);
 /* Canonical text of the program's semantics (names, types, functions,
  * windows, filters; not descriptions or tags), hashed into the fingerprint. */
 const char *ir_canonical_text(arena *a, const ir_program *p);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "functions.h"
+#include "fdlrt.h"
 #include "suggest.h"
 
 typedef struct checker {
@@ -21,6 +22,8 @@ typedef struct checker {
     /* AST index -> IR index (-1 when the definition failed its checks) */
     int *entity_ir, *source_ir, *embedding_ir, *feature_ir;
     bool *feature_done, *feature_busy;
+    int *feature_stack;          /* AST indexes of the features being checked, outermost first */
+    int feature_depth;
 } checker;
 
 /* ------------------------------------------------------------ names */
@@ -130,9 +133,15 @@ static ast_type make_type(type_kind kind)
 }
 
 /* Types one expression evaluated over a source's fields. */
+/*
+ * What names in an expression mean: the fields of a source (a where
+ * filter), or other features (a derived feature, whose refs are collected
+ * into feature).
+ */
 typedef struct expr_scope {
-    const ir_source *source;
+    const ir_source *source;   /* NULL: names are features */
     const char *source_name;
+    ir_feature *feature;       /* the derived feature being checked */
     const char *what;          /* "a where filter": for diagnostics */
     bool has_query_time;       /* evaluated by a read, which has a time */
 } expr_scope;
@@ -148,8 +157,12 @@ static bool comparable(type_kind a, type_kind b)
     return a == b && a != TYPE_VECTOR;
 }
 
+static ast_type check_feature_name(checker *c, const expr_scope *scope, expr *e);
+
 static ast_type check_name(checker *c, const expr_scope *scope, expr *e)
 {
+    if (!scope->source)
+        return check_feature_name(c, scope, e);
     const ir_source *s = scope->source;
     if (e->as.name.qualifier && strcmp(e->as.name.qualifier, scope->source_name) != 0) {
         diag_error(c->sources, e->span,
@@ -669,7 +682,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         ok = false;
     }
     if (agg->where) {
-        expr_scope scope = {src, src->name, "a where filter", false};
+        expr_scope scope = {src, src->name, NULL, "a where filter", false};
         ast_type t = check_expr(c, &scope, agg->where);
         if (t.kind != TYPE_ERROR && t.kind != TYPE_BOOL) {
             diag_error(c->sources, agg->where->span, "where must be a bool expression, not %s",
@@ -832,6 +845,167 @@ static bool check_computation(checker *c, const ast_feature *af, ir_feature *f)
 }
 
 /*
+ * A feature reached again while it is being checked: the features from its
+ * first visit to the top of the stack form a cycle. Reported once, at the
+ * feature where the cycle was entered, with a note at every member.
+ */
+static void report_cycle(checker *c, int index)
+{
+    int from = c->feature_depth - 1;
+    while (from > 0 && c->feature_stack[from] != index)
+        from--;
+    const char *path = "";
+    for (int i = from; i < c->feature_depth; i++)
+        path = arena_printf(c->arena, "%s%s -> ", path, c->ast->features[c->feature_stack[i]].name.text);
+    path = arena_printf(c->arena, "%s%s", path, c->ast->features[index].name.text);
+    const ast_feature *first = &c->ast->features[index];
+    if (c->feature_depth - from == 1)
+        diag_error(c->sources, first->name.span, "feature '%s' reads itself: %s", first->name.text, path);
+    else
+        diag_error(c->sources, first->name.span, "dependency cycle: %s", path);
+    for (int i = from + 1; i < c->feature_depth; i++) {
+        const ast_feature *member = &c->ast->features[c->feature_stack[i]];
+        diag_note(c->sources, member->name.span, "'%s' is defined here", member->name.text);
+    }
+}
+
+/* The slot of each of target's entities among f's entities; NULL (after an
+ * error at where) when one of them is not among f's. */
+static int *entity_slots(checker *c, const ir_feature *f, const ir_feature *target, span where)
+{
+    int *slots = arena_alloc(c->arena, sizeof(int) * (size_t)(target->nentities + 1));
+    for (int e = 0; e < target->nentities; e++) {
+        slots[e] = -1;
+        for (int k = 0; k < f->nentities; k++)
+            if (f->entities[k] == target->entities[e])
+                slots[e] = k;
+        if (slots[e] < 0) {
+            const char *mine = "";
+            for (int k = 0; k < f->nentities; k++)
+                mine = arena_printf(c->arena, "%s%s'%s'", mine, k ? ", " : "",
+                                    c->ir->entities[f->entities[k]].name);
+            diag_error(c->sources, where,
+                       "'%s' needs a key of entity '%s', which is not among this feature's entities (%s)",
+                       target->name, c->ir->entities[target->entities[e]].name, mine);
+            return NULL;
+        }
+    }
+    return slots;
+}
+
+/* A name in a derived feature's expression: FEATURE or ENTITY.FEATURE. */
+static ast_type check_feature_name(checker *c, const expr_scope *scope, expr *e)
+{
+    ast_program *p = c->ast;
+    ir_feature *f = scope->feature;
+    const char *qualifier = e->as.name.qualifier, *name = e->as.name.name;
+    if (qualifier && find_entity(c, qualifier) < 0) {
+        unknown_name(c, e->span, "entity", qualifier, NAMES(c, p->entities, p->nentities),
+                     p->nentities);
+        return make_type(TYPE_ERROR);
+    }
+    int target = find_feature(c, name);
+    if (target < 0) {
+        unknown_name(c, e->span, "feature", name, NAMES(c, p->features, p->nfeatures), p->nfeatures);
+        return make_type(TYPE_ERROR);
+    }
+    if (!check_feature(c, target))
+        return make_type(TYPE_ERROR);   /* reported at its definition */
+    int ir_index = c->feature_ir[target];
+    const ir_feature *t = &c->ir->features[ir_index];
+    if (qualifier) {
+        const char *entity_name = c->ir->entities[t->entities[0]].name;
+        if (t->nentities != 1 || strcmp(entity_name, qualifier) != 0) {
+            diag_error(c->sources, e->span, "feature '%s' does not belong to entity '%s' alone", name,
+                       qualifier);
+            diag_note(c->sources, t->ast->name.span, "'%s' is defined here", name);
+            return make_type(TYPE_ERROR);
+        }
+    }
+    e->as.name.ref = ir_index;
+    for (int i = 0; i < f->nrefs; i++)
+        if (f->refs[i] == ir_index)
+            return t->type;
+    int *slots = entity_slots(c, f, t, e->span);
+    if (!slots)
+        return make_type(TYPE_ERROR);
+    f->refs = arena_grow(c->arena, f->refs, sizeof(int) * (size_t)f->nrefs,
+                         sizeof(int) * (size_t)(f->nrefs + 1));
+    f->ref_slots = arena_grow(c->arena, f->ref_slots, sizeof(int *) * (size_t)f->nrefs,
+                              sizeof(int *) * (size_t)(f->nrefs + 1));
+    f->refs[f->nrefs] = ir_index;
+    f->ref_slots[f->nrefs] = slots;
+    f->nrefs++;
+    return t->type;
+}
+
+/* expr: an expression over other features, evaluated when a vector is read. */
+static bool check_derived(checker *c, const ast_feature *af, ir_feature *f)
+{
+    if (!af->expr)
+        return false;   /* a syntax error, already reported */
+    expr_scope scope = {NULL, NULL, f, "a derived feature", true};
+    ast_type t = check_expr(c, &scope, af->expr);
+    if (t.kind == TYPE_ERROR)
+        return false;
+    if (t.kind == TYPE_NULL) {
+        diag_error(c->sources, af->expr->span, "the expression is always null; it has no type");
+        return false;
+    }
+    f->kind = IR_DERIVED;
+    f->type = t;
+    f->expr = af->expr;
+    f->definition = ir_expr_text(c->arena, af->expr);
+    return true;
+}
+
+/* default: read as a constant of the feature's type. */
+static bool check_default(checker *c, const ast_feature *af, ir_feature *f)
+{
+    ir_literal *d = &f->default_value;
+    d->type = f->type.kind;
+    const char *text = af->default_text;
+    size_t len = af->default_length;
+    fdl_value v;
+    bool ok;
+    switch (f->type.kind) {
+    case TYPE_STRING:
+        d->string = text;
+        d->length = (int32_t)len;
+        ok = len <= INT32_MAX;
+        break;
+    case TYPE_INT64:
+    case TYPE_FLOAT64:
+    case TYPE_BOOL:
+    case TYPE_TIMESTAMP: {
+        static const fdl_type runtime_types[] = {
+            [TYPE_INT64] = FDL_INT64, [TYPE_FLOAT64] = FDL_FLOAT64,
+            [TYPE_BOOL] = FDL_BOOL, [TYPE_TIMESTAMP] = FDL_TIMESTAMP,
+        };
+        /* The runtime's own parser: a default reads exactly as a CSV cell would. */
+        ok = len > 0 && fdl_parse_value(runtime_types[f->type.kind], text, len, &v, NULL) == FDL_OK;
+        if (ok) {
+            d->int_value = f->type.kind == TYPE_TIMESTAMP ? v.as.t : f->type.kind == TYPE_INT64 ? v.as.i : 0;
+            d->float_value = f->type.kind == TYPE_FLOAT64 ? v.as.f : 0;
+            d->bool_value = f->type.kind == TYPE_BOOL && v.as.b;
+        }
+        break;
+    }
+    default:
+        diag_error(c->sources, af->default_span, "a %s feature cannot have a default",
+                   describe_type(c->arena, f->type));
+        return false;
+    }
+    if (!ok) {
+        diag_error(c->sources, af->default_span, "default '%.*s' is not a valid %s (the type of '%s')",
+                   (int)(len > 60 ? 60 : len), text, type_name(f->type.kind), f->name);
+        return false;
+    }
+    f->has_default = true;
+    return true;
+}
+
+/*
  * Checks feature `index` (once), after the features it reads, so that the
  * IR lists features in dependency order. A feature reached again while it
  * is being checked is a cycle.
@@ -842,11 +1016,12 @@ static bool check_feature(checker *c, int index)
         return c->feature_ir[index] >= 0;
     ast_feature *af = &c->ast->features[index];
     if (c->feature_busy[index]) {
-        diag_error(c->sources, af->name.span, "feature '%s' depends on itself", af->name.text);
+        report_cycle(c, index);
         return false;
     }
     c->feature_busy[index] = true;
     c->feature_ir[index] = -1;
+    c->feature_stack[c->feature_depth++] = index;
 
     ast_program *p = c->ast;
     bool ok = UNIQUE(c, "feature", p->features, index) && af->kind != FEATURE_INVALID;
@@ -876,9 +1051,14 @@ static bool check_feature(checker *c, int index)
     }
     if (af->nentities == 0)
         ok = false;
-    if (ok)
-        ok = af->kind == FEATURE_AGGREGATION ? check_aggregation(c, af, &f)
-                                             : check_computation(c, af, &f);
+    if (ok) {
+        switch (af->kind) {
+        case FEATURE_AGGREGATION: ok = check_aggregation(c, af, &f); break;
+        case FEATURE_COMPUTATION: ok = check_computation(c, af, &f); break;
+        case FEATURE_DERIVED: ok = check_derived(c, af, &f); break;
+        case FEATURE_INVALID: ok = false; break;
+        }
+    }
     if (ok && af->has_value_type) {
         bool match = af->value_type.kind == f.type.kind;
         if (!match) {
@@ -890,6 +1070,9 @@ static bool check_feature(checker *c, int index)
     }
     c->feature_busy[index] = false;
     c->feature_done[index] = true;
+    c->feature_depth--;
+    if (ok && af->has_default)
+        ok = check_default(c, af, &f);
     if (!ok)
         return false;
     c->feature_ir[index] = c->ir->nfeatures;
@@ -947,13 +1130,14 @@ bool sema_check(source_set *sources, arena *a, ast_program *ast, ir_program *ir)
 {
     int errors_before = sources->errors;
     memset(ir, 0, sizeof *ir);
-    checker c = {sources, a, ast, ir, NULL, NULL, NULL, NULL, NULL, NULL};
+    checker c = {sources, a, ast, ir, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     c.entity_ir = arena_alloc(a, sizeof(int) * (size_t)(ast->nentities + 1));
     c.source_ir = arena_alloc(a, sizeof(int) * (size_t)(ast->nsources + 1));
     c.embedding_ir = arena_alloc(a, sizeof(int) * (size_t)(ast->nembeddings + 1));
     c.feature_ir = arena_alloc(a, sizeof(int) * (size_t)(ast->nfeatures + 1));
     c.feature_done = arena_alloc(a, sizeof(bool) * (size_t)(ast->nfeatures + 1));
     c.feature_busy = arena_alloc(a, sizeof(bool) * (size_t)(ast->nfeatures + 1));
+    c.feature_stack = arena_alloc(a, sizeof(int) * (size_t)(ast->nfeatures + 1));
     ir->features = arena_alloc(a, sizeof(ir_feature) * (size_t)(ast->nfeatures + 1));
     ir->groups = arena_alloc(a, sizeof(ir_group) * (size_t)(ast->nfeatures + 1));
 
