@@ -80,7 +80,8 @@ struct expr {
         struct {
             const char *qualifier;   /* NULL unless written qualifier.name */
             const char *name;
-            int32_t ref;             /* set by sema: index of the field */
+            int32_t ref;             /* set by sema: index of the field, feature or request field */
+            bool is_request;         /* set by sema: request.NAME */
         } name;
         struct { expr_op op; expr *operand; } unary;
         struct { expr_op op; expr *left, *right; } binary;
@@ -208,6 +209,9 @@ typedef struct ast_feature_set {
     ast_name *features;
     int nfeatures;
     const char *description;
+    ast_field *request;          /* request-time inputs: request.NAME in expressions */
+    int nrequest;
+    span request_span;
 } ast_feature_set;
 
 /* All definitions of all input files: names are global across files. */

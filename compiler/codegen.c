@@ -207,6 +207,8 @@ static void emit_expr(generator *g, const ir_source *source, const expr *e)
         /* A source's field in a where filter; a feature read by a derived feature. */
         if (source)
             emit(g, "event->%s", cg_ident(g->arena, source->fields[e->as.name.ref].name));
+        else if (e->as.name.is_request)
+            emit(g, "fdl_request_value(request, %d)", e->as.name.ref);
         else
             emit(g, "v_%s", g->ir->features[e->as.name.ref].name);
         break;
@@ -394,8 +396,16 @@ static void emit_header(generator *g)
             const ir_feature *feature = &p->features[set->features[f]];
             emit(g, " *   [%d] %s: %s\n", f, feature->name, type_name(feature->type.kind));
         }
-        emit(g, " */\nfdl_status %s_read_set_%s(fdl_store *store, const fdl_value *keys, fdl_time t,\n"
-                "    fdl_value *out);\n\n", n, set->name);
+        if (set->nrequests) {
+            emit(g, " * request (may be NULL: all null):\n");
+            for (int r = 0; r < set->nrequests; r++)
+                emit(g, " *   [%d] %s: %s\n", r, p->requests[set->requests[r]].name,
+                     type_name(p->requests[set->requests[r]].type));
+        } else {
+            emit(g, " * request: none (pass NULL)\n");
+        }
+        emit(g, " */\nfdl_status %s_read_set_%s(fdl_store *store, const fdl_value *keys,\n"
+                "    const fdl_value *request, fdl_time t, fdl_value *out);\n\n", n, set->name);
     }
     for (int e = 0; e < p->nentities; e++) {
         emit(g, "/* Every single-entity feature of entity %s, in definition order:", p->entities[e].name);
@@ -549,7 +559,7 @@ static void emit_feature_call(generator *g, const ir_feature *target, const int 
     for (int e = 1; e < target->nentities; e++)
         contiguous &= slots[e] == slots[e - 1] + 1;
     if (contiguous) {
-        emit(g, "    if ((status = compute_%s(store, &states[%d], &keys[%d], t, %s)) != FDL_OK)\n"
+        emit(g, "    if ((status = compute_%s(store, &states[%d], &keys[%d], request, t, %s)) != FDL_OK)\n"
                 "        return status;\n", target->name, slots[0], slots[0], dest);
         return;
     }
@@ -559,7 +569,7 @@ static void emit_feature_call(generator *g, const ir_feature *target, const int 
     emit(g, "};\n        const fdl_value feature_keys[] = {");
     for (int e = 0; e < target->nentities; e++)
         emit(g, "%skeys[%d]", e ? ", " : "", slots[e]);
-    emit(g, "};\n        if ((status = compute_%s(store, feature_states, feature_keys, t, %s)) != FDL_OK)\n"
+    emit(g, "};\n        if ((status = compute_%s(store, feature_states, feature_keys, request, t, %s)) != FDL_OK)\n"
             "            return status;\n    }\n", target->name, dest);
 }
 
@@ -581,7 +591,13 @@ static void emit_compute(generator *g, int fi)
     }
     emit(g, " */\n");
     emit(g, "static fdl_status compute_%s(fdl_store *store, fdl_entity_state *const *states,\n"
-            "    const fdl_value *keys, fdl_time t, fdl_value *out)\n{\n", f->name);
+            "    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)\n{\n",
+         f->name);
+    /* request: read by request.NAME and passed on to the features it reads. */
+    bool reads_request = f->kind == IR_COSINE_SIMILARITY ||
+                         (f->kind == IR_DERIVED && (f->nrefs > 0 || f->nrequests > 0));
+    if (!reads_request)
+        emit(g, "    (void)request;\n");
     switch (f->kind) {
     case IR_AGGREGATE:
         emit(g, "    (void)keys;\n");
@@ -645,17 +661,17 @@ static void emit_read_feature(generator *g, int fi)
     for (int e = 0; e < f->nentities; e++)
         emit(g, " %s", g->ir->entities[f->entities[e]].name);
     emit(g, ". */\n");
-    emit(g, "static fdl_status read_%s(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)\n{\n",
-         f->name);
+    emit(g, "static fdl_status read_%s(fdl_store *store, const fdl_value *keys,\n"
+            "    const fdl_value *request, fdl_time t, fdl_value *out)\n{\n", f->name);
     if (g->scratch) {
         emit(g, "    fdl_scratch_reset(store);\n");
         emit_state_lookup(g, f->entities, f->nentities, "    ");
-        emit(g, "    fdl_status status = compute_%s(store, states, keys, t, out);\n", f->name);
+        emit(g, "    fdl_status status = compute_%s(store, states, keys, request, t, out);\n", f->name);
         emit(g, "    return status == FDL_OK && fdl_scratch_failed(store) ? FDL_ERR_MEMORY : status;\n}\n\n");
         return;
     }
     emit_state_lookup(g, f->entities, f->nentities, "    ");
-    emit(g, "    return compute_%s(store, states, keys, t, out);\n}\n\n", f->name);
+    emit(g, "    return compute_%s(store, states, keys, request, t, out);\n}\n\n", f->name);
 }
 
 /* Computes the features listed into out[], for keys/states of `entities`. */
@@ -678,7 +694,7 @@ static void emit_compute_calls(generator *g, const int *features, int nfeatures,
                 contiguous = false;
         }
         if (contiguous) {
-            emit(g, "    if ((status = compute_%s(store, &states[%d], &keys[%d], t, &out[%d])) != FDL_OK)\n"
+            emit(g, "    if ((status = compute_%s(store, &states[%d], &keys[%d], request, t, &out[%d])) != FDL_OK)\n"
                     "        return status;\n", f->name, slots[0], slots[0], i);
         } else {
             emit(g, "    {\n        fdl_entity_state *feature_states[] = {");
@@ -687,7 +703,7 @@ static void emit_compute_calls(generator *g, const int *features, int nfeatures,
             emit(g, "};\n        const fdl_value feature_keys[] = {");
             for (int e = 0; e < f->nentities; e++)
                 emit(g, "%skeys[%d]", e ? ", " : "", slots[e]);
-            emit(g, "};\n        if ((status = compute_%s(store, feature_states, feature_keys, t, &out[%d])) != FDL_OK)\n"
+            emit(g, "};\n        if ((status = compute_%s(store, feature_states, feature_keys, request, t, &out[%d])) != FDL_OK)\n"
                     "            return status;\n    }\n", f->name, i);
         }
     }
@@ -701,8 +717,18 @@ static void emit_read_set(generator *g, int si)
     emit(g, "/* Feature set %s (", set->name);
     emit_location(g, set->span);
     emit(g, "). */\n");
-    emit(g, "fdl_status %s_read_set_%s(fdl_store *store, const fdl_value *keys, fdl_time t,\n"
-            "    fdl_value *out)\n{\n", g->name, set->name);
+    emit(g, "fdl_status %s_read_set_%s(fdl_store *store, const fdl_value *keys,\n"
+            "    const fdl_value *set_request, fdl_time t, fdl_value *out)\n{\n", g->name, set->name);
+    if (set->nrequests == 0) {
+        emit(g, "    (void)set_request;\n    const fdl_value *request = (const fdl_value *)0;\n");
+    } else {
+        /* The set's request fields, in its order, placed at the program's slots. */
+        emit(g, "    fdl_value request[%d];\n", g->ir->nrequests);
+        emit(g, "    for (int i = 0; i < %d; i++)\n        request[i] = fdl_null();\n", g->ir->nrequests);
+        for (int r = 0; r < set->nrequests; r++)
+            emit(g, "    request[%d] = fdl_request_value(set_request, %d);   /* %s */\n",
+                 set->requests[r], r, g->ir->requests[set->requests[r]].name);
+    }
     if (g->scratch)
         emit(g, "    fdl_scratch_reset(store);\n");
     emit_state_lookup(g, set->entities, set->nentities, "    ");
@@ -728,6 +754,7 @@ static void emit_read_entity(generator *g, int e)
     if (g->scratch)
         emit(g, "    fdl_scratch_reset(store);\n");
     emit(g, "    const fdl_value *keys = &key;\n");
+    emit(g, "    const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */\n");
     emit(g, "    fdl_entity_state *states[1];\n");
     emit(g, "    states[0] = fdl_store_entity(store, ENTITY_%s, key, false);\n", ident(g, p->entities[e].name));
     int entity[1] = {e};
@@ -814,6 +841,12 @@ static void emit_tables(generator *g)
         for (int e = 0; e < p->features[f].nentities; e++)
             emit(g, "%sENTITY_%s", e ? ", " : "", ident(g, p->entities[p->features[f].entities[e]].name));
         emit(g, "};\n");
+        if (p->features[f].nrequests) {
+            emit(g, "static const int feature_%d_requests[] = {", f);
+            for (int r = 0; r < p->features[f].nrequests; r++)
+                emit(g, "%s%d", r ? ", " : "", p->features[f].requests[r]);
+            emit(g, "};\n");
+        }
     }
     if (p->nfeatures) {
         emit(g, "\nstatic const fdl_feature_desc features[] = {\n");
@@ -824,7 +857,8 @@ static void emit_tables(generator *g)
             emit(g, ", %s, %d, %d, feature_%d_entities, ", fdl_type_constant(feature->type.kind),
                  feature->type.dim, feature->nentities, f);
             emit_cstring(g, feature->ast->description);
-            emit(g, ", read_%s},\n", feature->name);
+            emit(g, ", read_%s, %d, ", feature->name, feature->nrequests);
+            emit(g, feature->nrequests ? "feature_%d_requests},\n" : "NULL},\n", f);
         }
         emit(g, "};\n\n");
     }
@@ -837,6 +871,12 @@ static void emit_tables(generator *g)
         for (int e = 0; e < set->nentities; e++)
             emit(g, "%sENTITY_%s", e ? ", " : "", ident(g, p->entities[set->entities[e]].name));
         emit(g, "};\n");
+        if (set->nrequests) {
+            emit(g, "static const int set_%d_requests[] = {", s);
+            for (int r = 0; r < set->nrequests; r++)
+                emit(g, "%s%d", r ? ", " : "", set->requests[r]);
+            emit(g, "};\n");
+        }
     }
     if (p->nsets) {
         emit(g, "\nstatic const fdl_set_desc sets[] = {\n");
@@ -844,8 +884,19 @@ static void emit_tables(generator *g)
             const ir_set *set = &p->sets[s];
             emit(g, "    {");
             emit_cstring(g, set->name);
-            emit(g, ", %d, set_%d_features, %d, set_%d_entities, %s_read_set_%s},\n", set->nfeatures, s,
-                 set->nentities, s, g->name, set->name);
+            emit(g, ", %d, set_%d_features, %d, set_%d_entities, %s_read_set_%s, %d, ", set->nfeatures, s,
+                 set->nentities, s, g->name, set->name, set->nrequests);
+            emit(g, set->nrequests ? "set_%d_requests},\n" : "NULL},\n", s);
+        }
+        emit(g, "};\n\n");
+    }
+    if (p->nrequests) {
+        emit(g, "/* Request-time fields of all sets, read by request.NAME. */\n");
+        emit(g, "static const fdl_field_desc requests[] = {\n");
+        for (int r = 0; r < p->nrequests; r++) {
+            emit(g, "    {");
+            emit_cstring(g, p->requests[r].name);
+            emit(g, ", %s},\n", fdl_type_constant(p->requests[r].type));
         }
         emit(g, "};\n\n");
     }
@@ -859,6 +910,7 @@ static void emit_tables(generator *g)
     emit(g, "    %d, %s,\n", p->ngroups, p->ngroups ? "groups" : "NULL");
     emit(g, "    %d, %s,\n", p->nfeatures, p->nfeatures ? "features" : "NULL");
     emit(g, "    %d, %s,\n", p->nsets, p->nsets ? "sets" : "NULL");
+    emit(g, "    %d, %s,\n", p->nrequests, p->nrequests ? "requests" : "NULL");
     emit(g, "};\n\n");
     emit(g, "const fdl_program *%s_program(void)\n{\n    return &program;\n}\n", g->name);
 }

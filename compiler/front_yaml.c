@@ -691,12 +691,32 @@ static void read_entity(reader *r, const ynode *n)
     e->description = read_text(r, v.values[3], "description");
 }
 
+/* A list of {name, type} mappings (a source's fields, a set's request). */
+static void read_field_list(reader *r, const ynode *list, const char *what, ast_field **out,
+                            int *count)
+{
+    static const key_spec field_spec[] = {{"name", true}, {"type", true}};
+    *count = 0;
+    if (!expect_kind(r, list, YNODE_SEQUENCE, what))
+        return;
+    *out = arena_alloc(r->arena, sizeof(ast_field) * (size_t)(list->count + 1));
+    for (int i = 0; i < list->count; i++) {
+        mapping_view fv;
+        if (!read_mapping(r, list->items[i], "field", field_spec, 2, &fv))
+            continue;
+        ast_field *field = &(*out)[*count];
+        field->type_span = fv.values[1]->span;
+        if (read_name(r, fv.values[0], "field name", &field->name) &
+            read_type(r, fv.values[1], "field type", &field->type))
+            (*count)++;
+    }
+}
+
 static void read_source(reader *r, const ynode *n)
 {
     static const key_spec spec[] = {
         {"name", true}, {"timestamp", true}, {"fields", true}, {"description", false},
     };
-    static const key_spec field_spec[] = {{"name", true}, {"type", true}};
     mapping_view v;
     read_mapping(r, n, "source", spec, 4, &v);
     ast_program *p = r->program;
@@ -706,20 +726,8 @@ static void read_source(reader *r, const ynode *n)
         read_name(r, v.values[0], "source name", &s->name);
     if (v.values[1])
         read_name(r, v.values[1], "timestamp column", &s->timestamp);
-    if (v.values[2] && expect_kind(r, v.values[2], YNODE_SEQUENCE, "fields")) {
-        const ynode *fields = v.values[2];
-        s->fields = arena_alloc(r->arena, sizeof(ast_field) * (size_t)(fields->count + 1));
-        for (int i = 0; i < fields->count; i++) {
-            mapping_view fv;
-            if (!read_mapping(r, fields->items[i], "field", field_spec, 2, &fv))
-                continue;
-            ast_field *field = &s->fields[s->nfields];
-            field->type_span = fv.values[1]->span;
-            if (read_name(r, fv.values[0], "field name", &field->name) &
-                read_type(r, fv.values[1], "field type", &field->type))
-                s->nfields++;
-        }
-    }
+    if (v.values[2])
+        read_field_list(r, v.values[2], "fields", &s->fields, &s->nfields);
     s->description = read_text(r, v.values[3], "description");
 }
 
@@ -861,9 +869,11 @@ static void read_feature(reader *r, const ynode *n)
 
 static void read_feature_set(reader *r, const ynode *n)
 {
-    static const key_spec spec[] = {{"name", true}, {"features", true}, {"description", false}};
+    static const key_spec spec[] = {
+        {"name", true}, {"features", true}, {"description", false}, {"request", false},
+    };
     mapping_view v;
-    read_mapping(r, n, "feature set", spec, 3, &v);
+    read_mapping(r, n, "feature set", spec, 4, &v);
     ast_program *p = r->program;
     ast_feature_set *s = APPEND(r, p->sets, p->nsets, p->capsets);
     s->span = n->span;
@@ -879,6 +889,10 @@ static void read_feature_set(reader *r, const ynode *n)
             diag_error(r->sources, list->span, "a feature set needs at least one feature");
     }
     s->description = read_text(r, v.values[2], "description");
+    if (v.values[3]) {
+        s->request_span = v.values[3]->span;
+        read_field_list(r, v.values[3], "request", &s->request, &s->nrequest);
+    }
 }
 
 bool front_yaml_read(source_set *sources, arena *a, int file, ast_program *program)

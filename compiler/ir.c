@@ -118,7 +118,10 @@ static void expr_text(text_buffer *b, const expr *e)
     case EXPR_BOOL: text_puts(b, e->as.bool_value ? "true" : "false"); break;
     case EXPR_NULL: text_puts(b, "null"); break;
     case EXPR_NAME:
-        /* Names are resolved against one source: the qualifier adds nothing. */
+        /* A field of the one source, or a feature (names are global): the
+         * qualifier adds nothing, except for request-time data. */
+        if (e->as.name.is_request)
+            text_puts(b, "request.");
         text_puts(b, e->as.name.name);
         break;
     case EXPR_UNARY:
@@ -226,6 +229,10 @@ const char *ir_canonical_text(arena *a, const ir_program *p)
         text_printf(&b, "set %s", p->sets[i].name);
         for (int f = 0; f < p->sets[i].nfeatures; f++)
             text_printf(&b, " %s", p->features[p->sets[i].features[f]].name);
+        for (int r = 0; r < p->sets[i].nrequests; r++) {
+            const ir_field *field = &p->requests[p->sets[i].requests[r]];
+            text_printf(&b, "%s%s:%s", r ? " " : " request ", field->name, type_name(field->type));
+        }
         text_puts(&b, "\n");
     }
     return b.data;

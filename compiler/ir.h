@@ -98,6 +98,8 @@ typedef struct ir_feature {
     int *refs;               /* IR_DERIVED: the features expr reads, each once */
     int nrefs;
     int **ref_slots;         /* refs[i]'s keys: their indexes in entities */
+    int *requests;           /* request fields it reads, itself or through refs */
+    int nrequests;
     bool has_default;        /* default: a null result reads as default_value */
     ir_literal default_value;
     const char *definition;  /* one line, e.g. "count(purchases) over 30d" */
@@ -110,6 +112,8 @@ typedef struct ir_set {
     int nfeatures;
     int *entities;           /* union of the features' entities, first-seen order */
     int nentities;
+    int *requests;           /* its request fields, in declared order: indexes in requests */
+    int nrequests;
     span span;
 } ir_set;
 
@@ -120,6 +124,8 @@ typedef struct ir_program {
     ir_group *groups;        int ngroups;
     ir_feature *features;    int nfeatures;   /* in dependency order: args first */
     ir_set *sets;            int nsets;
+    ir_field *requests;      int nrequests;   /* request fields of all sets, by name */
+    span *request_spans;     /* where each was first declared */
     const char **files;      int nfiles;      /* the definition files, for comments */
     char fingerprint[65];    /* SHA-256 of ir_canonical_text, hex */
 } ir_program;

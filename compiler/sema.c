@@ -421,6 +421,79 @@ static ast_type check_expr(checker *c, const expr_scope *scope, expr *e)
 
 /* ------------------------------------------------------- definitions */
 
+/*
+ * The request fields of every feature set, merged by name into one list
+ * for the program: expressions read them as request.NAME, and a set that
+ * includes such a feature must declare each field it reads.
+ */
+static void collect_requests(checker *c)
+{
+    ast_program *p = c->ast;
+    int total = 0;
+    for (int i = 0; i < p->nsets; i++)
+        total += p->sets[i].nrequest;
+    ir_program *ir = c->ir;
+    ir->requests = arena_alloc(c->arena, sizeof(ir_field) * (size_t)(total + 1));
+    ir->request_spans = arena_alloc(c->arena, sizeof(span) * (size_t)(total + 1));
+    for (int i = 0; i < p->nsets; i++) {
+        ast_feature_set *s = &p->sets[i];
+        for (int j = 0; j < s->nrequest; j++) {
+            const ast_field *field = &s->request[j];
+            bool ok = true;
+            for (int k = 0; k < j && ok; k++)
+                if (strcmp(s->request[k].name.text, field->name.text) == 0) {
+                    diag_error(c->sources, field->name.span, "duplicate request field '%s'",
+                               field->name.text);
+                    diag_note(c->sources, s->request[k].name.span, "'%s' is first declared here",
+                              field->name.text);
+                    ok = false;
+                }
+            if (ok && field->type == TYPE_VECTOR) {
+                diag_error(c->sources, field->type_span,
+                           "a request field is a scalar (int64, float64, bool, string or timestamp)");
+                ok = false;
+            }
+            for (int k = 0; k < ir->nrequests && ok; k++)
+                if (strcmp(ir->requests[k].name, field->name.text) == 0) {
+                    if (ir->requests[k].type != field->type) {
+                        diag_error(c->sources, field->type_span,
+                                   "request field '%s' is %s here but %s in another feature set",
+                                   field->name.text, type_name(field->type),
+                                   type_name(ir->requests[k].type));
+                        diag_note(c->sources, ir->request_spans[k], "'%s' is declared here",
+                                  field->name.text);
+                    }
+                    ok = false;
+                }
+            if (!ok)
+                continue;
+            ir->requests[ir->nrequests].name = field->name.text;
+            ir->requests[ir->nrequests].type = field->type;
+            ir->request_spans[ir->nrequests] = field->name.span;
+            ir->nrequests++;
+        }
+    }
+}
+
+static int find_request(const ir_program *ir, const char *name)
+{
+    for (int i = 0; i < ir->nrequests; i++)
+        if (strcmp(ir->requests[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+/* Adds request field `slot` to a feature's list, once. */
+static void add_request(checker *c, ir_feature *f, int slot)
+{
+    for (int i = 0; i < f->nrequests; i++)
+        if (f->requests[i] == slot)
+            return;
+    f->requests = arena_grow(c->arena, f->requests, sizeof(int) * (size_t)f->nrequests,
+                             sizeof(int) * (size_t)(f->nrequests + 1));
+    f->requests[f->nrequests++] = slot;
+}
+
 static void check_entities(checker *c)
 {
     ast_program *p = c->ast;
@@ -430,6 +503,12 @@ static void check_entities(checker *c)
         c->entity_ir[i] = -1;
         if (!UNIQUE(c, "entity", p->entities, i) || !e->join_key.text)
             continue;
+        if (e->name.text && strcmp(e->name.text, "request") == 0) {
+            /* request.NAME reads request-time data in expressions. */
+            diag_error(c->sources, e->name.span, "'request' is reserved for request-time data; "
+                       "name the entity otherwise");
+            continue;
+        }
         ir_entity *out = &c->ir->entities[c->ir->nentities];
         out->name = e->name.text;
         out->join_key = e->join_key.text;
@@ -834,6 +913,9 @@ static bool check_computation(checker *c, const ast_feature *af, ir_feature *f)
         }
         f->kind = IR_COSINE_SIMILARITY;
         f->type = make_type(TYPE_FLOAT64);
+        for (int i = 0; i < 2; i++)
+            for (int k = 0; k < c->ir->features[f->args[i]].nrequests; k++)
+                add_request(c, f, c->ir->features[f->args[i]].requests[k]);
         f->definition = arena_printf(c->arena, "cosine_similarity(%s.%s, %s.%s)",
                                      c->ir->entities[a->entities[0]].name, a->name,
                                      c->ir->entities[b->entities[0]].name, b->name);
@@ -899,6 +981,27 @@ static ast_type check_feature_name(checker *c, const expr_scope *scope, expr *e)
     ast_program *p = c->ast;
     ir_feature *f = scope->feature;
     const char *qualifier = e->as.name.qualifier, *name = e->as.name.name;
+    if (qualifier && strcmp(qualifier, "request") == 0) {
+        int slot = find_request(c->ir, name);
+        if (slot < 0) {
+            const char **known = arena_alloc(c->arena, sizeof(char *) * (size_t)(c->ir->nrequests + 1));
+            for (int i = 0; i < c->ir->nrequests; i++)
+                known[i] = c->ir->requests[i].name;
+            const char *close = suggest_closest(name, known, c->ir->nrequests);
+            if (close)
+                diag_error(c->sources, e->span, "no feature set declares request field '%s'; did you mean '%s'?",
+                           name, close);
+            else
+                diag_error(c->sources, e->span,
+                           "no feature set declares request field '%s' (declare it in a set's request:)",
+                           name);
+            return make_type(TYPE_ERROR);
+        }
+        e->as.name.is_request = true;
+        e->as.name.ref = slot;
+        add_request(c, f, slot);
+        return make_type(c->ir->requests[slot].type);
+    }
     if (qualifier && find_entity(c, qualifier) < 0) {
         unknown_name(c, e->span, "entity", qualifier, NAMES(c, p->entities, p->nentities),
                      p->nentities);
@@ -923,6 +1026,8 @@ static ast_type check_feature_name(checker *c, const expr_scope *scope, expr *e)
         }
     }
     e->as.name.ref = ir_index;
+    for (int i = 0; i < t->nrequests; i++)
+        add_request(c, f, t->requests[i]);
     for (int i = 0; i < f->nrefs; i++)
         if (f->refs[i] == ir_index)
             return t->type;
@@ -1112,6 +1217,18 @@ static void check_sets(checker *c)
                 continue;
             }
             const ir_feature *feature = &c->ir->features[c->feature_ir[f]];
+            for (int r = 0; r < feature->nrequests; r++) {
+                const char *field = c->ir->requests[feature->requests[r]].name;
+                bool declared = false;
+                for (int k = 0; k < s->nrequest; k++)
+                    declared |= strcmp(s->request[k].name.text, field) == 0;
+                if (!declared) {
+                    diag_error(c->sources, fn->span,
+                               "'%s' reads request.%s, which set '%s' does not declare in its request:",
+                               fn->text, field, s->name.text ? s->name.text : "?");
+                    ok = false;
+                }
+            }
             out.features[out.nfeatures++] = c->feature_ir[f];
             for (int e = 0; e < feature->nentities; e++) {
                 bool seen = false;
@@ -1120,6 +1237,14 @@ static void check_sets(checker *c)
                 if (!seen)
                     out.entities[out.nentities++] = feature->entities[e];
             }
+        }
+        out.requests = arena_alloc(c->arena, sizeof(int) * (size_t)(s->nrequest + 1));
+        for (int k = 0; k < s->nrequest; k++) {
+            int slot = find_request(c->ir, s->request[k].name.text);
+            if (slot < 0 || c->ir->requests[slot].type != s->request[k].type)
+                ok = false;   /* reported by collect_requests */
+            else
+                out.requests[out.nrequests++] = slot;
         }
         if (ok)
             c->ir->sets[c->ir->nsets++] = out;
@@ -1142,6 +1267,7 @@ bool sema_check(source_set *sources, arena *a, ast_program *ast, ir_program *ir)
     ir->groups = arena_alloc(a, sizeof(ir_group) * (size_t)(ast->nfeatures + 1));
 
     check_entities(&c);
+    collect_requests(&c);
     check_sources(&c);
     check_embeddings(&c);
     for (int i = 0; i < ast->nfeatures; i++)

@@ -310,6 +310,8 @@ typedef struct batch {
     int set;                        /* -1: features one by one */
     int *features;                  /* the features written, in column order */
     int nfeatures;
+    int *request_columns;           /* per program request field: spine column, or -1 */
+    bool *request_needed;           /* per program request field: read by the features */
 
     /* Scratch for one row, sized once. */
     const char **cells;
@@ -317,6 +319,8 @@ typedef struct batch {
     fdl_value *keys_by_entity;
     fdl_value *keys;
     fdl_value *values;
+    fdl_value *request;             /* per program request field */
+    fdl_value *set_request;         /* the set's request fields, in its order */
 
     /* Formatted feature cells: row r's text is output[row_output[2r], row_output[2r+1]). */
     char *output;
@@ -338,6 +342,10 @@ static void batch_free(batch *b)
     free(b->spine_order);
     free(b->entity_columns);
     free(b->features);
+    free(b->request_columns);
+    free(b->request_needed);
+    free(b->request);
+    free(b->set_request);
     free((void *)b->cells);
     free(b->cell_lengths);
     free(b->keys_by_entity);
@@ -530,6 +538,40 @@ static fdl_status wrong_width(batch *b, const char *path, long line, int expecte
                    "expected %d columns as in the header, found %d", expected, found);
 }
 
+/*
+ * Request-time fields come from spine columns of the same name: every field
+ * the written features read must have one (a missing one is an error here,
+ * before any work, naming a feature that needs it).
+ */
+static fdl_status find_request_columns(batch *b, const char *path)
+{
+    const fdl_program *p = b->program;
+    size_t n = (size_t)p->nrequests + 1;
+    b->request_columns = malloc(n * sizeof *b->request_columns);
+    b->request_needed = calloc(n, sizeof *b->request_needed);
+    b->request = malloc(n * sizeof *b->request);
+    b->set_request = malloc(n * sizeof *b->set_request);
+    if (!b->request_columns || !b->request_needed || !b->request || !b->set_request)
+        return out_of_memory(b);
+    for (int r = 0; r < p->nrequests; r++)
+        b->request_columns[r] = find_column(&b->spine_header, p->requests[r].name);
+    for (int i = 0; i < b->nfeatures; i++) {
+        const fdl_feature_desc *feature = &p->features[b->features[i]];
+        for (int k = 0; k < feature->nrequests; k++) {
+            int r = feature->requests[k];
+            if (r < 0 || r >= p->nrequests)
+                return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "program '%s': malformed request table",
+                                     p->name);
+            b->request_needed[r] = true;
+            if (b->request_columns[r] < 0)
+                return fail_at(b->err, path, 1, FDL_ERR_FORMAT,
+                               "the spine has no column '%s' (request field read by feature %s)",
+                               p->requests[r].name, feature->name);
+        }
+    }
+    return FDL_OK;
+}
+
 /* Reads the spine's header and rows and decides the features to write. */
 static fdl_status read_spine(batch *b)
 {
@@ -609,6 +651,10 @@ static fdl_status read_spine(batch *b)
             goto done;
         }
     }
+
+    status = find_request_columns(b, path);
+    if (status != FDL_OK)
+        goto done;
 
     b->spine.ncolumns = b->spine_header.ncolumns;
     const char *time_column_name = time_name;
@@ -790,25 +836,57 @@ static fdl_status parse_keys(batch *b, size_t row)
     return FDL_OK;
 }
 
+/* The request fields the features read, from the row's cells (parsed as
+ * their types, as source cells are); the others are null. */
+static fdl_status parse_request(batch *b, size_t row)
+{
+    const fdl_program *p = b->program;
+    for (int r = 0; r < p->nrequests; r++) {
+        b->request[r] = fdl_null();
+        if (!b->request_needed[r])
+            continue;
+        const char *text = b->cells[b->request_columns[r]];
+        size_t len = b->cell_lengths[b->request_columns[r]];
+        if (!text)
+            continue;
+        if (p->requests[r].type == FDL_STRING) {
+            b->request[r] = fdl_string(text, len);
+        } else if (len > 0 &&
+                   fdl_parse_value(p->requests[r].type, text, len, &b->request[r], b->err) != FDL_OK) {
+            char prefix[300];
+            snprintf(prefix, sizeof prefix, "column '%s' (request field): ", p->requests[r].name);
+            fdl_error_prefix(b->err, prefix);
+            return locate(b->err, b->spine_path, b->spine.lines[row]);
+        }
+    }
+    return FDL_OK;
+}
+
 /* Reads the vector of one spine row at time t and formats it into out. */
 static fdl_status read_row(batch *b, size_t row, fdl_time t, FILE *out)
 {
     const fdl_program *p = b->program;
     row_table_cells(&b->spine, row, b->cells, b->cell_lengths);
     fdl_status status = parse_keys(b, row);
+    if (status == FDL_OK)
+        status = parse_request(b, row);
     if (status != FDL_OK)
         return status;
     if (b->set >= 0) {
         const fdl_set_desc *set = &p->sets[b->set];
         for (int i = 0; i < set->nentities; i++)
             b->keys[i] = b->keys_by_entity[set->entities[i]];
-        status = fdl_read_set(b->store, b->set, b->keys, t, b->values, b->err);
+        for (int i = 0; i < set->nrequests; i++)
+            b->set_request[i] = b->request[set->requests[i]];
+        status = fdl_read_set_request(b->store, b->set, b->keys, b->set_request, t, b->values,
+                                      b->err);
     } else {
         for (int i = 0; i < b->nfeatures && status == FDL_OK; i++) {
             const fdl_feature_desc *feature = &p->features[b->features[i]];
             for (int k = 0; k < feature->nentities; k++)
                 b->keys[k] = b->keys_by_entity[feature->entities[k]];
-            status = fdl_read_feature(b->store, b->features[i], b->keys, t, &b->values[i], b->err);
+            status = fdl_read_feature_request(b->store, b->features[i], b->keys, b->request, t,
+                                              &b->values[i], b->err);
         }
     }
     if (status != FDL_OK)

@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the layout of the tables below changes. */
-#define FDL_ABI_VERSION 1
+#define FDL_ABI_VERSION 2
 
 /* Event and query time: microseconds since 1970-01-01T00:00:00Z. */
 typedef int64_t fdl_time;
@@ -204,9 +204,11 @@ typedef struct fdl_group_desc {
     const fdl_agg_desc *aggs;
 } fdl_group_desc;
 
-/* Reads one feature as of time t. keys: one per entity of the feature. */
+/* Reads one feature as of time t. keys: one per entity of the feature;
+ * request: the program's request fields in fdl_program.requests order, or
+ * NULL (all null). */
 typedef fdl_status (*fdl_read_feature_fn)(fdl_store *store, const fdl_value *keys,
-                                          fdl_time t, fdl_value *out);
+                                          const fdl_value *request, fdl_time t, fdl_value *out);
 
 typedef struct fdl_feature_desc {
     const char *name;
@@ -216,11 +218,14 @@ typedef struct fdl_feature_desc {
     const int *entities;        /* indexes into entities, in key order */
     const char *description;
     fdl_read_feature_fn read;
+    int nrequests;
+    const int *requests;        /* request fields it reads: indexes into fdl_program.requests */
 } fdl_feature_desc;
 
-/* Reads a feature set's vector; out has one value per feature of the set. */
+/* Reads a feature set's vector; out has one value per feature of the set.
+ * request: the set's request fields in fdl_set_desc.requests order, or NULL. */
 typedef fdl_status (*fdl_read_set_fn)(fdl_store *store, const fdl_value *keys,
-                                      fdl_time t, fdl_value *out);
+                                      const fdl_value *request, fdl_time t, fdl_value *out);
 
 typedef struct fdl_set_desc {
     const char *name;
@@ -229,6 +234,8 @@ typedef struct fdl_set_desc {
     int nentities;
     const int *entities;        /* the keys a read takes, in this order */
     fdl_read_set_fn read;
+    int nrequests;
+    const int *requests;        /* its request fields, in order: indexes into fdl_program.requests */
 } fdl_set_desc;
 
 typedef struct fdl_program {
@@ -241,6 +248,7 @@ typedef struct fdl_program {
     int ngroups;        const fdl_group_desc *groups;
     int nfeatures;      const fdl_feature_desc *features;
     int nsets;          const fdl_set_desc *sets;
+    int nrequests;      const fdl_field_desc *requests;   /* request-time fields (request.NAME) */
 } fdl_program;
 
 /* Lookups by name; -1 when absent. */
@@ -285,11 +293,22 @@ fdl_status fdl_store_load_embedding(fdl_store *store, int embedding, const char 
 fdl_status fdl_ingest_row(fdl_store *store, int source, const char *const *fields,
                           const size_t *lengths, fdl_error *err);
 
-/* Reads a feature set as of time t; keys in fdl_set_desc.entities order. */
+/* Reads a feature set as of time t; keys in fdl_set_desc.entities order.
+ * Request fields read as null. */
 fdl_status fdl_read_set(fdl_store *store, int set, const fdl_value *keys, fdl_time t,
                         fdl_value *out, fdl_error *err);
+/* The same with request-time data: request[i] is the set's i-th request
+ * field (fdl_set_desc.requests), of its declared type or null; NULL = all
+ * null. A value of another type is an FDL_ERR_ARGUMENT error. */
+fdl_status fdl_read_set_request(fdl_store *store, int set, const fdl_value *keys,
+                                const fdl_value *request, fdl_time t, fdl_value *out,
+                                fdl_error *err);
 fdl_status fdl_read_feature(fdl_store *store, int feature, const fdl_value *keys,
                             fdl_time t, fdl_value *out, fdl_error *err);
+/* request: the program's request fields (fdl_program.requests order) or NULL. */
+fdl_status fdl_read_feature_request(fdl_store *store, int feature, const fdl_value *keys,
+                                    const fdl_value *request, fdl_time t, fdl_value *out,
+                                    fdl_error *err);
 
 /* Current wall-clock time, for "now" reads. */
 fdl_time fdl_now(void);
@@ -350,6 +369,12 @@ fdl_value fdl_op_or(fdl_value a, fdl_value b);
 fdl_value fdl_op_not(fdl_value a);
 fdl_value fdl_op_negate(fdl_value a);
 enum { FDL_CMP_EQ, FDL_CMP_NE, FDL_CMP_LT, FDL_CMP_LE, FDL_CMP_GT, FDL_CMP_GE };
+
+/* Request field i of a read, or null when the caller gave none. */
+static inline fdl_value fdl_request_value(const fdl_value *request, int i)
+{
+    return request ? request[i] : fdl_null();
+}
 
 /* Counts one event taken by a generated ingest function (fdl_store_stats). */
 void fdl_store_note_event(fdl_store *store);

@@ -112,9 +112,10 @@ fdl_value fdl_fn_ceil(fdl_value x)
 
 /*
  * round(x, d) = round(x * 10^d) / 10^d in binary floating point (so 1.005
- * with d = 2 gives 1, as 1.005 is stored as 1.00499999...). Powers of ten up
- * to 1e22 are exact doubles; beyond 15 digits a double has no decimal
- * digits left to round, and below -15 every realistic value rounds to 0.
+ * with d = 2 gives 1, as 1.005 is stored as 1.00499999...); for d < 0,
+ * round(x / 10^-d) * 10^-d. 10^d is exact up to 1e22 and the correctly
+ * rounded double beyond. When x * 10^d overflows, x has no digits that far
+ * right and is returned as it is.
  */
 fdl_value fdl_fn_round(fdl_value x, int count, const fdl_value *digits)
 {
@@ -129,19 +130,27 @@ fdl_value fdl_fn_round(fdl_value x, int count, const fdl_value *digits)
     }
     if (d == 0)
         return fdl_float64(round(value));
-    if (d > 15)
+    if (d > 400)
         return fdl_float64(value);
-    if (d < -15)
+    if (d < -400)
         return fdl_float64(copysign(0.0, value));
-    double scale = 1.0;
-    for (int64_t i = 0; i < (d < 0 ? -d : d); i++)
-        scale *= 10.0;
+    int64_t magnitude = d < 0 ? -d : d;
+    double scale;
+    if (magnitude <= 22) {
+        scale = 1.0;
+        for (int64_t i = 0; i < magnitude; i++)
+            scale *= 10.0;
+    } else {
+        scale = pow(10.0, (double)magnitude);
+    }
     if (d > 0) {
         double scaled = value * scale;
         if (!isfinite(scaled))
             return fdl_float64(value);
         return finite_or_null(round(scaled) / scale);
     }
+    if (!isfinite(scale))
+        return fdl_float64(copysign(0.0, value));
     return finite_or_null(round(value / scale) * scale);
 }
 

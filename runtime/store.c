@@ -57,6 +57,10 @@ bool fdl_scratch_failed(const fdl_store *store)
 
 void *fdl_scratch_alloc(fdl_store *store, size_t n)
 {
+    if (n > SIZE_MAX / 2) {
+        store->scratch_failed = true;
+        return NULL;
+    }
     n = (n + 15) & ~(size_t)15;
     scratch_chunk *c = store->scratch_current;
     while (c && c->size - c->used < n)
@@ -293,8 +297,27 @@ static fdl_status read_error(fdl_status status, fdl_error *err, const char *what
     }
 }
 
-fdl_status fdl_read_set(fdl_store *store, int set, const fdl_value *keys, fdl_time t,
-                        fdl_value *out, fdl_error *err)
+/* Each request value must be null or of its field's declared type. */
+static fdl_status check_request(const fdl_program *p, const char *what, const char *name,
+                                const int *fields, int count, const fdl_value *request,
+                                fdl_error *err)
+{
+    if (!request)
+        return FDL_OK;
+    for (int i = 0; i < count; i++) {
+        const fdl_field_desc *field = &p->requests[fields ? fields[i] : i];
+        if (request[i].type != FDL_NULL && request[i].type != field->type)
+            return fdl_error_set(err, FDL_ERR_ARGUMENT,
+                                 "%s '%s': request field '%s' must be %s or null, not %s", what, name,
+                                 field->name, fdl_type_name(field->type),
+                                 fdl_type_name(request[i].type));
+    }
+    return FDL_OK;
+}
+
+fdl_status fdl_read_set_request(fdl_store *store, int set, const fdl_value *keys,
+                                const fdl_value *request, fdl_time t, fdl_value *out,
+                                fdl_error *err)
 {
     const fdl_program *p = store->program;
     if (set < 0 || set >= p->nsets)
@@ -304,12 +327,23 @@ fdl_status fdl_read_set(fdl_store *store, int set, const fdl_value *keys, fdl_ti
     if ((!keys && desc->nentities > 0) || !out || !desc->read)
         return fdl_error_set(err, FDL_ERR_ARGUMENT, "feature set '%s': missing keys or output",
                              desc->name);
-    fdl_status status = desc->read(store, keys, t, out);
+    fdl_status status = check_request(p, "feature set", desc->name, desc->requests,
+                                      desc->nrequests, request, err);
+    if (status != FDL_OK)
+        return status;
+    status = desc->read(store, keys, request, t, out);
     return status == FDL_OK ? FDL_OK : read_error(status, err, "feature set", desc->name, t);
 }
 
-fdl_status fdl_read_feature(fdl_store *store, int feature, const fdl_value *keys,
-                            fdl_time t, fdl_value *out, fdl_error *err)
+fdl_status fdl_read_set(fdl_store *store, int set, const fdl_value *keys, fdl_time t,
+                        fdl_value *out, fdl_error *err)
+{
+    return fdl_read_set_request(store, set, keys, NULL, t, out, err);
+}
+
+fdl_status fdl_read_feature_request(fdl_store *store, int feature, const fdl_value *keys,
+                                    const fdl_value *request, fdl_time t, fdl_value *out,
+                                    fdl_error *err)
 {
     const fdl_program *p = store->program;
     if (feature < 0 || feature >= p->nfeatures)
@@ -319,8 +353,17 @@ fdl_status fdl_read_feature(fdl_store *store, int feature, const fdl_value *keys
     if ((!keys && desc->nentities > 0) || !out || !desc->read)
         return fdl_error_set(err, FDL_ERR_ARGUMENT, "feature '%s': missing keys or output",
                              desc->name);
-    fdl_status status = desc->read(store, keys, t, out);
+    fdl_status status = check_request(p, "feature", desc->name, NULL, p->nrequests, request, err);
+    if (status != FDL_OK)
+        return status;
+    status = desc->read(store, keys, request, t, out);
     return status == FDL_OK ? FDL_OK : read_error(status, err, "feature", desc->name, t);
+}
+
+fdl_status fdl_read_feature(fdl_store *store, int feature, const fdl_value *keys,
+                            fdl_time t, fdl_value *out, fdl_error *err)
+{
+    return fdl_read_feature_request(store, feature, keys, NULL, t, out, err);
 }
 
 /* ----------------------------------------------------------------- stats */

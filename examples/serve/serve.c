@@ -6,8 +6,10 @@
  *
  *   ingest SOURCE FIELD,FIELD,...   one event, fields as CSV in the source's
  *                                   field order (see `schema`); empty = null
- *   get SET KEY [KEY...] [@TIME]    the set's vector for the keys, as of TIME
- *                                   (RFC 3339 or epoch seconds) or now
+ *   get SET KEY [KEY...] [@TIME] [NAME=VALUE...]
+ *                                   the set's vector for the keys, as of TIME
+ *                                   (RFC 3339 or epoch seconds) or now, with
+ *                                   request-time fields; a field not given is null
  *   schema                          sources with their fields, sets with keys
  *   stats                           store counters
  *   quit
@@ -143,11 +145,24 @@ static void do_get(fdl_store *store, char *rest)
 {
     const fdl_program *program = fdl_store_program(store);
     char *words[MAX_KEYS + 2];
-    int n = 0;
-    for (char *w = strtok(rest, " "); w && n < MAX_KEYS + 2; w = strtok(NULL, " "))
-        words[n++] = w;
+    char *assignments[MAX_FIELDS];
+    int n = 0, nassignments = 0;
+    for (char *w = strtok(rest, " "); w; w = strtok(NULL, " ")) {
+        if (strchr(w, '=') && n > 0) {
+            if (nassignments == MAX_FIELDS) {
+                puts("error: too many request fields");
+                return;
+            }
+            assignments[nassignments++] = w;
+        } else if (n < MAX_KEYS + 2) {
+            words[n++] = w;
+        } else {
+            puts("error: too many keys");
+            return;
+        }
+    }
     if (n < 1) {
-        puts("error: usage: get SET KEY... [@TIME]");
+        puts("error: usage: get SET KEY... [@TIME] [NAME=VALUE...]");
         return;
     }
     int set = fdl_program_set(program, words[0]);
@@ -183,12 +198,38 @@ static void do_get(fdl_store *store, char *rest)
             return;
         }
     }
+    /* Request fields by name, parsed as their declared types. */
+    fdl_value request[MAX_FIELDS];
+    if (desc->nrequests > MAX_FIELDS) {
+        puts("error: set has too many request fields for this example");
+        return;
+    }
+    for (int r = 0; r < desc->nrequests; r++)
+        request[r] = fdl_null();
+    for (int i = 0; i < nassignments; i++) {
+        char *value = strchr(assignments[i], '=');
+        *value++ = '\0';
+        int r = 0;
+        while (r < desc->nrequests && strcmp(program->requests[desc->requests[r]].name, assignments[i]) != 0)
+            r++;
+        if (r == desc->nrequests) {
+            printf("error: set %s has no request field '%s'\n", desc->name, assignments[i]);
+            return;
+        }
+        const fdl_field_desc *field = &program->requests[desc->requests[r]];
+        if (field->type == FDL_STRING)
+            request[r] = fdl_string(value, strlen(value));
+        else if (*value && fdl_parse_value(field->type, value, strlen(value), &request[r], &err) != FDL_OK) {
+            printf("error: request field %s: %s\n", field->name, err.message);
+            return;
+        }
+    }
     fdl_value out[256];
     if (desc->nfeatures > 256) {
         puts("error: set too large for this example");
         return;
     }
-    if (fdl_read_set(store, set, keys, t, out, &err) != FDL_OK) {
+    if (fdl_read_set_request(store, set, keys, request, t, out, &err) != FDL_OK) {
         printf("error: %s\n", err.message);
         return;
     }
@@ -218,6 +259,12 @@ static void do_schema(fdl_store *store)
         printf(" features");
         for (int f = 0; f < p->sets[s].nfeatures; f++)
             printf(" %s", p->features[p->sets[s].features[f]].name);
+        if (p->sets[s].nrequests) {
+            printf(" request");
+            for (int r = 0; r < p->sets[s].nrequests; r++)
+                printf(" %s=%s", p->requests[p->sets[s].requests[r]].name,
+                       fdl_type_name(p->requests[p->sets[s].requests[r]].type));
+        }
         putchar('\n');
     }
     puts("end");

@@ -96,7 +96,7 @@ static const fdl_group_desc groups[] = {
 };
 
 static fdl_status read_group(fdl_store *store, int entity, int group, int agg,
-                             const fdl_value *keys, fdl_time t, fdl_value *out)
+                             const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     if (fdl_is_null(keys[0])) {
         *out = fdl_null();
@@ -106,44 +106,44 @@ static fdl_status read_group(fdl_store *store, int entity, int group, int agg,
                           out);
 }
 
-static fdl_status read_order_count(fdl_store *store, const fdl_value *keys, fdl_time t,
+static fdl_status read_order_count(fdl_store *store, const fdl_value *keys, const fdl_value *request, fdl_time t,
                                    fdl_value *out)
 {
-    return read_group(store, ENTITY_USER, 0, 0, keys, t, out);
+    return read_group(store, ENTITY_USER, 0, 0, keys, request, t, out);
 }
 
-static fdl_status read_order_sum(fdl_store *store, const fdl_value *keys, fdl_time t,
+static fdl_status read_order_sum(fdl_store *store, const fdl_value *keys, const fdl_value *request, fdl_time t,
                                  fdl_value *out)
 {
-    return read_group(store, ENTITY_USER, 0, 1, keys, t, out);
+    return read_group(store, ENTITY_USER, 0, 1, keys, request, t, out);
 }
 
-static fdl_status read_merchant_orders(fdl_store *store, const fdl_value *keys, fdl_time t,
+static fdl_status read_merchant_orders(fdl_store *store, const fdl_value *keys, const fdl_value *request, fdl_time t,
                                        fdl_value *out)
 {
-    return read_group(store, ENTITY_MERCHANT, 1, 0, keys, t, out);
+    return read_group(store, ENTITY_MERCHANT, 1, 0, keys, request, t, out);
 }
 
 static const int user_only[] = {ENTITY_USER};
 static const int merchant_only[] = {ENTITY_MERCHANT};
 
 static const fdl_feature_desc features[] = {
-    {"order_count_1d", FDL_INT64, 0, 1, user_only, "orders per user, 1 day", read_order_count},
-    {"order_sum_1d", FDL_FLOAT64, 0, 1, user_only, "amount per user, 1 day", read_order_sum},
-    {"merchant_orders", FDL_INT64, 0, 1, merchant_only, "orders per merchant", read_merchant_orders},
+    {"order_count_1d", FDL_INT64, 0, 1, user_only, "orders per user, 1 day", read_order_count, 0, NULL},
+    {"order_sum_1d", FDL_FLOAT64, 0, 1, user_only, "amount per user, 1 day", read_order_sum, 0, NULL},
+    {"merchant_orders", FDL_INT64, 0, 1, merchant_only, "orders per merchant", read_merchant_orders, 0, NULL},
 };
 
-static fdl_status read_user_features(fdl_store *store, const fdl_value *keys, fdl_time t,
+static fdl_status read_user_features(fdl_store *store, const fdl_value *keys, const fdl_value *request, fdl_time t,
                                      fdl_value *out)
 {
-    fdl_status status = read_order_count(store, keys, t, &out[0]);
-    return status != FDL_OK ? status : read_order_sum(store, keys, t, &out[1]);
+    fdl_status status = read_order_count(store, keys, request, t, &out[0]);
+    return status != FDL_OK ? status : read_order_sum(store, keys, request, t, &out[1]);
 }
 
 static const int user_feature_list[] = {0, 1};
 
 static const fdl_set_desc sets[] = {
-    {"user_features", 2, user_feature_list, 1, user_only, read_user_features},
+    {"user_features", 2, user_feature_list, 1, user_only, read_user_features, 0, NULL},
 };
 
 static const fdl_program program = {
@@ -163,7 +163,7 @@ static const fdl_embedding_desc embeddings[] = {
     {"user2vec", ENTITY_USER, 2, NULL},
 };
 
-static fdl_status read_user_vec(fdl_store *store, const fdl_value *keys, fdl_time t,
+static fdl_status read_user_vec(fdl_store *store, const fdl_value *keys, const fdl_value *request, fdl_time t,
                                 fdl_value *out)
 {
     (void)t;
@@ -172,8 +172,8 @@ static fdl_status read_user_vec(fdl_store *store, const fdl_value *keys, fdl_tim
 }
 
 static const fdl_feature_desc embedding_features[] = {
-    {"order_count_1d", FDL_INT64, 0, 1, user_only, "orders per user, 1 day", read_order_count},
-    {"user_vec", FDL_VECTOR, 2, 1, user_only, "user embedding", read_user_vec},
+    {"order_count_1d", FDL_INT64, 0, 1, user_only, "orders per user, 1 day", read_order_count, 0, NULL},
+    {"user_vec", FDL_VECTOR, 2, 1, user_only, "user embedding", read_user_vec, 0, NULL},
 };
 
 static const fdl_program embedding_program = {

@@ -78,22 +78,22 @@ static fdl_status ingest_orders(fdl_store *store, const char *const *fields,
     return status;
 }
 
-static fdl_status read_user_spend(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)
+static fdl_status read_user_spend(fdl_store *store, const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     return fdl_group_read(store, fdl_store_entity(store, E_USER, keys[0], false), G_USER_AMOUNT, 0, t, out);
 }
 
-static fdl_status read_user_orders(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)
+static fdl_status read_user_orders(fdl_store *store, const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     return fdl_group_read(store, fdl_store_entity(store, E_USER, keys[0], false), G_USER_AMOUNT, 1, t, out);
 }
 
-static fdl_status read_item_orders(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)
+static fdl_status read_item_orders(fdl_store *store, const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     return fdl_group_read(store, fdl_store_entity(store, E_ITEM, keys[0], false), G_ITEM_ORDERS, 0, t, out);
 }
 
-static fdl_status read_similarity(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)
+static fdl_status read_similarity(fdl_store *store, const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     (void)t;
     *out = fdl_cosine_similarity(fdl_embedding_lookup(store, 0, keys[0]),
@@ -101,26 +101,26 @@ static fdl_status read_similarity(fdl_store *store, const fdl_value *keys, fdl_t
     return FDL_OK;
 }
 
-static fdl_status read_main(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)
+static fdl_status read_main(fdl_store *store, const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_status status;
-    if ((status = read_user_spend(store, &keys[0], t, &out[0])) != FDL_OK ||
-        (status = read_user_orders(store, &keys[0], t, &out[1])) != FDL_OK ||
-        (status = read_item_orders(store, &keys[1], t, &out[2])) != FDL_OK)
+    if ((status = read_user_spend(store, &keys[0], request, t, &out[0])) != FDL_OK ||
+        (status = read_user_orders(store, &keys[0], request, t, &out[1])) != FDL_OK ||
+        (status = read_item_orders(store, &keys[1], request, t, &out[2])) != FDL_OK)
         return status;
-    return read_similarity(store, keys, t, &out[3]);
+    return read_similarity(store, keys, request, t, &out[3]);
 }
 
 static const fdl_source_desc sources[] = {{"orders", 4, order_fields, 3, ingest_orders}};
 static const int user_only[] = {E_USER}, item_only[] = {E_ITEM}, user_item[] = {E_USER, E_ITEM};
 static const fdl_feature_desc features[] = {
-    {"user_spend_1h", FDL_FLOAT64, 0, 1, user_only, "", read_user_spend},
-    {"user_orders", FDL_INT64, 0, 1, user_only, "", read_user_orders},
-    {"item_orders_1h", FDL_INT64, 0, 1, item_only, "", read_item_orders},
-    {"user_item_similarity", FDL_FLOAT64, 0, 2, user_item, "", read_similarity},
+    {"user_spend_1h", FDL_FLOAT64, 0, 1, user_only, "", read_user_spend, 0, NULL},
+    {"user_orders", FDL_INT64, 0, 1, user_only, "", read_user_orders, 0, NULL},
+    {"item_orders_1h", FDL_INT64, 0, 1, item_only, "", read_item_orders, 0, NULL},
+    {"user_item_similarity", FDL_FLOAT64, 0, 2, user_item, "", read_similarity, 0, NULL},
 };
 static const int main_features[] = {0, 1, 2, 3};
-static const fdl_set_desc sets[] = {{"main", 4, main_features, 2, user_item, read_main}};
+static const fdl_set_desc sets[] = {{"main", 4, main_features, 2, user_item, read_main, 0, NULL}};
 
 static char user_embedding_path[64], item_embedding_path[64], other_embedding_path[64];
 static fdl_embedding_desc embeddings[] = {

@@ -162,8 +162,9 @@ static fdl_status ingest_orders_row(fdl_store *store, const char *const *fields,
 /* user_embedding (catalog.yaml:38): lookup_embedding(user2vec_v3)
  * Dense embedding of the user */
 static fdl_status compute_user_embedding(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, fdl_time t, fdl_value *out)
+    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
+    (void)request;
     (void)states;
     (void)t;
     *out = fdl_embedding_lookup(store, EMBEDDING_user2vec_v3, keys[0]);
@@ -173,8 +174,9 @@ static fdl_status compute_user_embedding(fdl_store *store, fdl_entity_state *con
 /* user_purchase_count_30d (features.yaml:11): count(purchases) over 30d
  * Number of purchases in the last 30 days */
 static fdl_status compute_user_purchase_count_30d(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, fdl_time t, fdl_value *out)
+    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
+    (void)request;
     (void)keys;
     return fdl_group_read(store, states[0], 0, 0, t, out);
 }
@@ -182,8 +184,9 @@ static fdl_status compute_user_purchase_count_30d(fdl_store *store, fdl_entity_s
 /* user_avg_order_value_90d (features.yaml:21): mean(orders.total_amount) over 90d
  * Average order value in the last 90 days */
 static fdl_status compute_user_avg_order_value_90d(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, fdl_time t, fdl_value *out)
+    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
+    (void)request;
     (void)keys;
     return fdl_group_read(store, states[0], 1, 0, t, out);
 }
@@ -191,8 +194,9 @@ static fdl_status compute_user_avg_order_value_90d(fdl_store *store, fdl_entity_
 /* product_embedding (features.yaml:31): lookup_embedding(product2vec_v3)
  * Dense embedding from product2vec model */
 static fdl_status compute_product_embedding(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, fdl_time t, fdl_value *out)
+    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
+    (void)request;
     (void)states;
     (void)t;
     *out = fdl_embedding_lookup(store, EMBEDDING_product2vec_v3, keys[0]);
@@ -202,76 +206,83 @@ static fdl_status compute_product_embedding(fdl_store *store, fdl_entity_state *
 /* user_product_affinity (features.yaml:41): cosine_similarity(user.user_embedding, product.product_embedding)
  * Cosine similarity between user and product embeddings */
 static fdl_status compute_user_product_affinity(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, fdl_time t, fdl_value *out)
+    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_value a, b;
     fdl_status status;
-    if ((status = compute_user_embedding(store, &states[0], &keys[0], t, &a)) != FDL_OK)
+    if ((status = compute_user_embedding(store, &states[0], &keys[0], request, t, &a)) != FDL_OK)
         return status;
-    if ((status = compute_product_embedding(store, &states[1], &keys[1], t, &b)) != FDL_OK)
+    if ((status = compute_product_embedding(store, &states[1], &keys[1], request, t, &b)) != FDL_OK)
         return status;
     *out = fdl_cosine_similarity(a, b);
     return FDL_OK;
 }
 
 /* Reads feature user_embedding; keys: user. */
-static fdl_status read_user_embedding(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)
+static fdl_status read_user_embedding(fdl_store *store, const fdl_value *keys,
+    const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_user_embedding(store, states, keys, t, out);
+    return compute_user_embedding(store, states, keys, request, t, out);
 }
 
 /* Reads feature user_purchase_count_30d; keys: user. */
-static fdl_status read_user_purchase_count_30d(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)
+static fdl_status read_user_purchase_count_30d(fdl_store *store, const fdl_value *keys,
+    const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_user_purchase_count_30d(store, states, keys, t, out);
+    return compute_user_purchase_count_30d(store, states, keys, request, t, out);
 }
 
 /* Reads feature user_avg_order_value_90d; keys: user. */
-static fdl_status read_user_avg_order_value_90d(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)
+static fdl_status read_user_avg_order_value_90d(fdl_store *store, const fdl_value *keys,
+    const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_user_avg_order_value_90d(store, states, keys, t, out);
+    return compute_user_avg_order_value_90d(store, states, keys, request, t, out);
 }
 
 /* Reads feature product_embedding; keys: product. */
-static fdl_status read_product_embedding(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)
+static fdl_status read_product_embedding(fdl_store *store, const fdl_value *keys,
+    const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY_product, keys[0], false);
-    return compute_product_embedding(store, states, keys, t, out);
+    return compute_product_embedding(store, states, keys, request, t, out);
 }
 
 /* Reads feature user_product_affinity; keys: user product. */
-static fdl_status read_user_product_affinity(fdl_store *store, const fdl_value *keys, fdl_time t, fdl_value *out)
+static fdl_status read_user_product_affinity(fdl_store *store, const fdl_value *keys,
+    const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[2];
     states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
     states[1] = fdl_store_entity(store, ENTITY_product, keys[1], false);
-    return compute_user_product_affinity(store, states, keys, t, out);
+    return compute_user_product_affinity(store, states, keys, request, t, out);
 }
 
 /* Feature set ranking_v1 (catalog.yaml:48). */
-fdl_status features_read_set_ranking_v1(fdl_store *store, const fdl_value *keys, fdl_time t,
-    fdl_value *out)
+fdl_status features_read_set_ranking_v1(fdl_store *store, const fdl_value *keys,
+    const fdl_value *set_request, fdl_time t, fdl_value *out)
 {
+    (void)set_request;
+    const fdl_value *request = (const fdl_value *)0;
     fdl_entity_state *states[2];
     states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
     states[1] = fdl_store_entity(store, ENTITY_product, keys[1], false);
     fdl_status status;
-    if ((status = compute_user_purchase_count_30d(store, &states[0], &keys[0], t, &out[0])) != FDL_OK)
+    if ((status = compute_user_purchase_count_30d(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
         return status;
-    if ((status = compute_user_avg_order_value_90d(store, &states[0], &keys[0], t, &out[1])) != FDL_OK)
+    if ((status = compute_user_avg_order_value_90d(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
         return status;
-    if ((status = compute_product_embedding(store, &states[1], &keys[1], t, &out[2])) != FDL_OK)
+    if ((status = compute_product_embedding(store, &states[1], &keys[1], request, t, &out[2])) != FDL_OK)
         return status;
-    if ((status = compute_user_embedding(store, &states[0], &keys[0], t, &out[3])) != FDL_OK)
+    if ((status = compute_user_embedding(store, &states[0], &keys[0], request, t, &out[3])) != FDL_OK)
         return status;
-    if ((status = compute_user_product_affinity(store, &states[0], &keys[0], t, &out[4])) != FDL_OK)
+    if ((status = compute_user_product_affinity(store, &states[0], &keys[0], request, t, &out[4])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -281,14 +292,15 @@ fdl_status features_read_entity_user(fdl_store *store, fdl_value key, fdl_time t
     fdl_value *out)
 {
     const fdl_value *keys = &key;
+    const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY_user, key, false);
     fdl_status status;
-    if ((status = compute_user_embedding(store, &states[0], &keys[0], t, &out[0])) != FDL_OK)
+    if ((status = compute_user_embedding(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
         return status;
-    if ((status = compute_user_purchase_count_30d(store, &states[0], &keys[0], t, &out[1])) != FDL_OK)
+    if ((status = compute_user_purchase_count_30d(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
         return status;
-    if ((status = compute_user_avg_order_value_90d(store, &states[0], &keys[0], t, &out[2])) != FDL_OK)
+    if ((status = compute_user_avg_order_value_90d(store, &states[0], &keys[0], request, t, &out[2])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -298,10 +310,11 @@ fdl_status features_read_entity_product(fdl_store *store, fdl_value key, fdl_tim
     fdl_value *out)
 {
     const fdl_value *keys = &key;
+    const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY_product, key, false);
     fdl_status status;
-    if ((status = compute_product_embedding(store, &states[0], &keys[0], t, &out[0])) != FDL_OK)
+    if ((status = compute_product_embedding(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -358,18 +371,18 @@ static const int feature_3_entities[] = {ENTITY_product};
 static const int feature_4_entities[] = {ENTITY_user, ENTITY_product};
 
 static const fdl_feature_desc features[] = {
-    {"user_embedding", FDL_VECTOR, 128, 1, feature_0_entities, "Dense embedding of the user", read_user_embedding},
-    {"user_purchase_count_30d", FDL_INT64, 0, 1, feature_1_entities, "Number of purchases in the last 30 days", read_user_purchase_count_30d},
-    {"user_avg_order_value_90d", FDL_FLOAT64, 0, 1, feature_2_entities, "Average order value in the last 90 days", read_user_avg_order_value_90d},
-    {"product_embedding", FDL_VECTOR, 128, 1, feature_3_entities, "Dense embedding from product2vec model", read_product_embedding},
-    {"user_product_affinity", FDL_FLOAT64, 0, 2, feature_4_entities, "Cosine similarity between user and product embeddings", read_user_product_affinity},
+    {"user_embedding", FDL_VECTOR, 128, 1, feature_0_entities, "Dense embedding of the user", read_user_embedding, 0, NULL},
+    {"user_purchase_count_30d", FDL_INT64, 0, 1, feature_1_entities, "Number of purchases in the last 30 days", read_user_purchase_count_30d, 0, NULL},
+    {"user_avg_order_value_90d", FDL_FLOAT64, 0, 1, feature_2_entities, "Average order value in the last 90 days", read_user_avg_order_value_90d, 0, NULL},
+    {"product_embedding", FDL_VECTOR, 128, 1, feature_3_entities, "Dense embedding from product2vec model", read_product_embedding, 0, NULL},
+    {"user_product_affinity", FDL_FLOAT64, 0, 2, feature_4_entities, "Cosine similarity between user and product embeddings", read_user_product_affinity, 0, NULL},
 };
 
 static const int set_0_features[] = {1, 2, 3, 0, 4};
 static const int set_0_entities[] = {ENTITY_user, ENTITY_product};
 
 static const fdl_set_desc sets[] = {
-    {"ranking_v1", 5, set_0_features, 2, set_0_entities, features_read_set_ranking_v1},
+    {"ranking_v1", 5, set_0_features, 2, set_0_entities, features_read_set_ranking_v1, 0, NULL},
 };
 
 static const fdl_program program = {
@@ -382,6 +395,7 @@ static const fdl_program program = {
     2, groups,
     5, features,
     1, sets,
+    0, NULL,
 };
 
 const fdl_program *features_program(void)

@@ -49,9 +49,10 @@ fdl_status features_ingest_orders(fdl_store *store, const features_orders_event 
  *   [2] product_embedding: float64_vector
  *   [3] user_embedding: float64_vector
  *   [4] user_product_affinity: float64
+ * request: none (pass NULL)
  */
-fdl_status features_read_set_ranking_v1(fdl_store *store, const fdl_value *keys, fdl_time t,
-    fdl_value *out);
+fdl_status features_read_set_ranking_v1(fdl_store *store, const fdl_value *keys,
+    const fdl_value *request, fdl_time t, fdl_value *out);
 
 /* Every single-entity feature of entity user, in definition order: [0] user_embedding, [1] user_purchase_count_30d, [2] user_avg_order_value_90d */
 fdl_status features_read_entity_user(fdl_store *store, fdl_value key, fdl_time t,
