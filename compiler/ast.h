@@ -106,9 +106,15 @@ typedef struct ast_name {
 typedef struct ast_entity {
     span span;
     ast_name name;
-    ast_name join_key;
-    type_kind key_type;          /* TYPE_STRING (default) or TYPE_INT64 */
+    ast_name join_key;           /* the first of join_keys */
+    type_kind key_type;          /* the first of key_types */
     span key_type_span;
+    /* join_key: K (one column) or join_keys: [A, B] (a composite key); each
+     * column's type from key_type (all) or key_types (one each), string by
+     * default. */
+    ast_name *join_keys;
+    type_kind *key_types;
+    int nkeys;
     const char *description;
 } ast_entity;
 

@@ -290,7 +290,7 @@ static void emit_call(generator *g, const ir_source *source, const expr *e)
         separator = ", ";
     }
     if (f->flags & FN_SCRATCH) {
-        emit(g, "store");
+        emit(g, "%sstore", separator);
         separator = ", ";
     }
     bool tail = f->nparams > 0 &&
@@ -387,10 +387,11 @@ static void emit_header(generator *g)
     }
     for (int s = 0; s < p->nsets; s++) {
         const ir_set *set = &p->sets[s];
-        emit(g, "/*\n * Feature set %s: reads its vector as of time t.\n * keys:", set->name);
-        for (int e = 0; e < set->nentities; e++)
-            emit(g, " [%d] %s (%s)", e, p->entities[set->entities[e]].name,
-                 p->entities[set->entities[e]].join_key);
+        emit(g, "/*\n * Feature set %s: reads its vector as of time t.\n * keys, one per key column:", set->name);
+        for (int e = 0, i = 0; e < set->nentities; e++)
+            for (int k = 0; k < p->entities[set->entities[e]].nkeys; k++)
+                emit(g, " [%d] %s (%s)", i++, p->entities[set->entities[e]].join_keys[k],
+                     p->entities[set->entities[e]].name);
         emit(g, "\n * out:\n");
         for (int f = 0; f < set->nfeatures; f++) {
             const ir_feature *feature = &p->features[set->features[f]];
@@ -413,8 +414,14 @@ static void emit_header(generator *g)
         for (int f = 0; f < p->nfeatures; f++)
             if (p->features[f].nentities == 1 && p->features[f].entities[0] == e)
                 emit(g, "%s [%d] %s", count ? "," : "", count, p->features[f].name), count++;
-        emit(g, " */\nfdl_status %s_read_entity_%s(fdl_store *store, fdl_value key, fdl_time t,\n"
-                "    fdl_value *out);\n\n", n, p->entities[e].name);
+        if (p->entities[e].nkeys > 1) {
+            emit(g, "\n * key parts, one per key column:");
+            for (int k = 0; k < p->entities[e].nkeys; k++)
+                emit(g, " [%d] %s (%s)", k, p->entities[e].join_keys[k], type_name(p->entities[e].key_types[k]));
+        }
+        emit(g, " */\nfdl_status %s_read_entity_%s(fdl_store *store, %s, fdl_time t,\n"
+                "    fdl_value *out);\n\n", n, p->entities[e].name,
+             p->entities[e].nkeys > 1 ? "const fdl_value *parts" : "fdl_value key");
     }
     emit(g, "#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
 }
@@ -460,11 +467,34 @@ static void emit_ingest(generator *g, int s)
     emit(g, "    fdl_time time = event->%s.as.t;\n", ident(g, src->fields[src->time_field].name));
     emit(g, "    fdl_status status = FDL_OK;\n");
     emit(g, "    fdl_entity_state *state;\n");
+    bool composite = false;
+    for (int gi = 0; gi < p->ngroups; gi++)
+        composite |= p->groups[gi].source == s && p->entities[p->groups[gi].entity].nkeys > 1;
+    if (composite)
+        emit(g, "    fdl_value key;\n");
     for (int e = 0; e < p->nentities; e++) {
         bool any = false;
         for (int gi = 0; gi < p->ngroups; gi++)
             if (p->groups[gi].source == s && p->groups[gi].entity == e) {
                 const ir_group *grp = &p->groups[gi];
+                if (!any && p->entities[e].nkeys > 1) {
+                    /* A composite key: its columns encoded into one key value. */
+                    emit(g, "\n    /* entity %s, keyed by", p->entities[e].name);
+                    for (int k = 0; k < p->entities[e].nkeys; k++)
+                        emit(g, "%s %s", k ? "," : "", src->fields[grp->key_fields[k]].name);
+                    emit(g, "; a null key is counted by the store */\n    {\n"
+                            "        const fdl_value parts[] = {");
+                    for (int k = 0; k < p->entities[e].nkeys; k++)
+                        emit(g, "%sevent->%s", k ? ", " : "", ident(g, src->fields[grp->key_fields[k]].name));
+                    emit(g, "};\n        key = fdl_entity_key(store, ENTITY_%s, parts);\n    }\n",
+                         ident(g, p->entities[e].name));
+                    emit(g, "    state = fdl_store_entity(store, ENTITY_%s, key, true);\n",
+                         ident(g, p->entities[e].name));
+                    emit(g, "    if (!state && !fdl_is_null(key))\n");
+                    emit(g, "        return fdl_error_set(err, FDL_ERR_MEMORY, \"source %s: no memory for entity %s\");\n",
+                         src->name, p->entities[e].name);
+                    any = true;
+                }
                 if (!any) {
                     const char *key = ident(g, src->fields[grp->key_field].name);
                     emit(g, "\n    /* entity %s, keyed by %s; a null key is counted by the store */\n",
@@ -654,6 +684,35 @@ static void emit_state_lookup(generator *g, const int *entities, int count, cons
              ident(g, g->ir->entities[entities[e]].name), e);
 }
 
+/* Whether any of these entities has a composite key. */
+static bool any_composite(generator *g, const int *entities, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (g->ir->entities[entities[i]].nkeys > 1)
+            return true;
+    return false;
+}
+
+/*
+ * Public reads take one value per key column (a composite key's columns in
+ * order); compute functions take one key per entity. Emits `keys` built from
+ * `parts` when some entity has a composite key.
+ */
+static void emit_key_assembly(generator *g, const int *entities, int count)
+{
+    emit(g, "    fdl_value keys[%d];\n", count);
+    int part = 0;
+    for (int i = 0; i < count; i++) {
+        const ir_entity *entity = &g->ir->entities[entities[i]];
+        if (entity->nkeys > 1)
+            emit(g, "    keys[%d] = fdl_entity_key(store, ENTITY_%s, &parts[%d]);\n", i,
+                 ident(g, entity->name), part);
+        else
+            emit(g, "    keys[%d] = parts[%d];\n", i, part);
+        part += entity->nkeys;
+    }
+}
+
 static void emit_read_feature(generator *g, int fi)
 {
     const ir_feature *f = &g->ir->features[fi];
@@ -661,10 +720,14 @@ static void emit_read_feature(generator *g, int fi)
     for (int e = 0; e < f->nentities; e++)
         emit(g, " %s", g->ir->entities[f->entities[e]].name);
     emit(g, ". */\n");
-    emit(g, "static fdl_status read_%s(fdl_store *store, const fdl_value *keys,\n"
-            "    const fdl_value *request, fdl_time t, fdl_value *out)\n{\n", f->name);
+    bool composite = any_composite(g, f->entities, f->nentities);
+    emit(g, "static fdl_status read_%s(fdl_store *store, const fdl_value *%s,\n"
+            "    const fdl_value *request, fdl_time t, fdl_value *out)\n{\n", f->name,
+         composite ? "parts" : "keys");
     if (g->scratch) {
         emit(g, "    fdl_scratch_reset(store);\n");
+        if (composite)
+            emit_key_assembly(g, f->entities, f->nentities);
         emit_state_lookup(g, f->entities, f->nentities, "    ");
         emit(g, "    fdl_status status = compute_%s(store, states, keys, request, t, out);\n", f->name);
         emit(g, "    return status == FDL_OK && fdl_scratch_failed(store) ? FDL_ERR_MEMORY : status;\n}\n\n");
@@ -717,8 +780,10 @@ static void emit_read_set(generator *g, int si)
     emit(g, "/* Feature set %s (", set->name);
     emit_location(g, set->span);
     emit(g, "). */\n");
-    emit(g, "fdl_status %s_read_set_%s(fdl_store *store, const fdl_value *keys,\n"
-            "    const fdl_value *set_request, fdl_time t, fdl_value *out)\n{\n", g->name, set->name);
+    bool composite = any_composite(g, set->entities, set->nentities);
+    emit(g, "fdl_status %s_read_set_%s(fdl_store *store, const fdl_value *%s,\n"
+            "    const fdl_value *set_request, fdl_time t, fdl_value *out)\n{\n", g->name, set->name,
+         composite ? "parts" : "keys");
     if (set->nrequests == 0) {
         emit(g, "    (void)set_request;\n    const fdl_value *request = (const fdl_value *)0;\n");
     } else {
@@ -731,6 +796,8 @@ static void emit_read_set(generator *g, int si)
     }
     if (g->scratch)
         emit(g, "    fdl_scratch_reset(store);\n");
+    if (composite)
+        emit_key_assembly(g, set->entities, set->nentities);
     emit_state_lookup(g, set->entities, set->nentities, "    ");
     emit_compute_calls(g, set->features, set->nfeatures, set->entities, set->nentities);
     emit(g, "}\n\n");
@@ -745,14 +812,20 @@ static void emit_read_entity(generator *g, int e)
         if (p->features[f].nentities == 1 && p->features[f].entities[0] == e)
             features[count++] = f;
     emit(g, "/* Every feature of entity %s alone. */\n", p->entities[e].name);
-    emit(g, "fdl_status %s_read_entity_%s(fdl_store *store, fdl_value key, fdl_time t,\n"
-            "    fdl_value *out)\n{\n", g->name, p->entities[e].name);
+    bool composite = p->entities[e].nkeys > 1;
+    emit(g, "fdl_status %s_read_entity_%s(fdl_store *store, %s, fdl_time t,\n"
+            "    fdl_value *out)\n{\n", g->name, p->entities[e].name,
+         composite ? "const fdl_value *parts" : "fdl_value key");
     if (count == 0) {
-        emit(g, "    (void)store;\n    (void)key;\n    (void)t;\n    (void)out;\n    return FDL_OK;\n}\n\n");
+        emit(g, "    (void)store;\n    (void)%s;\n    (void)t;\n    (void)out;\n    return FDL_OK;\n}\n\n",
+             composite ? "parts" : "key");
         return;
     }
     if (g->scratch)
         emit(g, "    fdl_scratch_reset(store);\n");
+    if (composite) {
+        emit(g, "    fdl_value key = fdl_entity_key(store, ENTITY_%s, parts);\n", ident(g, p->entities[e].name));
+    }
     emit(g, "    const fdl_value *keys = &key;\n");
     emit(g, "    const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */\n");
     emit(g, "    fdl_entity_state *states[1];\n");
@@ -767,13 +840,26 @@ static void emit_tables(generator *g)
     const ir_program *p = g->ir;
     emit(g, "/* ------------------------------------------------------------ tables */\n\n");
     if (p->nentities) {
-        emit(g, "static const fdl_entity_desc entities[] = {\n");
+        for (int e = 0; e < p->nentities; e++) {
+            const ir_entity *entity = &p->entities[e];
+            emit(g, "static const char *const entity_%d_keys[] = {", e);
+            for (int k = 0; k < entity->nkeys; k++) {
+                emit(g, k ? ", " : "");
+                emit_cstring(g, entity->join_keys[k]);
+            }
+            emit(g, "};\nstatic const fdl_type entity_%d_key_types[] = {", e);
+            for (int k = 0; k < entity->nkeys; k++)
+                emit(g, "%s%s", k ? ", " : "", fdl_type_constant(entity->key_types[k]));
+            emit(g, "};\n");
+        }
+        emit(g, "\nstatic const fdl_entity_desc entities[] = {\n");
         for (int e = 0; e < p->nentities; e++) {
             emit(g, "    {");
             emit_cstring(g, p->entities[e].name);
             emit(g, ", ");
             emit_cstring(g, p->entities[e].join_key);
-            emit(g, ", %s},\n", fdl_type_constant(p->entities[e].key_type));
+            emit(g, ", %s, %d, entity_%d_keys, entity_%d_key_types},\n",
+                 fdl_type_constant(p->entities[e].key_type), p->entities[e].nkeys, e, e);
         }
         emit(g, "};\n\n");
     }
@@ -814,7 +900,7 @@ static void emit_tables(generator *g)
         const ir_group *grp = &p->groups[gi];
         emit(g, "static const fdl_agg_desc group_%d_aggs[] = {\n", gi);
         for (int a = 0; a < grp->naggs; a++)
-            emit(g, "    {%s, INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND, %s},\n",
+            emit(g, "    {%s, INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND, %s, 0, 0.0},\n",
                  agg_constant(grp->aggs[a].function), grp->aggs[a].window_seconds,
                  fdl_type_constant(grp->aggs[a].result));
         emit(g, "};\n\n");
@@ -1069,5 +1155,7 @@ void cg_source(const ir_program *p, const source_set *sources, arena *a, const c
         g.scratch |= expr_uses(p->groups[i].where, FN_SCRATCH);
     for (int i = 0; i < p->nfeatures; i++)
         g.scratch |= expr_uses(p->features[i].expr, FN_SCRATCH);
+    for (int i = 0; i < p->nentities; i++)
+        g.scratch |= p->entities[i].nkeys > 1;   /* fdl_entity_key builds keys in scratch */
     emit_source_file(&g);
 }

@@ -665,30 +665,88 @@ static void read_tags(reader *r, const ynode *n, ast_feature *f)
                        : (list)), \
      &(list)[(count)++])
 
+/* A key column's type: string or int64. */
+static type_kind read_key_type(reader *r, const ynode *n, const char *what)
+{
+    type_kind type;
+    if (!read_type(r, n, what, &type))
+        return TYPE_STRING;
+    if (type != TYPE_STRING && type != TYPE_INT64) {
+        diag_error(r->sources, n->span, "%s must be string or int64", what);
+        return TYPE_STRING;
+    }
+    return type;
+}
+
 static void read_entity(reader *r, const ynode *n)
 {
+    enum { NAME, JOIN_KEY, JOIN_KEYS, KEY_TYPE, KEY_TYPES, DESCRIPTION, NKEYS };
     static const key_spec spec[] = {
-        {"name", true}, {"join_key", true}, {"key_type", false}, {"description", false},
+        {"name", true}, {"join_key", false}, {"join_keys", false}, {"key_type", false},
+        {"key_types", false}, {"description", false},
     };
     mapping_view v;
-    read_mapping(r, n, "entity", spec, 4, &v);
+    read_mapping(r, n, "entity", spec, NKEYS, &v);
     ast_program *p = r->program;
     ast_entity *e = APPEND(r, p->entities, p->nentities, p->capentities);
     e->span = n->span;
     e->key_type = TYPE_STRING;
-    if (v.values[0])
-        read_name(r, v.values[0], "entity name", &e->name);
-    if (v.values[1])
-        read_name(r, v.values[1], "join_key", &e->join_key);
-    if (v.values[2]) {
-        e->key_type_span = v.values[2]->span;
-        if (read_type(r, v.values[2], "key_type", &e->key_type) && e->key_type != TYPE_STRING &&
-            e->key_type != TYPE_INT64) {
-            diag_error(r->sources, v.values[2]->span, "key_type must be string or int64");
-            e->key_type = TYPE_STRING;
+    if (v.values[NAME])
+        read_name(r, v.values[NAME], "entity name", &e->name);
+    if (v.values[JOIN_KEY] && v.values[JOIN_KEYS]) {
+        diag_error(r->sources, v.keys[JOIN_KEYS]->span, "give either 'join_key' or 'join_keys', not both");
+    } else if (v.values[JOIN_KEY]) {
+        e->join_keys = arena_alloc(r->arena, sizeof(ast_name));
+        if (read_name(r, v.values[JOIN_KEY], "join_key", &e->join_keys[0]))
+            e->nkeys = 1;
+    } else if (v.values[JOIN_KEYS]) {
+        const ynode *list = v.values[JOIN_KEYS];
+        if (expect_kind(r, list, YNODE_SEQUENCE, "join_keys")) {
+            e->join_keys = arena_alloc(r->arena, sizeof(ast_name) * (size_t)(list->count + 1));
+            for (int i = 0; i < list->count; i++) {
+                ast_name *key = &e->join_keys[e->nkeys];
+                if (!read_name(r, list->items[i], "join key", key))
+                    continue;
+                bool repeated = false;
+                for (int k = 0; k < e->nkeys; k++)
+                    repeated |= strcmp(e->join_keys[k].text, key->text) == 0;
+                if (repeated)
+                    diag_error(r->sources, key->span, "join key '%s' is listed twice", key->text);
+                else
+                    e->nkeys++;
+            }
+            if (list->count == 0)
+                diag_error(r->sources, list->span, "join_keys must name at least one column");
+        }
+    } else if (v.node->kind == YNODE_MAPPING) {
+        diag_error(r->sources, n->span, "entity is missing required key 'join_key' (or 'join_keys')");
+    }
+    e->key_types = arena_alloc(r->arena, sizeof(type_kind) * (size_t)(e->nkeys + 1));
+    for (int i = 0; i < e->nkeys; i++)
+        e->key_types[i] = TYPE_STRING;
+    if (v.values[KEY_TYPE] && v.values[KEY_TYPES]) {
+        diag_error(r->sources, v.keys[KEY_TYPES]->span, "give either 'key_type' or 'key_types', not both");
+    } else if (v.values[KEY_TYPE]) {
+        e->key_type_span = v.values[KEY_TYPE]->span;
+        type_kind type = read_key_type(r, v.values[KEY_TYPE], "key_type");
+        for (int i = 0; i < e->nkeys; i++)
+            e->key_types[i] = type;
+    } else if (v.values[KEY_TYPES]) {
+        const ynode *list = v.values[KEY_TYPES];
+        e->key_type_span = list->span;
+        if (expect_kind(r, list, YNODE_SEQUENCE, "key_types")) {
+            if (list->count != e->nkeys && e->nkeys > 0)
+                diag_error(r->sources, list->span, "key_types has %d type%s for %d join key%s",
+                           list->count, list->count == 1 ? "" : "s", e->nkeys, e->nkeys == 1 ? "" : "s");
+            for (int i = 0; i < list->count && i < e->nkeys; i++)
+                e->key_types[i] = read_key_type(r, list->items[i], "key type");
         }
     }
-    e->description = read_text(r, v.values[3], "description");
+    if (e->nkeys > 0) {
+        e->join_key = e->join_keys[0];
+        e->key_type = e->key_types[0];
+    }
+    e->description = read_text(r, v.values[DESCRIPTION], "description");
 }
 
 /* A list of {name, type} mappings (a source's fields, a set's request). */

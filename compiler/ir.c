@@ -202,9 +202,13 @@ const char *ir_canonical_text(arena *a, const ir_program *p)
 {
     text_buffer b = {a, NULL, 0, 0};
     text_puts(&b, "fdl-ir 1\n");
-    for (int i = 0; i < p->nentities; i++)
-        text_printf(&b, "entity %s key %s %s\n", p->entities[i].name, p->entities[i].join_key,
-                    type_name(p->entities[i].key_type));
+    for (int i = 0; i < p->nentities; i++) {
+        text_printf(&b, "entity %s key", p->entities[i].name);
+        for (int k = 0; k < p->entities[i].nkeys; k++)
+            text_printf(&b, "%s %s %s", k ? "," : "", p->entities[i].join_keys[k],
+                        type_name(p->entities[i].key_types[k]));
+        text_puts(&b, "\n");
+    }
     for (int i = 0; i < p->nsources; i++) {
         const ir_source *s = &p->sources[i];
         text_printf(&b, "source %s time %s", s->name, s->fields[s->time_field].name);

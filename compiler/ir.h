@@ -21,8 +21,11 @@ bool agg_function_parse(const char *name, agg_function *out);
 
 typedef struct ir_entity {
     const char *name;
-    const char *join_key;
-    type_kind key_type;
+    const char *join_key;    /* join_keys[0] */
+    type_kind key_type;      /* key_types[0] */
+    const char **join_keys;  /* the key columns: more than one for a composite key */
+    type_kind *key_types;
+    int nkeys;
     const char *description;
     span span;
 } ir_entity;
@@ -58,7 +61,8 @@ typedef struct ir_agg {
 typedef struct ir_group {
     int entity;
     int source;
-    int key_field;           /* the source field holding the entity's join key */
+    int key_field;           /* the source field holding the entity's (first) join key */
+    int *key_fields;         /* the source fields of all its key columns, in order */
     expr *where;             /* NULL = every event */
     const char *where_text;  /* canonical text of where, "" when none */
     int field;               /* aggregated field, -1 for count(source) */

@@ -270,8 +270,9 @@ static ast_type check_call(checker *c, const expr_scope *scope, expr *e)
                 wanted = "a scalar (not a vector)";
             } else if (unify(shared, k) == TYPE_ERROR) {
                 diag_error(c->sources, items[i]->span,
-                           "argument %d of %s must have the type of argument %d (%s), not %s",
-                           i + 1, f->name, shared_first + 1, type_name(shared),
+                           "argument %d of %s must have the type the arguments before it share "
+                           "(%s, from argument %d), not %s",
+                           i + 1, f->name, type_name(shared), shared_first + 1,
                            describe_type(c->arena, args[i]));
                 return make_type(TYPE_ERROR);
             } else {
@@ -501,7 +502,7 @@ static void check_entities(checker *c)
     for (int i = 0; i < p->nentities; i++) {
         ast_entity *e = &p->entities[i];
         c->entity_ir[i] = -1;
-        if (!UNIQUE(c, "entity", p->entities, i) || !e->join_key.text)
+        if (!UNIQUE(c, "entity", p->entities, i) || !e->join_key.text || e->nkeys == 0)
             continue;
         if (e->name.text && strcmp(e->name.text, "request") == 0) {
             /* request.NAME reads request-time data in expressions. */
@@ -513,6 +514,11 @@ static void check_entities(checker *c)
         out->name = e->name.text;
         out->join_key = e->join_key.text;
         out->key_type = e->key_type;
+        out->nkeys = e->nkeys;
+        out->join_keys = arena_alloc(c->arena, sizeof(char *) * (size_t)(e->nkeys + 1));
+        out->key_types = e->key_types;
+        for (int k = 0; k < e->nkeys; k++)
+            out->join_keys[k] = e->join_keys[k].text;
         out->description = e->description;
         out->span = e->name.span;
         c->entity_ir[i] = c->ir->nentities++;
@@ -595,6 +601,11 @@ static void check_embeddings(checker *c)
                 ok = false;
             } else if (c->entity_ir[entity] < 0) {
                 ok = false;
+            } else if (c->ir->entities[c->entity_ir[entity]].nkeys != 1) {
+                diag_error(c->sources, e->entity.span,
+                           "an embedding table is keyed by one column; entity '%s' has a composite key",
+                           e->entity.text);
+                ok = false;
             }
         }
         if (!ok || entity < 0)
@@ -639,7 +650,7 @@ static type_kind agg_result(agg_function fn, type_kind value)
 }
 
 /* Adds (or finds) the group and aggregation a feature reads. */
-static void place_aggregation(checker *c, ir_feature *f, int entity, int source, int key_field,
+static void place_aggregation(checker *c, ir_feature *f, int entity, int source, int *key_fields,
                               expr *where, int field, agg_function fn, int64_t window, type_kind result)
 {
     ir_program *ir = c->ir;
@@ -655,7 +666,8 @@ static void place_aggregation(checker *c, ir_feature *f, int entity, int source,
         ir_group *grp = &ir->groups[ir->ngroups++];
         grp->entity = entity;
         grp->source = source;
-        grp->key_field = key_field;
+        grp->key_field = key_fields[0];
+        grp->key_fields = key_fields;
         grp->where = where;
         grp->where_text = where_text;
         grp->field = field;
@@ -740,25 +752,29 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
                    fn == AGG_SUM || fn == AGG_MEAN ? " (it needs int64 or float64)" : "");
         ok = false;
     }
-    /* The source must carry the entity's key, with a matching type. */
+    /* The source must carry each of the entity's key columns, with matching types. */
     const ir_entity *entity = &c->ir->entities[f->entities[0]];
-    int key_field = -1;
-    for (int i = 0; i < src->nfields; i++)
-        if (strcmp(src->fields[i].name, entity->join_key) == 0)
-            key_field = i;
-    if (key_field < 0) {
-        diag_error(c->sources, agg->source.span,
-                   "source '%s' has no field '%s', the join key of entity '%s'", src->name,
-                   entity->join_key, entity->name);
-        diag_note(c->sources, src->span, "source '%s' is defined here", src->name);
-        ok = false;
-    } else if (src->fields[key_field].type != entity->key_type) {
-        diag_error(c->sources, agg->source.span,
-                   "field '%s' of source '%s' is %s, but entity '%s' has %s keys", entity->join_key,
-                   src->name, type_name(src->fields[key_field].type), entity->name,
-                   type_name(entity->key_type));
-        diag_note(c->sources, entity->span, "entity '%s' is defined here", entity->name);
-        ok = false;
+    int *key_fields = arena_alloc(c->arena, sizeof(int) * (size_t)(entity->nkeys + 1));
+    for (int k = 0; k < entity->nkeys && ok; k++) {
+        const char *column = entity->join_keys[k];
+        key_fields[k] = -1;
+        for (int i = 0; i < src->nfields; i++)
+            if (strcmp(src->fields[i].name, column) == 0)
+                key_fields[k] = i;
+        if (key_fields[k] < 0) {
+            diag_error(c->sources, agg->source.span,
+                       "source '%s' has no field '%s', %s of entity '%s'", src->name, column,
+                       entity->nkeys == 1 ? "the join key" : "a join key", entity->name);
+            diag_note(c->sources, src->span, "source '%s' is defined here", src->name);
+            ok = false;
+        } else if (src->fields[key_fields[k]].type != entity->key_types[k]) {
+            diag_error(c->sources, agg->source.span,
+                       "field '%s' of source '%s' is %s, but entity '%s' has %s keys%s", column,
+                       src->name, type_name(src->fields[key_fields[k]].type), entity->name,
+                       type_name(entity->key_types[k]), entity->nkeys > 1 ? " in that column" : "");
+            diag_note(c->sources, entity->span, "entity '%s' is defined here", entity->name);
+            ok = false;
+        }
     }
     if (agg->where) {
         expr_scope scope = {src, src->name, NULL, "a where filter", false};
@@ -778,7 +794,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     int64_t window = agg->lifetime ? 0 : agg->window_seconds;
     f->kind = IR_AGGREGATE;
     f->type = make_type(result);
-    place_aggregation(c, f, f->entities[0], c->source_ir[source], key_field, agg->where, field, fn,
+    place_aggregation(c, f, f->entities[0], c->source_ir[source], key_fields, agg->where, field, fn,
                       window, result);
     const char *of = field < 0 ? src->name : arena_printf(c->arena, "%s.%s", src->name, agg->field.text);
     f->definition = arena_printf(c->arena, "%s(%s%s%s) over %s", agg_function_name(fn), of,

@@ -306,7 +306,11 @@ typedef struct batch {
     row_table spine;
     timed_row *spine_order;
     int time_column;                /* spine column of the time */
-    int *entity_columns;            /* per entity: spine column of its join key, or -1 */
+    int *entity_columns;            /* per entity: spine column of its (first) join key; -1
+                                     * when any of its key columns is missing */
+    int *key_start;                 /* per entity: its first slot in key_columns/key_parts */
+    int *key_columns;               /* per key column of every entity: spine column */
+    int nkey_parts;
     int set;                        /* -1: features one by one */
     int *features;                  /* the features written, in column order */
     int nfeatures;
@@ -316,7 +320,7 @@ typedef struct batch {
     /* Scratch for one row, sized once. */
     const char **cells;
     size_t *cell_lengths;
-    fdl_value *keys_by_entity;
+    fdl_value *keys_by_entity;      /* per key column of every entity (key_start) */
     fdl_value *keys;
     fdl_value *values;
     fdl_value *request;             /* per program request field */
@@ -341,6 +345,8 @@ static void batch_free(batch *b)
     row_table_free(&b->spine);
     free(b->spine_order);
     free(b->entity_columns);
+    free(b->key_start);
+    free(b->key_columns);
     free(b->features);
     free(b->request_columns);
     free(b->request_needed);
@@ -601,8 +607,26 @@ static fdl_status read_spine(batch *b)
         status = out_of_memory(b);
         goto done;
     }
+    /* Every key column of every entity; an entity is keyed when all are there. */
+    b->key_start = malloc(((size_t)p->nentities + 1) * sizeof *b->key_start);
     for (int e = 0; e < p->nentities; e++)
-        b->entity_columns[e] = find_column(&b->spine_header, p->entities[e].join_key);
+        b->nkey_parts += p->entities[e].nkeys;
+    b->key_columns = malloc(((size_t)b->nkey_parts + 1) * sizeof *b->key_columns);
+    if (!b->key_start || !b->key_columns) {
+        status = out_of_memory(b);
+        goto done;
+    }
+    for (int e = 0, part = 0; e < p->nentities; e++) {
+        b->key_start[e] = part;
+        b->entity_columns[e] = 0;
+        for (int k = 0; k < p->entities[e].nkeys; k++, part++) {
+            b->key_columns[part] = find_column(&b->spine_header, p->entities[e].join_keys[k]);
+            if (b->key_columns[part] < 0)
+                b->entity_columns[e] = -1;
+        }
+        if (b->entity_columns[e] == 0)
+            b->entity_columns[e] = b->key_columns[b->key_start[e]];
+    }
 
     b->set = -1;
     if (b->options->set_name) {
@@ -621,12 +645,13 @@ static fdl_status read_spine(batch *b)
         const fdl_set_desc *set = &p->sets[b->set];
         for (int i = 0; i < set->nentities; i++) {
             const fdl_entity_desc *entity = &p->entities[set->entities[i]];
-            if (b->entity_columns[set->entities[i]] < 0) {
-                status = fail_at(b->err, path, 1, FDL_ERR_FORMAT,
-                                 "the spine has no column '%s' (join key of entity %s, needed by set %s)",
-                                 entity->join_key, entity->name, set->name);
-                goto done;
-            }
+            for (int k = 0; k < entity->nkeys; k++)
+                if (b->key_columns[b->key_start[set->entities[i]] + k] < 0) {
+                    status = fail_at(b->err, path, 1, FDL_ERR_FORMAT,
+                                     "the spine has no column '%s' (join key of entity %s, needed by set %s)",
+                                     entity->join_keys[k], entity->name, set->name);
+                    goto done;
+                }
         }
         for (int i = 0; i < set->nfeatures; i++)
             b->features[i] = set->features[i];
@@ -775,16 +800,12 @@ static fdl_status allocate_scratch(batch *b)
     if (b->spine.ncolumns > widest)
         widest = b->spine.ncolumns;
     int most_values = b->nfeatures + 1;
-    int most_keys = p->nentities + 1;
-    for (int f = 0; f < p->nfeatures; f++)
-        if (p->features[f].nentities >= most_keys)
-            most_keys = p->features[f].nentities + 1;
-    for (int k = 0; k < p->nsets; k++)
-        if (p->sets[k].nentities >= most_keys)
-            most_keys = p->sets[k].nentities + 1;
+    /* Reads take one value per key column: at most every entity's, each once
+     * per set or feature entity (entities are distinct in both). */
+    int most_keys = b->nkey_parts + 1;
     b->cells = malloc((size_t)widest * sizeof *b->cells);
     b->cell_lengths = malloc((size_t)widest * sizeof *b->cell_lengths);
-    b->keys_by_entity = malloc(((size_t)p->nentities + 1) * sizeof *b->keys_by_entity);
+    b->keys_by_entity = malloc(((size_t)b->nkey_parts + 1) * sizeof *b->keys_by_entity);
     b->keys = malloc((size_t)most_keys * sizeof *b->keys);
     b->values = malloc((size_t)most_values * sizeof *b->values);
     b->row_output = malloc((2 * b->spine.nrows + 1) * sizeof *b->row_output);
@@ -809,31 +830,46 @@ static fdl_status ingest_event(batch *b, const timed_row *event)
     return FDL_OK;
 }
 
-/* Parses the keys of every entity the spine names, for one row. */
+/* Parses the key columns of every entity the spine names, for one row. */
 static fdl_status parse_keys(batch *b, size_t row)
 {
     const fdl_program *p = b->program;
     for (int e = 0; e < p->nentities; e++) {
-        b->keys_by_entity[e] = fdl_null();
-        int column = b->entity_columns[e];
-        if (column < 0)
-            continue;
-        const char *text = b->cells[column];
-        size_t len = b->cell_lengths[column];
-        if (!text)
-            continue;
-        /* As generated ingest functions do: "" is the empty string key. */
-        if (p->entities[e].key_type == FDL_STRING) {
-            b->keys_by_entity[e] = fdl_string(text, len);
-        } else if (fdl_parse_value(p->entities[e].key_type, text, len, &b->keys_by_entity[e],
-                                   b->err) != FDL_OK) {
-            char prefix[300];
-            snprintf(prefix, sizeof prefix, "column '%s': ", p->entities[e].join_key);
-            fdl_error_prefix(b->err, prefix);
-            return locate(b->err, b->spine_path, b->spine.lines[row]);
+        for (int k = 0; k < p->entities[e].nkeys; k++) {
+            int part = b->key_start[e] + k;
+            b->keys_by_entity[part] = fdl_null();
+            int column = b->key_columns[part];
+            if (column < 0)
+                continue;
+            const char *text = b->cells[column];
+            size_t len = b->cell_lengths[column];
+            if (!text)
+                continue;
+            fdl_type type = p->entities[e].key_types[k];
+            /* As generated ingest functions do: "" is the empty string key. */
+            if (type == FDL_STRING) {
+                b->keys_by_entity[part] = fdl_string(text, len);
+            } else if (fdl_parse_value(type, text, len, &b->keys_by_entity[part], b->err) != FDL_OK) {
+                char prefix[300];
+                snprintf(prefix, sizeof prefix, "column '%s': ", p->entities[e].join_keys[k]);
+                fdl_error_prefix(b->err, prefix);
+                return locate(b->err, b->spine_path, b->spine.lines[row]);
+            }
         }
     }
     return FDL_OK;
+}
+
+/* Copies the key columns of entities[0..count) into keys; returns how many. */
+static int gather_keys(const batch *b, const int *entities, int count, fdl_value *keys)
+{
+    int n = 0;
+    for (int i = 0; i < count; i++) {
+        const fdl_entity_desc *entity = &b->program->entities[entities[i]];
+        for (int k = 0; k < entity->nkeys; k++)
+            keys[n++] = b->keys_by_entity[b->key_start[entities[i]] + k];
+    }
+    return n;
 }
 
 /* The request fields the features read, from the row's cells (parsed as
@@ -874,8 +910,7 @@ static fdl_status read_row(batch *b, size_t row, fdl_time t, FILE *out)
         return status;
     if (b->set >= 0) {
         const fdl_set_desc *set = &p->sets[b->set];
-        for (int i = 0; i < set->nentities; i++)
-            b->keys[i] = b->keys_by_entity[set->entities[i]];
+        gather_keys(b, set->entities, set->nentities, b->keys);
         for (int i = 0; i < set->nrequests; i++)
             b->set_request[i] = b->request[set->requests[i]];
         status = fdl_read_set_request(b->store, b->set, b->keys, b->set_request, t, b->values,
@@ -883,8 +918,7 @@ static fdl_status read_row(batch *b, size_t row, fdl_time t, FILE *out)
     } else {
         for (int i = 0; i < b->nfeatures && status == FDL_OK; i++) {
             const fdl_feature_desc *feature = &p->features[b->features[i]];
-            for (int k = 0; k < feature->nentities; k++)
-                b->keys[k] = b->keys_by_entity[feature->entities[k]];
+            gather_keys(b, feature->entities, feature->nentities, b->keys);
             status = fdl_read_feature_request(b->store, b->features[i], b->keys, b->request, t,
                                               &b->values[i], b->err);
         }

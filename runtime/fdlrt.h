@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the layout of the tables below changes. */
-#define FDL_ABI_VERSION 2
+#define FDL_ABI_VERSION 3
 
 /* Event and query time: microseconds since 1970-01-01T00:00:00Z. */
 typedef int64_t fdl_time;
@@ -144,6 +144,12 @@ typedef enum fdl_agg {
     FDL_AGG_MAX,
     FDL_AGG_FIRST,      /* value of the earliest event in the window */
     FDL_AGG_LAST,       /* value of the latest event in the window */
+    FDL_AGG_VARIANCE,   /* sample variance (n - 1) of int64/float64 values, float64; < 2 values: null */
+    FDL_AGG_STDDEV,     /* sqrt of the sample variance, float64; < 2 values: null */
+    FDL_AGG_COUNT_DISTINCT, /* distinct non-null values (-0.0 equals +0.0), int64; empty: 0 */
+    FDL_AGG_FIRST_K,    /* values of the k earliest events, oldest first, float64 vector; empty: null */
+    FDL_AGG_LAST_K,     /* values of the k latest events, newest first, float64 vector; empty: null */
+    FDL_AGG_PERCENTILE, /* linear-interpolated percentile p of int64/float64 values, float64; empty: null */
 } fdl_agg;
 
 typedef struct fdl_field_desc {
@@ -153,8 +159,11 @@ typedef struct fdl_field_desc {
 
 typedef struct fdl_entity_desc {
     const char *name;
-    const char *join_key;       /* column naming the key in sources and spines */
-    fdl_type key_type;          /* FDL_STRING or FDL_INT64 */
+    const char *join_key;       /* column naming the key in sources and spines (the first) */
+    fdl_type key_type;          /* FDL_STRING or FDL_INT64 (of the first) */
+    int nkeys;                  /* key columns: more than one for a composite key */
+    const char *const *join_keys;
+    const fdl_type *key_types;
 } fdl_entity_desc;
 
 typedef struct fdl_store fdl_store;
@@ -186,6 +195,8 @@ typedef struct fdl_agg_desc {
     fdl_agg function;
     int64_t window;             /* microseconds; 0 = lifetime */
     fdl_type result_type;
+    int64_t k;                  /* FDL_AGG_FIRST_K / FDL_AGG_LAST_K: 1 .. INT32_MAX; else 0 */
+    double percentile;          /* FDL_AGG_PERCENTILE: p in [0, 1]; else 0 */
 } fdl_agg_desc;
 
 /*
@@ -352,6 +363,14 @@ fdl_status fdl_group_push(fdl_store *store, fdl_entity_state *entity, int group,
  */
 fdl_status fdl_group_read(fdl_store *store, fdl_entity_state *entity, int group, int agg,
                           fdl_time t, fdl_value *out);
+
+/*
+ * The key of an entity from its key columns' values (nkeys of them, in
+ * join_keys order): parts[0] itself for a one-column key; for a composite
+ * key, one value encoding all parts unambiguously (in the store's scratch
+ * space). Null when any part is null.
+ */
+fdl_value fdl_entity_key(fdl_store *store, int entity, const fdl_value *parts);
 
 /* Embedding vector of a key, or null when the key is not in the table. */
 fdl_value fdl_embedding_lookup(fdl_store *store, int embedding, fdl_value key);

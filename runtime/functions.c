@@ -114,7 +114,7 @@ fdl_value fdl_fn_ceil(fdl_value x)
  * round(x, d) = round(x * 10^d) / 10^d in binary floating point (so 1.005
  * with d = 2 gives 1, as 1.005 is stored as 1.00499999...); for d < 0,
  * round(x / 10^-d) * 10^-d. 10^d is exact up to 1e22 and the correctly
- * rounded double beyond. When x * 10^d overflows, x has no digits that far
+ * rounded double beyond. When |x * 10^d| >= 2^52, x has no digits that far
  * right and is returned as it is.
  */
 fdl_value fdl_fn_round(fdl_value x, int count, const fdl_value *digits)
@@ -145,7 +145,9 @@ fdl_value fdl_fn_round(fdl_value x, int count, const fdl_value *digits)
     }
     if (d > 0) {
         double scaled = value * scale;
-        if (!isfinite(scaled))
+        /* From 2^52 on a double has no fraction bits: nothing to round, and
+         * dividing back could miss x by an ulp. */
+        if (!isfinite(scaled) || fabs(scaled) >= 0x1p52)
             return fdl_float64(value);
         return finite_or_null(round(scaled) / scale);
     }

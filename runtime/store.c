@@ -37,7 +37,7 @@ struct fdl_store {
 typedef struct scratch_chunk {
     struct scratch_chunk *next;
     size_t size, used;
-    char data[];
+    _Alignas(16) char data[];   /* aligned as malloc's: any value fits */
 } scratch_chunk;
 
 enum { SCRATCH_CHUNK = 64 * 1024 };
@@ -151,6 +151,10 @@ static fdl_status check_program(const fdl_program *p, fdl_error *err)
         p->nfeatures < 0 || p->nsets < 0)
         return fdl_error_set(err, FDL_ERR_ARGUMENT, "program '%s': negative table size",
                              p->name ? p->name : "");
+    for (int e = 0; e < p->nentities; e++)
+        if (p->entities[e].nkeys < 1 || !p->entities[e].join_keys || !p->entities[e].key_types)
+            return fdl_error_set(err, FDL_ERR_ARGUMENT, "program '%s': entity %d has no key columns",
+                                 p->name ? p->name : "", e);
     for (int g = 0; g < p->ngroups; g++)
         if (p->groups[g].entity < 0 || p->groups[g].entity >= p->nentities)
             return fdl_error_set(err, FDL_ERR_ARGUMENT, "program '%s': group %d has no entity",
@@ -230,6 +234,44 @@ out_of_memory:
 }
 
 /* ------------------------------------------------------------ embeddings */
+
+fdl_value fdl_entity_key(fdl_store *store, int entity, const fdl_value *parts)
+{
+    const fdl_entity_desc *desc = &store->program->entities[entity];
+    if (desc->nkeys <= 1)
+        return parts[0];
+    /* Each part as a type byte, then 8 bytes (an int64) or a 4-byte length
+     * and the bytes (a string): no two different tuples encode alike. */
+    size_t size = 0;
+    for (int k = 0; k < desc->nkeys; k++) {
+        if (parts[k].type == FDL_NULL)
+            return fdl_null();
+        if (parts[k].type == FDL_STRING && parts[k].as.s.len > UINT32_MAX)
+            return fdl_null();
+        size += 1 + (parts[k].type == FDL_STRING ? 4 + parts[k].as.s.len : 8);
+    }
+    unsigned char *out = fdl_scratch_alloc(store, size);
+    if (!out)
+        return fdl_null();
+    size_t at = 0;
+    for (int k = 0; k < desc->nkeys; k++) {
+        const fdl_value *v = &parts[k];
+        out[at++] = (unsigned char)v->type;
+        if (v->type == FDL_STRING) {
+            uint32_t len = (uint32_t)v->as.s.len;
+            for (int b = 0; b < 4; b++)
+                out[at++] = (unsigned char)(len >> (8 * b));
+            if (len)
+                memcpy(out + at, v->as.s.ptr, len);
+            at += len;
+        } else {
+            uint64_t bits = v->type == FDL_TIMESTAMP ? (uint64_t)v->as.t : (uint64_t)v->as.i;
+            for (int b = 0; b < 8; b++)
+                out[at++] = (unsigned char)(bits >> (8 * b));
+        }
+    }
+    return fdl_string((const char *)out, size);
+}
 
 fdl_status fdl_store_load_embedding(fdl_store *store, int embedding, const char *path,
                                     fdl_error *err)
@@ -383,8 +425,11 @@ void fdl_store_note_event(fdl_store *store)
 fdl_entity_state *fdl_store_entity(fdl_store *store, int entity, fdl_value key, bool create)
 {
     const fdl_program *p = store->program;
-    if (entity < 0 || entity >= p->nentities || key.type == FDL_NULL ||
-        key.type != p->entities[entity].key_type)
+    if (entity < 0 || entity >= p->nentities || key.type == FDL_NULL)
+        return NULL;
+    /* A composite key arrives encoded by fdl_entity_key, as a string. */
+    fdl_type expected = p->entities[entity].nkeys > 1 ? FDL_STRING : p->entities[entity].key_type;
+    if (key.type != expected)
         return NULL;
     char buffer[8];
     const void *bytes;

@@ -180,22 +180,29 @@ static void do_get(fdl_store *store, char *rest)
             return;
         }
     }
-    if (n - 1 != desc->nentities) {
-        printf("error: set %s takes %d keys (", desc->name, desc->nentities);
-        for (int e = 0; e < desc->nentities; e++)
-            printf("%s%s", e ? ", " : "", program->entities[desc->entities[e]].join_key);
+    /* One key per key column: a composite key takes all of its columns. */
+    int nkeys = 0;
+    for (int e = 0; e < desc->nentities; e++)
+        nkeys += program->entities[desc->entities[e]].nkeys;
+    if (n - 1 != nkeys) {
+        printf("error: set %s takes %d keys (", desc->name, nkeys);
+        for (int e = 0, i = 0; e < desc->nentities; e++)
+            for (int k = 0; k < program->entities[desc->entities[e]].nkeys; k++)
+                printf("%s%s", i++ ? ", " : "", program->entities[desc->entities[e]].join_keys[k]);
         printf("), got %d\n", n - 1);
         return;
     }
     fdl_value keys[MAX_KEYS];
-    for (int e = 0; e < desc->nentities; e++) {
-        const char *k = words[e + 1];
-        fdl_type type = program->entities[desc->entities[e]].key_type;
-        if (strcmp(k, "-") == 0)
-            keys[e] = fdl_null();
-        else if (fdl_parse_value(type, k, strlen(k), &keys[e], &err) != FDL_OK) {
-            printf("error: key %d: %s\n", e + 1, err.message);
-            return;
+    for (int e = 0, i = 0; e < desc->nentities; e++) {
+        const fdl_entity_desc *entity = &program->entities[desc->entities[e]];
+        for (int k = 0; k < entity->nkeys; k++, i++) {
+            const char *word = words[i + 1];
+            if (strcmp(word, "-") == 0)
+                keys[i] = fdl_null();
+            else if (fdl_parse_value(entity->key_types[k], word, strlen(word), &keys[i], &err) != FDL_OK) {
+                printf("error: key %d (%s): %s\n", i + 1, entity->join_keys[k], err.message);
+                return;
+            }
         }
     }
     /* Request fields by name, parsed as their declared types. */
@@ -255,7 +262,8 @@ static void do_schema(fdl_store *store)
     for (int s = 0; s < p->nsets; s++) {
         printf("set %s keys", p->sets[s].name);
         for (int e = 0; e < p->sets[s].nentities; e++)
-            printf(" %s", p->entities[p->sets[s].entities[e]].join_key);
+            for (int k = 0; k < p->entities[p->sets[s].entities[e]].nkeys; k++)
+                printf(" %s", p->entities[p->sets[s].entities[e]].join_keys[k]);
         printf(" features");
         for (int f = 0; f < p->sets[s].nfeatures; f++)
             printf(" %s", p->features[p->sets[s].features[f]].name);

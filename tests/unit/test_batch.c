@@ -34,8 +34,8 @@ enum { ENTITY_USER, ENTITY_MERCHANT };
 enum { FIELD_TS, FIELD_USER_ID, FIELD_AMOUNT, FIELD_MERCHANT_ID };
 
 static const fdl_entity_desc entities[] = {
-    {"user", "user_id", FDL_STRING},
-    {"merchant", "merchant_id", FDL_INT64},
+    {"user", "user_id", FDL_STRING, 1, (const char *const[]){"user_id"}, (const fdl_type[]){FDL_STRING}},
+    {"merchant", "merchant_id", FDL_INT64, 1, (const char *const[]){"merchant_id"}, (const fdl_type[]){FDL_INT64}},
 };
 
 static const fdl_field_desc order_fields[] = {

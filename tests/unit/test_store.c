@@ -27,8 +27,8 @@ enum { F_USER_SPEND_1H, F_USER_ORDERS, F_ITEM_ORDERS_1H, F_SIMILARITY };
 #define HOUR (3600 * FDL_MICROS_PER_SECOND)
 
 static const fdl_entity_desc entities[] = {
-    {"user", "user_id", FDL_INT64},
-    {"item", "item_id", FDL_STRING},
+    {"user", "user_id", FDL_INT64, 1, (const char *const[]){"user_id"}, (const fdl_type[]){FDL_INT64}},
+    {"item", "item_id", FDL_STRING, 1, (const char *const[]){"item_id"}, (const fdl_type[]){FDL_STRING}},
 };
 static const fdl_field_desc order_fields[] = {
     {"user_id", FDL_INT64}, {"item_id", FDL_STRING}, {"amount", FDL_FLOAT64}, {"ts", FDL_TIMESTAMP},

@@ -61,7 +61,7 @@ static const fdl_group_desc groups[] = {
     {"bool", 0, 0, FDL_BOOL, COUNT_OF(bool_aggs), bool_aggs},
     {"time", 0, 0, FDL_TIMESTAMP, COUNT_OF(time_aggs), time_aggs},
 };
-static const fdl_entity_desc entities[] = {{"user", "user_id", FDL_INT64}};
+static const fdl_entity_desc entities[] = {{"user", "user_id", FDL_INT64, 1, (const char *const[]){"user_id"}, (const fdl_type[]){FDL_INT64}}};
 static const fdl_program program = {
     .abi_version = FDL_ABI_VERSION, .name = "window_test", .fingerprint = "0",
     .nentities = 1, .entities = entities, .ngroups = NGROUPS, .groups = groups,

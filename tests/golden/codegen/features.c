@@ -321,9 +321,14 @@ fdl_status features_read_entity_product(fdl_store *store, fdl_value key, fdl_tim
 
 /* ------------------------------------------------------------ tables */
 
+static const char *const entity_0_keys[] = {"user_id"};
+static const fdl_type entity_0_key_types[] = {FDL_STRING};
+static const char *const entity_1_keys[] = {"product_id"};
+static const fdl_type entity_1_key_types[] = {FDL_STRING};
+
 static const fdl_entity_desc entities[] = {
-    {"user", "user_id", FDL_STRING},
-    {"product", "product_id", FDL_STRING},
+    {"user", "user_id", FDL_STRING, 1, entity_0_keys, entity_0_key_types},
+    {"product", "product_id", FDL_STRING, 1, entity_1_keys, entity_1_key_types},
 };
 
 static const fdl_field_desc purchases_fields[] = {
@@ -352,11 +357,11 @@ static const fdl_embedding_desc embeddings[] = {
 };
 
 static const fdl_agg_desc group_0_aggs[] = {
-    {FDL_AGG_COUNT, INT64_C(2592000) * FDL_MICROS_PER_SECOND, FDL_INT64},
+    {FDL_AGG_COUNT, INT64_C(2592000) * FDL_MICROS_PER_SECOND, FDL_INT64, 0, 0.0},
 };
 
 static const fdl_agg_desc group_1_aggs[] = {
-    {FDL_AGG_MEAN, INT64_C(7776000) * FDL_MICROS_PER_SECOND, FDL_FLOAT64},
+    {FDL_AGG_MEAN, INT64_C(7776000) * FDL_MICROS_PER_SECOND, FDL_FLOAT64, 0, 0.0},
 };
 
 static const fdl_group_desc groups[] = {

@@ -42,7 +42,7 @@ fdl_status features_ingest_orders(fdl_store *store, const features_orders_event 
 
 /*
  * Feature set ranking_v1: reads its vector as of time t.
- * keys: [0] user (user_id) [1] product (product_id)
+ * keys, one per key column: [0] user_id (user) [1] product_id (product)
  * out:
  *   [0] user_purchase_count_30d: int64
  *   [1] user_avg_order_value_90d: float64

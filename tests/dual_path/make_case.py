@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""Writes the dual-path test's generated case into OUT_DIR (fixed seed).
+
+The case exercises every aggregation (count, sum, mean, min, max, first,
+last) over windows and lifetime, with where filters, on a string-keyed and
+an int64-keyed entity, over fields of every scalar type, with the inputs
+that make batch and serving easy to get subtly different:
+
+  * nulls in every field, null keys, the empty-string key and empty strings;
+  * many events sharing a time (times on a 5-minute grid), within one source
+    and across sources, so first/last see ties;
+  * spine rows at exactly an event's time (strict "before t") and exactly a
+    window length after one (the window's closed start);
+  * floats whose sums cancel (1e16 + 1 - 1e16), -0.0 and +0.0, int64 values
+    whose sum leaves int64 (null) and comes back;
+  * rows out of time order in the files, columns in another order than the
+    fields, an extra column, several spellings of a timestamp;
+  * an embedding whose default table is overridden on the command line.
+
+Files: definitions.yaml, txns.csv, visits.csv, spine.csv,
+embedding_default.csv, embedding_override.csv.
+
+Usage: make_case.py OUT_DIR [--seed N] [--events N] [--spine N]
+"""
+import argparse
+import csv
+import os
+import random
+from datetime import datetime, timedelta, timezone
+
+parser = argparse.ArgumentParser()
+parser.add_argument("out")
+parser.add_argument("--seed", type=int, default=20240611)
+parser.add_argument("--events", type=int, default=3000)
+parser.add_argument("--spine", type=int, default=800)
+args = parser.parse_args()
+rng = random.Random(args.seed)
+os.makedirs(args.out, exist_ok=True)
+
+START = datetime(2024, 3, 1, tzinfo=timezone.utc)
+SPAN = 21 * 86400            # three weeks of events
+GRID = 300                   # times on a 5-minute grid: plenty of ties
+CUSTOMERS = [f"c{i:03d}" for i in range(25)] + [""]   # "" is a key too
+STORES = [1, 2, 3, 17, -5, 9000000000]
+CHANNELS = ["web", "app", "store", "Phone", "", "web,app", 'say "hi"']
+PAGES = ["home", "cart", "checkout", "search"]
+
+# The definitions: every aggregation, windows and lifetime, filters.
+AGGREGATIONS = [
+    # name, entity, function, source, window, where
+    ("c_txn_count_1h", "customer", "count", "txns", "1h", None),
+    ("c_txn_count_life", "customer", "count", "txns", "lifetime", None),
+    ("c_amount_count_7d", "customer", "count", "txns.amount", "7d", None),
+    ("c_web_count_1d", "customer", "count", "txns", "1d", "channel = 'web'"),
+    ("c_amount_sum_1d", "customer", "sum", "txns.amount", "1d", None),
+    ("c_amount_sum_life", "customer", "sum", "txns.amount", "lifetime", None),
+    ("c_pos_amount_sum_7d", "customer", "sum", "txns.amount", "7d", "amount > 0"),
+    ("c_qty_sum_7d", "customer", "sum", "txns.qty", "7d", None),
+    ("c_qty_sum_life", "customer", "sum", "txns.qty", "lifetime", "qty is not null"),
+    ("c_amount_mean_1d", "customer", "mean", "txns.amount", "1d", None),
+    ("c_amount_mean_life", "customer", "mean", "txns.amount", "lifetime", "not flagged"),
+    ("c_qty_mean_7d", "customer", "mean", "txns.qty", "7d", "qty % 2 = 0"),
+    ("c_amount_min_1d", "customer", "min", "txns.amount", "1d", None),
+    ("c_amount_max_7d", "customer", "max", "txns.amount", "7d", None),
+    ("c_channel_min_life", "customer", "min", "txns.channel", "lifetime", None),
+    ("c_channel_max_1d", "customer", "max", "txns.channel", "1d", "channel <> 'store'"),
+    ("c_flag_max_1d", "customer", "max", "txns.flagged", "1d", None),
+    ("c_settled_min_7d", "customer", "min", "txns.settled_at", "7d", None),
+    ("c_qty_first_1d", "customer", "first", "txns.qty", "1d", None),
+    ("c_channel_first_life", "customer", "first", "txns.channel", "lifetime", None),
+    ("c_amount_first_7d", "customer", "first", "txns.amount", "7d", "flagged or amount < 0"),
+    ("c_channel_last_1h", "customer", "last", "txns.channel", "1h", None),
+    ("c_amount_last_life", "customer", "last", "txns.amount", "lifetime", None),
+    ("c_settled_last_1d", "customer", "last", "txns.settled_at", "1d", None),
+    ("c_flag_last_7d", "customer", "last", "txns.flagged", "7d", "channel in ('web', 'app')"),
+    ("c_visit_count_1d", "customer", "count", "visits", "1d", None),
+    ("c_duration_sum_1d", "customer", "sum", "visits.duration", "1d", "page != 'home'"),
+    ("c_page_last_7d", "customer", "last", "visits.page", "7d", None),
+    ("s_txn_count_1d", "store", "count", "txns", "1d", None),
+    ("s_amount_sum_7d", "store", "sum", "txns.amount", "7d", None),
+    ("s_amount_mean_life", "store", "mean", "txns.amount", "lifetime", None),
+    ("s_qty_min_life", "store", "min", "txns.qty", "lifetime", None),
+    ("s_qty_max_1d", "store", "max", "txns.qty", "1d", "channel is null or channel = ''"),
+    ("s_customer_first_1d", "store", "first", "txns.customer_id", "1d", None),
+    ("s_customer_last_life", "store", "last", "txns.customer_id", "lifetime", None),
+    ("s_duration_mean_7d", "store", "mean", "visits.duration", "7d", None),
+    ("s_visit_first_life", "store", "first", "visits.ts", "lifetime", None),
+]
+
+ENTITY_KEY = {"customer": "customer_id", "store": "store_id"}
+
+EMBEDDING_DIMENSION = 3
+
+
+def yaml_quote(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_definitions(path):
+    lines = [
+        "# Generated by tests/dual_path/make_case.py: every aggregation, both key types.",
+        "entities:",
+        "  - {name: customer, join_key: customer_id}",
+        "  - {name: store, join_key: store_id, key_type: int64}",
+        "",
+        "sources:",
+        "  - name: txns",
+        "    timestamp: ts",
+        "    fields:",
+        "      - {name: ts, type: timestamp}",
+        "      - {name: customer_id, type: string}",
+        "      - {name: store_id, type: int64}",
+        "      - {name: amount, type: float64}",
+        "      - {name: qty, type: int64}",
+        "      - {name: channel, type: string}",
+        "      - {name: flagged, type: bool}",
+        "      - {name: settled_at, type: timestamp}",
+        "  - name: visits",
+        "    timestamp: ts",
+        "    fields:",
+        "      - {name: customer_id, type: string}",
+        "      - {name: store_id, type: int64}",
+        "      - {name: duration, type: int64}",
+        "      - {name: page, type: string}",
+        "",
+        "embeddings:",
+        "  - name: customer_vec",
+        "    entity: customer",
+        f"    dimension: {EMBEDDING_DIMENSION}",
+        "    path: embedding_default.csv",
+        "",
+        "features:",
+        "  - name: customer_embedding",
+        "    entity: customer",
+        "    computation: {function: lookup_embedding, model: customer_vec}",
+    ]
+    for name, entity, function, source, window, where in AGGREGATIONS:
+        lines += [
+            f"  - name: {name}",
+            f"    entity: {entity}",
+            "    aggregation:",
+            f"      function: {function}",
+            f"      source: {source}",
+            f"      window: {window}",
+        ]
+        if where is not None:
+            lines.append(f"      where: {yaml_quote(where)}")
+    lines += ["", "feature_sets:", "  - name: all_aggregations", "    features:"]
+    lines += ["      - customer_embedding"] + [f"      - {a[0]}" for a in AGGREGATIONS]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def stamp(seconds):
+    """A time in one of the accepted spellings (all parse to the same instant)."""
+    t = START + timedelta(seconds=seconds)
+    form = rng.random()
+    if form < 0.6:
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if form < 0.75:
+        return str(int(t.timestamp()))
+    if form < 0.9:
+        return t.astimezone(timezone(timedelta(hours=-5))).strftime("%Y-%m-%dT%H:%M:%S-05:00")
+    return t.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+
+
+def event_seconds():
+    """Mostly on the grid (ties); some a second off it, some sub-second."""
+    base = rng.randrange(SPAN // GRID) * GRID
+    r = rng.random()
+    if r < 0.8:
+        return base
+    if r < 0.9:
+        return base + 1
+    return base - 1
+
+
+def maybe_null(value, probability):
+    return None if rng.random() < probability else value
+
+
+def amount():
+    r = rng.random()
+    if r < 0.04:
+        return rng.choice(["1e16", "-1e16", "1", "-1"])    # cancelling sums
+    if r < 0.07:
+        return rng.choice(["0", "-0.0", "0.0"])             # signed zeros
+    if r < 0.10:
+        return "%.17g" % rng.uniform(-1e-3, 1e-3)
+    return "%.2f" % rng.uniform(-50, 500)
+
+
+def qty():
+    if rng.random() < 0.03:
+        return str(rng.choice([4 * 10**18, -4 * 10**18, 9 * 10**18]))   # int64 sums overflow
+    return str(rng.randrange(-3, 40))
+
+
+def cell(value):
+    return "" if value is None else value
+
+
+def write_events(path, header, rows):
+    """Rows in time order but for some swapped pairs; None cells unquoted empty."""
+    rows.sort(key=lambda r: r[0])
+    for _ in range(len(rows) // 40):
+        i, j = rng.randrange(len(rows)), rng.randrange(len(rows))
+        rows[i], rows[j] = rows[j], rows[i]
+    with open(path, "w", newline="") as f:
+        # QUOTE_MINIMAL writes "" for the empty string only when asked: the
+        # writer below quotes empty strings itself and leaves None empty.
+        for line in [header] + [r[1] for r in rows]:
+            f.write(",".join(encode(c) for c in line) + "\n")
+
+
+def encode(value):
+    if value is None:
+        return ""
+    if value == "" or any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def txns(n):
+    # Columns in another order than the fields, plus a column no field reads.
+    header = ["amount", "note", "customer_id", "ts", "channel", "store_id", "qty",
+              "flagged", "settled_at"]
+    rows = []
+    for _ in range(n):
+        t = event_seconds()
+        settled = None if rng.random() < 0.3 else stamp(t + rng.randrange(0, 7200))
+        values = {
+            "amount": maybe_null(amount(), 0.08),
+            "note": rng.choice(["x", "", None]),
+            "customer_id": maybe_null(rng.choice(CUSTOMERS), 0.04),
+            "ts": stamp(t),
+            "channel": maybe_null(rng.choice(CHANNELS), 0.1),
+            "store_id": maybe_null(str(rng.choice(STORES)), 0.05),
+            "qty": maybe_null(qty(), 0.1),
+            "flagged": maybe_null(rng.choice(["true", "false", "TRUE", "0", "1"]), 0.1),
+            "settled_at": settled,
+        }
+        rows.append((t, [values[h] for h in header]))
+    write_events(os.path.join(args.out, "txns.csv"), header, rows)
+
+
+def visits(n):
+    header = ["page", "ts", "store_id", "customer_id", "duration"]
+    rows = []
+    for _ in range(n):
+        t = event_seconds()
+        values = {
+            "page": maybe_null(rng.choice(PAGES), 0.1),
+            "ts": stamp(t),
+            "store_id": maybe_null(str(rng.choice(STORES)), 0.05),
+            "customer_id": maybe_null(rng.choice(CUSTOMERS), 0.04),
+            "duration": maybe_null(str(rng.randrange(0, 3600)), 0.1),
+        }
+        rows.append((t, [values[h] for h in header]))
+    write_events(os.path.join(args.out, "visits.csv"), header, rows)
+
+
+def spine(n):
+    header = ["store_id", "customer_id", "label", "timestamp"]
+    with open(os.path.join(args.out, "spine.csv"), "w", newline="") as f:
+        f.write(",".join(header) + "\n")
+        for _ in range(n):
+            r = rng.random()
+            if r < 0.5:
+                t = rng.randrange(SPAN // GRID + 10) * GRID        # at event times
+            elif r < 0.6:
+                t = rng.randrange(SPAN // GRID) * GRID + 3600      # a 1h window's start
+            elif r < 0.7:
+                t = rng.randrange(SPAN // GRID) * GRID + 86400     # a 1d window's start
+            else:
+                t = rng.randrange(-3600, SPAN + 3 * 86400)
+            customer = rng.choice(CUSTOMERS + ["c999"])            # c999: never seen
+            customer = None if rng.random() < 0.03 else customer
+            store = maybe_null(str(rng.choice(STORES + [42])), 0.03)
+            f.write(",".join(encode(c) for c in [store, customer, str(rng.randrange(2)),
+                                                 stamp(t)]) + "\n")
+
+
+def embedding(name, scale):
+    with open(os.path.join(args.out, name), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["key"] + [f"v{i}" for i in range(EMBEDDING_DIMENSION)])
+        for c in CUSTOMERS[:-1][: len(CUSTOMERS) - 5]:
+            w.writerow([c] + ["%.6f" % (scale * rng.uniform(-1, 1))
+                              for _ in range(EMBEDDING_DIMENSION)])
+
+
+write_definitions(os.path.join(args.out, "definitions.yaml"))
+txns(args.events)
+visits(args.events // 2)
+spine(args.spine)
+embedding("embedding_default.csv", 1.0)
+embedding("embedding_override.csv", 100.0)
