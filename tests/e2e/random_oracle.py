@@ -1,0 +1,935 @@
+#!/usr/bin/env python3
+"""random_oracle.py - randomized differential test of `fdlc batch`.
+
+Usage: random_oracle.py FDLC WORK_DIR SEED [SEED...]
+
+For each seed it generates, from a fixed random stream:
+
+  * definitions (two files: entities and sources, then features and a
+    feature set): a string-keyed and an int64-keyed entity, two sources with
+    int64/float64/bool/string/timestamp fields (one with its time field left
+    out of `fields`), and features using all 7 aggregations over fields of
+    every applicable type, count over a source and over fields, windows in
+    s/m/h/d/w and lifetime, and random `where:` filters (comparisons,
+    and/or/not, in/not in, is [not] null, arithmetic, functions);
+  * event CSVs with null cells, events planted exactly at t - w and at t for
+    spine times, ties in event time within and across sources, rows out of
+    time order, RFC 3339 times with mixed offsets and fractions and epoch
+    seconds, null and empty-string keys, int64 sums that overflow, floats
+    whose naive sum differs from the exact one, quoted cells, CRLF, BOM,
+    blank lines, shuffled and extra columns;
+  * a spine with keys never seen, null keys and rows out of time order;
+
+then runs the real fdlc (with --set, and without --set on a spine holding one
+entity's key) and compares every cell with a brute-force answer: for each
+spine row and feature, scan the key's events, keep those in the window whose
+filter is true, aggregate. Semantics are those of docs/language.md.
+
+On a mismatch it prints seed, row, feature, expected and got, the feature's
+definition, and keeps the work directory.
+"""
+import math
+import os
+import random
+import shutil
+import sys
+from datetime import timedelta
+from fractions import Fraction
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import (EPOCH, INT64_MAX, INT64_MIN, MICROS, Mismatches,  # noqa: E402
+                        csv_quote, describe_run, float_cell_check, format_float, format_time,
+                        fresh_dir, parse_time, read_csv, run_fdlc)
+
+# ------------------------------------------------------------------ schema
+
+ENTITIES = {
+    "user": {"key": "user_id", "type": "string"},
+    "shop": {"key": "shop_id", "type": "int64"},
+}
+
+# Field order as the definitions declare it; payments' time field paid_at
+# is not listed, so the compiler adds it.
+SOURCES = {
+    "visits": {"time": "ts", "fields": [
+        ("ts", "timestamp"), ("user_id", "string"), ("shop_id", "int64"), ("qty", "int64"),
+        ("price", "float64"), ("promo", "bool"), ("tag", "string"), ("seen_at", "timestamp"),
+        ("delta", "float64")]},
+    "payments": {"time": "paid_at", "fields": [
+        ("user_id", "string"), ("shop_id", "int64"), ("amount", "float64"), ("big", "int64"),
+        ("memo", "string"), ("ok", "bool"), ("due", "timestamp"), ("huge", "float64")]},
+}
+
+
+def field_types(source):
+    """Every field of a source (its time field included) -> type."""
+    types = {SOURCES[source]["time"]: "timestamp"}
+    types.update(dict(SOURCES[source]["fields"]))
+    return types
+
+
+WINDOW_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+WINDOW_CHOICES = ["40s", "90s", "7200s", "15m", "90m", "1440m", "2h", "5h", "1d", "3d",
+                  "1w", "2w"]
+
+USERS = ["u1", "u2", "u3", "", "\u00fc5", "u,6"]
+SHOPS = [1, 2, -3, INT64_MAX, 40]
+STRINGS = ["a", "b", "ab", "abc", "", "B", "a,b", 'say "hi"', "line\nbreak", "\u00fc",
+           "zz", "a\\b", "it's", " a "]
+FLOATS = [0.1, 0.2, 0.3, 1e16, -1e16, 1.0, -0.0, 0.0, 2.5, -7.75, 1e-300, 123456789.123,
+          0.7, 3.0, -1.0]
+HUGE_FLOATS = [1.5e308, -1.5e308, 1e308, 0.5, -0.0, 2.0]
+SIGNED_ZEROS = [-0.0, 0.0, 0.5]      # min/max must order -0.0 before +0.0
+BIG_INTS = [1 << 62, (1 << 62) + 7, -(1 << 62), INT64_MAX, INT64_MIN, 3 << 61]
+
+T0 = parse_time("2024-05-01T00:00:00Z")
+# Timestamp field values far from the events: before 1970 (negative), the
+# epoch itself, the last microsecond of year 9999.
+FAR_TIMES = [-1, -MICROS, -2208988800 * MICROS + 123456, 0,
+             parse_time("9999-12-31T23:59:59.999999Z")]
+
+
+def window_micros(window):
+    if window == "lifetime":
+        return None
+    return int(window[:-1]) * WINDOW_UNITS[window[-1]] * MICROS
+
+
+# --------------------------------------------------------------- rendering
+
+def render_time(rng, micros):
+    """A timestamp cell in one of the accepted spellings."""
+    if micros % MICROS == 0 and rng.random() < 0.25:
+        seconds = micros // MICROS
+        return ("+" if seconds >= 0 and rng.random() < 0.2 else "") + str(seconds)
+    offset_minutes = rng.choice([0, 0, 0, 120, -330, 840, -720, 60])
+    try:
+        local = EPOCH + timedelta(microseconds=micros + offset_minutes * 60 * MICROS)
+    except OverflowError:       # past year 9999 in local time: write UTC
+        offset_minutes = 0
+        local = EPOCH + timedelta(microseconds=micros)
+    text = local.strftime("%Y-%m-%d") + rng.choice("TTt ") + local.strftime("%H:%M:%S")
+    if local.microsecond:
+        fraction = "%06d" % local.microsecond
+        form = rng.random()
+        if form < 0.3:
+            fraction = fraction.rstrip("0")
+        elif form < 0.5:
+            fraction += "987"   # digits past microseconds are truncated
+        text += "." + fraction
+    elif rng.random() < 0.15:
+        text += rng.choice([".0", ".000", ".000000000"])
+    if offset_minutes == 0:
+        text += rng.choice(["Z", "Z", "z", "+00:00"])
+    else:
+        sign = "+" if offset_minutes > 0 else "-"
+        text += "%s%02d:%02d" % (sign, abs(offset_minutes) // 60, abs(offset_minutes) % 60)
+    return text
+
+
+def render_value(rng, type_, value):
+    """(text, quoted) of a CSV cell holding value (None = null)."""
+    if value is None:
+        return "", False
+    if type_ == "string":
+        return value, value == "" or rng.random() < 0.1
+    if type_ == "int64":
+        if value >= 0 and rng.random() < 0.15:
+            text = rng.choice(["+", "0", "00"]) + str(value)
+        else:
+            text = str(value)
+    elif type_ == "float64":
+        text = repr(value)
+        if text.endswith(".0") and rng.random() < 0.3:
+            text = text[:-2]                       # "3"
+        elif text.startswith("0.") and rng.random() < 0.3:
+            text = text[1:]                        # ".7"
+        elif text.startswith("-0.") and rng.random() < 0.3:
+            text = "-" + text[2:]                  # "-.7"
+        if not text.startswith("-") and rng.random() < 0.1:
+            text = "+" + text
+    elif type_ == "bool":
+        text = rng.choice(["true", "TRUE", "True", "1"] if value else ["false", "FALSE", "fAlse", "0"])
+    elif type_ == "timestamp":
+        text = render_time(rng, value)
+    else:
+        raise AssertionError(type_)
+    return text, rng.random() < 0.08
+
+
+def write_csv(rng, path, header, rows):
+    """rows: lists of (text, quoted). Random CRLF, BOM and blank lines."""
+    newline = rng.choice(["\n", "\r\n"])
+    parts = ["\ufeff"] if rng.random() < 0.3 else []
+    parts.append(",".join(csv_quote(h) for h in header) + newline)
+    for row in rows:
+        if rng.random() < 0.03:
+            parts.append(newline)
+        parts.append(",".join(csv_quote(text, quoted) for text, quoted in row) + newline)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("".join(parts))
+
+
+# ------------------------------------------------------------- expressions
+
+def int64_or_null(x):
+    return x if INT64_MIN <= x <= INT64_MAX else None
+
+
+def float_or_null(x):
+    return x if math.isfinite(x) else None
+
+
+def arith(op, a, ta, b, tb):
+    """Binary arithmetic with the documented null rules."""
+    if a is None or b is None:
+        return None
+    if ta == "int64" and tb == "int64":
+        if op == "+":
+            return int64_or_null(a + b)
+        if op == "-":
+            return int64_or_null(a - b)
+        if op == "*":
+            return int64_or_null(a * b)
+        if b == 0:
+            return None
+        quotient = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)   # toward zero
+        if op == "/":
+            return int64_or_null(quotient)
+        return a - b * quotient     # sign of the dividend
+    x, y = float(a), float(b)
+    try:
+        if op == "+":
+            return float_or_null(x + y)
+        if op == "-":
+            return float_or_null(x - y)
+        if op == "*":
+            return float_or_null(x * y)
+        if y == 0.0:
+            return None
+        if op == "/":
+            return float_or_null(x / y)
+        return float_or_null(math.fmod(x, y))
+    except OverflowError:
+        return None
+
+
+def compare(op, a, ta, b, tb):
+    if a is None or b is None:
+        return None
+    if ta == "string":
+        a, b = a.encode("utf-8"), b.encode("utf-8")
+    # Python compares int with float exactly, as the runtime does.
+    return {"=": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def logic_and(a, b):
+    if a is False or b is False:
+        return False
+    if a is True and b is True:
+        return True
+    return None
+
+
+def logic_or(a, b):
+    if a is True or b is True:
+        return True
+    if a is False and b is False:
+        return False
+    return None
+
+
+def logic_not(a):
+    return None if a is None else not a
+
+
+def string_literal(rng, s):
+    out = []
+    for c in s:
+        if c == "'":
+            out.append(rng.choice(["''", "\\'"]))
+        elif c == "\\":
+            out.append("\\\\")
+        elif c == "\n":
+            out.append("\\n")
+        else:
+            out.append(c)
+    return "'" + "".join(out) + "'"
+
+
+class ExprGen:
+    """Random well-typed where-expressions with an evaluator for each.
+
+    Each generator returns (text, type, evaluate) with evaluate(event) the
+    value under the documented SQL null rules. Operands are parenthesized,
+    so the text's meaning never depends on precedence.
+    """
+
+    def __init__(self, rng, source):
+        self.rng = rng
+        self.source = source
+        self.types = field_types(source)
+
+    def kw(self, word):
+        r = self.rng.random()
+        return word.upper() if r < 0.15 else word.capitalize() if r < 0.25 else word
+
+    def fields_of(self, *types):
+        return [f for f, t in self.types.items() if t in types]
+
+    def field(self, *types):
+        name = self.rng.choice(self.fields_of(*types))
+        text = self.source + "." + name if self.rng.random() < 0.15 else name
+        return text, self.types[name], lambda ev: ev[name]
+
+    def number(self, depth):
+        rng = self.rng
+        r = rng.random()
+        if depth <= 0 or r < 0.35:
+            return self.field("int64", "float64")
+        if r < 0.5:
+            value = rng.choice([0, 1, 2, 3, 5, 10, 100, 4611686018427387904, INT64_MAX])
+            return str(value), "int64", lambda ev: value
+        if r < 0.6:
+            text = rng.choice(["0.5", ".5", "1e3", "2.5E-3", "1.", "0.1", "1e16", "3.25",
+                               "1e300", "0.0"])
+            value = float(text)
+            return text, "float64", lambda ev: value
+        if r < 0.8:
+            op = rng.choice("+-*/%")
+            at, ta, fa = self.number(depth - 1)
+            bt, tb, fb = self.number(depth - 1)
+            type_ = "int64" if ta == tb == "int64" else "float64"
+            return ("(%s %s %s)" % (at, op, bt), type_,
+                    lambda ev: arith(op, fa(ev), ta, fb(ev), tb))
+        if r < 0.84:
+            at, ta, fa = self.number(depth - 1)
+            if rng.random() < 0.2:
+                return "(+%s)" % at, ta, fa
+
+            def negate(ev):
+                a = fa(ev)
+                if a is None:
+                    return None
+                return int64_or_null(-a) if ta == "int64" else -a
+            return "(-%s)" % at, ta, negate
+        if r < 0.88:
+            return self.choice_call(depth, self.number)
+        if r < 0.91:
+            name = rng.choice(["hour_of_day", "day_of_week"])
+            at, _, fa = self.field("timestamp")
+            day = 86400 * MICROS
+
+            def calendar(ev):
+                t = fa(ev)
+                if t is None:
+                    return None
+                if name == "hour_of_day":
+                    return t % day // (3600 * MICROS)
+                return (t // day + 3) % 7 + 1      # 1970-01-01 was a Thursday (4)
+            return "%s(%s)" % (name, at), "int64", calendar
+        if r < 0.94:
+            at, ta, fa = self.number(depth - 1)
+
+            def absolute(ev):
+                a = fa(ev)
+                if a is None:
+                    return None
+                return int64_or_null(abs(a)) if ta == "int64" else abs(a)
+            return "abs(%s)" % at, ta, absolute
+        st, _, fs = self.string(depth - 1)
+        return ("length(%s)" % st, "int64",
+                lambda ev: None if fs(ev) is None else len(fs(ev)))   # code points
+
+    def string(self, depth):
+        rng = self.rng
+        r = rng.random()
+        if depth <= 0 or r < 0.45:
+            if rng.random() < 0.55:
+                return self.field("string")
+            value = rng.choice(STRINGS)
+            return string_literal(rng, value), "string", lambda ev: value
+        if r < 0.65:
+            name = rng.choice(["lower", "upper"])
+            at, _, fa = self.string(depth - 1)
+            ascii_letters = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+            table = str.maketrans(*(ascii_letters if name == "lower" else ascii_letters[::-1]))
+
+            def change_case(ev):
+                a = fa(ev)
+                return None if a is None else a.translate(table)   # ASCII letters only
+            return "%s(%s)" % (name, at), "string", change_case
+        if r < 0.8:
+            parts = [self.string(depth - 1) for _ in range(rng.randint(1, 3))]
+
+            def concat(ev):
+                values = [f(ev) for _, _, f in parts]
+                return None if None in values else "".join(values)
+            return "concat(%s)" % ", ".join(t for t, _, _ in parts), "string", concat
+        return self.choice_call(depth, self.string)
+
+    def choice_call(self, depth, operand):
+        """coalesce(...) or if(cond, a, b) over operands of one kind; numbers
+        share a type: float64 if any is float64, the int64 ones converted."""
+        rng = self.rng
+        if rng.random() < 0.5:
+            args = [operand(depth - 1) for _ in range(rng.randint(1, 3))]
+            if rng.random() < 0.2:
+                args.insert(rng.randrange(len(args) + 1), ("null", args[0][1], lambda ev: None))
+            condition = None
+        else:
+            condition = self.boolean(depth - 1)
+            args = [operand(depth - 1), operand(depth - 1)]
+        types = {t for _, t, _ in args}
+        type_ = "float64" if "float64" in types else types.pop()
+
+        def unified(value):
+            return float(value) if value is not None and type_ == "float64" else value
+
+        if condition is None:
+            def coalesce(ev):
+                for _, _, f in args:
+                    value = f(ev)
+                    if value is not None:
+                        return unified(value)
+                return None
+            return "coalesce(%s)" % ", ".join(t for t, _, _ in args), type_, coalesce
+        ct, _, fc = condition
+        (at, _, fa), (bt, _, fb) = args
+        return ("if(%s, %s, %s)" % (ct, at, bt), type_,
+                lambda ev: unified(fa(ev) if fc(ev) is True else fb(ev)))
+
+    def comparable_pair(self, depth):
+        """Two operands of a comparison: (at, ta, fa, bt, tb, fb)."""
+        r = self.rng.random()
+        if r < 0.5:
+            return self.number(depth) + self.number(depth)
+        if r < 0.75:
+            return self.string(depth) + self.string(depth)
+        if r < 0.87:
+            at, ta, fa = self.field("bool")
+            value = self.rng.random() < 0.5
+            return (at, ta, fa, self.kw("true" if value else "false"), "bool", lambda ev: value)
+        return self.field("timestamp") + self.field("timestamp")
+
+    def boolean(self, depth):
+        rng = self.rng
+        r = rng.random()
+        if depth > 0 and r < 0.3:
+            op = rng.choice(["and", "or"])
+            at, _, fa = self.boolean(depth - 1)
+            bt, _, fb = self.boolean(depth - 1)
+            combine = logic_and if op == "and" else logic_or
+            return ("(%s %s %s)" % (at, self.kw(op), bt), "bool",
+                    lambda ev: combine(fa(ev), fb(ev)))
+        if depth > 0 and r < 0.38:
+            at, _, fa = self.boolean(depth - 1)
+            return "(%s %s)" % (self.kw("not"), at), "bool", lambda ev: logic_not(fa(ev))
+        r = rng.random()
+        if r < 0.4:
+            at, ta, fa, bt, tb, fb = self.comparable_pair(depth - 1)
+            op = rng.choice(["=", "!=", "<", "<=", ">", ">="])
+            spelled = {"=": rng.choice(["=", "=="]), "!=": rng.choice(["!=", "<>"])}.get(op, op)
+            return ("(%s %s %s)" % (at, spelled, bt), "bool",
+                    lambda ev: compare(op, fa(ev), ta, fb(ev), tb))
+        if r < 0.55:
+            return self.membership(depth)
+        if r < 0.7:
+            if rng.random() < 0.5:
+                at, _, fa = self.field(*sorted(set(self.types.values())))
+            else:
+                at, _, fa = self.number(depth - 1)
+            negated = rng.random() < 0.5
+            text = "(%s %s %s)" % (at, self.kw("is"),
+                                   (self.kw("not") + " " if negated else "") + self.kw("null"))
+            return text, "bool", lambda ev: (fa(ev) is not None) == negated
+        if r < 0.8:
+            at, ta, fa = self.field("bool")
+            return at, ta, fa
+        if r < 0.92:
+            name = rng.choice(["starts_with", "ends_with", "contains"])
+            at, _, fa = self.string(depth - 1)
+            bt, _, fb = self.string(depth - 1)
+            test = {"starts_with": lambda a, b: a.startswith(b),
+                    "ends_with": lambda a, b: a.endswith(b),
+                    "contains": lambda a, b: b in a}[name]
+
+            def call(ev):
+                a, b = fa(ev), fb(ev)
+                return None if a is None or b is None else test(a, b)
+            return "%s(%s, %s)" % (name, at, bt), "bool", call
+        value = rng.choice([True, False, None])
+        text = self.kw("null" if value is None else "true" if value else "false")
+        return text, "bool", lambda ev: value
+
+    def membership(self, depth):
+        rng = self.rng
+        kind = rng.random()
+        if kind < 0.5:
+            at, ta, fa = self.number(depth - 1)
+            items = [self.number(0) for _ in range(rng.randint(1, 4))]
+        else:
+            at, ta, fa = self.string(depth - 1)
+            items = [self.string(0) for _ in range(rng.randint(1, 4))]
+        if rng.random() < 0.15:
+            items.append(("null", ta, lambda ev: None))
+        negated = rng.random() < 0.4
+
+        def member(ev):
+            a = fa(ev)
+            result = False
+            for _, tb, fb in items:
+                result = logic_or(result, compare("=", a, ta, fb(ev), tb))
+            return logic_not(result) if negated else result
+        text = "(%s %s%s (%s))" % (at, self.kw("not") + " " if negated else "", self.kw("in"),
+                                   ", ".join(t for t, _, _ in items))
+        return text, "bool", member
+
+
+# ---------------------------------------------------------------- features
+
+AGGREGATION_TYPES = {
+    "count": ["int64", "float64", "bool", "string", "timestamp"],
+    "sum": ["int64", "float64"],
+    "mean": ["int64", "float64"],
+    "min": ["int64", "float64", "bool", "string", "timestamp"],
+    "max": ["int64", "float64", "bool", "string", "timestamp"],
+    "first": ["int64", "float64", "bool", "string", "timestamp"],
+    "last": ["int64", "float64", "bool", "string", "timestamp"],
+}
+
+
+def result_type(function, field_type):
+    if function == "count":
+        return "int64"
+    if function == "mean":
+        return "float64"
+    return field_type
+
+
+class Feature:
+    def __init__(self, name, entity, source, function, field, window, where):
+        self.name, self.entity, self.source = name, entity, source
+        self.function, self.field, self.window = function, field, window
+        self.where = where              # (text, evaluate) or None
+        self.field_type = field_types(source)[field] if field else None
+        self.type = result_type(function, self.field_type)
+        self.span = window_micros(window)
+
+    def yaml(self, rng):
+        lines = ["  - name: %s" % self.name, "    entity: %s" % self.entity,
+                 "    aggregation:", "      function: %s" % self.function,
+                 "      source: %s" % (self.source + ("." + self.field if self.field else "")),
+                 "      window: %s" % self.window]
+        if self.where:
+            lines.append("      where: '%s'" % self.where[0].replace("'", "''"))
+        if rng.random() < 0.3:
+            lines.append("    value_type: %s" % self.type)
+        return "\n".join(lines) + "\n"
+
+
+def make_features(rng):
+    # One window of each unit, and lifetime.
+    windows = [rng.choice([w for w in WINDOW_CHOICES if w.endswith(unit)])
+               for unit in WINDOW_UNITS] + ["lifetime"]
+    combos = [(f, t) for f, types in AGGREGATION_TYPES.items() for t in types]
+    combos.append(("count", None))
+    combos += [(rng.choice(list(AGGREGATION_TYPES)), None) for _ in range(16)]
+    features = []
+    for n, (function, type_) in enumerate(combos):
+        if type_ is None and function != "count":
+            type_ = rng.choice(AGGREGATION_TYPES[function])
+        entity = rng.choice(list(ENTITIES))
+        source = rng.choice(list(SOURCES))
+        field = None
+        if type_ is not None:
+            field = rng.choice([f for f, t in field_types(source).items() if t == type_])
+        where = None
+        while rng.random() < 0.55:
+            text, _, evaluate = ExprGen(rng, source).boolean(3)
+            # A bare `null` has no type, so fdlc rejects it as a filter.
+            if text.lower() != "null":
+                where = (text, evaluate)
+                break
+        window = windows[n % len(windows)] if n < len(windows) else rng.choice(windows)
+        features.append(Feature("f%02d_%s_%s" % (n, function, field or source), entity, source,
+                                function, field, window, where))
+    return windows, features
+
+
+# -------------------------------------------------------------------- data
+
+def random_value(rng, source, field, type_):
+    if rng.random() < 0.12:
+        return None
+    if type_ == "int64":
+        if field == "big":
+            return rng.choice(BIG_INTS) if rng.random() < 0.3 else rng.randint(-100, 100)
+        if rng.random() < 0.05:
+            return rng.choice([INT64_MAX, INT64_MIN])
+        return rng.randint(-3, 20)
+    if type_ == "float64":
+        if field == "huge":
+            return rng.choice(HUGE_FLOATS)
+        if field == "delta":
+            return rng.choice(SIGNED_ZEROS)
+        return rng.choice(FLOATS) if rng.random() < 0.7 else round(rng.uniform(-1000, 1000), 3)
+    if type_ == "bool":
+        return rng.random() < 0.5
+    if type_ == "string":
+        return rng.choice(STRINGS)
+    if type_ == "timestamp":
+        if rng.random() < 0.1:
+            return rng.choice(FAR_TIMES)
+        return T0 + rng.randrange(0, 12 * 86400) * MICROS + rng.choice([0, 0, 250000, 1, 999999])
+    raise AssertionError(type_)
+
+
+def make_event(rng, source, time, user, shop):
+    event = {"_source": source}
+    for field, type_ in field_types(source).items():
+        event[field] = random_value(rng, source, field, type_)
+    event[SOURCES[source]["time"]] = time
+    event["user_id"] = user
+    event["shop_id"] = shop
+    return event
+
+
+def random_user(rng):
+    r = rng.random()
+    return None if r < 0.05 else rng.choice(USERS)
+
+
+def random_shop(rng):
+    return None if rng.random() < 0.05 else rng.choice(SHOPS)
+
+
+def make_data(rng, windows, spine_count=120, events_per_source=450):
+    spans = [window_micros(w) for w in windows if w != "lifetime"]
+    spine = []
+    for _ in range(spine_count):
+        if spine and rng.random() < 0.1:
+            t = rng.choice(spine)["time"]            # two rows at the same time
+        else:
+            t = T0 + rng.randrange(2 * 86400, 14 * 86400) * MICROS
+            if rng.random() < 0.2:
+                t += rng.randrange(1, MICROS)
+        user = rng.choice(USERS + ["ghost", None, ""])
+        shop = rng.choice(SHOPS + [77, None])
+        spine.append({"time": t, "user_id": user, "shop_id": shop,
+                      "note": rng.choice(["x", "", None, "a,b"])})
+
+    events = []
+    for source in SOURCES:
+        for _ in range(events_per_source):
+            anchor = rng.choice(spine)
+            span = rng.choice(spans)
+            time = anchor["time"] - rng.randrange(-span // 10, span + span // 3)
+            if rng.random() < 0.5:
+                time -= time % MICROS
+            user = anchor["user_id"] if rng.random() < 0.7 else random_user(rng)
+            shop = anchor["shop_id"] if rng.random() < 0.7 else random_shop(rng)
+            events.append(make_event(rng, source, time, user, shop))
+    # Deliberate edges: events exactly at t - w and at t (and 1 us inside
+    # and outside) for the row's own keys, often in both sources at once.
+    for row in spine:
+        if rng.random() < 0.8:
+            span = rng.choice(spans)
+            for time in (row["time"] - span, row["time"],
+                         row["time"] - span - 1, row["time"] - 1):
+                for source in SOURCES:
+                    if rng.random() < 0.6:
+                        events.append(make_event(rng, source, time, row["user_id"], row["shop_id"]))
+    # Ties: copy the time of another event, often from the other source.
+    for event in rng.sample(events, len(events) // 8):
+        other = rng.choice(events)
+        event[SOURCES[event["_source"]]["time"]] = other[SOURCES[other["_source"]]["time"]]
+    # An int64 sum that leaves the int64 range on the way but ends inside it
+    # (the running sum is 128-bit), in one window of one key.
+    row = rng.choice(spine)
+    for k, value in enumerate([INT64_MAX, INT64_MAX, -INT64_MAX, 5]):
+        event = make_event(rng, "payments", row["time"] - 1 - k, row["user_id"], row["shop_id"])
+        event["big"] = value
+        events.append(event)
+    rng.shuffle(events)     # file order is not time order
+    for event in events:
+        event["_time"] = event[SOURCES[event["_source"]]["time"]]
+    return spine, events
+
+
+def write_sources(rng, work, events):
+    """Writes one CSV per source; sets each event's file row number."""
+    paths = {}
+    for source in SOURCES:
+        columns = list(field_types(source)) + ["junk"]
+        rng.shuffle(columns)
+        types = field_types(source)
+        rows = []
+        for event in events:
+            if event["_source"] != source:
+                continue
+            event["_row"] = len(rows)
+            rows.append([render_value(rng, types[c], event[c]) if c != "junk"
+                         else (rng.choice(["", "zz", "1,2"]), False) for c in columns])
+        paths[source] = os.path.join(work, source + ".csv")
+        write_csv(rng, paths[source], columns, rows)
+    return paths
+
+
+def write_spine(rng, path, spine, key_columns, time_column):
+    columns = ["note"] + key_columns + [time_column]
+    rng.shuffle(columns)
+    rows = []
+    for row in spine:
+        cells = []
+        for c in columns:
+            if c == time_column:
+                cells.append((render_time(rng, row["time"]), rng.random() < 0.05))
+            elif c == "shop_id":
+                cells.append(render_value(rng, "int64", row["shop_id"]))
+            else:
+                cells.append(render_value(rng, "string", row[c]))
+        rows.append(cells)
+    write_csv(rng, path, columns, rows)
+    return columns, rows
+
+
+# ------------------------------------------------------------------ oracle
+
+def float_key(x):
+    return (x, math.copysign(1.0, x))     # -0.0 orders before +0.0
+
+
+def exact_float_sum(values):
+    """The exact sum, correctly rounded once; None if not finite."""
+    total = sum((Fraction(v) for v in values), Fraction(0))
+    try:
+        rounded = float(total)
+    except OverflowError:
+        return None
+    # A zero exact sum is +0.0 even when every term is -0.0 (IEEE addition
+    # would give -0.0): that is math.fsum's answer, which the docs name.
+    return rounded
+
+
+def aggregate(feature, events):
+    """The feature's value over the events in its window that pass the filter."""
+    if feature.function == "count" and feature.field is None:
+        return len(events)
+    values = [ev[feature.field] for ev in events if ev[feature.field] is not None]
+    function, type_ = feature.function, feature.field_type
+    if function == "count":
+        return len(values)
+    if function == "sum":
+        if type_ == "int64":
+            return int64_or_null(sum(values))
+        return exact_float_sum(values) if values else 0.0
+    if not values:
+        return None
+    if function == "mean":
+        if type_ == "int64":
+            return float(sum(values)) / len(values)
+        total = exact_float_sum(values)
+        return None if total is None else total / len(values)
+    if function in ("first", "last"):
+        return values[0] if function == "first" else values[-1]
+    key = {"float64": float_key, "string": lambda s: s.encode("utf-8")}.get(type_, lambda v: v)
+    return (min if function == "min" else max)(values, key=key)
+
+
+def expected_cell(type_, value):
+    if value is None:
+        return ("", False), None
+    if type_ == "int64":
+        return (str(value), False), None
+    if type_ == "float64":
+        return (format_float(value), False), float_cell_check(value)
+    if type_ == "bool":
+        return ("true" if value else "false", False), None
+    if type_ == "timestamp":
+        return (format_time(value), False), None
+    return (value, value == "" or any(c in value for c in ',"\r\n')), None
+
+
+def compute(spine, events, features, source_order):
+    """expected[row][feature name] = value, by brute force."""
+    ordered = sorted(events, key=lambda ev: (ev["_time"], source_order.index(ev["_source"]),
+                                             ev["_row"]))
+    passes, coverage = {}, {}
+    for f in features:
+        if f.where:
+            passes[f.name] = {id(ev): f.where[1](ev) is True
+                              for ev in ordered if ev["_source"] == f.source}
+    expected = []
+    for row in spine:
+        t = row["time"]
+        values = {}
+        for f in features:
+            key_field = ENTITIES[f.entity]["key"]
+            key = row[key_field]
+            if key is None:
+                chosen = []
+            else:
+                chosen = [ev for ev in ordered
+                          if ev["_source"] == f.source and ev[key_field] == key
+                          and ev["_time"] < t and (f.span is None or ev["_time"] >= t - f.span)
+                          and (f.where is None or passes[f.name][id(ev)])]
+                if any(ev["_time"] == t and ev["_source"] == f.source and ev[key_field] == key
+                       for ev in ordered):
+                    coverage["reads with an event at exactly t"] = \
+                        coverage.get("reads with an event at exactly t", 0) + 1
+            values[f.name] = aggregate(f, chosen)
+            note_coverage(coverage, f, chosen, values[f.name], t)
+        expected.append(values)
+    print("coverage: " + ", ".join("%s %d" % item for item in sorted(coverage.items())))
+    return expected
+
+
+def note_coverage(coverage, feature, chosen, value, t):
+    """Counts the edge cases the oracle met, so a run shows what it tested."""
+    def bump(name):
+        coverage[name] = coverage.get(name, 0) + 1
+    if feature.span is not None and any(ev["_time"] == t - feature.span for ev in chosen):
+        bump("windows holding an event at exactly t-w")
+    if feature.field is None:
+        return
+    values = [ev[feature.field] for ev in chosen if ev[feature.field] is not None]
+    if feature.function == "sum" and feature.field_type == "int64" and value is None:
+        bump("int64 sums overflowing")
+    if feature.function == "sum" and feature.field_type == "int64" and value is not None and \
+            any(not INT64_MIN <= sum(values[:k]) <= INT64_MAX for k in range(len(values))):
+        bump("int64 sums leaving the range midway")
+    if feature.function in ("sum", "mean") and feature.field_type == "float64" and \
+            value is not None and values:
+        naive = 0.0
+        for v in values:
+            naive += v
+        if feature.function == "sum" and naive != value:
+            bump("float sums where naive summation differs")
+    if feature.function in ("first", "last") and len(values) > 1:
+        times = [ev["_time"] for ev in chosen if ev[feature.field] is not None]
+        edge = times[0] if feature.function == "first" else times[-1]
+        if times.count(edge) > 1:
+            bump("first/last decided by a tie")
+
+
+def check_run(label, out_path, spine_columns, spine_rows, features, expected, features_by_name):
+    records = read_csv(out_path)
+    want = spine_columns + [f.name for f in features]
+    got = [c.text for c in records[0]]
+    if got != want:
+        print("FAIL %s: header\n  got      %r\n  expected %r" % (label, got, want))
+        return False
+    if len(records) - 1 != len(spine_rows):
+        print("FAIL %s: %d rows, expected %d" % (label, len(records) - 1, len(spine_rows)))
+        return False
+    bad = Mismatches(label)
+    stats = {"cells": 0, "null": 0}
+    wrong_features = set()
+    for i, (record, cells, values) in enumerate(zip(records[1:], spine_rows, expected), start=1):
+        if len(record) != len(want):
+            bad.add(i, "*", len(want), len(record), "cell count")
+            continue
+        for k, (text, quoted) in enumerate(cells):
+            bad.check_cell(i, spine_columns[k], (text, quoted if text == "" else None), record[k])
+        for k, f in enumerate(features):
+            before = bad.count
+            cell, check = expected_cell(f.type, values[f.name])
+            bad.check_cell(i, f.name, cell, record[len(spine_columns) + k], check)
+            stats["cells"] += 1
+            stats["null"] += values[f.name] is None
+            if bad.count != before:
+                wrong_features.add(f.name)
+    if bad.count:
+        for name in sorted(wrong_features):
+            print("definition of %s:\n%s" % (name, features_by_name[name].yaml(random.Random(0))))
+        print("FAIL %s: %d cells differ" % (label, bad.count))
+        return False
+    print("%s: %d rows x %d features, %d cells equal (%d null)"
+          % (label, len(spine_rows), len(features), stats["cells"], stats["null"]))
+    return True
+
+
+def definitions(rng, features, set_features):
+    entities = ["entities:"]
+    for name, e in ENTITIES.items():
+        entities.append("  - name: %s\n    join_key: %s" % (name, e["key"]))
+        if e["type"] != "string" or rng.random() < 0.5:
+            entities.append("    key_type: %s" % e["type"])
+    sources = ["sources:"]
+    for name, s in SOURCES.items():
+        sources.append("  - name: %s\n    timestamp: %s\n    fields:" % (name, s["time"]))
+        sources += ["      - {name: %s, type: %s}" % f for f in s["fields"]]
+    catalog = "\n".join(entities + sources) + "\n"
+    text = "features:\n" + "".join(f.yaml(rng) for f in features)
+    text += "feature_sets:\n  - name: train\n    features:\n"
+    text += "".join("      - %s\n" % f.name for f in set_features)
+    return catalog, text
+
+
+def run_seed(fdlc, work, seed):
+    rng = random.Random(seed)
+    windows, features = make_features(rng)
+    spine, events = make_data(rng, windows)
+    set_features = rng.sample(features, rng.randint(len(features) * 2 // 3, len(features)))
+    catalog, feature_text = definitions(rng, features, set_features)
+    with open(os.path.join(work, "catalog.yaml"), "w") as f:
+        f.write(catalog)
+    with open(os.path.join(work, "features.yaml"), "w") as f:
+        f.write(feature_text)
+    source_order = list(SOURCES)
+    rng.shuffle(source_order)
+    paths = write_sources(rng, work, events)
+    time_column = rng.choice(["timestamp", "as_of"])
+    time_args = ["--spine-time", time_column] if time_column != "timestamp" else []
+
+    expected = compute(spine, events, features, source_order)
+    by_name = {f.name: f for f in features}
+    ok = True
+    runs = [
+        # The set's columns, over a spine with both keys.
+        ("seed %d with --set" % seed, ["user_id", "shop_id"], ["--set", "train"], set_features),
+        # No set: every feature whose entity has a key column, in
+        # definition order.
+        ("seed %d without --set" % seed, ["user_id"], [],
+         [f for f in features if f.entity == "user"]),
+    ]
+    for n, (label, keys, extra, columns) in enumerate(runs):
+        spine_path = os.path.join(work, "spine%d.csv" % n)
+        spine_columns, spine_rows = write_spine(rng, spine_path, spine, keys, time_column)
+        out = os.path.join(work, "out%d.csv" % n)
+        args = ["batch", "catalog.yaml", "features.yaml"]
+        for source in source_order:
+            args += ["--source", "%s=%s" % (source, os.path.basename(paths[source]))]
+        args += ["--spine", os.path.basename(spine_path), "--out", out] + time_args + extra
+        proc = run_fdlc(fdlc, args, cwd=work, work=work)
+        if proc.returncode != 0:
+            print("FAIL %s: fdlc batch failed (cd %s && fdlc %s)\n%s"
+                  % (label, work, " ".join(args), describe_run(proc)))
+            ok = False
+            continue
+        ok = check_run(label, out, spine_columns, spine_rows, columns, expected, by_name) and ok
+    return ok
+
+
+def main():
+    if len(sys.argv) < 4:
+        print("usage: random_oracle.py FDLC WORK_DIR SEED [SEED...]")
+        sys.exit(2)
+    fdlc, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    failed = []
+    for seed in (int(s) for s in sys.argv[3:]):
+        seed_dir = fresh_dir(os.path.join(work, "seed%d" % seed))
+        if run_seed(fdlc, seed_dir, seed):
+            shutil.rmtree(seed_dir)
+        else:
+            failed.append(seed)
+            print("seed %d: work files kept in %s" % (seed, seed_dir))
+    if failed:
+        print("FAIL: seeds %s" % failed)
+        sys.exit(1)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
