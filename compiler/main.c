@@ -385,10 +385,27 @@ static void cache_directory(char *out, size_t size)
         snprintf(out, size, "/tmp/fdlc-cache-%ld", (long)getuid());
 }
 
+/* Appends the bytes of a file to out (a note when it cannot be read). */
+static void append_file(FILE *out, const char *path)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        fprintf(out, "(unreadable %s)", path);
+        return;
+    }
+    char buffer[8192];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof buffer, in)) > 0)
+        fwrite(buffer, 1, n, out);
+    fclose(in);
+}
+
 /*
  * Builds the library for these definitions, or reuses the cached one. The
- * cache key is a hash of the generated C itself, so a change of fdlc, of the
- * runtime ABI or of the definitions never reuses a stale build.
+ * cache key hashes everything the build depends on: the generated C, the
+ * runtime header it compiles against (its ABI version and table layouts),
+ * and the compiler command. A change of any of them never reuses a stale
+ * build.
  */
 static bool cached_library(const compilation *c, char *library, size_t size)
 {
@@ -399,6 +416,12 @@ static bool cached_library(const compilation *c, char *library, size_t size)
         return false;
     write_header(c, "features", mem);
     write_source(c, "features", mem);
+    const char *cc = getenv("CC");
+    fprintf(mem, "\n-- abi %d cc %s fdlc %s\n-- fdlrt.h\n", FDL_ABI_VERSION, cc && *cc ? cc : "cc",
+            FDL_VERSION);
+    char header[4200];
+    snprintf(header, sizeof header, "%s/fdlrt.h", runtime_include_dir());
+    append_file(mem, header);
     fclose(mem);
     char key[65];
     ir_sha256_hex(text, length, key);
