@@ -476,6 +476,63 @@ static void short_decimals_parse_like_strtod(void **state)
     }
 }
 
+/* The reference: the shortest of %.15g, %.16g, %.17g that reads back. */
+static void format_by_printf(double f, char *text, size_t size)
+{
+    for (int precision = 15; precision <= 17; precision++) {
+        snprintf(text, size, "%.*g", precision, f);
+        if (strtod(text, NULL) == f)
+            return;
+    }
+}
+
+/* The short-decimal fast path must print exactly what printf would. */
+static void floats_format_like_printf(void **state)
+{
+    (void)state;
+    char expected[64], got[64];
+    for (int i = 0; i < 400000; i++) {
+        double f;
+        uint64_t r = next_random();
+        switch (i % 4) {
+        case 0: {   /* a short decimal, as parsed from CSV */
+            char text[40];
+            snprintf(text, sizeof text, "%s%llu.%0*llu", r & 1 ? "-" : "",
+                     (unsigned long long)(r % 100000), (int)(1 + (r >> 20) % 8),
+                     (unsigned long long)((r >> 30) % 100000000));
+            f = strtod(text, NULL);
+            break;
+        }
+        case 1:     /* any magnitude near the fast path's edges */
+            f = ldexp((double)(r >> 11), (int)((r >> 3) % 80) - 100);
+            break;
+        case 2: {   /* random bits: any double */
+            memcpy(&f, &r, sizeof f);
+            if (!isfinite(f))
+                f = 1.5;
+            break;
+        }
+        default:    /* m / 10^k with up to 16 digits */
+            f = (double)(r % 10000000000000000ULL) / pow(10.0, (double)((r >> 54) % 20));
+            break;
+        }
+        format_by_printf(f, expected, sizeof expected);
+        fdl_format_float(f, got, sizeof got);
+        if (strcmp(expected, got) != 0) {
+            print_error("%a: printf %s, fdl_format_float %s\n", f, expected, got);
+            fail();
+        }
+    }
+    const double edges[] = {1e-4, 0.0001, 0.00010000000000000002, 9.999999999999999e-5, 1e15,
+                            999999999999999.0, 999999999999999.9, 123456789012345.0, 0.5, -0.0,
+                            0.0, 1e-5, 100.0, 2.5e14, 0.1, 0.30000000000000004};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        format_by_printf(edges[i], expected, sizeof expected);
+        fdl_format_float(edges[i], got, sizeof got);
+        assert_string_equal(got, expected);
+    }
+}
+
 static void formatting_ignores_the_locale(void **state)
 {
     (void)state;
@@ -511,6 +568,7 @@ int main(void)
         cmocka_unit_test(floats_format_shortest),
         cmocka_unit_test(floats_round_trip),
         cmocka_unit_test(short_decimals_parse_like_strtod),
+        cmocka_unit_test(floats_format_like_printf),
         cmocka_unit_test(formatting_ignores_the_locale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
