@@ -94,7 +94,7 @@ requests = [
     "get ranking_v1 u0001 p0003 @2024-03-21T00:00:00Z",
     "get ranking_v1 u0001 p0003 @2024-04-20T00:00:00Z",     # 30d window: only the March 25 purchase
     "get ranking_v1 u0039 p0003 @2024-04-20T00:00:00Z",     # no events, no user embedding
-    "get ranking_v1 u0001 p0003 @2024-03-01T00:00:00Z",     # before history the store evicted
+    "get ranking_v1 u0001 p0003 @2024-03-01T00:00:00Z",     # going back before what the store evicted: refused
     "stats",
 ]
 
@@ -105,8 +105,16 @@ def short(line):
     return re.sub(r"\[((?:[-+0-9.eE]+,){4,}[-+0-9.eE]+)\]", vector, line)
 
 service = subprocess.Popen([sys.argv[1]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+notes = {
+    "ingest orders 2024-02-10T12:00:00Z,9000,u0001,35.5": "out of order: lands in its place",
+    "ingest purchases 2024-03-25T08:00:00Z,u0001,p0009,,food": "null amount: still a purchase",
+    "get ranking_v1 u0001 p0003 @2024-04-20T00:00:00Z": "30d window: only the March 25 purchase",
+    "get ranking_v1 u0039 p0003 @2024-04-20T00:00:00Z": "no events, no user embedding",
+    "get ranking_v1 u0001 p0003 @2024-03-01T00:00:00Z":
+        "back before what reads already evicted: refused (fdl-serve --keep-history allows it)",
+}
 for request in requests:
-    print("> " + request)
+    print("> " + request + ("    # " + notes[request] if request in notes else ""))
     service.stdin.write(request + "\n")
     service.stdin.flush()
     while True:
