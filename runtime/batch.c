@@ -915,17 +915,23 @@ static fdl_status read_row(batch *b, size_t row, fdl_time t, FILE *out)
             b->set_request[i] = b->request[set->requests[i]];
         status = fdl_read_set_request(b->store, b->set, b->keys, b->set_request, t, b->values,
                                       b->err);
-    } else {
-        for (int i = 0; i < b->nfeatures && status == FDL_OK; i++) {
-            const fdl_feature_desc *feature = &p->features[b->features[i]];
-            gather_keys(b, feature->entities, feature->nentities, b->keys);
-            status = fdl_read_feature_request(b->store, b->features[i], b->keys, b->request, t,
-                                              &b->values[i], b->err);
+        if (status != FDL_OK)
+            return locate(b->err, b->spine_path, b->spine.lines[row]);
+        for (int i = 0; i < b->nfeatures; i++) {
+            putc(',', out);
+            fdl_csv_write_value(out, b->values[i]);
         }
+        return FDL_OK;
     }
-    if (status != FDL_OK)
-        return locate(b->err, b->spine_path, b->spine.lines[row]);
+    /* Feature by feature, each written at once: a value may point into the
+     * store's scratch space, which the next read rewinds. */
     for (int i = 0; i < b->nfeatures; i++) {
+        const fdl_feature_desc *feature = &p->features[b->features[i]];
+        gather_keys(b, feature->entities, feature->nentities, b->keys);
+        status = fdl_read_feature_request(b->store, b->features[i], b->keys, b->request, t,
+                                          &b->values[i], b->err);
+        if (status != FDL_OK)
+            return locate(b->err, b->spine_path, b->spine.lines[row]);
         putc(',', out);
         fdl_csv_write_value(out, b->values[i]);
     }

@@ -15,7 +15,17 @@ that make batch and serving easy to get subtly different:
     whose sum leaves int64 (null) and comes back;
   * rows out of time order in the files, columns in another order than the
     fields, an extra column, several spellings of a timestamp;
-  * an embedding whose default table is overridden on the command line.
+  * an embedding whose default table is overridden on the command line;
+  * the language beyond aggregations: derived features (`expr:`) over
+    aggregations and embeddings, of one entity and of several (FEATURE and
+    ENTITY.FEATURE reads), reading other derived features; `default:` on
+    aggregations and derived features (which their readers then see);
+    request fields of every scalar type declared by the set, read as
+    `request.NAME` and given by spine columns of the same names (null cells,
+    the empty string); age(), which reads the query time; the functions
+    that build strings in the store's scratch space (concat, lower, upper,
+    to_string); and an entity with a composite key (int64 store_id + string
+    channel), read in the set together with the single-key entities.
 
 Files: definitions.yaml, txns.csv, visits.csv, spine.csv,
 embedding_default.csv, embedding_override.csv.
@@ -87,6 +97,76 @@ AGGREGATIONS = [
     ("s_visit_first_life", "store", "first", "visits.ts", "lifetime", None),
 ]
 
+# The composite-key entity store_channel: (store_id, channel) of txns.
+AGGREGATIONS += [
+    ("sc_txn_count_1d", "store_channel", "count", "txns", "1d", None),
+    ("sc_amount_sum_1d", "store_channel", "sum", "txns.amount", "1d", None),
+    ("sc_qty_last_life", "store_channel", "last", "txns.qty", "lifetime", None),
+    ("sc_flag_first_7d", "store_channel", "first", "txns.flagged", "7d", None),
+    ("sc_customer_max_7d", "store_channel", "max", "txns.customer_id", "7d", None),
+    # Aggregations that carry a default (see DEFAULTS).
+    ("c_amount_mean_7d_dflt", "customer", "mean", "txns.amount", "7d", "amount < 100"),
+    ("c_page_last_1h_dflt", "customer", "last", "visits.page", "1h", None),
+    ("c_settled_last_1h_dflt", "customer", "last", "txns.settled_at", "1h", None),
+    ("s_qty_max_1h_dflt", "store", "max", "txns.qty", "1h", None),
+]
+
+# Request fields the set declares; the spine has a column for each.
+REQUEST = [("req_amount", "float64"), ("req_n", "int64"), ("req_tag", "string"),
+           ("req_at", "timestamp"), ("req_flag", "bool")]
+
+# Derived features: name, entities, expression.
+DERIVED = [
+    ("d_amount_per_txn", ["customer"], "coalesce(c_amount_sum_1d, 0) / c_txn_count_1h"),
+    ("d_mean_x2", ["customer"], "c_amount_mean_7d_dflt * 2"),
+    ("d_log_sum", ["customer"], "log(c_amount_sum_1d)"),
+    ("d_round_mean", ["customer"], "round(c_amount_mean_life, 2)"),
+    ("d_qty_clamp", ["customer"], "clamp(c_qty_sum_7d, -100, 100) + abs(c_qty_first_1d)"),
+    ("d_busy", ["customer"], "c_visit_count_1d > 2 or (c_flag_max_1d and c_web_count_1d >= 1)"),
+    ("d_label", ["customer"],
+     "concat(upper(coalesce(c_channel_last_1h, 'none')), ':', "
+     "lower(c_page_last_1h_dflt), ':', to_string(c_amount_sum_1d), ':', "
+     "to_string(c_flag_last_7d), ':', to_string(c_settled_min_7d))"),
+    ("d_settled_age", ["customer"], "age(c_settled_last_1d)"),
+    ("d_settled_parts", ["customer"],
+     "hour_of_day(c_settled_last_1h_dflt) * 10 + day_of_week(c_settled_last_1h_dflt)"),
+    ("d_embedding_norm", ["customer"], "norm(customer_embedding) + dot(customer_embedding, "
+     "customer_embedding)"),
+    ("d_req_amount", ["customer"], "coalesce(request.req_amount, 0.0) + c_amount_sum_1d"),
+    ("d_req_choice", ["customer"], "if(request.req_flag, request.req_n * 2, c_txn_count_1h)"),
+    ("d_req_text", ["customer"],
+     "concat(request.req_tag, '/', to_string(request.req_at), '/', "
+     "lower(coalesce(c_channel_first_life, 'X')))"),
+    ("d_req_age", ["customer"], "age(request.req_at) + length(request.req_tag)"),
+    ("d_req_geo", ["customer"],
+     "haversine_km(coalesce(request.req_amount, 0.0) / 10, 2.35, 48.85, c_qty_sum_7d / 1000)"),
+    ("m_amount_gap", ["customer", "store"], "customer.c_amount_sum_1d - store.s_amount_sum_7d"),
+    ("m_who", ["store", "customer"],
+     "concat(to_string(s_customer_last_life), '@', coalesce(customer.c_channel_min_life, '-'), "
+     "'#', to_string(s_qty_max_1h_dflt))"),
+    ("m_store_channel", ["customer", "store_channel"],
+     "sc_amount_sum_1d + coalesce(c_amount_mean_1d, 0) - sc_txn_count_1d"),
+    ("m_three", ["customer", "store", "store_channel"],
+     "greatest(sc_qty_last_life, s_qty_min_life, c_qty_sum_7d)"),
+    ("m_sc_text", ["store_channel"], "concat(sc_customer_max_7d, '|', upper(sc_customer_max_7d))"),
+    # Derived features reading derived features (and a default).
+    ("dd_chain", ["customer", "store"], "d_log_sum * 2 + m_amount_gap"),
+    ("dd_text", ["customer", "store", "store_channel"],
+     "concat(d_label, '~', m_who, '~', coalesce(m_sc_text, 'none'))"),
+]
+
+# Defaults (YAML text), on aggregations and on derived features.
+DEFAULTS = {
+    "c_amount_mean_7d_dflt": "-1.5",
+    "c_page_last_1h_dflt": "none",
+    "c_settled_last_1h_dflt": '"2024-03-01T00:00:00Z"',
+    "s_qty_max_1h_dflt": "-1",
+    "sc_flag_first_7d": "false",
+    "d_log_sum": "0",
+    "d_req_choice": "7",
+    "m_sc_text": "'n/a'",
+}
+
 ENTITY_KEY = {"customer": "customer_id", "store": "store_id"}
 
 EMBEDDING_DIMENSION = 3
@@ -102,6 +182,9 @@ def write_definitions(path):
         "entities:",
         "  - {name: customer, join_key: customer_id}",
         "  - {name: store, join_key: store_id, key_type: int64}",
+        "  - name: store_channel",
+        "    join_keys: [store_id, channel]",
+        "    key_types: [int64, string]",
         "",
         "sources:",
         "  - name: txns",
@@ -145,8 +228,17 @@ def write_definitions(path):
         ]
         if where is not None:
             lines.append(f"      where: {yaml_quote(where)}")
+        if name in DEFAULTS:
+            lines.append(f"    default: {DEFAULTS[name]}")
+    for name, entities, expr in DERIVED:
+        lines += [f"  - name: {name}", f"    entities: [{', '.join(entities)}]",
+                  f"    expr: {yaml_quote(expr)}"]
+        if name in DEFAULTS:
+            lines.append(f"    default: {DEFAULTS[name]}")
     lines += ["", "feature_sets:", "  - name: all_aggregations", "    features:"]
     lines += ["      - customer_embedding"] + [f"      - {a[0]}" for a in AGGREGATIONS]
+    lines += [f"      - {d[0]}" for d in DERIVED]
+    lines += ["    request:"] + [f"      - {{name: {n}, type: {t}}}" for n, t in REQUEST]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -260,8 +352,19 @@ def visits(n):
     write_events(os.path.join(args.out, "visits.csv"), header, rows)
 
 
+def request_cells(t):
+    """The spine's request columns: nulls, the empty string, every type."""
+    at = START + timedelta(seconds=t - rng.randrange(-86400, 3 * 86400))
+    return [maybe_null("%.3f" % rng.uniform(-900, 900), 0.15),
+            maybe_null(str(rng.randrange(-50, 50)), 0.15),
+            maybe_null(rng.choice(CHANNELS + ["\u00fcber"]), 0.15),
+            maybe_null(at.strftime("%Y-%m-%dT%H:%M:%SZ"), 0.15),
+            maybe_null(rng.choice(["true", "false", "1", "0", "TRUE"]), 0.15)]
+
+
 def spine(n):
-    header = ["store_id", "customer_id", "label", "timestamp"]
+    header = ["store_id", "customer_id", "label", "timestamp", "channel"] + \
+        [name for name, _ in REQUEST]
     with open(os.path.join(args.out, "spine.csv"), "w", newline="") as f:
         f.write(",".join(header) + "\n")
         for _ in range(n):
@@ -277,8 +380,9 @@ def spine(n):
             customer = rng.choice(CUSTOMERS + ["c999"])            # c999: never seen
             customer = None if rng.random() < 0.03 else customer
             store = maybe_null(str(rng.choice(STORES + [42])), 0.03)
+            channel = maybe_null(rng.choice(CHANNELS + ["never"]), 0.05)
             f.write(",".join(encode(c) for c in [store, customer, str(rng.randrange(2)),
-                                                 stamp(t)]) + "\n")
+                                                 stamp(t), channel] + request_cells(t)) + "\n")
 
 
 def embedding(name, scale):

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 
 MICROS = 1_000_000
 INT64_MIN = -(1 << 63)
@@ -103,7 +104,9 @@ def parse_csv(data):
 
 
 def read_csv(path):
-    with open(path, "r", encoding="utf-8", newline="") as f:
+    # surrogateescape: bytes that are not UTF-8 (a truncated string) show up
+    # as a cell mismatch instead of stopping the comparison.
+    with open(path, "r", encoding="utf-8", errors="surrogateescape", newline="") as f:
         return parse_csv(f.read())
 
 
@@ -167,6 +170,45 @@ def same_float(a, b):
 
 def format_vector(values):
     return "[" + ",".join(format_float(v) for v in values) + "]"
+
+
+def exact_float_sum(values):
+    """The exact sum of doubles, correctly rounded once (math.fsum's answer:
+    a zero sum is +0.0 even when every term is -0.0); None if not finite."""
+    total = sum((Fraction(v) for v in values), Fraction(0))
+    try:
+        return float(total)
+    except OverflowError:
+        return None
+
+
+def encode_cell(value):
+    """A cell to write: None is null (an empty unquoted cell), "" the empty
+    string (`""`), other text quoted only when it must be."""
+    if value is None:
+        return ""
+    if value == "":
+        return '""'
+    return csv_quote(value)
+
+
+def expected_cell(type_, value):
+    """(expected (text, quoted), value check or None) for an output cell of
+    a scalar or vector type; timestamps are given as epoch microseconds."""
+    if value is None:
+        return ("", False), None
+    if type_ == "int64":
+        return (str(value), False), None
+    if type_ == "float64":
+        return (format_float(value), False), float_cell_check(value)
+    if type_ == "bool":
+        return ("true" if value else "false", False), None
+    if type_ == "timestamp":
+        return (format_time(value), False), None
+    if type_ == "float64_vector":
+        text = format_vector(value)
+        return (text, True if "," in text else None), vector_cell_check(value)
+    return (value, value == "" or any(c in value for c in ',"\r\n')), None
 
 
 # ------------------------------------------------------------ comparison

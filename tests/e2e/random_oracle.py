@@ -19,6 +19,9 @@ For each seed it generates, from a fixed random stream:
     whose naive sum differs from the exact one, quoted cells, CRLF, BOM,
     blank lines, shuffled and extra columns;
   * a spine with keys never seen, null keys and rows out of time order;
+  * a `default:` on about a third of the features (drawn from a stream of
+    its own, so the other draws do not depend on it): a null result reads
+    as the default, in every type's CSV spelling;
 
 then runs the real fdlc (with --set, and without --set on a spine holding one
 entity's key) and compares every cell with a brute-force answer: for each
@@ -515,6 +518,7 @@ class Feature:
         self.field_type = field_types(source)[field] if field else None
         self.type = result_type(function, self.field_type)
         self.span = window_micros(window)
+        self.default = None             # (value, YAML text) or None
 
     def yaml(self, rng):
         lines = ["  - name: %s" % self.name, "    entity: %s" % self.entity,
@@ -525,7 +529,28 @@ class Feature:
             lines.append("      where: '%s'" % self.where[0].replace("'", "''"))
         if rng.random() < 0.3:
             lines.append("    value_type: %s" % self.type)
+        if self.default is not None:
+            lines.append("    default: %s" % self.default[1])
         return "\n".join(lines) + "\n"
+
+
+# Defaults per result type: (value as compute() holds it, YAML text).
+DEFAULTS = {
+    "int64": [(-1, "-1"), (0, "0"), (INT64_MAX, str(INT64_MAX))],
+    "float64": [(0.5, "0.5"), (-2.25, "-2.25"), (1e-300, "1e-300"), (0.0, "0")],
+    "bool": [(True, "true"), (False, "false")],
+    "string": [("none", "none"), ("a,b", "'a,b'"), ('say "hi"', "'say \"hi\"'")],
+    "timestamp": [(parse_time("2024-01-01T00:00:00Z"), '"2024-01-01T00:00:00Z"'),
+                  (parse_time("2023-12-31T23:59:59.5Z"), '"2023-12-31T23:59:59.5Z"')],
+}
+
+
+def give_defaults(seed, features):
+    """A default on about a third of the features, from a stream of its own."""
+    rng = random.Random(seed * 7919 + 17)
+    for f in features:
+        if rng.random() < 0.35:
+            f.default = rng.choice(DEFAULTS[f.type])
 
 
 def make_features(rng):
@@ -780,6 +805,10 @@ def compute(spine, events, features, source_order):
                         coverage.get("reads with an event at exactly t", 0) + 1
             values[f.name] = aggregate(f, chosen)
             note_coverage(coverage, f, chosen, values[f.name], t)
+            if values[f.name] is None and f.default is not None:
+                values[f.name] = f.default[0]
+                coverage["nulls read as a default"] = \
+                    coverage.get("nulls read as a default", 0) + 1
         expected.append(values)
     print("coverage: " + ", ".join("%s %d" % item for item in sorted(coverage.items())))
     return expected
@@ -870,6 +899,7 @@ def definitions(rng, features, set_features):
 def run_seed(fdlc, work, seed):
     rng = random.Random(seed)
     windows, features = make_features(rng)
+    give_defaults(seed, features)
     spine, events = make_data(rng, windows)
     set_features = rng.sample(features, rng.randint(len(features) * 2 // 3, len(features)))
     catalog, feature_text = definitions(rng, features, set_features)
