@@ -18,6 +18,7 @@
 #include <yaml.h>
 
 #include "expr_parse.h"
+#include "fdlrt.h"
 #include "suggest.h"
 
 typedef enum ynode_kind { YNODE_SCALAR, YNODE_SEQUENCE, YNODE_MAPPING } ynode_kind;
@@ -403,6 +404,21 @@ static bool read_integer(reader *r, const ynode *n, const char *what, int64_t *o
     return true;
 }
 
+/* A number: decimal digits with an optional fraction and exponent. */
+static bool read_number(reader *r, const ynode *n, const char *what, double *out)
+{
+    const char *text;
+    if (!read_string(r, n, what, &text))
+        return false;
+    fdl_value v;
+    if (!*text || fdl_parse_value(FDL_FLOAT64, text, strlen(text), &v, NULL) != FDL_OK) {
+        diag_error(r->sources, n->span, "%s must be a number, not '%s'", what, text);
+        return false;
+    }
+    *out = v.as.f;
+    return true;
+}
+
 static bool read_bool(reader *r, const ynode *n, const char *what, bool *out)
 {
     if (!expect_kind(r, n, YNODE_SCALAR, what))
@@ -497,42 +513,121 @@ static void read_window(reader *r, const ynode *n, ast_aggregation *agg)
     agg->has_window = true;
 }
 
+/* Bytes of the UTF-8 encoding of a code point. */
+static size_t utf8_length(unsigned long code)
+{
+    return code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+}
+
+/* Length in the file of the escape at text[pos] ('\\' first) and how many
+ * bytes it decodes to; 0 when it is not one we know. */
+static size_t escape_length(const char *text, uint32_t pos, uint32_t end, size_t *decoded)
+{
+    if (pos + 1 >= end)
+        return 0;
+    int digits = text[pos + 1] == 'x' ? 2 : text[pos + 1] == 'u' ? 4 : text[pos + 1] == 'U' ? 8 : 0;
+    if (digits == 0) {
+        if (text[pos + 1] == '\n' || text[pos + 1] == '\r')
+            return 0;   /* an escaped line break: the folding walk handles it */
+        *decoded = text[pos + 1] == 'N' || text[pos + 1] == '_' ? 2 : text[pos + 1] == 'L' ||
+                   text[pos + 1] == 'P' ? 3 : 1;
+        return 2;
+    }
+    if (pos + 2 + (uint32_t)digits > end)
+        return 0;
+    char hex[9];
+    memcpy(hex, text + pos + 2, (size_t)digits);
+    hex[digits] = '\0';
+    unsigned long code = strtoul(hex, NULL, 16);
+    *decoded = utf8_length(code);
+    return 2 + (size_t)digits;
+}
+
 /*
  * File offsets of each byte of a scalar's value, so that expression errors
- * point inside the YAML text. Exact for plain and quoted one-line scalars;
- * for folded or escaped text it falls back to the scalar's start.
+ * point inside the YAML text. The decoded value and the file text are walked
+ * together: equal bytes map one to one; a line break, indentation or a
+ * folded line in the file is skipped where the value has a space, a newline
+ * or nothing; an escape maps all the bytes it decodes to its backslash.
+ * Block scalars start after their header line. If the walk ever loses its
+ * way, every byte maps to the scalar's start (a located, if coarser, error).
  */
 static const uint32_t *scalar_offsets(reader *r, const ynode *n)
 {
     uint32_t *map = arena_alloc(r->arena, sizeof(uint32_t) * (n->length + 1));
     const char *text = r->text->text;
     uint32_t pos = n->span.start, end = n->span.end;
-    bool quoted = n->style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-                  n->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-    if (n->style != YAML_PLAIN_SCALAR_STYLE && !quoted)
-        goto fallback;
-    if (quoted)
+    bool single = n->style == YAML_SINGLE_QUOTED_SCALAR_STYLE;
+    bool double_quoted = n->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    if (single || double_quoted) {
         pos++;
-    for (size_t i = 0; i < n->length; i++) {
-        if (pos >= end)
-            goto fallback;
-        if (n->style == YAML_SINGLE_QUOTED_SCALAR_STYLE && text[pos] == '\'' && n->value[i] == '\'') {
-            map[i] = pos;
+    } else if (n->style == YAML_LITERAL_SCALAR_STYLE || n->style == YAML_FOLDED_SCALAR_STYLE) {
+        while (pos < end && text[pos] != '\n')
+            pos++;      /* the header: | or > with indicators and a comment */
+    }
+    for (size_t i = 0; i < n->length;) {
+        if (pos >= end) {
+            /* The span stops before a block scalar's final line breaks. */
+            if (n->value[i] != '\n')
+                goto fallback;
+            map[i++] = end;
+            continue;
+        }
+        char c = n->value[i], t = text[pos];
+        if (single && t == '\'' && c == '\'' && pos + 1 < end && text[pos + 1] == '\'') {
+            map[i++] = pos;
             pos += 2;
             continue;
         }
-        if (n->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && text[pos] == '\\') {
-            if (pos + 1 < end && (text[pos + 1] == '"' || text[pos + 1] == '\\') &&
-                n->value[i] == text[pos + 1]) {
-                map[i] = pos;
-                pos += 2;
+        if (double_quoted && t == '\\') {
+            size_t decoded = 0, length = escape_length(text, pos, end, &decoded);
+            if (length > 0) {
+                for (size_t k = 0; k < decoded && i < n->length; k++)
+                    map[i++] = pos;
+                pos += (uint32_t)length;
                 continue;
             }
+            /* an escaped line break: skip it and the next line's indentation */
+            pos += 2;
+            while (pos < end && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n'))
+                pos++;
+            continue;
+        }
+        if (t == c) {
+            map[i++] = pos++;
+            if (c == '\n') {
+                /* The next line's indentation, less the spaces the value
+                 * keeps (a more-indented line of a block scalar). */
+                uint32_t spaces = 0;
+                while (pos + spaces < end && text[pos + spaces] == ' ')
+                    spaces++;
+                uint32_t kept = 0;
+                while (i + kept < n->length && n->value[i + kept] == ' ')
+                    kept++;
+                pos += kept <= spaces ? spaces - kept : spaces;
+            }
+            continue;
+        }
+        if (t == '\r') {
+            pos++;
+            continue;
+        }
+        if (t == '\n' || t == ' ' || t == '\t') {
+            /* Folding: a line break (and indentation) read as a space or
+             * nothing; the value's byte maps to where the break was. */
+            uint32_t from = pos;
+            while (pos < end && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' ||
+                                 text[pos] == '\r'))
+                pos++;
+            if (c == ' ' || c == '\n') {
+                map[i++] = from;
+                continue;
+            }
+            if (pos < end && text[pos] == c)
+                continue;   /* indentation only: the byte matches next */
             goto fallback;
         }
-        if (text[pos] != n->value[i])
-            goto fallback;
-        map[i] = pos++;
+        goto fallback;
     }
     map[n->length] = pos;
     return map;
@@ -546,10 +641,21 @@ static void read_aggregation(reader *r, const ynode *n, ast_feature *f)
 {
     static const key_spec spec[] = {
         {"function", true}, {"source", true}, {"window", false}, {"where", false},
+        {"k", false}, {"percentile", false},
     };
     mapping_view v;
-    read_mapping(r, n, "aggregation", spec, 4, &v);
+    read_mapping(r, n, "aggregation", spec, 6, &v);
     ast_aggregation *agg = &f->aggregation;
+    if (v.values[4]) {
+        agg->k_span = v.values[4]->span;
+        agg->k_written = true;
+        agg->has_k = read_integer(r, v.values[4], "k", &agg->k);
+    }
+    if (v.values[5]) {
+        agg->percentile_span = v.values[5]->span;
+        agg->percentile_written = true;
+        agg->has_percentile = read_number(r, v.values[5], "percentile", &agg->percentile);
+    }
     if (v.values[0])
         read_name(r, v.values[0], "aggregation function", &agg->function);
     if (v.values[1]) {
