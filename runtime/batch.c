@@ -290,6 +290,23 @@ static fdl_status fail_at(fdl_error *err, const char *file, long line, fdl_statu
 
 /* ------------------------------------------------------------------- a run */
 
+/*
+ * Formatted vectors, remembered: a training set repeats the same embedding
+ * in many rows, and formatting 128 floats costs far more than comparing
+ * them. Direct-mapped by the vector's address; an entry is used only when
+ * the values are still the same (a buffer may be reused for other values),
+ * so the cache can never change what is written.
+ */
+enum { VECTOR_CACHE_SIZE = 4096 };
+
+typedef struct vector_entry {
+    const double *address;
+    int32_t dim;
+    double *values;             /* a copy, to check the entry still holds */
+    char *text;                 /* the cell, quotes included */
+    size_t length;
+} vector_entry;
+
 typedef struct batch {
     const fdl_program *program;
     const fdl_batch_options *options;
@@ -324,6 +341,7 @@ typedef struct batch {
     fdl_value *keys;
     fdl_value *values;
     fdl_value *request;             /* per program request field */
+    vector_entry *vector_cache;     /* formatted vectors (write_value) */
     fdl_value *set_request;         /* the set's request fields, in its order */
 
     /* Formatted feature cells: row r's text is output[row_output[2r], row_output[2r+1]). */
@@ -334,6 +352,13 @@ typedef struct batch {
 
 static void batch_free(batch *b)
 {
+    if (b->vector_cache) {
+        for (int i = 0; i < VECTOR_CACHE_SIZE; i++) {
+            free(b->vector_cache[i].values);
+            free(b->vector_cache[i].text);
+        }
+        free(b->vector_cache);
+    }
     fdl_store_close(b->store);
     if (b->sources)
         for (int s = 0; s < b->program->nsources; s++)
@@ -898,6 +923,52 @@ static fdl_status parse_request(batch *b, size_t row)
     return FDL_OK;
 }
 
+static void write_value(batch *b, FILE *out, fdl_value value)
+{
+    vector_entry *vector_cache = b->vector_cache;
+    if (value.type != FDL_VECTOR || !value.as.v || value.dim <= 0) {
+        fdl_csv_write_value(out, value);
+        return;
+    }
+    if (!vector_cache)
+        vector_cache = b->vector_cache = calloc(VECTOR_CACHE_SIZE, sizeof *vector_cache);
+    if (!vector_cache) {
+        fdl_csv_write_value(out, value);
+        return;
+    }
+    size_t bytes = (size_t)value.dim * sizeof(double);
+    uintptr_t address = (uintptr_t)value.as.v;
+    vector_entry *e = &vector_cache[(address >> 4) % VECTOR_CACHE_SIZE];
+    if (e->address == value.as.v && e->dim == value.dim && memcmp(e->values, value.as.v, bytes) == 0) {
+        fwrite(e->text, 1, e->length, out);
+        return;
+    }
+    char *text = NULL;
+    size_t length = 0;
+    FILE *cell = open_memstream(&text, &length);
+    double *values = malloc(bytes);
+    if (!cell || !values) {
+        if (cell)
+            fclose(cell);
+        free(text);
+        free(values);
+        fdl_csv_write_value(out, value);
+        return;
+    }
+    fdl_csv_write_value(cell, value);
+    if (fclose(cell) != 0) {
+        free(text);
+        free(values);
+        fdl_csv_write_value(out, value);
+        return;
+    }
+    memcpy(values, value.as.v, bytes);
+    free(e->values);
+    free(e->text);
+    *e = (vector_entry){value.as.v, value.dim, values, text, length};
+    fwrite(text, 1, length, out);
+}
+
 /* Reads the vector of one spine row at time t and formats it into out. */
 static fdl_status read_row(batch *b, size_t row, fdl_time t, FILE *out)
 {
@@ -919,7 +990,7 @@ static fdl_status read_row(batch *b, size_t row, fdl_time t, FILE *out)
             return locate(b->err, b->spine_path, b->spine.lines[row]);
         for (int i = 0; i < b->nfeatures; i++) {
             putc(',', out);
-            fdl_csv_write_value(out, b->values[i]);
+            write_value(b, out, b->values[i]);
         }
         return FDL_OK;
     }
@@ -933,7 +1004,7 @@ static fdl_status read_row(batch *b, size_t row, fdl_time t, FILE *out)
         if (status != FDL_OK)
             return locate(b->err, b->spine_path, b->spine.lines[row]);
         putc(',', out);
-        fdl_csv_write_value(out, b->values[i]);
+        write_value(b, out, b->values[i]);
     }
     return FDL_OK;
 }

@@ -82,12 +82,12 @@ static const fdl_source_desc sources[] = {
 };
 
 static const fdl_agg_desc user_aggs[] = {
-    {FDL_AGG_COUNT, DAY, FDL_INT64},
-    {FDL_AGG_SUM, DAY, FDL_FLOAT64},
+    {FDL_AGG_COUNT, DAY, FDL_INT64, 0, 0.0},
+    {FDL_AGG_SUM, DAY, FDL_FLOAT64, 0, 0.0},
 };
 
 static const fdl_agg_desc merchant_aggs[] = {
-    {FDL_AGG_COUNT, 0, FDL_INT64},
+    {FDL_AGG_COUNT, 0, FDL_INT64, 0, 0.0},
 };
 
 static const fdl_group_desc groups[] = {
