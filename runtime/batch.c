@@ -297,7 +297,7 @@ static fdl_status fail_at(fdl_error *err, const char *file, long line, fdl_statu
  * the values are still the same (a buffer may be reused for other values),
  * so the cache can never change what is written.
  */
-enum { VECTOR_CACHE_SIZE = 4096 };
+enum { VECTOR_CACHE_SIZE = 1 << 12 };   /* the hash below takes 12 bits */
 
 typedef struct vector_entry {
     const double *address;
@@ -938,7 +938,8 @@ static void write_value(batch *b, FILE *out, fdl_value value)
     }
     size_t bytes = (size_t)value.dim * sizeof(double);
     uintptr_t address = (uintptr_t)value.as.v;
-    vector_entry *e = &vector_cache[(address >> 4) % VECTOR_CACHE_SIZE];
+    /* Fibonacci hashing: table rows sit a fixed stride apart in memory. */
+    vector_entry *e = &vector_cache[((uint64_t)address * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - 12)];
     if (e->address == value.as.v && e->dim == value.dim && memcmp(e->values, value.as.v, bytes) == 0) {
         fwrite(e->text, 1, e->length, out);
         return;
