@@ -153,6 +153,14 @@ typedef enum feature_kind {
 
 typedef struct ast_aggregation {
     ast_name function;
+    bool has_k;                  /* k: N (first_k, last_k), valid */
+    bool k_written;              /* a k key was present, valid or not */
+    int64_t k;
+    span k_span;
+    bool has_percentile;         /* percentile: P (percentile), valid */
+    bool percentile_written;
+    double percentile;
+    span percentile_span;
     ast_name source;             /* "orders" of "orders.total_amount" */
     ast_name field;              /* "total_amount", or text NULL for a whole source */
     span source_span;            /* the whole SRC or SRC.FIELD scalar */

@@ -149,8 +149,11 @@ static const char *fdl_type_constant(type_kind k)
 
 static const char *agg_constant(agg_function fn)
 {
-    static const char *names[] = {"FDL_AGG_COUNT", "FDL_AGG_SUM", "FDL_AGG_MEAN", "FDL_AGG_MIN",
-                                  "FDL_AGG_MAX", "FDL_AGG_FIRST", "FDL_AGG_LAST"};
+    static const char *names[AGG_FUNCTION_COUNT] = {
+        "FDL_AGG_COUNT", "FDL_AGG_SUM", "FDL_AGG_MEAN", "FDL_AGG_MIN", "FDL_AGG_MAX",
+        "FDL_AGG_FIRST", "FDL_AGG_LAST", "FDL_AGG_VARIANCE", "FDL_AGG_STDDEV",
+        "FDL_AGG_COUNT_DISTINCT", "FDL_AGG_FIRST_K", "FDL_AGG_LAST_K", "FDL_AGG_PERCENTILE",
+    };
     return names[fn];
 }
 
@@ -899,10 +902,13 @@ static void emit_tables(generator *g)
     for (int gi = 0; gi < p->ngroups; gi++) {
         const ir_group *grp = &p->groups[gi];
         emit(g, "static const fdl_agg_desc group_%d_aggs[] = {\n", gi);
-        for (int a = 0; a < grp->naggs; a++)
-            emit(g, "    {%s, INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND, %s, 0, 0.0},\n",
+        for (int a = 0; a < grp->naggs; a++) {
+            char percentile[40];
+            ir_format_double(grp->aggs[a].percentile, percentile, sizeof percentile);
+            emit(g, "    {%s, INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND, %s, %" PRId64 ", %s},\n",
                  agg_constant(grp->aggs[a].function), grp->aggs[a].window_seconds,
-                 fdl_type_constant(grp->aggs[a].result));
+                 fdl_type_constant(grp->aggs[a].result), grp->aggs[a].k, percentile);
+        }
         emit(g, "};\n\n");
     }
     if (p->ngroups) {

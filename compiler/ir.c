@@ -13,14 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const agg_names[] = {"count", "sum", "mean", "min", "max", "first", "last"};
+const char *const agg_function_names[AGG_FUNCTION_COUNT] = {
+    "count", "sum", "mean", "min", "max", "first", "last",
+    "variance", "stddev", "count_distinct", "first_k", "last_k", "percentile",
+};
 
-const char *agg_function_name(agg_function fn) { return agg_names[fn]; }
+const char *agg_function_name(agg_function fn) { return agg_function_names[fn]; }
 
 bool agg_function_parse(const char *name, agg_function *out)
 {
-    for (int i = 0; i < 7; i++)
-        if (strcmp(agg_names[i], name) == 0) {
+    for (int i = 0; i < AGG_FUNCTION_COUNT; i++)
+        if (strcmp(agg_function_names[i], name) == 0) {
             *out = (agg_function)i;
             return true;
         }

@@ -14,7 +14,12 @@
 
 typedef enum agg_function {
     AGG_COUNT, AGG_SUM, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_FIRST, AGG_LAST,
+    AGG_VARIANCE, AGG_STDDEV, AGG_COUNT_DISTINCT, AGG_FIRST_K, AGG_LAST_K, AGG_PERCENTILE,
+    AGG_FUNCTION_COUNT
 } agg_function;
+
+/* The names, in agg_function order (for suggestions). */
+extern const char *const agg_function_names[AGG_FUNCTION_COUNT];
 
 const char *agg_function_name(agg_function fn);
 bool agg_function_parse(const char *name, agg_function *out);
@@ -56,6 +61,8 @@ typedef struct ir_agg {
     agg_function function;
     int64_t window_seconds;  /* 0 = lifetime */
     type_kind result;
+    int64_t k;               /* first_k, last_k; else 0 */
+    double percentile;       /* percentile; else 0 */
 } ir_agg;
 
 typedef struct ir_group {

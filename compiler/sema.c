@@ -645,14 +645,23 @@ static type_kind agg_result(agg_function fn, type_kind value)
     case AGG_MAX:
     case AGG_FIRST:
     case AGG_LAST: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : value;
+    case AGG_VARIANCE:
+    case AGG_STDDEV:
+    case AGG_PERCENTILE: return is_numeric(value) ? TYPE_FLOAT64 : TYPE_ERROR;
+    case AGG_COUNT_DISTINCT: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : TYPE_INT64;
+    case AGG_FIRST_K:
+    case AGG_LAST_K: return is_numeric(value) ? TYPE_VECTOR : TYPE_ERROR;
+    case AGG_FUNCTION_COUNT: break;
     }
     return TYPE_ERROR;
 }
 
 /* Adds (or finds) the group and aggregation a feature reads. */
 static void place_aggregation(checker *c, ir_feature *f, int entity, int source, int *key_fields,
-                              expr *where, int field, agg_function fn, int64_t window, type_kind result)
+                              expr *where, int field, const ir_agg *spec)
 {
+    agg_function fn = spec->function;
+    int64_t window = spec->window_seconds;
     ir_program *ir = c->ir;
     const char *where_text = where ? ir_expr_text(c->arena, where) : "";
     int g = 0;
@@ -676,7 +685,8 @@ static void place_aggregation(checker *c, ir_feature *f, int entity, int source,
     ir_group *grp = &ir->groups[g];
     int a = 0;
     for (; a < grp->naggs; a++)
-        if (grp->aggs[a].function == fn && grp->aggs[a].window_seconds == window)
+        if (grp->aggs[a].function == fn && grp->aggs[a].window_seconds == window &&
+            grp->aggs[a].k == spec->k && grp->aggs[a].percentile == spec->percentile)
             break;
     if (a == grp->naggs) {
         if (grp->naggs == grp->capaggs) {
@@ -685,9 +695,7 @@ static void place_aggregation(checker *c, ir_feature *f, int entity, int source,
                                    sizeof(ir_agg) * (size_t)cap);
             grp->capaggs = cap;
         }
-        grp->aggs[a].function = fn;
-        grp->aggs[a].window_seconds = window;
-        grp->aggs[a].result = result;
+        grp->aggs[a] = *spec;
         grp->naggs++;
     }
     f->group = g;
@@ -701,8 +709,39 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     bool ok = true;
     agg_function fn = AGG_COUNT;
     if (agg->function.text && !agg_function_parse(agg->function.text, &fn)) {
-        static const char *known[] = {"count", "sum", "mean", "min", "max", "first", "last"};
-        unknown_name(c, agg->function.span, "aggregation function", agg->function.text, known, 7);
+        unknown_name(c, agg->function.span, "aggregation function", agg->function.text,
+                     (const char **)agg_function_names, AGG_FUNCTION_COUNT);
+        ok = false;
+    }
+    /* k: for first_k and last_k only; percentile: for percentile only. */
+    bool wants_k = fn == AGG_FIRST_K || fn == AGG_LAST_K;
+    if (agg->k_written && !agg->has_k) {
+        ok = false;   /* not an integer: reported */
+    } else if (ok && wants_k && !agg->has_k) {
+        diag_error(c->sources, agg->function.span, "%s needs 'k: N' (how many values)",
+                   agg_function_name(fn));
+        ok = false;
+    } else if (ok && !wants_k && agg->has_k) {
+        diag_error(c->sources, agg->k_span, "'k' is for first_k and last_k, not %s",
+                   agg_function_name(fn));
+        ok = false;
+    } else if (ok && wants_k && (agg->k < 1 || agg->k > 100000)) {
+        diag_error(c->sources, agg->k_span, "k must be between 1 and 100000, not %lld",
+                   (long long)agg->k);
+        ok = false;
+    }
+    if (agg->percentile_written && !agg->has_percentile) {
+        ok = false;   /* not a number: reported */
+    } else if (ok && fn == AGG_PERCENTILE && !agg->has_percentile) {
+        diag_error(c->sources, agg->function.span,
+                   "percentile needs 'percentile: P' with P between 0 and 1 (0.5 is the median)");
+        ok = false;
+    } else if (ok && fn != AGG_PERCENTILE && agg->has_percentile) {
+        diag_error(c->sources, agg->percentile_span, "'percentile' is for the percentile function, not %s",
+                   agg_function_name(fn));
+        ok = false;
+    } else if (ok && fn == AGG_PERCENTILE && !(agg->percentile >= 0 && agg->percentile <= 1)) {
+        diag_error(c->sources, agg->percentile_span, "percentile must be between 0 and 1");
         ok = false;
     }
     if (!agg->function.text || !agg->source.text)
@@ -749,7 +788,10 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     if (ok && result == TYPE_ERROR) {
         diag_error(c->sources, agg->function.span, "%s cannot aggregate %s field '%s'%s",
                    agg_function_name(fn), type_name(value), agg->field.text,
-                   fn == AGG_SUM || fn == AGG_MEAN ? " (it needs int64 or float64)" : "");
+                   fn == AGG_SUM || fn == AGG_MEAN || fn == AGG_VARIANCE || fn == AGG_STDDEV ||
+                           fn == AGG_PERCENTILE || fn == AGG_FIRST_K || fn == AGG_LAST_K
+                       ? " (it needs int64 or float64)"
+                       : "");
         ok = false;
     }
     /* The source must carry each of the entity's key columns, with matching types. */
@@ -794,10 +836,19 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     int64_t window = agg->lifetime ? 0 : agg->window_seconds;
     f->kind = IR_AGGREGATE;
     f->type = make_type(result);
-    place_aggregation(c, f, f->entities[0], c->source_ir[source], key_fields, agg->where, field, fn,
-                      window, result);
+    ir_agg spec = {fn, window, result, wants_k ? agg->k : 0,
+                   fn == AGG_PERCENTILE ? agg->percentile : 0};
+    place_aggregation(c, f, f->entities[0], c->source_ir[source], key_fields, agg->where, field, &spec);
     const char *of = field < 0 ? src->name : arena_printf(c->arena, "%s.%s", src->name, agg->field.text);
-    f->definition = arena_printf(c->arena, "%s(%s%s%s) over %s", agg_function_name(fn), of,
+    const char *parameter = "";
+    if (wants_k)
+        parameter = arena_printf(c->arena, ", k=%lld", (long long)agg->k);
+    if (fn == AGG_PERCENTILE) {
+        char number[40];
+        ir_format_double(agg->percentile, number, sizeof number);
+        parameter = arena_printf(c->arena, ", p=%s", number);
+    }
+    f->definition = arena_printf(c->arena, "%s(%s%s%s%s) over %s", agg_function_name(fn), of, parameter,
                                  agg->where ? " where " : "", agg->where ? c->ir->groups[f->group].where_text : "",
                                  window_text(c->arena, window));
     return true;

@@ -1,6 +1,7 @@
 /*
  * window.c - the aggregation engine: time-ordered event buffers and
- * sliding-window cursors for count, sum, mean, min, max, first and last.
+ * sliding-window cursors for count, sum, mean, min, max, first, last,
+ * variance, stddev, count_distinct, first_k, last_k and percentile.
  *
  * Semantics. A read at t of an aggregation with window w covers the events
  * with t - w <= time < t (lifetime: time < t). Events are ordered by time;
@@ -10,6 +11,39 @@
  * rounded exact sum divided by the count, min/max use a total order (for
  * floats -0.0 < +0.0), first/last are the earliest/latest events. So a
  * result depends only on the events in the window and their order.
+ *
+ * More aggregations, all functions of the window's multiset of values (or,
+ * for first_k/last_k, of its ordered events):
+ *   variance/stddev  sample variance (divide by n - 1), null below 2 values.
+ *       The cursor keeps exact sums S1 = sum x and S2 = sum x*x (each x*x
+ *       added exactly as two doubles, p = x*x and fma(x, x, -p); int64
+ *       values beyond 2^53 are first split into two exact doubles). A read
+ *       takes the canonical expansions of S1 and S2 (xsum.h: they depend on
+ *       the values only, not on the order of updates), scales them by a power
+ *       of two so nothing overflows, forms the numerator N = n*S2 - S1^2
+ *       exactly with two-products, rounds it once, divides by n*(n-1) and
+ *       scales back: within about 1 ulp of the exact variance (2 roundings;
+ *       3 when n*(n-1) >= 2^53). Any value with |x| >= 2^511 (x*x would
+ *       overflow) makes the result null, and values below about 2^-510 lose
+ *       part of x*x to underflow (still deterministic: the same value always
+ *       contributes the same doubles). A negative numerator (only possible
+ *       through that underflow) gives 0. stddev = sqrt. O(1) per add/remove,
+ *       O(p^2) per read for p canonical parts (1 to 3 in practice).
+ *   count_distinct  exact: a hash map value -> multiplicity per cursor
+ *       (owned string copies), -0.0 and +0.0 count as one value. O(1)
+ *       expected per add/remove. For lifetime it holds every distinct value
+ *       ever seen, evicted ones included: memory grows with distinct values.
+ *   percentile  numpy's "linear" method over the values as float64 (int64
+ *       converted, exact up to 2^53) sorted by the total order: h = (n-1)p,
+ *       x[floor h] + (h - floor h) * (x[floor h + 1] - x[floor h]); exactly
+ *       x[h] when h is an integer. The cursor keeps a sorted array: O(log n)
+ *       search plus an O(n) memmove per add/remove, O(1) per read. Lifetime
+ *       keeps every value ever seen (exact percentiles need them).
+ *   first_k/last_k  the values (as float64) of the k earliest / latest
+ *       events, read straight from the time-ordered buffer in O(k). The
+ *       lifetime base keeps the first k and the last k events it folded.
+ *       The vector lives in the group state, one buffer per aggregation,
+ *       until the next read of the same aggregation (or the state's end).
  *
  * Buffer. Each group state holds its events sorted by time in an array used
  * as a deque: live events are events[head .. head + count). Appending is
@@ -36,14 +70,18 @@
  * t - W. A later read whose window starts before the horizon (lifetime:
  * whose t is before it) fails with FDL_ERR_HISTORY instead of answering
  * from incomplete data. Lifetime aggregations stay exact: evicted events
- * are folded into a base (count, sum, min, max, first, last) that the
- * lifetime cursor includes. An event older than the horizon (late) can
- * only matter to lifetime aggregations and goes straight into the base.
+ * are folded into a base (count, sum, min, max, first, last, first k,
+ * last k) that the lifetime cursor includes; accumulators (sums, moments,
+ * the distinct map, the sorted values) of the lifetime cursor simply keep
+ * the evicted events, since that cursor never rebuilds. An event older than
+ * the horizon (late) can only matter to lifetime aggregations and goes
+ * straight into the base.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "window.h"
 #include "xsum.h"
 
@@ -79,6 +117,31 @@ typedef struct cursor_extremes {
     bool valid;                         /* false: rebuild from the range */
 } cursor_extremes;
 
+/* Exact sums of x and x*x for variance and stddev. */
+typedef struct cursor_moments {
+    fdl_xsum sum, squares;
+    int64_t huge;                       /* values with |x| >= 2^511: result null */
+} cursor_moments;
+
+/* count_distinct: open addressing, linear probing, backward-shift delete. */
+typedef struct distinct_entry {
+    uint64_t hash;
+    event_payload key;                  /* strings: owned copy */
+    int64_t multiplicity;               /* 0: empty slot */
+} distinct_entry;
+
+typedef struct distinct_map {
+    distinct_entry *slots;
+    size_t capacity;                    /* 0 or a power of two */
+    size_t count;                       /* distinct values present */
+} distinct_map;
+
+/* percentile: the cursor's values in total order (-0.0 before +0.0). */
+typedef struct sorted_values {
+    double *items;
+    size_t count, capacity;
+} sorted_values;
+
 typedef struct cursor {
     int64_t lo, hi;                     /* absolute indexes, [lo, hi) */
     fdl_time start, end;                /* the range holds start <= time < end */
@@ -88,12 +151,29 @@ typedef struct cursor {
         fdl_xsum f;                     /* float64 groups */
     } sum;                              /* lifetime: base included */
     cursor_extremes *extremes;          /* NULL without min/max */
+    cursor_moments *moments;            /* NULL without variance/stddev */
+    distinct_map *distinct;             /* NULL without count_distinct */
+    sorted_values *sorted;              /* NULL without percentile */
 } cursor;
+
+/* An event's numeric value, for first_k/last_k in the lifetime base. */
+typedef struct timed_number {
+    fdl_time time;
+    double value;
+} timed_number;
 
 /* Events evicted (or late) folded together, for lifetime aggregations. */
 typedef struct lifetime_base {
     int64_t count;
     event min, max, first, last;        /* owned copies (strings duplicated) */
+    /* The first k folded events in order (plan->lifetime_first_k). */
+    timed_number *first_k;
+    size_t first_k_count, first_k_capacity;
+    /* The last k folded events in order: items[last_k_start ..
+     * last_k_start + last_k_count), slack in front so that appending the
+     * next evicted event is amortized O(1). */
+    timed_number *last_k;
+    size_t last_k_start, last_k_count, last_k_capacity;
 } lifetime_base;
 
 struct fdl_group_state {
@@ -105,6 +185,9 @@ struct fdl_group_state {
     fdl_time horizon;                   /* events before it were evicted */
     bool failed;                        /* out of memory inside an update */
     lifetime_base base;
+    /* first_k/last_k results, one buffer per aggregation (NULL until the
+     * first such read) so that reading one never overwrites another's. */
+    struct result_vector { double *items; size_t capacity; } *vectors;
     cursor cursors[];                   /* plan->ncursors */
 };
 
@@ -124,15 +207,23 @@ static bool is_orderable(fdl_type type)
 static fdl_type expected_result_type(fdl_agg function, fdl_type value_type)
 {
     switch (function) {
-    case FDL_AGG_COUNT: return FDL_INT64;
-    case FDL_AGG_MEAN: return FDL_FLOAT64;
+    case FDL_AGG_COUNT:
+    case FDL_AGG_COUNT_DISTINCT: return FDL_INT64;
+    case FDL_AGG_MEAN:
+    case FDL_AGG_VARIANCE:
+    case FDL_AGG_STDDEV:
+    case FDL_AGG_PERCENTILE: return FDL_FLOAT64;
+    case FDL_AGG_FIRST_K:
+    case FDL_AGG_LAST_K: return FDL_VECTOR;
     default: return value_type;
     }
 }
 
 static const char *agg_name(fdl_agg function)
 {
-    static const char *const names[] = {"count", "sum", "mean", "min", "max", "first", "last"};
+    static const char *const names[] = {"count", "sum", "mean", "min", "max", "first", "last",
+                                        "variance", "stddev", "count_distinct", "first_k",
+                                        "last_k", "percentile"};
     return (unsigned)function < sizeof names / sizeof names[0] ? names[function] : "?";
 }
 
@@ -159,7 +250,16 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
         case FDL_AGG_MIN:
         case FDL_AGG_MAX:
         case FDL_AGG_FIRST:
-        case FDL_AGG_LAST: fits = is_orderable(type); break;
+        case FDL_AGG_LAST:
+        case FDL_AGG_COUNT_DISTINCT: fits = is_orderable(type); break;
+        case FDL_AGG_VARIANCE:
+        case FDL_AGG_STDDEV: fits = is_summable(type); break;
+        case FDL_AGG_FIRST_K:
+        case FDL_AGG_LAST_K: fits = is_summable(type) && agg->k >= 1 && agg->k <= INT32_MAX; break;
+        case FDL_AGG_PERCENTILE:
+            /* written so that NaN fails too */
+            fits = is_summable(type) && agg->percentile >= 0.0 && agg->percentile <= 1.0;
+            break;
         default: fits = false; break;
         }
         if (!fits || agg->window < 0 || agg->result_type != expected_result_type(agg->function, type))
@@ -189,11 +289,18 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
             [FDL_AGG_COUNT] = 0, [FDL_AGG_SUM] = FDL_NEEDS_SUM, [FDL_AGG_MEAN] = FDL_NEEDS_SUM,
             [FDL_AGG_MIN] = FDL_NEEDS_MIN, [FDL_AGG_MAX] = FDL_NEEDS_MAX,
             [FDL_AGG_FIRST] = FDL_NEEDS_FIRST, [FDL_AGG_LAST] = FDL_NEEDS_LAST,
+            [FDL_AGG_VARIANCE] = FDL_NEEDS_MOMENTS, [FDL_AGG_STDDEV] = FDL_NEEDS_MOMENTS,
+            [FDL_AGG_COUNT_DISTINCT] = FDL_NEEDS_DISTINCT, [FDL_AGG_FIRST_K] = FDL_NEEDS_FIRST_K,
+            [FDL_AGG_LAST_K] = FDL_NEEDS_LAST_K, [FDL_AGG_PERCENTILE] = FDL_NEEDS_SORTED,
         };
         plan->cursor_needs[c] |= needs[agg->function];
-        if (agg->window == 0)
+        if (agg->window == 0) {
             plan->lifetime_cursor = c;
-        else if (agg->window > plan->longest_window)
+            if (agg->function == FDL_AGG_FIRST_K && agg->k > plan->lifetime_first_k)
+                plan->lifetime_first_k = agg->k;
+            if (agg->function == FDL_AGG_LAST_K && agg->k > plan->lifetime_last_k)
+                plan->lifetime_last_k = agg->k;
+        } else if (agg->window > plan->longest_window)
             plan->longest_window = agg->window;
     }
     return FDL_OK;
@@ -463,19 +570,30 @@ fdl_group_state *fdl_group_state_new(const fdl_group_plan *plan)
         c->start = c->end = FDL_TIME_MIN;
         if (g->type == FDL_FLOAT64)
             fdl_xsum_init(&c->sum.f);
-        if (plan->cursor_needs[i] & (FDL_NEEDS_MIN | FDL_NEEDS_MAX)) {
-            c->extremes = calloc(1, sizeof *c->extremes);
-            if (!c->extremes) {
-                fdl_group_state_free(g);
-                return NULL;
-            }
+        unsigned needs = plan->cursor_needs[i];
+        bool ok = true;
+        if (needs & (FDL_NEEDS_MIN | FDL_NEEDS_MAX))
+            ok &= (c->extremes = calloc(1, sizeof *c->extremes)) != NULL;
+        if (needs & FDL_NEEDS_MOMENTS)
+            ok &= (c->moments = calloc(1, sizeof *c->moments)) != NULL;
+        if (needs & FDL_NEEDS_DISTINCT)
+            ok &= (c->distinct = calloc(1, sizeof *c->distinct)) != NULL;
+        if (needs & FDL_NEEDS_SORTED)
+            ok &= (c->sorted = calloc(1, sizeof *c->sorted)) != NULL;
+        if (!ok) {
+            fdl_group_state_free(g);
+            return NULL;
         }
     }
     return g;
 }
 
+static void distinct_clear(fdl_type type, distinct_map *m);
+
 static void lifetime_base_free(fdl_group_state *g)
 {
+    free(g->base.first_k);
+    free(g->base.last_k);
     if (g->type != FDL_STRING || g->base.count == 0)
         return;
     unsigned needs = g->plan->cursor_needs[g->plan->lifetime_cursor];
@@ -507,7 +625,24 @@ void fdl_group_state_free(fdl_group_state *g)
             deque_free(&c->extremes->max);
             free(c->extremes);
         }
+        if (c->moments) {
+            fdl_xsum_free(&c->moments->sum);
+            fdl_xsum_free(&c->moments->squares);
+            free(c->moments);
+        }
+        if (c->distinct) {
+            distinct_clear(g->type, c->distinct);
+            free(c->distinct);
+        }
+        if (c->sorted) {
+            free(c->sorted->items);
+            free(c->sorted);
+        }
     }
+    if (g->vectors)
+        for (int i = 0; i < g->plan->desc->naggs; i++)
+            free(g->vectors[i].items);
+    free(g->vectors);
     free(g);
 }
 
@@ -518,26 +653,313 @@ size_t fdl_group_state_events(const fdl_group_state *g)
 
 /* ------------------------------------------------------- accumulators */
 
-static void cursor_add(fdl_group_state *g, cursor *c, const event *e, bool needs_sum)
+/* An event's value as a float64 (int64 rounded when beyond 2^53). */
+static double payload_number(fdl_type type, event_payload p)
+{
+    return type == FDL_INT64 ? (double)p.i : p.f;
+}
+
+/* ---- moments: exact sum x and sum x*x */
+
+enum { VALUE_PARTS_MAX = 2 };
+
+/* x as doubles that sum to it exactly: one, or for an int64 beyond 2^53 its
+ * high bits (a multiple of 2^32, at most 32 significant bits) and low 32. */
+static int value_parts(fdl_type type, event_payload p, double parts[VALUE_PARTS_MAX])
+{
+    if (type == FDL_FLOAT64) {
+        parts[0] = p.f;
+        return 1;
+    }
+    if (p.i >= -(INT64_C(1) << 53) && p.i <= (INT64_C(1) << 53)) {
+        parts[0] = (double)p.i;
+        return 1;
+    }
+    uint64_t bits = (uint64_t)p.i;
+    parts[0] = (double)(int64_t)(bits & ~UINT64_C(0xFFFFFFFF));  /* two's complement */
+    parts[1] = (double)(bits & UINT64_C(0xFFFFFFFF));
+    return 2;
+}
+
+/* Adds (sign 1) or removes (-1) a value's contributions to the moments.
+ * The same value always contributes the same doubles, so removal undoes
+ * addition exactly. */
+static bool moments_update(fdl_type type, cursor_moments *m, event_payload p, int sign)
+{
+    double x[VALUE_PARTS_MAX];
+    int n = value_parts(type, p, x);
+    if (type == FDL_FLOAT64 && fabs(x[0]) >= 0x1p511) {
+        m->huge += sign;                /* x*x could overflow: result null */
+        return true;
+    }
+    /* x*x = sum over i, j of x[i]*x[j], each as an exact two-product. */
+    double terms[2 * 3];
+    int nterms = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = i; j < n; j++) {
+            double a = i == j ? x[i] : 2.0 * x[i];      /* cross terms twice */
+            double product = a * x[j];
+            terms[nterms++] = product;
+            terms[nterms++] = fma(a, x[j], -product);
+        }
+    bool ok = true;
+    for (int i = 0; i < n; i++)
+        ok &= sign > 0 ? fdl_xsum_add(&m->sum, x[i]) : fdl_xsum_sub(&m->sum, x[i]);
+    for (int i = 0; i < nterms; i++)
+        ok &= sign > 0 ? fdl_xsum_add(&m->squares, terms[i]) : fdl_xsum_sub(&m->squares, terms[i]);
+    return ok;
+}
+
+static void moments_clear(cursor_moments *m)
+{
+    fdl_xsum_free(&m->sum);
+    fdl_xsum_free(&m->squares);
+    m->huge = 0;
+}
+
+/* ---- distinct map */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t payload_hash(fdl_type type, event_payload p)
+{
+    switch (type) {
+    case FDL_INT64: return mix64((uint64_t)p.i);
+    case FDL_TIMESTAMP: return mix64((uint64_t)p.t);
+    case FDL_BOOL: return mix64(p.b);
+    case FDL_FLOAT64: {
+        double f = p.f == 0.0 ? 0.0 : p.f;  /* -0.0 and +0.0 are one value */
+        uint64_t bits;
+        memcpy(&bits, &f, sizeof bits);
+        return mix64(bits);
+    }
+    case FDL_STRING: return fdl_hash_bytes(p.s->bytes, p.s->len);
+    default: return 0;
+    }
+}
+
+static bool payload_equal(fdl_type type, event_payload a, event_payload b)
+{
+    if (type == FDL_FLOAT64)
+        return a.f == b.f;              /* no NaN; -0.0 == +0.0 */
+    return compare_payload(type, a, b) == 0;
+}
+
+static void distinct_clear(fdl_type type, distinct_map *m)
+{
+    if (type == FDL_STRING)
+        for (size_t i = 0; i < m->capacity; i++)
+            if (m->slots[i].multiplicity > 0)
+                free(m->slots[i].key.s);
+    free(m->slots);
+    m->slots = NULL;
+    m->capacity = m->count = 0;
+}
+
+/* Moves the entries into a table of the given capacity (a power of two). */
+static bool distinct_rehash(distinct_map *m, size_t capacity)
+{
+    distinct_entry *slots = calloc(capacity, sizeof *slots);
+    if (!slots)
+        return false;
+    for (size_t i = 0; i < m->capacity; i++) {
+        if (m->slots[i].multiplicity == 0)
+            continue;
+        size_t j = m->slots[i].hash & (capacity - 1);
+        while (slots[j].multiplicity > 0)
+            j = (j + 1) & (capacity - 1);
+        slots[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->capacity = capacity;
+    return true;
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static size_t distinct_find(fdl_type type, const distinct_map *m, event_payload key, uint64_t hash)
+{
+    size_t mask = m->capacity - 1;
+    size_t i = hash & mask;
+    while (m->slots[i].multiplicity > 0 &&
+           !(m->slots[i].hash == hash && payload_equal(type, m->slots[i].key, key)))
+        i = (i + 1) & mask;
+    return i;
+}
+
+static bool distinct_add(fdl_type type, distinct_map *m, event_payload key)
+{
+    if ((m->count + 1) * 4 > m->capacity * 3 &&
+        !distinct_rehash(m, m->capacity ? m->capacity * 2 : 16))
+        return false;
+    uint64_t hash = payload_hash(type, key);
+    distinct_entry *slot = &m->slots[distinct_find(type, m, key, hash)];
+    if (slot->multiplicity > 0) {
+        slot->multiplicity++;
+        return true;
+    }
+    if (type == FDL_STRING) {
+        key.s = string_copy(key.s->bytes, key.s->len);
+        if (!key.s)
+            return false;
+    }
+    slot->hash = hash;
+    slot->key = key;
+    slot->multiplicity = 1;
+    m->count++;
+    return true;
+}
+
+static void distinct_remove(fdl_type type, distinct_map *m, event_payload key)
+{
+    if (m->capacity == 0)
+        return;                         /* never added: cannot happen */
+    size_t mask = m->capacity - 1;
+    size_t i = distinct_find(type, m, key, payload_hash(type, key));
+    if (m->slots[i].multiplicity == 0 || --m->slots[i].multiplicity > 0)
+        return;
+    if (type == FDL_STRING)
+        free(m->slots[i].key.s);
+    m->count--;
+    /* Backward-shift deletion: pull later entries of the probe run into
+     * the hole unless that would move them before their home slot. */
+    for (size_t j = (i + 1) & mask; m->slots[j].multiplicity > 0; j = (j + 1) & mask) {
+        size_t home = m->slots[j].hash & mask;
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            m->slots[i] = m->slots[j];
+            i = j;
+        }
+    }
+    m->slots[i].multiplicity = 0;
+    /* Give memory back after a burst of distinct values (hysteresis with
+     * the 3/4 growth keeps this amortized O(1)); failing to shrink is fine. */
+    if (m->capacity > 16 && m->count * 8 < m->capacity)
+        distinct_rehash(m, m->capacity / 2);
+}
+
+/* ---- sorted values */
+
+/* Total order on finite doubles: -0.0 before +0.0. */
+static bool number_before(double a, double b)
+{
+    return a < b || (a == b && signbit(a) && !signbit(b));
+}
+
+static bool sorted_insert(sorted_values *v, double x)
+{
+    if (v->count == v->capacity) {
+        size_t capacity = v->capacity ? v->capacity * 2 : 8;
+        double *items = realloc(v->items, capacity * sizeof *items);
+        if (!items)
+            return false;
+        v->items = items;
+        v->capacity = capacity;
+    }
+    size_t lo = 0, hi = v->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (number_before(x, v->items[mid]))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    memmove(v->items + lo + 1, v->items + lo, (v->count - lo) * sizeof *v->items);
+    v->items[lo] = x;
+    v->count++;
+    return true;
+}
+
+static void sorted_remove(sorted_values *v, double x)
+{
+    size_t lo = 0, hi = v->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (number_before(v->items[mid], x))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == v->count)
+        return;                         /* never inserted: cannot happen */
+    memmove(v->items + lo, v->items + lo + 1, (v->count - lo - 1) * sizeof *v->items);
+    v->count--;
+    if (v->capacity > 64 && v->count * 4 < v->capacity) {
+        double *items = realloc(v->items, v->capacity / 2 * sizeof *items);
+        if (items) {
+            v->items = items;
+            v->capacity /= 2;
+        }
+    }
+}
+
+/* ---- all accumulators of a cursor */
+
+static void cursor_add(fdl_group_state *g, cursor *c, const event *e, unsigned needs)
 {
     c->count++;
-    if (!needs_sum)
-        return;
-    if (g->type == FDL_INT64)
-        c->sum.i += e->value.i;
-    else if (g->type == FDL_FLOAT64 && !fdl_xsum_add(&c->sum.f, e->value.f))
+    bool ok = true;
+    if (needs & FDL_NEEDS_SUM) {
+        if (g->type == FDL_INT64)
+            c->sum.i += e->value.i;
+        else if (g->type == FDL_FLOAT64)
+            ok &= fdl_xsum_add(&c->sum.f, e->value.f);
+    }
+    if (c->moments)
+        ok &= moments_update(g->type, c->moments, e->value, 1);
+    if (c->distinct)
+        ok &= distinct_add(g->type, c->distinct, e->value);
+    if (c->sorted)
+        ok &= sorted_insert(c->sorted, payload_number(g->type, e->value));
+    if (!ok)
         g->failed = true;
 }
 
-static void cursor_remove(fdl_group_state *g, cursor *c, const event *e, bool needs_sum)
+static void cursor_remove(fdl_group_state *g, cursor *c, const event *e, unsigned needs)
 {
     c->count--;
-    if (!needs_sum)
-        return;
-    if (g->type == FDL_INT64)
-        c->sum.i -= e->value.i;
-    else if (g->type == FDL_FLOAT64 && !fdl_xsum_sub(&c->sum.f, e->value.f))
+    bool ok = true;
+    if (needs & FDL_NEEDS_SUM) {
+        if (g->type == FDL_INT64)
+            c->sum.i -= e->value.i;
+        else if (g->type == FDL_FLOAT64)
+            ok &= fdl_xsum_sub(&c->sum.f, e->value.f);
+    }
+    if (c->moments)
+        ok &= moments_update(g->type, c->moments, e->value, -1);
+    if (c->distinct)
+        distinct_remove(g->type, c->distinct, e->value);
+    if (c->sorted)
+        sorted_remove(c->sorted, payload_number(g->type, e->value));
+    if (!ok)
         g->failed = true;
+}
+
+/* Empties every accumulator (a rebuild follows). */
+static void cursor_clear(fdl_group_state *g, cursor *c)
+{
+    c->count = 0;
+    if (g->type == FDL_INT64)
+        c->sum.i = 0;
+    else if (g->type == FDL_FLOAT64)
+        fdl_xsum_free(&c->sum.f);
+    if (c->extremes) {
+        c->extremes->min.count = c->extremes->max.count = 0;
+        c->extremes->valid = true;
+    }
+    if (c->moments)
+        moments_clear(c->moments);
+    if (c->distinct)
+        distinct_clear(g->type, c->distinct);
+    if (c->sorted)
+        c->sorted->count = 0;
 }
 
 /* Appends index to a monotonic deque: drops the entries it dominates. */
@@ -572,6 +994,94 @@ static void extremes_rebuild(fdl_group_state *g, cursor *c, unsigned needs)
 
 /* ------------------------------------------------------- lifetime base */
 
+/* First position in items[0 .. n) whose time is > key. */
+static size_t timed_upper_bound(const timed_number *items, size_t n, fdl_time key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (items[mid].time <= key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/*
+ * Keeps the first k folded events in (time, arrival) order; an event folded
+ * later with an equal time arrived later. Evictions fold in time order and
+ * land after the k kept: O(1). A late event may land inside: O(k).
+ */
+static bool base_first_k_fold(fdl_group_state *g, const event *e)
+{
+    lifetime_base *b = &g->base;
+    size_t k = (size_t)g->plan->lifetime_first_k;
+    size_t n = b->first_k_count;
+    if (n == k && e->time >= b->first_k[n - 1].time)
+        return true;
+    if (n < k && n == b->first_k_capacity) {
+        size_t capacity = n ? n * 2 : 4;
+        if (capacity > k)
+            capacity = k;
+        timed_number *items = realloc(b->first_k, capacity * sizeof *items);
+        if (!items)
+            return false;
+        b->first_k = items;
+        b->first_k_capacity = capacity;
+    }
+    size_t position = timed_upper_bound(b->first_k, n, e->time);
+    if (n == k)
+        n--;                            /* the k-th is no longer among the first k */
+    memmove(b->first_k + position + 1, b->first_k + position, (n - position) * sizeof *b->first_k);
+    b->first_k[position] = (timed_number){e->time, payload_number(g->type, e->value)};
+    b->first_k_count = n + 1;
+    return true;
+}
+
+/*
+ * Keeps the last k folded events in order. Evictions append (dropping the
+ * oldest by moving the start): amortized O(1), the array holds at most 2k
+ * and slides down when the back is reached. A late event may land inside:
+ * O(k).
+ */
+static bool base_last_k_fold(fdl_group_state *g, const event *e)
+{
+    lifetime_base *b = &g->base;
+    size_t k = (size_t)g->plan->lifetime_last_k;
+    size_t n = b->last_k_count;
+    size_t position = timed_upper_bound(b->last_k + b->last_k_start, n, e->time);
+    if (n == k) {
+        if (position == 0)
+            return true;                /* older than the k kept */
+        b->last_k_start++;              /* drop the oldest */
+        n--;
+        position--;
+    }
+    if (b->last_k_start + n == b->last_k_capacity) {
+        size_t most = k * 2;
+        if (b->last_k_start > 0 &&
+            (b->last_k_start >= b->last_k_capacity / 2 || b->last_k_capacity >= most)) {
+            memmove(b->last_k, b->last_k + b->last_k_start, n * sizeof *b->last_k);
+            b->last_k_start = 0;
+        } else {
+            size_t capacity = b->last_k_capacity ? b->last_k_capacity * 2 : 8;
+            if (capacity > most)
+                capacity = most;
+            timed_number *items = realloc(b->last_k, capacity * sizeof *items);
+            if (!items)
+                return false;
+            b->last_k = items;
+            b->last_k_capacity = capacity;
+        }
+    }
+    timed_number *items = b->last_k + b->last_k_start;
+    memmove(items + position + 1, items + position, (n - position) * sizeof *items);
+    items[position] = (timed_number){e->time, payload_number(g->type, e->value)};
+    b->last_k_count = n + 1;
+    return true;
+}
+
 /* Folds an event (evicted, or late) into the lifetime base. */
 static void base_fold(fdl_group_state *g, const event *e)
 {
@@ -590,6 +1100,10 @@ static void base_fold(fdl_group_state *g, const event *e)
         ok &= event_assign(g->type, &b->first, e, !first);
     if ((needs & FDL_NEEDS_LAST) && (first || e->time >= b->last.time))
         ok &= event_assign(g->type, &b->last, e, !first);
+    if (needs & FDL_NEEDS_FIRST_K)
+        ok &= base_first_k_fold(g, e);
+    if (needs & FDL_NEEDS_LAST_K)
+        ok &= base_last_k_fold(g, e);
     if (!ok) {
         g->failed = true;
         /* A failed first assignment left nothing owned: stay consistent. */
@@ -649,7 +1163,7 @@ fdl_status fdl_group_state_push(fdl_group_state *g, fdl_time time, fdl_value val
         int l = plan->lifetime_cursor;
         if (l >= 0) {
             cursor *c = &g->cursors[l];
-            cursor_add(g, c, &e, plan->cursor_needs[l] & FDL_NEEDS_SUM);
+            cursor_add(g, c, &e, plan->cursor_needs[l]);
             base_fold(g, &e);
         }
         if (g->type == FDL_STRING)
@@ -690,7 +1204,7 @@ fdl_status fdl_group_state_push(fdl_group_state *g, fdl_time time, fdl_value val
         }
         if (!inside)
             continue;
-        cursor_add(g, c, &ev[position], needs & FDL_NEEDS_SUM);
+        cursor_add(g, c, &ev[position], needs);
         if (c->extremes && c->extremes->valid) {
             if (appended)
                 extremes_push(g, c->extremes, needs, index);
@@ -723,17 +1237,17 @@ static void evict_before(fdl_group_state *g, fdl_time cut, fdl_store_stats *stat
     int64_t cut_index = g->front + (int64_t)k;
     for (int i = 0; i < plan->ncursors; i++) {
         cursor *c = &g->cursors[i];
-        bool needs_sum = plan->cursor_needs[i] & FDL_NEEDS_SUM;
+        unsigned needs = plan->cursor_needs[i];
         if (i == plan->lifetime_cursor) {
             /* Evicted events beyond the range join the base, which the
              * lifetime cursor includes. */
             for (int64_t j = c->hi; j < cut_index; j++)
-                cursor_add(g, c, event_at(g, j), needs_sum);
+                cursor_add(g, c, event_at(g, j), needs);
             if (c->end < cut)
                 c->end = cut;
         } else {
             for (int64_t j = c->lo; j < c->hi && j < cut_index; j++)
-                cursor_remove(g, c, event_at(g, j), needs_sum);
+                cursor_remove(g, c, event_at(g, j), needs);
             if (c->start < cut)
                 c->start = cut;
             if (c->end < cut)
@@ -769,7 +1283,6 @@ static void cursor_move(fdl_group_state *g, int cursor_index, fdl_time start, fd
 {
     cursor *c = &g->cursors[cursor_index];
     unsigned needs = g->plan->cursor_needs[cursor_index];
-    bool needs_sum = needs & FDL_NEEDS_SUM;
     bool lifetime = cursor_index == g->plan->lifetime_cursor;
     const event *ev = live_events(g);
     int64_t front = g->front;
@@ -783,32 +1296,24 @@ static void cursor_move(fdl_group_state *g, int cursor_index, fdl_time start, fd
     int64_t step_cost = llabs(lo - c->lo) + llabs(hi - c->hi);
     if (!lifetime && (lo >= c->hi || hi <= c->lo || hi - lo < step_cost)) {
         /* Disjoint or far: start over on the new range. */
-        c->count = 0;
-        if (g->type == FDL_INT64)
-            c->sum.i = 0;
-        else if (g->type == FDL_FLOAT64)
-            fdl_xsum_free(&c->sum.f);
-        if (x) {
-            x->min.count = x->max.count = 0;
-            x->valid = true;
-        }
+        cursor_clear(g, c);
         for (int64_t i = lo; i < hi; i++) {
-            cursor_add(g, c, event_at(g, i), needs_sum);
+            cursor_add(g, c, event_at(g, i), needs);
             if (x && x->valid)
                 extremes_push(g, x, needs, i);
         }
     } else {
         for (int64_t i = c->hi; i < hi; i++) {
-            cursor_add(g, c, event_at(g, i), needs_sum);
+            cursor_add(g, c, event_at(g, i), needs);
             if (x && x->valid)
                 extremes_push(g, x, needs, i);
         }
         for (int64_t i = hi; i < c->hi; i++)
-            cursor_remove(g, c, event_at(g, i), needs_sum);
+            cursor_remove(g, c, event_at(g, i), needs);
         for (int64_t i = lo; i < c->lo; i++)
-            cursor_add(g, c, event_at(g, i), needs_sum);
+            cursor_add(g, c, event_at(g, i), needs);
         for (int64_t i = c->lo; i < lo; i++)
-            cursor_remove(g, c, event_at(g, i), needs_sum);
+            cursor_remove(g, c, event_at(g, i), needs);
         if (x) {
             if (hi < c->hi || lo < c->lo)
                 x->valid = false;
@@ -870,10 +1375,148 @@ static fdl_value extreme_value(fdl_group_state *g, int cursor_index, int want)
     return best ? payload_value(g->type, best->value) : fdl_null();
 }
 
+/*
+ * Sample variance from the moments (see the header comment). The canonical
+ * expansions make every step below a function of the values alone.
+ */
+static fdl_value variance_value(fdl_group_state *g, const cursor *c, bool stddev)
+{
+    const cursor_moments *m = c->moments;
+    int64_t n = c->count;
+    if (n < 2 || m->huge > 0)
+        return fdl_null();
+    enum { PARTS_MAX = 64 };
+    double s1[PARTS_MAX], s2[PARTS_MAX];
+    int n1 = fdl_xsum_canonical(&m->sum, s1, PARTS_MAX);
+    int n2 = fdl_xsum_canonical(&m->squares, s2, PARTS_MAX);
+    if (n1 < 0 || n2 < 0)
+        return fdl_null();              /* sum of squares beyond float64 */
+    double variance = 0.0;
+    if (n2 > 0) {
+        /* Scale S2 by 2^-2h and S1 by 2^-h so that S2 is about 1: then
+         * n*S2 < 2^66 and S1^2 <= n*S2 (Cauchy-Schwarz) cannot overflow. */
+        int h = ilogb(s2[0]);
+        h = h >= 0 ? h / 2 : -((1 - h) / 2);
+        double nd = (double)n;
+        fdl_xsum numerator;
+        fdl_xsum_init(&numerator);
+        bool finite = true, memory = true;
+        for (int i = 0; i < n2 && finite && memory; i++) {
+            double part = ldexp(s2[i], -2 * h);
+            double product = nd * part;
+            finite = isfinite(product);
+            if (finite)
+                memory = fdl_xsum_add(&numerator, product) &&
+                         fdl_xsum_add(&numerator, fma(nd, part, -product));
+        }
+        for (int i = 0; i < n1 && finite && memory; i++) {
+            double a = ldexp(s1[i], -h);
+            for (int j = i; j < n1 && finite && memory; j++) {
+                double b = ldexp(s1[j], -h) * (i == j ? 1.0 : 2.0);
+                double product = a * b;
+                /* finite unless S2 lost most of itself to underflow */
+                finite = isfinite(product);
+                if (finite)
+                    memory = fdl_xsum_sub(&numerator, product) &&
+                             fdl_xsum_sub(&numerator, fma(a, b, -product));
+            }
+        }
+        double rounded = 0.0;
+        /* result fails only on memory: the scaled numerator is small */
+        if (finite && memory)
+            memory = fdl_xsum_result(&numerator, &rounded);
+        fdl_xsum_free(&numerator);
+        if (!memory)
+            g->failed = true;           /* the read reports FDL_ERR_MEMORY */
+        if (!finite)
+            return fdl_null();
+        if (rounded > 0.0)
+            variance = ldexp(rounded / (nd * (double)(n - 1)), 2 * h);
+    }
+    double result = stddev ? sqrt(variance) : variance;
+    return isfinite(result) ? fdl_float64(result) : fdl_null();
+}
+
+/* numpy's "linear" percentile of the sorted values. */
+static fdl_value percentile_value(const sorted_values *v, double p)
+{
+    if (v->count == 0)
+        return fdl_null();
+    double h = (double)(v->count - 1) * p;
+    double floor_h = floor(h);
+    size_t i = (size_t)floor_h;
+    if (i >= v->count - 1)
+        return fdl_float64(v->items[v->count - 1]);
+    if (h == floor_h)
+        return fdl_float64(v->items[i]);
+    double a = v->items[i], b = v->items[i + 1], fraction = h - floor_h;
+    double difference = b - a;
+    double result;
+    if (isfinite(difference))
+        result = a + fraction * difference;
+    else                                /* b - a overflows: halve everything */
+        result = 2.0 * (a * 0.5 + fraction * (b * 0.5 - a * 0.5));
+    return isfinite(result) ? fdl_float64(result) : fdl_null();
+}
+
+/* Room for dim doubles in aggregation agg's result vector. */
+static double *vector_reserve(fdl_group_state *g, int agg, size_t dim)
+{
+    if (!g->vectors && !(g->vectors = calloc((size_t)g->plan->desc->naggs, sizeof *g->vectors)))
+        return NULL;
+    struct result_vector *r = &g->vectors[agg];
+    if (dim > r->capacity) {
+        size_t capacity = r->capacity ? r->capacity : 8;
+        while (capacity < dim)
+            capacity *= 2;
+        double *items = malloc(capacity * sizeof *items);
+        if (!items)
+            return NULL;
+        free(r->items);
+        r->items = items;
+        r->capacity = capacity;
+    }
+    return r->items;
+}
+
+/* first_k (newest == false) or last_k: the base, for lifetime, holds the
+ * events before the range. */
+static fdl_value k_events_value(fdl_group_state *g, int agg, const cursor *c, int64_t k,
+                                bool lifetime, bool newest)
+{
+    const lifetime_base *b = &g->base;
+    size_t want = (size_t)k;
+    size_t range = (size_t)(c->hi - c->lo);
+    size_t base = !lifetime ? 0 : newest ? b->last_k_count : b->first_k_count;
+    size_t dim = range + base < want ? range + base : want;
+    if (dim == 0)
+        return fdl_null();
+    double *v = vector_reserve(g, agg, dim);
+    if (!v) {
+        g->failed = true;
+        return fdl_null();
+    }
+    size_t i = 0;
+    if (newest) {
+        for (int64_t j = c->hi - 1; i < dim && j >= c->lo; j--)
+            v[i++] = payload_number(g->type, event_at(g, j)->value);
+        const timed_number *items = b->last_k + b->last_k_start;
+        for (size_t j = base; i < dim && j > 0; j--)
+            v[i++] = items[j - 1].value;
+    } else {
+        for (size_t j = 0; i < dim && j < base; j++)
+            v[i++] = b->first_k[j].value;
+        for (int64_t j = c->lo; i < dim && j < c->hi; j++)
+            v[i++] = payload_number(g->type, event_at(g, j)->value);
+    }
+    return fdl_vector(v, (int32_t)dim);
+}
+
 fdl_value fdl_group_empty_result(const fdl_agg_desc *agg)
 {
     switch (agg->function) {
     case FDL_AGG_COUNT:
+    case FDL_AGG_COUNT_DISTINCT:
         return fdl_int64(0);
     case FDL_AGG_SUM:
         return agg->result_type == FDL_FLOAT64 ? fdl_float64(0.0) : fdl_int64(0);
@@ -932,6 +1575,20 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
             *out = payload_value(g->type, event_at(g, c->hi - 1)->value);
         else if (base)
             *out = payload_value(g->type, g->base.last.value);
+        break;
+    case FDL_AGG_VARIANCE:
+    case FDL_AGG_STDDEV:
+        *out = variance_value(g, c, desc->function == FDL_AGG_STDDEV);
+        break;
+    case FDL_AGG_COUNT_DISTINCT:
+        *out = fdl_int64((int64_t)c->distinct->count);
+        break;
+    case FDL_AGG_FIRST_K:
+    case FDL_AGG_LAST_K:
+        *out = k_events_value(g, agg, c, desc->k, lifetime, desc->function == FDL_AGG_LAST_K);
+        break;
+    case FDL_AGG_PERCENTILE:
+        *out = percentile_value(c->sorted, desc->percentile);
         break;
     }
     return g->failed ? FDL_ERR_MEMORY : FDL_OK;

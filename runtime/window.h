@@ -26,6 +26,8 @@ typedef struct fdl_group_plan {
     int *agg_cursor;                    /* per aggregation: its cursor */
     int lifetime_cursor;                /* -1 when no lifetime aggregation */
     int64_t longest_window;             /* W: longest finite window, 0 if none */
+    int64_t lifetime_first_k;           /* largest k of lifetime first_k, 0 if none */
+    int64_t lifetime_last_k;            /* largest k of lifetime last_k, 0 if none */
 } fdl_group_plan;
 
 enum {
@@ -34,6 +36,11 @@ enum {
     FDL_NEEDS_MAX = 4,
     FDL_NEEDS_FIRST = 8,
     FDL_NEEDS_LAST = 16,
+    FDL_NEEDS_MOMENTS = 32,             /* variance or stddev: exact sums of x and x*x */
+    FDL_NEEDS_DISTINCT = 64,            /* count_distinct: value -> multiplicity map */
+    FDL_NEEDS_SORTED = 128,             /* percentile: the values in sorted order */
+    FDL_NEEDS_FIRST_K = 256,            /* first_k: lifetime base keeps the first k */
+    FDL_NEEDS_LAST_K = 512,             /* last_k: lifetime base keeps the last k */
 };
 
 /* Checks the group description and builds its plan; FDL_ERR_ARGUMENT
@@ -56,14 +63,17 @@ fdl_status fdl_group_state_push(fdl_group_state *group, fdl_time time, fdl_value
                                 fdl_store_stats *stats);
 
 /*
- * Reads aggregation agg as of t (see fdl_group_read). Unless keep_history,
+ * Reads aggregation agg as of t (see fdl_group_read). A vector result
+ * (first_k, last_k) points into the group state and stays valid until the
+ * next call on the group. Unless keep_history,
  * evicts the events no later read at >= t can see. FDL_ERR_HISTORY when
  * the window reaches before events already evicted.
  */
 fdl_status fdl_group_state_read(fdl_group_state *group, int agg, fdl_time t,
                                 bool keep_history, fdl_value *out, fdl_store_stats *stats);
 
-/* The result of an aggregation over no events: count and sum 0, else null. */
+/* The result of an aggregation over no events: count, count_distinct and
+ * sum 0, else null. */
 fdl_value fdl_group_empty_result(const fdl_agg_desc *agg);
 
 /* Events currently buffered. */

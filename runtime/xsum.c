@@ -196,3 +196,43 @@ bool fdl_xsum_result(const fdl_xsum *sum, double *out)
     *out = result;
     return true;
 }
+
+static bool expansion_copy(fdl_expansion *dst, const fdl_expansion *src)
+{
+    memset(dst, 0, sizeof *dst);
+    if (!expansion_reserve(dst, src->count))
+        return false;
+    memcpy(expansion_parts(dst), expansion_parts_const(src), (size_t)src->count * sizeof(double));
+    dst->count = src->count;
+    return true;
+}
+
+int fdl_xsum_canonical(const fdl_xsum *sum, double *parts, int max)
+{
+    fdl_xsum rest;
+    fdl_xsum_init(&rest);
+    bool ok = expansion_copy(&rest.low, &sum->low);
+    if (ok && sum->high) {
+        rest.high = malloc(sizeof *rest.high);
+        ok = rest.high && expansion_copy(rest.high, sum->high);
+    }
+    int n = 0;
+    /* Each step removes the leading 53 bits (and more) of the remainder; a
+     * finite sum of doubles spans at most about 2100 bits, so this ends. */
+    while (ok) {
+        double part;
+        if (!fdl_xsum_result(&rest, &part)) {
+            ok = false;
+            break;
+        }
+        if (part == 0.0)
+            break;
+        if (n == max || !fdl_xsum_sub(&rest, part)) {
+            ok = false;
+            break;
+        }
+        parts[n++] = part;
+    }
+    fdl_xsum_free(&rest);
+    return ok ? n : -1;
+}

@@ -54,4 +54,16 @@ bool fdl_xsum_sub(fdl_xsum *sum, double x);
 bool fdl_xsum_result(const fdl_xsum *sum, double *out);
 bool fdl_xsum_is_zero(const fdl_xsum *sum);
 
+/*
+ * The canonical expansion of the exact sum: parts[0] is the correctly
+ * rounded sum, parts[1] the correctly rounded remainder (sum - parts[0]),
+ * and so on until the remainder is exactly zero. Unlike the partials, which
+ * depend on the order of the adds and removes that built the sum, these
+ * depend only on its value, so arithmetic on them is reproducible. The
+ * parts do not overlap and decrease in magnitude. Returns the number of
+ * parts (0 for an exact zero), or -1 when the sum is not finite as a double,
+ * memory ran out, or more than max parts are needed (64 always suffice).
+ */
+int fdl_xsum_canonical(const fdl_xsum *sum, double *parts, int max);
+
 #endif
