@@ -20,15 +20,15 @@
 
 /* ------------------------------------------------------ the test program */
 
-#define AGGS_FOR(window, type, mean_type)                                           \
-    {FDL_AGG_COUNT, window, FDL_INT64}, {FDL_AGG_SUM, window, type},                \
-    {FDL_AGG_MEAN, window, mean_type}, {FDL_AGG_MIN, window, type},                 \
-    {FDL_AGG_MAX, window, type}, {FDL_AGG_FIRST, window, type},                     \
-    {FDL_AGG_LAST, window, type}
-#define ORDER_AGGS_FOR(window, type)                                                \
-    {FDL_AGG_COUNT, window, FDL_INT64}, {FDL_AGG_MIN, window, type},                \
-    {FDL_AGG_MAX, window, type}, {FDL_AGG_FIRST, window, type},                     \
-    {FDL_AGG_LAST, window, type}
+#define AGGS_FOR(window, type, mean_type) \
+    {FDL_AGG_COUNT, window, FDL_INT64, 0, 0.0}, {FDL_AGG_SUM, window, type, 0, 0.0}, \
+    {FDL_AGG_MEAN, window, mean_type, 0, 0.0}, {FDL_AGG_MIN, window, type, 0, 0.0}, \
+    {FDL_AGG_MAX, window, type, 0, 0.0}, {FDL_AGG_FIRST, window, type, 0, 0.0}, \
+    {FDL_AGG_LAST, window, type, 0, 0.0}
+#define ORDER_AGGS_FOR(window, type) \
+    {FDL_AGG_COUNT, window, FDL_INT64, 0, 0.0}, {FDL_AGG_MIN, window, type, 0, 0.0}, \
+    {FDL_AGG_MAX, window, type, 0, 0.0}, {FDL_AGG_FIRST, window, type, 0, 0.0}, \
+    {FDL_AGG_LAST, window, type, 0, 0.0}
 
 enum { W_SHORT = 100, W_LONG = 1000 };
 enum { FUNCS = 7, ORDER_FUNCS = 5 };
