@@ -45,7 +45,8 @@ static const fdl_agg_desc int_aggs[] = {
 static const fdl_agg_desc string_aggs[] = {
     ORDER_AGGS_FOR(0, FDL_STRING), ORDER_AGGS_FOR(W_SHORT, FDL_STRING),
     ORDER_AGGS_FOR(W_LONG, FDL_STRING)};
-static const fdl_agg_desc none_aggs[] = {{FDL_AGG_COUNT, 0, FDL_INT64}, {FDL_AGG_COUNT, 50, FDL_INT64}};
+static const fdl_agg_desc none_aggs[] = {{FDL_AGG_COUNT, 0, FDL_INT64, 0, 0.0},
+                                        {FDL_AGG_COUNT, 50, FDL_INT64, 0, 0.0}};
 static const fdl_agg_desc life_aggs[] = {AGGS_FOR(0, FDL_FLOAT64, FDL_FLOAT64)};
 static const fdl_agg_desc bool_aggs[] = {ORDER_AGGS_FOR(W_SHORT, FDL_BOOL)};
 static const fdl_agg_desc time_aggs[] = {ORDER_AGGS_FOR(0, FDL_TIMESTAMP), ORDER_AGGS_FOR(W_SHORT, FDL_TIMESTAMP)};
