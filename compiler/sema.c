@@ -634,6 +634,9 @@ static const char *window_text(arena *a, int64_t seconds)
     return "?";
 }
 
+/* The aggregations that take `percentile: P`. */
+#define IS_PERCENTILE(fn) ((fn) == AGG_PERCENTILE || (fn) == AGG_APPROX_PERCENTILE)
+
 /* Result type of an aggregation over a value type; TYPE_ERROR if not allowed. */
 static type_kind agg_result(agg_function fn, type_kind value)
 {
@@ -647,7 +650,8 @@ static type_kind agg_result(agg_function fn, type_kind value)
     case AGG_LAST: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : value;
     case AGG_VARIANCE:
     case AGG_STDDEV:
-    case AGG_PERCENTILE: return is_numeric(value) ? TYPE_FLOAT64 : TYPE_ERROR;
+    case AGG_PERCENTILE:
+    case AGG_APPROX_PERCENTILE: return is_numeric(value) ? TYPE_FLOAT64 : TYPE_ERROR;
     case AGG_COUNT_DISTINCT: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : TYPE_INT64;
     case AGG_FIRST_K:
     case AGG_LAST_K: return is_numeric(value) ? TYPE_VECTOR : TYPE_ERROR;
@@ -732,15 +736,16 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     }
     if (agg->percentile_written && !agg->has_percentile) {
         ok = false;   /* not a number: reported */
-    } else if (ok && fn == AGG_PERCENTILE && !agg->has_percentile) {
+    } else if (ok && IS_PERCENTILE(fn) && !agg->has_percentile) {
         diag_error(c->sources, agg->function.span,
-                   "percentile needs 'percentile: P' with P between 0 and 1 (0.5 is the median)");
-        ok = false;
-    } else if (ok && fn != AGG_PERCENTILE && agg->has_percentile) {
-        diag_error(c->sources, agg->percentile_span, "'percentile' is for the percentile function, not %s",
+                   "%s needs 'percentile: P' with P between 0 and 1 (0.5 is the median)",
                    agg_function_name(fn));
         ok = false;
-    } else if (ok && fn == AGG_PERCENTILE && !(agg->percentile >= 0 && agg->percentile <= 1)) {
+    } else if (ok && !IS_PERCENTILE(fn) && agg->has_percentile) {
+        diag_error(c->sources, agg->percentile_span, "'percentile' is for percentile and approx_percentile, not %s",
+                   agg_function_name(fn));
+        ok = false;
+    } else if (ok && IS_PERCENTILE(fn) && !(agg->percentile >= 0 && agg->percentile <= 1)) {
         diag_error(c->sources, agg->percentile_span, "percentile must be between 0 and 1");
         ok = false;
     }
@@ -789,7 +794,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         diag_error(c->sources, agg->function.span, "%s cannot aggregate %s field '%s'%s",
                    agg_function_name(fn), type_name(value), agg->field.text,
                    fn == AGG_SUM || fn == AGG_MEAN || fn == AGG_VARIANCE || fn == AGG_STDDEV ||
-                           fn == AGG_PERCENTILE || fn == AGG_FIRST_K || fn == AGG_LAST_K
+                           IS_PERCENTILE(fn) || fn == AGG_FIRST_K || fn == AGG_LAST_K
                        ? " (it needs int64 or float64)"
                        : "");
         ok = false;
@@ -837,13 +842,13 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     f->kind = IR_AGGREGATE;
     f->type = make_type(result);
     ir_agg spec = {fn, window, result, wants_k ? agg->k : 0,
-                   fn == AGG_PERCENTILE ? agg->percentile : 0};
+                   IS_PERCENTILE(fn) ? agg->percentile : 0};
     place_aggregation(c, f, f->entities[0], c->source_ir[source], key_fields, agg->where, field, &spec);
     const char *of = field < 0 ? src->name : arena_printf(c->arena, "%s.%s", src->name, agg->field.text);
     const char *parameter = "";
     if (wants_k)
         parameter = arena_printf(c->arena, ", k=%lld", (long long)agg->k);
-    if (fn == AGG_PERCENTILE) {
+    if (IS_PERCENTILE(fn)) {
         char number[40];
         ir_format_double(agg->percentile, number, sizeof number);
         parameter = arena_printf(c->arena, ", p=%s", number);

@@ -150,6 +150,8 @@ typedef enum fdl_agg {
     FDL_AGG_FIRST_K,    /* values of the k earliest events, oldest first, float64 vector; empty: null */
     FDL_AGG_LAST_K,     /* values of the k latest events, newest first, float64 vector; empty: null */
     FDL_AGG_PERCENTILE, /* linear-interpolated percentile p of int64/float64 values, float64; empty: null */
+    FDL_AGG_APPROX_PERCENTILE, /* the value at rank floor(p (n - 1)) within 1% relative error
+                                * (DDSketch), float64; empty: null */
 } fdl_agg;
 
 typedef struct fdl_field_desc {

@@ -88,6 +88,17 @@ void fdl_ddsketch_free(fdl_ddsketch *s)
     memset(s, 0, sizeof *s);
 }
 
+void fdl_ddsketch_clear(fdl_ddsketch *s)
+{
+    fdl_bucket_range *ranges[] = {&s->positive, &s->negative};
+    for (int i = 0; i < 2; i++) {
+        if (ranges[i]->capacity > 0)
+            memset(ranges[i]->counts, 0, (size_t)ranges[i]->capacity * sizeof *ranges[i]->counts);
+        ranges[i]->length = 0;
+    }
+    s->zeros = s->count = 0;
+}
+
 /* Makes the range cover index; false when out of memory. */
 static bool range_cover(fdl_bucket_range *r, int32_t index)
 {

@@ -52,6 +52,8 @@ typedef struct fdl_ddsketch {
 
 void fdl_ddsketch_init(fdl_ddsketch *s);
 void fdl_ddsketch_free(fdl_ddsketch *s);
+/* Empties the sketch, keeping its memory for reuse. */
+void fdl_ddsketch_clear(fdl_ddsketch *s);
 /* Adds (weight 1) or removes (weight -1) a finite value; false when out of
  * memory (the sketch is unchanged). Removing a value never added is the
  * caller's bug. */

@@ -39,6 +39,13 @@
  *       x[h] when h is an integer. The cursor keeps a sorted array: O(log n)
  *       search plus an O(n) memmove per add/remove, O(1) per read. Lifetime
  *       keeps every value ever seen (exact percentiles need them).
+ *   approx_percentile  the value at rank floor(p (n - 1)) within 1% relative
+ *       error, from a DDSketch (sketch.h) of the values: logarithmic buckets
+ *       whose counts add and subtract exactly, so it is a function of the
+ *       multiset like the rest. O(1) per add/remove (amortized: a bucket
+ *       range may grow), O(buckets) per read; memory grows with the
+ *       logarithm of the values' range, not with their number, also for
+ *       lifetime.
  *   first_k/last_k  the values (as float64) of the k earliest / latest
  *       events, read straight from the time-ordered buffer in O(k). The
  *       lifetime base keeps the first k and the last k events it folded.
@@ -82,6 +89,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sketch.h"
 #include "window.h"
 #include "xsum.h"
 
@@ -154,6 +162,7 @@ typedef struct cursor {
     cursor_moments *moments;            /* NULL without variance/stddev */
     distinct_map *distinct;             /* NULL without count_distinct */
     sorted_values *sorted;              /* NULL without percentile */
+    fdl_ddsketch *sketch;               /* NULL without approx_percentile */
 } cursor;
 
 /* An event's numeric value, for first_k/last_k in the lifetime base. */
@@ -212,7 +221,8 @@ static fdl_type expected_result_type(fdl_agg function, fdl_type value_type)
     case FDL_AGG_MEAN:
     case FDL_AGG_VARIANCE:
     case FDL_AGG_STDDEV:
-    case FDL_AGG_PERCENTILE: return FDL_FLOAT64;
+    case FDL_AGG_PERCENTILE:
+    case FDL_AGG_APPROX_PERCENTILE: return FDL_FLOAT64;
     case FDL_AGG_FIRST_K:
     case FDL_AGG_LAST_K: return FDL_VECTOR;
     default: return value_type;
@@ -223,7 +233,7 @@ static const char *agg_name(fdl_agg function)
 {
     static const char *const names[] = {"count", "sum", "mean", "min", "max", "first", "last",
                                         "variance", "stddev", "count_distinct", "first_k",
-                                        "last_k", "percentile"};
+                                        "last_k", "percentile", "approx_percentile"};
     return (unsigned)function < sizeof names / sizeof names[0] ? names[function] : "?";
 }
 
@@ -257,6 +267,7 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
         case FDL_AGG_FIRST_K:
         case FDL_AGG_LAST_K: fits = is_summable(type) && agg->k >= 1 && agg->k <= INT32_MAX; break;
         case FDL_AGG_PERCENTILE:
+        case FDL_AGG_APPROX_PERCENTILE:
             /* written so that NaN fails too */
             fits = is_summable(type) && agg->percentile >= 0.0 && agg->percentile <= 1.0;
             break;
@@ -292,6 +303,7 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
             [FDL_AGG_VARIANCE] = FDL_NEEDS_MOMENTS, [FDL_AGG_STDDEV] = FDL_NEEDS_MOMENTS,
             [FDL_AGG_COUNT_DISTINCT] = FDL_NEEDS_DISTINCT, [FDL_AGG_FIRST_K] = FDL_NEEDS_FIRST_K,
             [FDL_AGG_LAST_K] = FDL_NEEDS_LAST_K, [FDL_AGG_PERCENTILE] = FDL_NEEDS_SORTED,
+            [FDL_AGG_APPROX_PERCENTILE] = FDL_NEEDS_SKETCH,
         };
         plan->cursor_needs[c] |= needs[agg->function];
         if (agg->window == 0) {
@@ -580,6 +592,8 @@ fdl_group_state *fdl_group_state_new(const fdl_group_plan *plan)
             ok &= (c->distinct = calloc(1, sizeof *c->distinct)) != NULL;
         if (needs & FDL_NEEDS_SORTED)
             ok &= (c->sorted = calloc(1, sizeof *c->sorted)) != NULL;
+        if (needs & FDL_NEEDS_SKETCH)
+            ok &= (c->sketch = calloc(1, sizeof *c->sketch)) != NULL;
         if (!ok) {
             fdl_group_state_free(g);
             return NULL;
@@ -637,6 +651,10 @@ void fdl_group_state_free(fdl_group_state *g)
         if (c->sorted) {
             free(c->sorted->items);
             free(c->sorted);
+        }
+        if (c->sketch) {
+            fdl_ddsketch_free(c->sketch);
+            free(c->sketch);
         }
     }
     if (g->vectors)
@@ -918,6 +936,8 @@ static void cursor_add(fdl_group_state *g, cursor *c, const event *e, unsigned n
         ok &= distinct_add(g->type, c->distinct, e->value);
     if (c->sorted)
         ok &= sorted_insert(c->sorted, payload_number(g->type, e->value));
+    if (c->sketch)
+        ok &= fdl_ddsketch_update(c->sketch, payload_number(g->type, e->value), 1);
     if (!ok)
         g->failed = true;
 }
@@ -938,6 +958,8 @@ static void cursor_remove(fdl_group_state *g, cursor *c, const event *e, unsigne
         distinct_remove(g->type, c->distinct, e->value);
     if (c->sorted)
         sorted_remove(c->sorted, payload_number(g->type, e->value));
+    if (c->sketch)
+        ok &= fdl_ddsketch_update(c->sketch, payload_number(g->type, e->value), -1);
     if (!ok)
         g->failed = true;
 }
@@ -960,6 +982,8 @@ static void cursor_clear(fdl_group_state *g, cursor *c)
         distinct_clear(g->type, c->distinct);
     if (c->sorted)
         c->sorted->count = 0;
+    if (c->sketch)
+        fdl_ddsketch_clear(c->sketch);
 }
 
 /* Appends index to a monotonic deque: drops the entries it dominates. */
@@ -1590,6 +1614,13 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
     case FDL_AGG_PERCENTILE:
         *out = percentile_value(c->sorted, desc->percentile);
         break;
+    case FDL_AGG_APPROX_PERCENTILE: {
+        double value;
+        *out = fdl_ddsketch_quantile(c->sketch, desc->percentile, &value) && isfinite(value)
+                   ? fdl_float64(value)
+                   : fdl_null();
+        break;
+    }
     }
     return g->failed ? FDL_ERR_MEMORY : FDL_OK;
 }

@@ -41,6 +41,7 @@ enum {
     FDL_NEEDS_SORTED = 128,             /* percentile: the values in sorted order */
     FDL_NEEDS_FIRST_K = 256,            /* first_k: lifetime base keeps the first k */
     FDL_NEEDS_LAST_K = 512,             /* last_k: lifetime base keeps the last k */
+    FDL_NEEDS_SKETCH = 1024,            /* approx_percentile: a DDSketch of the values */
 };
 
 /* Checks the group description and builds its plan; FDL_ERR_ARGUMENT
