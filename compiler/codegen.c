@@ -153,7 +153,7 @@ static const char *agg_constant(agg_function fn)
         "FDL_AGG_COUNT", "FDL_AGG_SUM", "FDL_AGG_MEAN", "FDL_AGG_MIN", "FDL_AGG_MAX",
         "FDL_AGG_FIRST", "FDL_AGG_LAST", "FDL_AGG_VARIANCE", "FDL_AGG_STDDEV",
         "FDL_AGG_COUNT_DISTINCT", "FDL_AGG_FIRST_K", "FDL_AGG_LAST_K", "FDL_AGG_PERCENTILE",
-        "FDL_AGG_APPROX_PERCENTILE",
+        "FDL_AGG_APPROX_PERCENTILE", "FDL_AGG_APPROX_COUNT_DISTINCT",
     };
     return names[fn];
 }

@@ -652,7 +652,8 @@ static type_kind agg_result(agg_function fn, type_kind value)
     case AGG_STDDEV:
     case AGG_PERCENTILE:
     case AGG_APPROX_PERCENTILE: return is_numeric(value) ? TYPE_FLOAT64 : TYPE_ERROR;
-    case AGG_COUNT_DISTINCT: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : TYPE_INT64;
+    case AGG_COUNT_DISTINCT:
+    case AGG_APPROX_COUNT_DISTINCT: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : TYPE_INT64;
     case AGG_FIRST_K:
     case AGG_LAST_K: return is_numeric(value) ? TYPE_VECTOR : TYPE_ERROR;
     case AGG_FUNCTION_COUNT: break;
@@ -751,6 +752,12 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     }
     if (!agg->function.text || !agg->source.text)
         return false;
+    if (fn == AGG_APPROX_COUNT_DISTINCT && agg->has_window && !agg->lifetime) {
+        diag_error(c->sources, agg->window_span,
+                   "approx_count_distinct needs 'window: lifetime' (a HyperLogLog cannot forget "
+                   "events); count_distinct is exact over sliding windows");
+        ok = false;
+    }
     if (!agg->has_window) {
         if (!agg->window_written && ok)
             diag_error(c->sources, agg->function.span,

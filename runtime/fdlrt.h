@@ -152,6 +152,8 @@ typedef enum fdl_agg {
     FDL_AGG_PERCENTILE, /* linear-interpolated percentile p of int64/float64 values, float64; empty: null */
     FDL_AGG_APPROX_PERCENTILE, /* the value at rank floor(p (n - 1)) within 1% relative error
                                 * (DDSketch), float64; empty: null */
+    FDL_AGG_APPROX_COUNT_DISTINCT, /* HyperLogLog estimate (1.6% standard error) of the distinct
+                                    * non-null values, lifetime windows only, int64; empty: 0 */
 } fdl_agg;
 
 typedef struct fdl_field_desc {

@@ -46,6 +46,14 @@
  *       range may grow), O(buckets) per read; memory grows with the
  *       logarithm of the values' range, not with their number, also for
  *       lifetime.
+ *   approx_count_distinct  a HyperLogLog (sketch.h) of the values' hashes,
+ *       for lifetime windows only (4 KiB however many distinct values,
+ *       where count_distinct keeps them all). The registers are a max over
+ *       hashes, so they depend on the set of values only. HLL cannot
+ *       remove: a read earlier than the previous one (which takes events
+ *       out of the lifetime range) marks it stale, and the next read
+ *       rebuilds it from a HyperLogLog of the evicted events kept in the
+ *       base plus the live events in range.
  *   first_k/last_k  the values (as float64) of the k earliest / latest
  *       events, read straight from the time-ordered buffer in O(k). The
  *       lifetime base keeps the first k and the last k events it folded.
@@ -163,6 +171,8 @@ typedef struct cursor {
     distinct_map *distinct;             /* NULL without count_distinct */
     sorted_values *sorted;              /* NULL without percentile */
     fdl_ddsketch *sketch;               /* NULL without approx_percentile */
+    fdl_hll *hll;                       /* NULL without approx_count_distinct */
+    bool hll_stale;                     /* an event left the range: rebuild at the next read */
 } cursor;
 
 /* An event's numeric value, for first_k/last_k in the lifetime base. */
@@ -183,6 +193,7 @@ typedef struct lifetime_base {
      * next evicted event is amortized O(1). */
     timed_number *last_k;
     size_t last_k_start, last_k_count, last_k_capacity;
+    fdl_hll *hll;                       /* approx_count_distinct: the folded events */
 } lifetime_base;
 
 struct fdl_group_state {
@@ -223,6 +234,7 @@ static fdl_type expected_result_type(fdl_agg function, fdl_type value_type)
     case FDL_AGG_STDDEV:
     case FDL_AGG_PERCENTILE:
     case FDL_AGG_APPROX_PERCENTILE: return FDL_FLOAT64;
+    case FDL_AGG_APPROX_COUNT_DISTINCT: return FDL_INT64;
     case FDL_AGG_FIRST_K:
     case FDL_AGG_LAST_K: return FDL_VECTOR;
     default: return value_type;
@@ -233,7 +245,8 @@ static const char *agg_name(fdl_agg function)
 {
     static const char *const names[] = {"count", "sum", "mean", "min", "max", "first", "last",
                                         "variance", "stddev", "count_distinct", "first_k",
-                                        "last_k", "percentile", "approx_percentile"};
+                                        "last_k", "percentile", "approx_percentile",
+                                        "approx_count_distinct"};
     return (unsigned)function < sizeof names / sizeof names[0] ? names[function] : "?";
 }
 
@@ -266,6 +279,7 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
         case FDL_AGG_STDDEV: fits = is_summable(type); break;
         case FDL_AGG_FIRST_K:
         case FDL_AGG_LAST_K: fits = is_summable(type) && agg->k >= 1 && agg->k <= INT32_MAX; break;
+        case FDL_AGG_APPROX_COUNT_DISTINCT: fits = is_orderable(type) && agg->window == 0; break;
         case FDL_AGG_PERCENTILE:
         case FDL_AGG_APPROX_PERCENTILE:
             /* written so that NaN fails too */
@@ -304,6 +318,7 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
             [FDL_AGG_COUNT_DISTINCT] = FDL_NEEDS_DISTINCT, [FDL_AGG_FIRST_K] = FDL_NEEDS_FIRST_K,
             [FDL_AGG_LAST_K] = FDL_NEEDS_LAST_K, [FDL_AGG_PERCENTILE] = FDL_NEEDS_SORTED,
             [FDL_AGG_APPROX_PERCENTILE] = FDL_NEEDS_SKETCH,
+            [FDL_AGG_APPROX_COUNT_DISTINCT] = FDL_NEEDS_HLL,
         };
         plan->cursor_needs[c] |= needs[agg->function];
         if (agg->window == 0) {
@@ -594,6 +609,10 @@ fdl_group_state *fdl_group_state_new(const fdl_group_plan *plan)
             ok &= (c->sorted = calloc(1, sizeof *c->sorted)) != NULL;
         if (needs & FDL_NEEDS_SKETCH)
             ok &= (c->sketch = calloc(1, sizeof *c->sketch)) != NULL;
+        if (needs & FDL_NEEDS_HLL) {
+            ok &= (c->hll = calloc(1, sizeof *c->hll)) != NULL;
+            ok &= (g->base.hll = calloc(1, sizeof *g->base.hll)) != NULL;
+        }
         if (!ok) {
             fdl_group_state_free(g);
             return NULL;
@@ -608,6 +627,7 @@ static void lifetime_base_free(fdl_group_state *g)
 {
     free(g->base.first_k);
     free(g->base.last_k);
+    free(g->base.hll);
     if (g->type != FDL_STRING || g->base.count == 0)
         return;
     unsigned needs = g->plan->cursor_needs[g->plan->lifetime_cursor];
@@ -656,6 +676,7 @@ void fdl_group_state_free(fdl_group_state *g)
             fdl_ddsketch_free(c->sketch);
             free(c->sketch);
         }
+        free(c->hll);
     }
     if (g->vectors)
         for (int i = 0; i < g->plan->desc->naggs; i++)
@@ -938,6 +959,8 @@ static void cursor_add(fdl_group_state *g, cursor *c, const event *e, unsigned n
         ok &= sorted_insert(c->sorted, payload_number(g->type, e->value));
     if (c->sketch)
         ok &= fdl_ddsketch_update(c->sketch, payload_number(g->type, e->value), 1);
+    if (c->hll)
+        fdl_hll_add_hash(c->hll, payload_hash(g->type, e->value));
     if (!ok)
         g->failed = true;
 }
@@ -960,6 +983,8 @@ static void cursor_remove(fdl_group_state *g, cursor *c, const event *e, unsigne
         sorted_remove(c->sorted, payload_number(g->type, e->value));
     if (c->sketch)
         ok &= fdl_ddsketch_update(c->sketch, payload_number(g->type, e->value), -1);
+    if (c->hll)
+        c->hll_stale = true;
     if (!ok)
         g->failed = true;
 }
@@ -984,6 +1009,10 @@ static void cursor_clear(fdl_group_state *g, cursor *c)
         c->sorted->count = 0;
     if (c->sketch)
         fdl_ddsketch_clear(c->sketch);
+    if (c->hll) {
+        fdl_hll_clear(c->hll);
+        c->hll_stale = false;
+    }
 }
 
 /* Appends index to a monotonic deque: drops the entries it dominates. */
@@ -1128,6 +1157,8 @@ static void base_fold(fdl_group_state *g, const event *e)
         ok &= base_first_k_fold(g, e);
     if (needs & FDL_NEEDS_LAST_K)
         ok &= base_last_k_fold(g, e);
+    if (b->hll)
+        fdl_hll_add_hash(b->hll, payload_hash(g->type, e->value));
     if (!ok) {
         g->failed = true;
         /* A failed first assignment left nothing owned: stay consistent. */
@@ -1541,6 +1572,7 @@ fdl_value fdl_group_empty_result(const fdl_agg_desc *agg)
     switch (agg->function) {
     case FDL_AGG_COUNT:
     case FDL_AGG_COUNT_DISTINCT:
+    case FDL_AGG_APPROX_COUNT_DISTINCT:
         return fdl_int64(0);
     case FDL_AGG_SUM:
         return agg->result_type == FDL_FLOAT64 ? fdl_float64(0.0) : fdl_int64(0);
@@ -1613,6 +1645,16 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
         break;
     case FDL_AGG_PERCENTILE:
         *out = percentile_value(c->sorted, desc->percentile);
+        break;
+    case FDL_AGG_APPROX_COUNT_DISTINCT:
+        if (c->hll_stale) {
+            /* The base's evicted events, then the live ones in range. */
+            memcpy(c->hll, g->base.hll, sizeof *c->hll);
+            for (int64_t i = c->lo; i < c->hi; i++)
+                fdl_hll_add_hash(c->hll, payload_hash(g->type, event_at(g, i)->value));
+            c->hll_stale = false;
+        }
+        *out = fdl_int64(fdl_hll_estimate(c->hll));
         break;
     case FDL_AGG_APPROX_PERCENTILE: {
         double value;

@@ -42,6 +42,7 @@ enum {
     FDL_NEEDS_FIRST_K = 256,            /* first_k: lifetime base keeps the first k */
     FDL_NEEDS_LAST_K = 512,             /* last_k: lifetime base keeps the last k */
     FDL_NEEDS_SKETCH = 1024,            /* approx_percentile: a DDSketch of the values */
+    FDL_NEEDS_HLL = 2048,               /* approx_count_distinct: a HyperLogLog (lifetime) */
 };
 
 /* Checks the group description and builds its plan; FDL_ERR_ARGUMENT
