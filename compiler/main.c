@@ -3,8 +3,9 @@
  *
  *   files -> front_yaml (AST) -> sema (IR) -> codegen (C) -> cc -> batch
  *
- * Commands: check, compile, build, batch, functions, version, help.
- * Exit status: 0 success, 1 errors in the definitions, 2 anything else
+ * Commands: check, compile, build, batch, drift, functions, version, help.
+ * Exit status: 0 success, 1 errors in the definitions, 3 drift found (drift),
+ * 2 anything else
  * (usage, files, the C compiler, a batch run that failed).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "codegen.h"
+#include "drift.h"
 #include "fdlrt.h"
 #include "front_yaml.h"
 #include "ir.h"
@@ -38,6 +40,8 @@ static const char usage_text[] =
     "        [--set NAME] [--spine-time COL] [--embedding NAME=PATH]... [--lib DIR/libN.so]\n"
     "                                     build a point-in-time correct training set\n"
     "  functions                          list the expression functions\n"
+    "  drift TRAIN.csv SERVING.csv [--ignore COL]... [--json PATH]\n"
+    "                                     compare feature distributions (exit 3 on drift)\n"
     "  version                            print the version\n";
 
 static void usage_error(const char *fmt, const char *arg)
@@ -586,6 +590,8 @@ int main(int argc, char **argv)
         return command_compile(argc - 2, argv + 2, true);
     if (strcmp(command, "batch") == 0)
         return command_batch(argc - 2, argv + 2);
+    if (strcmp(command, "drift") == 0)
+        return drift_main(argc - 2, argv + 2);
     if (strcmp(command, "functions") == 0)
         return command_functions();
     if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
