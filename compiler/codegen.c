@@ -750,29 +750,14 @@ static void emit_compute_calls(generator *g, const int *features, int nfeatures,
     for (int i = 0; i < nfeatures; i++) {
         const ir_feature *f = &p->features[features[i]];
         /* Where this feature's keys sit among the caller's. */
-        int slots[64];
-        bool contiguous = true;
+        int *slots = arena_alloc(g->arena, sizeof(int) * (size_t)(f->nentities + 1));
         for (int e = 0; e < f->nentities; e++) {
             slots[e] = -1;
             for (int k = 0; k < nentities; k++)
                 if (entities[k] == f->entities[e])
                     slots[e] = k;
-            if (e > 0 && slots[e] != slots[e - 1] + 1)
-                contiguous = false;
         }
-        if (contiguous) {
-            emit(g, "    if ((status = compute_%s(store, &states[%d], &keys[%d], request, t, &out[%d])) != FDL_OK)\n"
-                    "        return status;\n", f->name, slots[0], slots[0], i);
-        } else {
-            emit(g, "    {\n        fdl_entity_state *feature_states[] = {");
-            for (int e = 0; e < f->nentities; e++)
-                emit(g, "%sstates[%d]", e ? ", " : "", slots[e]);
-            emit(g, "};\n        const fdl_value feature_keys[] = {");
-            for (int e = 0; e < f->nentities; e++)
-                emit(g, "%skeys[%d]", e ? ", " : "", slots[e]);
-            emit(g, "};\n        if ((status = compute_%s(store, feature_states, feature_keys, request, t, &out[%d])) != FDL_OK)\n"
-                    "            return status;\n    }\n", f->name, i);
-        }
+        emit_feature_call(g, f, slots, arena_printf(g->arena, "&out[%d]", i));
     }
     emit(g, g->scratch ? "    return fdl_scratch_failed(store) ? FDL_ERR_MEMORY : FDL_OK;\n"
                        : "    return FDL_OK;\n");
