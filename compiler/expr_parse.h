@@ -26,6 +26,18 @@ expr *expr_parse(source_set *sources, arena *a, int file, uint32_t base,
                  const uint32_t *offsets, const char *text, size_t len);
 
 /*
+ * Parses a whole .fdl definition file (front_fdl.c's door): the same
+ * grammar started in file mode, so that filters and derived expressions
+ * are parsed by the expression rules above. Text offsets are file offsets.
+ * Each definition is handed to the front end through `definitions` as soon
+ * as it is parsed; syntax errors are reported and skipped to the next
+ * definition keyword. Returns false if the parser reported any error.
+ */
+struct fdl_context;
+bool expr_parse_definitions(source_set *sources, arena *a, int file, const char *text,
+                            size_t len, struct fdl_context *definitions);
+
+/*
  * Test door into the scanner alone (tests/unit/test_scanner.c): one token
  * as expr_parse's grammar would receive it.
  */

@@ -22,6 +22,7 @@
 #include "codegen.h"
 #include "drift.h"
 #include "fdlrt.h"
+#include "front_fdl.h"
 #include "front_yaml.h"
 #include "ir.h"
 #include "sema.h"
@@ -68,7 +69,11 @@ static bool compile_definitions(compilation *c, char **files, int nfiles)
     memset(&c->ast, 0, sizeof c->ast);
     for (int i = 0; i < nfiles; i++) {
         int id = source_load(&c->sources, files[i]);
-        if (id >= 0)
+        size_t length = strlen(files[i]);
+        bool native = length > 4 && strcmp(files[i] + length - 4, ".fdl") == 0;
+        if (id >= 0 && native)
+            front_fdl_read(&c->sources, &c->arena, id, &c->ast);
+        else if (id >= 0)
             front_yaml_read(&c->sources, &c->arena, id, &c->ast);
     }
     /* Sema runs even after front-end errors, on what did parse: one run shows all errors. */

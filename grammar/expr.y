@@ -1,10 +1,17 @@
 /*
- * expr.y - the grammar of the expression language, and expr_parse().
+ * expr.y - the grammar of the expression language and of .fdl definition
+ * files, and expr_parse() / expr_parse_definitions().
  *
- * Expressions appear in `where:` filters (and later in derived features).
- * Precedence, loosest first, is written as one rule per level so that the
- * grammar itself rejects chained comparisons (`a < b < c`) and postfix
- * forms on comparisons (`a is null is null`):
+ * One grammar, two start symbols: the caller picks the first token
+ * (START_EXPRESSION or START_FILE, sent by yylex before any input), so that
+ * `where` filters and derived `expr(...)` bodies in .fdl files are parsed by
+ * the very same expression rules as expressions from YAML. In expression
+ * mode the scanner never produces the file tokens, so expressions parse
+ * exactly as they always did (the file keywords are plain names there).
+ *
+ * Expressions. Precedence, loosest first, is written as one rule per level
+ * so that the grammar itself rejects chained comparisons (`a < b < c`) and
+ * postfix forms on comparisons (`a is null is null`):
  *
  *   expr        = conjunction { "or" conjunction }
  *   conjunction = negation { "and" negation }
@@ -18,20 +25,63 @@
  *   primary     = integer | float | string | "true" | "false" | "null"
  *               | name [ "." name ] | name "(" [ expr { "," expr } ] ")"
  *               | "(" expr ")"
+ *               | "request" "." name          (in .fdl files, where request is a keyword)
  *
- * Locations are byte offsets into the expression text; they become file
- * spans only when a node or a diagnostic is made (expr_grammar_span).
- * Nodes live in the caller's arena, so nothing needs a %destructor.
+ * Definition files (.fdl; `#` starts a comment to the end of the line):
+ *
+ *   file       = { definition }
+ *   definition = entity | source | embedding | feature | set
+ *   entity     = "entity" name "{" "key" ( column | "(" column { "," column } ")" ) "}"
+ *                [ string ]
+ *   column     = name [ ":" type ]                      (type string when omitted)
+ *   source     = "source" name "at" name "{" [ fields ] "}" [ string ]
+ *   fields     = field { "," field } [ "," ]
+ *   field      = name ":" type
+ *   embedding  = "embedding" name "of" name "dimension" integer "from" string [ string ]
+ *   feature    = "feature" name "of" name { "," name } [ ":" type ] "=" body { clause }
+ *   body       = name "(" [ argument { "," argument } ] ")" [ "over" window ]
+ *              | "expr" "(" expr ")"
+ *   argument   = name [ "." name ] [ "where" expr ] | integer | float
+ *   window     = N ("s" | "m" | "h" | "d" | "w") | "lifetime"
+ *                (the word after `over` is taken whole and checked as YAML checks window:)
+ *   clause     = string                                  (the description)
+ *              | "tags" "(" tag { "," tag } ")"          (tag = name | keyword | string)
+ *              | "online"                                (online_compute: true)
+ *              | "default" ( ["-"] integer | ["-"] float | string | "true" | "false" )
+ *                (clauses in any order, each at most once)
+ *   set        = "set" name "{" [ name { "," name } [ "," ] ] "}"
+ *                [ "request" "{" [ fields ] "}" ] [ string ]
+ *
+ * In a body, lookup_embedding(MODEL [, DIMENSION]) and cosine_similarity(
+ * [ENTITY.]FEATURE, [ENTITY.]FEATURE) are computations; any other function
+ * is an aggregation FUNCTION(SOURCE[.FIELD] [where FILTER] [, K | , P]),
+ * where the parameter is k for first_k/last_k and the percentile for
+ * percentile. Reserved in .fdl files (lowercase only; `name` in backquotes
+ * is a name whatever it spells): entity source embedding feature set key of
+ * at over where tags online default request dimension from lifetime expr,
+ * besides the expression keywords (and or not in is null true false).
+ *
+ * Locations are byte offsets into the parsed text; they become file spans
+ * only when a node or a diagnostic is made (expr_grammar_span). Nodes live
+ * in the caller's arena, so nothing needs a %destructor.
  *
  * Depth is bounded twice, so that neither bison's stack nor any later
  * recursive walk over the tree can grow without limit: the scanner counts
  * open parentheses and pending prefix operators, and every action that
  * builds a node checks the depth of the tree it makes. Both report
- * "expression nested too deeply" and stop the parse.
+ * "expression nested too deeply" and stop the parse. Definition lists are
+ * left-recursive, so a file of any length keeps bison's stack flat.
+ *
+ * Error recovery: in an expression, at the closing parenthesis or list
+ * comma; in a file, at the next definition keyword (each of which resets
+ * yyerrok, so an error in the very next definition is reported too). A
+ * definition broken after its name is still declared, by name only (and
+ * its entities), as YAML declares a definition with bad keys: references
+ * to it then resolve instead of each adding an "unknown name" error.
  *
  * This file is the only user of the scanner (expr.l); the rest of the
- * compiler sees only expr_parse() through expr_parse.h. expr_tokenize(),
- * at the end, is a door for the scanner's unit tests.
+ * compiler sees only expr_parse.h. expr_tokenize(), at the end, is a door
+ * for the scanner's unit tests.
  */
 
 %code requires {
@@ -41,6 +91,7 @@
 
 #include "ast.h"
 #include "expr_parse.h"
+#include "front_fdl.h"
 
 #ifndef YY_TYPEDEF_YY_SCANNER_T
 #define YY_TYPEDEF_YY_SCANNER_T
@@ -78,6 +129,13 @@ typedef struct expr_parser {
     const char *text;
     size_t length;
     expr *result;
+    fdl_context *fdl;        /* file mode: where definitions go; NULL for one expression */
+    int start_token;         /* START_EXPRESSION or START_FILE, sent first */
+    bool start_sent;
+    int max_errors;          /* EXPR_MAX_ERRORS, or FDL_MAX_SYNTAX_ERRORS in file mode */
+    size_t tokens;           /* scanned so far, against FDL_MAX_TOKENS in file mode */
+    bool error_seen;         /* some error was found (reported or not) */
+    uint32_t last_error_start;   /* where the latest was: errors come in text order */
 
     int errors;              /* reported by this parse */
     bool abandoned;          /* stop: scanner returns end of input, no more reports */
@@ -145,6 +203,12 @@ static expr_value make_leaf(expr_parser *p, expr_kind kind, expr_location where)
 static expr_items list_start(expr_parser *p, expr_value item);
 static expr_items list_append(expr_parser *p, expr_items list, expr_value item);
 static expr_value syntax_error_value(void);
+static fdl_clause default_written(expr_parser *p, expr_location first, expr_location last);
+static expr *whole_tree(const expr_parser *p, expr_value value, expr_location where);
+
+/* In file-mode actions: where definitions go, and a location as a file span. */
+#define FDL (parser->fdl)
+#define SPAN(location) expr_grammar_span(parser, (location).start, (location).end)
 }
 
 %define api.pure full
@@ -166,6 +230,16 @@ static expr_value syntax_error_value(void);
     expr_items items;
     const char *name;
     expr_op op;
+    /* definition files */
+    ast_name ident;
+    fdl_names names;
+    fdl_fields fields;
+    ast_field field;
+    fdl_arg arg;
+    fdl_args args;
+    fdl_body *body;
+    fdl_clause clause;
+    fdl_clauses *clauses;
 }
 
 %token <value> INT "integer" FLOAT "float" STRING "string"
@@ -176,15 +250,299 @@ static expr_value syntax_error_value(void);
 %token PLUS "+" MINUS "-" STAR "*" SLASH "/" PERCENT "%"
 %token LPAREN "(" RPAREN ")" COMMA "," DOT "."
 
+/* Chosen by the caller, never scanned. */
+%token START_EXPRESSION START_FILE
+/* Definition files only: the scanner makes these in file mode alone. */
+%token ENTITY "entity" SOURCE "source" EMBEDDING "embedding" FEATURE "feature" SET "set"
+%token KEY "key" OF "of" AT "at" OVER "over" WHERE "where" TAGS "tags" ONLINE "online"
+%token DEFAULT "default" REQUEST "request" DIMENSION "dimension" FROM "from"
+%token LIFETIME "lifetime" EXPR "expr"
+%token LBRACE "{" RBRACE "}" COLON ":"
+%token <name> WINDOW "window"
+
 %nterm <value> expr conjunction negation comparison sum product unary primary item
 %nterm <items> arguments items
 %nterm <op> comparison_operator
+%nterm <name> description
+%nterm <ident> value_type window tag
+%nterm <names> entity_names feature_names feature_list tags
+%nterm <fields> key_columns fields field_list request
+%nterm <field> key_column field
+%nterm <arg> argument reference
+%nterm <args> call_arguments argument_list
+%nterm <body> body
+%nterm <clause> clause default_value
+%nterm <clauses> clauses
 
 %%
 
 input
-    : expr                              { parser->result = $1.node; }
+    : START_EXPRESSION expr             { parser->result = $2.node; }
+    | START_FILE definitions
     ;
+
+/* ------------------------------------------------------------ definition files */
+
+definitions
+    : %empty
+    | definitions definition
+    | definitions error
+    ;
+
+definition
+    : entity
+    | source
+    | embedding
+    | feature
+    | set
+    ;
+
+/* Recovery resumes at a definition keyword; once there, errors count again. */
+kw_entity : "entity"                    { yyerrok; } ;
+kw_source : "source"                    { yyerrok; } ;
+kw_embedding : "embedding"              { yyerrok; } ;
+kw_feature : "feature"                  { yyerrok; } ;
+kw_set : "set"                          { yyerrok; } ;
+
+entity
+    : kw_entity NAME "{" "key" key_column "}" description
+        { fdl_fields keys = fdl_fields_append(FDL, (fdl_fields){NULL, 0}, $5);
+          fdl_add_entity(FDL, SPAN(@$), fdl_name(FDL, $2, SPAN(@2), "entity name"), keys,
+                         SPAN(@5), false, $7); }
+    | kw_entity NAME "{" "key" "(" key_columns ")" "}" description
+        { fdl_add_entity(FDL, SPAN(@$), fdl_name(FDL, $2, SPAN(@2), "entity name"), $6,
+                         SPAN(@6), true, $9); }
+    | kw_entity NAME error              { fdl_add_broken(FDL, FDL_BROKEN_ENTITY, SPAN(@$),
+                                                         fdl_name(FDL, $2, SPAN(@2), "entity name"),
+                                                         (fdl_names){NULL, 0}); }
+    ;
+
+key_columns
+    : key_column                        { $$ = fdl_fields_append(FDL, (fdl_fields){NULL, 0}, $1); }
+    | key_columns "," key_column        { $$ = fdl_fields_append(FDL, $1, $3); }
+    ;
+
+key_column
+    : NAME                              { $$ = fdl_field(FDL, fdl_name(FDL, $1, SPAN(@1), "join key"),
+                                                         (ast_name){NULL, SPAN(@1)}); }
+    | NAME ":" NAME                     { $$ = fdl_field(FDL, fdl_name(FDL, $1, SPAN(@1), "join key"),
+                                                         (ast_name){$3, SPAN(@3)}); }
+    ;
+
+source
+    : kw_source NAME "at" NAME "{" fields "}" description
+        { fdl_add_source(FDL, SPAN(@$), fdl_name(FDL, $2, SPAN(@2), "source name"),
+                         fdl_name(FDL, $4, SPAN(@4), "timestamp column"), $6, $8); }
+    | kw_source NAME error              { fdl_add_broken(FDL, FDL_BROKEN_SOURCE, SPAN(@$),
+                                                         fdl_name(FDL, $2, SPAN(@2), "source name"),
+                                                         (fdl_names){NULL, 0}); }
+    ;
+
+fields
+    : %empty                            { $$ = (fdl_fields){NULL, 0}; }
+    | field_list
+    | field_list ","
+    ;
+
+field_list
+    : field                             { $$ = fdl_fields_append(FDL, (fdl_fields){NULL, 0}, $1); }
+    | field_list "," field              { $$ = fdl_fields_append(FDL, $1, $3); }
+    ;
+
+field
+    : NAME ":" NAME                     { $$ = fdl_field(FDL, fdl_name(FDL, $1, SPAN(@1), "field name"),
+                                                         (ast_name){$3, SPAN(@3)}); }
+    ;
+
+embedding
+    : kw_embedding NAME "of" NAME "dimension" INT "from" STRING description
+        { fdl_add_embedding(FDL, SPAN(@$), fdl_name(FDL, $2, SPAN(@2), "embedding name"),
+                            fdl_name(FDL, $4, SPAN(@4), "entity"), $6.node, SPAN(@6), $8.node, $9); }
+    | kw_embedding NAME error           { fdl_add_broken(FDL, FDL_BROKEN_EMBEDDING, SPAN(@$),
+                                                         fdl_name(FDL, $2, SPAN(@2), "embedding name"),
+                                                         (fdl_names){NULL, 0}); }
+    ;
+
+feature
+    : kw_feature NAME "of" entity_names value_type "=" body clauses
+        { fdl_add_feature(FDL, SPAN(@$), fdl_name(FDL, $2, SPAN(@2), "feature name"), $4, SPAN(@4),
+                          $5, $7, $8); }
+    | kw_feature NAME error             { fdl_add_broken(FDL, FDL_BROKEN_FEATURE, SPAN(@$),
+                                                         fdl_name(FDL, $2, SPAN(@2), "feature name"),
+                                                         (fdl_names){NULL, 0}); }
+    | kw_feature NAME "of" entity_names error
+                                        { fdl_add_broken(FDL, FDL_BROKEN_FEATURE, SPAN(@$),
+                                                         fdl_name(FDL, $2, SPAN(@2), "feature name"), $4); }
+    ;
+
+entity_names
+    : NAME                              { $$ = fdl_names_append(FDL, (fdl_names){NULL, 0},
+                                                                fdl_name(FDL, $1, SPAN(@1), "entity")); }
+    | entity_names "," NAME             { $$ = fdl_names_append(FDL, $1, fdl_name(FDL, $3, SPAN(@3), "entity")); }
+    ;
+
+value_type
+    : %empty                            { $$ = (ast_name){NULL, SPAN(@$)}; }
+    | ":" NAME                          { $$ = (ast_name){$2, SPAN(@2)}; }
+    ;
+
+body
+    : NAME "(" call_arguments ")" window
+        { $$ = arena_alloc(parser->arena, sizeof *$$);
+          $$->function = fdl_name(FDL, $1, SPAN(@1), "function");
+          $$->args = $3;
+          $$->args_span = SPAN(@3);
+          $$->window_written = $5.text != NULL;
+          $$->window = $5; }
+    | "expr" "(" expr ")"
+        { $$ = arena_alloc(parser->arena, sizeof *$$);
+          $$->is_expr = true;
+          $$->expr = whole_tree(parser, $3, @3);
+          $$->expr_span = SPAN(@3); }
+    | "expr" "(" error ")"
+        { $$ = arena_alloc(parser->arena, sizeof *$$);
+          $$->is_expr = true;
+          $$->expr_span = SPAN(@3); }
+    ;
+
+window
+    : %empty                            { $$ = (ast_name){NULL, SPAN(@$)}; }
+    | "over" WINDOW                     { $$ = (ast_name){$2, SPAN(@2)}; }
+    | "over" "lifetime"                 { $$ = (ast_name){"lifetime", SPAN(@2)}; }
+    ;
+
+call_arguments
+    : %empty                            { $$ = (fdl_args){NULL, 0}; }
+    | argument_list
+    ;
+
+argument_list
+    : argument                          { $$ = fdl_args_append(FDL, (fdl_args){NULL, 0}, $1); }
+    | argument_list "," argument        { $$ = fdl_args_append(FDL, $1, $3); }
+    ;
+
+argument
+    : reference
+    | reference "where" expr            { $$ = $1;
+                                          $$.span = SPAN(@$);
+                                          $$.where_written = true;
+                                          $$.where = whole_tree(parser, $3, @3);
+                                          $$.where_span = SPAN(@3); }
+    | INT                               { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_ARG_NUMBER;
+                                          $$.span = SPAN(@1);
+                                          $$.number = $1.node; }
+    | FLOAT                             { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_ARG_NUMBER;
+                                          $$.span = SPAN(@1);
+                                          $$.number = $1.node; }
+    ;
+
+reference
+    : NAME                              { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_ARG_REF;
+                                          $$.span = $$.ref_span = SPAN(@1);
+                                          $$.name = (ast_name){$1, SPAN(@1)};
+                                          $$.qualifier.span = SPAN(@1); }
+    | NAME "." NAME                     { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_ARG_REF;
+                                          $$.span = $$.ref_span = SPAN(@$);
+                                          $$.qualifier = (ast_name){$1, SPAN(@1)};
+                                          $$.name = (ast_name){$3, SPAN(@3)}; }
+    ;
+
+clauses
+    : %empty                            { $$ = arena_alloc(parser->arena, sizeof *$$); }
+    | clauses clause                    { $$ = $1;
+                                          fdl_clauses_add(FDL, $$, &$2); }
+    ;
+
+clause
+    : STRING                            { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_CLAUSE_DESCRIPTION;
+                                          $$.span = $$.value_span = SPAN(@1);
+                                          $$.text = fdl_description(FDL, $1.node); }
+    | "tags" "(" tags ")"               { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_CLAUSE_TAGS;
+                                          $$.span = SPAN(@$);
+                                          $$.value_span = SPAN(@3);
+                                          $$.tags = $3; }
+    | "online"                          { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_CLAUSE_ONLINE;
+                                          $$.span = $$.value_span = SPAN(@1); }
+    | "default" default_value           { $$ = $2;
+                                          $$.span = SPAN(@$); }
+    ;
+
+tags
+    : tag                               { $$ = fdl_names_append(FDL, (fdl_names){NULL, 0}, $1); }
+    | tags "," tag                      { $$ = fdl_names_append(FDL, $1, $3); }
+    ;
+
+/* Tags are free words: a keyword is a tag like any other name. */
+tag
+    : NAME                              { $$ = (ast_name){$1, SPAN(@1)}; }
+    | STRING                            { $$ = fdl_tag(FDL, $1.node); }
+    | keyword                           { $$ = (ast_name){arena_strndup(parser->arena, parser->text + @1.start,
+                                                                        @1.end - @1.start), SPAN(@1)}; }
+    ;
+
+keyword
+    : "entity" | "source" | "embedding" | "feature" | "set" | "key" | "of" | "at" | "over"
+    | "where" | "tags" | "online" | "default" | "request" | "dimension" | "from" | "lifetime"
+    | "expr" | "and" | "or" | "not" | "in" | "is" | "null" | "true" | "false"
+    ;
+
+/* The value as written, which sema reads as the feature's type (as YAML's
+ * scalar); a string's decoded bytes, so "none" is the text none. */
+default_value
+    : INT                               { $$ = default_written(parser, @1, @1); }
+    | FLOAT                             { $$ = default_written(parser, @1, @1); }
+    | "-" INT                           { $$ = default_written(parser, @1, @2); }
+    | "-" FLOAT                         { $$ = default_written(parser, @1, @2); }
+    | "true"                            { $$ = default_written(parser, @1, @1); }
+    | "false"                           { $$ = default_written(parser, @1, @1); }
+    | STRING                            { $$ = default_written(parser, @1, @1);
+                                          $$.text = $1.node->as.string.bytes;
+                                          $$.length = (size_t)$1.node->as.string.len; }
+    | "null"                            { $$ = default_written(parser, @1, @1);
+                                          $$.text = NULL;
+                                          diag_error(parser->sources, SPAN(@1),
+                                                     "default must be a value, not null"); }
+    ;
+
+set
+    : kw_set NAME "{" feature_names "}" request description
+        { fdl_add_set(FDL, SPAN(@$), fdl_name(FDL, $2, SPAN(@2), "feature set name"), $4, SPAN(@4),
+                      @6.end > @6.start, $6, SPAN(@6), $7); }
+    | kw_set NAME error                 { fdl_add_broken(FDL, FDL_BROKEN_SET, SPAN(@$),
+                                                         fdl_name(FDL, $2, SPAN(@2), "feature set name"),
+                                                         (fdl_names){NULL, 0}); }
+    ;
+
+feature_names
+    : %empty                            { $$ = (fdl_names){NULL, 0}; }
+    | feature_list
+    | feature_list ","
+    ;
+
+feature_list
+    : NAME                              { $$ = fdl_names_append(FDL, (fdl_names){NULL, 0},
+                                                                fdl_name(FDL, $1, SPAN(@1), "feature name")); }
+    | feature_list "," NAME             { $$ = fdl_names_append(FDL, $1, fdl_name(FDL, $3, SPAN(@3), "feature name")); }
+    ;
+
+request
+    : %empty                            { $$ = (fdl_fields){NULL, 0}; }
+    | "request" "{" fields "}"          { $$ = $3; }
+    ;
+
+description
+    : %empty                            { $$ = NULL; }
+    | STRING                            { $$ = fdl_description(FDL, $1.node); }
+    ;
+
+/* ------------------------------------------------------------ expressions */
 
 expr
     : conjunction
@@ -253,6 +611,11 @@ primary
                                           $$.node->as.name.qualifier = $1;
                                           $$.node->as.name.name = $3;
                                           $$.node->as.name.ref = -1; }
+    | "request" "." NAME                { /* file mode, where `request` is a keyword */
+                                          $$ = make_leaf(parser, EXPR_NAME, @$);
+                                          $$.node->as.name.qualifier = "request";
+                                          $$.node->as.name.name = $3;
+                                          $$.node->as.name.ref = -1; }
     | NAME "(" arguments ")"            { if (!make_call(parser, &$$, $1, @1, $3, @$)) YYABORT; }
     | "(" expr ")"                      { $$ = $2; }
     | "(" error ")"                     { $$ = syntax_error_value(); }
@@ -292,6 +655,8 @@ span expr_grammar_span(const expr_parser *p, uint32_t start, uint32_t end)
 
 void expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char *fmt, ...)
 {
+    p->error_seen = true;
+    p->last_error_start = start;
     if (p->abandoned)
         return;
     char message[512];
@@ -300,7 +665,7 @@ void expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     diag_error(p->sources, expr_grammar_span(p, start, end), "%s", message);
-    if (++p->errors >= EXPR_MAX_ERRORS)
+    if (++p->errors >= p->max_errors)
         p->abandoned = true;
 }
 
@@ -372,6 +737,84 @@ static bool is_operator_token(yysymbol_kind_t token)
 }
 
 /*
+ * In a definition file: "unexpected X, expected Y" with Y in the file's
+ * terms. Where an expression may start, as in an expression; elsewhere the
+ * expected tokens by name, with the five definition keywords said as
+ * "a definition" and every binary operator as "an operator".
+ */
+static int report_file_syntax_error(expr_parser *parser, yysymbol_kind_t lookahead,
+                                    const YYLTYPE *where, const bool wanted[])
+{
+    char message[400], text[160];
+    describe_text(parser, *where, text, sizeof text);
+    int used;
+    switch (lookahead) {
+    case YYSYMBOL_YYEOF:
+        used = snprintf(message, sizeof message, "unexpected end of file");
+        break;
+    case YYSYMBOL_NAME:
+        used = snprintf(message, sizeof message, "unexpected name '%s'", text);
+        break;
+    case YYSYMBOL_INT:
+    case YYSYMBOL_FLOAT:
+        used = snprintf(message, sizeof message, "unexpected number '%s'", text);
+        break;
+    case YYSYMBOL_STRING:
+        used = snprintf(message, sizeof message, "unexpected string %s", text);
+        break;
+    case YYSYMBOL_WINDOW:
+        used = snprintf(message, sizeof message, "unexpected window '%s'", text);
+        break;
+    default:
+        used = snprintf(message, sizeof message, "unexpected '%s'", text);
+        break;
+    }
+    if (wanted[YYSYMBOL_INT] && wanted[YYSYMBOL_LPAREN]) {   /* an operand */
+        snprintf(message + used, sizeof message - (size_t)used, ", expected an expression");
+        expr_grammar_error(parser, where->start, where->end, "%s", message);
+        return 0;
+    }
+    const char *parts[16];
+    int nparts = 0;
+    bool operators = wanted[YYSYMBOL_STAR];
+    if (operators)
+        parts[nparts++] = "an operator";
+    bool value = wanted[YYSYMBOL_TRUE];   /* after `default` (an operand was said above) */
+    if (value)
+        parts[nparts++] = "a value";
+    static const struct { yysymbol_kind_t token; const char *words; } spelled[] = {
+        {YYSYMBOL_NAME, "a name"}, {YYSYMBOL_EXPR, "'expr'"}, {YYSYMBOL_INT, "a number"},
+        {YYSYMBOL_STRING, "a string"}, {YYSYMBOL_WINDOW, "a window (30d, 12h, lifetime...)"},
+        {YYSYMBOL_COLON, "':'"}, {YYSYMBOL_EQ, "'='"}, {YYSYMBOL_LBRACE, "'{'"},
+        {YYSYMBOL_KEY, "'key'"}, {YYSYMBOL_OF, "'of'"}, {YYSYMBOL_AT, "'at'"},
+        {YYSYMBOL_DIMENSION, "'dimension'"}, {YYSYMBOL_FROM, "'from'"},
+        {YYSYMBOL_WHERE, "'where'"}, {YYSYMBOL_OVER, "'over'"}, {YYSYMBOL_TAGS, "'tags'"},
+        {YYSYMBOL_ONLINE, "'online'"}, {YYSYMBOL_DEFAULT, "'default'"},
+        {YYSYMBOL_REQUEST, "'request'"}, {YYSYMBOL_LPAREN, "'('"}, {YYSYMBOL_DOT, "'.'"},
+        {YYSYMBOL_COMMA, "','"}, {YYSYMBOL_RPAREN, "')'"}, {YYSYMBOL_RBRACE, "'}'"},
+        {YYSYMBOL_FEATURE, "a definition"}, {YYSYMBOL_YYEOF, "end of file"},
+    };
+    for (size_t i = 0; i < sizeof spelled / sizeof spelled[0]; i++) {
+        yysymbol_kind_t t = spelled[i].token;
+        if (operators && (t == YYSYMBOL_LPAREN || t == YYSYMBOL_DOT || t == YYSYMBOL_EQ))
+            continue;   /* a call, a qualified name, a comparison: all "an operator" here */
+        if (value && (t == YYSYMBOL_INT || t == YYSYMBOL_STRING))
+            continue;
+        if (wanted[t] && nparts < 16)
+            parts[nparts++] = spelled[i].words;
+    }
+    for (int i = 0; i < nparts; i++) {
+        const char *joint = i == 0 ? ", expected " : i == nparts - 1 ? " or " : ", ";
+        int n = snprintf(message + used, sizeof message - (size_t)used, "%s%s", joint, parts[i]);
+        if (n < 0 || (size_t)(used + n) >= sizeof message)
+            break;
+        used += n;
+    }
+    expr_grammar_error(parser, where->start, where->end, "%s", message);
+    return 0;
+}
+
+/*
  * "unexpected X, expected Y", where Y is said in the language's terms:
  * "an expression" for anything that starts one, "an operator" for the
  * binary operators, and the few remaining tokens by their spelling.
@@ -393,6 +836,8 @@ static int yyreport_syntax_error(const yypcontext_t *context, yyscan_t scanner, 
     for (int i = 0; i < count; i++)
         if (expected[i] >= 0 && expected[i] < YYNTOKENS)
             wanted[expected[i]] = true;
+    if (parser->fdl)
+        return report_file_syntax_error(parser, lookahead, where, wanted);
 
     char message[256], text[160];
     describe_text(parser, *where, text, sizeof text);
@@ -584,6 +1029,37 @@ static expr_items list_append(expr_parser *p, expr_items list, expr_value item)
     return list;
 }
 
+/*
+ * An expression of a file, or NULL if an error was found inside it: error
+ * recovery leaves NULL subtrees (and a lexical error a made-up literal), and
+ * sema must see only whole trees, as expr_parse() returns only those. Errors
+ * are found in text order, so the latest one tells.
+ */
+static expr *whole_tree(const expr_parser *p, expr_value value, expr_location where)
+{
+    if (p->error_seen && p->last_error_start >= where.start)
+        return NULL;
+    return value.node;
+}
+
+/* A default clause whose value is the file's text from first to last
+ * (`-` and its number may be apart: the text is then "-" and the number). */
+static fdl_clause default_written(expr_parser *p, expr_location first, expr_location last)
+{
+    fdl_clause c;
+    memset(&c, 0, sizeof c);
+    c.kind = FDL_CLAUSE_DEFAULT;
+    c.value_span = expr_grammar_span(p, first.start, last.end);
+    if (first.start == last.start) {
+        c.length = first.end - first.start;
+        c.text = arena_strndup(p->arena, p->text + first.start, c.length);
+    } else {
+        c.text = arena_printf(p->arena, "-%.*s", (int)(last.end - last.start), p->text + last.start);
+        c.length = strlen(c.text);
+    }
+    return c;
+}
+
 /* ------------------------------------------------------------ entry point */
 
 /* Offsets are uint32 and flex measures buffers in int. */
@@ -604,6 +1080,8 @@ static bool parser_begin(expr_parser *parser, yyscan_t *scanner, source_set *sou
     parser->text = text ? text : "";
     parser->length = text ? len : 0;
     parser->previous_token = TOK_YYEOF;
+    parser->start_token = TOK_START_EXPRESSION;
+    parser->max_errors = EXPR_MAX_ERRORS;
 
     if (parser->length > EXPR_MAX_LENGTH ||
         (!offsets && parser->length > (size_t)UINT32_MAX - base)) {
@@ -643,6 +1121,23 @@ expr *expr_parse(source_set *sources, arena *a, int file, uint32_t base,
     return NULL;
 }
 
+bool expr_parse_definitions(source_set *sources, arena *a, int file, const char *text,
+                            size_t len, fdl_context *definitions)
+{
+    expr_parser parser;
+    yyscan_t scanner;
+    if (!parser_begin(&parser, &scanner, sources, a, file, 0, NULL, text, len))
+        return false;
+    parser.fdl = definitions;
+    parser.start_token = TOK_START_FILE;
+    parser.max_errors = FDL_MAX_SYNTAX_ERRORS;
+    int status = yyparse(scanner, &parser);
+    parser_end(&parser, scanner);
+    if (status != 0 && parser.errors == 0)   /* never fail silently */
+        diag_error(sources, expr_grammar_span(&parser, 0, 0), "invalid definition file");
+    return status == 0 && parser.errors == 0;
+}
+
 /* ------------------------------------------------------------ test door */
 
 /* Calls the same yylex the parser calls, so nesting limits and error
@@ -655,6 +1150,7 @@ int expr_tokenize(source_set *sources, arena *a, int file, uint32_t base,
     yyscan_t scanner;
     if (!parser_begin(&parser, &scanner, sources, a, file, base, offsets, text, len))
         return -1;
+    parser.start_sent = true;   /* tokens of the text only */
     int count = 0, capacity = 0;
     for (;;) {
         YYSTYPE value;

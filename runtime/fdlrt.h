@@ -325,6 +325,19 @@ fdl_status fdl_read_feature_request(fdl_store *store, int feature, const fdl_val
                                     const fdl_value *request, fdl_time t, fdl_value *out,
                                     fdl_error *err);
 
+/*
+ * The prediction log: while open, every successful fdl_read_set /
+ * fdl_read_set_request appends one JSON line to path (created, or appended
+ * to) with the set, the definitions' fingerprint, the time, the keys and
+ * request fields by name and every value served, so that skew can be
+ * checked later against a recomputation (fdlc verify). Writes are buffered;
+ * a write that fails is counted in log_errors and reported by
+ * fdl_store_log_close, never by the read. Opening a log closes the previous
+ * one; fdl_store_close closes it too.
+ */
+fdl_status fdl_store_log_open(fdl_store *store, const char *path, fdl_error *err);
+fdl_status fdl_store_log_close(fdl_store *store, fdl_error *err);
+
 /* Current wall-clock time, for "now" reads. */
 fdl_time fdl_now(void);
 
@@ -336,6 +349,8 @@ typedef struct fdl_store_stats {
     uint64_t events_evicted;    /* events dropped because no window can see them */
     uint64_t entities;          /* entity records held, all entities */
     uint64_t events_held;       /* events currently buffered, all groups */
+    uint64_t reads_logged;      /* feature-set reads written to the prediction log */
+    uint64_t log_errors;        /* reads the prediction log failed to take */
 } fdl_store_stats;
 
 void fdl_store_get_stats(const fdl_store *store, fdl_store_stats *stats);

@@ -52,4 +52,9 @@ void fdl_csv_write_field(FILE *out, const char *text, size_t len, bool force_quo
  * quoted JSON array, strings quoted as needed (the empty string as ""). */
 void fdl_csv_write_value(FILE *out, fdl_value value);
 
+/* ---- predlog.c: the prediction log, one JSON line per set read. False
+ * when the stream reports a write error. keys: one per key column. */
+bool fdl_predlog_write(FILE *out, const fdl_program *p, int set, const fdl_value *keys,
+                       const fdl_value *request, fdl_time t, const fdl_value *values);
+
 #endif

@@ -8,6 +8,7 @@
  * the group's first push. Embedding tables are loaded at open (by default)
  * or replaced later, one per embedding of the program.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,8 @@ struct fdl_store {
      * chunks that never move, rewound by every public call. */
     struct scratch_chunk *scratch_first, *scratch_current;
     bool scratch_failed;                /* an allocation failed since the rewind */
+    FILE *log;                          /* the prediction log, NULL when off */
+    char *log_path;
 };
 
 typedef struct scratch_chunk {
@@ -116,6 +119,7 @@ void fdl_store_close(fdl_store *store)
 {
     if (!store)
         return;
+    fdl_store_log_close(store, NULL);
     const fdl_program *p = store->program;
     if (store->entity_maps) {
         for (int e = 0; e < p->nentities; e++) {
@@ -374,7 +378,53 @@ fdl_status fdl_read_set_request(fdl_store *store, int set, const fdl_value *keys
     if (status != FDL_OK)
         return status;
     status = desc->read(store, keys, request, t, out);
-    return status == FDL_OK ? FDL_OK : read_error(status, err, "feature set", desc->name, t);
+    if (status != FDL_OK)
+        return read_error(status, err, "feature set", desc->name, t);
+    if (store->log) {
+        if (fdl_predlog_write(store->log, p, set, keys, request, t, out))
+            store->stats.reads_logged++;
+        else
+            store->stats.log_errors++;
+    }
+    return FDL_OK;
+}
+
+fdl_status fdl_store_log_close(fdl_store *store, fdl_error *err)
+{
+    if (!store->log)
+        return FDL_OK;
+    bool failed = ferror(store->log) != 0;
+    failed |= fclose(store->log) != 0;
+    store->log = NULL;
+    fdl_status status = FDL_OK;
+    if (failed || store->stats.log_errors > 0)
+        status = fdl_error_set(err, FDL_ERR_IO, "prediction log %s: %llu reads could not be written",
+                               store->log_path, (unsigned long long)store->stats.log_errors);
+    free(store->log_path);
+    store->log_path = NULL;
+    return status;
+}
+
+fdl_status fdl_store_log_open(fdl_store *store, const char *path, fdl_error *err)
+{
+    fdl_status status = fdl_store_log_close(store, err);
+    if (status != FDL_OK)
+        return status;
+    size_t len = strlen(path);
+    store->log_path = malloc(len + 1);
+    if (!store->log_path)
+        return fdl_error_set(err, FDL_ERR_MEMORY, "out of memory");
+    memcpy(store->log_path, path, len + 1);
+    store->log = fopen(path, "a");
+    if (!store->log) {
+        status = fdl_error_set(err, FDL_ERR_IO, "cannot open the prediction log %s: %s", path,
+                               strerror(errno));
+        free(store->log_path);
+        store->log_path = NULL;
+        return status;
+    }
+    store->stats.log_errors = 0;
+    return FDL_OK;
 }
 
 fdl_status fdl_read_set(fdl_store *store, int set, const fdl_value *keys, fdl_time t,

@@ -17,7 +17,9 @@
  * Each answer is one line: "ok ..." (a JSON array for get) or "error: ...".
  * Keys are strings, or integers for int64-keyed entities; a key "-" is null.
  *
- * Usage: fdl-serve [--embedding NAME=PATH]... [--keep-history]
+ * Usage: fdl-serve [--embedding NAME=PATH]... [--keep-history] [--log PATH]
+ * --log appends every vector served to PATH, one JSON line each (the
+ * prediction log, see fdl_store_log_open).
  * Embedding tables load from the paths in the definitions unless overridden.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -285,9 +287,12 @@ int main(int argc, char **argv)
     const fdl_program *program = features_program();
     fdl_error err = {0};
     const char *overrides[64] = {0};
+    const char *log_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--keep-history") == 0) {
             options.keep_history = true;
+        } else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+            log_path = argv[++i];
         } else if (strcmp(argv[i], "--embedding") == 0 && i + 1 < argc) {
             char *arg = argv[++i], *eq = strchr(arg, '=');
             int e = eq ? (*eq = '\0', fdl_program_embedding(program, arg)) : -1;
@@ -297,7 +302,7 @@ int main(int argc, char **argv)
             }
             overrides[e] = eq + 1;
         } else {
-            fprintf(stderr, "usage: fdl-serve [--embedding NAME=PATH]... [--keep-history]\n");
+            fprintf(stderr, "usage: fdl-serve [--embedding NAME=PATH]... [--keep-history] [--log PATH]\n");
             return 2;
         }
     }
@@ -313,6 +318,11 @@ int main(int argc, char **argv)
             fdl_store_close(store);
             return 2;
         }
+    }
+    if (log_path && fdl_store_log_open(store, log_path, &err) != FDL_OK) {
+        fprintf(stderr, "fdl-serve: %s\n", err.message);
+        fdl_store_close(store);
+        return 2;
     }
     char *line = NULL;
     size_t capacity = 0;
@@ -331,11 +341,13 @@ int main(int argc, char **argv)
         else if (strcmp(line, "stats") == 0) {
             fdl_store_stats s;
             fdl_store_get_stats(store, &s);
-            printf("ok events %llu null_key %llu late %llu out_of_order %llu evicted %llu entities %llu held %llu\n",
+            printf("ok events %llu null_key %llu late %llu out_of_order %llu evicted %llu entities %llu held %llu"
+                   " logged %llu log_errors %llu\n",
                    (unsigned long long)s.events_ingested, (unsigned long long)s.events_null_key,
                    (unsigned long long)s.events_late, (unsigned long long)s.events_out_of_order,
                    (unsigned long long)s.events_evicted, (unsigned long long)s.entities,
-                   (unsigned long long)s.events_held);
+                   (unsigned long long)s.events_held, (unsigned long long)s.reads_logged,
+                   (unsigned long long)s.log_errors);
         } else if (strcmp(line, "quit") == 0)
             break;
         else
@@ -343,6 +355,11 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     free(line);
+    int status = 0;
+    if (fdl_store_log_close(store, &err) != FDL_OK) {
+        fprintf(stderr, "fdl-serve: %s\n", err.message);
+        status = 2;
+    }
     fdl_store_close(store);
-    return 0;
+    return status;
 }
