@@ -723,7 +723,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     if (agg->k_written && !agg->has_k) {
         ok = false;   /* not an integer: reported */
     } else if (ok && wants_k && !agg->has_k) {
-        diag_error(c->sources, agg->function.span, "%s needs 'k: N' (how many values)",
+        diag_error(c->sources, agg->function.span, "%s needs k: how many values it keeps",
                    agg_function_name(fn));
         ok = false;
     } else if (ok && !wants_k && agg->has_k) {
@@ -739,7 +739,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         ok = false;   /* not a number: reported */
     } else if (ok && IS_PERCENTILE(fn) && !agg->has_percentile) {
         diag_error(c->sources, agg->function.span,
-                   "%s needs 'percentile: P' with P between 0 and 1 (0.5 is the median)",
+                   "%s needs the percentile: a number between 0 and 1 (0.5 is the median)",
                    agg_function_name(fn));
         ok = false;
     } else if (ok && !IS_PERCENTILE(fn) && agg->has_percentile) {
@@ -916,7 +916,7 @@ static bool check_computation(checker *c, const ast_feature *af, ir_feature *f)
         return false;
     if (strcmp(comp->function.text, "lookup_embedding") == 0) {
         if (!comp->model.text) {
-            diag_error(c->sources, comp->function.span, "lookup_embedding needs 'model: EMBEDDING'");
+            diag_error(c->sources, comp->function.span, "lookup_embedding needs a model: the embedding table it looks the key up in");
             return false;
         }
         if (comp->nargs) {
@@ -1072,7 +1072,7 @@ static ast_type check_feature_name(checker *c, const expr_scope *scope, expr *e)
                            name, close);
             else
                 diag_error(c->sources, e->span,
-                           "no feature set declares request field '%s' (declare it in a set's request:)",
+                           "no feature set declares request field '%s' (declare it among a set's request fields)",
                            name);
             return make_type(TYPE_ERROR);
         }
@@ -1303,7 +1303,7 @@ static void check_sets(checker *c)
                     declared |= strcmp(s->request[k].name.text, field) == 0;
                 if (!declared) {
                     diag_error(c->sources, fn->span,
-                               "'%s' reads request.%s, which set '%s' does not declare in its request:",
+                               "'%s' reads request.%s, which set '%s' does not declare among its request fields",
                                fn->text, field, s->name.text ? s->name.text : "?");
                     ok = false;
                 }
