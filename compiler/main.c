@@ -21,6 +21,7 @@
 
 #include "codegen.h"
 #include "drift.h"
+#include "format.h"
 #include "fdlrt.h"
 #include "front_fdl.h"
 #include "front_yaml.h"
@@ -40,6 +41,7 @@ static const char usage_text[] =
     "  batch FILE... --source NAME=PATH... --spine PATH --out PATH\n"
     "        [--set NAME] [--spine-time COL] [--embedding NAME=PATH]... [--lib DIR/libN.so]\n"
     "                                     build a point-in-time correct training set\n"
+    "  fmt [--to fdl|yaml] FILE...        print definitions in canonical form (or convert)\n"
     "  functions                          list the expression functions\n"
     "  drift TRAIN.csv SERVING.csv [--ignore COL]... [--json PATH]\n"
     "                                     compare feature distributions (exit 3 on drift)\n"
@@ -61,6 +63,16 @@ typedef struct compilation {
     ir_program ir;
 } compilation;
 
+/* Reads one file with the front end its name asks for. */
+static void read_definitions(compilation *c, int id, const char *path)
+{
+    size_t length = strlen(path);
+    if (length > 4 && strcmp(path + length - 4, ".fdl") == 0)
+        front_fdl_read(&c->sources, &c->arena, id, &c->ast);
+    else
+        front_yaml_read(&c->sources, &c->arena, id, &c->ast);
+}
+
 /* Runs the front end and sema over all files; false if any error. */
 static bool compile_definitions(compilation *c, char **files, int nfiles)
 {
@@ -69,12 +81,8 @@ static bool compile_definitions(compilation *c, char **files, int nfiles)
     memset(&c->ast, 0, sizeof c->ast);
     for (int i = 0; i < nfiles; i++) {
         int id = source_load(&c->sources, files[i]);
-        size_t length = strlen(files[i]);
-        bool native = length > 4 && strcmp(files[i] + length - 4, ".fdl") == 0;
-        if (id >= 0 && native)
-            front_fdl_read(&c->sources, &c->arena, id, &c->ast);
-        else if (id >= 0)
-            front_yaml_read(&c->sources, &c->arena, id, &c->ast);
+        if (id >= 0)
+            read_definitions(c, id, files[i]);
     }
     /* Sema runs even after front-end errors, on what did parse: one run shows all errors. */
     bool ok = sema_check(&c->sources, &c->arena, &c->ast, &c->ir) && c->sources.errors == 0;
@@ -86,6 +94,56 @@ static bool compile_definitions(compilation *c, char **files, int nfiles)
         fprintf(stderr, "%d error%s generated.\n", n, n == 1 ? "" : "s");
     }
     return ok;
+}
+
+/*
+ * fdlc fmt [--to fdl|yaml] FILE...: each file's definitions in canonical
+ * form (the file's own syntax unless --to says otherwise), on stdout. Only
+ * the front end runs: a file may use names another file declares.
+ */
+static int command_fmt(int argc, char **argv)
+{
+    const char *to = NULL;
+    int first = 0;
+    if (argc >= 2 && strcmp(argv[0], "--to") == 0) {
+        to = argv[1];
+        first = 2;
+        if (strcmp(to, "fdl") != 0 && strcmp(to, "yaml") != 0) {
+            fprintf(stderr, "fdlc: fmt --to takes fdl or yaml, not '%s'\n", to);
+            return EXIT_OTHER;
+        }
+    }
+    if (first >= argc) {
+        fprintf(stderr, "usage: fdlc fmt [--to fdl|yaml] FILE...\n");
+        return EXIT_OTHER;
+    }
+    compilation c;
+    arena_init(&c.arena);
+    source_set_init(&c.sources, &c.arena);
+    memset(&c.ast, 0, sizeof c.ast);
+    int *ids = arena_alloc(&c.arena, sizeof(int) * (size_t)(argc + 1));
+    for (int i = first; i < argc; i++) {
+        ids[i] = source_load(&c.sources, argv[i]);
+        if (ids[i] >= 0)
+            read_definitions(&c, ids[i], argv[i]);
+    }
+    if (c.sources.errors > 0) {
+        int n = c.sources.errors;
+        fprintf(stderr, "%d error%s generated.\n", n, n == 1 ? "" : "s");
+        arena_free(&c.arena);
+        return EXIT_DEFINITIONS;
+    }
+    for (int i = first; i < argc; i++) {
+        size_t length = strlen(argv[i]);
+        bool native = length > 4 && strcmp(argv[i] + length - 4, ".fdl") == 0;
+        format_syntax syntax = to ? (strcmp(to, "fdl") == 0 ? FORMAT_FDL : FORMAT_YAML)
+                                  : (native ? FORMAT_FDL : FORMAT_YAML);
+        if (argc - first > 1)
+            printf("%s# %s\n", i > first ? "\n" : "", argv[i]);
+        format_file(stdout, &c.sources, ids[i], &c.ast, syntax);
+    }
+    arena_free(&c.arena);
+    return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_OTHER;
 }
 
 static bool is_identifier(const char *s)
@@ -595,6 +653,8 @@ int main(int argc, char **argv)
         return command_compile(argc - 2, argv + 2, true);
     if (strcmp(command, "batch") == 0)
         return command_batch(argc - 2, argv + 2);
+    if (strcmp(command, "fmt") == 0)
+        return command_fmt(argc - 2, argv + 2);
     if (strcmp(command, "drift") == 0)
         return drift_main(argc - 2, argv + 2);
     if (strcmp(command, "functions") == 0)

@@ -1,0 +1,599 @@
+/*
+ * format.c - canonical text of definitions, in .fdl or YAML (`fdlc fmt`).
+ *
+ * Both printers walk the AST of one file in declaration order (entities,
+ * sources, embeddings, features, sets, as the front ends store them) and
+ * print every field the language gives a meaning to. Expressions are printed
+ * with the fewest parentheses their precedence needs; windows in the largest
+ * unit that divides them; names that are .fdl keywords in backquotes.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "format.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ir.h"
+
+/* ------------------------------------------------------------ names */
+
+static bool is_fdl_keyword(const char *name)
+{
+    static const char *const keywords[] = {
+        "entity", "source", "embedding", "feature", "set", "key", "of", "at", "over", "where",
+        "tags", "online", "default", "request", "dimension", "from", "lifetime", "expr",
+        "and", "or", "not", "in", "is", "null", "true", "false",
+    };
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
+        if (strcmp(keywords[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* A name as .fdl reads it back: a keyword goes in backquotes. */
+static void fdl_name(FILE *out, const char *name)
+{
+    if (is_fdl_keyword(name))
+        fprintf(out, "`%s`", name);
+    else
+        fputs(name, out);
+}
+
+/* A string in double quotes, escaped as both the expression scanner and
+ * YAML's double-quoted scalars read it. */
+static void quoted(FILE *out, const char *s, size_t len)
+{
+    putc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\t': fputs("\\t", out); break;
+        case '\r': fputs("\\r", out); break;
+        case 0: fputs("\\0", out); break;
+        default: putc(c, out); break;
+        }
+    }
+    putc('"', out);
+}
+
+static void quoted_text(FILE *out, const char *s)
+{
+    quoted(out, s, strlen(s));
+}
+
+/* ------------------------------------------------------------ expressions */
+
+enum { PREC_OR = 1, PREC_AND, PREC_NOT, PREC_COMPARE, PREC_SUM, PREC_PRODUCT, PREC_UNARY, PREC_PRIMARY };
+
+static int precedence(const expr *e)
+{
+    switch (e->kind) {
+    case EXPR_BINARY:
+        switch (e->as.binary.op) {
+        case OP_OR: return PREC_OR;
+        case OP_AND: return PREC_AND;
+        case OP_ADD: case OP_SUB: return PREC_SUM;
+        case OP_MUL: case OP_DIV: case OP_MOD: return PREC_PRODUCT;
+        default: return PREC_COMPARE;
+        }
+    case EXPR_UNARY: return e->as.unary.op == OP_NOT ? PREC_NOT : PREC_UNARY;
+    case EXPR_IN:
+    case EXPR_IS_NULL: return PREC_COMPARE;
+    default: return PREC_PRIMARY;
+    }
+}
+
+static void print_expr(FILE *out, arena *a, const expr *e, int least, bool fdl);
+
+static void print_name_part(FILE *out, const char *name, bool fdl)
+{
+    if (fdl)
+        fdl_name(out, name);
+    else
+        fputs(name, out);
+}
+
+static void print_expr_inner(FILE *out, arena *a, const expr *e, bool fdl)
+{
+    switch (e->kind) {
+    case EXPR_INT:
+    case EXPR_FLOAT:
+    case EXPR_BOOL:
+    case EXPR_NULL:
+        fputs(ir_expr_text(a, e), out);
+        return;
+    case EXPR_STRING:
+        quoted(out, e->as.string.bytes, (size_t)e->as.string.len);
+        return;
+    case EXPR_NAME:
+        if (e->as.name.qualifier) {
+            /* request.NAME is the keyword itself in .fdl, never quoted */
+            if (strcmp(e->as.name.qualifier, "request") == 0)
+                fputs("request", out);
+            else
+                print_name_part(out, e->as.name.qualifier, fdl);
+            putc('.', out);
+        }
+        print_name_part(out, e->as.name.name, fdl);
+        return;
+    case EXPR_UNARY:
+        if (e->as.unary.op == OP_NOT) {
+            fputs("not ", out);
+            print_expr(out, a, e->as.unary.operand, PREC_NOT, fdl);
+        } else {
+            fputs(e->as.unary.op == OP_NEG ? "-" : "+", out);
+            /* "- -x", not "--x" */
+            if (e->as.unary.operand->kind == EXPR_UNARY)
+                putc(' ', out);
+            print_expr(out, a, e->as.unary.operand, PREC_UNARY, fdl);
+        }
+        return;
+    case EXPR_BINARY: {
+        int p = precedence(e);
+        bool compare = p == PREC_COMPARE;
+        print_expr(out, a, e->as.binary.left, compare ? p + 1 : p, fdl);
+        fprintf(out, " %s ", expr_op_name(e->as.binary.op));
+        print_expr(out, a, e->as.binary.right, p + 1, fdl);
+        return;
+    }
+    case EXPR_IN:
+        print_expr(out, a, e->as.in.operand, PREC_SUM, fdl);
+        fputs(e->as.in.negated ? " not in (" : " in (", out);
+        for (int i = 0; i < e->as.in.list.count; i++) {
+            if (i)
+                fputs(", ", out);
+            print_expr(out, a, e->as.in.list.items[i], PREC_OR, fdl);
+        }
+        putc(')', out);
+        return;
+    case EXPR_IS_NULL:
+        print_expr(out, a, e->as.is_null.operand, PREC_SUM, fdl);
+        fputs(e->as.is_null.negated ? " is not null" : " is null", out);
+        return;
+    case EXPR_CALL:
+        print_name_part(out, e->as.call.name, fdl);
+        putc('(', out);
+        for (int i = 0; i < e->as.call.args.count; i++) {
+            if (i)
+                fputs(", ", out);
+            print_expr(out, a, e->as.call.args.items[i], PREC_OR, fdl);
+        }
+        putc(')', out);
+        return;
+    }
+}
+
+/* Prints e, in parentheses when it binds looser than `least`. */
+static void print_expr(FILE *out, arena *a, const expr *e, int least, bool fdl)
+{
+    bool parens = precedence(e) < least;
+    if (parens)
+        putc('(', out);
+    print_expr_inner(out, a, e, fdl);
+    if (parens)
+        putc(')', out);
+}
+
+/* An expression as text, for YAML's quoted scalars. */
+static char *expr_string(arena *a, const expr *e)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream(&text, &size);
+    if (!mem)
+        return arena_strdup(a, "");
+    print_expr(mem, a, e, PREC_OR, false);
+    fclose(mem);
+    char *copy = arena_strndup(a, text ? text : "", size);
+    free(text);
+    return copy;
+}
+
+/* ------------------------------------------------------------ pieces */
+
+static const char *window_text(arena *a, const ast_aggregation *agg)
+{
+    if (agg->lifetime)
+        return "lifetime";
+    static const struct { int64_t seconds; char unit; } units[] = {
+        {604800, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'},
+    };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (agg->window_seconds % units[i].seconds == 0)
+            return arena_printf(a, "%" PRId64 "%c", agg->window_seconds / units[i].seconds,
+                                units[i].unit);
+    return "?";
+}
+
+/* The embedding path relative to the declaring file's directory when it
+ * lies below it (the front ends made it absolute). */
+static const char *relative_path(arena *a, const source_set *sources, int file, const char *path)
+{
+    const char *given = source_get(sources, file)->path;
+    const char *slash = strrchr(given, '/');
+    const char *dir = slash ? arena_strndup(a, given, (size_t)(slash - given)) : "";
+    if (dir[0] != '/') {
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof cwd))
+            return path;
+        dir = *dir ? arena_printf(a, "%s/%s", cwd, dir) : arena_strdup(a, cwd);
+    }
+    size_t n = strlen(dir);
+    if (strncmp(path, dir, n) == 0 && path[n] == '/')
+        return path + n + 1;
+    return path;
+}
+
+/* A default as written: a number or bool bare, anything else a string. */
+static bool default_is_bare(const char *text)
+{
+    if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0)
+        return true;
+    char *end;
+    if (!*text)
+        return false;
+    strtod(text, &end);
+    return *end == '\0' && strspn(text, "+-0123456789.eE") == strlen(text);
+}
+
+static bool in_file(span sp, int file)
+{
+    return sp.file == file;
+}
+
+/* ------------------------------------------------------------ .fdl */
+
+static void fdl_description(FILE *out, const char *description)
+{
+    if (description) {
+        putc(' ', out);
+        quoted_text(out, description);
+    }
+}
+
+static void format_fdl(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a)
+{
+    bool first = true;
+#define SEPARATE() (first ? (void)(first = false) : (void)putc('\n', out))
+    for (int i = 0; i < p->nentities; i++) {
+        const ast_entity *e = &p->entities[i];
+        if (!in_file(e->span, file) || !e->name.text)
+            continue;
+        SEPARATE();
+        fputs("entity ", out);
+        fdl_name(out, e->name.text);
+        fputs(" { key ", out);
+        if (e->nkeys > 1)
+            putc('(', out);
+        for (int k = 0; k < e->nkeys; k++) {
+            if (k)
+                fputs(", ", out);
+            fdl_name(out, e->join_keys[k].text);
+            fprintf(out, ": %s", type_name(e->key_types[k]));
+        }
+        if (e->nkeys > 1)
+            putc(')', out);
+        fputs(" }", out);
+        fdl_description(out, e->description);
+        putc('\n', out);
+    }
+    for (int i = 0; i < p->nsources; i++) {
+        const ast_source *s = &p->sources[i];
+        if (!in_file(s->span, file) || !s->name.text)
+            continue;
+        SEPARATE();
+        fputs("source ", out);
+        fdl_name(out, s->name.text);
+        fputs(" at ", out);
+        fdl_name(out, s->timestamp.text ? s->timestamp.text : "?");
+        fputs(" {\n", out);
+        for (int f = 0; f < s->nfields; f++) {
+            fputs("    ", out);
+            fdl_name(out, s->fields[f].name.text);
+            fprintf(out, ": %s%s\n", type_name(s->fields[f].type), f + 1 < s->nfields ? "," : "");
+        }
+        putc('}', out);
+        fdl_description(out, s->description);
+        putc('\n', out);
+    }
+    for (int i = 0; i < p->nembeddings; i++) {
+        const ast_embedding *e = &p->embeddings[i];
+        if (!in_file(e->span, file) || !e->name.text)
+            continue;
+        SEPARATE();
+        fputs("embedding ", out);
+        fdl_name(out, e->name.text);
+        fputs(" of ", out);
+        fdl_name(out, e->entity.text ? e->entity.text : "?");
+        fprintf(out, " dimension %" PRId64 " from ", e->dimension);
+        quoted_text(out, e->path ? relative_path(a, sources, file, e->path) : "");
+        fdl_description(out, e->description);
+        putc('\n', out);
+    }
+    for (int i = 0; i < p->nfeatures; i++) {
+        const ast_feature *f = &p->features[i];
+        if (!in_file(f->span, file) || !f->name.text || f->kind == FEATURE_INVALID)
+            continue;
+        SEPARATE();
+        fputs("feature ", out);
+        fdl_name(out, f->name.text);
+        fputs(" of ", out);
+        for (int e = 0; e < f->nentities; e++) {
+            if (e)
+                fputs(", ", out);
+            fdl_name(out, f->entities[e].text);
+        }
+        if (f->has_value_type)
+            fprintf(out, ": %s", type_name(f->value_type.kind));
+        fputs(" =\n    ", out);
+        if (f->kind == FEATURE_AGGREGATION) {
+            const ast_aggregation *agg = &f->aggregation;
+            fprintf(out, "%s(", agg->function.text);
+            fdl_name(out, agg->source.text);
+            if (agg->field.text) {
+                putc('.', out);
+                fdl_name(out, agg->field.text);
+            }
+            if (agg->where) {
+                fputs(" where ", out);
+                print_expr(out, a, agg->where, PREC_OR, true);
+            }
+            if (agg->has_k)
+                fprintf(out, ", %" PRId64, agg->k);
+            if (agg->has_percentile) {
+                char number[40];
+                ir_format_double(agg->percentile, number, sizeof number);
+                fprintf(out, ", %s", number);
+            }
+            fprintf(out, ") over %s", window_text(a, agg));
+        } else if (f->kind == FEATURE_COMPUTATION) {
+            const ast_computation *c = &f->computation;
+            fprintf(out, "%s(", c->function.text);
+            if (c->model.text) {
+                fdl_name(out, c->model.text);
+                if (c->dimension_written)
+                    fprintf(out, ", %" PRId64, c->dimension);
+            }
+            for (int k = 0; k < c->nargs; k++) {
+                if (k)
+                    fputs(", ", out);
+                if (c->args[k].entity.text) {
+                    fdl_name(out, c->args[k].entity.text);
+                    putc('.', out);
+                }
+                fdl_name(out, c->args[k].feature.text);
+            }
+            putc(')', out);
+        } else {
+            fputs("expr(", out);
+            if (f->expr)
+                print_expr(out, a, f->expr, PREC_OR, true);
+            putc(')', out);
+        }
+        if (f->description) {
+            fputs("\n    ", out);
+            quoted_text(out, f->description);
+        }
+        if (f->ntags) {
+            fputs("\n    tags(", out);
+            for (int t = 0; t < f->ntags; t++) {
+                if (t)
+                    fputs(", ", out);
+                quoted_text(out, f->tags[t]);
+            }
+            putc(')', out);
+        }
+        if (f->online_compute)
+            fputs("\n    online", out);
+        if (f->has_default) {
+            fputs("\n    default ", out);
+            if (default_is_bare(f->default_text))
+                fputs(f->default_text, out);
+            else
+                quoted(out, f->default_text, f->default_length);
+        }
+        putc('\n', out);
+    }
+    for (int i = 0; i < p->nsets; i++) {
+        const ast_feature_set *s = &p->sets[i];
+        if (!in_file(s->span, file) || !s->name.text)
+            continue;
+        SEPARATE();
+        fputs("set ", out);
+        fdl_name(out, s->name.text);
+        fputs(" {\n", out);
+        for (int f = 0; f < s->nfeatures; f++) {
+            fputs("    ", out);
+            fdl_name(out, s->features[f].text);
+            fputs(f + 1 < s->nfeatures ? ",\n" : "\n", out);
+        }
+        putc('}', out);
+        if (s->nrequest) {
+            fputs(" request { ", out);
+            for (int r = 0; r < s->nrequest; r++) {
+                if (r)
+                    fputs(", ", out);
+                fdl_name(out, s->request[r].name.text);
+                fprintf(out, ": %s", type_name(s->request[r].type));
+            }
+            fputs(" }", out);
+        }
+        fdl_description(out, s->description);
+        putc('\n', out);
+    }
+#undef SEPARATE
+}
+
+/* ------------------------------------------------------------ YAML */
+
+static void yaml_description(FILE *out, const char *indent, const char *description)
+{
+    if (description) {
+        fprintf(out, "%sdescription: ", indent);
+        quoted_text(out, description);
+        putc('\n', out);
+    }
+}
+
+static void format_yaml(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a)
+{
+    bool any = false;
+    for (int i = 0; i < p->nentities; i++) {
+        const ast_entity *e = &p->entities[i];
+        if (!in_file(e->span, file) || !e->name.text)
+            continue;
+        if (!any)
+            fputs("entities:\n", out), any = true;
+        fprintf(out, "  - name: %s\n", e->name.text);
+        if (e->nkeys == 1) {
+            fprintf(out, "    join_key: %s\n", e->join_keys[0].text);
+            fprintf(out, "    key_type: %s\n", type_name(e->key_types[0]));
+        } else {
+            fputs("    join_keys: [", out);
+            for (int k = 0; k < e->nkeys; k++)
+                fprintf(out, "%s%s", k ? ", " : "", e->join_keys[k].text);
+            fputs("]\n    key_types: [", out);
+            for (int k = 0; k < e->nkeys; k++)
+                fprintf(out, "%s%s", k ? ", " : "", type_name(e->key_types[k]));
+            fputs("]\n", out);
+        }
+        yaml_description(out, "    ", e->description);
+    }
+    any = false;
+    for (int i = 0; i < p->nsources; i++) {
+        const ast_source *s = &p->sources[i];
+        if (!in_file(s->span, file) || !s->name.text)
+            continue;
+        if (!any)
+            fputs("sources:\n", out), any = true;
+        fprintf(out, "  - name: %s\n    timestamp: %s\n    fields:\n", s->name.text,
+                s->timestamp.text ? s->timestamp.text : "?");
+        for (int f = 0; f < s->nfields; f++)
+            fprintf(out, "      - {name: %s, type: %s}\n", s->fields[f].name.text,
+                    type_name(s->fields[f].type));
+        yaml_description(out, "    ", s->description);
+    }
+    any = false;
+    for (int i = 0; i < p->nembeddings; i++) {
+        const ast_embedding *e = &p->embeddings[i];
+        if (!in_file(e->span, file) || !e->name.text)
+            continue;
+        if (!any)
+            fputs("embeddings:\n", out), any = true;
+        fprintf(out, "  - name: %s\n    entity: %s\n    dimension: %" PRId64 "\n    path: ",
+                e->name.text, e->entity.text ? e->entity.text : "?", e->dimension);
+        quoted_text(out, e->path ? relative_path(a, sources, file, e->path) : "");
+        putc('\n', out);
+        yaml_description(out, "    ", e->description);
+    }
+    any = false;
+    for (int i = 0; i < p->nfeatures; i++) {
+        const ast_feature *f = &p->features[i];
+        if (!in_file(f->span, file) || !f->name.text || f->kind == FEATURE_INVALID)
+            continue;
+        if (!any)
+            fputs("features:\n", out), any = true;
+        fprintf(out, "  - name: %s\n", f->name.text);
+        if (f->nentities == 1) {
+            fprintf(out, "    entity: %s\n", f->entities[0].text);
+        } else {
+            fputs("    entities: [", out);
+            for (int e = 0; e < f->nentities; e++)
+                fprintf(out, "%s%s", e ? ", " : "", f->entities[e].text);
+            fputs("]\n", out);
+        }
+        yaml_description(out, "    ", f->description);
+        if (f->kind == FEATURE_AGGREGATION) {
+            const ast_aggregation *agg = &f->aggregation;
+            fprintf(out, "    aggregation:\n      function: %s\n      source: %s%s%s\n",
+                    agg->function.text, agg->source.text, agg->field.text ? "." : "",
+                    agg->field.text ? agg->field.text : "");
+            fprintf(out, "      window: %s\n", window_text(a, agg));
+            if (agg->where) {
+                fputs("      where: ", out);
+                quoted_text(out, expr_string(a, agg->where));
+                putc('\n', out);
+            }
+            if (agg->has_k)
+                fprintf(out, "      k: %" PRId64 "\n", agg->k);
+            if (agg->has_percentile) {
+                char number[40];
+                ir_format_double(agg->percentile, number, sizeof number);
+                fprintf(out, "      percentile: %s\n", number);
+            }
+        } else if (f->kind == FEATURE_COMPUTATION) {
+            const ast_computation *c = &f->computation;
+            fprintf(out, "    computation:\n      function: %s\n", c->function.text);
+            if (c->model.text)
+                fprintf(out, "      model: %s\n", c->model.text);
+            if (c->dimension_written)
+                fprintf(out, "      dimension: %" PRId64 "\n", c->dimension);
+            if (c->nargs) {
+                fputs("      args:\n", out);
+                for (int k = 0; k < c->nargs; k++)
+                    fprintf(out, "        - %s%s%s\n", c->args[k].entity.text ? c->args[k].entity.text : "",
+                            c->args[k].entity.text ? "." : "", c->args[k].feature.text);
+            }
+        } else {
+            fputs("    expr: ", out);
+            quoted_text(out, f->expr ? expr_string(a, f->expr) : "");
+            putc('\n', out);
+        }
+        if (f->has_value_type)
+            fprintf(out, "    value_type: %s\n", type_name(f->value_type.kind));
+        if (f->has_default) {
+            fputs("    default: ", out);
+            quoted(out, f->default_text, f->default_length);
+            putc('\n', out);
+        }
+        if (f->online_compute)
+            fputs("    online_compute: true\n", out);
+        if (f->ntags) {
+            fputs("    tags: [", out);
+            for (int t = 0; t < f->ntags; t++) {
+                if (t)
+                    fputs(", ", out);
+                quoted_text(out, f->tags[t]);
+            }
+            fputs("]\n", out);
+        }
+    }
+    any = false;
+    for (int i = 0; i < p->nsets; i++) {
+        const ast_feature_set *s = &p->sets[i];
+        if (!in_file(s->span, file) || !s->name.text)
+            continue;
+        if (!any)
+            fputs("feature_sets:\n", out), any = true;
+        fprintf(out, "  - name: %s\n", s->name.text);
+        yaml_description(out, "    ", s->description);
+        fputs("    features:\n", out);
+        for (int f = 0; f < s->nfeatures; f++)
+            fprintf(out, "      - %s\n", s->features[f].text);
+        if (s->nrequest) {
+            fputs("    request:\n", out);
+            for (int r = 0; r < s->nrequest; r++)
+                fprintf(out, "      - {name: %s, type: %s}\n", s->request[r].name.text,
+                        type_name(s->request[r].type));
+        }
+    }
+}
+
+void format_file(FILE *out, const source_set *sources, int file, const ast_program *program,
+                 format_syntax syntax)
+{
+    arena a;
+    arena_init(&a);
+    if (syntax == FORMAT_FDL)
+        format_fdl(out, sources, file, program, &a);
+    else
+        format_yaml(out, sources, file, program, &a);
+    arena_free(&a);
+}
