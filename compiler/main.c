@@ -3,8 +3,9 @@
  *
  *   files -> front_yaml (AST) -> sema (IR) -> codegen (C) -> cc -> batch
  *
- * Commands: check, compile, build, batch, drift, functions, version, help.
+ * Commands: check, compile, build, batch, verify, fmt, drift, functions, version, help.
  * Exit status: 0 success, 1 errors in the definitions, 3 drift found (drift),
+ * 4 differences found (verify),
  * 2 anything else
  * (usage, files, the C compiler, a batch run that failed).
  */
@@ -22,6 +23,8 @@
 #include "codegen.h"
 #include "drift.h"
 #include "format.h"
+#include "internal.h"
+#include "predlog_read.h"
 #include "fdlrt.h"
 #include "front_fdl.h"
 #include "front_yaml.h"
@@ -42,6 +45,10 @@ static const char usage_text[] =
     "        [--set NAME] [--spine-time COL] [--embedding NAME=PATH]... [--lib DIR/libN.so]\n"
     "                                     build a point-in-time correct training set\n"
     "  fmt [--to fdl|yaml] FILE...        print definitions in canonical form (or convert)\n"
+    "  verify FILE... --log PATH --source NAME=PATH... [--embedding NAME=PATH]...\n"
+    "        [--lib DIR/libN.so] [--allow-other-fingerprint]\n"
+    "                                     recompute a prediction log through batch and compare (exit 4\n"
+    "                                     on differences)\n"
     "  functions                          list the expression functions\n"
     "  drift TRAIN.csv SERVING.csv [--ignore COL]... [--json PATH]\n"
     "                                     compare feature distributions (exit 3 on drift)\n"
@@ -303,6 +310,9 @@ typedef struct options {
     fdl_batch_embedding *embeddings;
     int nembeddings;
     const char *spine, *out, *set, *spine_time, *lib;
+    /* verify */
+    const char *log;
+    bool allow_other_fingerprint;
 } options;
 
 static void free_options(options *o)
@@ -351,6 +361,12 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
             value = &o->spine_time;
         else if (batch && strcmp(arg, "--lib") == 0)
             value = &o->lib;
+        else if (batch && strcmp(arg, "--log") == 0)
+            value = &o->log;
+        else if (batch && strcmp(arg, "--allow-other-fingerprint") == 0) {
+            o->allow_other_fingerprint = true;
+            continue;
+        }
         else if (batch && (strcmp(arg, "--source") == 0 || strcmp(arg, "--embedding") == 0)) {
             if (i + 1 >= argc) {
                 usage_error("%s needs NAME=PATH", arg);
@@ -526,6 +542,95 @@ static bool library_name(const char *path, char *name, size_t size)
     return is_identifier(name);
 }
 
+/*
+ * Loads the library for compiled definitions (--lib, else the cache) and
+ * runs the batch path over o's sources and embeddings into out, with spine,
+ * set and spine time column as given. Returns an exit status.
+ */
+static int run_batch(compilation *c, const options *o, const char *spine, const char *spine_time,
+                     const char *set, const char *out, bool quiet)
+{
+    int status = EXIT_OTHER;
+    void *handle = NULL;
+    char library[4400], name[256] = "features";
+    if (o->lib) {
+        snprintf(library, sizeof library, "%s", o->lib);
+        if (!library_name(o->lib, name, sizeof name)) {
+            fprintf(stderr, "fdlc: --lib '%s' must be a path to libNAME.so\n", o->lib);
+            return EXIT_OTHER;
+        }
+    } else if (!cached_library(c, library, sizeof library)) {
+        return EXIT_OTHER;
+    }
+    /* dlopen searches the library path for names without a slash. */
+    char resolved[4500];
+    snprintf(resolved, sizeof resolved, "%s%s", strchr(library, '/') ? "" : "./", library);
+    handle = dlopen(resolved, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        fprintf(stderr, "fdlc: cannot load '%s': %s\n", library, dlerror());
+        return EXIT_OTHER;
+    }
+    char symbol[300];
+    snprintf(symbol, sizeof symbol, "%s_program", name);
+    const fdl_program *(*entry)(void);
+    *(void **)&entry = dlsym(handle, symbol);
+    if (!entry) {
+        fprintf(stderr, "fdlc: '%s' has no %s(): not a library built by fdlc build --name %s\n",
+                library, symbol, name);
+        goto done;
+    }
+    const fdl_program *program = entry();
+    if (program->abi_version != FDL_ABI_VERSION) {
+        fprintf(stderr, "fdlc: '%s' was built for runtime ABI %d; this fdlc has ABI %d: rebuild it\n",
+                library, program->abi_version, FDL_ABI_VERSION);
+        goto done;
+    }
+    if (strcmp(program->fingerprint, c->ir.fingerprint) != 0) {
+        fprintf(stderr,
+                "fdlc: '%s' was built from other definitions (fingerprint %.12s..., these are %.12s...);"
+                " rebuild it with fdlc build\n", library, program->fingerprint, c->ir.fingerprint);
+        goto done;
+    }
+    /* Embedding tables: the paths of these definitions, unless overridden. */
+    fdl_batch_embedding *embeddings = calloc((size_t)c->ir.nembeddings + (size_t)o->nembeddings + 1,
+                                             sizeof *embeddings);
+    if (!embeddings) {
+        fprintf(stderr, "fdlc: out of memory\n");
+        goto done;
+    }
+    int nembeddings = 0;
+    for (int i = 0; i < o->nembeddings; i++)
+        embeddings[nembeddings++] = o->embeddings[i];
+    for (int e = 0; e < c->ir.nembeddings; e++) {
+        bool overridden = false;
+        for (int i = 0; i < o->nembeddings; i++)
+            overridden |= strcmp(o->embeddings[i].name, c->ir.embeddings[e].name) == 0;
+        if (!overridden)
+            embeddings[nembeddings++] = (fdl_batch_embedding){c->ir.embeddings[e].name, c->ir.embeddings[e].path};
+    }
+    fdl_batch_options batch = {
+        .sources = o->sources, .nsources = o->nsources,
+        .embeddings = embeddings, .nembeddings = nembeddings,
+        .spine_path = spine, .spine_time_column = spine_time,
+        .set_name = set, .out_path = out,
+    };
+    fdl_batch_stats stats = {0};
+    fdl_error err = {0};
+    if (fdl_batch_run(program, &batch, &stats, &err) != FDL_OK) {
+        fprintf(stderr, "fdlc: batch: %s\n", err.message);
+    } else {
+        if (!quiet)
+            fprintf(stderr, "fdlc: batch: %llu events, %llu spine rows -> %s in %.3f s\n",
+                    (unsigned long long)stats.events, (unsigned long long)stats.spine_rows, out,
+                    stats.seconds);
+        status = 0;
+    }
+    free(embeddings);
+done:
+    dlclose(handle);
+    return status;
+}
+
 static int command_batch(int argc, char **argv)
 {
     options o;
@@ -544,80 +649,251 @@ static int command_batch(int argc, char **argv)
         free_options(&o);
         return EXIT_DEFINITIONS;
     }
-    int status = EXIT_OTHER;
-    void *handle = NULL;
-    char library[4400], name[256] = "features";
-    if (o.lib) {
-        snprintf(library, sizeof library, "%s", o.lib);
-        if (!library_name(o.lib, name, sizeof name)) {
-            fprintf(stderr, "fdlc: --lib '%s' must be a path to libNAME.so\n", o.lib);
-            goto done;
+    int status = run_batch(&c, &o, o.spine, o.spine_time, o.set, o.out, false);
+    arena_free(&c.arena);
+    free_options(&o);
+    return status;
+}
+
+/* One CSV cell: null empty and unquoted, the empty string as "". */
+static void write_csv_cell(FILE *out, const char *text)
+{
+    if (!text)
+        return;
+    bool quote = !*text || strpbrk(text, ",\"\r\n") != NULL;
+    if (!quote) {
+        fputs(text, out);
+        return;
+    }
+    putc('"', out);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            putc('"', out);
+        putc(*p, out);
+    }
+    putc('"', out);
+}
+
+static const char *logged_text(const logged_field *fields, int n, const char *name, bool *found)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(fields[i].name, name) == 0) {
+            *found = true;
+            return fields[i].text;
         }
-    } else if (!cached_library(&c, library, sizeof library)) {
+    *found = false;
+    return NULL;
+}
+
+enum { EXIT_DIFFERENCES = 4 };
+
+/*
+ * fdlc verify FILE... --log PATH --source NAME=PATH... [--embedding ...]
+ * [--lib ...] [--allow-other-fingerprint]: recomputes every vector of a
+ * prediction log through the batch path (a spine made of the logged keys,
+ * request fields and times) and compares each value with what was served.
+ */
+static int command_verify(int argc, char **argv)
+{
+    options o;
+    if (!parse_options(argc, argv, &o, true)) {
+        free_options(&o);
+        return EXIT_OTHER;
+    }
+    if (!o.log) {
+        usage_error("%s", "verify needs --log PATH (a prediction log written by fdl_store_log_open)");
+        free_options(&o);
+        return EXIT_OTHER;
+    }
+    compilation c;
+    if (!compile_definitions(&c, o.files, o.nfiles)) {
+        arena_free(&c.arena);
+        free_options(&o);
+        return EXIT_DEFINITIONS;
+    }
+    int status = EXIT_OTHER;
+    FILE *log = fopen(o.log, "r");
+    if (!log) {
+        fprintf(stderr, "fdlc: verify: cannot open %s: %s\n", o.log, strerror(errno));
         goto done;
     }
-    /* dlopen searches the library path for names without a slash. */
-    char resolved[4500];
-    snprintf(resolved, sizeof resolved, "%s%s", strchr(library, '/') ? "" : "./", library);
-    handle = dlopen(resolved, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-        fprintf(stderr, "fdlc: cannot load '%s': %s\n", library, dlerror());
+    logged_read *reads = NULL;
+    size_t nreads = 0, capacity = 0;
+    char *line = NULL;
+    size_t line_capacity = 0;
+    bool malformed = false;
+    while (getline(&line, &line_capacity, log) >= 0) {
+        if (line[0] == '\n' || line[0] == '\0')
+            continue;
+        if (nreads == capacity) {
+            capacity = capacity ? capacity * 2 : 256;
+            logged_read *grown = realloc(reads, capacity * sizeof *reads);
+            if (!grown) {
+                malformed = true;
+                break;
+            }
+            reads = grown;
+        }
+        const char *why;
+        if (!predlog_parse_line(&c.arena, line, &reads[nreads], &why)) {
+            fprintf(stderr, "fdlc: verify: %s:%zu: %s\n", o.log, nreads + 1, why);
+            malformed = true;
+            break;
+        }
+        if (strcmp(reads[nreads].fingerprint, c.ir.fingerprint) != 0 && !o.allow_other_fingerprint) {
+            fprintf(stderr,
+                    "fdlc: verify: %s:%zu was served by other definitions (fingerprint %.12s..., "
+                    "these are %.12s...); --allow-other-fingerprint compares anyway\n",
+                    o.log, nreads + 1, reads[nreads].fingerprint, c.ir.fingerprint);
+            malformed = true;
+            break;
+        }
+        nreads++;
+    }
+    free(line);
+    fclose(log);
+    if (malformed) {
+        free(reads);
         goto done;
     }
-    char symbol[300];
-    snprintf(symbol, sizeof symbol, "%s_program", name);
-    const fdl_program *(*entry)(void);
-    *(void **)&entry = dlsym(handle, symbol);
-    if (!entry) {
-        fprintf(stderr, "fdlc: '%s' has no %s(): not a library built by fdlc build --name %s\n",
-                library, symbol, name);
-        goto done;
+
+    uint64_t compared = 0, differences = 0;
+    bool *done_read = calloc(nreads + 1, sizeof *done_read);
+    status = 0;
+    for (size_t first = 0; first < nreads && status == 0; first++) {
+        if (done_read[first])
+            continue;
+        const char *set_name = reads[first].set;
+        const ir_set *set = NULL;
+        for (int s = 0; s < c.ir.nsets; s++)
+            if (strcmp(c.ir.sets[s].name, set_name) == 0)
+                set = &c.ir.sets[s];
+        if (!set) {
+            fprintf(stderr, "fdlc: verify: %s:%zu: these definitions have no feature set '%s'\n",
+                    o.log, first + 1, set_name);
+            status = EXIT_OTHER;
+            break;
+        }
+        /* The spine: key columns, request fields, the time; one row per read of the set. */
+        char spine_path[] = "/tmp/fdlc-verify-spine-XXXXXX", out_path[] = "/tmp/fdlc-verify-out-XXXXXX";
+        int spine_fd = mkstemp(spine_path), out_fd = mkstemp(out_path);
+        FILE *spine = spine_fd >= 0 ? fdopen(spine_fd, "w") : NULL;
+        if (out_fd >= 0)
+            close(out_fd);
+        if (!spine || out_fd < 0) {
+            fprintf(stderr, "fdlc: verify: cannot write a temporary spine: %s\n", strerror(errno));
+            status = EXIT_OTHER;
+            break;
+        }
+        int ncolumns = 0;
+        const char **columns = arena_alloc(&c.arena, sizeof(char *) * 256);
+        bool *is_key = arena_alloc(&c.arena, sizeof(bool) * 256);
+        for (int e = 0; e < set->nentities; e++) {
+            const ir_entity *entity = &c.ir.entities[set->entities[e]];
+            for (int k = 0; k < entity->nkeys && ncolumns < 255; k++) {
+                is_key[ncolumns] = true;
+                columns[ncolumns++] = entity->join_keys[k];
+            }
+        }
+        for (int r = 0; r < set->nrequests && ncolumns < 255; r++) {
+            is_key[ncolumns] = false;
+            columns[ncolumns++] = c.ir.requests[set->requests[r]].name;
+        }
+        for (int i = 0; i < ncolumns; i++) {
+            write_csv_cell(spine, columns[i]);
+            putc(',', spine);
+        }
+        fputs("__fdlc_time\n", spine);
+        size_t *rows = calloc(nreads + 1, sizeof *rows);
+        size_t nrows = 0;
+        for (size_t i = first; i < nreads; i++) {
+            if (done_read[i] || strcmp(reads[i].set, set_name) != 0)
+                continue;
+            done_read[i] = true;
+            rows[nrows++] = i;
+            for (int k = 0; k < ncolumns; k++) {
+                bool found;
+                const char *text = is_key[k] ? logged_text(reads[i].keys, reads[i].nkeys, columns[k], &found)
+                                             : logged_text(reads[i].request, reads[i].nrequest, columns[k], &found);
+                write_csv_cell(spine, text);
+                putc(',', spine);
+            }
+            write_csv_cell(spine, reads[i].time);
+            putc('\n', spine);
+        }
+        bool written = fclose(spine) == 0;
+        if (!written || run_batch(&c, &o, spine_path, "__fdlc_time", set_name, out_path, true) != 0) {
+            if (!written)
+                fprintf(stderr, "fdlc: verify: cannot write a temporary spine\n");
+            status = EXIT_OTHER;
+        } else {
+            /* The recomputed vectors, in spine order: compare value by value. */
+            fdl_error err = {0};
+            fdl_csv_reader *reader = fdl_csv_open(out_path, &err);
+            const char **cells;
+            const size_t *lengths;
+            const bool *quoted;
+            int ncells;
+            char **header = NULL;
+            int nheader = 0;
+            if (!reader || fdl_csv_next(reader, &cells, &lengths, &quoted, &ncells, &err) != 1) {
+                fprintf(stderr, "fdlc: verify: %s\n", err.message);
+                status = EXIT_OTHER;
+            } else {
+                nheader = ncells;
+                header = calloc((size_t)ncells + 1, sizeof *header);
+                for (int i = 0; i < ncells; i++)
+                    header[i] = strndup(cells[i], lengths[i]);
+                for (size_t r = 0; r < nrows; r++) {
+                    if (fdl_csv_next(reader, &cells, &lengths, &quoted, &ncells, &err) != 1 ||
+                        ncells != nheader) {
+                        fprintf(stderr, "fdlc: verify: the recomputed training set ends early\n");
+                        status = EXIT_OTHER;
+                        break;
+                    }
+                    const logged_read *logged = &reads[rows[r]];
+                    for (int col = ncolumns + 1; col < ncells; col++) {
+                        bool found;
+                        const char *served = logged_text(logged->values, logged->nvalues, header[col], &found);
+                        bool recomputed_null = lengths[col] == 0 && !quoted[col];
+                        bool same = !found ? false
+                                    : served == NULL ? recomputed_null
+                                    : !recomputed_null && strlen(served) == lengths[col] &&
+                                      memcmp(served, cells[col], lengths[col]) == 0;
+                        compared++;
+                        if (same)
+                            continue;
+                        if (++differences <= 20) {
+                            printf("%s:%zu: set %s at %s, keys", o.log, rows[r] + 1, set_name, logged->time);
+                            for (int k = 0; k < logged->nkeys; k++)
+                                printf(" %s=%s", logged->keys[k].name,
+                                       logged->keys[k].text ? logged->keys[k].text : "null");
+                            printf(": %s served %s, recomputed %.*s\n", header[col],
+                                   !found ? "(missing)" : served ? served : "null",
+                                   recomputed_null ? 4 : (int)lengths[col],
+                                   recomputed_null ? "null" : cells[col]);
+                        }
+                    }
+                }
+            }
+            for (int i = 0; i < nheader; i++)
+                free(header[i]);
+            free(header);
+            fdl_csv_close(reader);
+        }
+        free(rows);
+        unlink(spine_path);
+        unlink(out_path);
     }
-    const fdl_program *program = entry();
-    if (program->abi_version != FDL_ABI_VERSION) {
-        fprintf(stderr, "fdlc: '%s' was built for runtime ABI %d; this fdlc has ABI %d: rebuild it\n",
-                library, program->abi_version, FDL_ABI_VERSION);
-        goto done;
+    free(done_read);
+    free(reads);
+    if (status == 0) {
+        printf("fdlc: verify: %zu reads, %llu values compared, %llu difference%s\n", nreads,
+               (unsigned long long)compared, (unsigned long long)differences,
+               differences == 1 ? "" : "s");
+        status = differences ? EXIT_DIFFERENCES : 0;
     }
-    if (strcmp(program->fingerprint, c.ir.fingerprint) != 0) {
-        fprintf(stderr,
-                "fdlc: '%s' was built from other definitions (fingerprint %.12s..., these are %.12s...);"
-                " rebuild it with fdlc build\n", library, program->fingerprint, c.ir.fingerprint);
-        goto done;
-    }
-    /* Embedding tables: the paths of these definitions, unless overridden. */
-    fdl_batch_embedding *embeddings = calloc((size_t)c.ir.nembeddings + (size_t)o.nembeddings + 1,
-                                             sizeof *embeddings);
-    int nembeddings = 0;
-    for (int i = 0; i < o.nembeddings; i++)
-        embeddings[nembeddings++] = o.embeddings[i];
-    for (int e = 0; e < c.ir.nembeddings; e++) {
-        bool overridden = false;
-        for (int i = 0; i < o.nembeddings; i++)
-            overridden |= strcmp(o.embeddings[i].name, c.ir.embeddings[e].name) == 0;
-        if (!overridden)
-            embeddings[nembeddings++] = (fdl_batch_embedding){c.ir.embeddings[e].name, c.ir.embeddings[e].path};
-    }
-    fdl_batch_options batch = {
-        .sources = o.sources, .nsources = o.nsources,
-        .embeddings = embeddings, .nembeddings = nembeddings,
-        .spine_path = o.spine, .spine_time_column = o.spine_time,
-        .set_name = o.set, .out_path = o.out,
-    };
-    fdl_batch_stats stats = {0};
-    fdl_error err = {0};
-    if (fdl_batch_run(program, &batch, &stats, &err) != FDL_OK) {
-        fprintf(stderr, "fdlc: batch: %s\n", err.message);
-    } else {
-        fprintf(stderr, "fdlc: batch: %llu events, %llu spine rows -> %s in %.3f s\n",
-                (unsigned long long)stats.events, (unsigned long long)stats.spine_rows, o.out,
-                stats.seconds);
-        status = 0;
-    }
-    free(embeddings);
 done:
-    if (handle)
-        dlclose(handle);
     arena_free(&c.arena);
     free_options(&o);
     return status;
@@ -653,6 +929,8 @@ int main(int argc, char **argv)
         return command_compile(argc - 2, argv + 2, true);
     if (strcmp(command, "batch") == 0)
         return command_batch(argc - 2, argv + 2);
+    if (strcmp(command, "verify") == 0)
+        return command_verify(argc - 2, argv + 2);
     if (strcmp(command, "fmt") == 0)
         return command_fmt(argc - 2, argv + 2);
     if (strcmp(command, "drift") == 0)

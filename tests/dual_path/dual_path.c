@@ -606,7 +606,8 @@ static bool same_value(const fdl_feature_desc *feature, fdl_value serving, const
         int capacity = serving.dim > 0 ? serving.dim + 1 : 1;
         double *elements = xcalloc((size_t)capacity, sizeof *elements);
         int n = parse_vector(text, len, elements, capacity);
-        bool same = n == serving.dim && serving.dim == feature->dimension;
+        /* dimension 0: a vector whose length varies (first_k, last_k) */
+        bool same = n == serving.dim && (feature->dimension == 0 || serving.dim == feature->dimension);
         for (int i = 0; same && i < n; i++)
             same = memcmp(&elements[i], &serving.as.v[i], sizeof(double)) == 0;
         *vector_elements += n > 0 ? (uint64_t)n : 0;

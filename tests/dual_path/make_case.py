@@ -2,9 +2,10 @@
 """Writes the dual-path test's generated case into OUT_DIR (fixed seed).
 
 The case exercises every aggregation (count, sum, mean, min, max, first,
-last) over windows and lifetime, with where filters, on a string-keyed and
-an int64-keyed entity, over fields of every scalar type, with the inputs
-that make batch and serving easy to get subtly different:
+last, variance, stddev, count_distinct, first_k, last_k, percentile) over
+windows and lifetime, with where filters, on a string-keyed and an
+int64-keyed entity, over fields of every scalar type, with the inputs that
+make batch and serving easy to get subtly different:
 
   * nulls in every field, null keys, the empty-string key and empty strings;
   * many events sharing a time (times on a 5-minute grid), within one source
@@ -12,7 +13,14 @@ that make batch and serving easy to get subtly different:
   * spine rows at exactly an event's time (strict "before t") and exactly a
     window length after one (the window's closed start);
   * floats whose sums cancel (1e16 + 1 - 1e16), -0.0 and +0.0, int64 values
-    whose sum leaves int64 (null) and comes back;
+    whose sum leaves int64 (null) and comes back (and whose squares need
+    more than 64 bits: variance); -0.0 and +0.0 are one value to
+    count_distinct and sort in that order for percentile;
+  * the newer aggregations in groups that also hold finite windows and in
+    lifetime-only groups, so the evicting serving modes answer lifetime
+    variance, count_distinct, percentile and first_k/last_k from evicted
+    (and late) events folded into the lifetime state; k from 1 to 6, fewer
+    events than k, percentiles at 0, 1, ranks and between ranks;
   * rows out of time order in the files, columns in another order than the
     fields, an extra column, several spellings of a timestamp;
   * an embedding whose default table is overridden on the command line;
@@ -111,6 +119,65 @@ AGGREGATIONS += [
     ("s_qty_max_1h_dflt", "store", "max", "txns.qty", "1h", None),
 ]
 
+# variance, stddev, count_distinct, first_k, last_k, percentile. Groups
+# (entity, source, field, where) shared with the aggregations above and
+# groups of their own, lifetime-only ones among them.
+AGGREGATIONS += [
+    ("c_amount_var_1d_dflt", "customer", "variance", "txns.amount", "1d", None),
+    ("c_amount_var_life", "customer", "variance", "txns.amount", "lifetime", None),
+    ("c_amount_std_7d", "customer", "stddev", "txns.amount", "7d", "amount > 0"),
+    ("c_qty_var_7d", "customer", "variance", "txns.qty", "7d", None),
+    ("c_qty_std_life", "customer", "stddev", "txns.qty", "lifetime", "qty is not null"),
+    ("c_duration_std_7d", "customer", "stddev", "visits.duration", "7d", None),
+    ("c_amount_cd_1d", "customer", "count_distinct", "txns.amount", "1d", None),
+    ("c_amount_cd_life", "customer", "count_distinct", "txns.amount", "lifetime", None),
+    ("c_qty_cd_7d", "customer", "count_distinct", "txns.qty", "7d", None),
+    ("c_channel_cd_life", "customer", "count_distinct", "txns.channel", "lifetime", None),
+    ("c_flag_cd_1d", "customer", "count_distinct", "txns.flagged", "1d", None),
+    ("c_settled_cd_7d", "customer", "count_distinct", "txns.settled_at", "7d", None),
+    ("c_page_cd_1d", "customer", "count_distinct", "visits.page", "1d", "page <> 'home'"),
+    ("s_customer_cd_life", "store", "count_distinct", "txns.customer_id", "lifetime", None),
+    ("s_ts_cd_1d", "store", "count_distinct", "visits.ts", "1d", None),
+    ("c_amount_first3_1d", "customer", "first_k", "txns.amount", "1d", None),
+    ("c_amount_last5_life", "customer", "last_k", "txns.amount", "lifetime", None),
+    ("c_amount_first6_life", "customer", "first_k", "txns.amount", "lifetime", "amount < 0"),
+    ("c_qty_first2_life", "customer", "first_k", "txns.qty", "lifetime", "qty is not null"),
+    ("c_qty_last4_7d", "customer", "last_k", "txns.qty", "7d", None),
+    ("c_qty_last1_1h", "customer", "last_k", "txns.qty", "1h", None),
+    ("s_duration_last6_1d", "store", "last_k", "visits.duration", "1d", None),
+    ("s_qty_first1_life", "store", "first_k", "txns.qty", "lifetime", None),
+    ("c_amount_p50_1d", "customer", "percentile", "txns.amount", "1d", None),
+    ("c_amount_p90_life", "customer", "percentile", "txns.amount", "lifetime", None),
+    ("c_qty_p0_7d", "customer", "percentile", "txns.qty", "7d", None),
+    ("c_qty_p100_life", "customer", "percentile", "txns.qty", "lifetime", "qty is not null"),
+    ("s_amount_p25_7d", "store", "percentile", "txns.amount", "7d", None),
+    ("s_duration_p37_life", "store", "percentile", "visits.duration", "lifetime", None),
+    ("sc_amount_var_7d", "store_channel", "variance", "txns.amount", "7d", None),
+    ("sc_qty_cd_life", "store_channel", "count_distinct", "txns.qty", "lifetime", None),
+    ("sc_amount_last3_1d", "store_channel", "last_k", "txns.amount", "1d", None),
+    ("sc_qty_p75_life", "store_channel", "percentile", "txns.qty", "lifetime", None),
+]
+
+# k: of first_k/last_k and percentile: of percentile, by aggregation name.
+PARAMETERS = {
+    "c_amount_first3_1d": ("k", "3"),
+    "c_amount_last5_life": ("k", "5"),
+    "c_amount_first6_life": ("k", "6"),
+    "c_qty_first2_life": ("k", "2"),
+    "c_qty_last4_7d": ("k", "4"),
+    "c_qty_last1_1h": ("k", "1"),
+    "s_duration_last6_1d": ("k", "6"),
+    "s_qty_first1_life": ("k", "1"),
+    "sc_amount_last3_1d": ("k", "3"),
+    "c_amount_p50_1d": ("percentile", "0.5"),
+    "c_amount_p90_life": ("percentile", "0.9"),
+    "c_qty_p0_7d": ("percentile", "0"),
+    "c_qty_p100_life": ("percentile", "1"),
+    "s_amount_p25_7d": ("percentile", "0.25"),
+    "s_duration_p37_life": ("percentile", "0.37"),
+    "sc_qty_p75_life": ("percentile", "0.75"),
+}
+
 # Request fields the set declares; the spine has a column for each.
 REQUEST = [("req_amount", "float64"), ("req_n", "int64"), ("req_tag", "string"),
            ("req_at", "timestamp"), ("req_flag", "bool")]
@@ -153,6 +220,11 @@ DERIVED = [
     ("dd_chain", ["customer", "store"], "d_log_sum * 2 + m_amount_gap"),
     ("dd_text", ["customer", "store", "store_channel"],
      "concat(d_label, '~', m_who, '~', coalesce(m_sc_text, 'none'))"),
+    # Over the newer aggregations: vectors they return, a variance default.
+    ("d_k_norms", ["customer"],
+     "norm(c_amount_last5_life) + dot(c_qty_last1_1h, c_qty_last1_1h) + c_amount_var_1d_dflt"),
+    ("m_spread", ["customer", "store"],
+     "c_amount_std_7d / (1 + s_customer_cd_life) + s_amount_p25_7d - c_amount_p50_1d"),
 ]
 
 # Defaults (YAML text), on aggregations and on derived features.
@@ -165,6 +237,7 @@ DEFAULTS = {
     "d_log_sum": "0",
     "d_req_choice": "7",
     "m_sc_text": "'n/a'",
+    "c_amount_var_1d_dflt": "-2.5",
 }
 
 ENTITY_KEY = {"customer": "customer_id", "store": "store_id"}
@@ -226,6 +299,8 @@ def write_definitions(path):
             f"      source: {source}",
             f"      window: {window}",
         ]
+        if name in PARAMETERS:
+            lines.append("      %s: %s" % PARAMETERS[name])
         if where is not None:
             lines.append(f"      where: {yaml_quote(where)}")
         if name in DEFAULTS:

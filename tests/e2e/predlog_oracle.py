@@ -43,23 +43,11 @@ def table(path):
     return header, [[c.text if (c.text or c.quoted) else None for c in r] for r in records[1:]]
 
 
-def main():
-    fdlc, serve, seed, work = sys.argv[1:5]
-    fresh_dir(work)
-    out = os.path.join(work, "training.csv")
-    proc = run_fdlc(fdlc, ["batch", "catalog.yaml", "features.yaml",
-                           "--source", "purchases=data/purchases.csv",
-                           "--source", "orders=data/orders.csv",
-                           "--spine", "data/spine.csv", "--set", "ranking_v1", "--out", out],
-                    cwd=seed, work=work)
-    if proc.returncode != 0:
-        fail("fdlc batch failed: " + proc.stderr)
-    header, rows = table(out)
-    training = {}
-    for row in rows:
-        cells = dict(zip(header, row))
-        training[(cells["user_id"], cells["product_id"], parse_time(cells["timestamp"]))] = cells
-
+def serving_requests(serve, seed, drop=None):
+    """The line-protocol requests a live service would see for the seed:
+    every event in batch order, and a `get` for each spine row at its time
+    once every earlier event is in. drop: the index (in batch order) of one
+    event to leave out, to plant skew. Returns the requests and the spine."""
     # The service's field order per source, from its schema.
     schema = subprocess.run([serve], input="schema\nquit\n", capture_output=True, text=True,
                             cwd=seed, timeout=60).stdout
@@ -90,12 +78,34 @@ def main():
     requests, next_event = [], 0
     for t, _, cells in spine:
         while next_event < len(events) and events[next_event][0] < t:
-            requests.append("ingest %s %s" % (events[next_event][3], events[next_event][4]))
+            if next_event != drop:
+                requests.append("ingest %s %s" % (events[next_event][3], events[next_event][4]))
             next_event += 1
         requests.append("get ranking_v1 %s %s @%s" % (cells["user_id"] or "-",
                                                     cells["product_id"] or "-",
                                                     cells["timestamp"]))
     requests.append("stats")
+    return requests, spine
+
+
+def main():
+    fdlc, serve, seed, work = sys.argv[1:5]
+    fresh_dir(work)
+    out = os.path.join(work, "training.csv")
+    proc = run_fdlc(fdlc, ["batch", "catalog.yaml", "features.yaml",
+                           "--source", "purchases=data/purchases.csv",
+                           "--source", "orders=data/orders.csv",
+                           "--spine", "data/spine.csv", "--set", "ranking_v1", "--out", out],
+                    cwd=seed, work=work)
+    if proc.returncode != 0:
+        fail("fdlc batch failed: " + proc.stderr)
+    header, rows = table(out)
+    training = {}
+    for row in rows:
+        cells = dict(zip(header, row))
+        training[(cells["user_id"], cells["product_id"], parse_time(cells["timestamp"]))] = cells
+
+    requests, spine = serving_requests(serve, seed)
     log = os.path.join(work, "predictions.jsonl")
     served = subprocess.run([serve, "--log", log], input="\n".join(requests) + "\nquit\n",
                             capture_output=True, text=True, cwd=seed, timeout=120)

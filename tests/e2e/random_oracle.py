@@ -8,16 +8,20 @@ For each seed it generates, from a fixed random stream:
   * definitions (two files: entities and sources, then features and a
     feature set): a string-keyed and an int64-keyed entity, two sources with
     int64/float64/bool/string/timestamp fields (one with its time field left
-    out of `fields`), and features using all 7 aggregations over fields of
-    every applicable type, count over a source and over fields, windows in
-    s/m/h/d/w and lifetime, and random `where:` filters (comparisons,
-    and/or/not, in/not in, is [not] null, arithmetic, functions);
+    out of `fields`), and features using all 13 aggregations over fields of
+    every applicable type (count, sum, mean, min, max, first, last,
+    variance, stddev, count_distinct, first_k/last_k with k in 1..6,
+    percentile at 0, 0.25, 0.5, 0.9, 1 and random p), count over a source
+    and over fields, windows in s/m/h/d/w and lifetime, and random `where:`
+    filters (comparisons, and/or/not, in/not in, is [not] null, arithmetic,
+    functions), plus PINNED fields that reach each new function's edges;
   * event CSVs with null cells, events planted exactly at t - w and at t for
     spine times, ties in event time within and across sources, rows out of
     time order, RFC 3339 times with mixed offsets and fractions and epoch
     seconds, null and empty-string keys, int64 sums that overflow, floats
-    whose naive sum differs from the exact one, quoted cells, CRLF, BOM,
-    blank lines, shuffled and extra columns;
+    whose naive sum differs from the exact one, floats at and just below
+    2^511 (variance null; squares near the top of float64), -0.0 and +0.0,
+    quoted cells, CRLF, BOM, blank lines, shuffled and extra columns;
   * a spine with keys never seen, null keys and rows out of time order;
   * a `default:` on about a third of the features (drawn from a stream of
     its own, so the other draws do not depend on it): a null result reads
@@ -28,6 +32,15 @@ entity's key) and compares every cell with a brute-force answer: for each
 spine row and feature, scan the key's events, keep those in the window whose
 filter is true, aggregate. Semantics are those of docs/language.md.
 
+variance and stddev are computed with exact rationals (Fraction): n*S2 -
+S1^2 over n*(n-1), rounded once. The docs promise "within about 1 ulp", and
+the runtime rounds twice (the exact numerator, then the division), so a cell
+may be either the correctly rounded value or that documented two-rounding
+value, never anything else, and never more than 1 ulp from the exact
+answer; the run ends with how many cells were which. percentile follows the
+documented formula in its float operation order; first_k/last_k are
+compared element by element, bit for bit.
+
 On a mismatch it prints seed, row, feature, expected and got, the feature's
 definition, and keeps the work directory.
 """
@@ -35,6 +48,7 @@ import math
 import os
 import random
 import shutil
+import struct
 import sys
 from datetime import timedelta
 from fractions import Fraction
@@ -42,7 +56,8 @@ from fractions import Fraction
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_common import (EPOCH, INT64_MAX, INT64_MIN, MICROS, Mismatches,  # noqa: E402
                         csv_quote, describe_run, float_cell_check, format_float, format_time,
-                        fresh_dir, parse_time, read_csv, run_fdlc)
+                        fresh_dir, parse_time, read_csv, run_fdlc, same_float)
+from e2e_common import expected_cell as common_expected_cell  # noqa: E402
 
 # ------------------------------------------------------------------ schema
 
@@ -81,7 +96,10 @@ STRINGS = ["a", "b", "ab", "abc", "", "B", "a,b", 'say "hi"', "line\nbreak", "\u
            "zz", "a\\b", "it's", " a "]
 FLOATS = [0.1, 0.2, 0.3, 1e16, -1e16, 1.0, -0.0, 0.0, 2.5, -7.75, 1e-300, 123456789.123,
           0.7, 3.0, -1.0]
-HUGE_FLOATS = [1.5e308, -1.5e308, 1e308, 0.5, -0.0, 2.0]
+# Beyond 2^511 (variance null) and just below it (squares near the top of
+# float64: the variance numerator n*S2 - S1^2 itself overflows).
+HUGE_FLOATS = [1.5e308, -1.5e308, 1e308, 0.5, -0.0, 2.0, 2.0 ** 511, -2.0 ** 510,
+               float.fromhex("0x1.fffffffffffffp+510"), -float.fromhex("0x1.fffffffffffffp+510")]
 SIGNED_ZEROS = [-0.0, 0.0, 0.5]      # min/max must order -0.0 before +0.0
 BIG_INTS = [1 << 62, (1 << 62) + 7, -(1 << 62), INT64_MAX, INT64_MIN, 3 << 61]
 
@@ -499,14 +517,26 @@ AGGREGATION_TYPES = {
     "max": ["int64", "float64", "bool", "string", "timestamp"],
     "first": ["int64", "float64", "bool", "string", "timestamp"],
     "last": ["int64", "float64", "bool", "string", "timestamp"],
+    "variance": ["int64", "float64"],
+    "stddev": ["int64", "float64"],
+    "count_distinct": ["int64", "float64", "bool", "string", "timestamp"],
+    "first_k": ["int64", "float64"],
+    "last_k": ["int64", "float64"],
+    "percentile": ["int64", "float64"],
 }
+
+# percentile: the fixed points of interest (the ends, the median, ranks that
+# fall between values), as YAML spells them; make_features adds random ones.
+PERCENTILE_TEXTS = ["0", "0.0", "0.25", "0.5", ".5", "0.9", "1", "1.0"]
 
 
 def result_type(function, field_type):
-    if function == "count":
+    if function in ("count", "count_distinct"):
         return "int64"
-    if function == "mean":
+    if function in ("mean", "variance", "stddev", "percentile"):
         return "float64"
+    if function in ("first_k", "last_k"):
+        return "float64_vector"
     return field_type
 
 
@@ -519,12 +549,18 @@ class Feature:
         self.type = result_type(function, self.field_type)
         self.span = window_micros(window)
         self.default = None             # (value, YAML text) or None
+        self.k = None                   # first_k / last_k: 1..6
+        self.percentile = None          # percentile: (p, YAML text)
 
     def yaml(self, rng):
         lines = ["  - name: %s" % self.name, "    entity: %s" % self.entity,
                  "    aggregation:", "      function: %s" % self.function,
                  "      source: %s" % (self.source + ("." + self.field if self.field else "")),
                  "      window: %s" % self.window]
+        if self.k is not None:
+            lines.append("      k: %d" % self.k)
+        if self.percentile is not None:
+            lines.append("      percentile: %s" % self.percentile[1])
         if self.where:
             lines.append("      where: '%s'" % self.where[0].replace("'", "''"))
         if rng.random() < 0.3:
@@ -546,11 +582,26 @@ DEFAULTS = {
 
 
 def give_defaults(seed, features):
-    """A default on about a third of the features, from a stream of its own."""
+    """A default on about a third of the features, from a stream of its own
+    (none on vectors: the language has no vector defaults)."""
     rng = random.Random(seed * 7919 + 17)
     for f in features:
-        if rng.random() < 0.35:
+        if rng.random() < 0.35 and f.type in DEFAULTS:
             f.default = rng.choice(DEFAULTS[f.type])
+
+
+# Fields whose values reach an edge of a function, in every seed:
+# (function, type, source, field).
+PINNED = [
+    ("percentile", "float64", "payments", "huge"),      # b - a beyond float64
+    ("variance", "float64", "payments", "huge"),        # |x| >= 2^511: null
+    ("variance", "float64", "visits", "price"),         # 1e16 and 0.1: cancellation
+    ("stddev", "float64", "visits", "price"),
+    ("variance", "int64", "payments", "big"),           # beyond 2^53: split doubles
+    ("count_distinct", "float64", "visits", "delta"),   # -0.0 and +0.0
+    ("percentile", "float64", "visits", "delta"),       # -0.0 sorts before +0.0
+    ("last_k", "int64", "payments", "big"),             # int64 -> float64 rounding
+]
 
 
 def make_features(rng):
@@ -559,15 +610,19 @@ def make_features(rng):
                for unit in WINDOW_UNITS] + ["lifetime"]
     combos = [(f, t) for f, types in AGGREGATION_TYPES.items() for t in types]
     combos.append(("count", None))
-    combos += [(rng.choice(list(AGGREGATION_TYPES)), None) for _ in range(16)]
+    combos += [(rng.choice(list(AGGREGATION_TYPES)), None) for _ in range(24)]
+    combos += PINNED
     features = []
-    for n, (function, type_) in enumerate(combos):
+    for n, combo in enumerate(combos):
+        function, type_ = combo[:2]
         if type_ is None and function != "count":
             type_ = rng.choice(AGGREGATION_TYPES[function])
         entity = rng.choice(list(ENTITIES))
-        source = rng.choice(list(SOURCES))
+        source = combo[2] if len(combo) > 2 else rng.choice(list(SOURCES))
         field = None
-        if type_ is not None:
+        if len(combo) > 2:
+            field = combo[3]
+        elif type_ is not None:
             field = rng.choice([f for f, t in field_types(source).items() if t == type_])
         where = None
         while rng.random() < 0.55:
@@ -577,8 +632,17 @@ def make_features(rng):
                 where = (text, evaluate)
                 break
         window = windows[n % len(windows)] if n < len(windows) else rng.choice(windows)
-        features.append(Feature("f%02d_%s_%s" % (n, function, field or source), entity, source,
-                                function, field, window, where))
+        feature = Feature("f%02d_%s_%s" % (n, function, field or source), entity, source,
+                          function, field, window, where)
+        if function in ("first_k", "last_k"):
+            feature.k = rng.randint(1, 6)
+        if function == "percentile":
+            if rng.random() < 0.75:
+                text = rng.choice(PERCENTILE_TEXTS)
+            else:
+                text = repr(rng.random())
+            feature.percentile = (float(text), text)
+        features.append(feature)
     return windows, features
 
 
@@ -737,6 +801,84 @@ def exact_float_sum(values):
     return rounded
 
 
+class Rounded:
+    """An expected variance or stddev, which the docs promise "within about
+    1 ulp": exact is the true value correctly rounded once (for stddev the
+    square root of the correctly rounded variance); documented is what the
+    method window.c describes gives: the exact numerator n*S2 - S1^2
+    rounded once, then divided by n*(n-1) (a second rounding)."""
+
+    def __init__(self, exact, documented):
+        self.exact, self.documented = exact, documented
+
+    def __repr__(self):
+        return "Rounded(%r, %r)" % (self.exact, self.documented)
+
+
+HUGE_MOMENT = 2.0 ** 511        # |x| >= 2^511: x*x would overflow, variance null
+
+
+def sample_variance(values, function):
+    """variance / stddev by exact rational arithmetic (see Rounded)."""
+    n = len(values)
+    if n < 2 or any(abs(v) >= HUGE_MOMENT for v in values):
+        return None
+    exact_values = [Fraction(v) for v in values]
+    s1 = sum(exact_values, Fraction(0))
+    s2 = sum((x * x for x in exact_values), Fraction(0))
+    numerator = n * s2 - s1 * s1
+    try:
+        exact = float(numerator / (n * (n - 1)))      # Fraction -> float rounds correctly
+    except OverflowError:
+        return None
+    # The numerator itself may exceed float64 when the variance does not:
+    # round it scaled by 2^-2h (a power of two changes no rounding while
+    # everything stays normal), divide, scale back, as window.c does.
+    h = max(0, (numerator.numerator.bit_length() - numerator.denominator.bit_length()) // 2 - 500)
+    try:
+        documented = math.ldexp(float(numerator / 4 ** h) / float(n * (n - 1)), 2 * h)
+    except OverflowError:
+        return None
+    if not math.isfinite(exact) or not math.isfinite(documented):
+        return None
+    if function == "stddev":
+        return Rounded(math.sqrt(exact), math.sqrt(documented))
+    return Rounded(exact, documented)
+
+
+def interpolation_pair(xs, p):
+    """(a, b, h - floor h) that percentile p of the sorted xs interpolates
+    between, or the value itself when h lands on a rank."""
+    n = len(xs)
+    h = float(n - 1) * p
+    floor_h = float(math.floor(h))
+    i = int(floor_h)
+    if i >= n - 1:
+        return xs[-1]
+    if h == floor_h:
+        return xs[i]
+    return xs[i], xs[i + 1], h - floor_h
+
+
+def percentile(values, p):
+    """docs/language.md: h = (n - 1) * p, x[floor h] + (h - floor h) *
+    (x[floor h + 1] - x[floor h]) over the values as float64 sorted with
+    -0.0 before +0.0, in that float operation order; exactly x[h] when h is
+    an integer. When b - a overflows, window.c halves everything (not in
+    the docs): 2 * (a/2 + f * (b/2 - a/2))."""
+    xs = sorted((float(v) for v in values), key=float_key)
+    pair = interpolation_pair(xs, p)
+    if not isinstance(pair, tuple):
+        return pair
+    a, b, fraction = pair
+    difference = b - a
+    if math.isfinite(difference):
+        result = a + fraction * difference
+    else:
+        result = 2.0 * (a * 0.5 + fraction * (b * 0.5 - a * 0.5))
+    return result if math.isfinite(result) else None
+
+
 def aggregate(feature, events):
     """The feature's value over the events in its window that pass the filter."""
     if feature.function == "count" and feature.field is None:
@@ -749,6 +891,8 @@ def aggregate(feature, events):
         if type_ == "int64":
             return int64_or_null(sum(values))
         return exact_float_sum(values) if values else 0.0
+    if function == "count_distinct":
+        return len(set(values))         # 0 when empty; -0.0 == 0.0 in a set
     if not values:
         return None
     if function == "mean":
@@ -758,6 +902,14 @@ def aggregate(feature, events):
         return None if total is None else total / len(values)
     if function in ("first", "last"):
         return values[0] if function == "first" else values[-1]
+    if function in ("variance", "stddev"):
+        return sample_variance(values, function)
+    if function == "percentile":
+        return percentile(values, feature.percentile[0])
+    if function == "first_k":
+        return [float(v) for v in values[:feature.k]]
+    if function == "last_k":
+        return [float(v) for v in values[::-1][:feature.k]]
     key = {"float64": float_key, "string": lambda s: s.encode("utf-8")}.get(type_, lambda v: v)
     return (min if function == "min" else max)(values, key=key)
 
@@ -773,7 +925,48 @@ def expected_cell(type_, value):
         return ("true" if value else "false", False), None
     if type_ == "timestamp":
         return (format_time(value), False), None
+    if type_ == "float64_vector":
+        return common_expected_cell(type_, value)
     return (value, value == "" or any(c in value for c in ',"\r\n')), None
+
+
+def ulp_distance(a, b):
+    """How many doubles apart a and b are (both finite, same sign or zero)."""
+    def ordered(x):
+        bits = struct.unpack("<q", struct.pack("<d", x))[0]
+        return bits if bits >= 0 else -(bits & 0x7FFFFFFFFFFFFFFF)
+    return abs(ordered(a) - ordered(b))
+
+
+class RoundingStats:
+    """What the variance/stddev cells showed: how many were the correctly
+    rounded value, how many only the documented two-rounding one, and the
+    largest distance in ulps between what fdlc printed and the true value
+    correctly rounded."""
+
+    def __init__(self):
+        self.exact = 0
+        self.documented_only = 0
+        self.max_ulps = 0
+
+    def check(self, rounded, text):
+        """None if text is an accepted answer, else why not."""
+        for candidate in (rounded.exact, rounded.documented):
+            if text == format_float(candidate) and same_float(float(text), candidate):
+                distance = ulp_distance(candidate, rounded.exact)
+                # The docs promise "within about 1 ulp": accept no more.
+                if distance > 1:
+                    return "%d ulps from the exact %r" % (distance, rounded.exact)
+                if distance == 0:
+                    self.exact += 1
+                else:
+                    self.documented_only += 1
+                self.max_ulps = max(self.max_ulps, distance)
+                return None
+        return "neither the exact %r nor the documented %r" % (rounded.exact, rounded.documented)
+
+
+ROUNDING = RoundingStats()
 
 
 def compute(spine, events, features, source_order):
@@ -840,6 +1033,24 @@ def note_coverage(coverage, feature, chosen, value, t):
         edge = times[0] if feature.function == "first" else times[-1]
         if times.count(edge) > 1:
             bump("first/last decided by a tie")
+    if feature.function in ("first_k", "last_k") and 0 < len(values) < feature.k:
+        bump("k-vectors shorter than k")
+    if feature.function in ("first_k", "last_k") and len(values) > feature.k:
+        bump("k-vectors cut to k")
+    if feature.function == "count_distinct" and feature.field_type == "float64" and \
+            any(v == 0.0 and math.copysign(1.0, v) < 0 for v in values) and \
+            any(v == 0.0 and math.copysign(1.0, v) > 0 for v in values):
+        bump("count_distinct over -0.0 and +0.0")
+    if feature.function in ("variance", "stddev") and value is None and len(values) >= 2:
+        bump("variances null from |x| >= 2^511")
+    if feature.function == "percentile" and value is not None and \
+            not any(same_float(value, float(v)) for v in values):
+        bump("percentiles interpolated")
+    if feature.function == "percentile" and len(values) > 1:
+        pair = interpolation_pair(sorted((float(v) for v in values), key=float_key),
+                                  feature.percentile[0])
+        if isinstance(pair, tuple) and not math.isfinite(pair[1] - pair[0]):
+            bump("percentiles interpolated across a gap beyond float64")
 
 
 def check_run(label, out_path, spine_columns, spine_rows, features, expected, features_by_name):
@@ -863,8 +1074,14 @@ def check_run(label, out_path, spine_columns, spine_rows, features, expected, fe
             bad.check_cell(i, spine_columns[k], (text, quoted if text == "" else None), record[k])
         for k, f in enumerate(features):
             before = bad.count
-            cell, check = expected_cell(f.type, values[f.name])
-            bad.check_cell(i, f.name, cell, record[len(spine_columns) + k], check)
+            value, got = values[f.name], record[len(spine_columns) + k]
+            if isinstance(value, Rounded):
+                problem = ROUNDING.check(value, got.text)
+                if problem:
+                    bad.add(i, f.name, format_float(value.exact), got.text, problem)
+            else:
+                cell, check = expected_cell(f.type, value)
+                bad.check_cell(i, f.name, cell, got, check)
             stats["cells"] += 1
             stats["null"] += values[f.name] is None
             if bad.count != before:
@@ -955,6 +1172,9 @@ def main():
         else:
             failed.append(seed)
             print("seed %d: work files kept in %s" % (seed, seed_dir))
+    print("variance/stddev cells: %d correctly rounded, %d only within 1 ulp "
+          "(the documented two roundings), max %d ulp"
+          % (ROUNDING.exact, ROUNDING.documented_only, ROUNDING.max_ulps))
     if failed:
         print("FAIL: seeds %s" % failed)
         sys.exit(1)
