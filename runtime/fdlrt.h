@@ -344,9 +344,11 @@ fdl_time fdl_now(void);
 typedef struct fdl_store_stats {
     uint64_t events_ingested;   /* events accepted by an ingest function */
     uint64_t events_null_key;   /* pushes skipped because the entity key was null */
-    uint64_t events_late;       /* events older than what a finite window still holds */
-    uint64_t events_out_of_order;  /* events older than their group's newest event */
-    uint64_t events_evicted;    /* events dropped because no window can see them */
+    /* The next three count per group an event goes to (an event read by
+     * three groups counts up to three times): */
+    uint64_t events_late;       /* pushes older than what a finite window still holds */
+    uint64_t events_out_of_order;  /* pushes older than their group's newest event */
+    uint64_t events_evicted;    /* buffered copies dropped because no window can see them */
     uint64_t entities;          /* entity records held, all entities */
     uint64_t events_held;       /* events currently buffered, all groups */
     uint64_t reads_logged;      /* feature-set reads written to the prediction log */
