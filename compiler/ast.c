@@ -58,6 +58,49 @@ const char *expr_op_name(expr_op op)
     return "?";
 }
 
+void ast_read_window(source_set *sources, span sp, const char *s, ast_aggregation *agg)
+{
+    if (strcmp(s, "lifetime") == 0) {
+        agg->lifetime = true;
+        agg->has_window = true;
+        return;
+    }
+    size_t len = strlen(s);
+    int64_t number = 0;
+    size_t i = 0;
+    bool overflow = false;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (number > (INT64_MAX - 9) / 10)
+            overflow = true;
+        else
+            number = number * 10 + (s[i] - '0');
+    }
+    int64_t unit = 0;
+    if (i > 0 && i + 1 == len) {
+        switch (s[i]) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        case 'w': unit = 7 * 86400; break;
+        }
+    }
+    if (unit == 0) {
+        diag_error(sources, sp,
+                   "malformed window '%.64s': write a positive whole number and a unit "
+                   "(s, m, h, d, w), e.g. 30d, or 'lifetime'", s);
+        return;
+    }
+    /* Windows are kept in microseconds: bound them well inside int64. */
+    if (overflow || number == 0 || number > INT64_MAX / 1000000 / unit / 4) {
+        diag_error(sources, sp, number == 0 ? "window '%s' must be longer than zero"
+                                            : "window '%.64s' is too long", s);
+        return;
+    }
+    agg->window_seconds = number * unit;
+    agg->has_window = true;
+}
+
 expr *expr_new(arena *a, expr_kind kind, span sp)
 {
     expr *e = arena_alloc(a, sizeof *e);   /* zero-filled */

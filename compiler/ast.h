@@ -239,4 +239,11 @@ typedef struct ast_program {
 
 expr *expr_new(arena *a, expr_kind kind, span sp);
 
+/*
+ * Reads a window as both front ends write it: N followed by s, m, h, d or w,
+ * or "lifetime". Fills agg (lifetime or window_seconds, has_window) and
+ * reports a malformed, zero or too long window at sp.
+ */
+void ast_read_window(source_set *sources, span sp, const char *text, ast_aggregation *agg);
+
 #endif
