@@ -14,6 +14,61 @@
 #include "fdlrt.h"
 #include "suggest.h"
 
+/*
+ * Names of one kind of definition -> the index of their first definition:
+ * open addressing over the arena, so lookups stay O(1) however many
+ * thousands of features a program has.
+ */
+typedef struct name_index {
+    const char **names;
+    int *first;
+    size_t mask;            /* capacity - 1; capacity a power of two */
+} name_index;
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+    return h;
+}
+
+/* Builds the index of count names laid out stride bytes apart. */
+static void index_build(arena *a, name_index *x, const ast_name *first, size_t stride, int count)
+{
+    size_t capacity = 16;
+    while (capacity < (size_t)count * 2 + 1)
+        capacity *= 2;
+    x->names = arena_alloc(a, sizeof(char *) * capacity);   /* zeroed */
+    x->first = arena_alloc(a, sizeof(int) * capacity);
+    x->mask = capacity - 1;
+    for (int i = 0; i < count; i++) {
+        const char *name = ((const ast_name *)((const char *)first + stride * (size_t)i))->text;
+        if (!name)
+            continue;
+        size_t slot = name_hash(name) & x->mask;
+        while (x->names[slot] && strcmp(x->names[slot], name) != 0)
+            slot = (slot + 1) & x->mask;
+        if (!x->names[slot]) {
+            x->names[slot] = name;
+            x->first[slot] = i;
+        }
+    }
+}
+
+static int index_find(const name_index *x, const char *name)
+{
+    if (!x->names || !name)
+        return -1;
+    size_t slot = name_hash(name) & x->mask;
+    while (x->names[slot]) {
+        if (strcmp(x->names[slot], name) == 0)
+            return x->first[slot];
+        slot = (slot + 1) & x->mask;
+    }
+    return -1;
+}
+
 typedef struct checker {
     source_set *sources;
     arena *arena;
@@ -24,40 +79,29 @@ typedef struct checker {
     bool *feature_done, *feature_busy;
     int *feature_stack;          /* AST indexes of the features being checked, outermost first */
     int feature_depth;
+    name_index entity_names, source_names, embedding_names, feature_names, set_names;
 } checker;
 
 /* ------------------------------------------------------------ names */
 
 static int find_entity(checker *c, const char *name)
 {
-    for (int i = 0; i < c->ast->nentities; i++)
-        if (c->ast->entities[i].name.text && strcmp(c->ast->entities[i].name.text, name) == 0)
-            return i;
-    return -1;
+    return index_find(&c->entity_names, name);
 }
 
 static int find_source(checker *c, const char *name)
 {
-    for (int i = 0; i < c->ast->nsources; i++)
-        if (c->ast->sources[i].name.text && strcmp(c->ast->sources[i].name.text, name) == 0)
-            return i;
-    return -1;
+    return index_find(&c->source_names, name);
 }
 
 static int find_embedding(checker *c, const char *name)
 {
-    for (int i = 0; i < c->ast->nembeddings; i++)
-        if (c->ast->embeddings[i].name.text && strcmp(c->ast->embeddings[i].name.text, name) == 0)
-            return i;
-    return -1;
+    return index_find(&c->embedding_names, name);
 }
 
 static int find_feature(checker *c, const char *name)
 {
-    for (int i = 0; i < c->ast->nfeatures; i++)
-        if (c->ast->features[i].name.text && strcmp(c->ast->features[i].name.text, name) == 0)
-            return i;
-    return -1;
+    return index_find(&c->feature_names, name);
 }
 
 /* "unknown source 'x'", with a suggestion drawn from the known names. */
@@ -96,24 +140,23 @@ static const char **names_of(checker *c, const ast_name *first, size_t stride, i
     names_of(c, (count) ? &(array)[0].name : NULL, sizeof (array)[0], count)
 
 /* Reports a second definition of a name, with a note at the first. */
-static bool check_unique(checker *c, const char *what, const ast_name *name, const ast_name *first,
-                         size_t stride, int before)
+static bool check_unique(checker *c, const char *what, const name_index *names, const ast_name *name,
+                         const ast_name *first, size_t stride, int index)
 {
     if (!name->text)
         return false;
-    for (int i = 0; i < before; i++) {
-        const ast_name *other = (const ast_name *)((const char *)first + stride * (size_t)i);
-        if (other->text && strcmp(other->text, name->text) == 0) {
-            diag_error(c->sources, name->span, "duplicate %s '%s'", what, name->text);
-            diag_note(c->sources, other->span, "'%s' is first defined here", name->text);
-            return false;
-        }
+    int earlier = index_find(names, name->text);
+    if (earlier >= 0 && earlier < index) {
+        const ast_name *other = (const ast_name *)((const char *)first + stride * (size_t)earlier);
+        diag_error(c->sources, name->span, "duplicate %s '%s'", what, name->text);
+        diag_note(c->sources, other->span, "'%s' is first defined here", name->text);
+        return false;
     }
     return true;
 }
 
-#define UNIQUE(c, what, array, index) \
-    check_unique(c, what, &(array)[index].name, &(array)[0].name, sizeof (array)[0], index)
+#define UNIQUE(c, what, names, array, index) \
+    check_unique(c, what, &(c)->names, &(array)[index].name, &(array)[0].name, sizeof (array)[0], index)
 
 /* ------------------------------------------------------------ types */
 
@@ -502,7 +545,7 @@ static void check_entities(checker *c)
     for (int i = 0; i < p->nentities; i++) {
         ast_entity *e = &p->entities[i];
         c->entity_ir[i] = -1;
-        if (!UNIQUE(c, "entity", p->entities, i) || !e->join_key.text || e->nkeys == 0)
+        if (!UNIQUE(c, "entity", entity_names, p->entities, i) || !e->join_key.text || e->nkeys == 0)
             continue;
         if (e->name.text && strcmp(e->name.text, "request") == 0) {
             /* request.NAME reads request-time data in expressions. */
@@ -532,7 +575,7 @@ static void check_sources(checker *c)
     for (int i = 0; i < p->nsources; i++) {
         ast_source *s = &p->sources[i];
         c->source_ir[i] = -1;
-        bool ok = UNIQUE(c, "source", p->sources, i) && s->timestamp.text;
+        bool ok = UNIQUE(c, "source", source_names, p->sources, i) && s->timestamp.text;
         int time_field = -1;
         for (int f = 0; f < s->nfields; f++) {
             for (int g = 0; g < f; g++)
@@ -591,7 +634,7 @@ static void check_embeddings(checker *c)
     for (int i = 0; i < p->nembeddings; i++) {
         ast_embedding *e = &p->embeddings[i];
         c->embedding_ir[i] = -1;
-        bool ok = UNIQUE(c, "embedding", p->embeddings, i) && e->dimension > 0 && e->path;
+        bool ok = UNIQUE(c, "embedding", embedding_names, p->embeddings, i) && e->dimension > 0 && e->path;
         int entity = -1;
         if (e->entity.text) {
             entity = find_entity(c, e->entity.text);
@@ -1208,7 +1251,7 @@ static bool check_feature(checker *c, int index)
     c->feature_stack[c->feature_depth++] = index;
 
     ast_program *p = c->ast;
-    bool ok = UNIQUE(c, "feature", p->features, index) && af->kind != FEATURE_INVALID;
+    bool ok = UNIQUE(c, "feature", feature_names, p->features, index) && af->kind != FEATURE_INVALID;
     ir_feature f = {0};
     f.name = af->name.text;
     f.ast = af;
@@ -1270,7 +1313,7 @@ static void check_sets(checker *c)
     c->ir->sets = arena_alloc(c->arena, sizeof(ir_set) * (size_t)(p->nsets + 1));
     for (int i = 0; i < p->nsets; i++) {
         ast_feature_set *s = &p->sets[i];
-        bool ok = UNIQUE(c, "feature set", p->sets, i) && s->nfeatures > 0;
+        bool ok = UNIQUE(c, "feature set", set_names, p->sets, i) && s->nfeatures > 0;
         ir_set out = {0};
         out.name = s->name.text;
         out.span = s->name.span;
@@ -1334,7 +1377,11 @@ bool sema_check(source_set *sources, arena *a, ast_program *ast, ir_program *ir)
 {
     int errors_before = sources->errors;
     memset(ir, 0, sizeof *ir);
-    checker c = {sources, a, ast, ir, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    checker c = {0};
+    c.sources = sources;
+    c.arena = a;
+    c.ast = ast;
+    c.ir = ir;
     c.entity_ir = arena_alloc(a, sizeof(int) * (size_t)(ast->nentities + 1));
     c.source_ir = arena_alloc(a, sizeof(int) * (size_t)(ast->nsources + 1));
     c.embedding_ir = arena_alloc(a, sizeof(int) * (size_t)(ast->nembeddings + 1));
@@ -1342,6 +1389,14 @@ bool sema_check(source_set *sources, arena *a, ast_program *ast, ir_program *ir)
     c.feature_done = arena_alloc(a, sizeof(bool) * (size_t)(ast->nfeatures + 1));
     c.feature_busy = arena_alloc(a, sizeof(bool) * (size_t)(ast->nfeatures + 1));
     c.feature_stack = arena_alloc(a, sizeof(int) * (size_t)(ast->nfeatures + 1));
+#define BUILD_INDEX(index, array, count) \
+    index_build(a, &c.index, (count) ? &(array)[0].name : NULL, sizeof (array)[0], count)
+    BUILD_INDEX(entity_names, ast->entities, ast->nentities);
+    BUILD_INDEX(source_names, ast->sources, ast->nsources);
+    BUILD_INDEX(embedding_names, ast->embeddings, ast->nembeddings);
+    BUILD_INDEX(feature_names, ast->features, ast->nfeatures);
+    BUILD_INDEX(set_names, ast->sets, ast->nsets);
+#undef BUILD_INDEX
     ir->features = arena_alloc(a, sizeof(ir_feature) * (size_t)(ast->nfeatures + 1));
     ir->groups = arena_alloc(a, sizeof(ir_group) * (size_t)(ast->nfeatures + 1));
 
