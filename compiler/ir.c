@@ -16,7 +16,7 @@
 const char *const agg_function_names[AGG_FUNCTION_COUNT] = {
     "count", "sum", "mean", "min", "max", "first", "last",
     "variance", "stddev", "count_distinct", "first_k", "last_k", "percentile",
-    "approx_percentile", "approx_count_distinct",
+    "approx_percentile", "approx_count_distinct", "top_k",
 };
 
 const char *agg_function_name(agg_function fn) { return agg_function_names[fn]; }

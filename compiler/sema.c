@@ -697,6 +697,7 @@ static type_kind agg_result(agg_function fn, type_kind value)
     case AGG_APPROX_PERCENTILE: return is_numeric(value) ? TYPE_FLOAT64 : TYPE_ERROR;
     case AGG_COUNT_DISTINCT:
     case AGG_APPROX_COUNT_DISTINCT: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : TYPE_INT64;
+    case AGG_TOP_K: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : TYPE_STRING;
     case AGG_FIRST_K:
     case AGG_LAST_K: return is_numeric(value) ? TYPE_VECTOR : TYPE_ERROR;
     case AGG_FUNCTION_COUNT: break;
@@ -762,7 +763,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         ok = false;
     }
     /* k: for first_k and last_k only; percentile: for percentile only. */
-    bool wants_k = fn == AGG_FIRST_K || fn == AGG_LAST_K;
+    bool wants_k = fn == AGG_FIRST_K || fn == AGG_LAST_K || fn == AGG_TOP_K;
     if (agg->k_written && !agg->has_k) {
         ok = false;   /* not an integer: reported */
     } else if (ok && wants_k && !agg->has_k) {
@@ -770,7 +771,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
                    agg_function_name(fn));
         ok = false;
     } else if (ok && !wants_k && agg->has_k) {
-        diag_error(c->sources, agg->k_span, "'k' is for first_k and last_k, not %s",
+        diag_error(c->sources, agg->k_span, "'k' is for first_k, last_k and top_k, not %s",
                    agg_function_name(fn));
         ok = false;
     } else if (ok && wants_k && (agg->k < 1 || agg->k > 100000)) {

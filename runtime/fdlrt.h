@@ -154,6 +154,9 @@ typedef enum fdl_agg {
                                 * (DDSketch), float64; empty: null */
     FDL_AGG_APPROX_COUNT_DISTINCT, /* HyperLogLog estimate (1.6% standard error) of the distinct
                                     * non-null values, lifetime windows only, int64; empty: 0 */
+    FDL_AGG_TOP_K,      /* the k most frequent values with their counts, as a JSON text
+                         * [[value, count], ...], most frequent first (ties: smaller value
+                         * first), string; empty: null */
 } fdl_agg;
 
 typedef struct fdl_field_desc {

@@ -54,6 +54,11 @@
  *       out of the lifetime range) marks it stale, and the next read
  *       rebuilds it from a HyperLogLog of the evicted events kept in the
  *       base plus the live events in range.
+ *   top_k  the k most frequent values with their counts, from the same
+ *       value -> multiplicity map as count_distinct: O(d log d) per read for
+ *       d distinct values (a merge sort by count, then value), written as
+ *       JSON text into a buffer of the aggregation, valid until its next
+ *       read.
  *   first_k/last_k  the values (as float64) of the k earliest / latest
  *       events, read straight from the time-ordered buffer in O(k). The
  *       lifetime base keeps the first k and the last k events it folded.
@@ -92,6 +97,8 @@
  * the horizon (late) can only matter to lifetime aggregations and goes
  * straight into the base.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +215,7 @@ struct fdl_group_state {
     /* first_k/last_k results, one buffer per aggregation (NULL until the
      * first such read) so that reading one never overwrites another's. */
     struct result_vector { double *items; size_t capacity; } *vectors;
+    char **texts;                       /* top_k results, one per aggregation (NULL until read) */
     cursor cursors[];                   /* plan->ncursors */
 };
 
@@ -235,6 +243,7 @@ static fdl_type expected_result_type(fdl_agg function, fdl_type value_type)
     case FDL_AGG_PERCENTILE:
     case FDL_AGG_APPROX_PERCENTILE: return FDL_FLOAT64;
     case FDL_AGG_APPROX_COUNT_DISTINCT: return FDL_INT64;
+    case FDL_AGG_TOP_K: return FDL_STRING;
     case FDL_AGG_FIRST_K:
     case FDL_AGG_LAST_K: return FDL_VECTOR;
     default: return value_type;
@@ -246,7 +255,7 @@ static const char *agg_name(fdl_agg function)
     static const char *const names[] = {"count", "sum", "mean", "min", "max", "first", "last",
                                         "variance", "stddev", "count_distinct", "first_k",
                                         "last_k", "percentile", "approx_percentile",
-                                        "approx_count_distinct"};
+                                        "approx_count_distinct", "top_k"};
     return (unsigned)function < sizeof names / sizeof names[0] ? names[function] : "?";
 }
 
@@ -280,6 +289,7 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
         case FDL_AGG_FIRST_K:
         case FDL_AGG_LAST_K: fits = is_summable(type) && agg->k >= 1 && agg->k <= INT32_MAX; break;
         case FDL_AGG_APPROX_COUNT_DISTINCT: fits = is_orderable(type) && agg->window == 0; break;
+        case FDL_AGG_TOP_K: fits = is_orderable(type) && agg->k >= 1 && agg->k <= INT32_MAX; break;
         case FDL_AGG_PERCENTILE:
         case FDL_AGG_APPROX_PERCENTILE:
             /* written so that NaN fails too */
@@ -318,7 +328,7 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
             [FDL_AGG_COUNT_DISTINCT] = FDL_NEEDS_DISTINCT, [FDL_AGG_FIRST_K] = FDL_NEEDS_FIRST_K,
             [FDL_AGG_LAST_K] = FDL_NEEDS_LAST_K, [FDL_AGG_PERCENTILE] = FDL_NEEDS_SORTED,
             [FDL_AGG_APPROX_PERCENTILE] = FDL_NEEDS_SKETCH,
-            [FDL_AGG_APPROX_COUNT_DISTINCT] = FDL_NEEDS_HLL,
+            [FDL_AGG_APPROX_COUNT_DISTINCT] = FDL_NEEDS_HLL, [FDL_AGG_TOP_K] = FDL_NEEDS_DISTINCT,
         };
         plan->cursor_needs[c] |= needs[agg->function];
         if (agg->window == 0) {
@@ -682,6 +692,10 @@ void fdl_group_state_free(fdl_group_state *g)
         for (int i = 0; i < g->plan->desc->naggs; i++)
             free(g->vectors[i].items);
     free(g->vectors);
+    if (g->texts)
+        for (int i = 0; i < g->plan->desc->naggs; i++)
+            free(g->texts[i]);
+    free(g->texts);
     free(g);
 }
 
@@ -1514,6 +1528,103 @@ static fdl_value percentile_value(const sorted_values *v, double p)
     return isfinite(result) ? fdl_float64(result) : fdl_null();
 }
 
+/* top_k: entries ordered by multiplicity (larger first), then value. */
+static bool top_before(fdl_type type, const distinct_entry *a, const distinct_entry *b)
+{
+    if (a->multiplicity != b->multiplicity)
+        return a->multiplicity > b->multiplicity;
+    return compare_payload(type, a->key, b->key) < 0;
+}
+
+/* A stable merge sort of entry pointers (qsort has no context for the type). */
+static void top_sort(fdl_type type, const distinct_entry **items, const distinct_entry **scratch, size_t n)
+{
+    if (n < 2)
+        return;
+    size_t half = n / 2;
+    top_sort(type, items, scratch, half);
+    top_sort(type, items + half, scratch, n - half);
+    size_t i = 0, j = half, k = 0;
+    while (i < half && j < n)
+        scratch[k++] = top_before(type, items[j], items[i]) ? items[j++] : items[i++];
+    while (i < half)
+        scratch[k++] = items[i++];
+    while (j < n)
+        scratch[k++] = items[j++];
+    memcpy(items, scratch, n * sizeof *items);
+}
+
+static void json_string(FILE *out, const char *s, size_t len)
+{
+    putc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\u%04x", c);
+        else
+            putc(c, out);
+    }
+    putc('"', out);
+}
+
+/* The k most frequent values of the cursor with their counts, as JSON. */
+static fdl_value top_k_value(fdl_group_state *g, int agg, const cursor *c, int64_t k)
+{
+    const distinct_map *m = c->distinct;
+    if (m->count == 0)
+        return fdl_null();
+    const distinct_entry **items = malloc(m->count * sizeof *items);
+    const distinct_entry **scratch = malloc(m->count * sizeof *scratch);
+    char *text = NULL;
+    size_t length = 0;
+    FILE *out = items && scratch ? open_memstream(&text, &length) : NULL;
+    if (!out) {
+        free(items);
+        free(scratch);
+        g->failed = true;
+        return fdl_null();
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < m->capacity; i++)
+        if (m->slots[i].multiplicity > 0)
+            items[n++] = &m->slots[i];
+    top_sort(g->type, items, scratch, n);
+    putc('[', out);
+    for (size_t i = 0; i < n && (int64_t)i < k; i++) {
+        char number[64];
+        fputs(i ? ",[" : "[", out);
+        fdl_value v = payload_value(g->type, items[i]->key);
+        switch (v.type) {
+        case FDL_INT64: fprintf(out, "%lld", (long long)v.as.i); break;
+        case FDL_FLOAT64: {
+            /* -0.0 and +0.0 are one value: print it one way, whichever arrived first */
+            double f = v.as.f == 0.0 ? 0.0 : v.as.f;
+            fwrite(number, 1, fdl_format_float(f, number, sizeof number), out);
+            break;
+        }
+        case FDL_BOOL: fputs(v.as.b ? "true" : "false", out); break;
+        case FDL_TIMESTAMP: json_string(out, number, fdl_format_time(v.as.t, number, sizeof number)); break;
+        case FDL_STRING: json_string(out, v.as.s.ptr, v.as.s.len); break;
+        default: fputs("null", out); break;
+        }
+        fprintf(out, ",%lld]", (long long)items[i]->multiplicity);
+    }
+    putc(']', out);
+    free(items);
+    free(scratch);
+    if (fclose(out) != 0 || !text ||
+        (!g->texts && !(g->texts = calloc((size_t)g->plan->desc->naggs, sizeof *g->texts)))) {
+        free(text);
+        g->failed = true;
+        return fdl_null();
+    }
+    free(g->texts[agg]);
+    g->texts[agg] = text;
+    return fdl_string(text, length);
+}
+
 /* Room for dim doubles in aggregation agg's result vector. */
 static double *vector_reserve(fdl_group_state *g, int agg, size_t dim)
 {
@@ -1645,6 +1756,9 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
         break;
     case FDL_AGG_PERCENTILE:
         *out = percentile_value(c->sorted, desc->percentile);
+        break;
+    case FDL_AGG_TOP_K:
+        *out = top_k_value(g, agg, c, desc->k);
         break;
     case FDL_AGG_APPROX_COUNT_DISTINCT:
         if (c->hll_stale) {

@@ -53,8 +53,9 @@ enum {
     {FDL_AGG_APPROX_PERCENTILE, w, FDL_FLOAT64, 0, 0.99}
 /* Other scalar groups: count and count_distinct per slot. */
 #define DISTINCT_AGGS_FOR(w) \
-    {FDL_AGG_COUNT, w, FDL_INT64, 0, 0}, {FDL_AGG_COUNT_DISTINCT, w, FDL_INT64, 0, 0}
-enum { D_COUNT, D_DISTINCT, DISTINCT_AGGS };
+    {FDL_AGG_COUNT, w, FDL_INT64, 0, 0}, {FDL_AGG_COUNT_DISTINCT, w, FDL_INT64, 0, 0}, \
+    {FDL_AGG_TOP_K, w, FDL_STRING, 3, 0}
+enum { D_COUNT, D_DISTINCT, D_TOP3, DISTINCT_AGGS };
 
 static const fdl_agg_desc numeric_aggs[] = {
     NUMERIC_AGGS_FOR(0), NUMERIC_AGGS_FOR(W_SHORT), NUMERIC_AGGS_FOR(W_LONG)};
@@ -144,6 +145,11 @@ static void assert_identical(fdl_value got, fdl_value want, const char *what)
         for (int i = 0; i < got.dim; i++)
             if (memcmp(&got.as.v[i], &want.as.v[i], sizeof(double)) != 0)
                 fail_msg("%s: [%d] %a, want %a", what, i, got.as.v[i], want.as.v[i]);
+        return;
+    case FDL_STRING:
+        if (got.as.s.len != want.as.s.len || memcmp(got.as.s.ptr, want.as.s.ptr, got.as.s.len) != 0)
+            fail_msg("%s: %.*s, want %.*s", what, (int)got.as.s.len, got.as.s.ptr,
+                     (int)want.as.s.len, want.as.s.ptr);
         return;
     default:
         fail_msg("%s: unexpected type", what);
@@ -499,6 +505,54 @@ static fdl_value brute_force(const test_event *events, int n, fdl_type type, con
         int128 numerator = (int128)count * s2 - s1 * s1;
         double variance = ldexp((double)numerator / ((double)count * (double)(count - 1)), -2 * scale);
         return fdl_float64(agg->function == FDL_AGG_STDDEV ? sqrt(variance) : variance);
+    }
+    case FDL_AGG_TOP_K: {
+        /* Runs of equal values, ordered by count (larger first), then value. */
+        if (count == 0)
+            return fdl_null();
+        qsort(window_events, (size_t)count, sizeof *window_events, by_value);
+        int nruns = 0;
+        static int run_start[1 << 16], run_length[1 << 16];
+        for (int i = 0; i < count; i++) {
+            if (i == 0 || by_value(&window_events[i - 1], &window_events[i]) != 0) {
+                run_start[nruns] = i;
+                run_length[nruns++] = 0;
+            }
+            run_length[nruns - 1]++;
+        }
+        for (int i = 1; i < nruns; i++)       /* stable insertion sort by count */
+            for (int j = i; j > 0 && run_length[j] > run_length[j - 1]; j--) {
+                int ts = run_start[j], tl = run_length[j];
+                run_start[j] = run_start[j - 1], run_length[j] = run_length[j - 1];
+                run_start[j - 1] = ts, run_length[j - 1] = tl;
+            }
+        static char text[1 << 16];
+        size_t at = 0;
+        text[at++] = '[';
+        for (int r = 0; r < nruns && r < agg->k; r++) {
+            fdl_value v = window_events[run_start[r]]->value;
+            char number[64];
+            at += (size_t)snprintf(text + at, sizeof text - at, "%s[", r ? "," : "");
+            switch (v.type) {
+            case FDL_INT64: at += (size_t)snprintf(text + at, sizeof text - at, "%lld", (long long)v.as.i); break;
+            case FDL_FLOAT64:
+                fdl_format_float(v.as.f == 0 ? 0.0 : v.as.f, number, sizeof number);
+                at += (size_t)snprintf(text + at, sizeof text - at, "%s", number);
+                break;
+            case FDL_BOOL: at += (size_t)snprintf(text + at, sizeof text - at, "%s", v.as.b ? "true" : "false"); break;
+            case FDL_TIMESTAMP:
+                fdl_format_time(v.as.t, number, sizeof number);
+                at += (size_t)snprintf(text + at, sizeof text - at, "\"%s\"", number);
+                break;
+            case FDL_STRING:   /* the test's strings need no escaping */
+                at += (size_t)snprintf(text + at, sizeof text - at, "\"%.*s\"", (int)v.as.s.len, v.as.s.ptr);
+                break;
+            default: break;
+            }
+            at += (size_t)snprintf(text + at, sizeof text - at, ",%d]", run_length[r]);
+        }
+        text[at++] = ']';
+        return fdl_string(text, at);
     }
     case FDL_AGG_COUNT_DISTINCT:
     case FDL_AGG_APPROX_COUNT_DISTINCT: {   /* the exact count; the estimate is checked near it */
