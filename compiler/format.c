@@ -21,15 +21,34 @@
 
 /* ------------------------------------------------------------ names */
 
+/* Lowercase ASCII equality (the expression keywords take any case). */
+static bool same_ignoring_case(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+        if (x != y)
+            return false;
+    }
+    return *a == *b;
+}
+
 static bool is_fdl_keyword(const char *name)
 {
-    static const char *const keywords[] = {
+    /* The file keywords, lowercase only. */
+    static const char *const file_keywords[] = {
         "entity", "source", "embedding", "feature", "set", "key", "of", "at", "over", "where",
         "tags", "online", "default", "request", "dimension", "from", "lifetime", "expr",
+    };
+    /* The expression keywords, in any case. */
+    static const char *const expression_keywords[] = {
         "and", "or", "not", "in", "is", "null", "true", "false",
     };
-    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
-        if (strcmp(keywords[i], name) == 0)
+    for (size_t i = 0; i < sizeof file_keywords / sizeof file_keywords[0]; i++)
+        if (strcmp(file_keywords[i], name) == 0)
+            return true;
+    for (size_t i = 0; i < sizeof expression_keywords / sizeof expression_keywords[0]; i++)
+        if (same_ignoring_case(expression_keywords[i], name))
             return true;
     return false;
 }
@@ -433,6 +452,14 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
 
 /* ------------------------------------------------------------ YAML */
 
+/* A name as a YAML scalar: a plain scalar YAML would read as null is quoted. */
+static const char *yaml_name(arena *a, const char *name)
+{
+    if (strcmp(name, "null") == 0 || strcmp(name, "Null") == 0 || strcmp(name, "NULL") == 0)
+        return arena_printf(a, "\"%s\"", name);
+    return name;
+}
+
 static void yaml_description(FILE *out, const char *indent, const char *description)
 {
     if (description) {
@@ -451,14 +478,14 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             continue;
         if (!any)
             fputs("entities:\n", out), any = true;
-        fprintf(out, "  - name: %s\n", e->name.text);
+        fprintf(out, "  - name: %s\n", yaml_name(a, e->name.text));
         if (e->nkeys == 1) {
-            fprintf(out, "    join_key: %s\n", e->join_keys[0].text);
+            fprintf(out, "    join_key: %s\n", yaml_name(a, e->join_keys[0].text));
             fprintf(out, "    key_type: %s\n", type_name(e->key_types[0]));
         } else {
             fputs("    join_keys: [", out);
             for (int k = 0; k < e->nkeys; k++)
-                fprintf(out, "%s%s", k ? ", " : "", e->join_keys[k].text);
+                fprintf(out, "%s%s", k ? ", " : "", yaml_name(a, e->join_keys[k].text));
             fputs("]\n    key_types: [", out);
             for (int k = 0; k < e->nkeys; k++)
                 fprintf(out, "%s%s", k ? ", " : "", type_name(e->key_types[k]));
@@ -473,10 +500,10 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             continue;
         if (!any)
             fputs("sources:\n", out), any = true;
-        fprintf(out, "  - name: %s\n    timestamp: %s\n    fields:\n", s->name.text,
-                s->timestamp.text ? s->timestamp.text : "?");
+        fprintf(out, "  - name: %s\n    timestamp: %s\n    fields:\n", yaml_name(a, s->name.text),
+                yaml_name(a, s->timestamp.text ? s->timestamp.text : "?"));
         for (int f = 0; f < s->nfields; f++)
-            fprintf(out, "      - {name: %s, type: %s}\n", s->fields[f].name.text,
+            fprintf(out, "      - {name: %s, type: %s}\n", yaml_name(a, s->fields[f].name.text),
                     type_name(s->fields[f].type));
         yaml_description(out, "    ", s->description);
     }
@@ -488,7 +515,7 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
         if (!any)
             fputs("embeddings:\n", out), any = true;
         fprintf(out, "  - name: %s\n    entity: %s\n    dimension: %" PRId64 "\n    path: ",
-                e->name.text, e->entity.text ? e->entity.text : "?", e->dimension);
+                yaml_name(a, e->name.text), yaml_name(a, e->entity.text ? e->entity.text : "?"), e->dimension);
         quoted_text(out, e->path ? relative_path(a, sources, file, e->path) : "");
         putc('\n', out);
         yaml_description(out, "    ", e->description);
@@ -500,13 +527,13 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             continue;
         if (!any)
             fputs("features:\n", out), any = true;
-        fprintf(out, "  - name: %s\n", f->name.text);
+        fprintf(out, "  - name: %s\n", yaml_name(a, f->name.text));
         if (f->nentities == 1) {
-            fprintf(out, "    entity: %s\n", f->entities[0].text);
+            fprintf(out, "    entity: %s\n", yaml_name(a, f->entities[0].text));
         } else {
             fputs("    entities: [", out);
             for (int e = 0; e < f->nentities; e++)
-                fprintf(out, "%s%s", e ? ", " : "", f->entities[e].text);
+                fprintf(out, "%s%s", e ? ", " : "", yaml_name(a, f->entities[e].text));
             fputs("]\n", out);
         }
         yaml_description(out, "    ", f->description);
@@ -532,7 +559,7 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             const ast_computation *c = &f->computation;
             fprintf(out, "    computation:\n      function: %s\n", c->function.text);
             if (c->model.text)
-                fprintf(out, "      model: %s\n", c->model.text);
+                fprintf(out, "      model: %s\n", yaml_name(a, c->model.text));
             if (c->dimension_written)
                 fprintf(out, "      dimension: %" PRId64 "\n", c->dimension);
             if (c->nargs) {
@@ -572,15 +599,15 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             continue;
         if (!any)
             fputs("feature_sets:\n", out), any = true;
-        fprintf(out, "  - name: %s\n", s->name.text);
+        fprintf(out, "  - name: %s\n", yaml_name(a, s->name.text));
         yaml_description(out, "    ", s->description);
         fputs("    features:\n", out);
         for (int f = 0; f < s->nfeatures; f++)
-            fprintf(out, "      - %s\n", s->features[f].text);
+            fprintf(out, "      - %s\n", yaml_name(a, s->features[f].text));
         if (s->nrequest) {
             fputs("    request:\n", out);
             for (int r = 0; r < s->nrequest; r++)
-                fprintf(out, "      - {name: %s, type: %s}\n", s->request[r].name.text,
+                fprintf(out, "      - {name: %s, type: %s}\n", yaml_name(a, s->request[r].name.text),
                         type_name(s->request[r].type));
         }
     }
