@@ -215,7 +215,11 @@ struct fdl_group_state {
     /* first_k/last_k results, one buffer per aggregation (NULL until the
      * first such read) so that reading one never overwrites another's. */
     struct result_vector { double *items; size_t capacity; } *vectors;
-    char **texts;                       /* top_k results, one per aggregation (NULL until read) */
+    /* top_k results, one buffer per aggregation (NULL until read). A read
+     * rewrites it in place and grows it only when longer: a feature read
+     * twice in one set read (directly and by a derived feature) writes the
+     * same text at the same place, so the first result stays valid. */
+    struct result_text { char *bytes; size_t capacity; } *texts;
     cursor cursors[];                   /* plan->ncursors */
 };
 
@@ -694,7 +698,7 @@ void fdl_group_state_free(fdl_group_state *g)
     free(g->vectors);
     if (g->texts)
         for (int i = 0; i < g->plan->desc->naggs; i++)
-            free(g->texts[i]);
+            free(g->texts[i].bytes);
     free(g->texts);
     free(g);
 }
@@ -1620,9 +1624,20 @@ static fdl_value top_k_value(fdl_group_state *g, int agg, const cursor *c, int64
         g->failed = true;
         return fdl_null();
     }
-    free(g->texts[agg]);
-    g->texts[agg] = text;
-    return fdl_string(text, length);
+    struct result_text *r = &g->texts[agg];
+    if (length + 1 > r->capacity) {
+        char *grown = realloc(r->bytes, length + 1);
+        if (!grown) {
+            free(text);
+            g->failed = true;
+            return fdl_null();
+        }
+        r->bytes = grown;
+        r->capacity = length + 1;
+    }
+    memcpy(r->bytes, text, length + 1);
+    free(text);
+    return fdl_string(r->bytes, length);
 }
 
 /* Room for dim doubles in aggregation agg's result vector. */

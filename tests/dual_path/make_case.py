@@ -2,7 +2,8 @@
 """Writes the dual-path test's generated case into OUT_DIR (fixed seed).
 
 The case exercises every aggregation (count, sum, mean, min, max, first,
-last, variance, stddev, count_distinct, first_k, last_k, percentile) over
+last, variance, stddev, count_distinct, first_k, last_k, percentile, top_k,
+approx_percentile, approx_count_distinct) over
 windows and lifetime, with where filters, on a string-keyed and an
 int64-keyed entity, over fields of every scalar type, with the inputs that
 make batch and serving easy to get subtly different:
@@ -158,6 +159,45 @@ AGGREGATIONS += [
     ("sc_qty_p75_life", "store_channel", "percentile", "txns.qty", "lifetime", None),
 ]
 
+# top_k (every scalar field type, k 1..5, windows and lifetime: JSON text
+# from the count_distinct map, ties in count ordered by value),
+# approx_percentile (a DDSketch: windows, whose removals must cancel adds
+# exactly, and lifetime, answered from evicted events in the evicting
+# modes) and approx_count_distinct (a HyperLogLog, lifetime only: a read
+# earlier than the previous one rebuilds it from the evicted events' HLL).
+# Groups shared with the aggregations above and groups of their own.
+AGGREGATIONS += [
+    ("c_channel_top2_1d", "customer", "top_k", "txns.channel", "1d", None),
+    ("c_channel_top5_life", "customer", "top_k", "txns.channel", "lifetime", None),
+    ("c_amount_top3_7d", "customer", "top_k", "txns.amount", "7d", None),
+    ("c_amount_top1_life", "customer", "top_k", "txns.amount", "lifetime", "amount < 0"),
+    ("c_qty_top4_1h", "customer", "top_k", "txns.qty", "1h", None),
+    ("c_flag_top2_life", "customer", "top_k", "txns.flagged", "lifetime", None),
+    ("c_settled_top3_1d", "customer", "top_k", "txns.settled_at", "1d", None),
+    ("c_page_top5_7d", "customer", "top_k", "visits.page", "7d", "page <> 'home'"),
+    ("s_customer_top3_life", "store", "top_k", "txns.customer_id", "lifetime", None),
+    ("s_ts_top2_1d", "store", "top_k", "visits.ts", "1d", None),
+    ("sc_qty_top5_7d", "store_channel", "top_k", "txns.qty", "7d", None),
+    ("c_amount_ap50_1d", "customer", "approx_percentile", "txns.amount", "1d", None),
+    ("c_amount_ap90_life", "customer", "approx_percentile", "txns.amount", "lifetime", None),
+    ("c_amount_ap0_7d", "customer", "approx_percentile", "txns.amount", "7d", "amount > 0"),
+    ("c_qty_ap100_life", "customer", "approx_percentile", "txns.qty", "lifetime",
+     "qty is not null"),
+    ("c_qty_ap25_1h", "customer", "approx_percentile", "txns.qty", "1h", None),
+    ("s_duration_ap37_life", "store", "approx_percentile", "visits.duration", "lifetime", None),
+    ("sc_amount_ap75_7d", "store_channel", "approx_percentile", "txns.amount", "7d", None),
+    ("c_amount_acd_life", "customer", "approx_count_distinct", "txns.amount", "lifetime", None),
+    ("c_channel_acd_life", "customer", "approx_count_distinct", "txns.channel", "lifetime",
+     None),
+    ("c_flag_acd_life", "customer", "approx_count_distinct", "txns.flagged", "lifetime", None),
+    ("c_settled_acd_life", "customer", "approx_count_distinct", "txns.settled_at", "lifetime",
+     "not flagged"),
+    ("s_qty_acd_life", "store", "approx_count_distinct", "txns.qty", "lifetime", None),
+    ("s_page_acd_life", "store", "approx_count_distinct", "visits.page", "lifetime", None),
+    ("sc_customer_acd_life", "store_channel", "approx_count_distinct", "txns.customer_id",
+     "lifetime", None),
+]
+
 # k: of first_k/last_k and percentile: of percentile, by aggregation name.
 PARAMETERS = {
     "c_amount_first3_1d": ("k", "3"),
@@ -176,6 +216,24 @@ PARAMETERS = {
     "s_amount_p25_7d": ("percentile", "0.25"),
     "s_duration_p37_life": ("percentile", "0.37"),
     "sc_qty_p75_life": ("percentile", "0.75"),
+    "c_channel_top2_1d": ("k", "2"),
+    "c_channel_top5_life": ("k", "5"),
+    "c_amount_top3_7d": ("k", "3"),
+    "c_amount_top1_life": ("k", "1"),
+    "c_qty_top4_1h": ("k", "4"),
+    "c_flag_top2_life": ("k", "2"),
+    "c_settled_top3_1d": ("k", "3"),
+    "c_page_top5_7d": ("k", "5"),
+    "s_customer_top3_life": ("k", "3"),
+    "s_ts_top2_1d": ("k", "2"),
+    "sc_qty_top5_7d": ("k", "5"),
+    "c_amount_ap50_1d": ("percentile", "0.5"),
+    "c_amount_ap90_life": ("percentile", "0.9"),
+    "c_amount_ap0_7d": ("percentile", "0"),
+    "c_qty_ap100_life": ("percentile", "1"),
+    "c_qty_ap25_1h": ("percentile", "0.25"),
+    "s_duration_ap37_life": ("percentile", "0.37"),
+    "sc_amount_ap75_7d": ("percentile", "0.75"),
 }
 
 # Request fields the set declares; the spine has a column for each.
@@ -225,6 +283,12 @@ DERIVED = [
      "norm(c_amount_last5_life) + dot(c_qty_last1_1h, c_qty_last1_1h) + c_amount_var_1d_dflt"),
     ("m_spread", ["customer", "store"],
      "c_amount_std_7d / (1 + s_customer_cd_life) + s_amount_p25_7d - c_amount_p50_1d"),
+    # Over the sketches and a top_k: a derived feature re-reads the top_k
+    # within the same set read, whose own column must stay intact.
+    ("m_sketches", ["customer", "store"],
+     "concat(to_string(c_amount_acd_life + s_qty_acd_life), '|', "
+     "to_string(c_amount_ap90_life), '|', to_string(s_duration_ap37_life), '|', "
+     "coalesce(c_channel_top2_1d, '-'))"),
 ]
 
 # Defaults (YAML text), on aggregations and on derived features.

@@ -15,6 +15,10 @@ For each seed it generates, from a fixed random stream:
     and over fields, windows in s/m/h/d/w and lifetime, and random `where:`
     filters (comparisons, and/or/not, in/not in, is [not] null, arithmetic,
     functions), plus PINNED fields that reach each new function's edges;
+    and, from a random stream of their own (so older seeds keep their
+    features and data), top_k over every scalar type with k in 1..5,
+    approx_percentile at the same p, and approx_count_distinct (lifetime
+    only), over random windows and lifetime;
   * event CSVs with null cells, events planted exactly at t - w and at t for
     spine times, ties in event time within and across sources, rows out of
     time order, RFC 3339 times with mixed offsets and fractions and epoch
@@ -39,7 +43,15 @@ may be either the correctly rounded value or that documented two-rounding
 value, never anything else, and never more than 1 ulp from the exact
 answer; the run ends with how many cells were which. percentile follows the
 documented formula in its float operation order; first_k/last_k are
-compared element by element, bit for bit.
+compared element by element, bit for bit. top_k is compared as text: the
+brute-force counts ordered by count, then by compare_payload's total order,
+spelled as window.c spells it (numbers as the CSV spells floats, -0.0 and
++0.0 one value printed 0, strings and RFC 3339 times as JSON strings with
+'"' and backslash escaped and control bytes as \\u00XX). The sketches are
+compared within their bounds: approx_percentile within 1% of the value at
+rank floor(p (n - 1)) (exact when that is 0; null when empty),
+approx_count_distinct within max(2, 7%) of the exact distinct count (0 when
+empty); the run ends with the largest errors seen.
 
 On a mismatch it prints seed, row, feature, expected and got, the feature's
 definition, and keeps the work directory.
@@ -529,11 +541,30 @@ AGGREGATION_TYPES = {
 # fall between values), as YAML spells them; make_features adds random ones.
 PERCENTILE_TEXTS = ["0", "0.0", "0.25", "0.5", ".5", "0.9", "1", "1.0"]
 
+# The sketch-backed and JSON aggregations, drawn from a stream of their own
+# (see add_sketch_features) so the draws above, and so every older seed's
+# features and data, stay what they were.
+SKETCH_AGGREGATION_TYPES = {
+    "top_k": ["int64", "float64", "bool", "string", "timestamp"],
+    "approx_percentile": ["int64", "float64"],
+    "approx_count_distinct": ["int64", "float64", "bool", "string", "timestamp"],
+}
+# Fields at an edge: -0.0 and +0.0 one value of top_k; approx_percentile
+# over values near the top of float64 and over int64 beyond 2^53.
+SKETCH_PINNED = [
+    ("top_k", "float64", "visits", "delta"),
+    ("approx_percentile", "float64", "payments", "huge"),
+    ("approx_percentile", "int64", "payments", "big"),
+    ("approx_count_distinct", "float64", "visits", "delta"),
+]
+
 
 def result_type(function, field_type):
-    if function in ("count", "count_distinct"):
+    if function in ("count", "count_distinct", "approx_count_distinct"):
         return "int64"
-    if function in ("mean", "variance", "stddev", "percentile"):
+    if function == "top_k":
+        return "string"
+    if function in ("mean", "variance", "stddev", "percentile", "approx_percentile"):
         return "float64"
     if function in ("first_k", "last_k"):
         return "float64_vector"
@@ -549,7 +580,7 @@ class Feature:
         self.type = result_type(function, self.field_type)
         self.span = window_micros(window)
         self.default = None             # (value, YAML text) or None
-        self.k = None                   # first_k / last_k: 1..6
+        self.k = None                   # first_k / last_k: 1..6; top_k: 1..5
         self.percentile = None          # percentile: (p, YAML text)
 
     def yaml(self, rng):
@@ -644,6 +675,45 @@ def make_features(rng):
             feature.percentile = (float(text), text)
         features.append(feature)
     return windows, features
+
+
+def add_sketch_features(seed, windows, features):
+    """top_k, approx_percentile and approx_count_distinct features, from a
+    stream of their own: every type, k in 1..5, random windows and
+    lifetime (approx_count_distinct: lifetime only, the one window it
+    accepts)."""
+    rng = random.Random(seed * 104729 + 3)
+    combos = [(f, t) for f, types in SKETCH_AGGREGATION_TYPES.items() for t in types]
+    combos += [(f, t) for f, types in SKETCH_AGGREGATION_TYPES.items() for t in types]
+    combos += SKETCH_PINNED
+    first = len(features)
+    for n, combo in enumerate(combos, start=first):
+        function, type_ = combo[:2]
+        source = combo[2] if len(combo) > 2 else rng.choice(list(SOURCES))
+        field = combo[3] if len(combo) > 2 else \
+            rng.choice([f for f, t in field_types(source).items() if t == type_])
+        entity = rng.choice(list(ENTITIES))
+        where = None
+        while rng.random() < 0.4:
+            text, _, evaluate = ExprGen(rng, source).boolean(3)
+            if text.lower() != "null":
+                where = (text, evaluate)
+                break
+        if function == "approx_count_distinct":
+            window = "lifetime"
+        else:
+            # Every window (lifetime among them) for the first of each
+            # function and type, then random ones.
+            window = windows[(n - first) % len(windows)] if rng.random() < 0.5 \
+                else rng.choice(windows)
+        feature = Feature("f%02d_%s_%s" % (n, function, field), entity, source,
+                          function, field, window, where)
+        if function == "top_k":
+            feature.k = rng.randint(1, 5)
+        if function == "approx_percentile":
+            text = rng.choice(PERCENTILE_TEXTS) if rng.random() < 0.75 else repr(rng.random())
+            feature.percentile = (float(text), text)
+        features.append(feature)
 
 
 # -------------------------------------------------------------------- data
@@ -826,6 +896,12 @@ def sample_variance(values, function):
     exact_values = [Fraction(v) for v in values]
     s1 = sum(exact_values, Fraction(0))
     s2 = sum((x * x for x in exact_values), Fraction(0))
+    # The docs: null "if the sum of squares exceeds the largest double"
+    # (window.c: its canonical expansion would not round to a finite double).
+    try:
+        float(s2)
+    except OverflowError:
+        return None
     numerator = n * s2 - s1 * s1
     try:
         exact = float(numerator / (n * (n - 1)))      # Fraction -> float rounds correctly
@@ -879,6 +955,93 @@ def percentile(values, p):
     return result if math.isfinite(result) else None
 
 
+class Approximate:
+    """An expected approx_percentile or approx_count_distinct cell: the exact
+    answer and how far the sketch may be from it. approx_percentile: the
+    value at rank floor(p (n - 1)) within 1% relative error (a zero exactly
+    zero); approx_count_distinct: within max(2, 7%) of the distinct count
+    (4.4 standard errors of 1.6%; near exact this small)."""
+
+    def __init__(self, type_, exact):
+        self.type, self.exact = type_, exact
+        if type_ == "float64":
+            self.tolerance = 0.01 * abs(exact)
+        else:
+            self.tolerance = max(2.0, 0.07 * exact)
+
+    def check(self, text):
+        """None if text is an accepted answer, else why not."""
+        if text == "":
+            return "null, expected about %r" % self.exact
+        try:
+            got = float(text) if self.type == "float64" else int(text)
+        except ValueError:
+            return "not a number"
+        if self.type == "int64" and got < 0:
+            return "negative count"
+        error = abs(got - self.exact)
+        APPROX_ERRORS[self.type] = max(APPROX_ERRORS[self.type],
+                                       error / abs(self.exact) if self.exact else error)
+        if not math.isfinite(got) or error > self.tolerance:
+            return "%r is %g from the exact %r, allowed %g" % (got, error, self.exact,
+                                                               self.tolerance)
+        return None
+
+
+# Largest relative error seen (absolute when the exact answer is 0).
+APPROX_ERRORS = {"float64": 0.0, "int64": 0.0}
+
+
+def total_order_key(type_):
+    """compare_payload in window.c: numbers and times numerically (-0.0
+    before +0.0), false before true, strings bytewise."""
+    if type_ == "float64":
+        return float_key
+    if type_ == "string":
+        return lambda s: s.encode("utf-8")
+    return lambda v: v
+
+
+def json_string(s):
+    """json_string in window.c: only '"' and backslash get a backslash,
+    control bytes and DEL become \\u00XX; other bytes (UTF-8) pass through."""
+    out = ['"']
+    for c in s:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif ord(c) < 0x20 or ord(c) == 0x7F:
+            out.append("\\u%04x" % ord(c))
+        else:
+            out.append(c)
+    return "".join(out) + '"'
+
+
+def top_k_json(type_, values, k):
+    """The k most frequent values with their counts, as the docs spell it:
+    count descending, then the type's total order; -0.0 and +0.0 one value
+    (a dict merges them), printed 0."""
+    counts = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    order = total_order_key(type_)
+    ranked = sorted(counts.items(), key=lambda item: order(item[0]))
+    ranked.sort(key=lambda item: -item[1])          # stable: value order within a count
+    parts = []
+    for value, count in ranked[:k]:
+        if type_ == "int64":
+            text = str(value)
+        elif type_ == "float64":
+            text = format_float(0.0 if value == 0.0 else value)
+        elif type_ == "bool":
+            text = "true" if value else "false"
+        elif type_ == "timestamp":
+            text = json_string(format_time(value))
+        else:
+            text = json_string(value)
+        parts.append("[%s,%d]" % (text, count))
+    return "[" + ",".join(parts) + "]"
+
+
 def aggregate(feature, events):
     """The feature's value over the events in its window that pass the filter."""
     if feature.function == "count" and feature.field is None:
@@ -893,6 +1056,8 @@ def aggregate(feature, events):
         return exact_float_sum(values) if values else 0.0
     if function == "count_distinct":
         return len(set(values))         # 0 when empty; -0.0 == 0.0 in a set
+    if function == "approx_count_distinct":
+        return Approximate("int64", len(set(values))) if values else 0
     if not values:
         return None
     if function == "mean":
@@ -906,6 +1071,11 @@ def aggregate(feature, events):
         return sample_variance(values, function)
     if function == "percentile":
         return percentile(values, feature.percentile[0])
+    if function == "approx_percentile":
+        xs = sorted((float(v) for v in values), key=float_key)
+        return Approximate("float64", xs[int(math.floor(float(len(xs) - 1) * feature.percentile[0]))])
+    if function == "top_k":
+        return top_k_json(type_, values, feature.k)
     if function == "first_k":
         return [float(v) for v in values[:feature.k]]
     if function == "last_k":
@@ -1041,6 +1211,22 @@ def note_coverage(coverage, feature, chosen, value, t):
             any(v == 0.0 and math.copysign(1.0, v) < 0 for v in values) and \
             any(v == 0.0 and math.copysign(1.0, v) > 0 for v in values):
         bump("count_distinct over -0.0 and +0.0")
+    if feature.function == "top_k" and values:
+        counts = sorted(({v: values.count(v) for v in values}).values(), reverse=True)
+        if len(counts) > feature.k and counts[feature.k - 1] == counts[feature.k]:
+            bump("top_k cut through equal counts (value order decides)")
+        if len(counts) > 1 and counts[0] == counts[1]:
+            bump("top_k first place tied")
+        if feature.field_type == "float64" and \
+                any(v == 0.0 and math.copysign(1.0, v) < 0 for v in values) and \
+                any(v == 0.0 and math.copysign(1.0, v) > 0 for v in values):
+            bump("top_k over -0.0 and +0.0")
+        if feature.field_type == "string" and any(c in v for v in values for c in '"\\\n'):
+            bump("top_k strings JSON-escaped")
+    if feature.function == "approx_count_distinct" and isinstance(value, Approximate):
+        bump("approx_count_distinct reads")
+    if feature.function == "approx_percentile" and isinstance(value, Approximate):
+        bump("approx_percentile reads")
     if feature.function in ("variance", "stddev") and value is None and len(values) >= 2:
         bump("variances null from |x| >= 2^511")
     if feature.function == "percentile" and value is not None and \
@@ -1079,6 +1265,10 @@ def check_run(label, out_path, spine_columns, spine_rows, features, expected, fe
                 problem = ROUNDING.check(value, got.text)
                 if problem:
                     bad.add(i, f.name, format_float(value.exact), got.text, problem)
+            elif isinstance(value, Approximate):
+                problem = value.check(got.text)
+                if problem:
+                    bad.add(i, f.name, "about %r" % value.exact, got.text, problem)
             else:
                 cell, check = expected_cell(f.type, value)
                 bad.check_cell(i, f.name, cell, got, check)
@@ -1116,6 +1306,7 @@ def definitions(rng, features, set_features):
 def run_seed(fdlc, work, seed):
     rng = random.Random(seed)
     windows, features = make_features(rng)
+    add_sketch_features(seed, windows, features)
     give_defaults(seed, features)
     spine, events = make_data(rng, windows)
     set_features = rng.sample(features, rng.randint(len(features) * 2 // 3, len(features)))
@@ -1175,6 +1366,9 @@ def main():
     print("variance/stddev cells: %d correctly rounded, %d only within 1 ulp "
           "(the documented two roundings), max %d ulp"
           % (ROUNDING.exact, ROUNDING.documented_only, ROUNDING.max_ulps))
+    print("sketches: approx_percentile max relative error %.9f (allowed 0.01), "
+          "approx_count_distinct max error %.3f"
+          % (APPROX_ERRORS["float64"], APPROX_ERRORS["int64"]))
     if failed:
         print("FAIL: seeds %s" % failed)
         sys.exit(1)
