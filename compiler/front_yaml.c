@@ -830,8 +830,10 @@ static void read_field_list(reader *r, const ynode *list, const char *what, ast_
             continue;
         ast_field *field = &(*out)[*count];
         field->type_span = fv.values[1]->span;
-        if (read_name(r, fv.values[0], "field name", &field->name) &
-            read_type(r, fv.values[1], "field type", &field->type))
+        /* Both are read, so that both report their errors. */
+        bool named = read_name(r, fv.values[0], "field name", &field->name);
+        bool typed = read_type(r, fv.values[1], "field type", &field->type);
+        if (named && typed)
             (*count)++;
     }
 }
