@@ -66,7 +66,10 @@ int source_load(source_set *s, const char *path)
                 return -1;
             }
             cap *= 2;
-            buf = realloc(buf, cap);
+            char *grown = realloc(buf, cap);
+            if (!grown)
+                free(buf);
+            buf = grown;
         }
         if (!buf) {
             fclose(fp);
