@@ -4,9 +4,12 @@
  * The spelling tables are indexed by the enums they name, so a new enum
  * value without a spelling is caught by the static assertions below.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include "ast.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static const char *const type_spellings[] = {
     [TYPE_ERROR] = "error",
@@ -99,6 +102,17 @@ void ast_read_window(source_set *sources, span sp, const char *s, ast_aggregatio
     }
     agg->window_seconds = number * unit;
     agg->has_window = true;
+}
+
+const char *ast_resolve_path(arena *a, const char *declaring_file, const char *path)
+{
+    const char *slash = strrchr(declaring_file, '/');
+    if (path[0] != '/' && slash)
+        path = arena_printf(a, "%.*s/%s", (int)(slash - declaring_file), declaring_file, path);
+    char cwd[4096];
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd))
+        path = arena_printf(a, "%s/%s", cwd, path[0] == '.' && path[1] == '/' ? path + 2 : path);
+    return path;
 }
 
 expr *expr_new(arena *a, expr_kind kind, span sp)

@@ -246,4 +246,11 @@ expr *expr_new(arena *a, expr_kind kind, span sp);
  */
 void ast_read_window(source_set *sources, span sp, const char *text, ast_aggregation *agg);
 
+/*
+ * An embedding path as both front ends keep it: relative to the directory
+ * of the declaring file, then made absolute (so a library built here finds
+ * the table from anywhere).
+ */
+const char *ast_resolve_path(arena *a, const char *declaring_file, const char *path);
+
 #endif

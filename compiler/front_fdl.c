@@ -14,7 +14,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "expr_parse.h"
 #include "suggest.h"
@@ -240,15 +239,7 @@ void fdl_add_embedding(fdl_context *c, span whole, ast_name name, ast_name entit
     }
     if (text) {
         e->path_span = path->span;
-        /* Relative paths are relative to the declaring file's directory. */
-        const char *slash = strrchr(c->path, '/');
-        if (text[0] != '/' && slash)
-            text = arena_printf(c->arena, "%.*s/%s", (int)(slash - c->path), c->path, text);
-        /* Absolute, so a library built here finds the table from anywhere. */
-        char cwd[4096];
-        if (text[0] != '/' && getcwd(cwd, sizeof cwd))
-            text = arena_printf(c->arena, "%s/%s", cwd, text[0] == '.' && text[1] == '/' ? text + 2 : text);
-        e->path = text;
+        e->path = ast_resolve_path(c->arena, c->path, text);
     }
     e->description = description;
 }

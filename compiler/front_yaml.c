@@ -14,7 +14,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #include "expr_parse.h"
@@ -882,15 +881,7 @@ static void read_embedding(reader *r, const ynode *n)
     const char *path;
     if (v.values[3] && read_string(r, v.values[3], "path", &path)) {
         e->path_span = v.values[3]->span;
-        /* Relative paths are relative to the declaring file's directory. */
-        const char *slash = strrchr(r->text->path, '/');
-        if (path[0] != '/' && slash)
-            path = arena_printf(r->arena, "%.*s/%s", (int)(slash - r->text->path), r->text->path, path);
-        /* Absolute, so a library built here finds the table from anywhere. */
-        char cwd[4096];
-        if (path[0] != '/' && getcwd(cwd, sizeof cwd))
-            path = arena_printf(r->arena, "%s/%s", cwd, path[0] == '.' && path[1] == '/' ? path + 2 : path);
-        e->path = path;
+        e->path = ast_resolve_path(r->arena, r->text->path, path);
     }
     e->description = read_text(r, v.values[4], "description");
 }
