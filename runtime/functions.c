@@ -11,25 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fdlrt.h"
+#include "internal.h"
 
 static const fdl_time micros_per_hour = INT64_C(3600000000);
 static const fdl_time micros_per_day = INT64_C(86400000000);
-
-static bool is_number(fdl_value v)
-{
-    return v.type == FDL_INT64 || v.type == FDL_FLOAT64;
-}
-
-static double as_double(fdl_value v)
-{
-    return v.type == FDL_INT64 ? (double)v.as.i : v.as.f;
-}
-
-static fdl_value finite_or_null(double f)
-{
-    return isfinite(f) ? fdl_float64(f) : fdl_null();
-}
 
 /* Floor division and modulo, for times before 1970. */
 static int64_t floor_div(int64_t a, int64_t b)
@@ -65,35 +50,35 @@ fdl_value fdl_fn_sign(fdl_value x)
 
 fdl_value fdl_fn_log(fdl_value x)
 {
-    if (!is_number(x) || as_double(x) <= 0)
+    if (!fdl_is_number(x) || fdl_as_double(x) <= 0)
         return fdl_null();
-    return finite_or_null(log(as_double(x)));
+    return fdl_finite_or_null(log(fdl_as_double(x)));
 }
 
 fdl_value fdl_fn_log1p(fdl_value x)
 {
-    if (!is_number(x) || as_double(x) <= -1)
+    if (!fdl_is_number(x) || fdl_as_double(x) <= -1)
         return fdl_null();
-    return finite_or_null(log1p(as_double(x)));
+    return fdl_finite_or_null(log1p(fdl_as_double(x)));
 }
 
 fdl_value fdl_fn_exp(fdl_value x)
 {
-    return is_number(x) ? finite_or_null(exp(as_double(x))) : fdl_null();
+    return fdl_is_number(x) ? fdl_finite_or_null(exp(fdl_as_double(x))) : fdl_null();
 }
 
 fdl_value fdl_fn_sqrt(fdl_value x)
 {
-    if (!is_number(x) || as_double(x) < 0)
+    if (!fdl_is_number(x) || fdl_as_double(x) < 0)
         return fdl_null();
-    return finite_or_null(sqrt(as_double(x)));
+    return fdl_finite_or_null(sqrt(fdl_as_double(x)));
 }
 
 fdl_value fdl_fn_pow(fdl_value base, fdl_value exponent)
 {
-    if (!is_number(base) || !is_number(exponent))
+    if (!fdl_is_number(base) || !fdl_is_number(exponent))
         return fdl_null();
-    return finite_or_null(pow(as_double(base), as_double(exponent)));
+    return fdl_finite_or_null(pow(fdl_as_double(base), fdl_as_double(exponent)));
 }
 
 fdl_value fdl_fn_floor(fdl_value x)
@@ -119,9 +104,9 @@ fdl_value fdl_fn_ceil(fdl_value x)
  */
 fdl_value fdl_fn_round(fdl_value x, int count, const fdl_value *digits)
 {
-    if (!is_number(x))
+    if (!fdl_is_number(x))
         return fdl_null();
-    double value = as_double(x);
+    double value = fdl_as_double(x);
     int64_t d = 0;
     if (count > 0) {
         if (digits[0].type != FDL_INT64)
@@ -149,11 +134,11 @@ fdl_value fdl_fn_round(fdl_value x, int count, const fdl_value *digits)
          * dividing back could miss x by an ulp. */
         if (!isfinite(scaled) || fabs(scaled) >= 0x1p52)
             return fdl_float64(value);
-        return finite_or_null(round(scaled) / scale);
+        return fdl_finite_or_null(round(scaled) / scale);
     }
     if (!isfinite(scale))
         return fdl_float64(copysign(0.0, value));
-    return finite_or_null(round(value / scale) * scale);
+    return fdl_finite_or_null(round(value / scale) * scale);
 }
 
 /* Three-way comparison of two numbers, exact for int64 against int64. */
@@ -161,7 +146,7 @@ static int compare_numbers(fdl_value a, fdl_value b)
 {
     if (a.type == FDL_INT64 && b.type == FDL_INT64)
         return (a.as.i > b.as.i) - (a.as.i < b.as.i);
-    double x = as_double(a), y = as_double(b);
+    double x = fdl_as_double(a), y = fdl_as_double(b);
     return (x > y) - (x < y);
 }
 
@@ -174,7 +159,7 @@ static fdl_value number_result(fdl_value v, bool any_float)
 
 fdl_value fdl_fn_clamp(fdl_value x, fdl_value low, fdl_value high)
 {
-    if (!is_number(x) || !is_number(low) || !is_number(high) || compare_numbers(low, high) > 0)
+    if (!fdl_is_number(x) || !fdl_is_number(low) || !fdl_is_number(high) || compare_numbers(low, high) > 0)
         return fdl_null();
     bool any_float = x.type == FDL_FLOAT64 || low.type == FDL_FLOAT64 || high.type == FDL_FLOAT64;
     fdl_value r = compare_numbers(x, low) < 0 ? low : compare_numbers(x, high) > 0 ? high : x;
@@ -183,12 +168,12 @@ fdl_value fdl_fn_clamp(fdl_value x, fdl_value low, fdl_value high)
 
 static fdl_value extreme(fdl_value x, int count, const fdl_value *more, int want)
 {
-    if (!is_number(x))
+    if (!fdl_is_number(x))
         return fdl_null();
     bool any_float = x.type == FDL_FLOAT64;
     fdl_value best = x;
     for (int i = 0; i < count; i++) {
-        if (!is_number(more[i]))
+        if (!fdl_is_number(more[i]))
             return fdl_null();
         any_float |= more[i].type == FDL_FLOAT64;
         if (compare_numbers(more[i], best) == want)
@@ -359,7 +344,7 @@ static fdl_value days_from(fdl_time from, fdl_time to)
     int64_t difference;
     if (__builtin_sub_overflow(to, from, &difference))
         return fdl_null();
-    return finite_or_null((double)difference / (double)micros_per_day);
+    return fdl_finite_or_null((double)difference / (double)micros_per_day);
 }
 
 fdl_value fdl_fn_days_between(fdl_value from, fdl_value to)
@@ -398,7 +383,7 @@ fdl_value fdl_fn_dot(fdl_value a, fdl_value b)
     double sum = 0.0;
     for (int32_t i = 0; i < a.dim; i++)
         sum += a.as.v[i] * b.as.v[i];
-    return finite_or_null(sum);
+    return fdl_finite_or_null(sum);
 }
 
 fdl_value fdl_fn_norm(fdl_value a)
@@ -408,7 +393,7 @@ fdl_value fdl_fn_norm(fdl_value a)
     double sum = 0.0;
     for (int32_t i = 0; i < a.dim; i++)
         sum += a.as.v[i] * a.as.v[i];
-    return finite_or_null(sqrt(sum));
+    return fdl_finite_or_null(sqrt(sum));
 }
 
 fdl_value fdl_fn_cosine_similarity(fdl_value a, fdl_value b)
@@ -425,27 +410,27 @@ fdl_value fdl_fn_l2_distance(fdl_value a, fdl_value b)
         double d = a.as.v[i] - b.as.v[i];
         sum += d * d;
     }
-    return finite_or_null(sqrt(sum));
+    return fdl_finite_or_null(sqrt(sum));
 }
 
 /* ------------------------------------------------------------- geography */
 
 fdl_value fdl_fn_haversine_km(fdl_value lat1, fdl_value lon1, fdl_value lat2, fdl_value lon2)
 {
-    if (!is_number(lat1) || !is_number(lon1) || !is_number(lat2) || !is_number(lon2))
+    if (!fdl_is_number(lat1) || !fdl_is_number(lon1) || !fdl_is_number(lat2) || !fdl_is_number(lon2))
         return fdl_null();
-    double phi1 = as_double(lat1), phi2 = as_double(lat2);
+    double phi1 = fdl_as_double(lat1), phi2 = fdl_as_double(lat2);
     if (phi1 < -90 || phi1 > 90 || phi2 < -90 || phi2 > 90)
         return fdl_null();
     const double radians = 3.14159265358979323846 / 180.0;
     const double earth_radius_km = 6371.0088;   /* the IUGG mean radius */
     double dphi = (phi2 - phi1) * radians;
-    double dlambda = (as_double(lon2) - as_double(lon1)) * radians;
+    double dlambda = (fdl_as_double(lon2) - fdl_as_double(lon1)) * radians;
     double s1 = sin(dphi / 2), s2 = sin(dlambda / 2);
     double h = s1 * s1 + cos(phi1 * radians) * cos(phi2 * radians) * (s2 * s2);
     if (h > 1.0)
         h = 1.0;
-    return finite_or_null(2.0 * earth_radius_km * asin(sqrt(h)));
+    return fdl_finite_or_null(2.0 * earth_radius_km * asin(sqrt(h)));
 }
 
 /* ----------------------------------------------------------------- casts */

@@ -7,7 +7,26 @@
 
 #include <stdio.h>
 
+#include <math.h>
+
 #include "fdlrt.h"
+
+/* ---- numbers, as the operators and the standard library treat them. */
+static inline bool fdl_is_number(fdl_value v)
+{
+    return v.type == FDL_INT64 || v.type == FDL_FLOAT64;
+}
+
+static inline double fdl_as_double(fdl_value v)
+{
+    return v.type == FDL_INT64 ? (double)v.as.i : v.as.f;
+}
+
+/* Values are always finite: a result that is not is null. */
+static inline fdl_value fdl_finite_or_null(double f)
+{
+    return isfinite(f) ? fdl_float64(f) : fdl_null();
+}
 
 /* ---- hashmap.c: open-addressing map from byte-string keys to pointers. */
 typedef struct fdl_hashmap fdl_hashmap;
@@ -52,7 +71,18 @@ void fdl_csv_write_field(FILE *out, const char *text, size_t len, bool force_quo
  * quoted JSON array, strings quoted as needed (the empty string as ""). */
 void fdl_csv_write_value(FILE *out, fdl_value value);
 
-/* ---- predlog.c: the prediction log, one JSON line per set read. False
+/* Writes a vector's values as the CSV and JSON writers both print them:
+ * round-trip floats separated by commas, no brackets. */
+void fdl_write_float_list(FILE *out, const double *values, int32_t count);
+
+/* ---- predlog.c: JSON text of values (the prediction log, top_k).
+ * Strings: '"' and '\\' escaped, control bytes as \u00XX, other bytes as
+ * they are. Values: numbers and bools bare, timestamps RFC 3339 strings,
+ * vectors arrays, null. */
+void fdl_json_write_string(FILE *out, const char *s, size_t len);
+void fdl_json_write_value(FILE *out, fdl_value v);
+
+/* The prediction log, one JSON line per set read. False
  * when the stream reports a write error. keys: one per key column. */
 bool fdl_predlog_write(FILE *out, const fdl_program *p, int set, const fdl_value *keys,
                        const fdl_value *request, fdl_time t, const fdl_value *values);

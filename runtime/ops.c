@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "fdlrt.h"
+#include "internal.h"
 
 const char *fdl_type_name(fdl_type type)
 {
@@ -73,21 +73,6 @@ int fdl_program_embedding(const fdl_program *p, const char *name) { FIND_BY_NAME
 
 /* ------------------------------------------------------------ arithmetic */
 
-static bool is_number(fdl_value v)
-{
-    return v.type == FDL_INT64 || v.type == FDL_FLOAT64;
-}
-
-static double as_double(fdl_value v)
-{
-    return v.type == FDL_INT64 ? (double)v.as.i : v.as.f;
-}
-
-static fdl_value finite_or_null(double f)
-{
-    return isfinite(f) ? fdl_float64(f) : fdl_null();
-}
-
 static fdl_value arith_int64(int op, int64_t a, int64_t b)
 {
     int64_t r;
@@ -110,17 +95,17 @@ static fdl_value arith_int64(int op, int64_t a, int64_t b)
 
 fdl_value fdl_op_arith(int op, fdl_value a, fdl_value b)
 {
-    if (!is_number(a) || !is_number(b))
+    if (!fdl_is_number(a) || !fdl_is_number(b))
         return fdl_null();
     if (a.type == FDL_INT64 && b.type == FDL_INT64)
         return arith_int64(op, a.as.i, b.as.i);
-    double x = as_double(a), y = as_double(b);
+    double x = fdl_as_double(a), y = fdl_as_double(b);
     switch (op) {
-    case '+': return finite_or_null(x + y);
-    case '-': return finite_or_null(x - y);
-    case '*': return finite_or_null(x * y);
-    case '/': return y == 0.0 ? fdl_null() : finite_or_null(x / y);
-    case '%': return y == 0.0 ? fdl_null() : finite_or_null(fmod(x, y));
+    case '+': return fdl_finite_or_null(x + y);
+    case '-': return fdl_finite_or_null(x - y);
+    case '*': return fdl_finite_or_null(x * y);
+    case '/': return y == 0.0 ? fdl_null() : fdl_finite_or_null(x / y);
+    case '%': return y == 0.0 ? fdl_null() : fdl_finite_or_null(fmod(x, y));
     }
     return fdl_null();
 }
@@ -150,7 +135,7 @@ static int sign_of(int c)
 /* Three-way comparison; false when the kinds do not compare. */
 static bool compare_values(fdl_value a, fdl_value b, int *order)
 {
-    if (is_number(a) && is_number(b)) {
+    if (fdl_is_number(a) && fdl_is_number(b)) {
         if (a.type == FDL_INT64 && b.type == FDL_INT64)
             *order = (a.as.i > b.as.i) - (a.as.i < b.as.i);
         else if (a.type == FDL_FLOAT64 && b.type == FDL_FLOAT64)
