@@ -493,13 +493,19 @@ void fdl_csv_write_value(FILE *out, fdl_value value)
          * quotes, only the commas between them. */
         putc('"', out);
         putc('[', out);
-        for (int32_t i = 0; value.as.v && i < value.dim; i++) {
-            if (i > 0)
-                putc(',', out);
-            fwrite(text, 1, fdl_format_float(value.as.v[i], text, sizeof text), out);
-        }
+        fdl_write_float_list(out, value.as.v, value.as.v ? value.dim : 0);
         putc(']', out);
         putc('"', out);
         return;
+    }
+}
+
+void fdl_write_float_list(FILE *out, const double *values, int32_t count)
+{
+    char text[64];
+    for (int32_t i = 0; i < count; i++) {
+        if (i > 0)
+            putc(',', out);
+        fwrite(text, 1, fdl_format_float(values[i], text, sizeof text), out);
     }
 }

@@ -16,19 +16,13 @@
 
 #include "internal.h"
 
-static void write_json_string(FILE *out, const char *s, size_t len)
+void fdl_json_write_string(FILE *out, const char *s, size_t len)
 {
     putc('"', out);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\')
             fprintf(out, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", out);
-        else if (c == '\r')
-            fputs("\\r", out);
-        else if (c == '\t')
-            fputs("\\t", out);
         else if (c < 0x20 || c == 0x7f)
             fprintf(out, "\\u%04x", c);
         else
@@ -37,7 +31,7 @@ static void write_json_string(FILE *out, const char *s, size_t len)
     putc('"', out);
 }
 
-static void write_json_value(FILE *out, fdl_value v)
+void fdl_json_write_value(FILE *out, fdl_value v)
 {
     char text[64];
     switch (v.type) {
@@ -47,19 +41,15 @@ static void write_json_value(FILE *out, fdl_value v)
         fwrite(text, 1, fdl_format_float(v.as.f, text, sizeof text), out);
         return;
     case FDL_BOOL: fputs(v.as.b ? "true" : "false", out); return;
-    case FDL_STRING: write_json_string(out, v.as.s.ptr ? v.as.s.ptr : "", v.as.s.len); return;
+    case FDL_STRING: fdl_json_write_string(out, v.as.s.ptr ? v.as.s.ptr : "", v.as.s.len); return;
     case FDL_TIMESTAMP: {
         size_t n = fdl_format_time(v.as.t, text, sizeof text);
-        write_json_string(out, text, n);
+        fdl_json_write_string(out, text, n);
         return;
     }
     case FDL_VECTOR:
         putc('[', out);
-        for (int32_t i = 0; v.as.v && i < v.dim; i++) {
-            if (i > 0)
-                putc(',', out);
-            fwrite(text, 1, fdl_format_float(v.as.v[i], text, sizeof text), out);
-        }
+        fdl_write_float_list(out, v.as.v, v.as.v ? v.dim : 0);
         putc(']', out);
         return;
     }
@@ -67,7 +57,7 @@ static void write_json_value(FILE *out, fdl_value v)
 
 static void write_name(FILE *out, const char *name)
 {
-    write_json_string(out, name, fdl_text_length(name));
+    fdl_json_write_string(out, name, fdl_text_length(name));
     putc(':', out);
 }
 
@@ -76,11 +66,11 @@ bool fdl_predlog_write(FILE *out, const fdl_program *p, int set, const fdl_value
 {
     const fdl_set_desc *desc = &p->sets[set];
     fputs("{\"set\":", out);
-    write_json_string(out, desc->name, fdl_text_length(desc->name));
+    fdl_json_write_string(out, desc->name, fdl_text_length(desc->name));
     fputs(",\"fingerprint\":", out);
-    write_json_string(out, p->fingerprint, fdl_text_length(p->fingerprint));
+    fdl_json_write_string(out, p->fingerprint, fdl_text_length(p->fingerprint));
     fputs(",\"time\":", out);
-    write_json_value(out, fdl_timestamp(t));
+    fdl_json_write_value(out, fdl_timestamp(t));
     fputs(",\"keys\":{", out);
     int part = 0;
     for (int e = 0; e < desc->nentities; e++) {
@@ -89,7 +79,7 @@ bool fdl_predlog_write(FILE *out, const fdl_program *p, int set, const fdl_value
             if (part > 0)
                 putc(',', out);
             write_name(out, entity->join_keys[k]);
-            write_json_value(out, keys[part]);
+            fdl_json_write_value(out, keys[part]);
         }
     }
     fputs("},\"request\":{", out);
@@ -97,14 +87,14 @@ bool fdl_predlog_write(FILE *out, const fdl_program *p, int set, const fdl_value
         if (r > 0)
             putc(',', out);
         write_name(out, p->requests[desc->requests[r]].name);
-        write_json_value(out, request ? request[r] : fdl_null());
+        fdl_json_write_value(out, request ? request[r] : fdl_null());
     }
     fputs("},\"values\":{", out);
     for (int f = 0; f < desc->nfeatures; f++) {
         if (f > 0)
             putc(',', out);
         write_name(out, p->features[desc->features[f]].name);
-        write_json_value(out, values[f]);
+        fdl_json_write_value(out, values[f]);
     }
     fputs("}}\n", out);
     return !ferror(out);

@@ -1558,21 +1558,6 @@ static void top_sort(fdl_type type, const distinct_entry **items, const distinct
     memcpy(items, scratch, n * sizeof *items);
 }
 
-static void json_string(FILE *out, const char *s, size_t len)
-{
-    putc('"', out);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(out, "\\u%04x", c);
-        else
-            putc(c, out);
-    }
-    putc('"', out);
-}
-
 /* The k most frequent values of the cursor with their counts, as JSON. */
 static fdl_value top_k_value(fdl_group_state *g, int agg, const cursor *c, int64_t k)
 {
@@ -1597,22 +1582,12 @@ static fdl_value top_k_value(fdl_group_state *g, int agg, const cursor *c, int64
     top_sort(g->type, items, scratch, n);
     putc('[', out);
     for (size_t i = 0; i < n && (int64_t)i < k; i++) {
-        char number[64];
         fputs(i ? ",[" : "[", out);
         fdl_value v = payload_value(g->type, items[i]->key);
-        switch (v.type) {
-        case FDL_INT64: fprintf(out, "%lld", (long long)v.as.i); break;
-        case FDL_FLOAT64: {
-            /* -0.0 and +0.0 are one value: print it one way, whichever arrived first */
-            double f = v.as.f == 0.0 ? 0.0 : v.as.f;
-            fwrite(number, 1, fdl_format_float(f, number, sizeof number), out);
-            break;
-        }
-        case FDL_BOOL: fputs(v.as.b ? "true" : "false", out); break;
-        case FDL_TIMESTAMP: json_string(out, number, fdl_format_time(v.as.t, number, sizeof number)); break;
-        case FDL_STRING: json_string(out, v.as.s.ptr, v.as.s.len); break;
-        default: fputs("null", out); break;
-        }
+        /* -0.0 and +0.0 are one value: print it one way, whichever arrived first */
+        if (v.type == FDL_FLOAT64 && v.as.f == 0.0)
+            v = fdl_float64(0.0);
+        fdl_json_write_value(out, v);
         fprintf(out, ",%lld]", (long long)items[i]->multiplicity);
     }
     putc(']', out);
