@@ -55,17 +55,7 @@ check_same "seed: yaml pair vs catalog.fdl + features.yaml" \
 cd "$here" || exit 2
 check_same "all constructs: all.yaml vs all.fdl" all.yaml -- all.fdl
 
-compare() {  # expected actual label
-  if [ "$update" = "--update" ]; then
-    cp "$2" "$1"
-  elif ! diff -u "$1" "$2" >"$work/diff"; then
-    echo "FAIL: $3"
-    head -60 "$work/diff"
-    failed=$((failed + 1))
-    return
-  fi
-  passed=$((passed + 1))
-}
+. "$src/tests/golden/compare.sh"
 
 cd "$here/diagnostics" || exit 2
 for case in *.fdl; do

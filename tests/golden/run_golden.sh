@@ -18,17 +18,7 @@ passed=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-compare() {  # expected actual label
-  if [ "$update" = "--update" ]; then
-    cp "$2" "$1"
-  elif ! diff -u "$1" "$2" >"$work/diff"; then
-    echo "FAIL: $3"
-    head -60 "$work/diff"
-    failed=$((failed + 1))
-    return
-  fi
-  passed=$((passed + 1))
-}
+. "$here/compare.sh"
 
 cd "$here/diagnostics" || exit 2
 for case in *.yaml; do
