@@ -161,6 +161,15 @@ typedef struct ast_aggregation {
     bool percentile_written;
     double percentile;
     span percentile_span;
+    /* percentile: [P, ...] (the list form): has_percentile as for one P,
+     * which is then the first; each with where it was written. */
+    bool percentile_list;
+    double *percentiles;
+    span *percentile_spans;
+    int npercentiles;
+    /* by: FIELD (min_by, max_by): the field whose extreme picks the event. */
+    ast_name by;
+    bool by_written;             /* a by key was present, valid or not */
     ast_name source;             /* "orders" of "orders.total_amount" */
     ast_name field;              /* "total_amount", or text NULL for a whole source */
     span source_span;            /* the whole SRC or SRC.FIELD scalar */

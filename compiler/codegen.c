@@ -154,6 +154,7 @@ static const char *agg_constant(agg_function fn)
         "FDL_AGG_FIRST", "FDL_AGG_LAST", "FDL_AGG_VARIANCE", "FDL_AGG_STDDEV",
         "FDL_AGG_COUNT_DISTINCT", "FDL_AGG_FIRST_K", "FDL_AGG_LAST_K", "FDL_AGG_PERCENTILE",
         "FDL_AGG_APPROX_PERCENTILE", "FDL_AGG_APPROX_COUNT_DISTINCT", "FDL_AGG_TOP_K",
+        "FDL_AGG_MIN_BY", "FDL_AGG_MAX_BY",
     };
     return names[fn];
 }
@@ -510,8 +511,10 @@ static void emit_ingest(generator *g, int s)
                          src->name, p->entities[e].name);
                     any = true;
                 }
-                emit(g, "    /* group %d: %s%s", gi,
+                emit(g, "    /* group %d: %s%s%s%s", gi,
                      grp->field < 0 ? "events" : src->fields[grp->field].name,
+                     grp->by_field < 0 ? "" : " by ",
+                     grp->by_field < 0 ? "" : src->fields[grp->by_field].name,
                      grp->where ? " where " : "");
                 emit_comment_text(g, grp->where_text);
                 emit(g, " */\n");
@@ -525,7 +528,11 @@ static void emit_ingest(generator *g, int s)
                 } else {
                     emit(g, "    if (status == FDL_OK)\n");
                 }
-                emit(g, "        status = fdl_group_push(store, state, %d, time, %s);\n", gi, value);
+                if (grp->by_field >= 0)
+                    emit(g, "        status = fdl_group_push_by(store, state, %d, time, %s, event->%s);\n",
+                         gi, value, ident(g, src->fields[grp->by_field].name));
+                else
+                    emit(g, "        status = fdl_group_push(store, state, %d, time, %s);\n", gi, value);
             }
     }
     emit(g, "    if (status != FDL_OK)\n");
@@ -887,13 +894,27 @@ static void emit_tables(generator *g)
     }
     for (int gi = 0; gi < p->ngroups; gi++) {
         const ir_group *grp = &p->groups[gi];
+        for (int a = 0; a < grp->naggs; a++) {
+            if (grp->aggs[a].npercentiles == 0)
+                continue;
+            emit(g, "static const double group_%d_agg_%d_percentiles[] = {", gi, a);
+            for (int i = 0; i < grp->aggs[a].npercentiles; i++) {
+                char number[40];
+                ir_format_double(grp->aggs[a].percentiles[i], number, sizeof number);
+                emit(g, "%s%s", i ? ", " : "", number);
+            }
+            emit(g, "};\n");
+        }
         emit(g, "static const fdl_agg_desc group_%d_aggs[] = {\n", gi);
         for (int a = 0; a < grp->naggs; a++) {
             char percentile[40];
             ir_format_double(grp->aggs[a].percentile, percentile, sizeof percentile);
-            emit(g, "    {%s, INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND, %s, %" PRId64 ", %s},\n",
+            const char *list = grp->aggs[a].npercentiles
+                ? arena_printf(g->arena, "%d, group_%d_agg_%d_percentiles", grp->aggs[a].npercentiles, gi, a)
+                : "0, NULL";
+            emit(g, "    {%s, INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND, %s, %" PRId64 ", %s, %s},\n",
                  agg_constant(grp->aggs[a].function), grp->aggs[a].window_seconds,
-                 fdl_type_constant(grp->aggs[a].result), grp->aggs[a].k, percentile);
+                 fdl_type_constant(grp->aggs[a].result), grp->aggs[a].k, percentile, list);
         }
         emit(g, "};\n\n");
     }
@@ -904,13 +925,16 @@ static void emit_tables(generator *g)
             const ir_source *src = &p->sources[grp->source];
             const char *description = grp->field < 0
                 ? arena_printf(g->arena, "%s%s%s", src->name, grp->where ? " where " : "", grp->where_text)
-                : arena_printf(g->arena, "%s.%s%s%s", src->name, src->fields[grp->field].name,
+                : arena_printf(g->arena, "%s.%s%s%s%s%s", src->name, src->fields[grp->field].name,
+                               grp->by_field < 0 ? "" : " by ",
+                               grp->by_field < 0 ? "" : src->fields[grp->by_field].name,
                                grp->where ? " where " : "", grp->where_text);
             emit(g, "    {");
             emit_cstring(g, description);
-            emit(g, ", ENTITY_%s, SOURCE_%s, %s, %d, group_%d_aggs},\n",
+            emit(g, ", ENTITY_%s, SOURCE_%s, %s, %d, group_%d_aggs, %s},\n",
                  ident(g, p->entities[grp->entity].name), ident(g, src->name),
-                 fdl_type_constant(grp->value_type), grp->naggs, gi);
+                 fdl_type_constant(grp->value_type), grp->naggs, gi,
+                 fdl_type_constant(grp->by_type));
         }
         emit(g, "};\n\n");
     }

@@ -217,6 +217,24 @@ static char *expr_string(arena *a, const expr *e)
 
 /* ------------------------------------------------------------ pieces */
 
+/* The percentile as written: P, or [P, ...] (the same in .fdl and YAML). */
+static void print_percentiles(FILE *out, const ast_aggregation *agg, const char *prefix)
+{
+    char number[40];
+    fputs(prefix, out);
+    if (!agg->percentile_list) {
+        ir_format_double(agg->percentile, number, sizeof number);
+        fputs(number, out);
+        return;
+    }
+    putc('[', out);
+    for (int i = 0; i < agg->npercentiles; i++) {
+        ir_format_double(agg->percentiles[i], number, sizeof number);
+        fprintf(out, "%s%s", i ? ", " : "", number);
+    }
+    putc(']', out);
+}
+
 static const char *window_text(arena *a, const ast_aggregation *agg)
 {
     if (agg->lifetime)
@@ -366,10 +384,11 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             }
             if (agg->has_k)
                 fprintf(out, ", %" PRId64, agg->k);
-            if (agg->has_percentile) {
-                char number[40];
-                ir_format_double(agg->percentile, number, sizeof number);
-                fprintf(out, ", %s", number);
+            if (agg->has_percentile)
+                print_percentiles(out, agg, ", ");
+            if (agg->by.text) {
+                fputs(", ", out);
+                fdl_name(out, agg->by.text);
             }
             fprintf(out, ") over %s", window_text(a, agg));
         } else if (f->kind == FEATURE_COMPUTATION) {
@@ -551,10 +570,11 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             if (agg->has_k)
                 fprintf(out, "      k: %" PRId64 "\n", agg->k);
             if (agg->has_percentile) {
-                char number[40];
-                ir_format_double(agg->percentile, number, sizeof number);
-                fprintf(out, "      percentile: %s\n", number);
+                print_percentiles(out, agg, "      percentile: ");
+                putc('\n', out);
             }
+            if (agg->by.text)
+                fprintf(out, "      by: %s\n", yaml_name(a, agg->by.text));
         } else if (f->kind == FEATURE_COMPUTATION) {
             const ast_computation *c = &f->computation;
             fprintf(out, "    computation:\n      function: %s\n", c->function.text);

@@ -263,6 +263,47 @@ static bool no_filter(fdl_context *c, const fdl_arg *arg, const char *function)
     return false;
 }
 
+/* A number written in a list: a literal, or a negated one (so that -0.5
+ * is reported as out of range rather than as not a number). */
+static bool list_number(const expr *e, double *out)
+{
+    double sign = 1.0;
+    if (e && e->kind == EXPR_UNARY && (e->as.unary.op == OP_NEG || e->as.unary.op == OP_PLUS)) {
+        sign = e->as.unary.op == OP_NEG ? -1.0 : 1.0;
+        e = e->as.unary.operand;
+    }
+    if (!e || (e->kind != EXPR_INT && e->kind != EXPR_FLOAT))
+        return false;
+    *out = sign * (e->kind == EXPR_INT ? (double)e->as.int_value : e->as.float_value);
+    return true;
+}
+
+/* percentile(SOURCE.FIELD, [P, ...]): as YAML's percentile: [P, ...]. */
+static void read_percentile_list(fdl_context *c, const fdl_arg *parameter, ast_aggregation *agg)
+{
+    agg->percentile_span = parameter->span;
+    agg->percentile_written = true;
+    agg->percentile_list = true;
+    agg->has_percentile = true;
+    agg->percentiles = arena_alloc(c->arena, sizeof(double) * (size_t)(parameter->nlist + 1));
+    agg->percentile_spans = arena_alloc(c->arena, sizeof(span) * (size_t)(parameter->nlist + 1));
+    for (int i = 0; i < parameter->nlist; i++) {
+        const expr *item = parameter->list[i];
+        if (!item) {
+            agg->has_percentile = false;    /* a syntax error, reported */
+            continue;
+        }
+        agg->percentile_spans[i] = item->span;
+        if (!list_number(item, &agg->percentiles[i])) {
+            diag_error(c->sources, item->span, "percentile must be a number");
+            agg->has_percentile = false;
+        }
+    }
+    agg->npercentiles = parameter->nlist;
+    if (parameter->nlist > 0)
+        agg->percentile = agg->percentiles[0];
+}
+
 /* FUNCTION(SOURCE[.FIELD] [where FILTER] [, PARAMETER]) over WINDOW */
 static void read_aggregation(fdl_context *c, const fdl_body *body, ast_feature *f)
 {
@@ -297,9 +338,29 @@ static void read_aggregation(fdl_context *c, const fdl_body *body, ast_feature *
         /* The parameter: the percentile of percentile(), k of everything else
          * (sema says which functions take a k, as it does for YAML's k:). */
         const fdl_arg *parameter = &args->items[1];
-        bool percentile = body->function.text && strcmp(body->function.text, "percentile") == 0;
+        bool percentile = body->function.text && (strcmp(body->function.text, "percentile") == 0 ||
+                                                  strcmp(body->function.text, "approx_percentile") == 0);
+        bool by = body->function.text && (strcmp(body->function.text, "min_by") == 0 ||
+                                          strcmp(body->function.text, "max_by") == 0);
         const expr *number = parameter->kind == FDL_ARG_NUMBER ? parameter->number : NULL;
-        if (percentile) {
+        if (by) {
+            /* min_by(SOURCE.FIELD, BY): BY a field of the same source, SOURCE.BY allowed */
+            agg->by_written = true;
+            if (parameter->kind != FDL_ARG_REF) {
+                diag_error(c->sources, parameter->span,
+                           "the second argument of %s is the field that orders the events: "
+                           "%s(SOURCE.FIELD, BY)", function, function);
+            } else if (parameter->qualifier.text && agg->source.text &&
+                       strcmp(parameter->qualifier.text, agg->source.text) != 0) {
+                diag_error(c->sources, parameter->qualifier.span,
+                           "the field that orders the events must be of source '%s', not '%s'",
+                           agg->source.text, parameter->qualifier.text);
+            } else {
+                agg->by = fdl_name(c, parameter->name.text, parameter->name.span, "field name");
+            }
+        } else if (percentile && parameter->kind == FDL_ARG_LIST) {
+            read_percentile_list(c, parameter, agg);
+        } else if (percentile) {
             agg->percentile_span = parameter->span;
             agg->percentile_written = true;
             if (number) {
@@ -323,7 +384,7 @@ static void read_aggregation(fdl_context *c, const fdl_body *body, ast_feature *
     }
     if (args->count > 2)
         diag_error(c->sources, args->items[2].span,
-                   "an aggregation takes a source and at most one parameter (k or percentile)");
+                   "an aggregation takes a source and at most one parameter (k, percentile or by)");
     if (body->window_written) {
         read_window(c, body->window, agg);
     } else {

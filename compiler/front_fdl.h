@@ -46,7 +46,7 @@ typedef struct fdl_fields {
 } fdl_fields;
 
 /* One argument of FUNCTION(...) in a feature body, as written. */
-typedef enum fdl_arg_kind { FDL_ARG_REF, FDL_ARG_NUMBER } fdl_arg_kind;
+typedef enum fdl_arg_kind { FDL_ARG_REF, FDL_ARG_NUMBER, FDL_ARG_LIST } fdl_arg_kind;
 
 typedef struct fdl_arg {
     fdl_arg_kind kind;
@@ -55,6 +55,8 @@ typedef struct fdl_arg {
     ast_name name;               /* REF: the last part */
     span ref_span;               /* REF: the whole NAME or NAME.NAME */
     expr *number;                /* NUMBER: the EXPR_INT or EXPR_FLOAT literal */
+    expr **list;                 /* LIST: the items of [a, b, ...] as written (NULL: a syntax error) */
+    int nlist;
     bool where_written;
     expr *where;                 /* NULL when absent or unparsable */
     span where_span;

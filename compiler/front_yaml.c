@@ -600,10 +600,10 @@ static void read_aggregation(reader *r, const ynode *n, ast_feature *f)
 {
     static const key_spec spec[] = {
         {"function", true}, {"source", true}, {"window", false}, {"where", false},
-        {"k", false}, {"percentile", false},
+        {"k", false}, {"percentile", false}, {"by", false},
     };
     mapping_view v;
-    read_mapping(r, n, "aggregation", spec, 6, &v);
+    read_mapping(r, n, "aggregation", spec, 7, &v);
     ast_aggregation *agg = &f->aggregation;
     if (v.values[4]) {
         agg->k_span = v.values[4]->span;
@@ -613,7 +613,28 @@ static void read_aggregation(reader *r, const ynode *n, ast_feature *f)
     if (v.values[5]) {
         agg->percentile_span = v.values[5]->span;
         agg->percentile_written = true;
-        agg->has_percentile = read_number(r, v.values[5], "percentile", &agg->percentile);
+        const ynode *list = v.values[5];
+        if (list->kind == YNODE_SEQUENCE) {
+            /* percentile: [P, ...]: one result per item (sema checks the count) */
+            agg->percentile_list = true;
+            agg->percentiles = arena_alloc(r->arena, sizeof(double) * (size_t)(list->count + 1));
+            agg->percentile_spans = arena_alloc(r->arena, sizeof(span) * (size_t)(list->count + 1));
+            agg->has_percentile = true;
+            for (int i = 0; i < list->count; i++) {
+                agg->percentile_spans[i] = list->items[i]->span;
+                agg->has_percentile &= read_number(r, list->items[i], "percentile",
+                                                   &agg->percentiles[i]);
+            }
+            agg->npercentiles = list->count;
+            if (list->count > 0)
+                agg->percentile = agg->percentiles[0];
+        } else {
+            agg->has_percentile = read_number(r, list, "percentile", &agg->percentile);
+        }
+    }
+    if (v.values[6]) {
+        agg->by_written = true;
+        read_name(r, v.values[6], "by field", &agg->by);
     }
     if (v.values[0])
         read_name(r, v.values[0], "aggregation function", &agg->function);

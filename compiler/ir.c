@@ -16,7 +16,7 @@
 const char *const agg_function_names[AGG_FUNCTION_COUNT] = {
     "count", "sum", "mean", "min", "max", "first", "last",
     "variance", "stddev", "count_distinct", "first_k", "last_k", "percentile",
-    "approx_percentile", "approx_count_distinct", "top_k",
+    "approx_percentile", "approx_count_distinct", "top_k", "min_by", "max_by",
 };
 
 const char *agg_function_name(agg_function fn) { return agg_function_names[fn]; }
@@ -327,9 +327,10 @@ void ir_dump(const ir_program *p, FILE *out)
     for (int g = 0; g < p->ngroups; g++) {
         const ir_group *grp = &p->groups[g];
         const ir_source *s = &p->sources[grp->source];
-        fprintf(out, "group %d: entity %s source %s key %s value %s%s%s\n", g,
+        fprintf(out, "group %d: entity %s source %s key %s value %s%s%s%s%s\n", g,
                 p->entities[grp->entity].name, s->name, s->fields[grp->key_field].name,
                 grp->field < 0 ? "(none)" : s->fields[grp->field].name,
+                grp->by_field < 0 ? "" : " by ", grp->by_field < 0 ? "" : s->fields[grp->by_field].name,
                 grp->where ? " where " : "", grp->where_text);
         for (int i = 0; i < grp->naggs; i++)
             fprintf(out, "  agg %d: %s window %" PRId64 "s -> %s\n", i,

@@ -15,7 +15,7 @@
 typedef enum agg_function {
     AGG_COUNT, AGG_SUM, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_FIRST, AGG_LAST,
     AGG_VARIANCE, AGG_STDDEV, AGG_COUNT_DISTINCT, AGG_FIRST_K, AGG_LAST_K, AGG_PERCENTILE,
-    AGG_APPROX_PERCENTILE, AGG_APPROX_COUNT_DISTINCT, AGG_TOP_K,
+    AGG_APPROX_PERCENTILE, AGG_APPROX_COUNT_DISTINCT, AGG_TOP_K, AGG_MIN_BY, AGG_MAX_BY,
     AGG_FUNCTION_COUNT
 } agg_function;
 
@@ -64,6 +64,8 @@ typedef struct ir_agg {
     type_kind result;
     int64_t k;               /* first_k, last_k; else 0 */
     double percentile;       /* percentile; else 0 */
+    const double *percentiles; /* percentile: [P, ...]: a vector result, one per P; else NULL */
+    int npercentiles;
 } ir_agg;
 
 typedef struct ir_group {
@@ -75,6 +77,8 @@ typedef struct ir_group {
     const char *where_text;  /* canonical text of where, "" when none */
     int field;               /* aggregated field, -1 for count(source) */
     type_kind value_type;    /* TYPE_NULL when field == -1 */
+    int by_field;            /* min_by/max_by: the field whose extreme picks the event; else -1 */
+    type_kind by_type;       /* TYPE_NULL when by_field == -1 */
     ir_agg *aggs;
     int naggs, capaggs;
 } ir_group;

@@ -689,6 +689,8 @@ static type_kind agg_result(agg_function fn, type_kind value)
     case AGG_MEAN: return is_numeric(value) ? TYPE_FLOAT64 : TYPE_ERROR;
     case AGG_MIN:
     case AGG_MAX:
+    case AGG_MIN_BY:
+    case AGG_MAX_BY:
     case AGG_FIRST:
     case AGG_LAST: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : value;
     case AGG_VARIANCE:
@@ -706,8 +708,18 @@ static type_kind agg_result(agg_function fn, type_kind value)
 }
 
 /* Adds (or finds) the group and aggregation a feature reads. */
+static bool same_percentiles(const ir_agg *a, const ir_agg *b)
+{
+    if (a->percentile != b->percentile || a->npercentiles != b->npercentiles)
+        return false;
+    for (int i = 0; i < a->npercentiles; i++)
+        if (a->percentiles[i] != b->percentiles[i])
+            return false;
+    return true;
+}
+
 static void place_aggregation(checker *c, ir_feature *f, int entity, int source, int *key_fields,
-                              expr *where, int field, const ir_agg *spec)
+                              expr *where, int field, int by_field, const ir_agg *spec)
 {
     agg_function fn = spec->function;
     int64_t window = spec->window_seconds;
@@ -717,7 +729,7 @@ static void place_aggregation(checker *c, ir_feature *f, int entity, int source,
     for (; g < ir->ngroups; g++) {
         ir_group *grp = &ir->groups[g];
         if (grp->entity == entity && grp->source == source && grp->field == field &&
-            strcmp(grp->where_text, where_text) == 0)
+            grp->by_field == by_field && strcmp(grp->where_text, where_text) == 0)
             break;
     }
     if (g == ir->ngroups) {
@@ -730,12 +742,15 @@ static void place_aggregation(checker *c, ir_feature *f, int entity, int source,
         grp->where_text = where_text;
         grp->field = field;
         grp->value_type = field < 0 ? TYPE_NULL : ir->sources[source].fields[field].type;
+        /* min_by/max_by events carry a second value: a group of their own */
+        grp->by_field = by_field;
+        grp->by_type = by_field < 0 ? TYPE_NULL : ir->sources[source].fields[by_field].type;
     }
     ir_group *grp = &ir->groups[g];
     int a = 0;
     for (; a < grp->naggs; a++)
         if (grp->aggs[a].function == fn && grp->aggs[a].window_seconds == window &&
-            grp->aggs[a].k == spec->k && grp->aggs[a].percentile == spec->percentile)
+            grp->aggs[a].k == spec->k && same_percentiles(&grp->aggs[a], spec))
             break;
     if (a == grp->naggs) {
         if (grp->naggs == grp->capaggs) {
@@ -779,8 +794,22 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
                    (long long)agg->k);
         ok = false;
     }
+    enum { PERCENTILES_MAX = 64 };
     if (agg->percentile_written && !agg->has_percentile) {
         ok = false;   /* not a number: reported */
+    } else if (ok && IS_PERCENTILE(fn) && agg->percentile_list &&
+               (agg->npercentiles < 1 || agg->npercentiles > PERCENTILES_MAX)) {
+        diag_error(c->sources, agg->percentile_span,
+                   agg->npercentiles < 1 ? "the list of percentiles is empty: give at least one"
+                                         : "at most %d percentiles in one list, not %d",
+                   PERCENTILES_MAX, agg->npercentiles);
+        ok = false;
+    } else if (ok && IS_PERCENTILE(fn) && agg->percentile_list) {
+        for (int i = 0; i < agg->npercentiles; i++)
+            if (!(agg->percentiles[i] >= 0 && agg->percentiles[i] <= 1)) {
+                diag_error(c->sources, agg->percentile_spans[i], "percentile must be between 0 and 1");
+                ok = false;
+            }
     } else if (ok && IS_PERCENTILE(fn) && !agg->has_percentile) {
         diag_error(c->sources, agg->function.span,
                    "%s needs the percentile: a number between 0 and 1 (0.5 is the median)",
@@ -792,6 +821,21 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         ok = false;
     } else if (ok && IS_PERCENTILE(fn) && !(agg->percentile >= 0 && agg->percentile <= 1)) {
         diag_error(c->sources, agg->percentile_span, "percentile must be between 0 and 1");
+        ok = false;
+    }
+    /* by: for min_by and max_by only */
+    bool wants_by = fn == AGG_MIN_BY || fn == AGG_MAX_BY;
+    if (agg->by_written && !agg->by.text) {
+        ok = false;   /* not a name: reported */
+    } else if (ok && wants_by && !agg->by.text) {
+        diag_error(c->sources, agg->function.span,
+                   "%s needs by: the field whose %s value picks the event (%s: 'by: FIELD', "
+                   ".fdl: %s(SOURCE.FIELD, BY))", agg_function_name(fn),
+                   fn == AGG_MIN_BY ? "smallest" : "largest", "YAML", agg_function_name(fn));
+        ok = false;
+    } else if (ok && !wants_by && agg->by.text) {
+        diag_error(c->sources, agg->by.span, "'by' is for min_by and max_by, not %s",
+                   agg_function_name(fn));
         ok = false;
     }
     if (!agg->function.text || !agg->source.text)
@@ -839,8 +883,29 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
                    agg->source.text);
         return false;
     }
+    int by_field = -1;
+    if (ok && wants_by && agg->by.text) {
+        for (int i = 0; i < src->nfields; i++)
+            if (strcmp(src->fields[i].name, agg->by.text) == 0)
+                by_field = i;
+        if (by_field < 0) {
+            unknown_field(c, agg->by.span, src, agg->by.text);
+            return false;
+        }
+        type_kind by_type = src->fields[by_field].type;
+        if (by_type != TYPE_INT64 && by_type != TYPE_FLOAT64 && by_type != TYPE_TIMESTAMP &&
+            by_type != TYPE_BOOL) {
+            diag_error(c->sources, agg->by.span,
+                       "%s orders the events by an int64, float64, timestamp or bool field; "
+                       "'%s' is %s", agg_function_name(fn), agg->by.text, type_name(by_type));
+            ok = false;
+        }
+    }
     type_kind value = field < 0 ? TYPE_NULL : src->fields[field].type;
     type_kind result = agg_result(fn, value);
+    bool percentile_list = IS_PERCENTILE(fn) && agg->percentile_list;
+    if (percentile_list && result != TYPE_ERROR)
+        result = TYPE_VECTOR;           /* one float64 per listed percentile */
     if (ok && result == TYPE_ERROR) {
         diag_error(c->sources, agg->function.span, "%s cannot aggregate %s field '%s'%s",
                    agg_function_name(fn), type_name(value), agg->field.text,
@@ -892,18 +957,33 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     int64_t window = agg->lifetime ? 0 : agg->window_seconds;
     f->kind = IR_AGGREGATE;
     f->type = make_type(result);
+    if (percentile_list)
+        f->type.dim = agg->npercentiles;
     ir_agg spec = {fn, window, result, wants_k ? agg->k : 0,
-                   IS_PERCENTILE(fn) ? agg->percentile : 0};
-    place_aggregation(c, f, f->entities[0], c->source_ir[source], key_fields, agg->where, field, &spec);
+                   IS_PERCENTILE(fn) ? agg->percentile : 0,
+                   percentile_list ? agg->percentiles : NULL, percentile_list ? agg->npercentiles : 0};
+    place_aggregation(c, f, f->entities[0], c->source_ir[source], key_fields, agg->where, field,
+                      by_field, &spec);
     const char *of = field < 0 ? src->name : arena_printf(c->arena, "%s.%s", src->name, agg->field.text);
     const char *parameter = "";
     if (wants_k)
         parameter = arena_printf(c->arena, ", k=%lld", (long long)agg->k);
-    if (IS_PERCENTILE(fn)) {
+    if (IS_PERCENTILE(fn) && !percentile_list) {
         char number[40];
         ir_format_double(agg->percentile, number, sizeof number);
         parameter = arena_printf(c->arena, ", p=%s", number);
     }
+    if (percentile_list) {
+        parameter = ", p=[";
+        for (int i = 0; i < agg->npercentiles; i++) {
+            char number[40];
+            ir_format_double(agg->percentiles[i], number, sizeof number);
+            parameter = arena_printf(c->arena, "%s%s%s", parameter, i ? "," : "", number);
+        }
+        parameter = arena_printf(c->arena, "%s]", parameter);
+    }
+    if (wants_by)
+        parameter = arena_printf(c->arena, ", by=%s", agg->by.text);
     f->definition = arena_printf(c->arena, "%s(%s%s%s%s) over %s", agg_function_name(fn), of, parameter,
                                  agg->where ? " where " : "", agg->where ? c->ir->groups[f->group].where_text : "",
                                  window_text(c->arena, window));

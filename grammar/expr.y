@@ -42,6 +42,7 @@
  *   body       = name "(" [ argument { "," argument } ] ")" [ "over" window ]
  *              | "expr" "(" expr ")"
  *   argument   = name [ "." name ] [ "where" expr ] | integer | float
+ *              | "[" [ expr { "," expr } ] "]"          (a list of percentiles)
  *   window     = N ("s" | "m" | "h" | "d" | "w") | "lifetime"
  *                (the word after `over` is taken whole and checked as YAML checks window:)
  *   clause     = string                                  (the description)
@@ -55,8 +56,9 @@
  * In a body, lookup_embedding(MODEL [, DIMENSION]) and cosine_similarity(
  * [ENTITY.]FEATURE, [ENTITY.]FEATURE) are computations; any other function
  * is an aggregation FUNCTION(SOURCE[.FIELD] [where FILTER] [, K | , P]),
- * where the parameter is k for first_k/last_k and the percentile for
- * percentile. Reserved in .fdl files (lowercase only; `name` in backquotes
+ * where the parameter is k for first_k/last_k and the percentile (or a
+ * list [P, ...] of them) for percentile and approx_percentile, and
+ * min_by/max_by(SOURCE.FIELD, BY) name the ordering field BY. Reserved in .fdl files (lowercase only; `name` in backquotes
  * is a name whatever it spells): entity source embedding feature set key of
  * at over where tags online default request dimension from lifetime expr,
  * besides the expression keywords (and or not in is null true false).
@@ -257,7 +259,7 @@ static expr *whole_tree(const expr_parser *p, expr_value value, expr_location wh
 %token KEY "key" OF "of" AT "at" OVER "over" WHERE "where" TAGS "tags" ONLINE "online"
 %token DEFAULT "default" REQUEST "request" DIMENSION "dimension" FROM "from"
 %token LIFETIME "lifetime" EXPR "expr"
-%token LBRACE "{" RBRACE "}" COLON ":"
+%token LBRACE "{" RBRACE "}" COLON ":" LBRACKET "[" RBRACKET "]"
 %token <name> WINDOW "window"
 
 %nterm <value> expr conjunction negation comparison sum product unary primary item
@@ -436,6 +438,14 @@ argument
                                           $$.kind = FDL_ARG_NUMBER;
                                           $$.span = SPAN(@1);
                                           $$.number = $1.node; }
+    | "[" items "]"                     { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_ARG_LIST;
+                                          $$.span = SPAN(@$);
+                                          $$.list = $2.items;
+                                          $$.nlist = $2.count; }
+    | "[" "]"                           { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_ARG_LIST;
+                                          $$.span = SPAN(@$); }
     ;
 
 reference

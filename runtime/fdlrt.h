@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the layout of the tables below changes. */
-#define FDL_ABI_VERSION 3
+#define FDL_ABI_VERSION 4
 
 /* Event and query time: microseconds since 1970-01-01T00:00:00Z. */
 typedef int64_t fdl_time;
@@ -157,6 +157,10 @@ typedef enum fdl_agg {
     FDL_AGG_TOP_K,      /* the k most frequent values with their counts, as a JSON text
                          * [[value, count], ...], most frequent first (ties: smaller value
                          * first), string; empty: null */
+    FDL_AGG_MIN_BY,     /* the value of the event whose by-value is smallest (ties: the latest
+                         * event, then the largest value); empty: null */
+    FDL_AGG_MAX_BY,     /* the value of the event whose by-value is largest (ties: the latest
+                         * event, then the largest value); empty: null */
 } fdl_agg;
 
 typedef struct fdl_field_desc {
@@ -204,6 +208,11 @@ typedef struct fdl_agg_desc {
     fdl_type result_type;
     int64_t k;                  /* FDL_AGG_FIRST_K / FDL_AGG_LAST_K: 1 .. INT32_MAX; else 0 */
     double percentile;          /* FDL_AGG_PERCENTILE: p in [0, 1]; else 0 */
+    /* FDL_AGG_PERCENTILE / FDL_AGG_APPROX_PERCENTILE with a list: the result
+     * is a float64 vector with one value per p, in this order (percentile
+     * is then ignored); 0 and NULL for one p. */
+    int npercentiles;
+    const double *percentiles;
 } fdl_agg_desc;
 
 /*
@@ -220,6 +229,10 @@ typedef struct fdl_group_desc {
     fdl_type value_type;        /* FDL_NULL: events carry no value */
     int naggs;
     const fdl_agg_desc *aggs;
+    /* FDL_AGG_MIN_BY / FDL_AGG_MAX_BY groups: each event also carries the
+     * value that orders it (FDL_INT64, FDL_FLOAT64, FDL_TIMESTAMP or
+     * FDL_BOOL), pushed with fdl_group_push_by; FDL_NULL otherwise. */
+    fdl_type by_type;
 } fdl_group_desc;
 
 /* Reads one feature as of time t. keys: one per entity of the feature;
@@ -379,6 +392,10 @@ fdl_entity_state *fdl_store_entity(fdl_store *store, int entity, fdl_value key, 
  */
 fdl_status fdl_group_push(fdl_store *store, fdl_entity_state *entity, int group,
                           fdl_time time, fdl_value value);
+/* The same for a group with a by_type: the event carries value and by; it
+ * is not pushed when either is null. */
+fdl_status fdl_group_push_by(fdl_store *store, fdl_entity_state *entity, int group,
+                             fdl_time time, fdl_value value, fdl_value by);
 
 /*
  * Reads aggregation agg of a group as of time t: over events with

@@ -502,6 +502,12 @@ fdl_entity_state *fdl_store_entity(fdl_store *store, int entity, fdl_value key, 
 fdl_status fdl_group_push(fdl_store *store, fdl_entity_state *entity, int group,
                           fdl_time time, fdl_value value)
 {
+    return fdl_group_push_by(store, entity, group, time, value, fdl_null());
+}
+
+fdl_status fdl_group_push_by(fdl_store *store, fdl_entity_state *entity, int group,
+                             fdl_time time, fdl_value value, fdl_value by)
+{
     const fdl_program *p = store->program;
     if (group < 0 || group >= p->ngroups)
         return FDL_ERR_ARGUMENT;
@@ -514,7 +520,7 @@ fdl_status fdl_group_push(fdl_store *store, fdl_entity_state *entity, int group,
     fdl_group_state **state = &entity->groups[store->group_slot[group]];
     if (!*state && !(*state = fdl_group_state_new(&store->plans[group])))
         return FDL_ERR_MEMORY;
-    return fdl_group_state_push(*state, time, value, &store->stats);
+    return fdl_group_state_push(*state, time, value, by, &store->stats);
 }
 
 fdl_status fdl_group_read(fdl_store *store, fdl_entity_state *entity, int group, int agg,

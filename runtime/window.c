@@ -127,6 +127,7 @@ typedef union event_payload {
 typedef struct event {
     fdl_time time;
     event_payload value;
+    event_payload by;                   /* min_by/max_by groups: the ordering value (never a string) */
 } event;
 
 /* Ring buffer of absolute event indexes, increasing from front to back. */
@@ -206,6 +207,7 @@ typedef struct lifetime_base {
 struct fdl_group_state {
     const fdl_group_plan *plan;
     fdl_type type;                      /* value type; FDL_NULL: no values */
+    fdl_type by_type;                   /* min_by/max_by: type of event.by; else FDL_NULL */
     event *events;
     size_t head, count, capacity;
     int64_t front;                      /* absolute index of events[head] */
@@ -248,6 +250,8 @@ static fdl_type expected_result_type(fdl_agg function, fdl_type value_type)
     case FDL_AGG_APPROX_PERCENTILE: return FDL_FLOAT64;
     case FDL_AGG_APPROX_COUNT_DISTINCT: return FDL_INT64;
     case FDL_AGG_TOP_K: return FDL_STRING;
+    case FDL_AGG_MIN_BY:
+    case FDL_AGG_MAX_BY: return value_type;
     case FDL_AGG_FIRST_K:
     case FDL_AGG_LAST_K: return FDL_VECTOR;
     default: return value_type;
@@ -259,7 +263,7 @@ static const char *agg_name(fdl_agg function)
     static const char *const names[] = {"count", "sum", "mean", "min", "max", "first", "last",
                                         "variance", "stddev", "count_distinct", "first_k",
                                         "last_k", "percentile", "approx_percentile",
-                                        "approx_count_distinct", "top_k"};
+                                        "approx_count_distinct", "top_k", "min_by", "max_by"};
     return (unsigned)function < sizeof names / sizeof names[0] ? names[function] : "?";
 }
 
@@ -276,10 +280,29 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
     if (desc->naggs < 0 || (desc->naggs > 0 && !desc->aggs))
         return fdl_error_set(err, FDL_ERR_ARGUMENT, "group '%s': bad aggregation table",
                              desc->description ? desc->description : "");
+    /* A by-group holds min_by/max_by only (its events carry two values). */
+    fdl_type by_type = desc->by_type;
+    bool by_group = by_type != FDL_NULL;
+    if (by_group && (type == FDL_NULL || !(by_type == FDL_INT64 || by_type == FDL_FLOAT64 ||
+                                           by_type == FDL_TIMESTAMP || by_type == FDL_BOOL)))
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "group '%s': events of type %s cannot be ordered by %s",
+                             desc->description ? desc->description : "", fdl_type_name(type),
+                             fdl_type_name(by_type));
     for (int i = 0; i < desc->naggs; i++) {
         const fdl_agg_desc *agg = &desc->aggs[i];
         bool fits;
-        switch (agg->function) {
+        bool list = agg->npercentiles != 0;
+        fdl_type expected = expected_result_type(agg->function, type);
+        if ((agg->function == FDL_AGG_MIN_BY || agg->function == FDL_AGG_MAX_BY) != by_group) {
+            fits = false;
+        } else if (list) {
+            /* percentile: [p, ...]: a vector of the same results */
+            fits = (agg->function == FDL_AGG_PERCENTILE || agg->function == FDL_AGG_APPROX_PERCENTILE) &&
+                   is_summable(type) && agg->npercentiles > 0 && agg->percentiles;
+            for (int p = 0; fits && p < agg->npercentiles; p++)
+                fits = agg->percentiles[p] >= 0.0 && agg->percentiles[p] <= 1.0;
+            expected = FDL_VECTOR;
+        } else switch (agg->function) {
         case FDL_AGG_COUNT: fits = true; break;
         case FDL_AGG_SUM:
         case FDL_AGG_MEAN: fits = is_summable(type); break;
@@ -299,9 +322,11 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
             /* written so that NaN fails too */
             fits = is_summable(type) && agg->percentile >= 0.0 && agg->percentile <= 1.0;
             break;
+        case FDL_AGG_MIN_BY:
+        case FDL_AGG_MAX_BY: fits = is_orderable(type); break;
         default: fits = false; break;
         }
-        if (!fits || agg->window < 0 || agg->result_type != expected_result_type(agg->function, type))
+        if (!fits || agg->window < 0 || agg->result_type != expected)
             return fdl_error_set(err, FDL_ERR_ARGUMENT,
                                  "group '%s': aggregation %d (%s over %s, window %lld, result %s) is not supported",
                                  desc->description ? desc->description : "", i, agg_name(agg->function),
@@ -333,6 +358,8 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
             [FDL_AGG_LAST_K] = FDL_NEEDS_LAST_K, [FDL_AGG_PERCENTILE] = FDL_NEEDS_SORTED,
             [FDL_AGG_APPROX_PERCENTILE] = FDL_NEEDS_SKETCH,
             [FDL_AGG_APPROX_COUNT_DISTINCT] = FDL_NEEDS_HLL, [FDL_AGG_TOP_K] = FDL_NEEDS_DISTINCT,
+            /* the extremes deques, ordered by the by-value (see extreme_compare) */
+            [FDL_AGG_MIN_BY] = FDL_NEEDS_MIN, [FDL_AGG_MAX_BY] = FDL_NEEDS_MAX,
         };
         plan->cursor_needs[c] |= needs[agg->function];
         if (agg->window == 0) {
@@ -397,6 +424,25 @@ static fdl_value payload_value(fdl_type type, event_payload p)
     }
 }
 
+/*
+ * The order in which min (want < 0) and max (want > 0) prefer events: by
+ * value; in a min_by/max_by group by the by-value, with ties going to the
+ * later event and then to the larger value, so that the pick is a function
+ * of the window's events whatever their arrival order. Negative: a comes
+ * first in the order (min prefers it), positive: after it (max prefers it).
+ */
+static int extreme_compare(const fdl_group_state *g, const event *a, const event *b, int want)
+{
+    if (g->by_type == FDL_NULL)
+        return compare_payload(g->type, a->value, b->value);
+    int c = compare_payload(g->by_type, a->by, b->by);
+    if (c == 0)
+        c = want * ((a->time > b->time) - (a->time < b->time));
+    if (c == 0)
+        c = want * compare_payload(g->type, a->value, b->value);
+    return c;
+}
+
 static event_string *string_copy(const char *bytes, size_t len)
 {
     event_string *s = malloc(sizeof *s + (len ? len : 1));
@@ -419,6 +465,7 @@ static bool event_assign(fdl_type type, event *slot, const event *e, bool had_va
             free(slot->value.s);
         slot->time = e->time;
         slot->value.s = s;
+        slot->by = e->by;
         return true;
     }
     *slot = *e;
@@ -605,6 +652,7 @@ fdl_group_state *fdl_group_state_new(const fdl_group_plan *plan)
         return NULL;
     g->plan = plan;
     g->type = plan->desc->value_type;
+    g->by_type = plan->desc->by_type;
     g->horizon = FDL_TIME_MIN;
     for (int i = 0; i < plan->ncursors; i++) {
         cursor *c = &g->cursors[i];
@@ -1036,17 +1084,17 @@ static void cursor_clear(fdl_group_state *g, cursor *c)
 /* Appends index to a monotonic deque: drops the entries it dominates. */
 static void extremes_push(fdl_group_state *g, cursor_extremes *x, unsigned needs, int64_t index)
 {
-    event_payload v = event_at(g, index)->value;
+    const event *v = event_at(g, index);
     if (needs & FDL_NEEDS_MIN) {
         while (x->min.count > 0 &&
-               compare_payload(g->type, event_at(g, deque_back(&x->min))->value, v) > 0)
+               extreme_compare(g, event_at(g, deque_back(&x->min)), v, -1) > 0)
             x->min.count--;
         if (!deque_push_back(&x->min, index))
             x->valid = false;
     }
     if (needs & FDL_NEEDS_MAX) {
         while (x->max.count > 0 &&
-               compare_payload(g->type, event_at(g, deque_back(&x->max))->value, v) < 0)
+               extreme_compare(g, event_at(g, deque_back(&x->max)), v, 1) < 0)
             x->max.count--;
         if (!deque_push_back(&x->max, index))
             x->valid = false;
@@ -1162,9 +1210,9 @@ static void base_fold(fdl_group_state *g, const event *e)
     lifetime_base *b = &g->base;
     bool first = b->count == 0;
     bool ok = true;
-    if ((needs & FDL_NEEDS_MIN) && (first || compare_payload(g->type, e->value, b->min.value) < 0))
+    if ((needs & FDL_NEEDS_MIN) && (first || extreme_compare(g, e, &b->min, -1) < 0))
         ok &= event_assign(g->type, &b->min, e, !first);
-    if ((needs & FDL_NEEDS_MAX) && (first || compare_payload(g->type, e->value, b->max.value) > 0))
+    if ((needs & FDL_NEEDS_MAX) && (first || extreme_compare(g, e, &b->max, 1) > 0))
         ok &= event_assign(g->type, &b->max, e, !first);
     /* Equal times: the one folded later arrived later. */
     if ((needs & FDL_NEEDS_FIRST) && (first || e->time < b->first.time))
@@ -1218,9 +1266,18 @@ static fdl_status make_payload(fdl_type type, fdl_value value, event_payload *ou
 }
 
 fdl_status fdl_group_state_push(fdl_group_state *g, fdl_time time, fdl_value value,
-                                fdl_store_stats *stats)
+                                fdl_value by, fdl_store_stats *stats)
 {
-    event e = {time, {0}};
+    event e = {time, {0}, {0}};
+    if (g->by_type == FDL_NULL && by.type != FDL_NULL)
+        return FDL_ERR_ARGUMENT;
+    if (g->by_type != FDL_NULL) {
+        if (by.type == FDL_NULL || value.type == FDL_NULL)
+            return FDL_OK;              /* min_by/max_by skip events missing either value */
+        fdl_status status = make_payload(g->by_type, by, &e.by);
+        if (status != FDL_OK)
+            return status;
+    }
     if (g->type != FDL_NULL) {
         if (value.type == FDL_NULL)
             return FDL_OK;              /* aggregations skip nulls */
@@ -1441,8 +1498,8 @@ static fdl_value extreme_value(fdl_group_state *g, int cursor_index, int want)
     const event *best = d->count > 0 ? event_at(g, deque_front(d)) : NULL;
     if (cursor_index == g->plan->lifetime_cursor && g->base.count > 0) {
         const event *b = want < 0 ? &g->base.min : &g->base.max;
-        /* Ties are identical values; either will do. */
-        if (!best || compare_payload(g->type, b->value, best->value) * want > 0)
+        /* Ties are identical events (as far as the result goes); either will do. */
+        if (!best || extreme_compare(g, b, best, want) * want > 0)
             best = b;
     }
     return best ? payload_value(g->type, best->value) : fdl_null();
@@ -1668,6 +1725,34 @@ static fdl_value k_events_value(fdl_group_state *g, int agg, const cursor *c, in
     return fdl_vector(v, (int32_t)dim);
 }
 
+static fdl_value approx_percentile_value(const fdl_ddsketch *sketch, double p)
+{
+    double value;
+    return fdl_ddsketch_quantile(sketch, p, &value) && isfinite(value) ? fdl_float64(value)
+                                                                       : fdl_null();
+}
+
+/* percentile: [p, ...]: each element exactly the result for that one p;
+ * null when any of them is (the empty window). */
+static fdl_value percentiles_value(fdl_group_state *g, int agg, const cursor *c,
+                                   const fdl_agg_desc *desc)
+{
+    bool exact = desc->function == FDL_AGG_PERCENTILE;
+    double *v = vector_reserve(g, agg, (size_t)desc->npercentiles);
+    if (!v) {
+        g->failed = true;
+        return fdl_null();
+    }
+    for (int i = 0; i < desc->npercentiles; i++) {
+        fdl_value one = exact ? percentile_value(c->sorted, desc->percentiles[i])
+                              : approx_percentile_value(c->sketch, desc->percentiles[i]);
+        if (one.type != FDL_FLOAT64)
+            return fdl_null();
+        v[i] = one.as.f;
+    }
+    return fdl_vector(v, desc->npercentiles);
+}
+
 fdl_value fdl_group_empty_result(const fdl_agg_desc *agg)
 {
     switch (agg->function) {
@@ -1719,7 +1804,11 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
         *out = extreme_value(g, cursor_index, -1);
         break;
     case FDL_AGG_MAX:
+    case FDL_AGG_MAX_BY:
         *out = extreme_value(g, cursor_index, 1);
+        break;
+    case FDL_AGG_MIN_BY:
+        *out = extreme_value(g, cursor_index, -1);
         break;
     case FDL_AGG_FIRST:
         if (base)
@@ -1745,7 +1834,10 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
         *out = k_events_value(g, agg, c, desc->k, lifetime, desc->function == FDL_AGG_LAST_K);
         break;
     case FDL_AGG_PERCENTILE:
-        *out = percentile_value(c->sorted, desc->percentile);
+        if (desc->npercentiles)
+            *out = percentiles_value(g, agg, c, desc);
+        else
+            *out = percentile_value(c->sorted, desc->percentile);
         break;
     case FDL_AGG_TOP_K:
         *out = top_k_value(g, agg, c, desc->k);
@@ -1760,13 +1852,12 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
         }
         *out = fdl_int64(fdl_hll_estimate(c->hll));
         break;
-    case FDL_AGG_APPROX_PERCENTILE: {
-        double value;
-        *out = fdl_ddsketch_quantile(c->sketch, desc->percentile, &value) && isfinite(value)
-                   ? fdl_float64(value)
-                   : fdl_null();
+    case FDL_AGG_APPROX_PERCENTILE:
+        if (desc->npercentiles)
+            *out = percentiles_value(g, agg, c, desc);
+        else
+            *out = approx_percentile_value(c->sketch, desc->percentile);
         break;
-    }
     }
     return g->failed ? FDL_ERR_MEMORY : FDL_OK;
 }

@@ -57,12 +57,13 @@ fdl_group_state *fdl_group_state_new(const fdl_group_plan *plan);
 void fdl_group_state_free(fdl_group_state *group);
 
 /*
- * Pushes one event (see fdl_group_push). Updates events_held,
+ * Pushes one event (see fdl_group_push; by is null for groups without a
+ * by_type). Updates events_held,
  * events_late, events_out_of_order and events_evicted in stats.
  * FDL_ERR_ARGUMENT for a value of the wrong type or a non-finite float.
  */
 fdl_status fdl_group_state_push(fdl_group_state *group, fdl_time time, fdl_value value,
-                                fdl_store_stats *stats);
+                                fdl_value by, fdl_store_stats *stats);
 
 /*
  * Reads aggregation agg as of t (see fdl_group_read). A vector result

@@ -39,43 +39,43 @@ enum {
     A_FIRST1, A_LAST6, A_P50, A_P90, A_APPROX_P50, A_APPROX_P99, NUMERIC_AGGS
 };
 #define NUMERIC_AGGS_FOR(w)                                                         \
-    {FDL_AGG_COUNT, w, FDL_INT64, 0, 0}, {FDL_AGG_VARIANCE, w, FDL_FLOAT64, 0, 0},  \
-    {FDL_AGG_STDDEV, w, FDL_FLOAT64, 0, 0},                                        \
-    {FDL_AGG_COUNT_DISTINCT, w, FDL_INT64, 0, 0},                                  \
-    {FDL_AGG_FIRST_K, w, FDL_VECTOR, 3, 0}, {FDL_AGG_LAST_K, w, FDL_VECTOR, 3, 0},  \
-    {FDL_AGG_PERCENTILE, w, FDL_FLOAT64, 0, 0.3},                                  \
-    {FDL_AGG_PERCENTILE, w, FDL_FLOAT64, 0, 0.0},                                  \
-    {FDL_AGG_PERCENTILE, w, FDL_FLOAT64, 0, 1.0},                                  \
-    {FDL_AGG_FIRST_K, w, FDL_VECTOR, 1, 0}, {FDL_AGG_LAST_K, w, FDL_VECTOR, 6, 0},  \
-    {FDL_AGG_PERCENTILE, w, FDL_FLOAT64, 0, 0.5},                                  \
-    {FDL_AGG_PERCENTILE, w, FDL_FLOAT64, 0, 0.9},                                  \
-    {FDL_AGG_APPROX_PERCENTILE, w, FDL_FLOAT64, 0, 0.5},                           \
-    {FDL_AGG_APPROX_PERCENTILE, w, FDL_FLOAT64, 0, 0.99}
+    {FDL_AGG_COUNT, w, FDL_INT64, 0, 0, 0, NULL}, {FDL_AGG_VARIANCE, w, FDL_FLOAT64, 0, 0, 0, NULL},  \
+    {FDL_AGG_STDDEV, w, FDL_FLOAT64, 0, 0, 0, NULL},                                        \
+    {FDL_AGG_COUNT_DISTINCT, w, FDL_INT64, 0, 0, 0, NULL},                                  \
+    {FDL_AGG_FIRST_K, w, FDL_VECTOR, 3, 0, 0, NULL}, {FDL_AGG_LAST_K, w, FDL_VECTOR, 3, 0, 0, NULL},  \
+    {FDL_AGG_PERCENTILE, w, FDL_FLOAT64, 0, 0.3, 0, NULL},                                  \
+    {FDL_AGG_PERCENTILE, w, FDL_FLOAT64, 0, 0.0, 0, NULL},                                  \
+    {FDL_AGG_PERCENTILE, w, FDL_FLOAT64, 0, 1.0, 0, NULL},                                  \
+    {FDL_AGG_FIRST_K, w, FDL_VECTOR, 1, 0, 0, NULL}, {FDL_AGG_LAST_K, w, FDL_VECTOR, 6, 0, 0, NULL},  \
+    {FDL_AGG_PERCENTILE, w, FDL_FLOAT64, 0, 0.5, 0, NULL},                                  \
+    {FDL_AGG_PERCENTILE, w, FDL_FLOAT64, 0, 0.9, 0, NULL},                                  \
+    {FDL_AGG_APPROX_PERCENTILE, w, FDL_FLOAT64, 0, 0.5, 0, NULL},                           \
+    {FDL_AGG_APPROX_PERCENTILE, w, FDL_FLOAT64, 0, 0.99, 0, NULL}
 /* Other scalar groups: count and count_distinct per slot. */
 #define DISTINCT_AGGS_FOR(w) \
-    {FDL_AGG_COUNT, w, FDL_INT64, 0, 0}, {FDL_AGG_COUNT_DISTINCT, w, FDL_INT64, 0, 0}, \
-    {FDL_AGG_TOP_K, w, FDL_STRING, 3, 0}
+    {FDL_AGG_COUNT, w, FDL_INT64, 0, 0, 0, NULL}, {FDL_AGG_COUNT_DISTINCT, w, FDL_INT64, 0, 0, 0, NULL}, \
+    {FDL_AGG_TOP_K, w, FDL_STRING, 3, 0, 0, NULL}
 enum { D_COUNT, D_DISTINCT, D_TOP3, DISTINCT_AGGS };
 
 static const fdl_agg_desc numeric_aggs[] = {
     NUMERIC_AGGS_FOR(0), NUMERIC_AGGS_FOR(W_SHORT), NUMERIC_AGGS_FOR(W_LONG)};
 /* approx_count_distinct takes lifetime windows only: after the slot's own. */
 static const fdl_agg_desc lifetime_aggs[] = {NUMERIC_AGGS_FOR(0),
-                                             {FDL_AGG_APPROX_COUNT_DISTINCT, 0, FDL_INT64, 0, 0}};
+                                             {FDL_AGG_APPROX_COUNT_DISTINCT, 0, FDL_INT64, 0, 0, 0, NULL}};
 static const fdl_agg_desc distinct_aggs[] = {
     DISTINCT_AGGS_FOR(0), DISTINCT_AGGS_FOR(W_SHORT), DISTINCT_AGGS_FOR(W_LONG)};
 
 enum { G_FLOAT, G_INT, G_LIFE_FLOAT, G_LIFE_INT, G_STRING, G_BOOL, G_TIME, NGROUPS };
 #define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 static const fdl_group_desc groups[] = {
-    {"float", 0, 0, FDL_FLOAT64, COUNT_OF(numeric_aggs), numeric_aggs},
-    {"int", 0, 0, FDL_INT64, COUNT_OF(numeric_aggs), numeric_aggs},
+    {"float", 0, 0, FDL_FLOAT64, COUNT_OF(numeric_aggs), numeric_aggs, FDL_NULL},
+    {"int", 0, 0, FDL_INT64, COUNT_OF(numeric_aggs), numeric_aggs, FDL_NULL},
     /* lifetime only: W = 0, so every read evicts everything before it */
-    {"life float", 0, 0, FDL_FLOAT64, COUNT_OF(lifetime_aggs), lifetime_aggs},
-    {"life int", 0, 0, FDL_INT64, COUNT_OF(lifetime_aggs), lifetime_aggs},
-    {"string", 0, 0, FDL_STRING, COUNT_OF(distinct_aggs), distinct_aggs},
-    {"bool", 0, 0, FDL_BOOL, COUNT_OF(distinct_aggs), distinct_aggs},
-    {"time", 0, 0, FDL_TIMESTAMP, COUNT_OF(distinct_aggs), distinct_aggs},
+    {"life float", 0, 0, FDL_FLOAT64, COUNT_OF(lifetime_aggs), lifetime_aggs, FDL_NULL},
+    {"life int", 0, 0, FDL_INT64, COUNT_OF(lifetime_aggs), lifetime_aggs, FDL_NULL},
+    {"string", 0, 0, FDL_STRING, COUNT_OF(distinct_aggs), distinct_aggs, FDL_NULL},
+    {"bool", 0, 0, FDL_BOOL, COUNT_OF(distinct_aggs), distinct_aggs, FDL_NULL},
+    {"time", 0, 0, FDL_TIMESTAMP, COUNT_OF(distinct_aggs), distinct_aggs, FDL_NULL},
 };
 static const char *const user_keys[] = {"user_id"};
 static const fdl_type user_key_types[] = {FDL_INT64};
@@ -391,8 +391,8 @@ static void test_plan_checks(void **state)
         {FDL_AGG_PERCENTILE, FDL_TIMESTAMP, FDL_FLOAT64, 0, 0.5, false},
     };
     for (int i = 0; i < COUNT_OF(cases); i++) {
-        fdl_agg_desc agg = {cases[i].function, 0, cases[i].result, cases[i].k, cases[i].p};
-        fdl_group_desc group = {"g", 0, 0, cases[i].value, 1, &agg};
+        fdl_agg_desc agg = {cases[i].function, 0, cases[i].result, cases[i].k, cases[i].p, 0, NULL};
+        fdl_group_desc group = {"g", 0, 0, cases[i].value, 1, &agg, FDL_NULL};
         fdl_program p = program;
         p.ngroups = 1;
         p.groups = &group;

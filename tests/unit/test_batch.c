@@ -82,17 +82,17 @@ static const fdl_source_desc sources[] = {
 };
 
 static const fdl_agg_desc user_aggs[] = {
-    {FDL_AGG_COUNT, DAY, FDL_INT64, 0, 0.0},
-    {FDL_AGG_SUM, DAY, FDL_FLOAT64, 0, 0.0},
+    {FDL_AGG_COUNT, DAY, FDL_INT64, 0, 0.0, 0, NULL},
+    {FDL_AGG_SUM, DAY, FDL_FLOAT64, 0, 0.0, 0, NULL},
 };
 
 static const fdl_agg_desc merchant_aggs[] = {
-    {FDL_AGG_COUNT, 0, FDL_INT64, 0, 0.0},
+    {FDL_AGG_COUNT, 0, FDL_INT64, 0, 0.0, 0, NULL},
 };
 
 static const fdl_group_desc groups[] = {
-    {"orders.amount", ENTITY_USER, 0, FDL_FLOAT64, 2, user_aggs},
-    {"orders", ENTITY_MERCHANT, 0, FDL_NULL, 1, merchant_aggs},
+    {"orders.amount", ENTITY_USER, 0, FDL_FLOAT64, 2, user_aggs, FDL_NULL},
+    {"orders", ENTITY_MERCHANT, 0, FDL_NULL, 1, merchant_aggs, FDL_NULL},
 };
 
 static fdl_status read_group(fdl_store *store, int entity, int group, int agg,

@@ -21,14 +21,14 @@
 /* ------------------------------------------------------ the test program */
 
 #define AGGS_FOR(window, type, mean_type) \
-    {FDL_AGG_COUNT, window, FDL_INT64, 0, 0.0}, {FDL_AGG_SUM, window, type, 0, 0.0}, \
-    {FDL_AGG_MEAN, window, mean_type, 0, 0.0}, {FDL_AGG_MIN, window, type, 0, 0.0}, \
-    {FDL_AGG_MAX, window, type, 0, 0.0}, {FDL_AGG_FIRST, window, type, 0, 0.0}, \
-    {FDL_AGG_LAST, window, type, 0, 0.0}
+    {FDL_AGG_COUNT, window, FDL_INT64, 0, 0.0, 0, NULL}, {FDL_AGG_SUM, window, type, 0, 0.0, 0, NULL}, \
+    {FDL_AGG_MEAN, window, mean_type, 0, 0.0, 0, NULL}, {FDL_AGG_MIN, window, type, 0, 0.0, 0, NULL}, \
+    {FDL_AGG_MAX, window, type, 0, 0.0, 0, NULL}, {FDL_AGG_FIRST, window, type, 0, 0.0, 0, NULL}, \
+    {FDL_AGG_LAST, window, type, 0, 0.0, 0, NULL}
 #define ORDER_AGGS_FOR(window, type) \
-    {FDL_AGG_COUNT, window, FDL_INT64, 0, 0.0}, {FDL_AGG_MIN, window, type, 0, 0.0}, \
-    {FDL_AGG_MAX, window, type, 0, 0.0}, {FDL_AGG_FIRST, window, type, 0, 0.0}, \
-    {FDL_AGG_LAST, window, type, 0, 0.0}
+    {FDL_AGG_COUNT, window, FDL_INT64, 0, 0.0, 0, NULL}, {FDL_AGG_MIN, window, type, 0, 0.0, 0, NULL}, \
+    {FDL_AGG_MAX, window, type, 0, 0.0, 0, NULL}, {FDL_AGG_FIRST, window, type, 0, 0.0, 0, NULL}, \
+    {FDL_AGG_LAST, window, type, 0, 0.0, 0, NULL}
 
 enum { W_SHORT = 100, W_LONG = 1000 };
 enum { FUNCS = 7, ORDER_FUNCS = 5 };
@@ -45,8 +45,8 @@ static const fdl_agg_desc int_aggs[] = {
 static const fdl_agg_desc string_aggs[] = {
     ORDER_AGGS_FOR(0, FDL_STRING), ORDER_AGGS_FOR(W_SHORT, FDL_STRING),
     ORDER_AGGS_FOR(W_LONG, FDL_STRING)};
-static const fdl_agg_desc none_aggs[] = {{FDL_AGG_COUNT, 0, FDL_INT64, 0, 0.0},
-                                        {FDL_AGG_COUNT, 50, FDL_INT64, 0, 0.0}};
+static const fdl_agg_desc none_aggs[] = {{FDL_AGG_COUNT, 0, FDL_INT64, 0, 0.0, 0, NULL},
+                                        {FDL_AGG_COUNT, 50, FDL_INT64, 0, 0.0, 0, NULL}};
 static const fdl_agg_desc life_aggs[] = {AGGS_FOR(0, FDL_FLOAT64, FDL_FLOAT64)};
 static const fdl_agg_desc bool_aggs[] = {ORDER_AGGS_FOR(W_SHORT, FDL_BOOL)};
 static const fdl_agg_desc time_aggs[] = {ORDER_AGGS_FOR(0, FDL_TIMESTAMP), ORDER_AGGS_FOR(W_SHORT, FDL_TIMESTAMP)};
@@ -54,13 +54,13 @@ static const fdl_agg_desc time_aggs[] = {ORDER_AGGS_FOR(0, FDL_TIMESTAMP), ORDER
 enum { G_FLOAT, G_INT, G_STRING, G_NONE, G_LIFE, G_BOOL, G_TIME, NGROUPS };
 #define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 static const fdl_group_desc groups[] = {
-    {"float", 0, 0, FDL_FLOAT64, COUNT_OF(float_aggs), float_aggs},
-    {"int", 0, 0, FDL_INT64, COUNT_OF(int_aggs), int_aggs},
-    {"string", 0, 0, FDL_STRING, COUNT_OF(string_aggs), string_aggs},
-    {"none", 0, 0, FDL_NULL, COUNT_OF(none_aggs), none_aggs},
-    {"life", 0, 0, FDL_FLOAT64, COUNT_OF(life_aggs), life_aggs},
-    {"bool", 0, 0, FDL_BOOL, COUNT_OF(bool_aggs), bool_aggs},
-    {"time", 0, 0, FDL_TIMESTAMP, COUNT_OF(time_aggs), time_aggs},
+    {"float", 0, 0, FDL_FLOAT64, COUNT_OF(float_aggs), float_aggs, FDL_NULL},
+    {"int", 0, 0, FDL_INT64, COUNT_OF(int_aggs), int_aggs, FDL_NULL},
+    {"string", 0, 0, FDL_STRING, COUNT_OF(string_aggs), string_aggs, FDL_NULL},
+    {"none", 0, 0, FDL_NULL, COUNT_OF(none_aggs), none_aggs, FDL_NULL},
+    {"life", 0, 0, FDL_FLOAT64, COUNT_OF(life_aggs), life_aggs, FDL_NULL},
+    {"bool", 0, 0, FDL_BOOL, COUNT_OF(bool_aggs), bool_aggs, FDL_NULL},
+    {"time", 0, 0, FDL_TIMESTAMP, COUNT_OF(time_aggs), time_aggs, FDL_NULL},
 };
 static const fdl_entity_desc entities[] = {{"user", "user_id", FDL_INT64, 1, (const char *const[]){"user_id"}, (const fdl_type[]){FDL_INT64}}};
 static const fdl_program program = {

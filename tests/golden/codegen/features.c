@@ -357,16 +357,16 @@ static const fdl_embedding_desc embeddings[] = {
 };
 
 static const fdl_agg_desc group_0_aggs[] = {
-    {FDL_AGG_COUNT, INT64_C(2592000) * FDL_MICROS_PER_SECOND, FDL_INT64, 0, 0.0},
+    {FDL_AGG_COUNT, INT64_C(2592000) * FDL_MICROS_PER_SECOND, FDL_INT64, 0, 0.0, 0, NULL},
 };
 
 static const fdl_agg_desc group_1_aggs[] = {
-    {FDL_AGG_MEAN, INT64_C(7776000) * FDL_MICROS_PER_SECOND, FDL_FLOAT64, 0, 0.0},
+    {FDL_AGG_MEAN, INT64_C(7776000) * FDL_MICROS_PER_SECOND, FDL_FLOAT64, 0, 0.0, 0, NULL},
 };
 
 static const fdl_group_desc groups[] = {
-    {"purchases", ENTITY_user, SOURCE_purchases, FDL_NULL, 1, group_0_aggs},
-    {"orders.total_amount", ENTITY_user, SOURCE_orders, FDL_FLOAT64, 1, group_1_aggs},
+    {"purchases", ENTITY_user, SOURCE_purchases, FDL_NULL, 1, group_0_aggs, FDL_NULL},
+    {"orders.total_amount", ENTITY_user, SOURCE_orders, FDL_FLOAT64, 1, group_1_aggs, FDL_NULL},
 };
 
 static const int feature_0_entities[] = {ENTITY_user};
