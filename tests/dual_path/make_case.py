@@ -3,7 +3,7 @@
 
 The case exercises every aggregation (count, sum, mean, min, max, first,
 last, variance, stddev, count_distinct, first_k, last_k, percentile, top_k,
-approx_percentile, approx_count_distinct) over
+approx_percentile, approx_count_distinct, percentile lists, min_by, max_by) over
 windows and lifetime, with where filters, on a string-keyed and an
 int64-keyed entity, over fields of every scalar type, with the inputs that
 make batch and serving easy to get subtly different:
@@ -198,8 +198,43 @@ AGGREGATIONS += [
      "lifetime", None),
 ]
 
-# k: of first_k/last_k and percentile: of percentile, by aggregation name.
+# percentile lists (a float64 vector, one exact or sketch percentile per
+# item) and min_by/max_by (the value at the event whose by-field is
+# extreme: ties in by broken by the later event, then the larger value, so
+# the many equal times and repeated values here must not depend on arrival
+# order; by over int64, float64, timestamp and bool; values of every
+# scalar type). Groups shared with the aggregations above (percentiles)
+# and groups of their own (min_by/max_by events carry two values).
+AGGREGATIONS += [
+    ("c_amount_plist_1d", "customer", "percentile", "txns.amount", "1d", None),
+    ("c_qty_plist_life", "customer", "percentile", "txns.qty", "lifetime", "qty is not null"),
+    ("s_duration_aplist_7d", "store", "approx_percentile", "visits.duration", "7d", None),
+    ("c_amount_aplist_life", "customer", "approx_percentile", "txns.amount", "lifetime", None),
+    ("c_channel_maxby_amount_1d", "customer", "max_by", "txns.channel", "1d", None),
+    ("c_amount_minby_qty_life", "customer", "min_by", "txns.amount", "lifetime", None),
+    ("c_qty_maxby_settled_7d", "customer", "max_by", "txns.qty", "7d", None),
+    ("c_settled_minby_flag_1h", "customer", "min_by", "txns.settled_at", "1h", None),
+    ("c_flag_maxby_ts_life", "customer", "max_by", "txns.flagged", "lifetime", "amount > 0"),
+    ("s_page_maxby_duration_life", "store", "max_by", "visits.page", "lifetime", None),
+    ("s_customer_minby_duration_1d", "store", "min_by", "visits.customer_id", "1d", None),
+    ("sc_amount_maxby_qty_7d", "store_channel", "max_by", "txns.amount", "7d", None),
+]
+
+# k: of first_k/last_k, percentile: of percentile and by: of min_by/max_by,
+# by aggregation name.
 PARAMETERS = {
+    "c_amount_plist_1d": ("percentile", "[0, 0.5, 0.9, 1, 0.5]"),
+    "c_qty_plist_life": ("percentile", "[0.25, 0.75]"),
+    "s_duration_aplist_7d": ("percentile", "[0.1, 0.99]"),
+    "c_amount_aplist_life": ("percentile", "[0.5, 0.9, 0.99]"),
+    "c_channel_maxby_amount_1d": ("by", "amount"),
+    "c_amount_minby_qty_life": ("by", "qty"),
+    "c_qty_maxby_settled_7d": ("by", "settled_at"),
+    "c_settled_minby_flag_1h": ("by", "flagged"),
+    "c_flag_maxby_ts_life": ("by", "ts"),
+    "s_page_maxby_duration_life": ("by", "duration"),
+    "s_customer_minby_duration_1d": ("by", "duration"),
+    "sc_amount_maxby_qty_7d": ("by", "qty"),
     "c_amount_first3_1d": ("k", "3"),
     "c_amount_last5_life": ("k", "5"),
     "c_amount_first6_life": ("k", "6"),
