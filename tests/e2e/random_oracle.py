@@ -18,7 +18,12 @@ For each seed it generates, from a fixed random stream:
     and, from a random stream of their own (so older seeds keep their
     features and data), top_k over every scalar type with k in 1..5,
     approx_percentile at the same p, and approx_count_distinct (lifetime
-    only), over random windows and lifetime;
+    only), over random windows and lifetime; and, from a third stream,
+    percentile and approx_percentile with a list of 1 to 5 percentiles
+    (a vector: each element checked as the one-percentile form is) and
+    min_by/max_by over every scalar value type ordered by an int64,
+    float64, bool or timestamp field (the time field too), whose ties (in
+    by; in by and time) must go to the later event, then the larger value;
   * event CSVs with null cells, events planted exactly at t - w and at t for
     spine times, ties in event time within and across sources, rows out of
     time order, RFC 3339 times with mixed offsets and fractions and epoch
@@ -560,6 +565,8 @@ SKETCH_PINNED = [
 
 
 def result_type(function, field_type):
+    if function in ("percentile_list", "approx_percentile_list"):
+        return "float64_vector"
     if function in ("count", "count_distinct", "approx_count_distinct"):
         return "int64"
     if function == "top_k":
@@ -582,6 +589,10 @@ class Feature:
         self.default = None             # (value, YAML text) or None
         self.k = None                   # first_k / last_k: 1..6; top_k: 1..5
         self.percentile = None          # percentile: (p, YAML text)
+        self.percentiles = None         # percentile: [P, ...]: [(p, YAML text), ...]
+        self.by = None                  # min_by / max_by: the ordering field
+        if function.endswith("_list"):  # the list forms: a vector of percentiles
+            self.function = function[:-len("_list")]
 
     def yaml(self, rng):
         lines = ["  - name: %s" % self.name, "    entity: %s" % self.entity,
@@ -592,6 +603,10 @@ class Feature:
             lines.append("      k: %d" % self.k)
         if self.percentile is not None:
             lines.append("      percentile: %s" % self.percentile[1])
+        if self.percentiles is not None:
+            lines.append("      percentile: [%s]" % ", ".join(t for _, t in self.percentiles))
+        if self.by is not None:
+            lines.append("      by: %s" % self.by)
         if self.where:
             lines.append("      where: '%s'" % self.where[0].replace("'", "''"))
         if rng.random() < 0.3:
@@ -714,6 +729,102 @@ def add_sketch_features(seed, windows, features):
             text = rng.choice(PERCENTILE_TEXTS) if rng.random() < 0.75 else repr(rng.random())
             feature.percentile = (float(text), text)
         features.append(feature)
+
+
+# min_by/max_by: value types and the types of the field that orders.
+BY_VALUE_TYPES = ["int64", "float64", "bool", "string", "timestamp"]
+BY_TYPES = ["int64", "float64", "bool", "timestamp"]
+
+
+def add_list_and_by_features(seed, windows, features):
+    """percentile and approx_percentile with a list of percentiles (1 to 5
+    of them, duplicates and the ends among them), and min_by/max_by over
+    every value type ordered by every by type (the time field too), from a
+    stream of their own so that every older seed keeps its features."""
+    rng = random.Random(seed * 15485863 + 11)
+    combos = [(f, t) for f in ("percentile_list", "approx_percentile_list")
+              for t in ("int64", "float64")]
+    combos += [(f, t) for f in ("min_by", "max_by") for t in BY_VALUE_TYPES]
+    combos += [(rng.choice(["min_by", "max_by"]), rng.choice(BY_VALUE_TYPES)) for _ in range(6)]
+    combos += [("percentile_list", "float64", "visits", "delta"),     # -0.0 before +0.0
+               ("max_by", "float64", "visits", "delta")]              # ties decided by value
+    first = len(features)
+    for n, combo in enumerate(combos, start=first):
+        function, type_ = combo[:2]
+        source = combo[2] if len(combo) > 2 else rng.choice(list(SOURCES))
+        field = combo[3] if len(combo) > 2 else \
+            rng.choice([f for f, t in field_types(source).items() if t == type_])
+        entity = rng.choice(list(ENTITIES))
+        where = None
+        while rng.random() < 0.3:
+            text, _, evaluate = ExprGen(rng, source).boolean(3)
+            if text.lower() != "null":
+                where = (text, evaluate)
+                break
+        window = windows[(n - first) % len(windows)] if rng.random() < 0.5 else rng.choice(windows)
+        feature = Feature("f%02d_%s_%s" % (n, function, field), entity, source,
+                          function, field, window, where)
+        if function.endswith("_list"):
+            texts = [rng.choice(PERCENTILE_TEXTS) if rng.random() < 0.6 else repr(rng.random())
+                     for _ in range(rng.randint(1, 5))]
+            feature.percentiles = [(float(t), t) for t in texts]
+        else:
+            # bool orders (few distinct values: many ties), and the time field
+            feature.by = rng.choice([f for f, t in field_types(source).items()
+                                     if t in BY_TYPES and f != field])
+        features.append(feature)
+
+
+def extreme_by(feature, events):
+    """min_by/max_by as docs/language.md defines them: among the events with
+    both values, the one whose by-value is smallest (min_by) or largest
+    (max_by); ties go to the later event, then to the larger value."""
+    pairs = [ev for ev in events if ev[feature.field] is not None and ev[feature.by] is not None]
+    if not pairs:
+        return None
+    by_key = total_order_key(field_types(feature.source)[feature.by])
+    value_key = total_order_key(feature.field_type)
+    if feature.function == "max_by":
+        best = max(pairs, key=lambda ev: (by_key(ev[feature.by]), ev["_time"],
+                                          value_key(ev[feature.field])))
+    else:
+        # smallest by-value; among equal ones the latest event, then the largest value
+        best = max(pairs, key=lambda ev: (Reversed(by_key(ev[feature.by])), ev["_time"],
+                                          value_key(ev[feature.field])))
+    return best[feature.field]
+
+
+class Reversed:
+    """A sort key ordered the other way round."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def __lt__(self, other):
+        return other.key < self.key
+
+    def __eq__(self, other):
+        return self.key == other.key
+
+
+class ApproximateVector:
+    """An expected approx_percentile list cell: one Approximate per p."""
+
+    def __init__(self, items):
+        self.items = items
+        self.exact = [a.exact for a in items]
+
+    def check(self, text):
+        if not (text.startswith("[") and text.endswith("]")):
+            return "not a vector"
+        parts = text[1:-1].split(",")
+        if len(parts) != len(self.items):
+            return "%d values, expected %d" % (len(parts), len(self.items))
+        for part, item in zip(parts, self.items):
+            problem = item.check(part)
+            if problem:
+                return problem
+        return None
 
 
 # -------------------------------------------------------------------- data
@@ -1067,6 +1178,16 @@ def aggregate(feature, events):
         return None if total is None else total / len(values)
     if function in ("first", "last"):
         return values[0] if function == "first" else values[-1]
+    if function in ("min_by", "max_by"):
+        return extreme_by(feature, events)
+    if feature.percentiles is not None:
+        # each element exactly what the one-percentile form gives
+        if function == "percentile":
+            items = [percentile(values, p) for p, _ in feature.percentiles]
+            return None if any(x is None for x in items) else items
+        xs = sorted((float(v) for v in values), key=float_key)
+        return ApproximateVector([Approximate("float64", xs[int(math.floor(float(len(xs) - 1) * p))])
+                                  for p, _ in feature.percentiles])
     if function in ("variance", "stddev"):
         return sample_variance(values, function)
     if function == "percentile":
@@ -1227,8 +1348,24 @@ def note_coverage(coverage, feature, chosen, value, t):
         bump("approx_count_distinct reads")
     if feature.function == "approx_percentile" and isinstance(value, Approximate):
         bump("approx_percentile reads")
+    if isinstance(value, ApproximateVector):
+        bump("approx_percentile list reads")
+    if feature.function == "percentile" and feature.percentiles is not None and value is not None:
+        bump("percentile list reads")
+    if feature.function in ("min_by", "max_by") and value is not None:
+        bump("min_by/max_by reads")
+        by = [ev[feature.by] for ev in chosen
+              if ev[feature.field] is not None and ev[feature.by] is not None]
+        extreme = (min if feature.function == "min_by" else max)(by)
+        ties = [ev for ev in chosen if ev[feature.field] is not None and ev[feature.by] == extreme]
+        if len(ties) > 1:
+            bump("min_by/max_by decided by a tie in by")
+            if len({ev["_time"] for ev in ties}) < len(ties):
+                bump("min_by/max_by ties at one time (value decides)")
     if feature.function in ("variance", "stddev") and value is None and len(values) >= 2:
         bump("variances null from |x| >= 2^511")
+    if feature.percentiles is not None:
+        return
     if feature.function == "percentile" and value is not None and \
             not any(same_float(value, float(v)) for v in values):
         bump("percentiles interpolated")
@@ -1265,7 +1402,7 @@ def check_run(label, out_path, spine_columns, spine_rows, features, expected, fe
                 problem = ROUNDING.check(value, got.text)
                 if problem:
                     bad.add(i, f.name, format_float(value.exact), got.text, problem)
-            elif isinstance(value, Approximate):
+            elif isinstance(value, (Approximate, ApproximateVector)):
                 problem = value.check(got.text)
                 if problem:
                     bad.add(i, f.name, "about %r" % value.exact, got.text, problem)
@@ -1307,6 +1444,7 @@ def run_seed(fdlc, work, seed):
     rng = random.Random(seed)
     windows, features = make_features(rng)
     add_sketch_features(seed, windows, features)
+    add_list_and_by_features(seed, windows, features)
     give_defaults(seed, features)
     spine, events = make_data(rng, windows)
     set_features = rng.sample(features, rng.randint(len(features) * 2 // 3, len(features)))
