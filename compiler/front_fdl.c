@@ -370,6 +370,9 @@ static void read_aggregation(fdl_context *c, const fdl_body *body, ast_feature *
             } else {
                 diag_error(c->sources, parameter->span, "percentile must be a number");
             }
+        } else if (parameter->kind == FDL_ARG_LIST) {
+            diag_error(c->sources, parameter->span,
+                       "a list of percentiles is for percentile and approx_percentile, not %s", function);
         } else {
             agg->k_span = parameter->span;
             agg->k_written = true;
