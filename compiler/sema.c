@@ -960,7 +960,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     if (percentile_list)
         f->type.dim = agg->npercentiles;
     ir_agg spec = {fn, window, result, wants_k ? agg->k : 0,
-                   IS_PERCENTILE(fn) ? agg->percentile : 0,
+                   IS_PERCENTILE(fn) && !percentile_list ? agg->percentile : 0,
                    percentile_list ? agg->percentiles : NULL, percentile_list ? agg->npercentiles : 0};
     place_aggregation(c, f, f->entities[0], c->source_ir[source], key_fields, agg->where, field,
                       by_field, &spec);

@@ -1,7 +1,8 @@
 /*
  * window.c - the aggregation engine: time-ordered event buffers and
  * sliding-window cursors for count, sum, mean, min, max, first, last,
- * variance, stddev, count_distinct, first_k, last_k and percentile.
+ * variance, stddev, count_distinct, first_k, last_k, percentile, the
+ * sketches, top_k, min_by and max_by.
  *
  * Semantics. A read at t of an aggregation with window w covers the events
  * with t - w <= time < t (lifetime: time < t). Events are ordered by time;
@@ -59,6 +60,17 @@
  *       d distinct values (a merge sort by count, then value), written as
  *       JSON text into a buffer of the aggregation, valid until its next
  *       read.
+ *   percentile lists  (npercentiles > 0) a vector with one percentile or
+ *       approx_percentile per listed p, each computed exactly as the one-p
+ *       form from the same sorted array / sketch, into a buffer of the
+ *       aggregation (as first_k's vectors).
+ *   min_by/max_by  the value of the event whose by-value (a second payload
+ *       each event of a by-group carries) is smallest / largest. They reuse
+ *       min/max's monotonic deques and lifetime base, ordered by
+ *       extreme_compare: the by-value, then the later event, then the
+ *       larger value, a total order on what the result can tell apart, so
+ *       the pick depends only on the window's events. A by-group holds
+ *       min_by/max_by only.
  *   first_k/last_k  the values (as float64) of the k earliest / latest
  *       events, read straight from the time-ordered buffer in O(k). The
  *       lifetime base keeps the first k and the last k events it folded.
