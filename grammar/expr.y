@@ -802,6 +802,7 @@ static int report_file_syntax_error(expr_parser *parser, yysymbol_kind_t lookahe
         {YYSYMBOL_ONLINE, "'online'"}, {YYSYMBOL_DEFAULT, "'default'"},
         {YYSYMBOL_REQUEST, "'request'"}, {YYSYMBOL_LPAREN, "'('"}, {YYSYMBOL_DOT, "'.'"},
         {YYSYMBOL_COMMA, "','"}, {YYSYMBOL_RPAREN, "')'"}, {YYSYMBOL_RBRACE, "'}'"},
+        {YYSYMBOL_LBRACKET, "a list '['"}, {YYSYMBOL_RBRACKET, "']'"},
         {YYSYMBOL_FEATURE, "a definition"}, {YYSYMBOL_YYEOF, "end of file"},
     };
     for (size_t i = 0; i < sizeof spelled / sizeof spelled[0]; i++) {
