@@ -707,7 +707,7 @@ static type_kind agg_result(agg_function fn, type_kind value)
     return TYPE_ERROR;
 }
 
-/* Adds (or finds) the group and aggregation a feature reads. */
+/* The same percentile, or the same list of them (in the same order). */
 static bool same_percentiles(const ir_agg *a, const ir_agg *b)
 {
     if (a->percentile != b->percentile || a->npercentiles != b->npercentiles)
@@ -718,6 +718,7 @@ static bool same_percentiles(const ir_agg *a, const ir_agg *b)
     return true;
 }
 
+/* Adds (or finds) the group and aggregation a feature reads. */
 static void place_aggregation(checker *c, ir_feature *f, int entity, int source, int *key_fields,
                               expr *where, int field, int by_field, const ir_agg *spec)
 {
@@ -829,9 +830,9 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         ok = false;   /* not a name: reported */
     } else if (ok && wants_by && !agg->by.text) {
         diag_error(c->sources, agg->function.span,
-                   "%s needs by: the field whose %s value picks the event (%s: 'by: FIELD', "
+                   "%s needs by: the field whose %s value picks the event (YAML: 'by: FIELD', "
                    ".fdl: %s(SOURCE.FIELD, BY))", agg_function_name(fn),
-                   fn == AGG_MIN_BY ? "smallest" : "largest", "YAML", agg_function_name(fn));
+                   fn == AGG_MIN_BY ? "smallest" : "largest", agg_function_name(fn));
         ok = false;
     } else if (ok && !wants_by && agg->by.text) {
         diag_error(c->sources, agg->by.span, "'by' is for min_by and max_by, not %s",
