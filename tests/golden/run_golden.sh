@@ -7,7 +7,8 @@
 # diagnostics/NAME.yaml is checked together with diagnostics/_base.yaml
 # (unless its first line is "# alone"); stderr and the exit status must match
 # diagnostics/NAME.err. codegen/: the seed example's generated files must
-# match codegen/features.{h,c,json} (the source path shown as @SRC@).
+# match codegen/features.{h,c,json}, and those of codegen/by_and_lists.yaml
+# codegen/by_and_lists.{h,c,json} (the source path shown as @SRC@).
 set -u
 fdlc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 src=$(cd "$2" && pwd)
@@ -65,6 +66,17 @@ if "$fdlc" compile catalog.yaml features.yaml -o "$work/gen" --name features 2>"
   done
 else
   echo "FAIL: codegen: fdlc compile failed"; cat "$work/gen.err"; failed=$((failed + 1))
+fi
+
+# Generated code of percentile lists and min_by/max_by.
+cd "$here/codegen" || exit 2
+if "$fdlc" compile by_and_lists.yaml -o "$work/gen_by" --name by_and_lists 2>"$work/gen.err"; then
+  for f in by_and_lists.h by_and_lists.c by_and_lists.json; do
+    sed "s|$src|@SRC@|g" "$work/gen_by/$f" >"$work/$f.norm"
+    compare "$here/codegen/$f" "$work/$f.norm" "codegen/$f"
+  done
+else
+  echo "FAIL: codegen: fdlc compile by_and_lists.yaml failed"; cat "$work/gen.err"; failed=$((failed + 1))
 fi
 
 echo "golden: $passed passed, $failed failed"
