@@ -21,12 +21,30 @@
 #include <time.h>
 
 #include "internal.h"
+#include "sketch.h"
+
+/*
+ * The statistics window of serving (fdl_store_set_statistics_window): a
+ * ring of tiles of event time, each window/WINDOW_TILES wide, aligned to the
+ * epoch. Sums of squares are plain doubles here: these feed monitoring
+ * verdicts, not features.
+ */
+enum { WINDOW_TILES = 16 };
+
+typedef struct stats_tile {
+    int64_t index;              /* floor(time / tile width); INT64_MIN when empty */
+    uint64_t rows, nulls, numbers;
+    double sum, sum_squares, min, max;
+    fdl_hll *distinct;          /* when a distinct check needs it */
+} stats_tile;
 
 /* A field's values as read: counts and a running mean (Welford). */
 typedef struct field_state {
     fdl_field_stats stats;
     double m2;                  /* sum of squared deviations from the mean */
     fdl_hashmap *distinct;      /* values seen, when a distinct check needs them */
+    bool statistical;           /* a statistical check reads it */
+    stats_tile *tiles;          /* WINDOW_TILES, when a window is set */
 } field_state;
 
 typedef struct source_state {
@@ -38,6 +56,7 @@ typedef struct source_state {
     bool row_violated;          /* the row being checked broke something */
     bool has_latest;
     fdl_time latest;            /* latest time of the accepted rows (arrival order) */
+    int64_t newest_tile;        /* of the statistics window; INT64_MIN before any */
 } source_state;
 
 struct fdl_checks {
@@ -45,6 +64,7 @@ struct fdl_checks {
     source_state *sources;
     fdl_hashmap **references;   /* per reference: values seen */
     fdl_time processing_time;   /* 0: the wall clock */
+    int64_t window;             /* statistics window in microseconds; 0 = since opened */
     FILE *quarantine;
     char *quarantine_path;
     bool quarantine_failed;
@@ -53,6 +73,13 @@ struct fdl_checks {
     char *text;                 /* a NUL-terminated copy of a value for regexec */
     size_t text_capacity;
 };
+
+static void free_tiles(stats_tile *tiles)
+{
+    for (int i = 0; tiles && i < WINDOW_TILES; i++)
+        free(tiles[i].distinct);
+    free(tiles);
+}
 
 void fdl_checks_free(fdl_checks *checks)
 {
@@ -70,9 +97,11 @@ void fdl_checks_free(fdl_checks *checks)
             if (state->unique && state->unique[k])
                 fdl_hashmap_free(state->unique[k]);
         }
-        for (int f = 0; f < source->nfields && state->fields; f++)
+        for (int f = 0; f < source->nfields && state->fields; f++) {
             if (state->fields[f].distinct)
                 fdl_hashmap_free(state->fields[f].distinct);
+            free_tiles(state->fields[f].tiles);
+        }
         free(state->violations);
         free(state->fields);
         free(state->patterns);
@@ -108,12 +137,15 @@ fdl_checks *fdl_checks_new(const fdl_program *p)
         state->unique = calloc(nchecks, sizeof *state->unique);
         state->fields = calloc((size_t)source->nfields + 1, sizeof *state->fields);
         ok = state->violations && state->patterns && state->unique && state->fields;
+        state->newest_tile = INT64_MIN;
         for (int f = 0; f < source->nfields && ok; f++)
             state->fields[f].stats.distinct = -1;
         for (int k = 0; k < source->nchecks && ok; k++) {
             const fdl_check_desc *check = &source->checks[k];
             if (check->kind == FDL_CHECK_UNIQUE)
                 ok = (state->unique[k] = fdl_hashmap_new()) != NULL;
+            if (check->kind >= FDL_CHECK_MEAN && check->kind <= FDL_CHECK_DISTINCT && check->field >= 0)
+                state->fields[check->field].statistical = true;
             if (check->kind == FDL_CHECK_DISTINCT && check->field >= 0 &&
                 !state->fields[check->field].distinct) {
                 ok = (state->fields[check->field].distinct = fdl_hashmap_new()) != NULL;
@@ -172,14 +204,142 @@ static void observe(field_state *state, fdl_value value)
     state->m2 += delta * (x - stats->mean);
 }
 
+/* The tile of time t in a field's ring, emptied if it held an older tile;
+ * NULL when t is older than the window. */
+static stats_tile *tile_for(stats_tile *tiles, int64_t index, int64_t newest)
+{
+    if (index <= newest - WINDOW_TILES)
+        return NULL;
+    int64_t slot = index % WINDOW_TILES;
+    stats_tile *tile = &tiles[slot < 0 ? slot + WINDOW_TILES : slot];
+    if (tile->index != index) {
+        if (tile->index > index)
+            return NULL;
+        fdl_hll *distinct = tile->distinct;
+        memset(tile, 0, sizeof *tile);
+        tile->index = index;
+        tile->distinct = distinct;
+        if (distinct)
+            fdl_hll_clear(distinct);
+    }
+    return tile;
+}
+
+/* Serving's statistics window: the row's fields into their time's tile. */
+static void observe_window(fdl_checks *checks, source_state *state, const fdl_source_desc *src,
+                           const fdl_value *row, const bool *invalid, fdl_time t)
+{
+    int64_t width = checks->window / WINDOW_TILES > 0 ? checks->window / WINDOW_TILES : 1;
+    int64_t index = t >= 0 ? t / width : -((-(t + 1)) / width) - 1;   /* floor */
+    if (index > state->newest_tile)
+        state->newest_tile = index;
+    for (int f = 0; f < src->nfields; f++) {
+        field_state *field = &state->fields[f];
+        if (!field->statistical || (invalid && invalid[f]))
+            continue;
+        if (!field->tiles) {
+            field->tiles = calloc(WINDOW_TILES, sizeof *field->tiles);
+            for (int i = 0; field->tiles && i < WINDOW_TILES; i++) {
+                field->tiles[i].index = INT64_MIN;
+                if (field->distinct && !(field->tiles[i].distinct = malloc(sizeof(fdl_hll)))) {
+                    free_tiles(field->tiles);
+                    field->tiles = NULL;
+                }
+            }
+            if (!field->tiles)
+                continue;   /* out of memory: the window goes without this field */
+        }
+        stats_tile *tile = tile_for(field->tiles, index, state->newest_tile);
+        if (!tile)
+            continue;
+        fdl_value v = row[f];
+        tile->rows++;
+        if (v.type == FDL_NULL) {
+            tile->nulls++;
+            continue;
+        }
+        if (tile->distinct) {
+            char buf[16];
+            const void *bytes;
+            size_t len = fdl_key_bytes(v, buf, sizeof buf, &bytes);
+            fdl_hll_add_hash(tile->distinct, fdl_hash_bytes(bytes ? bytes : "", len));
+        }
+        if (v.type != FDL_INT64 && v.type != FDL_FLOAT64)
+            continue;
+        double x = fdl_as_double(v);
+        if (tile->numbers == 0 || x < tile->min)
+            tile->min = x;
+        if (tile->numbers == 0 || x > tile->max)
+            tile->max = x;
+        tile->numbers++;
+        tile->sum += x;
+        tile->sum_squares += x * x;
+    }
+}
+
+/* A field's statistics over the window's tiles. */
+static void window_stats(const fdl_checks *checks, const source_state *state, int field,
+                         fdl_field_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->distinct = -1;
+    const field_state *f = &state->fields[field];
+    if (!f->tiles)
+        return;
+    double sum = 0, sum_squares = 0;
+    fdl_hll merged;
+    if (f->distinct)
+        fdl_hll_clear(&merged);
+    for (int i = 0; i < WINDOW_TILES; i++) {
+        const stats_tile *tile = &f->tiles[i];
+        if (tile->index == INT64_MIN || tile->index <= state->newest_tile - WINDOW_TILES)
+            continue;
+        if (tile->numbers && (out->numbers == 0 || tile->min < out->min))
+            out->min = tile->min;
+        if (tile->numbers && (out->numbers == 0 || tile->max > out->max))
+            out->max = tile->max;
+        out->rows += tile->rows;
+        out->nulls += tile->nulls;
+        out->numbers += tile->numbers;
+        sum += tile->sum;
+        sum_squares += tile->sum_squares;
+        if (tile->distinct)
+            fdl_hll_merge(&merged, tile->distinct);
+    }
+    (void)checks;
+    if (out->numbers) {
+        out->mean = sum / (double)out->numbers;
+        double variance = out->numbers > 1
+                              ? (sum_squares - sum * sum / (double)out->numbers) / (double)(out->numbers - 1)
+                              : 0;
+        out->stddev = variance > 0 ? sqrt(variance) : 0;
+    }
+    if (f->distinct)
+        out->distinct = fdl_hll_estimate(&merged);
+}
+
+void fdl_store_set_statistics_window(fdl_store *store, int64_t window)
+{
+    fdl_checks *checks = fdl_store_checks(store);
+    checks->window = window > 0 ? window : 0;
+    const fdl_program *p = checks->program;
+    for (int s = 0; s < p->nsources; s++) {
+        checks->sources[s].newest_tile = INT64_MIN;
+        for (int f = 0; f < p->sources[s].nfields; f++) {
+            free_tiles(checks->sources[s].fields[f].tiles);
+            checks->sources[s].fields[f].tiles = NULL;
+        }
+    }
+}
+
 void fdl_check_begin(fdl_store *store, int source, const fdl_value *row, const bool *invalid)
 {
     fdl_checks *checks = fdl_store_checks(store);
     source_state *state = &checks->sources[source];
     state->counts.read++;
     state->row_violated = false;
-    int n = checks->program->sources[source].nfields;
-    for (int f = 0; f < n; f++) {
+    const fdl_source_desc *src = &checks->program->sources[source];
+    for (int f = 0; f < src->nfields; f++) {
         if (invalid && invalid[f]) {
             state->fields[f].stats.rows++;
             state->fields[f].stats.invalid++;
@@ -187,6 +347,9 @@ void fdl_check_begin(fdl_store *store, int source, const fdl_value *row, const b
             observe(&state->fields[f], row[f]);
         }
     }
+    fdl_value time = row[src->time_field];
+    if (checks->window > 0 && (!invalid || !invalid[src->time_field]) && time.type == FDL_TIMESTAMP)
+        observe_window(checks, state, src, row, invalid, time.as.t);
 }
 
 /* A value as a reason shows it: strings quoted and cut at 64 bytes. */
@@ -448,7 +611,10 @@ int fdl_store_evaluate(const fdl_store *store, bool slas, fdl_verdict *out, int 
             if (check->kind < FDL_CHECK_MEAN || check->kind > FDL_CHECK_DISTINCT)
                 continue;
             fdl_field_stats stats;
-            fdl_store_field_stats(store, s, check->field, &stats);
+            if (checks->window > 0)
+                window_stats(checks, state, check->field, &stats);
+            else
+                fdl_store_field_stats(store, s, check->field, &stats);
             fdl_verdict v = {s, k, check->text, check->field, 0, 0, true, false};
             bool measured = true;
             switch (check->kind) {

@@ -476,6 +476,17 @@ void fdl_store_write_summary(const fdl_store *store, void *file /* FILE * */, bo
 fdl_status fdl_store_quarantine_open(fdl_store *store, const char *path, fdl_error *err);
 fdl_status fdl_store_quarantine_close(fdl_store *store, fdl_error *err);
 
+/*
+ * Serving: evaluate statistical expectations (fdl_store_evaluate) over the
+ * events of the last `window` microseconds of event time instead of every
+ * event since the store opened (0, the default). The window is 16 tiles of
+ * window/16 aligned to the epoch, ending with the tile of the newest event
+ * time seen; distinct counts are then HyperLogLog estimates (1.6% standard
+ * error). Setting it clears the window's tiles; field statistics and the
+ * report's fields stay cumulative.
+ */
+void fdl_store_set_statistics_window(fdl_store *store, int64_t window);
+
 /* The processing time max_future compares with: 0 (the default) = the
  * wall clock at each check. */
 void fdl_store_set_processing_time(fdl_store *store, fdl_time t);

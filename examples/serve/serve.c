@@ -23,11 +23,14 @@
  * Keys are strings, or integers for int64-keyed entities; a key "-" is null.
  *
  * Usage: fdl-serve [--embedding NAME=PATH]... [--keep-history] [--log PATH]
- *                  [--quarantine PATH] [--now TIME]
+ *                  [--quarantine PATH] [--now TIME] [--statistics-window SECONDS]
  * --log appends every vector served to PATH, one JSON line each (the
  * prediction log, see fdl_store_log_open). --quarantine appends each event
  * an expectation drops (fdl_store_quarantine_open). --now fixes the
  * processing time max_future compares with (default: the wall clock).
+ * --statistics-window evaluates statistical expectations over the last
+ * SECONDS of event time (fdl_store_set_statistics_window) instead of
+ * everything since start.
  * An ingest answers "ok", "ok dropped: REASON" or "error: ...".
  * Embedding tables load from the paths in the definitions unless overridden.
  */
@@ -324,6 +327,7 @@ int main(int argc, char **argv)
     const char *overrides[64] = {0};
     const char *log_path = NULL, *quarantine_path = NULL;
     fdl_time now = 0;
+    long long window_seconds = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--keep-history") == 0) {
             options.keep_history = true;
@@ -331,6 +335,13 @@ int main(int argc, char **argv)
             log_path = argv[++i];
         } else if (strcmp(argv[i], "--quarantine") == 0 && i + 1 < argc) {
             quarantine_path = argv[++i];
+        } else if (strcmp(argv[i], "--statistics-window") == 0 && i + 1 < argc) {
+            char *end;
+            window_seconds = strtoll(argv[++i], &end, 10);
+            if (*end || window_seconds <= 0 || window_seconds > INT64_MAX / FDL_MICROS_PER_SECOND) {
+                fprintf(stderr, "fdl-serve: --statistics-window needs a positive number of seconds\n");
+                return 2;
+            }
         } else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
             const char *text = argv[++i];
             if (fdl_parse_time(text, strlen(text), &now, &err) != FDL_OK) {
@@ -347,7 +358,7 @@ int main(int argc, char **argv)
             overrides[e] = eq + 1;
         } else {
             fprintf(stderr, "usage: fdl-serve [--embedding NAME=PATH]... [--keep-history] [--log PATH]"
-                            " [--quarantine PATH] [--now TIME]\n");
+                            " [--quarantine PATH] [--now TIME] [--statistics-window SECONDS]\n");
             return 2;
         }
     }
@@ -366,6 +377,8 @@ int main(int argc, char **argv)
     }
     if (now)
         fdl_store_set_processing_time(store, now);
+    if (window_seconds)
+        fdl_store_set_statistics_window(store, window_seconds * FDL_MICROS_PER_SECOND);
     if (quarantine_path && fdl_store_quarantine_open(store, quarantine_path, &err) != FDL_OK) {
         fprintf(stderr, "fdl-serve: %s\n", err.message);
         fdl_store_close(store);
