@@ -110,15 +110,15 @@ run_batch() {
     fi
     end=$(date +%s%N)
     run_wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-    # fdlc: batch: 2500000 events, 200000 spine rows -> OUT in 9.876 s
+    # fdlc: batch: 2500000 rows read (2500000 accepted, 0 dropped), 200000 spine rows -> OUT in 9.876 s
     local stats
-    stats=$(grep -E '^fdlc: batch: [0-9]+ events, [0-9]+ spine rows' "$stderr" | tail -n 1 || true)
+    stats=$(grep -E '^fdlc: batch: [0-9]+ rows read .*, [0-9]+ spine rows' "$stderr" | tail -n 1 || true)
     if [ -z "$stats" ]; then
         echo "bench_batch.sh: fdlc printed no statistics line; its stderr:" >&2
         cat "$stderr" >&2
         exit 1
     fi
-    run_events=$(sed -E 's/^fdlc: batch: ([0-9]+) events.*/\1/' <<<"$stats")
+    run_events=$(sed -E 's/^fdlc: batch: ([0-9]+) rows read.*/\1/' <<<"$stats")
     run_spine=$(sed -E 's/.* ([0-9]+) spine rows.*/\1/' <<<"$stats")
     run_inner=$(sed -E 's/.* in ([0-9.]+) s$/\1/' <<<"$stats")
 }

@@ -61,13 +61,9 @@ const char *expr_op_name(expr_op op)
     return "?";
 }
 
-void ast_read_window(source_set *sources, span sp, const char *s, ast_aggregation *agg)
+bool ast_read_duration(source_set *sources, span sp, const char *s, const char *what,
+                       int64_t *seconds)
 {
-    if (strcmp(s, "lifetime") == 0) {
-        agg->lifetime = true;
-        agg->has_window = true;
-        return;
-    }
     size_t len = strlen(s);
     int64_t number = 0;
     size_t i = 0;
@@ -90,18 +86,29 @@ void ast_read_window(source_set *sources, span sp, const char *s, ast_aggregatio
     }
     if (unit == 0) {
         diag_error(sources, sp,
-                   "malformed window '%.64s': write a positive whole number and a unit "
-                   "(s, m, h, d, w), e.g. 30d, or 'lifetime'", s);
-        return;
+                   "malformed %s '%.64s': write a positive whole number and a unit "
+                   "(s, m, h, d, w), e.g. 30d%s", what, s,
+                   strcmp(what, "window") == 0 ? ", or 'lifetime'" : "");
+        return false;
     }
-    /* Windows are kept in microseconds: bound them well inside int64. */
+    /* Durations are kept in microseconds: bound them well inside int64. */
     if (overflow || number == 0 || number > INT64_MAX / 1000000 / unit / 4) {
-        diag_error(sources, sp, number == 0 ? "window '%s' must be longer than zero"
-                                            : "window '%.64s' is too long", s);
+        diag_error(sources, sp, number == 0 ? "%s '%s' must be longer than zero"
+                                            : "%s '%.64s' is too long", what, s);
+        return false;
+    }
+    *seconds = number * unit;
+    return true;
+}
+
+void ast_read_window(source_set *sources, span sp, const char *s, ast_aggregation *agg)
+{
+    if (strcmp(s, "lifetime") == 0) {
+        agg->lifetime = true;
+        agg->has_window = true;
         return;
     }
-    agg->window_seconds = number * unit;
-    agg->has_window = true;
+    agg->has_window = ast_read_duration(sources, sp, s, "window", &agg->window_seconds);
 }
 
 const char *ast_resolve_path(arena *a, const char *declaring_file, const char *path)
@@ -122,4 +129,57 @@ expr *expr_new(arena *a, expr_kind kind, span sp)
     e->span = sp;
     e->type.kind = TYPE_ERROR;
     return e;
+}
+
+static const char *const expect_spellings[] = {
+    [EXPECT_NOT_NULL] = "not_null",
+    [EXPECT_RANGE] = "range",
+    [EXPECT_IN] = "in",
+    [EXPECT_MATCHES] = "matches",
+    [EXPECT_MAX_FUTURE] = "max_future",
+    [EXPECT_ORDERED] = "ordered",
+    [EXPECT_MAX_GAP] = "max_gap",
+    [EXPECT_EXISTS_IN] = "exists_in",
+    [EXPECT_MEAN] = "mean",
+    [EXPECT_STDDEV] = "stddev",
+    [EXPECT_NULL_RATIO] = "null_ratio",
+    [EXPECT_DISTINCT] = "distinct",
+    [EXPECT_EXPR] = "expr",
+    [EXPECT_UNIQUE] = "unique",
+};
+_Static_assert(sizeof expect_spellings / sizeof *expect_spellings == EXPECT_KIND_COUNT,
+               "every expectation kind has a spelling");
+
+const char *expectation_kind_name(expectation_kind kind)
+{
+    return (unsigned)kind < EXPECT_KIND_COUNT ? expect_spellings[kind] : "?";
+}
+
+bool expectation_kind_parse(const char *text, expectation_kind *out)
+{
+    for (int k = 0; k < EXPECT_KIND_COUNT; k++)
+        if (strcmp(text, expect_spellings[k]) == 0) {
+            *out = (expectation_kind)k;
+            return true;
+        }
+    return false;
+}
+
+bool expectation_is_statistical(expectation_kind kind)
+{
+    return kind == EXPECT_MEAN || kind == EXPECT_STDDEV || kind == EXPECT_NULL_RATIO ||
+           kind == EXPECT_DISTINCT;
+}
+
+const char *policy_kind_name(policy_kind kind)
+{
+    switch (kind) {
+    case POLICY_DEFAULT: return "fail";
+    case POLICY_FAIL: return "fail";
+    case POLICY_DROP: return "drop";
+    case POLICY_CLAMP: return "clamp";
+    case POLICY_FLAG: return "flag";
+    case POLICY_IMPUTE: return "impute";
+    }
+    return "?";
 }

@@ -118,11 +118,101 @@ typedef struct ast_entity {
     const char *description;
 } ast_entity;
 
+/* A literal as written (range bounds, in lists, impute values); sema reads
+ * it as the type of the field it applies to. */
+typedef struct ast_value {
+    const char *text;
+    size_t length;
+    span span;
+    bool is_null;                /* null, ~ or nothing */
+} ast_value;
+
+/* What a source expectation checks (docs/language.md, "Expectations"). */
+typedef enum expectation_kind {
+    EXPECT_NOT_NULL,             /* field */
+    EXPECT_RANGE,                /* field: values[0..1] (either may be null) */
+    EXPECT_IN,                   /* field: values */
+    EXPECT_MATCHES,              /* field (string): values[0] is the pattern */
+    EXPECT_MAX_FUTURE,           /* field (timestamp): seconds */
+    EXPECT_ORDERED,              /* field (timestamp): arrival order */
+    EXPECT_MAX_GAP,              /* field (timestamp): seconds */
+    EXPECT_EXISTS_IN,            /* field: target (SOURCE.FIELD or EMBEDDING) */
+    EXPECT_MEAN,                 /* statistical, field: values[0..1] */
+    EXPECT_STDDEV,               /* statistical, field: values[0..1] */
+    EXPECT_NULL_RATIO,           /* statistical, field: values[0] is the maximum */
+    EXPECT_DISTINCT,             /* statistical, field: values[0..1] */
+    EXPECT_EXPR,                 /* source: a bool expression over the row */
+    EXPECT_UNIQUE,               /* source: fields */
+    EXPECT_KIND_COUNT
+} expectation_kind;
+
+/* Spelling of an expectation kind ("not_null", "range", ...). */
+const char *expectation_kind_name(expectation_kind kind);
+bool expectation_kind_parse(const char *text, expectation_kind *out);
+/* Statistical expectations hold over many rows, not one. */
+bool expectation_is_statistical(expectation_kind kind);
+
+typedef enum policy_kind {
+    POLICY_DEFAULT,              /* not written: fail */
+    POLICY_FAIL,                 /* stop the run (batch) / reject the event (serving) */
+    POLICY_DROP,                 /* the row goes to quarantine */
+    POLICY_CLAMP,                /* cap into range */
+    POLICY_FLAG,                 /* keep, counted */
+    POLICY_IMPUTE,               /* replace the value */
+} policy_kind;
+
+const char *policy_kind_name(policy_kind kind);
+
+/* A policy as written: `policy: drop` or `policy: {impute: 0}`. */
+typedef struct ast_policy {
+    policy_kind kind;
+    span span;
+    ast_value impute;            /* POLICY_IMPUTE */
+} ast_policy;
+
+typedef struct ast_expectation {
+    expectation_kind kind;
+    span span;                   /* the whole expectation */
+    span argument_span;          /* its argument */
+    ast_value *values;           /* range, in, matches, statistical bounds */
+    int nvalues;
+    int64_t seconds;             /* max_future, max_gap */
+    expr *expr;                  /* EXPECT_EXPR; NULL if it did not parse */
+    ast_name *fields;            /* EXPECT_UNIQUE */
+    int nfields;
+    ast_name target;             /* exists_in: a source or an embedding */
+    ast_name target_field;       /* exists_in SOURCE.FIELD; text NULL for an embedding */
+    ast_policy policy;
+} ast_expectation;
+
 typedef struct ast_field {
     ast_name name;
     type_kind type;
     span type_span;
+    ast_expectation *expects;    /* source fields only */
+    int nexpects;
+    ast_policy on_invalid;       /* a value that does not parse as the type */
 } ast_field;
+
+/* A source's service levels, checked over a whole batch run. */
+typedef struct ast_null_limit {
+    ast_name field;
+    double max_ratio;
+    span span;
+} ast_null_limit;
+
+typedef struct ast_sla {
+    bool written;
+    span span;
+    bool has_pass_rate;          /* rows with no violation / rows read */
+    double pass_rate;
+    span pass_rate_span;
+    bool has_min_rows;
+    int64_t min_rows;
+    span min_rows_span;
+    ast_null_limit *max_null_ratio;
+    int nmax_null_ratio;
+} ast_sla;
 
 typedef struct ast_source {
     span span;
@@ -131,6 +221,9 @@ typedef struct ast_source {
     ast_field *fields;
     int nfields;
     const char *description;
+    ast_expectation *expects;    /* row-level: expr, unique */
+    int nexpects;
+    ast_sla sla;
 } ast_source;
 
 typedef struct ast_embedding {
@@ -254,6 +347,10 @@ expr *expr_new(arena *a, expr_kind kind, span sp);
  * reports a malformed, zero or too long window at sp.
  */
 void ast_read_window(source_set *sources, span sp, const char *text, ast_aggregation *agg);
+/* Reads a duration (N followed by s, m, h, d or w) into seconds; reports a
+ * malformed, zero or too long one at sp, naming it what. */
+bool ast_read_duration(source_set *sources, span sp, const char *text, const char *what,
+                       int64_t *seconds);
 
 /*
  * An embedding path as both front ends keep it: relative to the directory

@@ -433,41 +433,275 @@ static void emit_header(generator *g)
 
 /* ----------------------------------------------------------------- body */
 
-static void emit_ingest(generator *g, int s)
+/* ----------------------------------------------------------------- ingest */
+
+static const char *check_kind_constant(const ir_check *k)
+{
+    if (k->invalid)
+        return "FDL_CHECK_INVALID";
+    switch (k->kind) {
+    case EXPECT_NOT_NULL: return "FDL_CHECK_NOT_NULL";
+    case EXPECT_RANGE: return "FDL_CHECK_RANGE";
+    case EXPECT_IN: return "FDL_CHECK_IN";
+    case EXPECT_MATCHES: return "FDL_CHECK_MATCHES";
+    case EXPECT_MAX_FUTURE: return "FDL_CHECK_MAX_FUTURE";
+    case EXPECT_ORDERED: return "FDL_CHECK_ORDERED";
+    case EXPECT_MAX_GAP: return "FDL_CHECK_MAX_GAP";
+    case EXPECT_EXISTS_IN: return "FDL_CHECK_EXISTS_IN";
+    case EXPECT_MEAN: return "FDL_CHECK_MEAN";
+    case EXPECT_STDDEV: return "FDL_CHECK_STDDEV";
+    case EXPECT_NULL_RATIO: return "FDL_CHECK_NULL_RATIO";
+    case EXPECT_DISTINCT: return "FDL_CHECK_DISTINCT";
+    case EXPECT_EXPR: return "FDL_CHECK_EXPR";
+    case EXPECT_UNIQUE: return "FDL_CHECK_UNIQUE";
+    default: return "FDL_CHECK_INVALID";
+    }
+}
+
+static const char *policy_constant(policy_kind policy)
+{
+    switch (policy) {
+    case POLICY_DROP: return "FDL_POLICY_DROP";
+    case POLICY_CLAMP: return "FDL_POLICY_CLAMP";
+    case POLICY_FLAG: return "FDL_POLICY_FLAG";
+    case POLICY_IMPUTE: return "FDL_POLICY_IMPUTE";
+    default: return "FDL_POLICY_FAIL";
+    }
+}
+
+/* A constant of a field's type as a static fdl_value initializer. */
+static void emit_value_initializer(generator *g, const ir_literal *d)
+{
+    char number[40];
+    switch (d->type) {
+    case TYPE_INT64: emit(g, "{FDL_INT64, 0, {.i = INT64_C(%" PRId64 ")}}", d->int_value); break;
+    case TYPE_TIMESTAMP: emit(g, "{FDL_TIMESTAMP, 0, {.t = INT64_C(%" PRId64 ")}}", d->int_value); break;
+    case TYPE_BOOL: emit(g, "{FDL_BOOL, 0, {.b = %s}}", d->bool_value ? "true" : "false"); break;
+    case TYPE_FLOAT64:
+        ir_format_double(d->float_value, number, sizeof number);
+        emit(g, "{FDL_FLOAT64, 0, {.f = %s}}", number);
+        break;
+    case TYPE_STRING:
+        emit(g, "{FDL_STRING, 0, {.s = {");
+        emit_string(g, d->string, (size_t)d->length);
+        emit(g, ", %d}}}", d->length);
+        break;
+    default: emit(g, "{FDL_NULL, 0, {0}}"); break;
+    }
+}
+
+/* The member of an fdl_value holding a type's payload, for comparisons. */
+static const char *payload(type_kind type)
+{
+    return type == TYPE_FLOAT64 ? "f" : type == TYPE_TIMESTAMP ? "t" : "i";
+}
+
+/* The raw payload of a bound, as a C constant of the member's type. */
+static const char *bound_constant(generator *g, const ir_literal *d)
+{
+    char number[40];
+    if (d->type == TYPE_FLOAT64) {
+        ir_format_double(d->float_value, number, sizeof number);
+        return arena_strdup(g->arena, number);
+    }
+    return arena_printf(g->arena, "INT64_C(%" PRId64 ")", d->int_value);
+}
+
+/*
+ * Emits what happens after check k found value broken: count it, stop on
+ * drop or fail, and apply clamp or impute to the event.
+ */
+static void emit_violation(generator *g, const ir_source *src, int k, const char *value,
+                           const char *clamped)
+{
+    const ir_check *check = &src->checks[k];
+    const char *field = check->field >= 0 ? ident(g, src->fields[check->field].name) : NULL;
+    emit(g, "        if ((status = fdl_check_violated(store, SOURCE_%s, %d, %s, err)) != FDL_OK)\n"
+            "            return status;\n", ident(g, src->name), k, value);
+    bool changes = true;
+    if (check->policy == POLICY_IMPUTE) {
+        emit(g, "        {\n            static const fdl_value impute = ");
+        emit_value_initializer(g, &check->impute);
+        emit(g, ";\n            event->%s = impute;\n        }\n", field);
+    } else if (check->policy == POLICY_CLAMP && clamped) {
+        emit(g, "        event->%s = %s;\n", field, clamped);
+    } else if (check->policy == POLICY_FLAG && check->invalid) {
+        emit(g, "        event->%s = fdl_null();\n", field);
+    } else {
+        changes = false;
+    }
+    if (changes)
+        emit(g, "        if (changed)\n            changed[%d] = true;\n", check->field);
+}
+
+/* One expectation: test, then the policy. */
+static void emit_check(generator *g, const ir_source *src, int k)
+{
+    const ir_check *check = &src->checks[k];
+    const char *S = ident(g, src->name);
+    type_kind type = check->field >= 0 ? src->fields[check->field].type : TYPE_NULL;
+    const char *x = check->field >= 0
+                        ? arena_printf(g->arena, "event->%s", ident(g, src->fields[check->field].name))
+                        : NULL;
+    if (expectation_is_statistical(check->kind))
+        return;   /* over many rows: fdl_store_evaluate */
+    emit(g, "    /* ");
+    if (check->field >= 0)
+        emit(g, "%s: ", src->fields[check->field].name);
+    emit_comment_text(g, check->text);
+    emit(g, ", policy %s */\n", policy_kind_name(check->policy));
+    switch (check->kind) {
+    case EXPECT_NOT_NULL:
+        emit(g, "    if (fdl_is_null(%s)) {\n", x);
+        emit_violation(g, src, k, x, NULL);
+        break;
+    case EXPECT_RANGE: {
+        const char *m = payload(type);
+        const ir_literal *low = &check->values[0], *high = &check->values[1];
+        const char *lo = low->type != TYPE_NULL ? bound_constant(g, low) : NULL;
+        const char *hi = high->type != TYPE_NULL ? bound_constant(g, high) : NULL;
+        const char *make = type == TYPE_FLOAT64 ? "fdl_float64" : type == TYPE_TIMESTAMP ? "fdl_timestamp" : "fdl_int64";
+        emit(g, "    if (!fdl_is_null(%s) && (", x);
+        if (lo)
+            emit(g, "%s.as.%s < %s", x, m, lo);
+        if (lo && hi)
+            emit(g, " || ");
+        if (hi)
+            emit(g, "%s.as.%s > %s", x, m, hi);
+        emit(g, ")) {\n");
+        const char *clamped = lo && hi ? arena_printf(g->arena, "%s(%s.as.%s < %s ? %s : %s)", make, x, m, lo, lo, hi)
+                                       : arena_printf(g->arena, "%s(%s)", make, lo ? lo : hi);
+        emit_violation(g, src, k, x, clamped);
+        break;
+    }
+    case EXPECT_IN:
+        emit(g, "    {\n        static const fdl_value allowed[] = {");
+        for (int i = 0; i < check->nvalues; i++) {
+            emit(g, i ? ",\n            " : "\n            ");
+            emit_value_initializer(g, &check->values[i]);
+        }
+        emit(g, "\n        };\n        in_set = fdl_check_in(%s, allowed, %d);\n    }\n", x, check->nvalues);
+        emit(g, "    if (!fdl_is_null(%s) && !in_set) {\n", x);
+        emit_violation(g, src, k, x, NULL);
+        break;
+    case EXPECT_MATCHES:
+        emit(g, "    if (!fdl_is_null(%s) && !fdl_check_matches(store, SOURCE_%s, %d, %s)) {\n", x, S, k, x);
+        emit_violation(g, src, k, x, NULL);
+        break;
+    case EXPECT_MAX_FUTURE: {
+        emit(g, "    if (!fdl_is_null(%s) &&\n        %s.as.t > fdl_store_processing_time(store) + INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND) {\n",
+             x, x, check->seconds);
+        const char *clamped = arena_printf(g->arena, "fdl_timestamp(fdl_store_processing_time(store) + INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND)", check->seconds);
+        emit_violation(g, src, k, x, clamped);
+        break;
+    }
+    case EXPECT_ORDERED:
+        emit(g, "    if (!fdl_is_null(%s) && !fdl_check_ordered(store, SOURCE_%s, %s.as.t)) {\n", x, S, x);
+        emit_violation(g, src, k, x, NULL);
+        break;
+    case EXPECT_MAX_GAP:
+        emit(g, "    if (!fdl_is_null(%s) && !fdl_check_gap(store, SOURCE_%s, %s.as.t, INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND)) {\n",
+             x, S, x, check->seconds);
+        emit_violation(g, src, k, x, NULL);
+        break;
+    case EXPECT_EXISTS_IN:
+        if (check->reference >= 0)
+            emit(g, "    if (!fdl_is_null(%s) && !fdl_check_exists(store, %d, %s)) {\n", x, check->reference, x);
+        else
+            emit(g, "    if (!fdl_is_null(%s) && fdl_is_null(fdl_embedding_lookup(store, EMBEDDING_%s, %s))) {\n",
+                 x, ident(g, g->ir->embeddings[check->embedding].name), x);
+        emit_violation(g, src, k, x, NULL);
+        break;
+    case EXPECT_EXPR:
+        emit(g, "    if (!fdl_is_true(");
+        emit_expr(g, src, check->expr);
+        emit(g, ")) {\n");
+        emit_violation(g, src, k, "fdl_null()", NULL);
+        break;
+    case EXPECT_UNIQUE:
+        emit(g, "    {\n        const fdl_value key[] = {");
+        for (int i = 0; i < check->nfields; i++)
+            emit(g, "%sevent->%s", i ? ", " : "", ident(g, src->fields[check->fields[i]].name));
+        emit(g, "};\n        in_set = !fdl_check_unique(store, SOURCE_%s, %d, %d, key);\n    }\n",
+             S, k, check->nfields);
+        emit(g, "    if (in_set) {\n");
+        emit_violation(g, src, k, "fdl_null()", NULL);
+        break;
+    default:
+        return;
+    }
+    emit(g, "    }\n");
+}
+
+/*
+ * check_SOURCE: runs the source's expectations on an event (docs/language.md,
+ * "Expectations"), changing it as clamp and impute say. invalid[f] (row form
+ * only) marks a field whose text did not parse; the event then holds the
+ * text as a string, for the reason.
+ */
+static void emit_check_function(generator *g, int s)
+{
+    const ir_program *p = g->ir;
+    const ir_source *src = &p->sources[s];
+    const char *n = g->name, *S = ident(g, src->name);
+    const char *time = ident(g, src->fields[src->time_field].name);
+    emit(g, "/* Expectations of source %s (", src->name);
+    emit_location(g, src->span);
+    emit(g, "): counts and policies; see fdl_check_violated. */\n");
+    emit(g, "static fdl_status check_%s(fdl_store *store, %s_%s_event *event, const bool *invalid,\n"
+            "    bool *changed, fdl_error *err)\n{\n", src->name, n, src->name);
+    bool in_set = false;
+    for (int k = 0; k < src->nchecks; k++)
+        in_set |= !src->checks[k].invalid && (src->checks[k].kind == EXPECT_IN || src->checks[k].kind == EXPECT_UNIQUE);
+    emit(g, "    fdl_status status;\n    (void)changed;   /* NULL, or changed[f] set when a policy replaces field f */\n");
+    if (in_set)
+        emit(g, "    bool in_set;\n");
+    emit(g, "    const fdl_value row[] = {");
+    for (int f = 0; f < src->nfields; f++)
+        emit(g, "%sevent->%s", f ? ", " : "", ident(g, src->fields[f].name));
+    emit(g, "};\n");
+    emit(g, "    fdl_check_begin(store, SOURCE_%s, row, invalid);   /* counts the row, observes its fields */\n", S);
+    emit(g, "    /* Values that do not parse (on_invalid); the event time must be there. */\n");
+    for (int f = 0; f < src->nfields; f++) {
+        const char *field = ident(g, src->fields[f].name);
+        if (f == src->time_field)
+            emit(g, "    if ((invalid && invalid[%d]) || event->%s.type != FDL_TIMESTAMP) {\n", f, field);
+        else if (src->fields[f].type == TYPE_STRING)
+            continue;   /* any text is a string */
+        else
+            emit(g, "    if (invalid && invalid[%d]) {\n", f);
+        emit_violation(g, src, f, arena_printf(g->arena, "event->%s", field), NULL);
+        emit(g, "    }\n");
+    }
+    for (int k = src->nfields; k < src->nchecks; k++)
+        emit_check(g, src, k);
+    emit(g, "    fdl_check_accept(store, SOURCE_%s, event->%s.as.t);\n", S, time);
+    for (int r = 0; r < p->nreferences; r++)
+        if (p->references[r].source == s)
+            emit(g, "    fdl_check_remember(store, %d, event->%s);   /* exists_in %s.%s */\n", r,
+                 ident(g, src->fields[p->references[r].field].name), src->name,
+                 src->fields[p->references[r].field].name);
+    emit(g, "    return FDL_OK;\n}\n\n");
+}
+
+/* push_SOURCE: an accepted event into every group that reads it. */
+static void emit_push(generator *g, int s)
 {
     const ir_program *p = g->ir;
     const ir_source *src = &p->sources[s];
     const char *n = g->name;
     emit(g, "/* Source %s (", src->name);
     emit_location(g, src->span);
-    emit(g, "): pushes the event into every group that reads it. */\n");
-    emit(g, "fdl_status %s_ingest_%s(fdl_store *store, const %s_%s_event *event, fdl_error *err)\n{\n",
-         n, src->name, n, src->name);
-    for (int f = 0; f < src->nfields; f++) {
-        const char *field = ident(g, src->fields[f].name);
-        if (f == src->time_field) {
-            emit(g, "    if (event->%s.type != FDL_TIMESTAMP)\n", field);
-            emit(g, "        return fdl_error_set(err, FDL_ERR_ARGUMENT,\n"
-                    "            \"source %s: the event time '%s' must be a timestamp, not %%s\",\n"
-                    "            fdl_type_name(event->%s.type));\n", src->name, src->fields[f].name, field);
-        } else {
-            emit(g, "    if (event->%s.type != FDL_NULL && event->%s.type != %s)\n", field, field,
-                 fdl_type_constant(src->fields[f].type));
-            emit(g, "        return fdl_error_set(err, FDL_ERR_ARGUMENT,\n"
-                    "            \"source %s: field '%s' must be %s, not %%s\",\n"
-                    "            fdl_type_name(event->%s.type));\n", src->name, src->fields[f].name,
-                 type_name(src->fields[f].type), field);
-        }
-    }
+    emit(g, "): pushes an accepted event into every group that reads it. */\n");
+    emit(g, "static fdl_status push_%s(fdl_store *store, const %s_%s_event *event, fdl_error *err)\n{\n",
+         src->name, n, src->name);
     emit(g, "    fdl_store_note_event(store);\n");
-    if (g->scratch)
-        emit(g, "    fdl_scratch_reset(store);\n");
     bool read = false;
     for (int gi = 0; gi < p->ngroups; gi++)
         read |= p->groups[gi].source == s;
     if (!read) {
-        emit(g, "    /* No feature reads this source yet. */\n    return FDL_OK;\n}\n\n");
-        goto row_form;
+        emit(g, "    /* No feature reads this source yet. */\n    (void)event;\n    (void)err;\n    return FDL_OK;\n}\n\n");
+        return;
     }
     emit(g, "    fdl_time time = event->%s.as.t;\n", ident(g, src->fields[src->time_field].name));
     emit(g, "    fdl_status status = FDL_OK;\n");
@@ -543,28 +777,114 @@ static void emit_ingest(generator *g, int s)
                 "        return fdl_error_set(err, FDL_ERR_MEMORY, \"source %s: out of memory in a where filter\");\n",
              src->name);
     emit(g, "    return FDL_OK;\n}\n\n");
+}
 
-row_form:
-    emit(g, "/* Source %s from strings, one per field in table order: NULL is null; an\n"
-            " * empty text is null too, except for strings, where it is \"\". */\n", src->name);
-    emit(g, "static fdl_status ingest_%s_row(fdl_store *store, const char *const *fields,\n"
-            "    const size_t *lengths, fdl_error *err)\n{\n", src->name);
-    emit(g, "    %s_%s_event event;\n", n, src->name);
+/* The public typed entry point: argument checks, expectations, push. */
+static void emit_typed_ingest(generator *g, int s)
+{
+    const ir_source *src = &g->ir->sources[s];
+    const char *n = g->name, *S = ident(g, src->name);
+    emit(g, "/* Source %s, typed: fields of another type are an error of the caller;\n"
+            " * then the expectations, as for a row (a dropped event goes to the quarantine). */\n",
+         src->name);
+    emit(g, "fdl_status %s_ingest_%s(fdl_store *store, const %s_%s_event *event, fdl_error *err)\n{\n",
+         n, src->name, n, src->name);
     for (int f = 0; f < src->nfields; f++) {
         const char *field = ident(g, src->fields[f].name);
-        emit(g, "    if (!fields[%d]) {\n        event.%s = fdl_null();\n    } else ", f, field);
+        emit(g, "    if (event->%s.type != FDL_NULL && event->%s.type != %s)\n", field, field,
+             fdl_type_constant(src->fields[f].type));
+        emit(g, "        return fdl_error_set(err, FDL_ERR_ARGUMENT,\n"
+                "            \"source %s: field '%s' must be %s, not %%s\",\n"
+                "            fdl_type_name(event->%s.type));\n", src->name, src->fields[f].name,
+             type_name(src->fields[f].type), field);
+    }
+    if (g->scratch)
+        emit(g, "    fdl_scratch_reset(store);\n");
+    emit(g, "    %s_%s_event checked = *event;\n", n, src->name);
+    emit(g, "    fdl_status status = check_%s(store, &checked, NULL, NULL, err);\n", src->name);
+    emit(g, "    if (status == FDL_DROPPED) {\n        const fdl_value values[] = {");
+    for (int f = 0; f < src->nfields; f++)
+        emit(g, "%sevent->%s", f ? ", " : "", ident(g, src->fields[f].name));
+    emit(g, "};\n        fdl_quarantine_event(store, SOURCE_%s, NULL, NULL, values);\n    }\n", S);
+    emit(g, "    if (status != FDL_OK)\n        return status;\n");
+    emit(g, "    return push_%s(store, &checked, err);\n}\n\n", src->name);
+}
+
+/* The row forms the runtime calls: strings, one per field in table order. */
+static void emit_row_forms(generator *g, int s)
+{
+    const ir_source *src = &g->ir->sources[s];
+    const char *n = g->name;
+    int nf = src->nfields;
+    emit(g, "/* Source %s from strings: NULL is null; an empty text is null too, except\n"
+            " * for strings, where it is \"\". A text that does not parse is kept as a\n"
+            " * string and marked invalid. */\n", src->name);
+    emit(g, "static void parse_%s_row(const char *const *fields, const size_t *lengths,\n"
+            "    %s_%s_event *event, bool *invalid)\n{\n", src->name, n, src->name);
+    for (int f = 0; f < nf; f++) {
+        const char *field = ident(g, src->fields[f].name);
+        emit(g, "    if (!fields[%d])\n        event->%s = fdl_null();\n", f, field);
         if (src->fields[f].type == TYPE_STRING) {
-            emit(g, "{\n        event.%s = fdl_string(fields[%d], lengths ? lengths[%d] : fdl_text_length(fields[%d]));\n    }\n",
+            emit(g, "    else\n        event->%s = fdl_string(fields[%d], lengths ? lengths[%d] : fdl_text_length(fields[%d]));\n",
                  field, f, f, f);
         } else {
-            emit(g, "if (fdl_parse_value(%s, fields[%d], lengths ? lengths[%d] : fdl_text_length(fields[%d]),\n"
-                    "                   &event.%s, err) != FDL_OK) {\n",
+            emit(g, "    else if (fdl_parse_value(%s, fields[%d], lengths ? lengths[%d] : fdl_text_length(fields[%d]),\n"
+                    "                             &event->%s, NULL) != FDL_OK) {\n",
                  fdl_type_constant(src->fields[f].type), f, f, f, field);
-            emit(g, "        return fdl_error_prefix(err, \"source %s, field '%s': \");\n    }\n",
-                 src->name, src->fields[f].name);
+            emit(g, "        invalid[%d] = true;\n", f);
+            emit(g, "        event->%s = fdl_string(fields[%d], lengths ? lengths[%d] : fdl_text_length(fields[%d]));\n    }\n",
+                 field, f, f, f);
         }
     }
-    emit(g, "    return %s_ingest_%s(store, &event, err);\n}\n\n", n, src->name);
+    emit(g, "}\n\n");
+
+    emit(g, "/* Parses and checks without ingesting (fdl_check_row_fn: batch reads). */\n");
+    emit(g, "static fdl_status check_%s_row(fdl_store *store, const char *const *fields,\n"
+            "    const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)\n{\n", src->name);
+    emit(g, "    %s_%s_event event;\n    bool invalid[%d] = {false};\n", n, src->name, nf);
+    if (g->scratch)
+        emit(g, "    fdl_scratch_reset(store);\n");
+    emit(g, "    parse_%s_row(fields, lengths, &event, invalid);\n", src->name);
+    emit(g, "    for (int f = 0; f < %d; f++)\n        changed[f] = false;\n", nf);
+    emit(g, "    fdl_status status = check_%s(store, &event, invalid, changed, err);\n", src->name);
+    emit(g, "    if (status != FDL_OK)\n        return status;\n");
+    for (int f = 0; f < nf; f++)
+        emit(g, "    values[%d] = event.%s;\n", f, ident(g, src->fields[f].name));
+    emit(g, "    return FDL_OK;\n}\n\n");
+
+    emit(g, "/* Parses and pushes a row already checked (batch replay). */\n");
+    emit(g, "static fdl_status push_%s_row(fdl_store *store, const char *const *fields,\n"
+            "    const size_t *lengths, fdl_error *err)\n{\n", src->name);
+    emit(g, "    %s_%s_event event;\n    bool invalid[%d] = {false};\n", n, src->name, nf);
+    if (g->scratch)
+        emit(g, "    fdl_scratch_reset(store);\n");
+    emit(g, "    parse_%s_row(fields, lengths, &event, invalid);\n", src->name);
+    emit(g, "    for (int f = 0; f < %d; f++)\n        if (invalid[f])\n"
+            "            return fdl_error_set(err, FDL_ERR_PARSE, \"source %s: field %%d does not parse\", f);\n",
+         nf, src->name);
+    emit(g, "    if (event.%s.type != FDL_TIMESTAMP)\n"
+            "        return fdl_error_set(err, FDL_ERR_PARSE, \"source %s: no event time\");\n",
+         ident(g, src->fields[src->time_field].name), src->name);
+    emit(g, "    return push_%s(store, &event, err);\n}\n\n", src->name);
+
+    emit(g, "/* Parses, checks and pushes (fdl_ingest_row: serving). */\n");
+    emit(g, "static fdl_status ingest_%s_row(fdl_store *store, const char *const *fields,\n"
+            "    const size_t *lengths, fdl_error *err)\n{\n", src->name);
+    emit(g, "    %s_%s_event event;\n    bool invalid[%d] = {false};\n", n, src->name, nf);
+    if (g->scratch)
+        emit(g, "    fdl_scratch_reset(store);\n");
+    emit(g, "    parse_%s_row(fields, lengths, &event, invalid);\n", src->name);
+    emit(g, "    fdl_status status = check_%s(store, &event, invalid, NULL, err);\n", src->name);
+    emit(g, "    if (status != FDL_OK)\n        return status;\n");
+    emit(g, "    return push_%s(store, &event, err);\n}\n\n", src->name);
+}
+
+static void emit_ingest(generator *g, int s)
+{
+    emit_check_function(g, s);
+    emit_push(g, s);
+    emit_typed_ingest(g, s);
+    emit_row_forms(g, s);
 }
 
 /* compute_FEATURE(store, states, keys, t, out): states and keys in the feature's entity order. */
@@ -869,15 +1189,60 @@ static void emit_tables(generator *g)
         }
         emit(g, "};\n\n");
     }
+    for (int s = 0; s < p->nsources; s++) {
+        const ir_source *src = &p->sources[s];
+        emit(g, "/* Checks of source %s, in the order check_%s runs them. */\n", src->name, src->name);
+        emit(g, "static const fdl_check_desc %s_checks[] = {\n", src->name);
+        for (int k = 0; k < src->nchecks; k++) {
+            const ir_check *check = &src->checks[k];
+            char low[40], high[40];
+            ir_format_double(check->has_low ? check->low : 0, low, sizeof low);
+            ir_format_double(check->has_high ? check->high : 0, high, sizeof high);
+            emit(g, "    {%s, %d, %s, ", check_kind_constant(check), check->field,
+                 policy_constant(check->policy));
+            emit_cstring(g, check->text);
+            emit(g, ", ");
+            emit_cstring(g, check->pattern);
+            emit(g, ", INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND, %d, %d, %s, %s, %s, %s},\n",
+                 check->seconds, check->reference, check->embedding, check->has_low ? "true" : "false",
+                 check->has_high ? "true" : "false", low, high);
+        }
+        emit(g, "};\n");
+        if (src->sla_max_null_ratio) {
+            emit(g, "static const double %s_max_null_ratio[] = {", src->name);
+            for (int f = 0; f < src->nfields; f++) {
+                char number[40];
+                ir_format_double(src->sla_max_null_ratio[f], number, sizeof number);
+                emit(g, "%s%s", f ? ", " : "", number);
+            }
+            emit(g, "};\n");
+        }
+        emit(g, "\n");
+    }
     if (p->nsources) {
         emit(g, "static const fdl_source_desc sources[] = {\n");
         for (int s = 0; s < p->nsources; s++) {
             const ir_source *src = &p->sources[s];
+            char pass_rate[40];
+            ir_format_double(src->sla_pass_rate, pass_rate, sizeof pass_rate);
             emit(g, "    {");
             emit_cstring(g, src->name);
-            emit(g, ", %d, %s_fields, %d, ingest_%s_row},\n", src->nfields, src->name, src->time_field,
-                 src->name);
+            emit(g, ", %d, %s_fields, %d,\n     ingest_%s_row, check_%s_row, push_%s_row, %d, %s_checks,\n"
+                    "     {%s, INT64_C(%" PRId64 "), %s%s}},\n",
+                 src->nfields, src->name, src->time_field, src->name, src->name, src->name,
+                 src->nchecks, src->name, pass_rate, src->sla_min_rows,
+                 src->sla_max_null_ratio ? src->name : "NULL",
+                 src->sla_max_null_ratio ? "_max_null_ratio" : "");
         }
+        emit(g, "};\n\n");
+    }
+    if (p->nreferences) {
+        emit(g, "/* The (source, field) pairs exists_in expectations look values up in. */\n");
+        emit(g, "static const fdl_reference_desc references[] = {\n");
+        for (int r = 0; r < p->nreferences; r++)
+            emit(g, "    {SOURCE_%s, %d},   /* %s.%s */\n", ident(g, p->sources[p->references[r].source].name),
+                 p->references[r].field, p->sources[p->references[r].source].name,
+                 p->sources[p->references[r].source].fields[p->references[r].field].name);
         emit(g, "};\n\n");
     }
     if (p->nembeddings) {
@@ -1013,6 +1378,7 @@ static void emit_tables(generator *g)
     emit(g, "    %d, %s,\n", p->nfeatures, p->nfeatures ? "features" : "NULL");
     emit(g, "    %d, %s,\n", p->nsets, p->nsets ? "sets" : "NULL");
     emit(g, "    %d, %s,\n", p->nrequests, p->nrequests ? "requests" : "NULL");
+    emit(g, "    %d, %s,\n", p->nreferences, p->nreferences ? "references" : "NULL");
     emit(g, "};\n\n");
     emit(g, "const fdl_program *%s_program(void)\n{\n    return &program;\n}\n", g->name);
 }

@@ -106,7 +106,10 @@ static bool read_type(fdl_context *c, ast_name written, type_kind *out)
 
 ast_field fdl_field(fdl_context *c, ast_name name, ast_name type)
 {
-    ast_field field = {name, TYPE_STRING, type.span};
+    ast_field field = {0};
+    field.name = name;
+    field.type = TYPE_STRING;
+    field.type_span = type.span;
     if (type.text && !read_type(c, type, &field.type))
         field.type = TYPE_ERROR;
     return field;

@@ -596,6 +596,34 @@ fallback:
     return map;
 }
 
+/*
+ * FIRST or FIRST.SECOND in one scalar (an aggregation's SRC.FIELD, an
+ * expectation's exists_in target): split, keeping a span for each half.
+ * second->text stays NULL without a dot.
+ */
+static bool read_dotted(reader *r, const ynode *n, const char *what, const char *first_what,
+                        ast_name *first, ast_name *second)
+{
+    const char *text;
+    if (!read_string(r, n, what, &text))
+        return false;
+    const char *dot = strchr(text, '.');
+    if (!dot)
+        return read_name(r, n, first_what, first);
+    ynode part = *n;
+    part.value = arena_strndup(r->arena, text, (size_t)(dot - text));
+    part.length = (size_t)(dot - text);
+    uint32_t split = n->span.start + (n->style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1) +
+                     (uint32_t)(dot - text);
+    part.span.end = split;
+    bool ok = read_name(r, &part, first_what, first);
+    ynode field = *n;
+    field.value = dot + 1;
+    field.length = strlen(dot + 1);
+    field.span.start = split + 1;
+    return read_name(r, &field, "field name", second) && ok;
+}
+
 static void read_aggregation(reader *r, const ynode *n, ast_feature *f)
 {
     static const key_spec spec[] = {
@@ -639,29 +667,9 @@ static void read_aggregation(reader *r, const ynode *n, ast_feature *f)
     if (v.values[0])
         read_name(r, v.values[0], "aggregation function", &agg->function);
     if (v.values[1]) {
-        const char *text;
-        const ynode *src = v.values[1];
-        if (read_string(r, src, "aggregation source", &text)) {
-            agg->source_span = src->span;
-            const char *dot = strchr(text, '.');
-            ynode part = *src;
-            if (dot) {
-                /* SRC.FIELD: split, keeping a span for each half. */
-                part.value = arena_strndup(r->arena, text, (size_t)(dot - text));
-                part.length = (size_t)(dot - text);
-                uint32_t split = src->span.start + (src->style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1) +
-                                 (uint32_t)(dot - text);
-                part.span.end = split;
-                read_name(r, &part, "source name", &agg->source);
-                ynode field = *src;
-                field.value = dot + 1;
-                field.length = strlen(dot + 1);
-                field.span.start = split + 1;
-                read_name(r, &field, "field name", &agg->field);
-            } else {
-                read_name(r, src, "source name", &agg->source);
-            }
-        }
+        agg->source_span = v.values[1]->span;
+        read_dotted(r, v.values[1], "aggregation source", "source name", &agg->source,
+                    &agg->field);
     }
     if (v.values[2])
         read_window(r, v.values[2], agg);
@@ -835,24 +843,255 @@ static void read_entity(reader *r, const ynode *n)
     e->description = read_text(r, v.values[DESCRIPTION], "description");
 }
 
-/* A list of {name, type} mappings (a source's fields, a set's request). */
-static void read_field_list(reader *r, const ynode *list, const char *what, ast_field **out,
-                            int *count)
+/* ----------------------------------------------------------- expectations */
+
+/* A literal kept as written; sema reads it as the type it applies to. */
+static bool read_value(reader *r, const ynode *n, const char *what, ast_value *out)
 {
-    static const key_spec field_spec[] = {{"name", true}, {"type", true}};
+    if (!expect_kind(r, n, YNODE_SCALAR, what))
+        return false;
+    out->span = n->span;
+    out->is_null = n->plain_null;
+    out->text = n->value;
+    out->length = n->length;
+    return true;
+}
+
+/* policy: fail | drop | clamp | flag | {impute: VALUE} */
+static void read_policy(reader *r, const ynode *n, const char *what, ast_policy *out)
+{
+    out->span = n->span;
+    if (n->kind == YNODE_MAPPING) {
+        static const key_spec spec[] = {{"impute", true}};
+        mapping_view v;
+        if (read_mapping(r, n, what, spec, 1, &v) && read_value(r, v.values[0], "impute value", &out->impute))
+            out->kind = POLICY_IMPUTE;
+        return;
+    }
+    const char *text;
+    if (!read_string(r, n, what, &text))
+        return;
+    static const char *const names[] = {"fail", "drop", "clamp", "flag"};
+    static const policy_kind kinds[] = {POLICY_FAIL, POLICY_DROP, POLICY_CLAMP, POLICY_FLAG};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(text, names[i]) == 0) {
+            out->kind = kinds[i];
+            return;
+        }
+    const char *close = suggest_closest(text, names, 4);
+    diag_error(r->sources, n->span,
+               "unknown %s '%.64s'%s%s%s (policies: fail, drop, clamp, flag, {impute: VALUE})",
+               what, text, close ? "; did you mean '" : "", close ? close : "", close ? "'?" : "");
+}
+
+/* A list of scalars: [LOW, HIGH] when pair, else one or more values. */
+static void read_values(reader *r, const ynode *n, ast_expectation *e, bool pair)
+{
+    const char *what = expectation_kind_name(e->kind);
+    if (!expect_kind(r, n, YNODE_SEQUENCE, what))
+        return;
+    if (pair && n->count != 2) {
+        diag_error(r->sources, n->span, "%s takes [LOW, HIGH] (either may be null), not %d value%s",
+                   what, n->count, n->count == 1 ? "" : "s");
+        return;
+    }
+    if (!pair && n->count == 0) {
+        diag_error(r->sources, n->span, "%s needs at least one value", what);
+        return;
+    }
+    e->values = arena_alloc(r->arena, sizeof(ast_value) * (size_t)n->count);
+    bool ok = true;
+    for (int i = 0; i < n->count; i++)
+        ok &= read_value(r, n->items[i], pair ? "bound" : "value", &e->values[i]);
+    if (ok)
+        e->nvalues = n->count;
+}
+
+/*
+ * One expectation: a mapping with one expectation key and an optional
+ * policy, e.g. {range: [0, 100], policy: clamp}. row: of a source (expr,
+ * unique) rather than of a field.
+ */
+static bool read_expectation(reader *r, const ynode *n, bool row, ast_expectation *e)
+{
+    key_spec spec[EXPECT_KIND_COUNT + 1];
+    for (int k = 0; k < EXPECT_KIND_COUNT; k++)
+        spec[k] = (key_spec){expectation_kind_name((expectation_kind)k), false};
+    spec[EXPECT_KIND_COUNT] = (key_spec){"policy", false};
+    mapping_view v;
+    if (!read_mapping(r, n, "expectation", spec, EXPECT_KIND_COUNT + 1, &v))
+        return false;
+    e->span = n->span;
+    int given = -1;
+    for (int k = 0; k < EXPECT_KIND_COUNT; k++) {
+        if (!v.values[k])
+            continue;
+        if (given >= 0) {
+            diag_error(r->sources, v.keys[k]->span,
+                       "an expectation checks one thing; write '%s' as an expectation of its own",
+                       spec[k].name);
+            diag_note(r->sources, v.keys[given]->span, "'%s' given here", spec[given].name);
+            return false;
+        }
+        given = k;
+    }
+    if (given < 0) {
+        diag_error(r->sources, n->span,
+                   "an expectation needs one of not_null, range, in, matches, max_future, "
+                   "ordered, max_gap, exists_in, mean, stddev, null_ratio, distinct%s",
+                   row ? "; a source's own expectations are expr and unique" : "");
+        return false;
+    }
+    e->kind = (expectation_kind)given;
+    const ynode *arg = v.values[given];
+    e->argument_span = arg->span;
+    bool row_kind = e->kind == EXPECT_EXPR || e->kind == EXPECT_UNIQUE;
+    if (row_kind != row) {
+        diag_error(r->sources, v.keys[given]->span,
+                   row ? "'%s' checks a field: write it in that field's expect list"
+                       : "'%s' checks a whole row: write it in the source's expect list",
+                   spec[given].name);
+        return false;
+    }
+    if (v.values[EXPECT_KIND_COUNT])
+        read_policy(r, v.values[EXPECT_KIND_COUNT], "policy", &e->policy);
+    bool flag;
+    switch (e->kind) {
+    case EXPECT_NOT_NULL:
+    case EXPECT_ORDERED:
+        if (read_bool(r, arg, spec[given].name, &flag) && !flag) {
+            diag_error(r->sources, arg->span, "%s takes only true (leave it out to allow %s)",
+                       spec[given].name, e->kind == EXPECT_NOT_NULL ? "nulls" : "any order");
+            return false;
+        }
+        return true;
+    case EXPECT_RANGE:
+    case EXPECT_MEAN:
+    case EXPECT_STDDEV:
+    case EXPECT_DISTINCT:
+        read_values(r, arg, e, true);
+        return e->nvalues == 2;
+    case EXPECT_IN:
+        read_values(r, arg, e, false);
+        return e->nvalues > 0;
+    case EXPECT_MATCHES:
+    case EXPECT_NULL_RATIO:
+        e->values = arena_alloc(r->arena, sizeof(ast_value));
+        if (!read_value(r, arg, spec[given].name, &e->values[0]))
+            return false;
+        e->nvalues = 1;
+        return true;
+    case EXPECT_MAX_FUTURE:
+    case EXPECT_MAX_GAP: {
+        const char *text;
+        return read_string(r, arg, spec[given].name, &text) &&
+               ast_read_duration(r->sources, arg->span, text, spec[given].name, &e->seconds);
+    }
+    case EXPECT_EXISTS_IN:
+        return read_dotted(r, arg, "exists_in", "source or embedding name", &e->target,
+                           &e->target_field);
+    case EXPECT_EXPR:
+        if (!expect_kind(r, arg, YNODE_SCALAR, "expr"))
+            return false;
+        if (arg->length == 0 || arg->plain_null) {
+            diag_error(r->sources, arg->span, "expr must be a non-empty expression");
+            return false;
+        }
+        e->expr = expr_parse(r->sources, r->arena, r->file, arg->span.start,
+                             scalar_offsets(r, arg), arg->value, arg->length);
+        return e->expr != NULL;
+    case EXPECT_UNIQUE:
+        if (arg->kind == YNODE_SCALAR) {
+            e->fields = arena_alloc(r->arena, sizeof(ast_name));
+            e->nfields = read_name(r, arg, "field name", &e->fields[0]) ? 1 : 0;
+            return e->nfields == 1;
+        }
+        if (!expect_kind(r, arg, YNODE_SEQUENCE, "unique"))
+            return false;
+        if (arg->count == 0) {
+            diag_error(r->sources, arg->span, "unique needs at least one field");
+            return false;
+        }
+        e->fields = arena_alloc(r->arena, sizeof(ast_name) * (size_t)arg->count);
+        for (int i = 0; i < arg->count; i++)
+            if (read_name(r, arg->items[i], "field name", &e->fields[e->nfields]))
+                e->nfields++;
+        return e->nfields == arg->count;
+    case EXPECT_KIND_COUNT:
+        break;
+    }
+    return false;
+}
+
+static void read_expectations(reader *r, const ynode *n, bool row, ast_expectation **out,
+                              int *count)
+{
+    *count = 0;
+    if (!expect_kind(r, n, YNODE_SEQUENCE, "expect"))
+        return;
+    *out = arena_alloc(r->arena, sizeof(ast_expectation) * (size_t)(n->count + 1));
+    for (int i = 0; i < n->count; i++)
+        if (read_expectation(r, n->items[i], row, &(*out)[*count]))
+            (*count)++;
+}
+
+/* sla: {pass_rate: 0.99, min_rows: N, max_null_ratio: {FIELD: RATIO, ...}} */
+static void read_sla(reader *r, const ynode *n, ast_sla *sla)
+{
+    static const key_spec spec[] = {{"pass_rate", false}, {"min_rows", false}, {"max_null_ratio", false}};
+    mapping_view v;
+    sla->span = n->span;
+    if (!read_mapping(r, n, "sla", spec, 3, &v))
+        return;
+    sla->written = true;
+    if (v.values[0]) {
+        sla->pass_rate_span = v.values[0]->span;
+        sla->has_pass_rate = read_number(r, v.values[0], "pass_rate", &sla->pass_rate);
+    }
+    if (v.values[1]) {
+        sla->min_rows_span = v.values[1]->span;
+        sla->has_min_rows = read_integer(r, v.values[1], "min_rows", &sla->min_rows);
+    }
+    const ynode *limits = v.values[2];
+    if (limits && expect_kind(r, limits, YNODE_MAPPING, "max_null_ratio")) {
+        sla->max_null_ratio = arena_alloc(r->arena, sizeof(ast_null_limit) * (size_t)(limits->count / 2 + 1));
+        for (int i = 0; i + 1 < limits->count; i += 2) {
+            ast_null_limit *limit = &sla->max_null_ratio[sla->nmax_null_ratio];
+            limit->span = limits->items[i + 1]->span;
+            bool named = read_name(r, limits->items[i], "field name", &limit->field);
+            if (read_number(r, limits->items[i + 1], "null ratio", &limit->max_ratio) && named)
+                sla->nmax_null_ratio++;
+        }
+    }
+}
+
+/*
+ * A list of {name, type} mappings (a source's fields, a set's request). A
+ * source's fields may also carry expect and on_invalid.
+ */
+static void read_field_list(reader *r, const ynode *list, const char *what, ast_field **out,
+                            int *count, bool source)
+{
+    static const key_spec field_spec[] = {
+        {"name", true}, {"type", true}, {"expect", false}, {"on_invalid", false},
+    };
     *count = 0;
     if (!expect_kind(r, list, YNODE_SEQUENCE, what))
         return;
     *out = arena_alloc(r->arena, sizeof(ast_field) * (size_t)(list->count + 1));
     for (int i = 0; i < list->count; i++) {
         mapping_view fv;
-        if (!read_mapping(r, list->items[i], "field", field_spec, 2, &fv))
+        if (!read_mapping(r, list->items[i], "field", field_spec, source ? 4 : 2, &fv))
             continue;
         ast_field *field = &(*out)[*count];
         field->type_span = fv.values[1]->span;
         /* Both are read, so that both report their errors. */
         bool named = read_name(r, fv.values[0], "field name", &field->name);
         bool typed = read_type(r, fv.values[1], "field type", &field->type);
+        if (fv.values[2])
+            read_expectations(r, fv.values[2], false, &field->expects, &field->nexpects);
+        if (fv.values[3])
+            read_policy(r, fv.values[3], "on_invalid policy", &field->on_invalid);
         if (named && typed)
             (*count)++;
     }
@@ -862,9 +1101,10 @@ static void read_source(reader *r, const ynode *n)
 {
     static const key_spec spec[] = {
         {"name", true}, {"timestamp", true}, {"fields", true}, {"description", false},
+        {"expect", false}, {"sla", false},
     };
     mapping_view v;
-    read_mapping(r, n, "source", spec, 4, &v);
+    read_mapping(r, n, "source", spec, 6, &v);
     ast_program *p = r->program;
     ast_source *s = APPEND(r, p->sources, p->nsources, p->capsources);
     s->span = n->span;
@@ -873,8 +1113,12 @@ static void read_source(reader *r, const ynode *n)
     if (v.values[1])
         read_name(r, v.values[1], "timestamp column", &s->timestamp);
     if (v.values[2])
-        read_field_list(r, v.values[2], "fields", &s->fields, &s->nfields);
+        read_field_list(r, v.values[2], "fields", &s->fields, &s->nfields, true);
     s->description = read_text(r, v.values[3], "description");
+    if (v.values[4])
+        read_expectations(r, v.values[4], true, &s->expects, &s->nexpects);
+    if (v.values[5])
+        read_sla(r, v.values[5], &s->sla);
 }
 
 static void read_embedding(reader *r, const ynode *n)
@@ -1029,7 +1273,7 @@ static void read_feature_set(reader *r, const ynode *n)
     s->description = read_text(r, v.values[2], "description");
     if (v.values[3]) {
         s->request_span = v.values[3]->span;
-        read_field_list(r, v.values[3], "request", &s->request, &s->nrequest);
+        read_field_list(r, v.values[3], "request", &s->request, &s->nrequest, false);
     }
 }
 

@@ -219,6 +219,26 @@ const char *ir_canonical_text(arena *a, const ir_program *p)
         for (int f = 0; f < s->nfields; f++)
             text_printf(&b, " %s:%s", s->fields[f].name, type_name(s->fields[f].type));
         text_puts(&b, "\n");
+        /* Expectations change what is accepted: they are semantics. Written
+         * ones only, so that sources without any keep their text. */
+        for (int k = 0; k < s->nchecks && s->has_expectations; k++) {
+            const ir_check *check = &s->checks[k];
+            text_printf(&b, "  check %s %s %s", check->field >= 0 ? s->fields[check->field].name : "row",
+                        check->text, policy_kind_name(check->policy));
+            if (check->policy == POLICY_IMPUTE)
+                text_printf(&b, " %s", ir_literal_text(a, &check->impute));
+            text_puts(&b, "\n");
+        }
+        if (s->sla_pass_rate >= 0 || s->sla_min_rows >= 0 || s->sla_max_null_ratio) {
+            char number[40];
+            ir_format_double(s->sla_pass_rate, number, sizeof number);
+            text_printf(&b, "  sla pass_rate %s min_rows %" PRId64, number, s->sla_min_rows);
+            for (int f = 0; f < s->nfields && s->sla_max_null_ratio; f++) {
+                ir_format_double(s->sla_max_null_ratio[f], number, sizeof number);
+                text_printf(&b, " %s", number);
+            }
+            text_puts(&b, "\n");
+        }
     }
     for (int i = 0; i < p->nembeddings; i++)
         text_printf(&b, "embedding %s entity %s dimension %d\n", p->embeddings[i].name,

@@ -41,6 +41,42 @@ typedef struct ir_field {
     type_kind type;
 } ir_field;
 
+/* A constant of a known type (a default, a bound, an impute value). */
+typedef struct ir_literal {
+    type_kind type;          /* TYPE_NULL: null (an open bound) */
+    int64_t int_value;       /* int64; timestamp in microseconds */
+    double float_value;
+    bool bool_value;
+    const char *string;      /* string bytes (may hold NUL) */
+    int32_t length;
+} ir_literal;
+
+/*
+ * One check of a source, in the order the generated code runs them: the
+ * fields' on_invalid first (one per field), then field expectations, row
+ * expr, exists_in, unique, and last the statistical ones (not per row).
+ */
+typedef struct ir_check {
+    bool invalid;            /* on_invalid: kind is unused */
+    expectation_kind kind;
+    int field;               /* -1 for a row expectation */
+    policy_kind policy;      /* never POLICY_DEFAULT */
+    ir_literal impute;
+    ir_literal *values;      /* range (2, TYPE_NULL = open), in */
+    int nvalues;
+    const char *pattern;     /* matches */
+    int64_t seconds;         /* max_future, max_gap */
+    expr *expr;              /* row expr: names are the source's fields */
+    int *fields;             /* unique */
+    int nfields;
+    int reference;           /* exists_in SOURCE.FIELD: index in ir_program.references; else -1 */
+    int embedding;           /* exists_in EMBEDDING; else -1 */
+    bool has_low, has_high;  /* statistical bounds */
+    double low, high;
+    const char *text;        /* canonical, e.g. "range [0, 10000]" */
+    span span;
+} ir_check;
+
 typedef struct ir_source {
     const char *name;
     ir_field *fields;        /* declared fields; the time column is added first if undeclared */
@@ -48,7 +84,19 @@ typedef struct ir_source {
     int time_field;
     const char *description;
     span span;
+    ir_check *checks;        /* nfields on_invalid checks, then the expectations */
+    int nchecks;
+    bool has_expectations;   /* any written expectation, on_invalid or SLA */
+    double sla_pass_rate;    /* < 0: none */
+    int64_t sla_min_rows;    /* < 0: none */
+    double *sla_max_null_ratio;  /* one per field, < 0: none; NULL when no such SLA */
 } ir_source;
+
+/* A (source, field) an exists_in looks values up in. */
+typedef struct ir_reference {
+    int source;
+    int field;
+} ir_reference;
 
 typedef struct ir_embedding {
     const char *name;
@@ -90,15 +138,6 @@ typedef enum ir_feature_kind {
     IR_DERIVED,              /* expr over refs */
 } ir_feature_kind;
 
-/* A constant of a feature's type (default:). */
-typedef struct ir_literal {
-    type_kind type;
-    int64_t int_value;       /* int64; timestamp in microseconds */
-    double float_value;
-    bool bool_value;
-    const char *string;      /* string bytes (may hold NUL) */
-    int32_t length;
-} ir_literal;
 
 typedef struct ir_feature {
     const char *name;
@@ -141,6 +180,7 @@ typedef struct ir_program {
     ir_feature *features;    int nfeatures;   /* in dependency order: args first */
     ir_set *sets;            int nsets;
     ir_field *requests;      int nrequests;   /* request fields of all sets, by name */
+    ir_reference *references; int nreferences; /* exists_in targets */
     span *request_spans;     /* where each was first declared */
     const char **files;      int nfiles;      /* the definition files, for comments */
     char fingerprint[65];    /* SHA-256 of ir_canonical_text, hex */

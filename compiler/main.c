@@ -32,7 +32,7 @@
 #include "sema.h"
 #include "functions.h"
 
-enum { EXIT_DEFINITIONS = 1, EXIT_OTHER = 2 };
+enum { EXIT_DEFINITIONS = 1, EXIT_OTHER = 2, EXIT_CONTRACT = 5 };
 
 static const char usage_text[] =
     "usage: fdlc <command> [arguments]\n"
@@ -43,7 +43,9 @@ static const char usage_text[] =
     "  build FILE... -o DIR [--name N]    compile, then build DIR/libN.so with $CC (cc)\n"
     "  batch FILE... --source NAME=PATH... --spine PATH --out PATH\n"
     "        [--set NAME] [--spine-time COL] [--embedding NAME=PATH]... [--lib DIR/libN.so]\n"
-    "                                     build a point-in-time correct training set\n"
+    "        [--quarantine PATH] [--report PATH.json] [--now TIME]\n"
+    "                                     build a point-in-time correct training set, checking the\n"
+    "                                     sources' expectations (exit 5 when the data breaks them)\n"
     "  fmt [--to fdl|yaml] FILE...        print definitions in canonical form (or convert)\n"
     "  verify FILE... --log PATH --source NAME=PATH... [--embedding NAME=PATH]...\n"
     "        [--lib DIR/libN.so] [--allow-other-fingerprint]\n"
@@ -310,6 +312,7 @@ typedef struct options {
     fdl_batch_embedding *embeddings;
     int nembeddings;
     const char *spine, *out, *set, *spine_time, *lib;
+    const char *quarantine, *report, *now;
     /* verify */
     const char *log;
     bool allow_other_fingerprint;
@@ -361,6 +364,12 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
             value = &o->spine_time;
         else if (batch && strcmp(arg, "--lib") == 0)
             value = &o->lib;
+        else if (batch && strcmp(arg, "--quarantine") == 0)
+            value = &o->quarantine;
+        else if (batch && strcmp(arg, "--report") == 0)
+            value = &o->report;
+        else if (batch && strcmp(arg, "--now") == 0)
+            value = &o->now;
         else if (batch && strcmp(arg, "--log") == 0)
             value = &o->log;
         else if (batch && strcmp(arg, "--allow-other-fingerprint") == 0) {
@@ -613,15 +622,30 @@ static int run_batch(compilation *c, const options *o, const char *spine, const 
         .embeddings = embeddings, .nembeddings = nembeddings,
         .spine_path = spine, .spine_time_column = spine_time,
         .set_name = set, .out_path = out,
+        .quarantine_path = o->quarantine, .report_path = o->report,
+        .summary = quiet ? NULL : stderr,
     };
     fdl_batch_stats stats = {0};
     fdl_error err = {0};
-    if (fdl_batch_run(program, &batch, &stats, &err) != FDL_OK) {
+    if (o->now && fdl_parse_time(o->now, strlen(o->now), &batch.now, &err) != FDL_OK) {
+        fprintf(stderr, "fdlc: --now '%s': %s\n", o->now, err.message);
+        free(embeddings);
+        goto done;
+    }
+    fdl_status result = fdl_batch_run(program, &batch, &stats, &err);
+    if (result == FDL_ERR_SLA) {
+        /* The training set and report are written; the data broke its contract. */
         fprintf(stderr, "fdlc: batch: %s\n", err.message);
+        status = EXIT_CONTRACT;
+    } else if (result != FDL_OK) {
+        fprintf(stderr, "fdlc: batch: %s\n", err.message);
+        status = result == FDL_ERR_CHECK ? EXIT_CONTRACT : EXIT_OTHER;
     } else {
         if (!quiet)
-            fprintf(stderr, "fdlc: batch: %llu events, %llu spine rows -> %s in %.3f s\n",
-                    (unsigned long long)stats.events, (unsigned long long)stats.spine_rows, out,
+            fprintf(stderr, "fdlc: batch: %llu rows read (%llu accepted, %llu dropped), %llu spine rows"
+                            " -> %s in %.3f s\n",
+                    (unsigned long long)stats.events, (unsigned long long)stats.accepted,
+                    (unsigned long long)stats.dropped, (unsigned long long)stats.spine_rows, out,
                     stats.seconds);
         status = 0;
     }

@@ -8,6 +8,8 @@
  */
 #include "sema.h"
 
+#include <regex.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "functions.h"
@@ -663,6 +665,510 @@ static void check_embeddings(checker *c)
     }
 }
 
+/* ------------------------------------------------------------ expectations */
+
+static bool read_literal(type_kind type, const char *text, size_t len, ir_literal *out);
+
+/* Which policies each expectation takes (docs/language.md, "Policies"). */
+static bool policy_allowed(const ir_check *k, policy_kind policy, bool time_field)
+{
+    if (policy == POLICY_FAIL || policy == POLICY_DEFAULT)
+        return true;
+    if (k->invalid)
+        return policy == POLICY_DROP || (!time_field && (policy == POLICY_FLAG || policy == POLICY_IMPUTE));
+    if (expectation_is_statistical(k->kind))
+        return policy == POLICY_FLAG;
+    switch (policy) {
+    case POLICY_DROP:
+    case POLICY_FLAG:
+        return true;
+    case POLICY_CLAMP:
+        return k->kind == EXPECT_RANGE || k->kind == EXPECT_MAX_FUTURE;
+    case POLICY_IMPUTE:
+        return k->kind == EXPECT_NOT_NULL || k->kind == EXPECT_RANGE || k->kind == EXPECT_IN ||
+               k->kind == EXPECT_MATCHES || k->kind == EXPECT_MAX_FUTURE ||
+               k->kind == EXPECT_EXISTS_IN;
+    default:
+        return false;
+    }
+}
+
+/* Reads a written literal as the field's type; reports it at its span. */
+static bool check_value(checker *c, const ast_value *v, type_kind type, const char *what,
+                        bool allow_null, ir_literal *out)
+{
+    if (v->is_null) {
+        memset(out, 0, sizeof *out);
+        out->type = TYPE_NULL;
+        if (!allow_null)
+            diag_error(c->sources, v->span, "%s cannot be null", what);
+        return allow_null;
+    }
+    if (!read_literal(type, v->text, v->length, out)) {
+        diag_error(c->sources, v->span, "%s '%.*s' is not a valid %s", what,
+                   (int)(v->length > 60 ? 60 : v->length), v->text, type_name(type));
+        return false;
+    }
+    return true;
+}
+
+/* A statistical bound: a number, or null (open). */
+static bool check_bound(checker *c, const ast_value *v, const char *what, bool *has, double *out)
+{
+    ir_literal literal;
+    *has = false;
+    if (!check_value(c, v, TYPE_FLOAT64, what, true, &literal))
+        return false;
+    if (literal.type == TYPE_NULL)
+        return true;
+    *has = true;
+    *out = literal.float_value;
+    return true;
+}
+
+static const char *literal_list_text(checker *c, const ir_literal *values, int n, const char *open,
+                                     const char *close)
+{
+    const char *text = open;
+    for (int i = 0; i < n; i++)
+        text = arena_printf(c->arena, "%s%s%s", text, i ? ", " : "", ir_literal_text(c->arena, &values[i]));
+    return arena_printf(c->arena, "%s%s", text, close);
+}
+
+static const char *bound_text(checker *c, bool has, double value)
+{
+    if (!has)
+        return "null";
+    char number[40];
+    ir_format_double(value, number, sizeof number);
+    return arena_strdup(c->arena, number);
+}
+
+static const char *window_text(arena *a, int64_t seconds);
+
+/* Index of the (source, field) pair in the program's references, added if new. */
+static int add_reference(checker *c, int source, int field)
+{
+    ir_program *ir = c->ir;
+    for (int i = 0; i < ir->nreferences; i++)
+        if (ir->references[i].source == source && ir->references[i].field == field)
+            return i;
+    ir_reference *grown = arena_alloc(c->arena, sizeof(ir_reference) * (size_t)(ir->nreferences + 1));
+    if (ir->nreferences)
+        memcpy(grown, ir->references, sizeof(ir_reference) * (size_t)ir->nreferences);
+    grown[ir->nreferences] = (ir_reference){source, field};
+    ir->references = grown;
+    return ir->nreferences++;
+}
+
+/* exists_in: SOURCE.FIELD (of the same type) or an embedding keyed by this type. */
+static bool check_exists_in(checker *c, const ast_expectation *e, const ir_source *src,
+                            type_kind type, ir_check *k)
+{
+    ast_program *p = c->ast;
+    k->reference = -1;
+    k->embedding = -1;
+    if (type != TYPE_INT64 && type != TYPE_STRING) {
+        diag_error(c->sources, e->argument_span, "exists_in checks int64 or string keys, not %s",
+                   type_name(type));
+        return false;
+    }
+    int source = find_source(c, e->target.text);
+    if (source >= 0) {
+        if (c->source_ir[source] < 0)
+            return false;
+        const ir_source *target = &c->ir->sources[c->source_ir[source]];
+        if (!e->target_field.text) {
+            diag_error(c->sources, e->argument_span,
+                       "exists_in a source needs the field to look in: write '%s.FIELD'",
+                       e->target.text);
+            return false;
+        }
+        int field = -1;
+        for (int i = 0; i < target->nfields; i++)
+            if (strcmp(target->fields[i].name, e->target_field.text) == 0)
+                field = i;
+        if (field < 0) {
+            unknown_field(c, e->target_field.span, target, e->target_field.text);
+            return false;
+        }
+        if (target->fields[field].type != type) {
+            diag_error(c->sources, e->argument_span, "'%s.%s' is %s, but the field checked is %s",
+                       target->name, target->fields[field].name,
+                       type_name(target->fields[field].type), type_name(type));
+            return false;
+        }
+        (void)src;
+        k->reference = add_reference(c, c->source_ir[source], field);
+        k->text = arena_printf(c->arena, "exists_in %s.%s", target->name, target->fields[field].name);
+        return true;
+    }
+    int embedding = find_embedding(c, e->target.text);
+    if (embedding < 0) {
+        const char **known = arena_alloc(c->arena, sizeof(char *) * (size_t)(p->nsources + p->nembeddings + 1));
+        for (int i = 0; i < p->nsources; i++)
+            known[i] = p->sources[i].name.text;
+        for (int i = 0; i < p->nembeddings; i++)
+            known[p->nsources + i] = p->embeddings[i].name.text;
+        unknown_name(c, e->target.span, "source or embedding", e->target.text, known,
+                     p->nsources + p->nembeddings);
+        return false;
+    }
+    if (c->embedding_ir[embedding] < 0)
+        return false;
+    const ir_embedding *table = &c->ir->embeddings[c->embedding_ir[embedding]];
+    if (e->target_field.text) {
+        diag_error(c->sources, e->target_field.span,
+                   "'%s' is an embedding table: write exists_in: %s", table->name, table->name);
+        return false;
+    }
+    type_kind key = c->ir->entities[table->entity].key_type;
+    if (key != type) {
+        diag_error(c->sources, e->argument_span,
+                   "embedding table '%s' has %s keys, but the field checked is %s", table->name,
+                   type_name(key), type_name(type));
+        return false;
+    }
+    k->embedding = c->embedding_ir[embedding];
+    k->text = arena_printf(c->arena, "exists_in %s", table->name);
+    return true;
+}
+
+/* The policy as written, checked against what the check allows. */
+static bool check_policy(checker *c, const ast_policy *policy, type_kind type, bool time_field,
+                         const char *what, ir_check *k)
+{
+    k->policy = policy->kind == POLICY_DEFAULT ? POLICY_FAIL : policy->kind;
+    if (!policy_allowed(k, policy->kind, time_field)) {
+        const char *allowed = k->invalid ? (time_field ? "fail or drop" : "fail, drop, flag or impute")
+                              : expectation_is_statistical(k->kind) ? "fail or flag"
+                              : k->kind == EXPECT_RANGE ? "fail, drop, clamp, flag or impute"
+                              : k->kind == EXPECT_MAX_FUTURE ? "fail, drop, clamp, flag or impute"
+                              : (k->kind == EXPECT_ORDERED || k->kind == EXPECT_MAX_GAP ||
+                                 k->kind == EXPECT_EXPR || k->kind == EXPECT_UNIQUE)
+                                  ? "fail, drop or flag"
+                                  : "fail, drop, flag or impute";
+        diag_error(c->sources, policy->span, "%s cannot take policy %s (it takes %s)", what,
+                   policy_kind_name(policy->kind), allowed);
+        return false;
+    }
+    if (k->policy == POLICY_IMPUTE)
+        return check_value(c, &policy->impute, type, "impute value", false, &k->impute);
+    return true;
+}
+
+/* One written expectation of field (or of the row when field < 0) into k. */
+static bool check_expectation(checker *c, const ast_expectation *e, const ir_source *src,
+                              int field, ir_check *k)
+{
+    memset(k, 0, sizeof *k);
+    k->kind = e->kind;
+    k->field = field;
+    k->span = e->span;
+    k->reference = -1;
+    k->embedding = -1;
+    const char *name = expectation_kind_name(e->kind);
+    type_kind type = field >= 0 ? src->fields[field].type : TYPE_BOOL;
+    const char *field_name = field >= 0 ? src->fields[field].name : NULL;
+    bool time_field = field == src->time_field;
+    bool ok = true;
+    /* The field types each expectation applies to. */
+    bool applies = true;
+    const char *needs = NULL;
+    switch (e->kind) {
+    case EXPECT_RANGE:
+        applies = is_numeric(type) || type == TYPE_TIMESTAMP;
+        needs = "int64, float64 or timestamp";
+        break;
+    case EXPECT_IN:
+        applies = type == TYPE_INT64 || type == TYPE_STRING || type == TYPE_BOOL;
+        needs = "int64, string or bool";
+        break;
+    case EXPECT_MATCHES:
+        applies = type == TYPE_STRING;
+        needs = "string";
+        break;
+    case EXPECT_MAX_FUTURE: case EXPECT_ORDERED: case EXPECT_MAX_GAP:
+        applies = type == TYPE_TIMESTAMP;
+        needs = "timestamp";
+        break;
+    case EXPECT_MEAN: case EXPECT_STDDEV:
+        applies = is_numeric(type);
+        needs = "int64 or float64";
+        break;
+    case EXPECT_DISTINCT:
+        applies = type != TYPE_FLOAT64;
+        needs = "int64, string, bool or timestamp";
+        break;
+    default:
+        break;
+    }
+    if (!applies) {
+        diag_error(c->sources, e->span, "%s applies to %s fields; '%s' is %s", name, needs,
+                   field_name, type_name(type));
+        return false;
+    }
+    switch (e->kind) {
+    case EXPECT_NOT_NULL:
+        k->text = "not_null";
+        break;
+    case EXPECT_ORDERED:
+        k->text = "ordered";
+        break;
+    case EXPECT_RANGE:
+        k->values = arena_alloc(c->arena, sizeof(ir_literal) * 2);
+        k->nvalues = 2;
+        ok = check_value(c, &e->values[0], type, "bound", true, &k->values[0]) &
+             check_value(c, &e->values[1], type, "bound", true, &k->values[1]);
+        if (ok && k->values[0].type != TYPE_NULL && k->values[1].type != TYPE_NULL &&
+            (type == TYPE_FLOAT64 ? k->values[0].float_value > k->values[1].float_value
+                                  : k->values[0].int_value > k->values[1].int_value)) {
+            diag_error(c->sources, e->argument_span, "range is empty: the low bound is above the high bound");
+            ok = false;
+        }
+        if (ok && k->values[0].type == TYPE_NULL && k->values[1].type == TYPE_NULL) {
+            diag_error(c->sources, e->argument_span, "range needs at least one bound");
+            ok = false;
+        }
+        if (ok)
+            k->text = arena_printf(c->arena, "range %s", literal_list_text(c, k->values, 2, "[", "]"));
+        break;
+    case EXPECT_IN:
+        k->values = arena_alloc(c->arena, sizeof(ir_literal) * (size_t)e->nvalues);
+        k->nvalues = e->nvalues;
+        for (int i = 0; i < e->nvalues; i++)
+            ok &= check_value(c, &e->values[i], type, "value", false, &k->values[i]);
+        if (ok)
+            k->text = arena_printf(c->arena, "in %s", literal_list_text(c, k->values, k->nvalues, "[", "]"));
+        break;
+    case EXPECT_MATCHES: {
+        const ast_value *v = &e->values[0];
+        if (v->is_null || v->length == 0 || strlen(v->text) != v->length) {
+            diag_error(c->sources, v->span, "matches needs a regular expression (not empty, no NUL)");
+            return false;
+        }
+        regex_t compiled;
+        int status = regcomp(&compiled, v->text, REG_EXTENDED | REG_NOSUB);
+        if (status != 0) {
+            char message[256];
+            regerror(status, &compiled, message, sizeof message);
+            diag_error(c->sources, v->span, "invalid regular expression: %s", message);
+            return false;
+        }
+        regfree(&compiled);
+        k->pattern = v->text;
+        ir_literal literal = {.type = TYPE_STRING, .string = v->text, .length = (int32_t)v->length};
+        k->text = arena_printf(c->arena, "matches %s", ir_literal_text(c->arena, &literal));
+        break;
+    }
+    case EXPECT_MAX_FUTURE:
+    case EXPECT_MAX_GAP:
+        k->seconds = e->seconds;
+        k->text = arena_printf(c->arena, "%s %s", name, window_text(c->arena, e->seconds));
+        break;
+    case EXPECT_EXISTS_IN:
+        ok = check_exists_in(c, e, src, type, k);
+        break;
+    case EXPECT_MEAN:
+    case EXPECT_STDDEV:
+    case EXPECT_DISTINCT:
+        ok = check_bound(c, &e->values[0], "bound", &k->has_low, &k->low) &
+             check_bound(c, &e->values[1], "bound", &k->has_high, &k->high);
+        if (ok && !k->has_low && !k->has_high) {
+            diag_error(c->sources, e->argument_span, "%s needs at least one bound", name);
+            ok = false;
+        } else if (ok && k->has_low && k->has_high && k->low > k->high) {
+            diag_error(c->sources, e->argument_span, "%s is empty: the low bound is above the high bound", name);
+            ok = false;
+        } else if (ok && ((k->has_low && k->low < 0) || (k->has_high && k->high < 0)) &&
+                   e->kind != EXPECT_MEAN) {
+            diag_error(c->sources, e->argument_span, "%s bounds cannot be negative", name);
+            ok = false;
+        }
+        if (ok)
+            k->text = arena_printf(c->arena, "%s [%s, %s]", name, bound_text(c, k->has_low, k->low),
+                                   bound_text(c, k->has_high, k->high));
+        break;
+    case EXPECT_NULL_RATIO:
+        ok = check_bound(c, &e->values[0], "null ratio", &k->has_high, &k->high);
+        if (ok && (!k->has_high || k->high < 0 || k->high > 1)) {
+            diag_error(c->sources, e->values[0].span, "null_ratio is a maximum between 0 and 1");
+            ok = false;
+        }
+        if (ok)
+            k->text = arena_printf(c->arena, "null_ratio %s", bound_text(c, true, k->high));
+        break;
+    case EXPECT_EXPR: {
+        if (!e->expr)
+            return false;
+        expr_scope scope = {src, src->name, NULL, "an expectation", false};
+        ast_type t = check_expr(c, &scope, e->expr);
+        if (t.kind == TYPE_ERROR)
+            return false;
+        if (t.kind != TYPE_BOOL) {
+            diag_error(c->sources, e->expr->span, "an expectation's expr must be a bool expression, not %s",
+                       describe_type(c->arena, t));
+            return false;
+        }
+        k->expr = e->expr;
+        k->text = arena_printf(c->arena, "expr %s", ir_expr_text(c->arena, e->expr));
+        break;
+    }
+    case EXPECT_UNIQUE:
+        k->fields = arena_alloc(c->arena, sizeof(int) * (size_t)e->nfields);
+        k->nfields = e->nfields;
+        k->text = "unique (";
+        for (int i = 0; i < e->nfields; i++) {
+            k->fields[i] = -1;
+            for (int f = 0; f < src->nfields; f++)
+                if (strcmp(src->fields[f].name, e->fields[i].text) == 0)
+                    k->fields[i] = f;
+            if (k->fields[i] < 0) {
+                unknown_field(c, e->fields[i].span, src, e->fields[i].text);
+                ok = false;
+                continue;
+            }
+            for (int j = 0; j < i; j++)
+                if (k->fields[j] == k->fields[i]) {
+                    diag_error(c->sources, e->fields[i].span, "field '%s' is listed twice", e->fields[i].text);
+                    ok = false;
+                }
+            k->text = arena_printf(c->arena, "%s%s%s", k->text, i ? ", " : "", src->fields[k->fields[i]].name);
+        }
+        k->text = arena_printf(c->arena, "%s)", k->text);
+        break;
+    case EXPECT_KIND_COUNT:
+        return false;
+    }
+    ok &= check_policy(c, &e->policy, type, time_field, name, k);
+    return ok;
+}
+
+/* The order checks run in: see ir_check. */
+static int check_phase(const ir_check *k)
+{
+    if (k->invalid)
+        return 0;
+    if (expectation_is_statistical(k->kind))
+        return 5;
+    switch (k->kind) {
+    case EXPECT_EXPR: return 2;
+    case EXPECT_EXISTS_IN: return 3;
+    case EXPECT_UNIQUE: return 4;
+    default: return 1;
+    }
+}
+
+/* Does source s (IR index) reach target through exists_in references? */
+static bool references_reach(const ir_program *ir, int s, int target, int depth)
+{
+    if (depth > ir->nsources)
+        return false;
+    const ir_source *src = &ir->sources[s];
+    for (int k = 0; k < src->nchecks; k++) {
+        int ref = src->checks[k].reference;
+        if (ref < 0 || ir->references[ref].source == s)
+            continue;
+        int next = ir->references[ref].source;
+        if (next == target || references_reach(ir, next, target, depth + 1))
+            return true;
+    }
+    return false;
+}
+
+static void check_source_expectations(checker *c)
+{
+    ast_program *p = c->ast;
+    for (int i = 0; i < p->nsources; i++) {
+        if (c->source_ir[i] < 0)
+            continue;
+        const ast_source *as = &p->sources[i];
+        ir_source *src = &c->ir->sources[c->source_ir[i]];
+        int extra = src->nfields - as->nfields;   /* 1 when the time column was added */
+        int written = as->nexpects;
+        for (int f = 0; f < as->nfields; f++)
+            written += as->fields[f].nexpects;
+        ir_check *checks = arena_alloc(c->arena, sizeof(ir_check) * (size_t)(src->nfields + written + 1));
+        int n = 0;
+        src->has_expectations = written > 0 || as->sla.written;
+        for (int f = 0; f < src->nfields; f++) {
+            ir_check *k = &checks[n++];
+            memset(k, 0, sizeof *k);
+            k->invalid = true;
+            k->field = f;
+            k->reference = k->embedding = -1;
+            k->text = arena_printf(c->arena, "valid %s", type_name(src->fields[f].type));
+            k->policy = POLICY_FAIL;
+            if (f >= extra) {
+                const ast_field *af = &as->fields[f - extra];
+                k->span = af->name.span;
+                if (af->on_invalid.kind != POLICY_DEFAULT) {
+                    src->has_expectations = true;
+                    check_policy(c, &af->on_invalid, src->fields[f].type, f == src->time_field,
+                                 "on_invalid", k);
+                }
+            }
+        }
+        for (int f = 0; f < as->nfields; f++)
+            for (int e = 0; e < as->fields[f].nexpects; e++)
+                if (check_expectation(c, &as->fields[f].expects[e], src, f + extra, &checks[n]))
+                    n++;
+        for (int e = 0; e < as->nexpects; e++)
+            if (check_expectation(c, &as->expects[e], src, -1, &checks[n]))
+                n++;
+        /* Stable by phase: written order within each. */
+        for (int a = src->nfields + 1; a < n; a++)
+            for (int b = a; b > src->nfields && check_phase(&checks[b - 1]) > check_phase(&checks[b]); b--) {
+                ir_check t = checks[b];
+                checks[b] = checks[b - 1];
+                checks[b - 1] = t;
+            }
+        src->checks = checks;
+        src->nchecks = n;
+
+        const ast_sla *sla = &as->sla;
+        src->sla_pass_rate = -1;
+        src->sla_min_rows = -1;
+        if (sla->has_pass_rate && (sla->pass_rate < 0 || sla->pass_rate > 1))
+            diag_error(c->sources, sla->pass_rate_span, "pass_rate is a fraction between 0 and 1");
+        else if (sla->has_pass_rate)
+            src->sla_pass_rate = sla->pass_rate;
+        if (sla->has_min_rows && sla->min_rows < 0)
+            diag_error(c->sources, sla->min_rows_span, "min_rows cannot be negative");
+        else if (sla->has_min_rows)
+            src->sla_min_rows = sla->min_rows;
+        if (sla->nmax_null_ratio) {
+            src->sla_max_null_ratio = arena_alloc(c->arena, sizeof(double) * (size_t)src->nfields);
+            for (int f = 0; f < src->nfields; f++)
+                src->sla_max_null_ratio[f] = -1;
+        }
+        for (int l = 0; l < sla->nmax_null_ratio; l++) {
+            const ast_null_limit *limit = &sla->max_null_ratio[l];
+            int field = -1;
+            for (int f = 0; f < src->nfields; f++)
+                if (strcmp(src->fields[f].name, limit->field.text) == 0)
+                    field = f;
+            if (field < 0)
+                unknown_field(c, limit->field.span, src, limit->field.text);
+            else if (limit->max_ratio < 0 || limit->max_ratio > 1)
+                diag_error(c->sources, limit->span, "a null ratio is a fraction between 0 and 1");
+            else if (src->sla_max_null_ratio[field] >= 0)
+                diag_error(c->sources, limit->field.span, "field '%s' is listed twice", limit->field.text);
+            else
+                src->sla_max_null_ratio[field] = limit->max_ratio;
+        }
+    }
+    /* A batch run reads a source after those it looks values up in: no cycles. */
+    for (int s = 0; s < c->ir->nsources; s++)
+        if (references_reach(c->ir, s, s, 0)) {
+            diag_error(c->sources, c->ir->sources[s].span,
+                       "source '%s' is part of a cycle of exists_in expectations; a batch run "
+                       "reads a referenced source first, so references cannot go round",
+                       c->ir->sources[s].name);
+            break;
+        }
+}
+
 /* Window spelling for definitions and comments: 30d, 12h, lifetime. */
 static const char *window_text(arena *a, int64_t seconds)
 {
@@ -1269,43 +1775,54 @@ static bool check_derived(checker *c, const ast_feature *af, ir_feature *f)
 }
 
 /* default: read as a constant of the feature's type. */
-static bool check_default(checker *c, const ast_feature *af, ir_feature *f)
+/*
+ * Reads a literal as written (text, len) as a value of type into out, with
+ * the runtime's own parser: a constant reads exactly as a CSV cell would.
+ * False when it is not a valid value of that type.
+ */
+static bool read_literal(type_kind type, const char *text, size_t len, ir_literal *out)
 {
-    ir_literal *d = &f->default_value;
-    d->type = f->type.kind;
-    const char *text = af->default_text;
-    size_t len = af->default_length;
+    static const fdl_type runtime_types[] = {
+        [TYPE_INT64] = FDL_INT64, [TYPE_FLOAT64] = FDL_FLOAT64,
+        [TYPE_BOOL] = FDL_BOOL, [TYPE_TIMESTAMP] = FDL_TIMESTAMP,
+    };
+    memset(out, 0, sizeof *out);
+    out->type = type;
     fdl_value v;
-    bool ok;
-    switch (f->type.kind) {
+    switch (type) {
     case TYPE_STRING:
-        d->string = text;
-        d->length = (int32_t)len;
-        ok = len <= INT32_MAX;
-        break;
+        out->string = text;
+        out->length = (int32_t)len;
+        return len <= INT32_MAX;
     case TYPE_INT64:
     case TYPE_FLOAT64:
     case TYPE_BOOL:
-    case TYPE_TIMESTAMP: {
-        static const fdl_type runtime_types[] = {
-            [TYPE_INT64] = FDL_INT64, [TYPE_FLOAT64] = FDL_FLOAT64,
-            [TYPE_BOOL] = FDL_BOOL, [TYPE_TIMESTAMP] = FDL_TIMESTAMP,
-        };
-        /* The runtime's own parser: a default reads exactly as a CSV cell would. */
-        ok = len > 0 && fdl_parse_value(runtime_types[f->type.kind], text, len, &v, NULL) == FDL_OK;
-        if (ok) {
-            d->int_value = f->type.kind == TYPE_TIMESTAMP ? v.as.t : f->type.kind == TYPE_INT64 ? v.as.i : 0;
-            d->float_value = f->type.kind == TYPE_FLOAT64 ? v.as.f : 0;
-            d->bool_value = f->type.kind == TYPE_BOOL && v.as.b;
-        }
-        break;
+    case TYPE_TIMESTAMP:
+        if (len == 0 || fdl_parse_value(runtime_types[type], text, len, &v, NULL) != FDL_OK)
+            return false;
+        out->int_value = type == TYPE_TIMESTAMP ? v.as.t : type == TYPE_INT64 ? v.as.i : 0;
+        out->float_value = type == TYPE_FLOAT64 ? v.as.f : 0;
+        out->bool_value = type == TYPE_BOOL && v.as.b;
+        return true;
+    default:
+        return false;
     }
+}
+
+static bool check_default(checker *c, const ast_feature *af, ir_feature *f)
+{
+    ir_literal *d = &f->default_value;
+    const char *text = af->default_text;
+    size_t len = af->default_length;
+    switch (f->type.kind) {
+    case TYPE_STRING: case TYPE_INT64: case TYPE_FLOAT64: case TYPE_BOOL: case TYPE_TIMESTAMP:
+        break;
     default:
         diag_error(c->sources, af->default_span, "a %s feature cannot have a default",
                    describe_type(c->arena, f->type));
         return false;
     }
-    if (!ok) {
+    if (!read_literal(f->type.kind, text, len, d)) {
         diag_error(c->sources, af->default_span, "default '%.*s' is not a valid %s (the type of '%s')",
                    (int)(len > 60 ? 60 : len), text, type_name(f->type.kind), f->name);
         return false;
@@ -1486,6 +2003,7 @@ bool sema_check(source_set *sources, arena *a, ast_program *ast, ir_program *ir)
     collect_requests(&c);
     check_sources(&c);
     check_embeddings(&c);
+    check_source_expectations(&c);
     for (int i = 0; i < ast->nfeatures; i++)
         check_feature(&c, i);
     check_sets(&c);

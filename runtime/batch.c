@@ -23,6 +23,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +345,11 @@ typedef struct batch {
     vector_entry *vector_cache;     /* formatted vectors (write_value) */
     fdl_value *set_request;         /* the set's request fields, in its order */
 
+    /* Expectations: the quarantine file, and per source where its events
+     * start in events (blocks are read in dependency order). */
+    FILE *quarantine;
+    size_t *event_start, *event_end;
+
     /* Formatted feature cells: row r's text is output[row_output[2r], row_output[2r+1]). */
     char *output;
     size_t output_size;
@@ -384,6 +390,10 @@ static void batch_free(batch *b)
     free(b->values);
     free(b->output);
     free(b->row_output);
+    free(b->event_start);
+    free(b->event_end);
+    if (b->quarantine)
+        fclose(b->quarantine);
 }
 
 static fdl_status out_of_memory(batch *b)
@@ -745,20 +755,94 @@ done:
     return status;
 }
 
+/*
+ * A value a policy put in place of a cell, as the cell text that parses
+ * back to it (floats round-trip, times to the microsecond); NULL for null.
+ */
+static const char *value_text(fdl_value v, char *buf, size_t size, size_t *len)
+{
+    switch (v.type) {
+    case FDL_STRING: *len = v.as.s.len; return v.as.s.ptr ? v.as.s.ptr : "";
+    case FDL_INT64: *len = (size_t)snprintf(buf, size, "%" PRId64, v.as.i); return buf;
+    case FDL_FLOAT64: *len = fdl_format_float(v.as.f, buf, size); return buf;
+    case FDL_BOOL: *len = (size_t)snprintf(buf, size, "%s", v.as.b ? "true" : "false"); return buf;
+    case FDL_TIMESTAMP: *len = fdl_format_time(v.as.t, buf, size); return buf;
+    default: *len = 0; return NULL;
+    }
+}
+
+/*
+ * Runs a row's expectations (the generated check_row). Returns FDL_OK with
+ * *accepted set, and the row's time and (when a policy changed a value) its
+ * new cells in out_*; or the error that stops the run.
+ */
+static fdl_status check_source_row(batch *b, int s, const char *path, long line,
+                                   const char **fields, const size_t *lengths, const bool *quoted,
+                                   const int *columns, bool *accepted, fdl_time *time,
+                                   const char **out_cells, size_t *out_lengths, bool *out_quoted,
+                                   bool *any_changed, char (*buffers)[64], fdl_value *values,
+                                   bool *changed)
+{
+    const fdl_source_desc *source = &b->program->sources[s];
+    int n = source->nfields;
+    for (int f = 0; f < n; f++) {
+        int c = columns[f];
+        bool null = lengths[c] == 0 && !quoted[c];
+        out_cells[f] = null ? NULL : fields[c];
+        out_lengths[f] = lengths[c];
+        out_quoted[f] = quoted[c];
+    }
+    fdl_status status = source->check_row(b->store, out_cells, out_lengths, values, changed, b->err);
+    *accepted = status == FDL_OK;
+    *any_changed = false;
+    if (status == FDL_DROPPED) {
+        if (b->quarantine)
+            fdl_quarantine_write(b->quarantine, b->store, path, line, n, out_cells, out_lengths);
+        return FDL_OK;
+    }
+    if (status != FDL_OK) {
+        if (b->err->status == FDL_OK)
+            fdl_error_set(b->err, status, "source '%s' rejected the row", source->name);
+        return locate(b->err, path, line);
+    }
+    *time = values[source->time_field].as.t;
+    for (int f = 0; f < n; f++) {
+        if (!changed[f])
+            continue;
+        *any_changed = true;
+        out_cells[f] = value_text(values[f], buffers[f], 64, &out_lengths[f]);
+        out_quoted[f] = values[f].type == FDL_STRING;   /* "" stays the empty string */
+    }
+    return FDL_OK;
+}
+
 /* Reads one source's CSV: the cells of the source's fields, and one event
- * per row. */
+ * per accepted row. */
 static fdl_status read_source(batch *b, int s)
 {
     const fdl_source_desc *source = &b->program->sources[s];
     const char *path = b->source_paths[s];
     row_table header = {0};
     int *columns = NULL;
+    const char **cells = NULL;
+    size_t *cell_lengths = NULL;
+    bool *cell_quoted = NULL;
+    char (*buffers)[64] = NULL;
+    fdl_value *values = NULL;
+    bool *changed_fields = NULL;
     fdl_csv_reader *reader = open_with_header(b, path, &header);
     if (!reader)
         return b->err->status;
     fdl_status status = FDL_OK;
-    columns = malloc(((size_t)source->nfields + 1) * sizeof *columns);
-    if (!columns) {
+    size_t n = (size_t)source->nfields + 1;
+    columns = malloc(n * sizeof *columns);
+    cells = malloc(n * sizeof *cells);
+    cell_lengths = malloc(n * sizeof *cell_lengths);
+    cell_quoted = malloc(n * sizeof *cell_quoted);
+    buffers = malloc(n * sizeof *buffers);
+    values = malloc(n * sizeof *values);
+    changed_fields = malloc(n * sizeof *changed_fields);
+    if (!columns || !cells || !cell_lengths || !cell_quoted || !buffers || !values || !changed_fields) {
         status = out_of_memory(b);
         goto done;
     }
@@ -780,6 +864,7 @@ static fdl_status read_source(batch *b, int s)
     const size_t *lengths;
     const bool *quoted;
     int nfields, result;
+    b->event_start[s] = b->nevents;
     while ((result = fdl_csv_next(reader, &fields, &lengths, &quoted, &nfields, b->err)) == 1) {
         long line = fdl_csv_line(reader);
         if (nfields != header.ncolumns) {
@@ -787,10 +872,23 @@ static fdl_status read_source(batch *b, int s)
             goto done;
         }
         fdl_time t;
-        status = parse_row_time(b, path, line, time_name, fields[time_column],
-                                lengths[time_column], &t);
-        if (status != FDL_OK)
-            goto done;
+        bool changed = false;
+        if (source->check_row) {
+            bool accepted;
+            status = check_source_row(b, s, path, line, fields, lengths, quoted, columns,
+                                      &accepted, &t, cells, cell_lengths, cell_quoted, &changed,
+                                      buffers, values, changed_fields);
+            if (status != FDL_OK)
+                goto done;
+            if (!accepted)
+                continue;
+        } else {
+            /* A program without check functions (written by hand): the time only. */
+            status = parse_row_time(b, path, line, time_name, fields[time_column],
+                                    lengths[time_column], &t);
+            if (status != FDL_OK)
+                goto done;
+        }
         size_t row = table->nrows;
         if (row >= UINT32_MAX) {
             status = fail_at(b->err, path, line, FDL_ERR_FORMAT, "too many rows");
@@ -800,7 +898,9 @@ static fdl_status read_source(batch *b, int s)
                                        sizeof *events);
         if (events)
             b->events = events;
-        if (!events || !row_table_append(table, fields, lengths, quoted, columns, line)) {
+        bool appended = events && (changed ? row_table_append(table, cells, cell_lengths, cell_quoted, NULL, line)
+                                           : row_table_append(table, fields, lengths, quoted, columns, line));
+        if (!appended) {
             status = out_of_memory(b);
             goto done;
         }
@@ -809,10 +909,88 @@ static fdl_status read_source(batch *b, int s)
     if (result < 0)
         status = b->err->status;
 done:
+    b->event_end[s] = b->nevents;
     fdl_csv_close(reader);
     row_table_free(&header);
     free(columns);
+    free(cells);
+    free(cell_lengths);
+    free(cell_quoted);
+    free(buffers);
+    free(values);
+    free(changed_fields);
     return status;
+}
+
+/*
+ * The order to read sources in: option order, except that a source an
+ * exists_in expectation looks values up in comes before the sources that
+ * look (fdlc rejects cycles; a self reference does not count).
+ */
+static int *read_order(batch *b)
+{
+    const fdl_program *p = b->program;
+    int n = b->options->nsources;
+    int *order = malloc(((size_t)n + 1) * sizeof *order);
+    bool *placed = calloc((size_t)p->nsources + 1, sizeof *placed);
+    if (!order || !placed) {
+        free(order);
+        free(placed);
+        return NULL;
+    }
+    int count = 0;
+    while (count < n) {
+        int before = count;
+        for (int i = 0; i < n; i++) {
+            int s = fdl_program_source(p, b->options->sources[i].name);
+            if (placed[s])
+                continue;
+            bool ready = true;
+            const fdl_source_desc *src = &p->sources[s];
+            for (int k = 0; k < src->nchecks; k++) {
+                int r = src->checks[k].reference;
+                if (r >= 0 && p->references[r].source != s && !placed[p->references[r].source])
+                    ready = false;
+            }
+            if (ready) {
+                placed[s] = true;
+                order[count++] = s;
+            }
+        }
+        if (count == before) {
+            /* A cycle (a hand-written program): the rest in option order. */
+            for (int i = 0; i < n; i++) {
+                int s = fdl_program_source(p, b->options->sources[i].name);
+                if (!placed[s]) {
+                    placed[s] = true;
+                    order[count++] = s;
+                }
+            }
+        }
+    }
+    free(placed);
+    return order;
+}
+
+/* Puts the events back in option order, so that equal times keep it. */
+static bool events_in_option_order(batch *b)
+{
+    if (b->nevents == 0)
+        return true;
+    timed_row *sorted = malloc(b->nevents * sizeof *sorted);
+    if (!sorted)
+        return false;
+    size_t at = 0;
+    for (int i = 0; i < b->options->nsources; i++) {
+        int s = fdl_program_source(b->program, b->options->sources[i].name);
+        size_t count = b->event_end[s] - b->event_start[s];
+        memcpy(sorted + at, b->events + b->event_start[s], count * sizeof *sorted);
+        at += count;
+    }
+    free(b->events);
+    b->events = sorted;
+    b->events_capacity = b->nevents;
+    return true;
 }
 
 static fdl_status allocate_scratch(batch *b)
@@ -843,9 +1021,11 @@ static fdl_status allocate_scratch(batch *b)
 static fdl_status ingest_event(batch *b, const timed_row *event)
 {
     const row_table *table = &b->sources[event->source];
+    const fdl_source_desc *source = &b->program->sources[event->source];
     row_table_cells(table, event->row, b->cells, b->cell_lengths);
-    fdl_status status = b->program->sources[event->source].ingest_row(
-        b->store, b->cells, b->cell_lengths, b->err);
+    /* Checked when read: pushed without checking (and counting) again. */
+    fdl_ingest_row_fn push = source->push_row ? source->push_row : source->ingest_row;
+    fdl_status status = push(b->store, b->cells, b->cell_lengths, b->err);
     if (status != FDL_OK) {
         if (b->err->status == FDL_OK)
             fdl_error_set(b->err, status, "source '%s' rejected the event",
@@ -1108,6 +1288,50 @@ static fdl_status write_output(batch *b)
     return FDL_OK;
 }
 
+/*
+ * After the run (or the row that stopped it): the report, the summary and
+ * the verdicts. A broken SLA or fatal statistical expectation turns a
+ * successful run into FDL_ERR_SLA, its output written.
+ */
+static fdl_status finish_checks(batch *b, fdl_status status)
+{
+    const fdl_batch_options *o = b->options;
+    const fdl_program *p = b->program;
+    if (o->report_path) {
+        const char **files = calloc((size_t)p->nsources + 1, sizeof *files);
+        for (int s = 0; files && s < p->nsources; s++)
+            files[s] = b->source_paths ? b->source_paths[s] : NULL;
+        fdl_error report_err;
+        if (fdl_store_write_report(b->store, o->report_path, files, true, &report_err) != FDL_OK &&
+            status == FDL_OK)
+            status = fdl_error_set(b->err, report_err.status, "%s", report_err.message);
+        free(files);
+    }
+    if (o->summary)
+        fdl_store_write_summary(b->store, o->summary, true);
+    if (status != FDL_OK)
+        return status;
+    int n = fdl_store_evaluate(b->store, true, NULL, 0);
+    fdl_verdict *verdicts = calloc((size_t)n + 1, sizeof *verdicts);
+    if (!verdicts)
+        return out_of_memory(b);
+    fdl_store_evaluate(b->store, true, verdicts, n);
+    for (int i = 0; i < n && status == FDL_OK; i++) {
+        const fdl_verdict *v = &verdicts[i];
+        if (!v->fatal)
+            continue;
+        const fdl_source_desc *src = &p->sources[v->source];
+        char value[40], limit[40];
+        fdl_format_float(v->value, value, sizeof value);
+        fdl_format_float(v->limit, limit, sizeof limit);
+        status = fdl_error_set(b->err, FDL_ERR_SLA, "source %s%s%s: %s is %s, beyond its limit %s",
+                               src->name, v->field >= 0 ? ", field " : "",
+                               v->field >= 0 ? src->fields[v->field].name : "", v->what, value, limit);
+    }
+    free(verdicts);
+    return status;
+}
+
 static double seconds_since(const struct timespec *start)
 {
     struct timespec now;
@@ -1144,13 +1368,27 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
         status = read_spine(&b);
     if (status == FDL_OK) {
         b.sources = calloc((size_t)program->nsources + 1, sizeof *b.sources);
-        if (!b.sources)
+        b.event_start = calloc((size_t)program->nsources + 1, sizeof *b.event_start);
+        b.event_end = calloc((size_t)program->nsources + 1, sizeof *b.event_end);
+        if (!b.sources || !b.event_start || !b.event_end)
             status = out_of_memory(&b);
     }
+    if (status == FDL_OK) {
+        fdl_store_set_processing_time(b.store, options->now ? options->now : fdl_now());
+        if (options->quarantine_path && !(b.quarantine = fopen(options->quarantine_path, "wb")))
+            status = fail_at(err, options->quarantine_path, 0, FDL_ERR_IO, "cannot create: %s",
+                             strerror(errno));
+    }
+    if (status == FDL_OK) {
+        int *order = read_order(&b);
+        if (!order)
+            status = out_of_memory(&b);
+        for (int i = 0; i < options->nsources && status == FDL_OK; i++)
+            status = read_source(&b, order[i]);
+        free(order);
+    }
     /* In option order: equal times keep it. */
-    for (int i = 0; i < options->nsources && status == FDL_OK; i++)
-        status = read_source(&b, fdl_program_source(program, options->sources[i].name));
-    if (status == FDL_OK && (!sort_by_time(b.events, b.nevents) ||
+    if (status == FDL_OK && (!events_in_option_order(&b) || !sort_by_time(b.events, b.nevents) ||
                              !sort_by_time(b.spine_order, b.spine.nrows)))
         status = out_of_memory(&b);
     if (status == FDL_OK)
@@ -1159,8 +1397,25 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
         status = replay(&b);
     if (status == FDL_OK)
         status = write_output(&b);
-    if (status == FDL_OK) {
-        stats->events = b.nevents;
+    if (b.quarantine) {
+        bool failed = ferror(b.quarantine) != 0;
+        failed |= fclose(b.quarantine) != 0;
+        b.quarantine = NULL;
+        if (failed && status == FDL_OK)
+            status = fail_at(err, options->quarantine_path, 0, FDL_ERR_IO, "write error");
+    }
+    if (b.store)
+        status = finish_checks(&b, status);
+    if (status == FDL_OK || status == FDL_ERR_SLA) {
+        /* Accepted rows are the events; a hand-written program without
+         * checks drops none. */
+        stats->accepted = b.nevents;
+        for (int s = 0; s < program->nsources; s++) {
+            fdl_source_counts counts;
+            fdl_store_source_counts(b.store, s, &counts);
+            stats->dropped += counts.dropped;
+        }
+        stats->events = stats->accepted + stats->dropped;
         stats->spine_rows = b.spine.nrows;
     }
     batch_free(&b);

@@ -102,6 +102,10 @@ typedef enum fdl_status {
     FDL_ERR_HISTORY,    /* a read reaches before history the store evicted */
     FDL_ERR_MEMORY,     /* allocation failed */
     FDL_ERR_ABI,        /* a generated library built for another runtime */
+    FDL_ERR_CHECK,      /* an event broke an expectation whose policy is fail */
+    FDL_ERR_SLA,        /* a batch run broke an SLA or a statistical expectation (output written) */
+    FDL_DROPPED = 100,  /* not an error: the event broke a drop expectation; counted,
+                         * quarantined, not ingested */
 } fdl_status;
 
 typedef struct fdl_error {
@@ -186,13 +190,81 @@ typedef struct fdl_store fdl_store;
 typedef fdl_status (*fdl_ingest_row_fn)(fdl_store *store, const char *const *fields,
                                         const size_t *lengths, fdl_error *err);
 
+/*
+ * Parses and checks one event given as strings (as fdl_ingest_row takes
+ * them) without ingesting it: runs the source's expectations, counting
+ * violations in the store, and writes the event's values after policies to
+ * values (one per field; strings point into fields or the store) and
+ * changed[f] = true for each field a policy replaced. Returns FDL_OK
+ * (accepted), FDL_DROPPED, or an error (FDL_ERR_CHECK for policy fail).
+ */
+typedef fdl_status (*fdl_check_row_fn)(fdl_store *store, const char *const *fields,
+                                       const size_t *lengths, fdl_value *values, bool *changed,
+                                       fdl_error *err);
+
+/* What an expectation checks (docs/language.md, "Expectations"). */
+typedef enum fdl_check_kind {
+    FDL_CHECK_INVALID,          /* the value parses as the field's type (on_invalid) */
+    FDL_CHECK_NOT_NULL,
+    FDL_CHECK_RANGE,
+    FDL_CHECK_IN,
+    FDL_CHECK_MATCHES,
+    FDL_CHECK_MAX_FUTURE,
+    FDL_CHECK_ORDERED,
+    FDL_CHECK_MAX_GAP,
+    FDL_CHECK_EXISTS_IN,
+    FDL_CHECK_MEAN,             /* statistical: low, high */
+    FDL_CHECK_STDDEV,           /* statistical: low, high */
+    FDL_CHECK_NULL_RATIO,       /* statistical: high */
+    FDL_CHECK_DISTINCT,         /* statistical: low, high */
+    FDL_CHECK_EXPR,             /* a row expression */
+    FDL_CHECK_UNIQUE,
+} fdl_check_kind;
+
+typedef enum fdl_policy {
+    FDL_POLICY_FAIL, FDL_POLICY_DROP, FDL_POLICY_CLAMP, FDL_POLICY_FLAG, FDL_POLICY_IMPUTE,
+} fdl_policy;
+
+/* One expectation of a source. */
+typedef struct fdl_check_desc {
+    fdl_check_kind kind;
+    int field;                  /* index in the source's fields; -1 for a row expectation */
+    fdl_policy policy;
+    const char *text;           /* as written in canonical form, e.g. "range [0, 10000]" */
+    const char *pattern;        /* FDL_CHECK_MATCHES: POSIX extended regex */
+    int64_t duration;           /* max_future, max_gap: microseconds */
+    int reference;              /* exists_in a source: index in fdl_program.references; else -1 */
+    int embedding;              /* exists_in an embedding: its index; else -1 */
+    bool has_low, has_high;     /* statistical bounds */
+    double low, high;
+} fdl_check_desc;
+
+/* A source's SLAs; a negative limit is absent. */
+typedef struct fdl_sla_desc {
+    double pass_rate;           /* minimum clean / read */
+    int64_t min_rows;           /* minimum rows read */
+    const double *max_null_ratio;   /* one per field, or NULL for none */
+} fdl_sla_desc;
+
 typedef struct fdl_source_desc {
     const char *name;
     int nfields;
     const fdl_field_desc *fields;
     int time_field;             /* index of the event-time column in fields */
-    fdl_ingest_row_fn ingest_row;
+    fdl_ingest_row_fn ingest_row;   /* check and push (fdl_ingest_row) */
+    fdl_check_row_fn check_row;
+    fdl_ingest_row_fn push_row;     /* parse and push, no checks (replaying checked rows) */
+    int nchecks;
+    const fdl_check_desc *checks;   /* in check order; the first nfields are the fields'
+                                     * FDL_CHECK_INVALID, one per field */
+    fdl_sla_desc sla;
 } fdl_source_desc;
+
+/* A (source, field) whose values an exists_in expectation looks up. */
+typedef struct fdl_reference_desc {
+    int source;
+    int field;
+} fdl_reference_desc;
 
 typedef struct fdl_embedding_desc {
     const char *name;
@@ -280,6 +352,7 @@ typedef struct fdl_program {
     int nfeatures;      const fdl_feature_desc *features;
     int nsets;          const fdl_set_desc *sets;
     int nrequests;      const fdl_field_desc *requests;   /* request-time fields (request.NAME) */
+    int nreferences;    const fdl_reference_desc *references;   /* exists_in targets */
 } fdl_program;
 
 /* Lookups by name; -1 when absent. */
@@ -353,6 +426,83 @@ fdl_status fdl_read_feature_request(fdl_store *store, int feature, const fdl_val
  */
 fdl_status fdl_store_log_open(fdl_store *store, const char *path, fdl_error *err);
 fdl_status fdl_store_log_close(fdl_store *store, fdl_error *err);
+
+/* ---------------------------------------------------- expectations, counters */
+
+/* Counts of a source's rows since the store opened (docs/language.md,
+ * "Accounting"): read = accepted + dropped + failed. */
+typedef struct fdl_source_counts {
+    uint64_t read;
+    uint64_t accepted;
+    uint64_t dropped;           /* broke a drop expectation: quarantined */
+    uint64_t failed;            /* broke a fail expectation: rejected with FDL_ERR_CHECK */
+    uint64_t clean;             /* broke no expectation */
+} fdl_source_counts;
+
+/* A field's values as read (before policies), since the store opened. */
+typedef struct fdl_field_stats {
+    uint64_t rows;
+    uint64_t nulls;
+    uint64_t invalid;           /* did not parse as the field's type */
+    uint64_t numbers;           /* int64/float64 values aggregated below */
+    double min, max, mean;
+    double stddev;              /* sample; 0 with fewer than 2 */
+    int64_t distinct;           /* exact distinct non-null values, -1 when not tracked */
+} fdl_field_stats;
+
+fdl_status fdl_store_source_counts(const fdl_store *store, int source, fdl_source_counts *out);
+/* Violations of a source's check (an index into fdl_source_desc.checks). */
+uint64_t fdl_store_check_violations(const fdl_store *store, int source, int check);
+fdl_status fdl_store_field_stats(const fdl_store *store, int source, int field,
+                                 fdl_field_stats *out);
+
+/* One verdict of fdl_store_evaluate: a statistical expectation or an SLA. */
+typedef struct fdl_verdict {
+    int source;
+    int check;                  /* index in the source's checks; -1 for an SLA */
+    const char *what;           /* "mean [1, 500]", "sla pass_rate >= 0.99", ... */
+    int field;                  /* -1 when not about one field */
+    double value;               /* measured */
+    double limit;               /* the bound it was held to (the one broken, if any) */
+    bool passed;
+    bool fatal;                 /* broken with policy fail (SLAs always) */
+} fdl_verdict;
+
+/*
+ * Evaluates every statistical expectation and SLA over the counters so
+ * far; writes at most max verdicts and returns how many there are in all.
+ * SLAs are included only when slas is true (they bound a batch run).
+ */
+int fdl_store_evaluate(const fdl_store *store, bool slas, fdl_verdict *out, int max);
+
+/*
+ * Writes the report (docs/language.md, "Quarantine, report and counters")
+ * as JSON: counters, field statistics and verdicts. files: the input file
+ * of each source (NULL or "" when not from a file), or NULL.
+ */
+fdl_status fdl_store_write_report(const fdl_store *store, const char *path,
+                                  const char *const *files, bool slas, fdl_error *err);
+/* A short readable summary of the same, one line per source and per broken check. */
+void fdl_store_write_summary(const fdl_store *store, void *file /* FILE * */, bool slas);
+
+/* Dropped events are appended to path as JSON lines while it is open. */
+fdl_status fdl_store_quarantine_open(fdl_store *store, const char *path, fdl_error *err);
+fdl_status fdl_store_quarantine_close(fdl_store *store, fdl_error *err);
+
+/*
+ * Serving: evaluate statistical expectations (fdl_store_evaluate) over the
+ * events of the last `window` microseconds of event time instead of every
+ * event since the store opened (0, the default). The window is 16 tiles of
+ * window/16 aligned to the epoch, ending with the tile of the newest event
+ * time seen; distinct counts are then HyperLogLog estimates (1.6% standard
+ * error). Setting it clears the window's tiles; field statistics and the
+ * report's fields stay cumulative.
+ */
+void fdl_store_set_statistics_window(fdl_store *store, int64_t window);
+
+/* The processing time max_future compares with: 0 (the default) = the
+ * wall clock at each check. */
+void fdl_store_set_processing_time(fdl_store *store, fdl_time t);
 
 /* Current wall-clock time, for "now" reads. */
 fdl_time fdl_now(void);
@@ -435,6 +585,35 @@ static inline fdl_value fdl_request_value(const fdl_value *request, int i)
 {
     return request ? request[i] : fdl_null();
 }
+
+/*
+ * Expectations, as generated check functions run them (checks.c). A row's
+ * checks start with fdl_check_begin, which counts the row and observes
+ * each field as read (the report's statistics); each broken
+ * expectation calls fdl_check_violated, which counts it and returns what
+ * its policy does: FDL_OK (flag, clamp, impute: go on), FDL_DROPPED, or
+ * FDL_ERR_CHECK (fail, err filled); an accepted row ends with
+ * fdl_check_accept. The bool helpers return true when the value passes.
+ */
+/* row: the event's values as read; invalid[f] (or NULL): field f did not parse. */
+void fdl_check_begin(fdl_store *store, int source, const fdl_value *row, const bool *invalid);
+fdl_status fdl_check_violated(fdl_store *store, int source, int check, fdl_value value,
+                              fdl_error *err);
+void fdl_check_accept(fdl_store *store, int source, fdl_time time);
+bool fdl_check_in(fdl_value v, const fdl_value *set, int n);
+bool fdl_check_matches(fdl_store *store, int source, int check, fdl_value v);
+bool fdl_check_ordered(fdl_store *store, int source, fdl_time t);
+bool fdl_check_gap(fdl_store *store, int source, fdl_time t, int64_t gap);
+bool fdl_check_exists(fdl_store *store, int reference, fdl_value v);
+void fdl_check_remember(fdl_store *store, int reference, fdl_value v);
+/* True when the key (n parts) is new, which it then records; a key with a
+ * null part is not checked. */
+bool fdl_check_unique(fdl_store *store, int source, int check, int n, const fdl_value *parts);
+fdl_time fdl_store_processing_time(fdl_store *store);
+/* Writes a dropped event to the quarantine, if open: cells as given to
+ * fdl_ingest_row, or (cells NULL) its values. */
+void fdl_quarantine_event(fdl_store *store, int source, const char *const *cells,
+                          const size_t *lengths, const fdl_value *values);
 
 /* Counts one event taken by a generated ingest function (fdl_store_stats). */
 void fdl_store_note_event(fdl_store *store);
@@ -522,10 +701,16 @@ typedef struct fdl_batch_options {
     const char *spine_time_column;    /* default "timestamp" */
     const char *set_name;             /* NULL: every feature of the spine's entities */
     const char *out_path;
+    const char *quarantine_path;      /* NULL: dropped rows are only counted */
+    const char *report_path;          /* NULL: no JSON report */
+    fdl_time now;                     /* processing time for max_future; 0 = wall clock at start */
+    void *summary;                    /* FILE * for the readable summary (stderr), or NULL */
 } fdl_batch_options;
 
 typedef struct fdl_batch_stats {
     uint64_t events;            /* rows read from all sources */
+    uint64_t accepted;          /* of those, accepted (the rest were dropped) */
+    uint64_t dropped;
     uint64_t spine_rows;
     double seconds;             /* wall time of the whole run */
 } fdl_batch_stats;

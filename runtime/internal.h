@@ -87,4 +87,17 @@ void fdl_json_write_value(FILE *out, fdl_value v);
 bool fdl_predlog_write(FILE *out, const fdl_program *p, int set, const fdl_value *keys,
                        const fdl_value *request, fdl_time t, const fdl_value *values);
 
+/* ---- checks.c: expectations' counters and state, one per store. */
+typedef struct fdl_checks fdl_checks;
+fdl_checks *fdl_checks_new(const fdl_program *p);
+void fdl_checks_free(fdl_checks *checks);
+fdl_checks *fdl_store_checks(fdl_store *store);                 /* store.c */
+const fdl_checks *fdl_store_checks_const(const fdl_store *store);
+/* The last violation counted: its source, check and reason. */
+void fdl_checks_last_violation(const fdl_store *store, int *source, int *check,
+                               const char **reason);
+/* One quarantine line for the last violation: the row's cells as CSV. */
+void fdl_quarantine_write(FILE *out, const fdl_store *store, const char *file, long line,
+                          int ncells, const char *const *cells, const size_t *lengths);
+
 #endif

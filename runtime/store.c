@@ -35,7 +35,18 @@ struct fdl_store {
     bool scratch_failed;                /* an allocation failed since the rewind */
     FILE *log;                          /* the prediction log, NULL when off */
     char *log_path;
+    fdl_checks *checks;                 /* expectations: counters and state */
 };
+
+fdl_checks *fdl_store_checks(fdl_store *store)
+{
+    return store->checks;
+}
+
+const fdl_checks *fdl_store_checks_const(const fdl_store *store)
+{
+    return store->checks;
+}
 
 typedef struct scratch_chunk {
     struct scratch_chunk *next;
@@ -120,6 +131,7 @@ void fdl_store_close(fdl_store *store)
     if (!store)
         return;
     fdl_store_log_close(store, NULL);
+    fdl_checks_free(store->checks);
     const fdl_program *p = store->program;
     if (store->entity_maps) {
         for (int e = 0; e < p->nentities; e++) {
@@ -167,6 +179,28 @@ static fdl_status check_program(const fdl_program *p, fdl_error *err)
         if (p->embeddings[i].entity < 0 || p->embeddings[i].entity >= p->nentities)
             return fdl_error_set(err, FDL_ERR_ARGUMENT, "program '%s': embedding %d has no entity",
                                  p->name ? p->name : "", i);
+    if (p->nreferences < 0 || (p->nreferences > 0 && !p->references))
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "program '%s': bad reference table",
+                             p->name ? p->name : "");
+    for (int r = 0; r < p->nreferences; r++)
+        if (p->references[r].source < 0 || p->references[r].source >= p->nsources ||
+            p->references[r].field < 0 ||
+            p->references[r].field >= p->sources[p->references[r].source].nfields)
+            return fdl_error_set(err, FDL_ERR_ARGUMENT, "program '%s': reference %d is out of range",
+                                 p->name ? p->name : "", r);
+    for (int s = 0; s < p->nsources; s++) {
+        const fdl_source_desc *src = &p->sources[s];
+        if (src->nchecks < 0 || (src->nchecks > 0 && !src->checks))
+            return fdl_error_set(err, FDL_ERR_ARGUMENT, "program '%s': source %d has a bad check table",
+                                 p->name ? p->name : "", s);
+        for (int k = 0; k < src->nchecks; k++)
+            if (src->checks[k].field < -1 || src->checks[k].field >= src->nfields ||
+                src->checks[k].reference >= p->nreferences ||
+                src->checks[k].embedding >= p->nembeddings || !src->checks[k].text)
+                return fdl_error_set(err, FDL_ERR_ARGUMENT,
+                                     "program '%s': check %d of source %d is out of range",
+                                     p->name ? p->name : "", k, s);
+    }
     return FDL_OK;
 }
 
@@ -200,7 +234,8 @@ fdl_store *fdl_store_open(const fdl_program *program, const fdl_store_options *o
     store->group_slot = calloc(ngroups, sizeof *store->group_slot);
     store->plans = calloc(ngroups, sizeof *store->plans);
     store->embeddings = calloc((size_t)program->nembeddings + 1, sizeof *store->embeddings);
-    if (!store->entity_maps || !store->entity_ngroups || !store->group_slot || !store->plans ||
+    store->checks = fdl_checks_new(program);
+    if (!store->checks || !store->entity_maps || !store->entity_ngroups || !store->group_slot || !store->plans ||
         !store->embeddings)
         goto out_of_memory;
     for (int e = 0; e < program->nentities; e++)
@@ -321,7 +356,10 @@ fdl_status fdl_ingest_row(fdl_store *store, int source, const char *const *field
     if (!fields || !lengths || !p->sources[source].ingest_row)
         return fdl_error_set(err, FDL_ERR_ARGUMENT, "source '%s': no fields to ingest",
                              p->sources[source].name);
-    return p->sources[source].ingest_row(store, fields, lengths, err);
+    fdl_status status = p->sources[source].ingest_row(store, fields, lengths, err);
+    if (status == FDL_DROPPED)
+        fdl_quarantine_event(store, source, fields, lengths, NULL);
+    return status;
 }
 
 static fdl_status read_error(fdl_status status, fdl_error *err, const char *what,

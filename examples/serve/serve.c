@@ -12,14 +12,26 @@
  *                                   request-time fields; a field not given is null
  *   schema                          sources with their fields, sets with keys
  *   stats                           store counters
+ *   checks                          the expectations' counters: per source, rows
+ *                                   read/accepted/dropped/failed/clean, then each
+ *                                   check broken at least once with its count
+ *   report PATH                     writes the expectations' JSON report (as fdlc
+ *                                   batch --report, without SLAs)
  *   quit
  *
  * Each answer is one line: "ok ..." (a JSON array for get) or "error: ...".
  * Keys are strings, or integers for int64-keyed entities; a key "-" is null.
  *
  * Usage: fdl-serve [--embedding NAME=PATH]... [--keep-history] [--log PATH]
+ *                  [--quarantine PATH] [--now TIME] [--statistics-window SECONDS]
  * --log appends every vector served to PATH, one JSON line each (the
- * prediction log, see fdl_store_log_open).
+ * prediction log, see fdl_store_log_open). --quarantine appends each event
+ * an expectation drops (fdl_store_quarantine_open). --now fixes the
+ * processing time max_future compares with (default: the wall clock).
+ * --statistics-window evaluates statistical expectations over the last
+ * SECONDS of event time (fdl_store_set_statistics_window) instead of
+ * everything since start.
+ * An ingest answers "ok", "ok dropped: REASON" or "error: ...".
  * Embedding tables load from the paths in the definitions unless overridden.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -137,10 +149,36 @@ static void do_ingest(fdl_store *store, char *rest)
         if (fields[i])
             fields[i][lengths[i]] = '\0';
     fdl_error err = {0};
-    if (fdl_ingest_row(store, source, (const char *const *)fields, lengths, &err) != FDL_OK)
+    fdl_status status = fdl_ingest_row(store, source, (const char *const *)fields, lengths, &err);
+    if (status == FDL_DROPPED)
+        puts("ok dropped");
+    else if (status != FDL_OK)
         printf("error: %s\n", err.message);
     else
         puts("ok");
+}
+
+static void do_checks(fdl_store *store)
+{
+    const fdl_program *program = fdl_store_program(store);
+    printf("ok");
+    for (int s = 0; s < program->nsources; s++) {
+        const fdl_source_desc *src = &program->sources[s];
+        fdl_source_counts c;
+        fdl_store_source_counts(store, s, &c);
+        printf(" %s read %llu accepted %llu dropped %llu failed %llu clean %llu", src->name,
+               (unsigned long long)c.read, (unsigned long long)c.accepted,
+               (unsigned long long)c.dropped, (unsigned long long)c.failed,
+               (unsigned long long)c.clean);
+        for (int k = 0; k < src->nchecks; k++) {
+            unsigned long long n = fdl_store_check_violations(store, s, k);
+            if (n)
+                printf(" [%d:%s%s%s]=%llu", k, src->checks[k].field >= 0 ? src->fields[src->checks[k].field].name : "",
+                       src->checks[k].field >= 0 ? " " : "", src->checks[k].text, n);
+        }
+        printf(";");
+    }
+    putchar('\n');
 }
 
 static void do_get(fdl_store *store, char *rest)
@@ -287,12 +325,29 @@ int main(int argc, char **argv)
     const fdl_program *program = features_program();
     fdl_error err = {0};
     const char *overrides[64] = {0};
-    const char *log_path = NULL;
+    const char *log_path = NULL, *quarantine_path = NULL;
+    fdl_time now = 0;
+    long long window_seconds = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--keep-history") == 0) {
             options.keep_history = true;
         } else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
             log_path = argv[++i];
+        } else if (strcmp(argv[i], "--quarantine") == 0 && i + 1 < argc) {
+            quarantine_path = argv[++i];
+        } else if (strcmp(argv[i], "--statistics-window") == 0 && i + 1 < argc) {
+            char *end;
+            window_seconds = strtoll(argv[++i], &end, 10);
+            if (*end || window_seconds <= 0 || window_seconds > INT64_MAX / FDL_MICROS_PER_SECOND) {
+                fprintf(stderr, "fdl-serve: --statistics-window needs a positive number of seconds\n");
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
+            const char *text = argv[++i];
+            if (fdl_parse_time(text, strlen(text), &now, &err) != FDL_OK) {
+                fprintf(stderr, "fdl-serve: --now: %s\n", err.message);
+                return 2;
+            }
         } else if (strcmp(argv[i], "--embedding") == 0 && i + 1 < argc) {
             char *arg = argv[++i], *eq = strchr(arg, '=');
             int e = eq ? (*eq = '\0', fdl_program_embedding(program, arg)) : -1;
@@ -302,7 +357,8 @@ int main(int argc, char **argv)
             }
             overrides[e] = eq + 1;
         } else {
-            fprintf(stderr, "usage: fdl-serve [--embedding NAME=PATH]... [--keep-history] [--log PATH]\n");
+            fprintf(stderr, "usage: fdl-serve [--embedding NAME=PATH]... [--keep-history] [--log PATH]"
+                            " [--quarantine PATH] [--now TIME] [--statistics-window SECONDS]\n");
             return 2;
         }
     }
@@ -318,6 +374,15 @@ int main(int argc, char **argv)
             fdl_store_close(store);
             return 2;
         }
+    }
+    if (now)
+        fdl_store_set_processing_time(store, now);
+    if (window_seconds)
+        fdl_store_set_statistics_window(store, window_seconds * FDL_MICROS_PER_SECOND);
+    if (quarantine_path && fdl_store_quarantine_open(store, quarantine_path, &err) != FDL_OK) {
+        fprintf(stderr, "fdl-serve: %s\n", err.message);
+        fdl_store_close(store);
+        return 2;
     }
     if (log_path && fdl_store_log_open(store, log_path, &err) != FDL_OK) {
         fprintf(stderr, "fdl-serve: %s\n", err.message);
@@ -348,14 +413,25 @@ int main(int argc, char **argv)
                    (unsigned long long)s.events_evicted, (unsigned long long)s.entities,
                    (unsigned long long)s.events_held, (unsigned long long)s.reads_logged,
                    (unsigned long long)s.log_errors);
+        } else if (strcmp(line, "checks") == 0) {
+            do_checks(store);
+        } else if (strncmp(line, "report ", 7) == 0) {
+            if (fdl_store_write_report(store, line + 7, NULL, false, &err) != FDL_OK)
+                printf("error: %s\n", err.message);
+            else
+                puts("ok");
         } else if (strcmp(line, "quit") == 0)
             break;
         else
-            puts("error: unknown request (ingest, get, schema, stats, quit)");
+            puts("error: unknown request (ingest, get, schema, stats, checks, report, quit)");
         fflush(stdout);
     }
     free(line);
     int status = 0;
+    if (fdl_store_quarantine_close(store, &err) != FDL_OK) {
+        fprintf(stderr, "fdl-serve: %s\n", err.message);
+        status = 2;
+    }
     if (fdl_store_log_close(store, &err) != FDL_OK) {
         fprintf(stderr, "fdl-serve: %s\n", err.message);
         status = 2;

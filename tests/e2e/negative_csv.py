@@ -4,7 +4,9 @@
 Usage: negative_csv.py FDLC WORK_DIR
 
 Each case writes one bad row into an otherwise valid source or spine file
-and checks that fdlc batch exits with status 2 (a failed run, per
+and checks that fdlc batch exits with status 5 when a source's cell does not
+parse (the fields' default on_invalid policy, fail: the data broke its
+contract) or 2 for malformed CSV and spine rows (a failed run, per
 docs/language.md), that stderr names the file and the physical line the bad
 row starts on (blank lines and line breaks inside quoted cells count), and
 that no output file is left behind. A valid run first proves the good rows
@@ -80,6 +82,13 @@ CASES = [
     ("spine: bad key", "spine", "x1,2024-01-02T00:00:00Z\n"),
 ]
 BAD_LINE = {"events": 7, "spine": 4}
+# Malformed CSV, not a value: the run fails before any expectation sees it.
+STRUCTURAL = {"too few columns", "too many columns", "quote inside unquoted cell",
+              "text after closing quote"}
+
+
+def expected_status(name, bad_file):
+    return 2 if bad_file == "spine" or name in STRUCTURAL else 5
 
 
 def write(path, text):
@@ -122,8 +131,9 @@ def main():
         located = re.search(r"(^|[\s/])%s:%d\b" % (re.escape(path), BAD_LINE[bad_file]),
                             proc.stderr, re.MULTILINE)
         problems = []
-        if proc.returncode != 2:
-            problems.append("exit status %d, expected 2" % proc.returncode)
+        expected = expected_status(name, bad_file)
+        if proc.returncode != expected:
+            problems.append("exit status %d, expected %d" % (proc.returncode, expected))
         if not located:
             problems.append("stderr does not name %s:%d" % (path, BAD_LINE[bad_file]))
         if written:

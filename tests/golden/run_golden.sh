@@ -7,8 +7,10 @@
 # diagnostics/NAME.yaml is checked together with diagnostics/_base.yaml
 # (unless its first line is "# alone"); stderr and the exit status must match
 # diagnostics/NAME.err. codegen/: the seed example's generated files must
-# match codegen/features.{h,c,json}, and those of codegen/by_and_lists.yaml
-# codegen/by_and_lists.{h,c,json} (the source path shown as @SRC@).
+# match codegen/features.{h,c,json}, those of codegen/by_and_lists.yaml
+# codegen/by_and_lists.{h,c,json}, and the validation example's
+# (expectations, policies, SLAs) codegen/validation.{h,c} (the source path
+# shown as @SRC@).
 set -u
 fdlc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 src=$(cd "$2" && pwd)
@@ -66,6 +68,15 @@ if "$fdlc" compile catalog.yaml features.yaml -o "$work/gen" --name features 2>"
   done
 else
   echo "FAIL: codegen: fdlc compile failed"; cat "$work/gen.err"; failed=$((failed + 1))
+fi
+cd "$src/examples/validation" || exit 2
+if "$fdlc" compile definitions.yaml -o "$work/validation" --name validation 2>"$work/gen.err"; then
+  for f in validation.h validation.c; do
+    sed "s|$src|@SRC@|g" "$work/validation/$f" >"$work/$f.norm"
+    compare "$here/codegen/$f" "$work/$f.norm" "codegen/$f"
+  done
+else
+  echo "FAIL: codegen: fdlc compile (validation) failed"; cat "$work/gen.err"; failed=$((failed + 1))
 fi
 
 # Generated code of percentile lists and min_by/max_by.

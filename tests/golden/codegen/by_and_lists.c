@@ -11,25 +11,30 @@ enum { SOURCE_orders = 0 };
 
 /* ------------------------------------------------------------ ingest */
 
-/* Source orders (by_and_lists.yaml:6): pushes the event into every group that reads it. */
-fdl_status by_and_lists_ingest_orders(fdl_store *store, const by_and_lists_orders_event *event, fdl_error *err)
+/* Expectations of source orders (by_and_lists.yaml:6): counts and policies; see fdl_check_violated. */
+static fdl_status check_orders(fdl_store *store, by_and_lists_orders_event *event, const bool *invalid,
+    bool *changed, fdl_error *err)
 {
-    if (event->ordered_at.type != FDL_TIMESTAMP)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source orders: the event time 'ordered_at' must be a timestamp, not %s",
-            fdl_type_name(event->ordered_at.type));
-    if (event->user_id.type != FDL_NULL && event->user_id.type != FDL_STRING)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source orders: field 'user_id' must be string, not %s",
-            fdl_type_name(event->user_id.type));
-    if (event->total_amount.type != FDL_NULL && event->total_amount.type != FDL_FLOAT64)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source orders: field 'total_amount' must be float64, not %s",
-            fdl_type_name(event->total_amount.type));
-    if (event->channel.type != FDL_NULL && event->channel.type != FDL_STRING)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source orders: field 'channel' must be string, not %s",
-            fdl_type_name(event->channel.type));
+    fdl_status status;
+    (void)changed;   /* NULL, or changed[f] set when a policy replaces field f */
+    const fdl_value row[] = {event->ordered_at, event->user_id, event->total_amount, event->channel};
+    fdl_check_begin(store, SOURCE_orders, row, invalid);   /* counts the row, observes its fields */
+    /* Values that do not parse (on_invalid); the event time must be there. */
+    if ((invalid && invalid[0]) || event->ordered_at.type != FDL_TIMESTAMP) {
+        if ((status = fdl_check_violated(store, SOURCE_orders, 0, event->ordered_at, err)) != FDL_OK)
+            return status;
+    }
+    if (invalid && invalid[2]) {
+        if ((status = fdl_check_violated(store, SOURCE_orders, 2, event->total_amount, err)) != FDL_OK)
+            return status;
+    }
+    fdl_check_accept(store, SOURCE_orders, event->ordered_at.as.t);
+    return FDL_OK;
+}
+
+/* Source orders (by_and_lists.yaml:6): pushes an accepted event into every group that reads it. */
+static fdl_status push_orders(fdl_store *store, const by_and_lists_orders_event *event, fdl_error *err)
+{
     fdl_store_note_event(store);
     fdl_time time = event->ordered_at.as.t;
     fdl_status status = FDL_OK;
@@ -53,35 +58,112 @@ fdl_status by_and_lists_ingest_orders(fdl_store *store, const by_and_lists_order
     return FDL_OK;
 }
 
-/* Source orders from strings, one per field in table order: NULL is null; an
- * empty text is null too, except for strings, where it is "". */
+/* Source orders, typed: fields of another type are an error of the caller;
+ * then the expectations, as for a row (a dropped event goes to the quarantine). */
+fdl_status by_and_lists_ingest_orders(fdl_store *store, const by_and_lists_orders_event *event, fdl_error *err)
+{
+    if (event->ordered_at.type != FDL_NULL && event->ordered_at.type != FDL_TIMESTAMP)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source orders: field 'ordered_at' must be timestamp, not %s",
+            fdl_type_name(event->ordered_at.type));
+    if (event->user_id.type != FDL_NULL && event->user_id.type != FDL_STRING)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source orders: field 'user_id' must be string, not %s",
+            fdl_type_name(event->user_id.type));
+    if (event->total_amount.type != FDL_NULL && event->total_amount.type != FDL_FLOAT64)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source orders: field 'total_amount' must be float64, not %s",
+            fdl_type_name(event->total_amount.type));
+    if (event->channel.type != FDL_NULL && event->channel.type != FDL_STRING)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source orders: field 'channel' must be string, not %s",
+            fdl_type_name(event->channel.type));
+    by_and_lists_orders_event checked = *event;
+    fdl_status status = check_orders(store, &checked, NULL, NULL, err);
+    if (status == FDL_DROPPED) {
+        const fdl_value values[] = {event->ordered_at, event->user_id, event->total_amount, event->channel};
+        fdl_quarantine_event(store, SOURCE_orders, NULL, NULL, values);
+    }
+    if (status != FDL_OK)
+        return status;
+    return push_orders(store, &checked, err);
+}
+
+/* Source orders from strings: NULL is null; an empty text is null too, except
+ * for strings, where it is "". A text that does not parse is kept as a
+ * string and marked invalid. */
+static void parse_orders_row(const char *const *fields, const size_t *lengths,
+    by_and_lists_orders_event *event, bool *invalid)
+{
+    if (!fields[0])
+        event->ordered_at = fdl_null();
+    else if (fdl_parse_value(FDL_TIMESTAMP, fields[0], lengths ? lengths[0] : fdl_text_length(fields[0]),
+                             &event->ordered_at, NULL) != FDL_OK) {
+        invalid[0] = true;
+        event->ordered_at = fdl_string(fields[0], lengths ? lengths[0] : fdl_text_length(fields[0]));
+    }
+    if (!fields[1])
+        event->user_id = fdl_null();
+    else
+        event->user_id = fdl_string(fields[1], lengths ? lengths[1] : fdl_text_length(fields[1]));
+    if (!fields[2])
+        event->total_amount = fdl_null();
+    else if (fdl_parse_value(FDL_FLOAT64, fields[2], lengths ? lengths[2] : fdl_text_length(fields[2]),
+                             &event->total_amount, NULL) != FDL_OK) {
+        invalid[2] = true;
+        event->total_amount = fdl_string(fields[2], lengths ? lengths[2] : fdl_text_length(fields[2]));
+    }
+    if (!fields[3])
+        event->channel = fdl_null();
+    else
+        event->channel = fdl_string(fields[3], lengths ? lengths[3] : fdl_text_length(fields[3]));
+}
+
+/* Parses and checks without ingesting (fdl_check_row_fn: batch reads). */
+static fdl_status check_orders_row(fdl_store *store, const char *const *fields,
+    const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)
+{
+    by_and_lists_orders_event event;
+    bool invalid[4] = {false};
+    parse_orders_row(fields, lengths, &event, invalid);
+    for (int f = 0; f < 4; f++)
+        changed[f] = false;
+    fdl_status status = check_orders(store, &event, invalid, changed, err);
+    if (status != FDL_OK)
+        return status;
+    values[0] = event.ordered_at;
+    values[1] = event.user_id;
+    values[2] = event.total_amount;
+    values[3] = event.channel;
+    return FDL_OK;
+}
+
+/* Parses and pushes a row already checked (batch replay). */
+static fdl_status push_orders_row(fdl_store *store, const char *const *fields,
+    const size_t *lengths, fdl_error *err)
+{
+    by_and_lists_orders_event event;
+    bool invalid[4] = {false};
+    parse_orders_row(fields, lengths, &event, invalid);
+    for (int f = 0; f < 4; f++)
+        if (invalid[f])
+            return fdl_error_set(err, FDL_ERR_PARSE, "source orders: field %d does not parse", f);
+    if (event.ordered_at.type != FDL_TIMESTAMP)
+        return fdl_error_set(err, FDL_ERR_PARSE, "source orders: no event time");
+    return push_orders(store, &event, err);
+}
+
+/* Parses, checks and pushes (fdl_ingest_row: serving). */
 static fdl_status ingest_orders_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
     by_and_lists_orders_event event;
-    if (!fields[0]) {
-        event.ordered_at = fdl_null();
-    } else if (fdl_parse_value(FDL_TIMESTAMP, fields[0], lengths ? lengths[0] : fdl_text_length(fields[0]),
-                   &event.ordered_at, err) != FDL_OK) {
-        return fdl_error_prefix(err, "source orders, field 'ordered_at': ");
-    }
-    if (!fields[1]) {
-        event.user_id = fdl_null();
-    } else {
-        event.user_id = fdl_string(fields[1], lengths ? lengths[1] : fdl_text_length(fields[1]));
-    }
-    if (!fields[2]) {
-        event.total_amount = fdl_null();
-    } else if (fdl_parse_value(FDL_FLOAT64, fields[2], lengths ? lengths[2] : fdl_text_length(fields[2]),
-                   &event.total_amount, err) != FDL_OK) {
-        return fdl_error_prefix(err, "source orders, field 'total_amount': ");
-    }
-    if (!fields[3]) {
-        event.channel = fdl_null();
-    } else {
-        event.channel = fdl_string(fields[3], lengths ? lengths[3] : fdl_text_length(fields[3]));
-    }
-    return by_and_lists_ingest_orders(store, &event, err);
+    bool invalid[4] = {false};
+    parse_orders_row(fields, lengths, &event, invalid);
+    fdl_status status = check_orders(store, &event, invalid, NULL, err);
+    if (status != FDL_OK)
+        return status;
+    return push_orders(store, &event, err);
 }
 
 /* -------------------------------------------------------------- read */
@@ -236,8 +318,18 @@ static const fdl_field_desc orders_fields[] = {
     {"channel", FDL_STRING},
 };
 
+/* Checks of source orders, in the order check_orders runs them. */
+static const fdl_check_desc orders_checks[] = {
+    {FDL_CHECK_INVALID, 0, FDL_POLICY_FAIL, "valid timestamp", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+    {FDL_CHECK_INVALID, 1, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+    {FDL_CHECK_INVALID, 2, FDL_POLICY_FAIL, "valid float64", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+    {FDL_CHECK_INVALID, 3, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+};
+
 static const fdl_source_desc sources[] = {
-    {"orders", 4, orders_fields, 0, ingest_orders_row},
+    {"orders", 4, orders_fields, 0,
+     ingest_orders_row, check_orders_row, push_orders_row, 4, orders_checks,
+     {-1.0, INT64_C(-1), NULL}},
 };
 
 static const double group_0_agg_0_percentiles[] = {0.5, 0.9, 0.99};
@@ -293,6 +385,7 @@ static const fdl_program program = {
     3, groups,
     5, features,
     1, sets,
+    0, NULL,
     0, NULL,
 };
 

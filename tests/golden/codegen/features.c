@@ -13,29 +13,30 @@ enum { EMBEDDING_product2vec_v3 = 0, EMBEDDING_user2vec_v3 = 1 };
 
 /* ------------------------------------------------------------ ingest */
 
-/* Source purchases (catalog.yaml:6): pushes the event into every group that reads it. */
-fdl_status features_ingest_purchases(fdl_store *store, const features_purchases_event *event, fdl_error *err)
+/* Expectations of source purchases (catalog.yaml:6): counts and policies; see fdl_check_violated. */
+static fdl_status check_purchases(fdl_store *store, features_purchases_event *event, const bool *invalid,
+    bool *changed, fdl_error *err)
 {
-    if (event->ts.type != FDL_TIMESTAMP)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source purchases: the event time 'ts' must be a timestamp, not %s",
-            fdl_type_name(event->ts.type));
-    if (event->user_id.type != FDL_NULL && event->user_id.type != FDL_STRING)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source purchases: field 'user_id' must be string, not %s",
-            fdl_type_name(event->user_id.type));
-    if (event->product_id.type != FDL_NULL && event->product_id.type != FDL_STRING)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source purchases: field 'product_id' must be string, not %s",
-            fdl_type_name(event->product_id.type));
-    if (event->amount.type != FDL_NULL && event->amount.type != FDL_FLOAT64)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source purchases: field 'amount' must be float64, not %s",
-            fdl_type_name(event->amount.type));
-    if (event->category.type != FDL_NULL && event->category.type != FDL_STRING)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source purchases: field 'category' must be string, not %s",
-            fdl_type_name(event->category.type));
+    fdl_status status;
+    (void)changed;   /* NULL, or changed[f] set when a policy replaces field f */
+    const fdl_value row[] = {event->ts, event->user_id, event->product_id, event->amount, event->category};
+    fdl_check_begin(store, SOURCE_purchases, row, invalid);   /* counts the row, observes its fields */
+    /* Values that do not parse (on_invalid); the event time must be there. */
+    if ((invalid && invalid[0]) || event->ts.type != FDL_TIMESTAMP) {
+        if ((status = fdl_check_violated(store, SOURCE_purchases, 0, event->ts, err)) != FDL_OK)
+            return status;
+    }
+    if (invalid && invalid[3]) {
+        if ((status = fdl_check_violated(store, SOURCE_purchases, 3, event->amount, err)) != FDL_OK)
+            return status;
+    }
+    fdl_check_accept(store, SOURCE_purchases, event->ts.as.t);
+    return FDL_OK;
+}
+
+/* Source purchases (catalog.yaml:6): pushes an accepted event into every group that reads it. */
+static fdl_status push_purchases(fdl_store *store, const features_purchases_event *event, fdl_error *err)
+{
     fdl_store_note_event(store);
     fdl_time time = event->ts.as.t;
     fdl_status status = FDL_OK;
@@ -53,61 +54,151 @@ fdl_status features_ingest_purchases(fdl_store *store, const features_purchases_
     return FDL_OK;
 }
 
-/* Source purchases from strings, one per field in table order: NULL is null; an
- * empty text is null too, except for strings, where it is "". */
+/* Source purchases, typed: fields of another type are an error of the caller;
+ * then the expectations, as for a row (a dropped event goes to the quarantine). */
+fdl_status features_ingest_purchases(fdl_store *store, const features_purchases_event *event, fdl_error *err)
+{
+    if (event->ts.type != FDL_NULL && event->ts.type != FDL_TIMESTAMP)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source purchases: field 'ts' must be timestamp, not %s",
+            fdl_type_name(event->ts.type));
+    if (event->user_id.type != FDL_NULL && event->user_id.type != FDL_STRING)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source purchases: field 'user_id' must be string, not %s",
+            fdl_type_name(event->user_id.type));
+    if (event->product_id.type != FDL_NULL && event->product_id.type != FDL_STRING)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source purchases: field 'product_id' must be string, not %s",
+            fdl_type_name(event->product_id.type));
+    if (event->amount.type != FDL_NULL && event->amount.type != FDL_FLOAT64)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source purchases: field 'amount' must be float64, not %s",
+            fdl_type_name(event->amount.type));
+    if (event->category.type != FDL_NULL && event->category.type != FDL_STRING)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source purchases: field 'category' must be string, not %s",
+            fdl_type_name(event->category.type));
+    features_purchases_event checked = *event;
+    fdl_status status = check_purchases(store, &checked, NULL, NULL, err);
+    if (status == FDL_DROPPED) {
+        const fdl_value values[] = {event->ts, event->user_id, event->product_id, event->amount, event->category};
+        fdl_quarantine_event(store, SOURCE_purchases, NULL, NULL, values);
+    }
+    if (status != FDL_OK)
+        return status;
+    return push_purchases(store, &checked, err);
+}
+
+/* Source purchases from strings: NULL is null; an empty text is null too, except
+ * for strings, where it is "". A text that does not parse is kept as a
+ * string and marked invalid. */
+static void parse_purchases_row(const char *const *fields, const size_t *lengths,
+    features_purchases_event *event, bool *invalid)
+{
+    if (!fields[0])
+        event->ts = fdl_null();
+    else if (fdl_parse_value(FDL_TIMESTAMP, fields[0], lengths ? lengths[0] : fdl_text_length(fields[0]),
+                             &event->ts, NULL) != FDL_OK) {
+        invalid[0] = true;
+        event->ts = fdl_string(fields[0], lengths ? lengths[0] : fdl_text_length(fields[0]));
+    }
+    if (!fields[1])
+        event->user_id = fdl_null();
+    else
+        event->user_id = fdl_string(fields[1], lengths ? lengths[1] : fdl_text_length(fields[1]));
+    if (!fields[2])
+        event->product_id = fdl_null();
+    else
+        event->product_id = fdl_string(fields[2], lengths ? lengths[2] : fdl_text_length(fields[2]));
+    if (!fields[3])
+        event->amount = fdl_null();
+    else if (fdl_parse_value(FDL_FLOAT64, fields[3], lengths ? lengths[3] : fdl_text_length(fields[3]),
+                             &event->amount, NULL) != FDL_OK) {
+        invalid[3] = true;
+        event->amount = fdl_string(fields[3], lengths ? lengths[3] : fdl_text_length(fields[3]));
+    }
+    if (!fields[4])
+        event->category = fdl_null();
+    else
+        event->category = fdl_string(fields[4], lengths ? lengths[4] : fdl_text_length(fields[4]));
+}
+
+/* Parses and checks without ingesting (fdl_check_row_fn: batch reads). */
+static fdl_status check_purchases_row(fdl_store *store, const char *const *fields,
+    const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)
+{
+    features_purchases_event event;
+    bool invalid[5] = {false};
+    parse_purchases_row(fields, lengths, &event, invalid);
+    for (int f = 0; f < 5; f++)
+        changed[f] = false;
+    fdl_status status = check_purchases(store, &event, invalid, changed, err);
+    if (status != FDL_OK)
+        return status;
+    values[0] = event.ts;
+    values[1] = event.user_id;
+    values[2] = event.product_id;
+    values[3] = event.amount;
+    values[4] = event.category;
+    return FDL_OK;
+}
+
+/* Parses and pushes a row already checked (batch replay). */
+static fdl_status push_purchases_row(fdl_store *store, const char *const *fields,
+    const size_t *lengths, fdl_error *err)
+{
+    features_purchases_event event;
+    bool invalid[5] = {false};
+    parse_purchases_row(fields, lengths, &event, invalid);
+    for (int f = 0; f < 5; f++)
+        if (invalid[f])
+            return fdl_error_set(err, FDL_ERR_PARSE, "source purchases: field %d does not parse", f);
+    if (event.ts.type != FDL_TIMESTAMP)
+        return fdl_error_set(err, FDL_ERR_PARSE, "source purchases: no event time");
+    return push_purchases(store, &event, err);
+}
+
+/* Parses, checks and pushes (fdl_ingest_row: serving). */
 static fdl_status ingest_purchases_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
     features_purchases_event event;
-    if (!fields[0]) {
-        event.ts = fdl_null();
-    } else if (fdl_parse_value(FDL_TIMESTAMP, fields[0], lengths ? lengths[0] : fdl_text_length(fields[0]),
-                   &event.ts, err) != FDL_OK) {
-        return fdl_error_prefix(err, "source purchases, field 'ts': ");
-    }
-    if (!fields[1]) {
-        event.user_id = fdl_null();
-    } else {
-        event.user_id = fdl_string(fields[1], lengths ? lengths[1] : fdl_text_length(fields[1]));
-    }
-    if (!fields[2]) {
-        event.product_id = fdl_null();
-    } else {
-        event.product_id = fdl_string(fields[2], lengths ? lengths[2] : fdl_text_length(fields[2]));
-    }
-    if (!fields[3]) {
-        event.amount = fdl_null();
-    } else if (fdl_parse_value(FDL_FLOAT64, fields[3], lengths ? lengths[3] : fdl_text_length(fields[3]),
-                   &event.amount, err) != FDL_OK) {
-        return fdl_error_prefix(err, "source purchases, field 'amount': ");
-    }
-    if (!fields[4]) {
-        event.category = fdl_null();
-    } else {
-        event.category = fdl_string(fields[4], lengths ? lengths[4] : fdl_text_length(fields[4]));
-    }
-    return features_ingest_purchases(store, &event, err);
+    bool invalid[5] = {false};
+    parse_purchases_row(fields, lengths, &event, invalid);
+    fdl_status status = check_purchases(store, &event, invalid, NULL, err);
+    if (status != FDL_OK)
+        return status;
+    return push_purchases(store, &event, err);
 }
 
-/* Source orders (catalog.yaml:16): pushes the event into every group that reads it. */
-fdl_status features_ingest_orders(fdl_store *store, const features_orders_event *event, fdl_error *err)
+/* Expectations of source orders (catalog.yaml:16): counts and policies; see fdl_check_violated. */
+static fdl_status check_orders(fdl_store *store, features_orders_event *event, const bool *invalid,
+    bool *changed, fdl_error *err)
 {
-    if (event->ordered_at.type != FDL_TIMESTAMP)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source orders: the event time 'ordered_at' must be a timestamp, not %s",
-            fdl_type_name(event->ordered_at.type));
-    if (event->order_id.type != FDL_NULL && event->order_id.type != FDL_INT64)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source orders: field 'order_id' must be int64, not %s",
-            fdl_type_name(event->order_id.type));
-    if (event->user_id.type != FDL_NULL && event->user_id.type != FDL_STRING)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source orders: field 'user_id' must be string, not %s",
-            fdl_type_name(event->user_id.type));
-    if (event->total_amount.type != FDL_NULL && event->total_amount.type != FDL_FLOAT64)
-        return fdl_error_set(err, FDL_ERR_ARGUMENT,
-            "source orders: field 'total_amount' must be float64, not %s",
-            fdl_type_name(event->total_amount.type));
+    fdl_status status;
+    (void)changed;   /* NULL, or changed[f] set when a policy replaces field f */
+    const fdl_value row[] = {event->ordered_at, event->order_id, event->user_id, event->total_amount};
+    fdl_check_begin(store, SOURCE_orders, row, invalid);   /* counts the row, observes its fields */
+    /* Values that do not parse (on_invalid); the event time must be there. */
+    if ((invalid && invalid[0]) || event->ordered_at.type != FDL_TIMESTAMP) {
+        if ((status = fdl_check_violated(store, SOURCE_orders, 0, event->ordered_at, err)) != FDL_OK)
+            return status;
+    }
+    if (invalid && invalid[1]) {
+        if ((status = fdl_check_violated(store, SOURCE_orders, 1, event->order_id, err)) != FDL_OK)
+            return status;
+    }
+    if (invalid && invalid[3]) {
+        if ((status = fdl_check_violated(store, SOURCE_orders, 3, event->total_amount, err)) != FDL_OK)
+            return status;
+    }
+    fdl_check_accept(store, SOURCE_orders, event->ordered_at.as.t);
+    return FDL_OK;
+}
+
+/* Source orders (catalog.yaml:16): pushes an accepted event into every group that reads it. */
+static fdl_status push_orders(fdl_store *store, const features_orders_event *event, fdl_error *err)
+{
     fdl_store_note_event(store);
     fdl_time time = event->ordered_at.as.t;
     fdl_status status = FDL_OK;
@@ -125,36 +216,115 @@ fdl_status features_ingest_orders(fdl_store *store, const features_orders_event 
     return FDL_OK;
 }
 
-/* Source orders from strings, one per field in table order: NULL is null; an
- * empty text is null too, except for strings, where it is "". */
+/* Source orders, typed: fields of another type are an error of the caller;
+ * then the expectations, as for a row (a dropped event goes to the quarantine). */
+fdl_status features_ingest_orders(fdl_store *store, const features_orders_event *event, fdl_error *err)
+{
+    if (event->ordered_at.type != FDL_NULL && event->ordered_at.type != FDL_TIMESTAMP)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source orders: field 'ordered_at' must be timestamp, not %s",
+            fdl_type_name(event->ordered_at.type));
+    if (event->order_id.type != FDL_NULL && event->order_id.type != FDL_INT64)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source orders: field 'order_id' must be int64, not %s",
+            fdl_type_name(event->order_id.type));
+    if (event->user_id.type != FDL_NULL && event->user_id.type != FDL_STRING)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source orders: field 'user_id' must be string, not %s",
+            fdl_type_name(event->user_id.type));
+    if (event->total_amount.type != FDL_NULL && event->total_amount.type != FDL_FLOAT64)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT,
+            "source orders: field 'total_amount' must be float64, not %s",
+            fdl_type_name(event->total_amount.type));
+    features_orders_event checked = *event;
+    fdl_status status = check_orders(store, &checked, NULL, NULL, err);
+    if (status == FDL_DROPPED) {
+        const fdl_value values[] = {event->ordered_at, event->order_id, event->user_id, event->total_amount};
+        fdl_quarantine_event(store, SOURCE_orders, NULL, NULL, values);
+    }
+    if (status != FDL_OK)
+        return status;
+    return push_orders(store, &checked, err);
+}
+
+/* Source orders from strings: NULL is null; an empty text is null too, except
+ * for strings, where it is "". A text that does not parse is kept as a
+ * string and marked invalid. */
+static void parse_orders_row(const char *const *fields, const size_t *lengths,
+    features_orders_event *event, bool *invalid)
+{
+    if (!fields[0])
+        event->ordered_at = fdl_null();
+    else if (fdl_parse_value(FDL_TIMESTAMP, fields[0], lengths ? lengths[0] : fdl_text_length(fields[0]),
+                             &event->ordered_at, NULL) != FDL_OK) {
+        invalid[0] = true;
+        event->ordered_at = fdl_string(fields[0], lengths ? lengths[0] : fdl_text_length(fields[0]));
+    }
+    if (!fields[1])
+        event->order_id = fdl_null();
+    else if (fdl_parse_value(FDL_INT64, fields[1], lengths ? lengths[1] : fdl_text_length(fields[1]),
+                             &event->order_id, NULL) != FDL_OK) {
+        invalid[1] = true;
+        event->order_id = fdl_string(fields[1], lengths ? lengths[1] : fdl_text_length(fields[1]));
+    }
+    if (!fields[2])
+        event->user_id = fdl_null();
+    else
+        event->user_id = fdl_string(fields[2], lengths ? lengths[2] : fdl_text_length(fields[2]));
+    if (!fields[3])
+        event->total_amount = fdl_null();
+    else if (fdl_parse_value(FDL_FLOAT64, fields[3], lengths ? lengths[3] : fdl_text_length(fields[3]),
+                             &event->total_amount, NULL) != FDL_OK) {
+        invalid[3] = true;
+        event->total_amount = fdl_string(fields[3], lengths ? lengths[3] : fdl_text_length(fields[3]));
+    }
+}
+
+/* Parses and checks without ingesting (fdl_check_row_fn: batch reads). */
+static fdl_status check_orders_row(fdl_store *store, const char *const *fields,
+    const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)
+{
+    features_orders_event event;
+    bool invalid[4] = {false};
+    parse_orders_row(fields, lengths, &event, invalid);
+    for (int f = 0; f < 4; f++)
+        changed[f] = false;
+    fdl_status status = check_orders(store, &event, invalid, changed, err);
+    if (status != FDL_OK)
+        return status;
+    values[0] = event.ordered_at;
+    values[1] = event.order_id;
+    values[2] = event.user_id;
+    values[3] = event.total_amount;
+    return FDL_OK;
+}
+
+/* Parses and pushes a row already checked (batch replay). */
+static fdl_status push_orders_row(fdl_store *store, const char *const *fields,
+    const size_t *lengths, fdl_error *err)
+{
+    features_orders_event event;
+    bool invalid[4] = {false};
+    parse_orders_row(fields, lengths, &event, invalid);
+    for (int f = 0; f < 4; f++)
+        if (invalid[f])
+            return fdl_error_set(err, FDL_ERR_PARSE, "source orders: field %d does not parse", f);
+    if (event.ordered_at.type != FDL_TIMESTAMP)
+        return fdl_error_set(err, FDL_ERR_PARSE, "source orders: no event time");
+    return push_orders(store, &event, err);
+}
+
+/* Parses, checks and pushes (fdl_ingest_row: serving). */
 static fdl_status ingest_orders_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
     features_orders_event event;
-    if (!fields[0]) {
-        event.ordered_at = fdl_null();
-    } else if (fdl_parse_value(FDL_TIMESTAMP, fields[0], lengths ? lengths[0] : fdl_text_length(fields[0]),
-                   &event.ordered_at, err) != FDL_OK) {
-        return fdl_error_prefix(err, "source orders, field 'ordered_at': ");
-    }
-    if (!fields[1]) {
-        event.order_id = fdl_null();
-    } else if (fdl_parse_value(FDL_INT64, fields[1], lengths ? lengths[1] : fdl_text_length(fields[1]),
-                   &event.order_id, err) != FDL_OK) {
-        return fdl_error_prefix(err, "source orders, field 'order_id': ");
-    }
-    if (!fields[2]) {
-        event.user_id = fdl_null();
-    } else {
-        event.user_id = fdl_string(fields[2], lengths ? lengths[2] : fdl_text_length(fields[2]));
-    }
-    if (!fields[3]) {
-        event.total_amount = fdl_null();
-    } else if (fdl_parse_value(FDL_FLOAT64, fields[3], lengths ? lengths[3] : fdl_text_length(fields[3]),
-                   &event.total_amount, err) != FDL_OK) {
-        return fdl_error_prefix(err, "source orders, field 'total_amount': ");
-    }
-    return features_ingest_orders(store, &event, err);
+    bool invalid[4] = {false};
+    parse_orders_row(fields, lengths, &event, invalid);
+    fdl_status status = check_orders(store, &event, invalid, NULL, err);
+    if (status != FDL_OK)
+        return status;
+    return push_orders(store, &event, err);
 }
 
 /* -------------------------------------------------------------- read */
@@ -346,9 +516,30 @@ static const fdl_field_desc orders_fields[] = {
     {"total_amount", FDL_FLOAT64},
 };
 
+/* Checks of source purchases, in the order check_purchases runs them. */
+static const fdl_check_desc purchases_checks[] = {
+    {FDL_CHECK_INVALID, 0, FDL_POLICY_FAIL, "valid timestamp", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+    {FDL_CHECK_INVALID, 1, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+    {FDL_CHECK_INVALID, 2, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+    {FDL_CHECK_INVALID, 3, FDL_POLICY_FAIL, "valid float64", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+    {FDL_CHECK_INVALID, 4, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+};
+
+/* Checks of source orders, in the order check_orders runs them. */
+static const fdl_check_desc orders_checks[] = {
+    {FDL_CHECK_INVALID, 0, FDL_POLICY_FAIL, "valid timestamp", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+    {FDL_CHECK_INVALID, 1, FDL_POLICY_FAIL, "valid int64", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+    {FDL_CHECK_INVALID, 2, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+    {FDL_CHECK_INVALID, 3, FDL_POLICY_FAIL, "valid float64", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
+};
+
 static const fdl_source_desc sources[] = {
-    {"purchases", 5, purchases_fields, 0, ingest_purchases_row},
-    {"orders", 4, orders_fields, 0, ingest_orders_row},
+    {"purchases", 5, purchases_fields, 0,
+     ingest_purchases_row, check_purchases_row, push_purchases_row, 5, purchases_checks,
+     {-1.0, INT64_C(-1), NULL}},
+    {"orders", 4, orders_fields, 0,
+     ingest_orders_row, check_orders_row, push_orders_row, 4, orders_checks,
+     {-1.0, INT64_C(-1), NULL}},
 };
 
 static const fdl_embedding_desc embeddings[] = {
@@ -400,6 +591,7 @@ static const fdl_program program = {
     2, groups,
     5, features,
     1, sets,
+    0, NULL,
     0, NULL,
 };
 
