@@ -61,13 +61,10 @@ const char *expr_op_name(expr_op op)
     return "?";
 }
 
-void ast_read_window(source_set *sources, span sp, const char *s, ast_aggregation *agg)
+/* N followed by s, m, h, d or w, in seconds; what names it in messages. */
+static bool read_duration(source_set *sources, span sp, const char *s, const char *what,
+                          const char *example, int64_t *seconds)
 {
-    if (strcmp(s, "lifetime") == 0) {
-        agg->lifetime = true;
-        agg->has_window = true;
-        return;
-    }
     size_t len = strlen(s);
     int64_t number = 0;
     size_t i = 0;
@@ -90,18 +87,41 @@ void ast_read_window(source_set *sources, span sp, const char *s, ast_aggregatio
     }
     if (unit == 0) {
         diag_error(sources, sp,
-                   "malformed window '%.64s': write a positive whole number and a unit "
-                   "(s, m, h, d, w), e.g. 30d, or 'lifetime'", s);
-        return;
+                   "malformed %s '%.64s': write a positive whole number and a unit "
+                   "(s, m, h, d, w), e.g. %s", what, s, example);
+        return false;
     }
     /* Windows are kept in microseconds: bound them well inside int64. */
     if (overflow || number == 0 || number > INT64_MAX / 1000000 / unit / 4) {
-        diag_error(sources, sp, number == 0 ? "window '%s' must be longer than zero"
-                                            : "window '%.64s' is too long", s);
+        diag_error(sources, sp, number == 0 ? "%s '%s' must be longer than zero"
+                                            : "%s '%.64s' is too long", what, s);
+        return false;
+    }
+    *seconds = number * unit;
+    return true;
+}
+
+void ast_read_window(source_set *sources, span sp, const char *s, ast_aggregation *agg)
+{
+    if (strcmp(s, "lifetime") == 0) {
+        agg->lifetime = true;
+        agg->has_window = true;
         return;
     }
-    agg->window_seconds = number * unit;
-    agg->has_window = true;
+    if (read_duration(sources, sp, s, "window", "30d, or 'lifetime'", &agg->window_seconds))
+        agg->has_window = true;
+}
+
+void ast_read_hop(source_set *sources, span sp, const char *s, ast_aggregation *agg)
+{
+    agg->hop_span = sp;
+    agg->hop_written = true;
+    if (strcmp(s, "lifetime") == 0) {
+        diag_error(sources, sp, "a hop is a duration (s, m, h, d, w), e.g. 1h, not 'lifetime'");
+        return;
+    }
+    if (read_duration(sources, sp, s, "hop", "1h", &agg->hop_seconds))
+        agg->has_hop = true;
 }
 
 const char *ast_resolve_path(arena *a, const char *declaring_file, const char *path)

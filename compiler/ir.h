@@ -64,6 +64,7 @@ typedef struct ir_agg {
     type_kind result;
     int64_t k;               /* first_k, last_k; else 0 */
     double percentile;       /* percentile; else 0 */
+    int64_t hop_seconds;     /* 0 = exact; else the hop of its group */
 } ir_agg;
 
 typedef struct ir_group {
@@ -75,6 +76,7 @@ typedef struct ir_group {
     const char *where_text;  /* canonical text of where, "" when none */
     int field;               /* aggregated field, -1 for count(source) */
     type_kind value_type;    /* TYPE_NULL when field == -1 */
+    int64_t hop_seconds;     /* 0 = exact sliding windows; else tiles of this length */
     ir_agg *aggs;
     int naggs, capaggs;
 } ir_group;

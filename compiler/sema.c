@@ -717,7 +717,7 @@ static void place_aggregation(checker *c, ir_feature *f, int entity, int source,
     for (; g < ir->ngroups; g++) {
         ir_group *grp = &ir->groups[g];
         if (grp->entity == entity && grp->source == source && grp->field == field &&
-            strcmp(grp->where_text, where_text) == 0)
+            strcmp(grp->where_text, where_text) == 0 && grp->hop_seconds == spec->hop_seconds)
             break;
     }
     if (g == ir->ngroups) {
@@ -730,6 +730,7 @@ static void place_aggregation(checker *c, ir_feature *f, int entity, int source,
         grp->where_text = where_text;
         grp->field = field;
         grp->value_type = field < 0 ? TYPE_NULL : ir->sources[source].fields[field].type;
+        grp->hop_seconds = spec->hop_seconds;   /* hopped groups keep tiles, not events */
     }
     ir_group *grp = &ir->groups[g];
     int a = 0;
@@ -749,6 +750,74 @@ static void place_aggregation(checker *c, ir_feature *f, int entity, int source,
     }
     f->group = g;
     f->agg = a;
+}
+
+/* Most tiles a hopped window may span (memory per entity and group). */
+enum { HOP_TILES_MAX = 10000 };
+
+/*
+ * hop: H. A hopped window is a whole number of tiles of H (see
+ * docs/language.md, "Hopped windows"), so H must divide a finite window,
+ * and the function must have a partial state per tile that merges exactly.
+ */
+static bool check_hop(checker *c, const ast_aggregation *agg, agg_function fn)
+{
+    if (!agg->has_hop)
+        return false;                   /* malformed: reported */
+    const char *hop = window_text(c->arena, agg->hop_seconds);
+    bool ok = true;
+    switch (fn) {
+    case AGG_PERCENTILE:
+    case AGG_COUNT_DISTINCT:
+    case AGG_TOP_K:
+    case AGG_FIRST_K:
+    case AGG_LAST_K: {
+        static const struct { agg_function fn; const char *why; } reasons[] = {
+            {AGG_PERCENTILE, "an exact percentile needs every value; approx_percentile can"},
+            {AGG_COUNT_DISTINCT, "exact distinct values do not fit in bounded tiles; "
+                                 "approx_count_distinct can"},
+            {AGG_TOP_K, "exact counts of every value do not fit in bounded tiles"},
+            {AGG_FIRST_K, "it needs the events themselves, in order"},
+            {AGG_LAST_K, "it needs the events themselves, in order"},
+        };
+        const char *why = "";
+        for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+            if (reasons[i].fn == fn)
+                why = reasons[i].why;
+        diag_error(c->sources, agg->hop_span, "%s cannot use hop: (%s)", agg_function_name(fn), why);
+        ok = false;
+        break;
+    }
+    default:
+        break;
+    }
+    if (!agg->has_window)
+        return false;
+    if (agg->lifetime) {
+        diag_error(c->sources, agg->hop_span,
+                   "hop needs a finite window: a lifetime aggregation keeps one running state and "
+                   "has nothing to tile");
+        return false;
+    }
+    const char *window = window_text(c->arena, agg->window_seconds);
+    if (agg->hop_seconds > agg->window_seconds) {
+        diag_error(c->sources, agg->hop_span, "hop %s is longer than the window %s", hop, window);
+        return false;
+    }
+    if (agg->window_seconds % agg->hop_seconds != 0) {
+        diag_error(c->sources, agg->hop_span,
+                   "hop %s does not divide the window %s: a hopped window is a whole number of "
+                   "tiles", hop, window);
+        return false;
+    }
+    int64_t tiles = agg->window_seconds / agg->hop_seconds;
+    if (tiles > HOP_TILES_MAX) {
+        diag_error(c->sources, agg->hop_span,
+                   "window %s with hop %s spans %lld tiles; at most %d (take a longer hop)", window,
+                   hop, (long long)tiles, HOP_TILES_MAX);
+        return false;
+    }
+    return ok;
 }
 
 static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
@@ -796,12 +865,15 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     }
     if (!agg->function.text || !agg->source.text)
         return false;
-    if (fn == AGG_APPROX_COUNT_DISTINCT && agg->has_window && !agg->lifetime) {
+    if (fn == AGG_APPROX_COUNT_DISTINCT && agg->has_window && !agg->lifetime && !agg->hop_written) {
         diag_error(c->sources, agg->window_span,
-                   "approx_count_distinct needs 'window: lifetime' (a HyperLogLog cannot forget "
-                   "events); count_distinct is exact over sliding windows");
+                   "approx_count_distinct needs 'window: lifetime' or a hop (a HyperLogLog cannot "
+                   "forget events, but one per tile goes with its tile); count_distinct is exact "
+                   "over sliding windows");
         ok = false;
     }
+    if (agg->hop_written && !check_hop(c, agg, fn))
+        ok = false;
     if (!agg->has_window) {
         if (!agg->window_written && ok)
             diag_error(c->sources, agg->function.span,
@@ -894,6 +966,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     f->type = make_type(result);
     ir_agg spec = {fn, window, result, wants_k ? agg->k : 0,
                    IS_PERCENTILE(fn) ? agg->percentile : 0};
+    spec.hop_seconds = agg->hop_seconds;
     place_aggregation(c, f, f->entities[0], c->source_ir[source], key_fields, agg->where, field, &spec);
     const char *of = field < 0 ? src->name : arena_printf(c->arena, "%s.%s", src->name, agg->field.text);
     const char *parameter = "";
@@ -907,6 +980,9 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     f->definition = arena_printf(c->arena, "%s(%s%s%s%s) over %s", agg_function_name(fn), of, parameter,
                                  agg->where ? " where " : "", agg->where ? c->ir->groups[f->group].where_text : "",
                                  window_text(c->arena, window));
+    if (spec.hop_seconds)
+        f->definition = arena_printf(c->arena, "%s hop %s", f->definition,
+                                     window_text(c->arena, spec.hop_seconds));
     return true;
 }
 
