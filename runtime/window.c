@@ -47,7 +47,8 @@
  *       logarithm of the values' range, not with their number, also for
  *       lifetime.
  *   approx_count_distinct  a HyperLogLog (sketch.h) of the values' hashes,
- *       for lifetime windows only (4 KiB however many distinct values,
+ *       for lifetime windows (and hopped ones: see the tile section at the
+ *       end) only (4 KiB however many distinct values,
  *       where count_distinct keeps them all). The registers are a max over
  *       hashes, so they depend on the set of values only. HLL cannot
  *       remove: a read earlier than the previous one (which takes events
@@ -96,6 +97,9 @@
  * the evicted events, since that cursor never rebuilds. An event older than
  * the horizon (late) can only matter to lifetime aggregations and goes
  * straight into the base.
+ *
+ * Hopped groups (fdl_group_desc.hop > 0) use none of the above: they keep
+ * per-tile partial states instead of events (the tile section at the end).
  */
 #define _POSIX_C_SOURCE 200809L
 
