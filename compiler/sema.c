@@ -792,7 +792,7 @@ static bool check_hop(checker *c, const ast_aggregation *agg, agg_function fn)
         break;
     }
     if (!agg->has_window)
-        return false;
+        return ok;                      /* the missing or malformed window is reported */
     if (agg->lifetime) {
         diag_error(c->sources, agg->hop_span,
                    "hop needs a finite window: a lifetime aggregation keeps one running state and "
