@@ -767,11 +767,21 @@ static bool check_hop(checker *c, const ast_aggregation *agg, agg_function fn)
     const char *hop = window_text(c->arena, agg->hop_seconds);
     bool ok = true;
     switch (fn) {
-    case AGG_PERCENTILE:
-    case AGG_COUNT_DISTINCT:
-    case AGG_TOP_K:
-    case AGG_FIRST_K:
-    case AGG_LAST_K: {
+    /* The functions with a per-tile state that merges exactly (window.c's
+     * is_tileable); any other, including one added later, is refused. */
+    case AGG_COUNT:
+    case AGG_SUM:
+    case AGG_MEAN:
+    case AGG_MIN:
+    case AGG_MAX:
+    case AGG_FIRST:
+    case AGG_LAST:
+    case AGG_VARIANCE:
+    case AGG_STDDEV:
+    case AGG_APPROX_PERCENTILE:
+    case AGG_APPROX_COUNT_DISTINCT:
+        break;
+    default: {
         static const struct { agg_function fn; const char *why; } reasons[] = {
             {AGG_PERCENTILE, "an exact percentile needs every value; approx_percentile can"},
             {AGG_COUNT_DISTINCT, "exact distinct values do not fit in bounded tiles; "
@@ -780,7 +790,7 @@ static bool check_hop(checker *c, const ast_aggregation *agg, agg_function fn)
             {AGG_FIRST_K, "it needs the events themselves, in order"},
             {AGG_LAST_K, "it needs the events themselves, in order"},
         };
-        const char *why = "";
+        const char *why = "it has no per-tile state that merges exactly";
         for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
             if (reasons[i].fn == fn)
                 why = reasons[i].why;
@@ -788,8 +798,6 @@ static bool check_hop(checker *c, const ast_aggregation *agg, agg_function fn)
         ok = false;
         break;
     }
-    default:
-        break;
     }
     if (!agg->has_window)
         return ok;                      /* the missing or malformed window is reported */
@@ -965,8 +973,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     f->kind = IR_AGGREGATE;
     f->type = make_type(result);
     ir_agg spec = {fn, window, result, wants_k ? agg->k : 0,
-                   IS_PERCENTILE(fn) ? agg->percentile : 0};
-    spec.hop_seconds = agg->hop_seconds;
+                   IS_PERCENTILE(fn) ? agg->percentile : 0, agg->hop_seconds};
     place_aggregation(c, f, f->entities[0], c->source_ir[source], key_fields, agg->where, field, &spec);
     const char *of = field < 0 ? src->name : arena_printf(c->arena, "%s.%s", src->name, agg->field.text);
     const char *parameter = "";
