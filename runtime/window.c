@@ -1853,7 +1853,9 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
  * merges never change a result, and batch and serving agree bit for bit.
  *
  * Tiles are kept in an array sorted by index (appending is the common
- * case; an out-of-order event may insert a tile with memmove). A read
+ * case; an out-of-order event may insert a tile with memmove); when a newer
+ * tile starts, the previous one's exact sums shrink to their canonical
+ * parts (same values, no heap). A read
  * evicts the tiles no later read can see (index < e - W_longest/H, unless
  * the store keeps history) and raises the horizon there; a read reaching
  * before the horizon fails with FDL_ERR_HISTORY, and an event older than
