@@ -61,8 +61,9 @@ const char *expr_op_name(expr_op op)
     return "?";
 }
 
-bool ast_read_duration(source_set *sources, span sp, const char *s, const char *what,
-                       int64_t *seconds)
+/* N followed by s, m, h, d or w, in seconds; what names it in messages, example shows one. */
+static bool read_duration(source_set *sources, span sp, const char *s, const char *what,
+                          const char *example, int64_t *seconds)
 {
     size_t len = strlen(s);
     int64_t number = 0;
@@ -87,8 +88,7 @@ bool ast_read_duration(source_set *sources, span sp, const char *s, const char *
     if (unit == 0) {
         diag_error(sources, sp,
                    "malformed %s '%.64s': write a positive whole number and a unit "
-                   "(s, m, h, d, w), e.g. 30d%s", what, s,
-                   strcmp(what, "window") == 0 ? ", or 'lifetime'" : "");
+                   "(s, m, h, d, w), e.g. %s", what, s, example);
         return false;
     }
     /* Durations are kept in microseconds: bound them well inside int64. */
@@ -101,6 +101,12 @@ bool ast_read_duration(source_set *sources, span sp, const char *s, const char *
     return true;
 }
 
+bool ast_read_duration(source_set *sources, span sp, const char *s, const char *what,
+                       int64_t *seconds)
+{
+    return read_duration(sources, sp, s, what, "30d", seconds);
+}
+
 void ast_read_window(source_set *sources, span sp, const char *s, ast_aggregation *agg)
 {
     if (strcmp(s, "lifetime") == 0) {
@@ -108,7 +114,20 @@ void ast_read_window(source_set *sources, span sp, const char *s, ast_aggregatio
         agg->has_window = true;
         return;
     }
-    agg->has_window = ast_read_duration(sources, sp, s, "window", &agg->window_seconds);
+    if (read_duration(sources, sp, s, "window", "30d, or 'lifetime'", &agg->window_seconds))
+        agg->has_window = true;
+}
+
+void ast_read_hop(source_set *sources, span sp, const char *s, ast_aggregation *agg)
+{
+    agg->hop_span = sp;
+    agg->hop_written = true;
+    if (strcmp(s, "lifetime") == 0) {
+        diag_error(sources, sp, "a hop is a duration (s, m, h, d, w), e.g. 1h, not 'lifetime'");
+        return;
+    }
+    if (read_duration(sources, sp, s, "hop", "1h", &agg->hop_seconds))
+        agg->has_hop = true;
 }
 
 const char *ast_resolve_path(arena *a, const char *declaring_file, const char *path)

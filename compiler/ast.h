@@ -271,6 +271,10 @@ typedef struct ast_aggregation {
     span window_span;
     bool has_window;             /* a valid window was given */
     bool window_written;         /* a window key was present, valid or not */
+    bool has_hop;                /* a valid hop was given (hop: 1h, over 30d hop 1h) */
+    bool hop_written;            /* a hop was present, valid or not */
+    int64_t hop_seconds;
+    span hop_span;
     expr *where;                 /* NULL when absent or unparsable */
     span where_span;
     bool where_written;
@@ -351,6 +355,11 @@ void ast_read_window(source_set *sources, span sp, const char *text, ast_aggrega
  * malformed, zero or too long one at sp, naming it what. */
 bool ast_read_duration(source_set *sources, span sp, const char *text, const char *what,
                        int64_t *seconds);
+
+/* Reads a hop (hop: 1h, `over 30d hop 1h`): N followed by s, m, h, d or w.
+ * Fills hop_seconds and has_hop; reports a malformed, zero or too long hop
+ * (sema checks it against the window). */
+void ast_read_hop(source_set *sources, span sp, const char *text, ast_aggregation *agg);
 
 /*
  * An embedding path as both front ends keep it: relative to the directory

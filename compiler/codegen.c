@@ -1296,10 +1296,15 @@ static void emit_tables(generator *g)
                                grp->where ? " where " : "", grp->where_text);
             emit(g, "    {");
             emit_cstring(g, description);
-            emit(g, ", ENTITY_%s, SOURCE_%s, %s, %d, group_%d_aggs, %s},\n",
+            emit(g, ", ENTITY_%s, SOURCE_%s, %s, %d, group_%d_aggs, %s, ",
                  ident(g, p->entities[grp->entity].name), ident(g, src->name),
                  fdl_type_constant(grp->value_type), grp->naggs, gi,
                  fdl_type_constant(grp->by_type));
+            /* hop: 0 for exact sliding windows, else the tile length */
+            if (grp->hop_seconds)
+                emit(g, "INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND},\n", grp->hop_seconds);
+            else
+                emit(g, "0},\n");
         }
         emit(g, "};\n\n");
     }

@@ -249,6 +249,14 @@ static const char *window_text(arena *a, const ast_aggregation *agg)
     return "?";
 }
 
+/* A hop in the same largest whole unit as a window. */
+static const char *hop_text(arena *a, const ast_aggregation *agg)
+{
+    ast_aggregation hop = {0};
+    hop.window_seconds = agg->hop_seconds;
+    return window_text(a, &hop);
+}
+
 /* The embedding path relative to the declaring file's directory when it
  * lies below it (the front ends made it absolute). */
 static const char *relative_path(arena *a, const source_set *sources, int file, const char *path)
@@ -391,6 +399,8 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
                 fdl_name(out, agg->by.text);
             }
             fprintf(out, ") over %s", window_text(a, agg));
+            if (agg->has_hop)
+                fprintf(out, " hop %s", hop_text(a, agg));
         } else if (f->kind == FEATURE_COMPUTATION) {
             const ast_computation *c = &f->computation;
             fprintf(out, "%s(", c->function.text);
@@ -562,6 +572,8 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
                     agg->function.text, agg->source.text, agg->field.text ? "." : "",
                     agg->field.text ? agg->field.text : "");
             fprintf(out, "      window: %s\n", window_text(a, agg));
+            if (agg->has_hop)
+                fprintf(out, "      hop: %s\n", hop_text(a, agg));
             if (agg->where) {
                 fputs("      where: ", out);
                 quoted_text(out, expr_string(a, agg->where));

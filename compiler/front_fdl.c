@@ -391,6 +391,8 @@ static void read_aggregation(fdl_context *c, const fdl_body *body, ast_feature *
     if (args->count > 2)
         diag_error(c->sources, args->items[2].span,
                    "an aggregation takes a source and at most one parameter (k, percentile or by)");
+    if (body->hop_written)
+        ast_read_hop(c->sources, body->hop.span, body->hop.text, agg);
     if (body->window_written) {
         read_window(c, body->window, agg);
     } else {
@@ -410,6 +412,9 @@ static void read_computation(fdl_context *c, const fdl_body *body, ast_feature *
     comp->args_span = body->args_span;
     if (body->window_written)
         diag_error(c->sources, body->window.span, "%s is not an aggregation: it takes no window",
+                   body->function.text);
+    if (body->hop_written)
+        diag_error(c->sources, body->hop.span, "%s is not an aggregation: it takes no hop",
                    body->function.text);
     const fdl_args *args = &body->args;
     if (strcmp(body->function.text, "lookup_embedding") == 0) {

@@ -77,6 +77,8 @@ typedef struct fdl_body {
     span args_span;              /* between the parentheses */
     bool window_written;
     ast_name window;             /* the word after `over`, as written */
+    bool hop_written;
+    ast_name hop;                /* the word after `hop`, as written */
 } fdl_body;
 
 /* The trailing clauses of a feature: description, tags, online, default. */

@@ -628,10 +628,10 @@ static void read_aggregation(reader *r, const ynode *n, ast_feature *f)
 {
     static const key_spec spec[] = {
         {"function", true}, {"source", true}, {"window", false}, {"where", false},
-        {"k", false}, {"percentile", false}, {"by", false},
+        {"k", false}, {"percentile", false}, {"by", false}, {"hop", false},
     };
     mapping_view v;
-    read_mapping(r, n, "aggregation", spec, 7, &v);
+    read_mapping(r, n, "aggregation", spec, 8, &v);
     ast_aggregation *agg = &f->aggregation;
     if (v.values[4]) {
         agg->k_span = v.values[4]->span;
@@ -673,6 +673,12 @@ static void read_aggregation(reader *r, const ynode *n, ast_feature *f)
     }
     if (v.values[2])
         read_window(r, v.values[2], agg);
+    if (v.values[7]) {
+        agg->hop_span = v.values[7]->span;
+        agg->hop_written = true;
+        if (expect_kind(r, v.values[7], YNODE_SCALAR, "hop"))
+            ast_read_hop(r->sources, v.values[7]->span, v.values[7]->value, agg);
+    }
     if (v.values[3]) {
         const ynode *w = v.values[3];
         agg->where_span = w->span;

@@ -347,11 +347,14 @@ void ir_dump(const ir_program *p, FILE *out)
     for (int g = 0; g < p->ngroups; g++) {
         const ir_group *grp = &p->groups[g];
         const ir_source *s = &p->sources[grp->source];
-        fprintf(out, "group %d: entity %s source %s key %s value %s%s%s%s%s\n", g,
+        fprintf(out, "group %d: entity %s source %s key %s value %s%s%s%s%s", g,
                 p->entities[grp->entity].name, s->name, s->fields[grp->key_field].name,
                 grp->field < 0 ? "(none)" : s->fields[grp->field].name,
                 grp->by_field < 0 ? "" : " by ", grp->by_field < 0 ? "" : s->fields[grp->by_field].name,
                 grp->where ? " where " : "", grp->where_text);
+        if (grp->hop_seconds)
+            fprintf(out, " hop %" PRId64 "s", grp->hop_seconds);
+        fputc('\n', out);
         for (int i = 0; i < grp->naggs; i++)
             fprintf(out, "  agg %d: %s window %" PRId64 "s -> %s\n", i,
                     agg_function_name(grp->aggs[i].function), grp->aggs[i].window_seconds,

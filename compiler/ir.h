@@ -114,6 +114,7 @@ typedef struct ir_agg {
     double percentile;       /* percentile; else 0 */
     const double *percentiles; /* percentile: [P, ...]: a vector result, one per P; else NULL */
     int npercentiles;
+    int64_t hop_seconds;     /* 0 = exact; else the hop of its group */
 } ir_agg;
 
 typedef struct ir_group {
@@ -127,6 +128,7 @@ typedef struct ir_group {
     type_kind value_type;    /* TYPE_NULL when field == -1 */
     int by_field;            /* min_by/max_by: the field whose extreme picks the event; else -1 */
     type_kind by_type;       /* TYPE_NULL when by_field == -1 */
+    int64_t hop_seconds;     /* 0 = exact sliding windows; else tiles of this length */
     ir_agg *aggs;
     int naggs, capaggs;
 } ir_group;

@@ -1236,7 +1236,8 @@ static void place_aggregation(checker *c, ir_feature *f, int entity, int source,
     for (; g < ir->ngroups; g++) {
         ir_group *grp = &ir->groups[g];
         if (grp->entity == entity && grp->source == source && grp->field == field &&
-            grp->by_field == by_field && strcmp(grp->where_text, where_text) == 0)
+            grp->by_field == by_field && strcmp(grp->where_text, where_text) == 0 &&
+            grp->hop_seconds == spec->hop_seconds)
             break;
     }
     if (g == ir->ngroups) {
@@ -1252,6 +1253,7 @@ static void place_aggregation(checker *c, ir_feature *f, int entity, int source,
         /* min_by/max_by events carry a second value: a group of their own */
         grp->by_field = by_field;
         grp->by_type = by_field < 0 ? TYPE_NULL : ir->sources[source].fields[by_field].type;
+        grp->hop_seconds = spec->hop_seconds;   /* hopped groups keep tiles, not events */
     }
     ir_group *grp = &ir->groups[g];
     int a = 0;
@@ -1271,6 +1273,84 @@ static void place_aggregation(checker *c, ir_feature *f, int entity, int source,
     }
     f->group = g;
     f->agg = a;
+}
+
+/* Most tiles a hopped window may span (memory per entity and group). */
+enum { HOP_TILES_MAX = 10000 };
+
+/*
+ * hop: H. A hopped window is a whole number of tiles of H (see
+ * docs/language.md, "Hopped windows"), so H must divide a finite window,
+ * and the function must have a partial state per tile that merges exactly.
+ */
+static bool check_hop(checker *c, const ast_aggregation *agg, agg_function fn)
+{
+    if (!agg->has_hop)
+        return false;                   /* malformed: reported */
+    const char *hop = window_text(c->arena, agg->hop_seconds);
+    bool ok = true;
+    switch (fn) {
+    /* The functions with a per-tile state that merges exactly (window.c's
+     * is_tileable); any other, including one added later, is refused. */
+    case AGG_COUNT:
+    case AGG_SUM:
+    case AGG_MEAN:
+    case AGG_MIN:
+    case AGG_MAX:
+    case AGG_FIRST:
+    case AGG_LAST:
+    case AGG_VARIANCE:
+    case AGG_STDDEV:
+    case AGG_APPROX_PERCENTILE:
+    case AGG_APPROX_COUNT_DISTINCT:
+    case AGG_MIN_BY:
+    case AGG_MAX_BY:
+        break;
+    default: {
+        static const struct { agg_function fn; const char *why; } reasons[] = {
+            {AGG_PERCENTILE, "an exact percentile needs every value; approx_percentile can"},
+            {AGG_COUNT_DISTINCT, "exact distinct values do not fit in bounded tiles; "
+                                 "approx_count_distinct can"},
+            {AGG_TOP_K, "exact counts of every value do not fit in bounded tiles"},
+            {AGG_FIRST_K, "it needs the events themselves, in order"},
+            {AGG_LAST_K, "it needs the events themselves, in order"},
+        };
+        const char *why = "it has no per-tile state that merges exactly";
+        for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+            if (reasons[i].fn == fn)
+                why = reasons[i].why;
+        diag_error(c->sources, agg->hop_span, "%s cannot use hop: (%s)", agg_function_name(fn), why);
+        ok = false;
+        break;
+    }
+    }
+    if (!agg->has_window)
+        return ok;                      /* the missing or malformed window is reported */
+    if (agg->lifetime) {
+        diag_error(c->sources, agg->hop_span,
+                   "hop needs a finite window: a lifetime aggregation keeps one running state and "
+                   "has nothing to tile");
+        return false;
+    }
+    const char *window = window_text(c->arena, agg->window_seconds);
+    if (agg->hop_seconds > agg->window_seconds) {
+        diag_error(c->sources, agg->hop_span, "hop %s is longer than the window %s", hop, window);
+        return false;
+    }
+    if (agg->window_seconds % agg->hop_seconds != 0) {
+        diag_error(c->sources, agg->hop_span,
+                   "hop %s does not divide the window %s: a hopped window is a whole number of "
+                   "tiles", hop, window);
+        return false;
+    }
+    int64_t tiles = agg->window_seconds / agg->hop_seconds;
+    if (tiles > HOP_TILES_MAX) {
+        diag_error(c->sources, agg->hop_span,
+                   "window %s with hop %s spans %lld tiles; at most %d (take a longer hop)", window,
+                   hop, (long long)tiles, HOP_TILES_MAX);
+        return false;
+    }
+    return ok;
 }
 
 static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
@@ -1347,12 +1427,15 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     }
     if (!agg->function.text || !agg->source.text)
         return false;
-    if (fn == AGG_APPROX_COUNT_DISTINCT && agg->has_window && !agg->lifetime) {
+    if (fn == AGG_APPROX_COUNT_DISTINCT && agg->has_window && !agg->lifetime && !agg->hop_written) {
         diag_error(c->sources, agg->window_span,
-                   "approx_count_distinct needs 'window: lifetime' (a HyperLogLog cannot forget "
-                   "events); count_distinct is exact over sliding windows");
+                   "approx_count_distinct needs 'window: lifetime' or a hop (a HyperLogLog cannot "
+                   "forget events, but one per tile goes with its tile); count_distinct is exact "
+                   "over sliding windows");
         ok = false;
     }
+    if (agg->hop_written && !check_hop(c, agg, fn))
+        ok = false;
     if (!agg->has_window) {
         if (!agg->window_written && ok)
             diag_error(c->sources, agg->function.span,
@@ -1468,7 +1551,8 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         f->type.dim = agg->npercentiles;
     ir_agg spec = {fn, window, result, wants_k ? agg->k : 0,
                    IS_PERCENTILE(fn) && !percentile_list ? agg->percentile : 0,
-                   percentile_list ? agg->percentiles : NULL, percentile_list ? agg->npercentiles : 0};
+                   percentile_list ? agg->percentiles : NULL, percentile_list ? agg->npercentiles : 0,
+                   agg->hop_seconds};
     place_aggregation(c, f, f->entities[0], c->source_ir[source], key_fields, agg->where, field,
                       by_field, &spec);
     const char *of = field < 0 ? src->name : arena_printf(c->arena, "%s.%s", src->name, agg->field.text);
@@ -1494,6 +1578,9 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     f->definition = arena_printf(c->arena, "%s(%s%s%s%s) over %s", agg_function_name(fn), of, parameter,
                                  agg->where ? " where " : "", agg->where ? c->ir->groups[f->group].where_text : "",
                                  window_text(c->arena, window));
+    if (spec.hop_seconds)
+        f->definition = arena_printf(c->arena, "%s hop %s", f->definition,
+                                     window_text(c->arena, spec.hop_seconds));
     return true;
 }
 

@@ -39,12 +39,14 @@
  *   field      = name ":" type
  *   embedding  = "embedding" name "of" name "dimension" integer "from" string [ string ]
  *   feature    = "feature" name "of" name { "," name } [ ":" type ] "=" body { clause }
- *   body       = name "(" [ argument { "," argument } ] ")" [ "over" window ]
+ *   body       = name "(" [ argument { "," argument } ] ")" [ "over" window [ "hop" hop ] ]
  *              | "expr" "(" expr ")"
  *   argument   = name [ "." name ] [ "where" expr ] | integer | float
  *              | "[" [ expr { "," expr } ] "]"          (a list of percentiles)
  *   window     = N ("s" | "m" | "h" | "d" | "w") | "lifetime"
  *                (the word after `over` is taken whole and checked as YAML checks window:)
+ *   hop        = N ("s" | "m" | "h" | "d" | "w")          (as YAML's hop:; `hop` is a
+ *                keyword right after a window only)
  *   clause     = string                                  (the description)
  *              | "tags" "(" tag { "," tag } ")"          (tag = name | keyword | string)
  *              | "online"                                (online_compute: true)
@@ -258,7 +260,7 @@ static expr *whole_tree(const expr_parser *p, expr_value value, expr_location wh
 %token ENTITY "entity" SOURCE "source" EMBEDDING "embedding" FEATURE "feature" SET "set"
 %token KEY "key" OF "of" AT "at" OVER "over" WHERE "where" TAGS "tags" ONLINE "online"
 %token DEFAULT "default" REQUEST "request" DIMENSION "dimension" FROM "from"
-%token LIFETIME "lifetime" EXPR "expr"
+%token LIFETIME "lifetime" EXPR "expr" HOP "hop"
 %token LBRACE "{" RBRACE "}" COLON ":" LBRACKET "[" RBRACKET "]"
 %token <name> WINDOW "window"
 
@@ -266,7 +268,7 @@ static expr *whole_tree(const expr_parser *p, expr_value value, expr_location wh
 %nterm <items> arguments items
 %nterm <op> comparison_operator
 %nterm <name> description
-%nterm <ident> value_type window tag
+%nterm <ident> value_type window hop tag
 %nterm <names> entity_names feature_names feature_list tags
 %nterm <fields> key_columns fields field_list request
 %nterm <field> key_column field
@@ -389,13 +391,15 @@ value_type
     ;
 
 body
-    : NAME "(" call_arguments ")" window
+    : NAME "(" call_arguments ")" window hop
         { $$ = arena_alloc(parser->arena, sizeof *$$);
           $$->function = fdl_name(FDL, $1, SPAN(@1), "function");
           $$->args = $3;
           $$->args_span = SPAN(@3);
           $$->window_written = $5.text != NULL;
-          $$->window = $5; }
+          $$->window = $5;
+          $$->hop_written = $6.text != NULL;
+          $$->hop = $6; }
     | "expr" "(" expr ")"
         { $$ = arena_alloc(parser->arena, sizeof *$$);
           $$->is_expr = true;
@@ -411,6 +415,11 @@ window
     : %empty                            { $$ = (ast_name){NULL, SPAN(@$)}; }
     | "over" WINDOW                     { $$ = (ast_name){$2, SPAN(@2)}; }
     | "over" "lifetime"                 { $$ = (ast_name){"lifetime", SPAN(@2)}; }
+    ;
+
+hop
+    : %empty                            { $$ = (ast_name){NULL, SPAN(@$)}; }
+    | "hop" WINDOW                      { $$ = (ast_name){$2, SPAN(@2)}; }
     ;
 
 call_arguments

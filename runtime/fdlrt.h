@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the layout of the tables below changes. */
-#define FDL_ABI_VERSION 4
+#define FDL_ABI_VERSION 5
 
 /* Event and query time: microseconds since 1970-01-01T00:00:00Z. */
 typedef int64_t fdl_time;
@@ -157,7 +157,8 @@ typedef enum fdl_agg {
     FDL_AGG_APPROX_PERCENTILE, /* the value at rank floor(p (n - 1)) within 1% relative error
                                 * (DDSketch), float64; empty: null */
     FDL_AGG_APPROX_COUNT_DISTINCT, /* HyperLogLog estimate (1.6% standard error) of the distinct
-                                    * non-null values, lifetime windows only, int64; empty: 0 */
+                                    * non-null values, lifetime or hopped windows only, int64;
+                                    * empty: 0 */
     FDL_AGG_TOP_K,      /* the k most frequent values with their counts, as a JSON text
                          * [[value, count], ...], most frequent first (ties: smaller value
                          * first), string; empty: null */
@@ -305,6 +306,18 @@ typedef struct fdl_group_desc {
      * value that orders it (FDL_INT64, FDL_FLOAT64, FDL_TIMESTAMP or
      * FDL_BOOL), pushed with fdl_group_push_by; FDL_NULL otherwise. */
     fdl_type by_type;
+    /*
+     * Microseconds; 0: exact sliding windows over the buffered events.
+     * H > 0: a hopped group. It keeps no events, only one mergeable partial
+     * state per tile [k H, (k + 1) H) (k = floor(time / H), aligned to the
+     * epoch), and a read at t of window W (a multiple of H, > 0) covers the
+     * whole tiles before t's own: the events with e - W <= time < e, where
+     * e = floor(t / H) H. Memory per entity is bounded by the tiles, not by
+     * the events. Allowed functions: count, sum, mean, min, max, first,
+     * last, variance, stddev, approx_percentile (one p or a list),
+     * approx_count_distinct, min_by, max_by.
+     */
+    int64_t hop;
 } fdl_group_desc;
 
 /* Reads one feature as of time t. keys: one per entity of the feature;
@@ -519,6 +532,7 @@ typedef struct fdl_store_stats {
     uint64_t events_held;       /* events currently buffered, all groups */
     uint64_t reads_logged;      /* feature-set reads written to the prediction log */
     uint64_t log_errors;        /* reads the prediction log failed to take */
+    uint64_t tiles_held;        /* tiles of hopped groups currently held, all groups */
 } fdl_store_stats;
 
 void fdl_store_get_stats(const fdl_store *store, fdl_store_stats *stats);
@@ -549,7 +563,9 @@ fdl_status fdl_group_push_by(fdl_store *store, fdl_entity_state *entity, int gro
 
 /*
  * Reads aggregation agg of a group as of time t: over events with
- * t - window <= time < t (lifetime: time < t). entity may be NULL (a key
+ * t - window <= time < t (lifetime: time < t; a hopped group: e - window <=
+ * time < e with e = t rounded down to a multiple of the hop, see
+ * fdl_group_desc.hop). entity may be NULL (a key
  * never seen): the result is that of an empty window.
  */
 fdl_status fdl_group_read(fdl_store *store, fdl_entity_state *entity, int group, int agg,

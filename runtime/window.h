@@ -28,6 +28,7 @@ typedef struct fdl_group_plan {
     int64_t longest_window;             /* W: longest finite window, 0 if none */
     int64_t lifetime_first_k;           /* largest k of lifetime first_k, 0 if none */
     int64_t lifetime_last_k;            /* largest k of lifetime last_k, 0 if none */
+    unsigned tile_needs;                /* hopped groups: FDL_NEEDS_* of every tile */
 } fdl_group_plan;
 
 enum {
@@ -42,7 +43,7 @@ enum {
     FDL_NEEDS_FIRST_K = 256,            /* first_k: lifetime base keeps the first k */
     FDL_NEEDS_LAST_K = 512,             /* last_k: lifetime base keeps the last k */
     FDL_NEEDS_SKETCH = 1024,            /* approx_percentile: a DDSketch of the values */
-    FDL_NEEDS_HLL = 2048,               /* approx_count_distinct: a HyperLogLog (lifetime) */
+    FDL_NEEDS_HLL = 2048,               /* approx_count_distinct: a HyperLogLog (lifetime, or per tile) */
 };
 
 /* Checks the group description and builds its plan; FDL_ERR_ARGUMENT
@@ -81,5 +82,8 @@ fdl_value fdl_group_empty_result(const fdl_agg_desc *agg);
 
 /* Events currently buffered. */
 size_t fdl_group_state_events(const fdl_group_state *group);
+
+/* Tiles currently held (hopped groups; 0 for the others). */
+size_t fdl_group_state_tiles(const fdl_group_state *group);
 
 #endif

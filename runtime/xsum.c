@@ -159,6 +159,26 @@ bool fdl_xsum_sub(fdl_xsum *sum, double x)
     return xsum_add_signed(sum, -x);
 }
 
+bool fdl_xsum_merge(fdl_xsum *into, const fdl_xsum *from)
+{
+    /* The partials of each expansion sum exactly to its value, and adding
+     * a partial is exact: both parts go in as they are (high ones still
+     * scaled by 2^-512), so into gains exactly from's value. */
+    const double *low = expansion_parts_const(&from->low);
+    for (int32_t i = 0; i < from->low.count; i++)
+        if (!expansion_add(&into->low, low[i]))
+            return false;
+    if (!from->high || from->high->count == 0)
+        return true;
+    if (!into->high && !(into->high = calloc(1, sizeof *into->high)))
+        return false;
+    const double *high = expansion_parts_const(from->high);
+    for (int32_t i = 0; i < from->high->count; i++)
+        if (!expansion_add(into->high, high[i]))
+            return false;
+    return true;
+}
+
 bool fdl_xsum_is_zero(const fdl_xsum *sum)
 {
     return sum->low.count == 0 && (!sum->high || sum->high->count == 0);

@@ -46,6 +46,10 @@ void fdl_xsum_free(fdl_xsum *sum);
 /* x must be finite. false when memory ran out (the sum is then unchanged). */
 bool fdl_xsum_add(fdl_xsum *sum, double x);
 bool fdl_xsum_sub(fdl_xsum *sum, double x);
+/* Adds the exact value of from into into (hopped windows merge the sums
+ * of their tiles). false when memory ran out (into may then hold part of
+ * from: the caller discards it). */
+bool fdl_xsum_merge(fdl_xsum *into, const fdl_xsum *from);
 /*
  * Stores the correctly rounded exact sum in *out. false when that is not a
  * finite double (the exact sum is at least about 2^1023 in magnitude) or

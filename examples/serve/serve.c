@@ -407,12 +407,12 @@ int main(int argc, char **argv)
             fdl_store_stats s;
             fdl_store_get_stats(store, &s);
             printf("ok events %llu null_key %llu late %llu out_of_order %llu evicted %llu entities %llu held %llu"
-                   " logged %llu log_errors %llu\n",
+                   " logged %llu log_errors %llu tiles %llu\n",
                    (unsigned long long)s.events_ingested, (unsigned long long)s.events_null_key,
                    (unsigned long long)s.events_late, (unsigned long long)s.events_out_of_order,
                    (unsigned long long)s.events_evicted, (unsigned long long)s.entities,
                    (unsigned long long)s.events_held, (unsigned long long)s.reads_logged,
-                   (unsigned long long)s.log_errors);
+                   (unsigned long long)s.log_errors, (unsigned long long)s.tiles_held);
         } else if (strcmp(line, "checks") == 0) {
             do_checks(store);
         } else if (strncmp(line, "report ", 7) == 0) {

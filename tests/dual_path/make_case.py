@@ -4,7 +4,8 @@
 The case exercises every aggregation (count, sum, mean, min, max, first,
 last, variance, stddev, count_distinct, first_k, last_k, percentile, top_k,
 approx_percentile, approx_count_distinct, percentile lists, min_by, max_by) over
-windows and lifetime, with where filters, on a string-keyed and an
+windows and lifetime, hopped windows (hop:) of every function that takes
+one, with where filters, on a string-keyed and an
 int64-keyed entity, over fields of every scalar type, with the inputs that
 make batch and serving easy to get subtly different:
 
@@ -220,6 +221,58 @@ AGGREGATIONS += [
     ("sc_amount_maxby_qty_7d", "store_channel", "max_by", "txns.amount", "7d", None),
 ]
 
+# Hopped windows (hop:, see HOPS): every function that takes a hop, over
+# tiles from 5 minutes (the event grid: events on tile edges) to a day, in
+# groups whose entity, source, field and filter exact aggregations above
+# also use (the hop keeps them apart) and in groups of their own. Events
+# arriving out of order (jittered, shuffled, reversed) must land in their
+# tiles; reads moving backwards (reversed) must merge the same tiles.
+AGGREGATIONS += [
+    ("c_txn_count_1d_h1h", "customer", "count", "txns", "1d", None),
+    ("c_amount_sum_1d_h1h", "customer", "sum", "txns.amount", "1d", None),
+    ("c_qty_sum_7d_h1d", "customer", "sum", "txns.qty", "7d", None),
+    ("c_amount_mean_7d_h6h", "customer", "mean", "txns.amount", "7d", "amount > 0"),
+    ("c_amount_min_1h_h5m", "customer", "min", "txns.amount", "1h", None),
+    ("c_channel_max_1d_h2h", "customer", "max", "txns.channel", "1d", "channel <> 'store'"),
+    ("c_settled_min_7d_h1d", "customer", "min", "txns.settled_at", "7d", None),
+    ("c_flag_max_1d_h1h", "customer", "max", "txns.flagged", "1d", None),
+    ("c_qty_first_1d_h1h", "customer", "first", "txns.qty", "1d", None),
+    ("c_channel_last_1h_h15m", "customer", "last", "txns.channel", "1h", None),
+    ("c_amount_var_1d_h1h", "customer", "variance", "txns.amount", "1d", None),
+    ("c_qty_std_7d_h1d", "customer", "stddev", "txns.qty", "7d", None),
+    ("c_amount_ap50_1d_h1h", "customer", "approx_percentile", "txns.amount", "1d", None),
+    ("c_channel_acd_7d_h1d", "customer", "approx_count_distinct", "txns.channel", "7d", None),
+    ("c_amount_acd_1d_h1h", "customer", "approx_count_distinct", "txns.amount", "1d", None),
+    ("s_customer_acd_1d_h30m", "store", "approx_count_distinct", "txns.customer_id", "1d",
+     None),
+    ("s_duration_mean_7d_h1d", "store", "mean", "visits.duration", "7d", None),
+    ("s_customer_last_1d_h1h", "store", "last", "txns.customer_id", "1d", None),
+    ("sc_amount_sum_1d_h1h", "store_channel", "sum", "txns.amount", "1d", None),
+    ("sc_qty_ap90_7d_h1d", "store_channel", "approx_percentile", "txns.qty", "7d", None),
+    # percentile lists and min_by/max_by over tiles: a tile keeps its best
+    # (by, time, value), so ties in by (bool, repeated values) across tiles
+    # must still go to the later event, then the larger value
+    ("c_amount_aplist_1d_h1h", "customer", "approx_percentile", "txns.amount", "1d", None),
+    ("c_channel_maxby_amount_1d_h1h", "customer", "max_by", "txns.channel", "1d", None),
+    ("c_settled_minby_flag_7d_h1d", "customer", "min_by", "txns.settled_at", "7d", None),
+    ("c_qty_maxby_flag_1h_h5m", "customer", "max_by", "txns.qty", "1h", "amount > 0"),
+    ("s_customer_minby_duration_1d_h30m", "store", "min_by", "visits.customer_id", "1d", None),
+]
+
+# hop: of the hopped aggregations, by name.
+HOPS = {
+    "c_txn_count_1d_h1h": "1h", "c_amount_sum_1d_h1h": "1h", "c_qty_sum_7d_h1d": "1d",
+    "c_amount_mean_7d_h6h": "6h", "c_amount_min_1h_h5m": "5m", "c_channel_max_1d_h2h": "2h",
+    "c_settled_min_7d_h1d": "1d", "c_flag_max_1d_h1h": "1h", "c_qty_first_1d_h1h": "1h",
+    "c_channel_last_1h_h15m": "15m", "c_amount_var_1d_h1h": "1h", "c_qty_std_7d_h1d": "1d",
+    "c_amount_ap50_1d_h1h": "1h", "c_channel_acd_7d_h1d": "1d", "c_amount_acd_1d_h1h": "1h",
+    "s_customer_acd_1d_h30m": "30m", "s_duration_mean_7d_h1d": "1d",
+    "s_customer_last_1d_h1h": "1h", "sc_amount_sum_1d_h1h": "1h", "sc_qty_ap90_7d_h1d": "1d",
+    "c_amount_aplist_1d_h1h": "1h", "c_channel_maxby_amount_1d_h1h": "1h",
+    "c_settled_minby_flag_7d_h1d": "1d", "c_qty_maxby_flag_1h_h5m": "5m",
+    "s_customer_minby_duration_1d_h30m": "30m",
+}
+
 # k: of first_k/last_k, percentile: of percentile and by: of min_by/max_by,
 # by aggregation name.
 PARAMETERS = {
@@ -235,6 +288,11 @@ PARAMETERS = {
     "s_page_maxby_duration_life": ("by", "duration"),
     "s_customer_minby_duration_1d": ("by", "duration"),
     "sc_amount_maxby_qty_7d": ("by", "qty"),
+    "c_amount_aplist_1d_h1h": ("percentile", "[0.1, 0.5, 0.99]"),
+    "c_channel_maxby_amount_1d_h1h": ("by", "amount"),
+    "c_settled_minby_flag_7d_h1d": ("by", "flagged"),
+    "c_qty_maxby_flag_1h_h5m": ("by", "flagged"),
+    "s_customer_minby_duration_1d_h30m": ("by", "duration"),
     "c_amount_first3_1d": ("k", "3"),
     "c_amount_last5_life": ("k", "5"),
     "c_amount_first6_life": ("k", "6"),
@@ -269,6 +327,8 @@ PARAMETERS = {
     "c_qty_ap25_1h": ("percentile", "0.25"),
     "s_duration_ap37_life": ("percentile", "0.37"),
     "sc_amount_ap75_7d": ("percentile", "0.75"),
+    "c_amount_ap50_1d_h1h": ("percentile", "0.5"),
+    "sc_qty_ap90_7d_h1d": ("percentile", "0.9"),
 }
 
 # Request fields the set declares; the spine has a column for each.
@@ -320,6 +380,10 @@ DERIVED = [
      "c_amount_std_7d / (1 + s_customer_cd_life) + s_amount_p25_7d - c_amount_p50_1d"),
     # Over the sketches and a top_k: a derived feature re-reads the top_k
     # within the same set read, whose own column must stay intact.
+    # Over hopped aggregations, beside their exact counterparts.
+    ("m_hopped", ["customer", "store"],
+     "coalesce(c_amount_sum_1d_h1h, 0) - coalesce(c_amount_sum_1d, 0) + c_txn_count_1d_h1h "
+     "+ s_customer_acd_1d_h30m"),
     ("m_sketches", ["customer", "store"],
      "concat(to_string(c_amount_acd_life + s_qty_acd_life), '|', "
      "to_string(c_amount_ap90_life), '|', to_string(s_duration_ap37_life), '|', "
@@ -398,6 +462,8 @@ def write_definitions(path):
             f"      source: {source}",
             f"      window: {window}",
         ]
+        if name in HOPS:
+            lines.append(f"      hop: {HOPS[name]}")
         if name in PARAMETERS:
             lines.append("      %s: %s" % PARAMETERS[name])
         if where is not None:

@@ -24,6 +24,13 @@ For each seed it generates, from a fixed random stream:
     min_by/max_by over every scalar value type ordered by an int64,
     float64, bool or timestamp field (the time field too), whose ties (in
     by; in by and time) must go to the later event, then the larger value;
+  * and, from a stream of their own again, hopped features (`hop:`) of
+    every function that takes one (count, sum, mean, min, max, first, last,
+    variance, stddev, approx_percentile with one p or a list,
+    approx_count_distinct, min_by, max_by) over every applicable type, with
+    events planted at the tile edges of spine rows: a read at t covers
+    end - w <= time < end, end = t rounded down to a multiple of the hop
+    (tiles aligned to the epoch), as docs/language.md says;
   * event CSVs with null cells, events planted exactly at t - w and at t for
     spine times, ties in event time within and across sources, rows out of
     time order, RFC 3339 times with mixed offsets and fractions and epoch
@@ -593,12 +600,24 @@ class Feature:
         self.by = None                  # min_by / max_by: the ordering field
         if function.endswith("_list"):  # the list forms: a vector of percentiles
             self.function = function[:-len("_list")]
+        self.hop = None                 # hopped: (micros, YAML text)
+
+    def bounds(self, t):
+        """The window a read at t covers: start <= time < end (start None:
+        lifetime). Hopped: end is t rounded down to a multiple of the hop
+        (Python's // floors, as the tiles do before the epoch)."""
+        if self.hop is not None:
+            end = t // self.hop[0] * self.hop[0]
+            return end - self.span, end
+        return (None if self.span is None else t - self.span), t
 
     def yaml(self, rng):
         lines = ["  - name: %s" % self.name, "    entity: %s" % self.entity,
                  "    aggregation:", "      function: %s" % self.function,
                  "      source: %s" % (self.source + ("." + self.field if self.field else "")),
                  "      window: %s" % self.window]
+        if self.hop is not None:
+            lines.append("      hop: %s" % self.hop[1])
         if self.k is not None:
             lines.append("      k: %d" % self.k)
         if self.percentile is not None:
@@ -825,6 +844,99 @@ class ApproximateVector:
             if problem:
                 return problem
         return None
+
+
+# Hopped windows: (window, hop), the hop dividing the window, from one tile
+# to many; every function that takes a hop, over every type it takes.
+HOP_CHOICES = [("1d", "1h"), ("2h", "10m"), ("3d", "1d"), ("90m", "90s"), ("1w", "1d"),
+               ("15m", "1m"), ("40s", "20s"), ("5h", "5h"), ("2w", "12h"), ("1440m", "6h")]
+HOP_AGGREGATION_TYPES = {
+    "count": [None, "int64", "string"],
+    "sum": ["int64", "float64"],
+    "mean": ["int64", "float64"],
+    "min": ["int64", "float64", "bool", "string", "timestamp"],
+    "max": ["int64", "float64", "bool", "string", "timestamp"],
+    "first": ["int64", "float64", "bool", "string", "timestamp"],
+    "last": ["int64", "float64", "bool", "string", "timestamp"],
+    "variance": ["int64", "float64"],
+    "stddev": ["int64", "float64"],
+    "approx_percentile": ["int64", "float64"],
+    "approx_count_distinct": ["int64", "float64", "bool", "string", "timestamp"],
+}
+HOP_PINNED = [
+    ("sum", "float64", "visits", "price"),          # exact float sums merged across tiles
+    ("sum", "int64", "payments", "big"),            # int64 overflow across tiles
+    ("variance", "float64", "payments", "huge"),    # |x| >= 2^511 in one tile: null
+    ("min", "float64", "visits", "delta"),          # -0.0 before +0.0 across tiles
+    ("max", "float64", "visits", "delta"),
+]
+# Drawn after the ones above (so those keep their draws): percentile lists
+# and min_by/max_by over tiles, where a tile keeps its best (by, time,
+# value) and ties across tiles must still go to the later event, then the
+# larger value.
+HOP_BY_AND_LISTS = [(f, t) for f in ("min_by", "max_by") for t in BY_VALUE_TYPES] + [
+    ("approx_percentile_list", "int64"), ("approx_percentile_list", "float64"),
+    ("max_by", "float64", "visits", "delta"),       # ties in by decided by value, -0.0 < +0.0
+]
+
+
+def add_hop_features(seed, features):
+    """Hopped features, from a stream of their own (so every older seed's
+    features keep their draws), with defaults drawn from it too. Returns them."""
+    rng = random.Random(seed * 1299709 + 11)
+    combos = [(f, t) for f, types in HOP_AGGREGATION_TYPES.items() for t in types]
+    combos += HOP_PINNED
+    combos += HOP_BY_AND_LISTS
+    hopped = []
+    for n, combo in enumerate(combos, start=len(features)):
+        function, type_ = combo[:2]
+        source = combo[2] if len(combo) > 2 else rng.choice(list(SOURCES))
+        field = combo[3] if len(combo) > 2 else None
+        if field is None and type_ is not None:
+            field = rng.choice([f for f, t in field_types(source).items() if t == type_])
+        entity = rng.choice(list(ENTITIES))
+        where = None
+        while rng.random() < 0.4:
+            text, _, evaluate = ExprGen(rng, source).boolean(3)
+            if text.lower() != "null":
+                where = (text, evaluate)
+                break
+        window, hop = HOP_CHOICES[(n - len(features)) % len(HOP_CHOICES)] \
+            if rng.random() < 0.6 else rng.choice(HOP_CHOICES)
+        feature = Feature("f%02d_hop_%s_%s" % (n, function, field or source), entity, source,
+                          function, field, window, where)
+        feature.hop = (window_micros(hop), hop)
+        if function == "approx_percentile":
+            text = rng.choice(PERCENTILE_TEXTS) if rng.random() < 0.75 else repr(rng.random())
+            feature.percentile = (float(text), text)
+        elif function == "approx_percentile_list":
+            texts = [rng.choice(PERCENTILE_TEXTS) if rng.random() < 0.6 else repr(rng.random())
+                     for _ in range(rng.randint(1, 5))]
+            feature.percentiles = [(float(t), t) for t in texts]
+        elif function in ("min_by", "max_by"):
+            feature.by = rng.choice([f for f, t in field_types(source).items()
+                                     if t in BY_TYPES and f != field])
+        if rng.random() < 0.35 and feature.type in DEFAULTS:
+            feature.default = rng.choice(DEFAULTS[feature.type])
+        hopped.append(feature)
+    features += hopped
+    return hopped
+
+
+def add_hop_edges(seed, spine, events, hopped):
+    """Events at the edges a hopped read at t draws, for the row's own keys:
+    end - w and end (in and out), end - 1 (the last tile in), and t - 1 when
+    t is inside a tile (its own tile: out), from a stream of their own."""
+    rng = random.Random(seed * 15485863 + 5)
+    for row in spine:
+        if rng.random() < 0.5:
+            f = rng.choice(hopped)
+            start, end = f.bounds(row["time"])
+            for time in (start, start - 1, end - 1, end, row["time"] - 1):
+                if rng.random() < 0.7:
+                    event = make_event(rng, f.source, time, row["user_id"], row["shop_id"])
+                    event["_time"] = time
+                    events.insert(rng.randrange(len(events) + 1), event)
 
 
 # -------------------------------------------------------------------- data
@@ -1071,10 +1183,14 @@ class Approximate:
     answer and how far the sketch may be from it. approx_percentile: the
     value at rank floor(p (n - 1)) within 1% relative error (a zero exactly
     zero); approx_count_distinct: within max(2, 7%) of the distinct count
-    (4.4 standard errors of 1.6%; near exact this small)."""
+    (4.4 standard errors of 1.6%; near exact this small), or, when predicted
+    is given (the estimate of a HyperLogLog built as sketch.c documents it,
+    see hll_estimate), exactly that: a few hash collisions among a small
+    set can put an honest estimate beyond 7%, and a predicted estimate
+    checks lifetime and hopped (merged per tile) sketches bit for bit."""
 
-    def __init__(self, type_, exact):
-        self.type, self.exact = type_, exact
+    def __init__(self, type_, exact, predicted=None):
+        self.type, self.exact, self.predicted = type_, exact, predicted
         if type_ == "float64":
             self.tolerance = 0.01 * abs(exact)
         else:
@@ -1093,10 +1209,71 @@ class Approximate:
         error = abs(got - self.exact)
         APPROX_ERRORS[self.type] = max(APPROX_ERRORS[self.type],
                                        error / abs(self.exact) if self.exact else error)
+        if self.predicted is not None:
+            if got != self.predicted:
+                return "%r, the HyperLogLog of the window's values estimates %r (exact %r)" \
+                    % (got, self.predicted, self.exact)
+            return None
         if not math.isfinite(got) or error > self.tolerance:
             return "%r is %g from the exact %r, allowed %g" % (got, error, self.exact,
                                                                self.tolerance)
         return None
+
+
+# approx_count_distinct, rebuilt from sketch.h/sketch.c and the value hashes
+# of window.c (payload_hash) and hashmap.c (fdl_hash_bytes): 2^12 registers,
+# register = the top 12 bits of the hash, rank = leading zeros of the rest
+# + 1; the estimate is HLL's, with linear counting below 2.5 m.
+MASK64 = (1 << 64) - 1
+HLL_BITS = 12
+
+
+def mix64(x):
+    x ^= x >> 33
+    x = (x * 0xff51afd7ed558ccd) & MASK64
+    x ^= x >> 33
+    x = (x * 0xc4ceb9fe1a85ec53) & MASK64
+    return x ^ (x >> 33)
+
+
+def hash_bytes(data):
+    h = 0x9e3779b97f4a7c15 ^ ((len(data) * 0xff51afd7ed558ccd) & MASK64)
+    n = len(data)
+    p = 0
+    while n - p >= 8:
+        h = (mix64(h ^ int.from_bytes(data[p:p + 8], "little")) + 0x9e3779b97f4a7c15) & MASK64
+        p += 8
+    tail = int.from_bytes(data[p:], "little")
+    return mix64(h ^ tail ^ (((n - p) << 59) & MASK64))
+
+
+def value_hash(type_, v):
+    if type_ == "float64":
+        return mix64(struct.unpack("<Q", struct.pack("<d", 0.0 if v == 0.0 else v))[0])
+    if type_ == "string":
+        return hash_bytes(v.encode("utf-8"))
+    if type_ == "bool":
+        return mix64(1 if v else 0)
+    return mix64(v & MASK64)            # int64 and timestamps (microseconds)
+
+
+def hll_estimate(type_, values):
+    registers = [0] * (1 << HLL_BITS)
+    for v in set(values):
+        h = value_hash(type_, v)
+        rest = (h << HLL_BITS) & MASK64
+        rank = (64 - rest.bit_length()) + 1 if rest else 64 - HLL_BITS + 1
+        index = h >> (64 - HLL_BITS)
+        registers[index] = max(registers[index], rank)
+    m = float(1 << HLL_BITS)
+    total = 0.0
+    for r in registers:                 # in register order, as sketch.c adds
+        total += math.ldexp(1.0, -r)
+    zeros = registers.count(0)
+    estimate = 0.7213 / (1.0 + 1.079 / m) * m * m / total
+    if estimate <= 2.5 * m and zeros > 0:
+        estimate = m * math.log(m / zeros)
+    return int(math.floor(estimate + 0.5))  # llround of a positive number
 
 
 # Largest relative error seen (absolute when the exact answer is 0).
@@ -1168,7 +1345,7 @@ def aggregate(feature, events):
     if function == "count_distinct":
         return len(set(values))         # 0 when empty; -0.0 == 0.0 in a set
     if function == "approx_count_distinct":
-        return Approximate("int64", len(set(values))) if values else 0
+        return Approximate("int64", len(set(values)), hll_estimate(type_, values)) if values else 0
     if not values:
         return None
     if function == "mean":
@@ -1279,10 +1456,16 @@ def compute(spine, events, features, source_order):
             if key is None:
                 chosen = []
             else:
+                start, end = f.bounds(t)
                 chosen = [ev for ev in ordered
                           if ev["_source"] == f.source and ev[key_field] == key
-                          and ev["_time"] < t and (f.span is None or ev["_time"] >= t - f.span)
+                          and ev["_time"] < end and (start is None or ev["_time"] >= start)
                           and (f.where is None or passes[f.name][id(ev)])]
+                if f.hop is not None and any(
+                        end <= ev["_time"] < t and ev["_source"] == f.source
+                        and ev[key_field] == key for ev in ordered):
+                    coverage["hopped reads leaving out events of t's own tile"] = \
+                        coverage.get("hopped reads leaving out events of t's own tile", 0) + 1
                 if any(ev["_time"] == t and ev["_source"] == f.source and ev[key_field] == key
                        for ev in ordered):
                     coverage["reads with an event at exactly t"] = \
@@ -1302,7 +1485,12 @@ def note_coverage(coverage, feature, chosen, value, t):
     """Counts the edge cases the oracle met, so a run shows what it tested."""
     def bump(name):
         coverage[name] = coverage.get(name, 0) + 1
-    if feature.span is not None and any(ev["_time"] == t - feature.span for ev in chosen):
+    if feature.hop is not None:
+        if any(ev["_time"] == feature.bounds(t)[0] for ev in chosen):
+            bump("hopped windows holding an event at exactly end-w")
+        if any(ev["_time"] == feature.bounds(t)[1] - 1 for ev in chosen):
+            bump("hopped windows holding an event at end-1us")
+    elif feature.span is not None and any(ev["_time"] == t - feature.span for ev in chosen):
         bump("windows holding an event at exactly t-w")
     if feature.field is None:
         return
@@ -1448,6 +1636,9 @@ def run_seed(fdlc, work, seed):
     give_defaults(seed, features)
     spine, events = make_data(rng, windows)
     set_features = rng.sample(features, rng.randint(len(features) * 2 // 3, len(features)))
+    hopped = add_hop_features(seed, features)
+    set_features += hopped
+    add_hop_edges(seed, spine, events, hopped)
     catalog, feature_text = definitions(rng, features, set_features)
     with open(os.path.join(work, "catalog.yaml"), "w") as f:
         f.write(catalog)

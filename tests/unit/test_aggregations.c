@@ -68,14 +68,14 @@ static const fdl_agg_desc distinct_aggs[] = {
 enum { G_FLOAT, G_INT, G_LIFE_FLOAT, G_LIFE_INT, G_STRING, G_BOOL, G_TIME, NGROUPS };
 #define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 static const fdl_group_desc groups[] = {
-    {"float", 0, 0, FDL_FLOAT64, COUNT_OF(numeric_aggs), numeric_aggs, FDL_NULL},
-    {"int", 0, 0, FDL_INT64, COUNT_OF(numeric_aggs), numeric_aggs, FDL_NULL},
+    {"float", 0, 0, FDL_FLOAT64, COUNT_OF(numeric_aggs), numeric_aggs, FDL_NULL, 0},
+    {"int", 0, 0, FDL_INT64, COUNT_OF(numeric_aggs), numeric_aggs, FDL_NULL, 0},
     /* lifetime only: W = 0, so every read evicts everything before it */
-    {"life float", 0, 0, FDL_FLOAT64, COUNT_OF(lifetime_aggs), lifetime_aggs, FDL_NULL},
-    {"life int", 0, 0, FDL_INT64, COUNT_OF(lifetime_aggs), lifetime_aggs, FDL_NULL},
-    {"string", 0, 0, FDL_STRING, COUNT_OF(distinct_aggs), distinct_aggs, FDL_NULL},
-    {"bool", 0, 0, FDL_BOOL, COUNT_OF(distinct_aggs), distinct_aggs, FDL_NULL},
-    {"time", 0, 0, FDL_TIMESTAMP, COUNT_OF(distinct_aggs), distinct_aggs, FDL_NULL},
+    {"life float", 0, 0, FDL_FLOAT64, COUNT_OF(lifetime_aggs), lifetime_aggs, FDL_NULL, 0},
+    {"life int", 0, 0, FDL_INT64, COUNT_OF(lifetime_aggs), lifetime_aggs, FDL_NULL, 0},
+    {"string", 0, 0, FDL_STRING, COUNT_OF(distinct_aggs), distinct_aggs, FDL_NULL, 0},
+    {"bool", 0, 0, FDL_BOOL, COUNT_OF(distinct_aggs), distinct_aggs, FDL_NULL, 0},
+    {"time", 0, 0, FDL_TIMESTAMP, COUNT_OF(distinct_aggs), distinct_aggs, FDL_NULL, 0},
 };
 static const char *const user_keys[] = {"user_id"};
 static const fdl_type user_key_types[] = {FDL_INT64};
@@ -392,7 +392,7 @@ static void test_plan_checks(void **state)
     };
     for (int i = 0; i < COUNT_OF(cases); i++) {
         fdl_agg_desc agg = {cases[i].function, 0, cases[i].result, cases[i].k, cases[i].p, 0, NULL};
-        fdl_group_desc group = {"g", 0, 0, cases[i].value, 1, &agg, FDL_NULL};
+        fdl_group_desc group = {"g", 0, 0, cases[i].value, 1, &agg, FDL_NULL, 0};
         fdl_program p = program;
         p.ngroups = 1;
         p.groups = &group;

@@ -82,13 +82,13 @@ static const fdl_agg_desc list_aggs[] = {PLIST_AGGS_FOR(0), PLIST_AGGS_FOR(W_SHO
 enum { G_STRING_BY_INT, G_INT_BY_FLOAT, G_INT_BY_TIME, G_INT_BY_BOOL, G_LIFE_BY, G_LIST_FLOAT,
        G_LIST_INT, NGROUPS };
 static const fdl_group_desc groups[] = {
-    {"names by int", 0, 0, FDL_STRING, BY_AGGS, string_by_aggs, FDL_INT64},
-    {"ints by float", 0, 0, FDL_INT64, BY_AGGS, int_by_aggs, FDL_FLOAT64},
-    {"ints by time", 0, 0, FDL_INT64, BY_AGGS, int_by_aggs, FDL_TIMESTAMP},
-    {"ints by bool", 0, 0, FDL_INT64, BY_AGGS, int_by_aggs, FDL_BOOL},
-    {"lifetime ints by float", 0, 0, FDL_INT64, COUNT_OF(life_by_aggs), life_by_aggs, FDL_FLOAT64},
-    {"float lists", 0, 0, FDL_FLOAT64, COUNT_OF(list_aggs), list_aggs, FDL_NULL},
-    {"int lists", 0, 0, FDL_INT64, COUNT_OF(list_aggs), list_aggs, FDL_NULL},
+    {"names by int", 0, 0, FDL_STRING, BY_AGGS, string_by_aggs, FDL_INT64, 0},
+    {"ints by float", 0, 0, FDL_INT64, BY_AGGS, int_by_aggs, FDL_FLOAT64, 0},
+    {"ints by time", 0, 0, FDL_INT64, BY_AGGS, int_by_aggs, FDL_TIMESTAMP, 0},
+    {"ints by bool", 0, 0, FDL_INT64, BY_AGGS, int_by_aggs, FDL_BOOL, 0},
+    {"lifetime ints by float", 0, 0, FDL_INT64, COUNT_OF(life_by_aggs), life_by_aggs, FDL_FLOAT64, 0},
+    {"float lists", 0, 0, FDL_FLOAT64, COUNT_OF(list_aggs), list_aggs, FDL_NULL, 0},
+    {"int lists", 0, 0, FDL_INT64, COUNT_OF(list_aggs), list_aggs, FDL_NULL, 0},
 };
 static const char *const user_keys[] = {"user_id"};
 static const fdl_type user_key_types[] = {FDL_INT64};
@@ -286,7 +286,7 @@ static void test_plan_checks(void **state)
     for (int i = 0; i < COUNT_OF(cases); i++) {
         fdl_agg_desc agg = {cases[i].function, 0, cases[i].result, 0, cases[i].p, cases[i].n,
                             cases[i].list};
-        fdl_group_desc group = {"g", 0, 0, cases[i].value, 1, &agg, cases[i].by};
+        fdl_group_desc group = {"g", 0, 0, cases[i].value, 1, &agg, cases[i].by, 0};
         fdl_program p = program;
         p.ngroups = 1;
         p.groups = &group;

@@ -91,8 +91,8 @@ static const fdl_agg_desc merchant_aggs[] = {
 };
 
 static const fdl_group_desc groups[] = {
-    {"orders.amount", ENTITY_USER, 0, FDL_FLOAT64, 2, user_aggs, FDL_NULL},
-    {"orders", ENTITY_MERCHANT, 0, FDL_NULL, 1, merchant_aggs, FDL_NULL},
+    {"orders.amount", ENTITY_USER, 0, FDL_FLOAT64, 2, user_aggs, FDL_NULL, 0},
+    {"orders", ENTITY_MERCHANT, 0, FDL_NULL, 1, merchant_aggs, FDL_NULL, 0},
 };
 
 static fdl_status read_group(fdl_store *store, int entity, int group, int agg,

@@ -39,8 +39,8 @@ static const fdl_agg_desc user_amount_aggs[] = {
 };
 static const fdl_agg_desc item_orders_aggs[] = {{FDL_AGG_COUNT, HOUR, FDL_INT64, 0, 0.0, 0, NULL}};
 static const fdl_group_desc groups[] = {
-    {"orders.amount by user", E_USER, 0, FDL_FLOAT64, 2, user_amount_aggs, FDL_NULL},
-    {"orders by item", E_ITEM, 0, FDL_NULL, 1, item_orders_aggs, FDL_NULL},
+    {"orders.amount by user", E_USER, 0, FDL_FLOAT64, 2, user_amount_aggs, FDL_NULL, 0},
+    {"orders by item", E_ITEM, 0, FDL_NULL, 1, item_orders_aggs, FDL_NULL, 0},
 };
 
 /* Test-local parsing: the store tests do not depend on value.c. */
@@ -221,7 +221,7 @@ static void test_open_and_options(void **state)
 
     /* an aggregation the value type cannot take is refused at open */
     static const fdl_agg_desc bad_aggs[] = {{FDL_AGG_SUM, 0, FDL_STRING, 0, 0.0, 0, NULL}};
-    static const fdl_group_desc bad_groups[] = {{"bad", E_ITEM, 0, FDL_STRING, 1, bad_aggs, FDL_NULL}};
+    static const fdl_group_desc bad_groups[] = {{"bad", E_ITEM, 0, FDL_STRING, 1, bad_aggs, FDL_NULL, 0}};
     fdl_program bad = program;
     bad.groups = bad_groups;
     bad.ngroups = 1;
@@ -230,7 +230,7 @@ static void test_open_and_options(void **state)
     assert_non_null(strstr(err.message, "sum"));
     /* and so is a mean with a non-float result type */
     static const fdl_agg_desc bad_mean[] = {{FDL_AGG_MEAN, 0, FDL_INT64, 0, 0.0, 0, NULL}};
-    static const fdl_group_desc bad_mean_groups[] = {{"bad mean", E_USER, 0, FDL_INT64, 1, bad_mean, FDL_NULL}};
+    static const fdl_group_desc bad_mean_groups[] = {{"bad mean", E_USER, 0, FDL_INT64, 1, bad_mean, FDL_NULL, 0}};
     bad.groups = bad_mean_groups;
     assert_null(fdl_store_open(&bad, &options, &err));
     assert_int_equal(err.status, FDL_ERR_ARGUMENT);

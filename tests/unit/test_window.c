@@ -54,13 +54,13 @@ static const fdl_agg_desc time_aggs[] = {ORDER_AGGS_FOR(0, FDL_TIMESTAMP), ORDER
 enum { G_FLOAT, G_INT, G_STRING, G_NONE, G_LIFE, G_BOOL, G_TIME, NGROUPS };
 #define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 static const fdl_group_desc groups[] = {
-    {"float", 0, 0, FDL_FLOAT64, COUNT_OF(float_aggs), float_aggs, FDL_NULL},
-    {"int", 0, 0, FDL_INT64, COUNT_OF(int_aggs), int_aggs, FDL_NULL},
-    {"string", 0, 0, FDL_STRING, COUNT_OF(string_aggs), string_aggs, FDL_NULL},
-    {"none", 0, 0, FDL_NULL, COUNT_OF(none_aggs), none_aggs, FDL_NULL},
-    {"life", 0, 0, FDL_FLOAT64, COUNT_OF(life_aggs), life_aggs, FDL_NULL},
-    {"bool", 0, 0, FDL_BOOL, COUNT_OF(bool_aggs), bool_aggs, FDL_NULL},
-    {"time", 0, 0, FDL_TIMESTAMP, COUNT_OF(time_aggs), time_aggs, FDL_NULL},
+    {"float", 0, 0, FDL_FLOAT64, COUNT_OF(float_aggs), float_aggs, FDL_NULL, 0},
+    {"int", 0, 0, FDL_INT64, COUNT_OF(int_aggs), int_aggs, FDL_NULL, 0},
+    {"string", 0, 0, FDL_STRING, COUNT_OF(string_aggs), string_aggs, FDL_NULL, 0},
+    {"none", 0, 0, FDL_NULL, COUNT_OF(none_aggs), none_aggs, FDL_NULL, 0},
+    {"life", 0, 0, FDL_FLOAT64, COUNT_OF(life_aggs), life_aggs, FDL_NULL, 0},
+    {"bool", 0, 0, FDL_BOOL, COUNT_OF(bool_aggs), bool_aggs, FDL_NULL, 0},
+    {"time", 0, 0, FDL_TIMESTAMP, COUNT_OF(time_aggs), time_aggs, FDL_NULL, 0},
 };
 static const fdl_entity_desc entities[] = {{"user", "user_id", FDL_INT64, 1, (const char *const[]){"user_id"}, (const fdl_type[]){FDL_INT64}}};
 static const fdl_program program = {

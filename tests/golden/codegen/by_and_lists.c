@@ -349,9 +349,9 @@ static const fdl_agg_desc group_2_aggs[] = {
 };
 
 static const fdl_group_desc groups[] = {
-    {"orders.total_amount", ENTITY_user, SOURCE_orders, FDL_FLOAT64, 3, group_0_aggs, FDL_NULL},
-    {"orders.channel by total_amount", ENTITY_user, SOURCE_orders, FDL_STRING, 1, group_1_aggs, FDL_FLOAT64},
-    {"orders.channel by ordered_at where (total_amount > 0)", ENTITY_user, SOURCE_orders, FDL_STRING, 1, group_2_aggs, FDL_TIMESTAMP},
+    {"orders.total_amount", ENTITY_user, SOURCE_orders, FDL_FLOAT64, 3, group_0_aggs, FDL_NULL, 0},
+    {"orders.channel by total_amount", ENTITY_user, SOURCE_orders, FDL_STRING, 1, group_1_aggs, FDL_FLOAT64, 0},
+    {"orders.channel by ordered_at where (total_amount > 0)", ENTITY_user, SOURCE_orders, FDL_STRING, 1, group_2_aggs, FDL_TIMESTAMP, 0},
 };
 
 static const int feature_0_entities[] = {ENTITY_user};

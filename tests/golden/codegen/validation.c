@@ -486,8 +486,8 @@ static const fdl_agg_desc group_1_aggs[] = {
 };
 
 static const fdl_group_desc groups[] = {
-    {"purchases", ENTITY_user, SOURCE_purchases, FDL_NULL, 1, group_0_aggs, FDL_NULL},
-    {"purchases.amount", ENTITY_user, SOURCE_purchases, FDL_FLOAT64, 1, group_1_aggs, FDL_NULL},
+    {"purchases", ENTITY_user, SOURCE_purchases, FDL_NULL, 1, group_0_aggs, FDL_NULL, 0},
+    {"purchases.amount", ENTITY_user, SOURCE_purchases, FDL_FLOAT64, 1, group_1_aggs, FDL_NULL, 0},
 };
 
 static const int feature_0_entities[] = {ENTITY_user};
