@@ -621,10 +621,10 @@ static void emit_check(generator *g, const ir_source *src, int k)
         emit(g, "    {\n        const fdl_value key[] = {");
         for (int i = 0; i < check->nfields; i++)
             emit(g, "%sevent->%s", i ? ", " : "", ident(g, src->fields[check->fields[i]].name));
-        emit(g, "};\n        in_set = !fdl_check_unique(store, SOURCE_%s, %d, %d, key);\n    }\n",
+        emit(g, "};\n        if (!fdl_check_unique(store, SOURCE_%s, %d, %d, key)) {\n",
              S, k, check->nfields);
-        emit(g, "    if (in_set) {\n");
         emit_violation(g, src, k, "fdl_null()", NULL);
+        emit(g, "        }\n");
         break;
     default:
         return;
@@ -651,7 +651,7 @@ static void emit_check_function(generator *g, int s)
             "    bool *changed, fdl_error *err)\n{\n", src->name, n, src->name);
     bool in_set = false;
     for (int k = 0; k < src->nchecks; k++)
-        in_set |= !src->checks[k].invalid && (src->checks[k].kind == EXPECT_IN || src->checks[k].kind == EXPECT_UNIQUE);
+        in_set |= !src->checks[k].invalid && src->checks[k].kind == EXPECT_IN;
     emit(g, "    fdl_status status;\n    (void)changed;   /* NULL, or changed[f] set when a policy replaces field f */\n");
     if (in_set)
         emit(g, "    bool in_set;\n");

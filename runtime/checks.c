@@ -70,6 +70,8 @@ struct fdl_checks {
     bool quarantine_failed;
     int last_source, last_check;   /* the last violation */
     char reason[320];
+    const fdl_value *duplicate; /* the key fdl_check_unique last found seen, for the reason */
+    int nduplicate;
     char *text;                 /* a NUL-terminated copy of a value for regexec */
     size_t text_capacity;
 };
@@ -340,7 +342,8 @@ void fdl_check_begin(fdl_store *store, int source, const fdl_value *row, const b
     state->row_violated = false;
     const fdl_source_desc *src = &checks->program->sources[source];
     for (int f = 0; f < src->nfields; f++) {
-        if (invalid && invalid[f]) {
+        /* The time is never null: an empty one is an invalid value. */
+        if ((invalid && invalid[f]) || (f == src->time_field && row[f].type != FDL_TIMESTAMP)) {
             state->fields[f].stats.rows++;
             state->fields[f].stats.invalid++;
         } else {
@@ -386,7 +389,19 @@ fdl_status fdl_check_violated(fdl_store *store, int source, int check, fdl_value
     if (desc->kind == FDL_CHECK_INVALID)
         snprintf(checks->reason, sizeof checks->reason, "%s = %s is not a valid %s", field,
                  value.type == FDL_NULL ? "''" : shown, fdl_type_name(src->fields[desc->field].type));
-    else if (!field)
+    else if (desc->kind == FDL_CHECK_UNIQUE && checks->duplicate) {
+        /* The key's values, as the fields unique (...) names them. */
+        size_t at = (size_t)snprintf(checks->reason, sizeof checks->reason, "key (");
+        for (int i = 0; i < checks->nduplicate && at < sizeof checks->reason; i++) {
+            describe_value(checks->duplicate[i], shown, sizeof shown);
+            at += (size_t)snprintf(checks->reason + at, sizeof checks->reason - at, "%s%s",
+                                   i ? ", " : "", shown);
+        }
+        if (at < sizeof checks->reason)
+            snprintf(checks->reason + at, sizeof checks->reason - at,
+                     ") was seen before: breaks %s", desc->text);
+        checks->duplicate = NULL;
+    } else if (!field)
         snprintf(checks->reason, sizeof checks->reason, "the row breaks %s", desc->text);
     else if (value.type == FDL_NULL)
         snprintf(checks->reason, sizeof checks->reason, "%s is null: breaks %s", field, desc->text);
@@ -525,7 +540,10 @@ bool fdl_check_unique(fdl_store *store, int source, int check, int n, const fdl_
             memcpy(key + at, bytes, len);
         at += len;
     }
-    bool fresh = set_insert(fdl_store_checks(store)->sources[source].unique[check], key, at);
+    fdl_checks *checks = fdl_store_checks(store);
+    bool fresh = set_insert(checks->sources[source].unique[check], key, at);
+    checks->duplicate = fresh ? NULL : parts;   /* valid until the caller's violation call */
+    checks->nduplicate = n;
     if (key != stack)
         free(key);
     return fresh;
