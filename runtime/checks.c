@@ -208,9 +208,15 @@ static void observe(field_state *state, fdl_value value)
 
 /* The tile of time t in a field's ring, emptied if it held an older tile;
  * NULL when t is older than the window. */
+/* Is tile index older than the window ending with tile newest? (No overflow.) */
+static bool before_window(int64_t index, int64_t newest)
+{
+    return newest >= INT64_MIN + WINDOW_TILES && index <= newest - WINDOW_TILES;
+}
+
 static stats_tile *tile_for(stats_tile *tiles, int64_t index, int64_t newest)
 {
-    if (index <= newest - WINDOW_TILES)
+    if (before_window(index, newest))
         return NULL;
     int64_t slot = index % WINDOW_TILES;
     stats_tile *tile = &tiles[slot < 0 ? slot + WINDOW_TILES : slot];
@@ -294,7 +300,7 @@ static void window_stats(const fdl_checks *checks, const source_state *state, in
         fdl_hll_clear(&merged);
     for (int i = 0; i < WINDOW_TILES; i++) {
         const stats_tile *tile = &f->tiles[i];
-        if (tile->index == INT64_MIN || tile->index <= state->newest_tile - WINDOW_TILES)
+        if (tile->index == INT64_MIN || before_window(tile->index, state->newest_tile))
             continue;
         if (tile->numbers && (out->numbers == 0 || tile->min < out->min))
             out->min = tile->min;
@@ -364,10 +370,22 @@ static void describe_value(fdl_value v, char *out, size_t size)
     case FDL_FLOAT64: fdl_format_float(v.as.f, out, size); break;
     case FDL_BOOL: snprintf(out, size, "%s", v.as.b ? "true" : "false"); break;
     case FDL_TIMESTAMP: fdl_format_time(v.as.t, out, size); break;
-    case FDL_STRING:
-        snprintf(out, size, "'%.*s'%s", (int)(v.as.s.len > 64 ? 64 : v.as.s.len),
-                 v.as.s.ptr ? v.as.s.ptr : "", v.as.s.len > 64 ? "..." : "");
+    case FDL_STRING: {
+        /* Quoted, at most 64 bytes, control bytes (NUL too) shown as '?'. */
+        size_t n = v.as.s.len > 64 ? 64 : v.as.s.len, at = 0;
+        if (size < n + 8)
+            n = size > 8 ? size - 8 : 0;
+        out[at++] = '\'';
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)v.as.s.ptr[i];
+            out[at++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+        }
+        out[at++] = '\'';
+        if (v.as.s.len > n)
+            out[at++] = '.', out[at++] = '.', out[at++] = '.';
+        out[at] = '\0';
         break;
+    }
     case FDL_VECTOR: snprintf(out, size, "a vector"); break;
     }
 }
@@ -465,6 +483,11 @@ bool fdl_check_matches(fdl_store *store, int source, int check, fdl_value v)
         }
         state->patterns[check] = compiled;
     }
+#ifdef REG_STARTEND
+    /* The whole value, NUL bytes included (glibc, the BSDs). */
+    regmatch_t whole = {0, (regoff_t)v.as.s.len};
+    return regexec(state->patterns[check], v.as.s.len ? v.as.s.ptr : "", 1, &whole, REG_STARTEND) == 0;
+#else
     /* regexec wants a C string: a value with a NUL byte is matched up to it. */
     if (v.as.s.len + 1 > checks->text_capacity) {
         size_t capacity = v.as.s.len + 1 > 256 ? v.as.s.len + 1 : 256;
@@ -478,6 +501,7 @@ bool fdl_check_matches(fdl_store *store, int source, int check, fdl_value v)
         memcpy(checks->text, v.as.s.ptr, v.as.s.len);
     checks->text[v.as.s.len] = '\0';
     return regexec(state->patterns[check], checks->text, 0, NULL, 0) == 0;
+#endif
 }
 
 bool fdl_check_ordered(fdl_store *store, int source, fdl_time t)
@@ -542,7 +566,9 @@ bool fdl_check_unique(fdl_store *store, int source, int check, int n, const fdl_
     }
     fdl_checks *checks = fdl_store_checks(store);
     bool fresh = set_insert(checks->sources[source].unique[check], key, at);
-    checks->duplicate = fresh ? NULL : parts;   /* valid until the caller's violation call */
+    /* Read by the violation call generated code makes next, while parts is
+     * still in scope; cleared there. */
+    checks->duplicate = fresh ? NULL : parts;
     checks->nduplicate = n;
     if (key != stack)
         free(key);
@@ -639,7 +665,10 @@ int fdl_store_evaluate(const fdl_store *store, bool slas, fdl_verdict *out, int 
             case FDL_CHECK_MEAN: v.value = stats.mean; measured = stats.numbers > 0; break;
             case FDL_CHECK_STDDEV: v.value = stats.stddev; measured = stats.numbers > 1; break;
             case FDL_CHECK_NULL_RATIO: v.value = ratio(stats.nulls, stats.rows); measured = stats.rows > 0; break;
-            case FDL_CHECK_DISTINCT: v.value = (double)stats.distinct; measured = stats.rows > 0; break;
+            case FDL_CHECK_DISTINCT:
+                v.value = (double)stats.distinct;
+                measured = stats.rows > stats.nulls + stats.invalid;   /* some value */
+                break;
             default: break;
             }
             /* No rows or values: the expectation holds vacuously. */
