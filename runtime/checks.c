@@ -483,12 +483,8 @@ bool fdl_check_matches(fdl_store *store, int source, int check, fdl_value v)
         }
         state->patterns[check] = compiled;
     }
-#ifdef REG_STARTEND
-    /* The whole value, NUL bytes included (glibc, the BSDs). */
-    regmatch_t whole = {0, (regoff_t)v.as.s.len};
-    return regexec(state->patterns[check], v.as.s.len ? v.as.s.ptr : "", 1, &whole, REG_STARTEND) == 0;
-#else
-    /* regexec wants a C string: a value with a NUL byte is matched up to it. */
+    /* A NUL-terminated copy (regexec, and sanitizers' view of it, read up to
+     * the NUL); REG_STARTEND then matches the whole value, NUL bytes included. */
     if (v.as.s.len + 1 > checks->text_capacity) {
         size_t capacity = v.as.s.len + 1 > 256 ? v.as.s.len + 1 : 256;
         char *text = realloc(checks->text, capacity);
@@ -500,7 +496,11 @@ bool fdl_check_matches(fdl_store *store, int source, int check, fdl_value v)
     if (v.as.s.len)
         memcpy(checks->text, v.as.s.ptr, v.as.s.len);
     checks->text[v.as.s.len] = '\0';
-    return regexec(state->patterns[check], checks->text, 0, NULL, 0) == 0;
+#ifdef REG_STARTEND
+    regmatch_t whole = {0, (regoff_t)v.as.s.len};
+    return regexec(state->patterns[check], checks->text, 1, &whole, REG_STARTEND) == 0;
+#else
+    return regexec(state->patterns[check], checks->text, 0, NULL, 0) == 0;   /* up to a NUL */
 #endif
 }
 
