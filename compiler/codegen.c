@@ -803,6 +803,15 @@ static void emit_typed_ingest(generator *g, int s)
     emit(g, "    return push_%s(store, &checked, err);\n}\n\n", src->name);
 }
 
+/* The start of each row form: the event parsed from fields, with invalid[]. */
+static void emit_row_prologue(generator *g, const ir_source *src)
+{
+    emit(g, "    %s_%s_event event;\n    bool invalid[%d] = {false};\n", g->name, src->name, src->nfields);
+    if (g->scratch)
+        emit(g, "    fdl_scratch_reset(store);\n");
+    emit(g, "    parse_%s_row(fields, lengths, &event, invalid);\n", src->name);
+}
+
 /* The row forms the runtime calls: strings, one per field in table order. */
 static void emit_row_forms(generator *g, int s)
 {
@@ -834,10 +843,7 @@ static void emit_row_forms(generator *g, int s)
     emit(g, "/* Parses and checks without ingesting (fdl_check_row_fn: batch reads). */\n");
     emit(g, "static fdl_status check_%s_row(fdl_store *store, const char *const *fields,\n"
             "    const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)\n{\n", src->name);
-    emit(g, "    %s_%s_event event;\n    bool invalid[%d] = {false};\n", n, src->name, nf);
-    if (g->scratch)
-        emit(g, "    fdl_scratch_reset(store);\n");
-    emit(g, "    parse_%s_row(fields, lengths, &event, invalid);\n", src->name);
+    emit_row_prologue(g, src);
     emit(g, "    for (int f = 0; f < %d; f++)\n        changed[f] = false;\n", nf);
     emit(g, "    fdl_status status = check_%s(store, &event, invalid, changed, err);\n", src->name);
     emit(g, "    if (status != FDL_OK)\n        return status;\n");
@@ -848,10 +854,7 @@ static void emit_row_forms(generator *g, int s)
     emit(g, "/* Parses and pushes a row already checked (batch replay). */\n");
     emit(g, "static fdl_status push_%s_row(fdl_store *store, const char *const *fields,\n"
             "    const size_t *lengths, fdl_error *err)\n{\n", src->name);
-    emit(g, "    %s_%s_event event;\n    bool invalid[%d] = {false};\n", n, src->name, nf);
-    if (g->scratch)
-        emit(g, "    fdl_scratch_reset(store);\n");
-    emit(g, "    parse_%s_row(fields, lengths, &event, invalid);\n", src->name);
+    emit_row_prologue(g, src);
     emit(g, "    for (int f = 0; f < %d; f++)\n        if (invalid[f])\n"
             "            return fdl_error_set(err, FDL_ERR_PARSE, \"source %s: field %%d does not parse\", f);\n",
          nf, src->name);
@@ -863,10 +866,7 @@ static void emit_row_forms(generator *g, int s)
     emit(g, "/* Parses, checks and pushes (fdl_ingest_row: serving). */\n");
     emit(g, "static fdl_status ingest_%s_row(fdl_store *store, const char *const *fields,\n"
             "    const size_t *lengths, fdl_error *err)\n{\n", src->name);
-    emit(g, "    %s_%s_event event;\n    bool invalid[%d] = {false};\n", n, src->name, nf);
-    if (g->scratch)
-        emit(g, "    fdl_scratch_reset(store);\n");
-    emit(g, "    parse_%s_row(fields, lengths, &event, invalid);\n", src->name);
+    emit_row_prologue(g, src);
     emit(g, "    fdl_status status = check_%s(store, &event, invalid, NULL, err);\n", src->name);
     emit(g, "    if (status != FDL_OK)\n        return status;\n");
     emit(g, "    return push_%s(store, &event, err);\n}\n\n", src->name);
