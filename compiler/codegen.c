@@ -622,10 +622,10 @@ static void emit_check(generator *g, const ir_source *src, int k)
         emit(g, "    {\n        const fdl_value key[] = {");
         for (int i = 0; i < check->nfields; i++)
             emit(g, "%sevent->%s", i ? ", " : "", ident(g, src->fields[check->fields[i]].name));
-        emit(g, "};\n        in_set = !fdl_check_unique(store, SOURCE_%s, %d, %d, key);\n    }\n",
+        emit(g, "};\n        if (!fdl_check_unique(store, SOURCE_%s, %d, %d, key)) {\n",
              S, k, check->nfields);
-        emit(g, "    if (in_set) {\n");
         emit_violation(g, src, k, "fdl_null()", NULL);
+        emit(g, "        }\n");
         break;
     default:
         return;
@@ -652,7 +652,7 @@ static void emit_check_function(generator *g, int s)
             "    bool *changed, fdl_error *err)\n{\n", src->name, n, src->name);
     bool in_set = false;
     for (int k = 0; k < src->nchecks; k++)
-        in_set |= !src->checks[k].invalid && (src->checks[k].kind == EXPECT_IN || src->checks[k].kind == EXPECT_UNIQUE);
+        in_set |= !src->checks[k].invalid && src->checks[k].kind == EXPECT_IN;
     emit(g, "    fdl_status status;\n    (void)changed;   /* NULL, or changed[f] set when a policy replaces field f */\n");
     if (in_set)
         emit(g, "    bool in_set;\n");
@@ -810,6 +810,15 @@ static void emit_typed_ingest(generator *g, int s)
     emit(g, "    return push_%s(store, &checked, err);\n}\n\n", src->name);
 }
 
+/* The start of each row form: the event parsed from fields, with invalid[]. */
+static void emit_row_prologue(generator *g, const ir_source *src)
+{
+    emit(g, "    %s_%s_event event;\n    bool invalid[%d] = {false};\n", g->name, src->name, src->nfields);
+    if (g->scratch)
+        emit(g, "    fdl_scratch_reset(store);\n");
+    emit(g, "    parse_%s_row(fields, lengths, &event, invalid);\n", src->name);
+}
+
 /* The row forms the runtime calls: strings, one per field in table order. */
 static void emit_row_forms(generator *g, int s)
 {
@@ -841,10 +850,7 @@ static void emit_row_forms(generator *g, int s)
     emit(g, "/* Parses and checks without ingesting (fdl_check_row_fn: batch reads). */\n");
     emit(g, "static fdl_status check_%s_row(fdl_store *store, const char *const *fields,\n"
             "    const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)\n{\n", src->name);
-    emit(g, "    %s_%s_event event;\n    bool invalid[%d] = {false};\n", n, src->name, nf);
-    if (g->scratch)
-        emit(g, "    fdl_scratch_reset(store);\n");
-    emit(g, "    parse_%s_row(fields, lengths, &event, invalid);\n", src->name);
+    emit_row_prologue(g, src);
     emit(g, "    for (int f = 0; f < %d; f++)\n        changed[f] = false;\n", nf);
     emit(g, "    fdl_status status = check_%s(store, &event, invalid, changed, err);\n", src->name);
     emit(g, "    if (status != FDL_OK)\n        return status;\n");
@@ -855,10 +861,7 @@ static void emit_row_forms(generator *g, int s)
     emit(g, "/* Parses and pushes a row already checked (batch replay). */\n");
     emit(g, "static fdl_status push_%s_row(fdl_store *store, const char *const *fields,\n"
             "    const size_t *lengths, fdl_error *err)\n{\n", src->name);
-    emit(g, "    %s_%s_event event;\n    bool invalid[%d] = {false};\n", n, src->name, nf);
-    if (g->scratch)
-        emit(g, "    fdl_scratch_reset(store);\n");
-    emit(g, "    parse_%s_row(fields, lengths, &event, invalid);\n", src->name);
+    emit_row_prologue(g, src);
     emit(g, "    for (int f = 0; f < %d; f++)\n        if (invalid[f])\n"
             "            return fdl_error_set(err, FDL_ERR_PARSE, \"source %s: field %%d does not parse\", f);\n",
          nf, src->name);
@@ -870,10 +873,7 @@ static void emit_row_forms(generator *g, int s)
     emit(g, "/* Parses, checks and pushes (fdl_ingest_row: serving). */\n");
     emit(g, "static fdl_status ingest_%s_row(fdl_store *store, const char *const *fields,\n"
             "    const size_t *lengths, fdl_error *err)\n{\n", src->name);
-    emit(g, "    %s_%s_event event;\n    bool invalid[%d] = {false};\n", n, src->name, nf);
-    if (g->scratch)
-        emit(g, "    fdl_scratch_reset(store);\n");
-    emit(g, "    parse_%s_row(fields, lengths, &event, invalid);\n", src->name);
+    emit_row_prologue(g, src);
     emit(g, "    fdl_status status = check_%s(store, &event, invalid, NULL, err);\n", src->name);
     emit(g, "    if (status != FDL_OK)\n        return status;\n");
     emit(g, "    return push_%s(store, &event, err);\n}\n\n", src->name);

@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,8 +64,10 @@ static void fdl_name(FILE *out, const char *name)
 }
 
 /* A string in double quotes, escaped as both the expression scanner and
- * YAML's double-quoted scalars read it. */
-static void quoted(FILE *out, const char *s, size_t len)
+ * YAML's double-quoted scalars read it; for YAML (yaml), other control
+ * characters too, which YAML does not allow raw (the scanner takes them as
+ * they are). */
+static void quoted_as(FILE *out, const char *s, size_t len, bool yaml)
 {
     putc('"', out);
     for (size_t i = 0; i < len; i++) {
@@ -76,15 +79,30 @@ static void quoted(FILE *out, const char *s, size_t len)
         case '\t': fputs("\\t", out); break;
         case '\r': fputs("\\r", out); break;
         case 0: fputs("\\0", out); break;
-        default: putc(c, out); break;
+        default:
+            if (yaml && (c < 0x20 || c == 0x7f))
+                fprintf(out, "\\x%02X", c);
+            else
+                putc(c, out);
+            break;
         }
     }
     putc('"', out);
 }
 
+static void quoted(FILE *out, const char *s, size_t len)
+{
+    quoted_as(out, s, len, false);
+}
+
 static void quoted_text(FILE *out, const char *s)
 {
-    quoted(out, s, strlen(s));
+    quoted_as(out, s, strlen(s), false);
+}
+
+static void yaml_quoted_text(FILE *out, const char *s)
+{
+    quoted_as(out, s, strlen(s), true);
 }
 
 /* ------------------------------------------------------------ expressions */
@@ -276,16 +294,340 @@ static const char *relative_path(arena *a, const source_set *sources, int file, 
     return path;
 }
 
-/* A default as written: a number or bool bare, anything else a string. */
-static bool default_is_bare(const char *text)
+/* A name as a YAML scalar: a plain scalar YAML would read as null is quoted. */
+static const char *yaml_name(arena *a, const char *name)
 {
+    if (strcmp(name, "null") == 0 || strcmp(name, "Null") == 0 || strcmp(name, "NULL") == 0)
+        return arena_printf(a, "\"%s\"", name);
+    return name;
+}
+
+/*
+ * Whether a literal's text may be written bare: true, false, or a number
+ * the .fdl scanner takes whole and in range after an optional '-' (so it
+ * reads back as this very text), which YAML also reads back from a plain
+ * scalar. Anything else ("+5", "1e999", "0x10", "True") is a quoted string
+ * with the same text.
+ */
+static bool literal_is_bare(const char *text, size_t length)
+{
+    if (strlen(text) != length)
+        return false;
     if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0)
         return true;
-    char *end;
-    if (!*text)
+    const char *number = text[0] == '-' ? text + 1 : text;
+    size_t digits = strspn(number, "0123456789");
+    const char *rest = number + digits;
+    bool integer = true;
+    if (*rest == '.') {
+        integer = false;
+        size_t fraction = strspn(rest + 1, "0123456789");
+        if (digits == 0 && fraction == 0)
+            return false;
+        rest += 1 + fraction;
+    } else if (digits == 0) {
         return false;
-    strtod(text, &end);
-    return *end == '\0' && strspn(text, "+-0123456789.eE") == strlen(text);
+    }
+    if (*rest == 'e' || *rest == 'E') {
+        integer = false;
+        rest++;
+        if (*rest == '+' || *rest == '-')
+            rest++;
+        size_t exponent = strspn(rest, "0123456789");
+        if (exponent == 0)
+            return false;
+        rest += exponent;
+    }
+    if (*rest)
+        return false;
+    if (!integer)
+        return isfinite(strtod(number, NULL));
+    /* At most INT64_MAX, leading zeros aside. */
+    while (digits > 1 && number[0] == '0')
+        number++, digits--;
+    return digits < 19 || (digits == 19 && strncmp(number, "9223372036854775807", 19) <= 0);
+}
+
+/* A literal kept as written (ast_value): null, bare when it may be and
+ * may_be_bare (not for a string field, whose "12" stays a string in the
+ * reader's eyes), else a quoted string. Both syntaxes read it back alike. */
+static void print_value(FILE *out, const ast_value *v, bool may_be_bare, bool yaml)
+{
+    if (v->is_null)
+        fputs("null", out);
+    else if (may_be_bare && literal_is_bare(v->text, v->length))
+        fputs(v->text, out);
+    else
+        quoted_as(out, v->text, v->length, yaml);
+}
+
+/* A duration in the largest unit that divides it (7200 s is 2h). */
+static const char *duration_text(arena *a, int64_t seconds)
+{
+    static const struct { int64_t seconds; char unit; } units[] = {
+        {604800, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'},
+    };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (seconds % units[i].seconds == 0)
+            return arena_printf(a, "%" PRId64 "%c", seconds / units[i].seconds, units[i].unit);
+    return "?";
+}
+
+static const char *double_text(arena *a, double value)
+{
+    char number[40];
+    ir_format_double(value, number, sizeof number);
+    return arena_strdup(a, number);
+}
+
+/* ------------------------------------------------------------ expectations */
+
+/* Which values of an expectation may be bare: numbers and bools, except
+ * where they stand for a string field's values. */
+static bool values_may_be_bare(const ast_expectation *e, type_kind field_type)
+{
+    switch (e->kind) {
+    case EXPECT_MATCHES:
+        return false;
+    case EXPECT_MEAN:
+    case EXPECT_STDDEV:
+    case EXPECT_NULL_RATIO:
+    case EXPECT_DISTINCT:
+        return true;
+    default:
+        return field_type != TYPE_STRING;
+    }
+}
+
+/* policy words after an expectation, or after on_invalid: ` drop`, ` impute 0` */
+static void fdl_policy(FILE *out, const ast_policy *policy, type_kind field_type)
+{
+    if (policy->kind == POLICY_DEFAULT)
+        return;
+    fprintf(out, " %s", policy_kind_name(policy->kind));
+    if (policy->kind == POLICY_IMPUTE) {
+        putc(' ', out);
+        print_value(out, &policy->impute, field_type != TYPE_STRING, false);
+    }
+}
+
+static void yaml_policy(FILE *out, const ast_policy *policy, type_kind field_type)
+{
+    if (policy->kind != POLICY_IMPUTE) {
+        fputs(policy_kind_name(policy->kind), out);
+        return;
+    }
+    fputs("{impute: ", out);
+    print_value(out, &policy->impute, field_type != TYPE_STRING, true);
+    putc('}', out);
+}
+
+static void print_values(FILE *out, const ast_expectation *e, bool bare, bool yaml)
+{
+    putc('[', out);
+    for (int i = 0; i < e->nvalues; i++) {
+        if (i)
+            fputs(", ", out);
+        print_value(out, &e->values[i], bare, yaml);
+    }
+    putc(']', out);
+}
+
+static void fdl_expectation(FILE *out, arena *a, const ast_expectation *e, type_kind field_type)
+{
+    bool bare = values_may_be_bare(e, field_type);
+    if (e->kind == EXPECT_EXPR) {
+        fputs("expr(", out);
+        if (e->expr)
+            print_expr(out, a, e->expr, PREC_OR, true);
+        putc(')', out);
+    } else {
+        fputs(expectation_kind_name(e->kind), out);
+    }
+    switch (e->kind) {
+    case EXPECT_RANGE:
+    case EXPECT_IN:
+    case EXPECT_MEAN:
+    case EXPECT_STDDEV:
+    case EXPECT_DISTINCT:
+        putc(' ', out);
+        print_values(out, e, bare, false);
+        break;
+    case EXPECT_MATCHES:
+    case EXPECT_NULL_RATIO:
+        putc(' ', out);
+        print_value(out, &e->values[0], bare, false);
+        break;
+    case EXPECT_MAX_FUTURE:
+    case EXPECT_MAX_GAP:
+        fprintf(out, " %s", duration_text(a, e->seconds));
+        break;
+    case EXPECT_EXISTS_IN:
+        putc(' ', out);
+        fdl_name(out, e->target.text);
+        if (e->target_field.text) {
+            putc('.', out);
+            fdl_name(out, e->target_field.text);
+        }
+        break;
+    case EXPECT_UNIQUE:
+        fputs(" [", out);
+        for (int i = 0; i < e->nfields; i++) {
+            if (i)
+                fputs(", ", out);
+            fdl_name(out, e->fields[i].text);
+        }
+        putc(']', out);
+        break;
+    default:
+        break;
+    }
+    fdl_policy(out, &e->policy, field_type);
+}
+
+enum { FDL_LINE_WIDTH = 100 };
+
+/*
+ * expect(E, E...) on the line when it fits in FDL_LINE_WIDTH after `used`
+ * columns, else one expectation a line, indented under `indent`.
+ */
+static void fdl_expectations(FILE *out, arena *a, const ast_expectation *list, int count,
+                             type_kind field_type, size_t used, const char *indent)
+{
+    const char **texts = arena_alloc(a, sizeof *texts * (size_t)count);
+    size_t width = used + strlen("expect()") + 1;
+    for (int i = 0; i < count; i++) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *mem = open_memstream(&text, &size);
+        if (mem) {
+            fdl_expectation(mem, a, &list[i], field_type);
+            fclose(mem);
+        }
+        texts[i] = arena_strndup(a, text ? text : "", text ? size : 0);
+        free(text);
+        width += strlen(texts[i]) + (i ? 2 : 0);
+    }
+    bool inline_list = width <= FDL_LINE_WIDTH;
+    fputs("expect(", out);
+    for (int i = 0; i < count; i++) {
+        if (inline_list)
+            fputs(i ? ", " : "", out);
+        else
+            fprintf(out, "%s\n%s    ", i ? "," : "", indent);
+        fputs(texts[i], out);
+    }
+    if (!inline_list)
+        fprintf(out, "\n%s", indent);
+    putc(')', out);
+}
+
+static void fdl_sla(FILE *out, arena *a, const ast_sla *sla)
+{
+    const char *separator = "";
+    fputs("sla(", out);
+    if (sla->has_pass_rate) {
+        fprintf(out, "pass_rate %s", double_text(a, sla->pass_rate));
+        separator = ", ";
+    }
+    if (sla->has_min_rows) {
+        fprintf(out, "%smin_rows %" PRId64, separator, sla->min_rows);
+        separator = ", ";
+    }
+    if (sla->nmax_null_ratio) {
+        fprintf(out, "%smax_null_ratio(", separator);
+        for (int i = 0; i < sla->nmax_null_ratio; i++) {
+            if (i)
+                fputs(", ", out);
+            fdl_name(out, sla->max_null_ratio[i].field.text);
+            fprintf(out, " %s", double_text(a, sla->max_null_ratio[i].max_ratio));
+        }
+        putc(')', out);
+    }
+    putc(')', out);
+}
+
+/* One flow mapping: {range: [0, 10000], policy: clamp} */
+static void yaml_expectation(FILE *out, arena *a, const ast_expectation *e, type_kind field_type)
+{
+    bool bare = values_may_be_bare(e, field_type);
+    fprintf(out, "{%s: ", expectation_kind_name(e->kind));
+    switch (e->kind) {
+    case EXPECT_NOT_NULL:
+    case EXPECT_ORDERED:
+        fputs("true", out);
+        break;
+    case EXPECT_RANGE:
+    case EXPECT_IN:
+    case EXPECT_MEAN:
+    case EXPECT_STDDEV:
+    case EXPECT_DISTINCT:
+        print_values(out, e, bare, true);
+        break;
+    case EXPECT_MATCHES:
+    case EXPECT_NULL_RATIO:
+        print_value(out, &e->values[0], bare, true);
+        break;
+    case EXPECT_MAX_FUTURE:
+    case EXPECT_MAX_GAP:
+        fputs(duration_text(a, e->seconds), out);
+        break;
+    case EXPECT_EXISTS_IN:
+        if (e->target_field.text)
+            fprintf(out, "%s.%s", e->target.text, e->target_field.text);
+        else
+            fputs(yaml_name(a, e->target.text), out);
+        break;
+    case EXPECT_EXPR:
+        yaml_quoted_text(out, e->expr ? expr_string(a, e->expr) : "");
+        break;
+    case EXPECT_UNIQUE:
+        putc('[', out);
+        for (int i = 0; i < e->nfields; i++)
+            fprintf(out, "%s%s", i ? ", " : "", yaml_name(a, e->fields[i].text));
+        putc(']', out);
+        break;
+    case EXPECT_KIND_COUNT:
+        break;
+    }
+    if (e->policy.kind != POLICY_DEFAULT) {
+        fputs(", policy: ", out);
+        yaml_policy(out, &e->policy, field_type);
+    }
+    putc('}', out);
+}
+
+static void yaml_expectations(FILE *out, arena *a, const char *indent, const ast_expectation *list,
+                              int count, type_kind field_type)
+{
+    fprintf(out, "%sexpect:\n", indent);
+    for (int i = 0; i < count; i++) {
+        fprintf(out, "%s  - ", indent);
+        yaml_expectation(out, a, &list[i], field_type);
+        putc('\n', out);
+    }
+}
+
+static void yaml_sla(FILE *out, arena *a, const ast_sla *sla)
+{
+    const char *separator = "";
+    fputs("    sla: {", out);
+    if (sla->has_pass_rate) {
+        fprintf(out, "pass_rate: %s", double_text(a, sla->pass_rate));
+        separator = ", ";
+    }
+    if (sla->has_min_rows) {
+        fprintf(out, "%smin_rows: %" PRId64, separator, sla->min_rows);
+        separator = ", ";
+    }
+    if (sla->nmax_null_ratio) {
+        fprintf(out, "%smax_null_ratio: {", separator);
+        for (int i = 0; i < sla->nmax_null_ratio; i++)
+            fprintf(out, "%s%s: %s", i ? ", " : "", yaml_name(a, sla->max_null_ratio[i].field.text),
+                    double_text(a, sla->max_null_ratio[i].max_ratio));
+        putc('}', out);
+    }
+    fputs("}\n", out);
 }
 
 static bool in_file(span sp, int file)
@@ -340,12 +682,42 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         fdl_name(out, s->timestamp.text ? s->timestamp.text : "?");
         fputs(" {\n", out);
         for (int f = 0; f < s->nfields; f++) {
+            const ast_field *field = &s->fields[f];
             fputs("    ", out);
-            fdl_name(out, s->fields[f].name.text);
-            fprintf(out, ": %s%s\n", type_name(s->fields[f].type), f + 1 < s->nfields ? "," : "");
+            /* The line so far, measured to decide whether expect(...) fits on it. */
+            char *line = NULL;
+            size_t length = 0;
+            FILE *mem = open_memstream(&line, &length);
+            if (!mem)
+                mem = out, length = 0;
+            fdl_name(mem, field->name.text);
+            fprintf(mem, ": %s", type_name(field->type));
+            if (field->on_invalid.kind != POLICY_DEFAULT) {
+                fputs(" on_invalid", mem);
+                fdl_policy(mem, &field->on_invalid, field->type);
+            }
+            if (mem != out) {
+                fclose(mem);
+                fwrite(line, 1, length, out);
+                free(line);
+            }
+            if (field->nexpects) {
+                putc(' ', out);
+                fdl_expectations(out, a, field->expects, field->nexpects, field->type, 4 + length + 1,
+                                 "    ");
+            }
+            fputs(f + 1 < s->nfields ? ",\n" : "\n", out);
         }
         putc('}', out);
         fdl_description(out, s->description);
+        if (s->nexpects) {
+            fputs("\n    ", out);
+            fdl_expectations(out, a, s->expects, s->nexpects, TYPE_ERROR, 4, "    ");
+        }
+        if (s->sla.written) {
+            fputs("\n    ", out);
+            fdl_sla(out, a, &s->sla);
+        }
         putc('\n', out);
     }
     for (int i = 0; i < p->nembeddings; i++) {
@@ -442,7 +814,7 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             fputs("\n    online", out);
         if (f->has_default) {
             fputs("\n    default ", out);
-            if (default_is_bare(f->default_text))
+            if (literal_is_bare(f->default_text, f->default_length))
                 fputs(f->default_text, out);
             else
                 quoted(out, f->default_text, f->default_length);
@@ -481,19 +853,11 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
 
 /* ------------------------------------------------------------ YAML */
 
-/* A name as a YAML scalar: a plain scalar YAML would read as null is quoted. */
-static const char *yaml_name(arena *a, const char *name)
-{
-    if (strcmp(name, "null") == 0 || strcmp(name, "Null") == 0 || strcmp(name, "NULL") == 0)
-        return arena_printf(a, "\"%s\"", name);
-    return name;
-}
-
 static void yaml_description(FILE *out, const char *indent, const char *description)
 {
     if (description) {
         fprintf(out, "%sdescription: ", indent);
-        quoted_text(out, description);
+        yaml_quoted_text(out, description);
         putc('\n', out);
     }
 }
@@ -531,10 +895,28 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             fputs("sources:\n", out), any = true;
         fprintf(out, "  - name: %s\n    timestamp: %s\n    fields:\n", yaml_name(a, s->name.text),
                 yaml_name(a, s->timestamp.text ? s->timestamp.text : "?"));
-        for (int f = 0; f < s->nfields; f++)
-            fprintf(out, "      - {name: %s, type: %s}\n", yaml_name(a, s->fields[f].name.text),
-                    type_name(s->fields[f].type));
+        for (int f = 0; f < s->nfields; f++) {
+            const ast_field *field = &s->fields[f];
+            if (field->on_invalid.kind == POLICY_DEFAULT && field->nexpects == 0) {
+                fprintf(out, "      - {name: %s, type: %s}\n", yaml_name(a, field->name.text),
+                        type_name(field->type));
+                continue;
+            }
+            fprintf(out, "      - name: %s\n        type: %s\n", yaml_name(a, field->name.text),
+                    type_name(field->type));
+            if (field->on_invalid.kind != POLICY_DEFAULT) {
+                fputs("        on_invalid: ", out);
+                yaml_policy(out, &field->on_invalid, field->type);
+                putc('\n', out);
+            }
+            if (field->nexpects)
+                yaml_expectations(out, a, "        ", field->expects, field->nexpects, field->type);
+        }
         yaml_description(out, "    ", s->description);
+        if (s->nexpects)
+            yaml_expectations(out, a, "    ", s->expects, s->nexpects, TYPE_ERROR);
+        if (s->sla.written)
+            yaml_sla(out, a, &s->sla);
     }
     any = false;
     for (int i = 0; i < p->nembeddings; i++) {
@@ -545,7 +927,7 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             fputs("embeddings:\n", out), any = true;
         fprintf(out, "  - name: %s\n    entity: %s\n    dimension: %" PRId64 "\n    path: ",
                 yaml_name(a, e->name.text), yaml_name(a, e->entity.text ? e->entity.text : "?"), e->dimension);
-        quoted_text(out, e->path ? relative_path(a, sources, file, e->path) : "");
+        yaml_quoted_text(out, e->path ? relative_path(a, sources, file, e->path) : "");
         putc('\n', out);
         yaml_description(out, "    ", e->description);
     }
@@ -576,7 +958,7 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
                 fprintf(out, "      hop: %s\n", hop_text(a, agg));
             if (agg->where) {
                 fputs("      where: ", out);
-                quoted_text(out, expr_string(a, agg->where));
+                yaml_quoted_text(out, expr_string(a, agg->where));
                 putc('\n', out);
             }
             if (agg->has_k)
@@ -602,14 +984,14 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             }
         } else {
             fputs("    expr: ", out);
-            quoted_text(out, f->expr ? expr_string(a, f->expr) : "");
+            yaml_quoted_text(out, f->expr ? expr_string(a, f->expr) : "");
             putc('\n', out);
         }
         if (f->has_value_type)
             fprintf(out, "    value_type: %s\n", type_name(f->value_type.kind));
         if (f->has_default) {
             fputs("    default: ", out);
-            quoted(out, f->default_text, f->default_length);
+            quoted_as(out, f->default_text, f->default_length, true);
             putc('\n', out);
         }
         if (f->online_compute)
@@ -619,7 +1001,7 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             for (int t = 0; t < f->ntags; t++) {
                 if (t)
                     fputs(", ", out);
-                quoted_text(out, f->tags[t]);
+                yaml_quoted_text(out, f->tags[t]);
             }
             fputs("]\n", out);
         }

@@ -63,6 +63,20 @@ fdl_args fdl_args_append(fdl_context *c, fdl_args list, fdl_arg item)
     return list;
 }
 
+fdl_parts fdl_parts_append(fdl_context *c, fdl_parts list, fdl_part item)
+{
+    list.items = grow(c, list.items, list.count, sizeof *list.items);
+    list.items[list.count++] = item;
+    return list;
+}
+
+fdl_specs fdl_specs_append(fdl_context *c, fdl_specs list, fdl_spec item)
+{
+    list.items = grow(c, list.items, list.count, sizeof *list.items);
+    list.items[list.count++] = item;
+    return list;
+}
+
 #define APPEND(c, list, count, cap) \
     (((count) == (cap) ? ((list) = arena_grow((c)->arena, (list), sizeof *(list) * (size_t)(count), \
                                               sizeof *(list) * (size_t)((cap) = (cap) ? (cap) * 2 : 16))) \
@@ -198,10 +212,621 @@ void fdl_add_entity(fdl_context *c, span whole, ast_name name, fdl_fields keys, 
     e->description = description;
 }
 
+/* ------------------------------------------------------------ expectations */
+
+fdl_part fdl_value_part(fdl_context *c, span whole, const char *text, size_t length,
+                        expr_kind literal, const expr *number, bool negative)
+{
+    (void)c;
+    fdl_part part;
+    memset(&part, 0, sizeof part);
+    part.kind = FDL_PART_VALUE;
+    part.span = whole;
+    part.value.text = text;
+    part.value.length = length;
+    part.value.span = whole;
+    part.value.is_null = literal == EXPR_NULL;
+    part.literal = literal;
+    part.number = number;
+    part.negative = negative;
+    return part;
+}
+
+/* The written text at sp, short and printable, for a message. */
+static const char *shown(fdl_context *c, span sp)
+{
+    const source_file *f = source_get(c->sources, c->file);
+    if (!f || sp.start >= sp.end || sp.end > f->size)
+        return "";
+    enum { MAX_SHOWN = 32 };
+    char out[MAX_SHOWN * 4 + 4];
+    size_t used = 0;
+    for (uint32_t i = sp.start; i < sp.end; i++) {
+        if (i - sp.start == MAX_SHOWN) {
+            memcpy(out + used, "...", 3);
+            used += 3;
+            break;
+        }
+        unsigned char byte = (unsigned char)f->text[i];
+        if (byte >= 0x20 && byte < 0x7f)
+            out[used++] = (char)byte;
+        else
+            used += (size_t)snprintf(out + used, sizeof out - used, "\\x%02X", byte);
+    }
+    return arena_strndup(c->arena, out, used);
+}
+
+static bool is_word(const fdl_part *part, const char *word)
+{
+    return part->kind == FDL_PART_NAME && !part->qualifier.text && part->name.text &&
+           strcmp(part->name.text, word) == 0;
+}
+
+static bool is_policy_word(const fdl_part *part)
+{
+    return is_word(part, "fail") || is_word(part, "drop") || is_word(part, "clamp") ||
+           is_word(part, "flag") || is_word(part, "impute");
+}
+
+/* A span from the start of one to the end of another. */
+static span joined(span first, span last)
+{
+    return span_make(first.file, first.start, last.end);
+}
+
+/* A number written as a literal (an integer or a float, maybe negative). */
+static bool part_number(const fdl_part *part, double *out)
+{
+    if (part->kind != FDL_PART_VALUE || !part->number)
+        return false;
+    double v = part->number->kind == EXPR_INT ? (double)part->number->as.int_value
+                                              : part->number->as.float_value;
+    *out = part->negative ? -v : v;
+    return true;
+}
+
+/*
+ * POLICY at parts[*at]: fail | drop | clamp | flag | impute VALUE; moves
+ * *at past it. after: where a missing policy is reported.
+ */
+static void read_policy(fdl_context *c, const fdl_parts *parts, int *at, const char *what,
+                        span after, ast_policy *out)
+{
+    static const char *const names[] = {"fail", "drop", "clamp", "flag", "impute"};
+    static const policy_kind kinds[] = {POLICY_FAIL, POLICY_DROP, POLICY_CLAMP, POLICY_FLAG,
+                                        POLICY_IMPUTE};
+    if (*at >= parts->count) {
+        diag_error(c->sources, after, "%s is missing: write fail, drop, clamp, flag or impute VALUE",
+                   what);
+        return;
+    }
+    const fdl_part *word = &parts->items[(*at)++];
+    if (word->kind != FDL_PART_NAME || word->qualifier.text) {
+        diag_error(c->sources, word->span,
+                   "%s must be fail, drop, clamp, flag or impute VALUE, not '%s'", what,
+                   shown(c, word->span));
+        return;
+    }
+    for (int i = 0; i < 5; i++) {
+        if (strcmp(word->name.text, names[i]) != 0)
+            continue;
+        if (kinds[i] != POLICY_IMPUTE) {
+            out->kind = kinds[i];
+            out->span = word->span;
+            return;
+        }
+        const fdl_part *value = *at < parts->count ? &parts->items[*at] : NULL;
+        if (!value || value->kind != FDL_PART_VALUE) {
+            diag_error(c->sources, value ? value->span : word->span,
+                       "impute needs a value: impute 0, impute \"other\"");
+            return;
+        }
+        (*at)++;
+        out->kind = POLICY_IMPUTE;
+        out->span = joined(word->span, value->span);
+        out->impute = value->value;
+        return;
+    }
+    const char *close = suggest_closest(word->name.text, names, 5);
+    diag_error(c->sources, word->span,
+               "unknown %s '%.64s'%s%s%s (policies: fail, drop, clamp, flag, impute VALUE)", what,
+               word->name.text, close ? "; did you mean '" : "", close ? close : "",
+               close ? "'?" : "");
+}
+
+/* What a part is, for "takes ..., not X" messages. */
+static const char *part_kind_words(const fdl_part *part)
+{
+    switch (part->kind) {
+    case FDL_PART_NAME: return "a name";
+    case FDL_PART_VALUE: return part->literal == EXPR_STRING ? "a string"
+                              : part->literal == EXPR_NULL ? "null"
+                              : part->literal == EXPR_BOOL ? "a bool" : "a number";
+    case FDL_PART_LIST: return "a list";
+    case FDL_PART_GROUP: return "a group in parentheses";
+    }
+    return "?";
+}
+
+/* [VALUE, ...]: two when pair (LOW, HIGH), else one or more, as YAML's read_values. */
+static bool read_values(fdl_context *c, const fdl_part *list, ast_expectation *e, bool pair)
+{
+    const char *what = expectation_kind_name(e->kind);
+    if (pair && list->items.count != 2) {
+        diag_error(c->sources, list->span, "%s takes [LOW, HIGH] (either may be null), not %d value%s",
+                   what, list->items.count, list->items.count == 1 ? "" : "s");
+        return false;
+    }
+    if (!pair && list->items.count == 0) {
+        diag_error(c->sources, list->span, "%s needs at least one value", what);
+        return false;
+    }
+    e->values = arena_alloc(c->arena, sizeof(ast_value) * (size_t)list->items.count);
+    bool ok = true;
+    for (int i = 0; i < list->items.count; i++) {
+        const fdl_part *item = &list->items.items[i];
+        if (item->kind == FDL_PART_VALUE) {
+            e->values[i] = item->value;
+        } else {
+            diag_error(c->sources, item->span,
+                       "%s '%s' is a name: write a literal (a number, true, false, null, or a "
+                       "string in quotes: \"%s\")", pair ? "bound" : "value", shown(c, item->span),
+                       shown(c, item->span));
+            ok = false;
+        }
+    }
+    if (ok)
+        e->nvalues = list->items.count;
+    return ok;
+}
+
+/* How each expectation is written in .fdl, for messages. */
+static const char *expectation_usage(expectation_kind kind)
+{
+    switch (kind) {
+    case EXPECT_NOT_NULL: return "not_null";
+    case EXPECT_RANGE: return "range [LOW, HIGH]";
+    case EXPECT_IN: return "in [VALUE, ...]";
+    case EXPECT_MATCHES: return "matches \"REGEX\"";
+    case EXPECT_MAX_FUTURE: return "max_future DURATION (e.g. 1h)";
+    case EXPECT_ORDERED: return "ordered";
+    case EXPECT_MAX_GAP: return "max_gap DURATION (e.g. 1h)";
+    case EXPECT_EXISTS_IN: return "exists_in SOURCE.FIELD or exists_in EMBEDDING";
+    case EXPECT_MEAN: return "mean [LOW, HIGH]";
+    case EXPECT_STDDEV: return "stddev [LOW, HIGH]";
+    case EXPECT_NULL_RATIO: return "null_ratio MAX";
+    case EXPECT_DISTINCT: return "distinct [LOW, HIGH]";
+    case EXPECT_EXPR: return "expr(EXPRESSION)";
+    case EXPECT_UNIQUE: return "unique [FIELD, ...]";
+    case EXPECT_KIND_COUNT: break;
+    }
+    return "?";
+}
+
+/*
+ * KIND [ARGUMENT] [POLICY], e.g. `range [0, 100] clamp`; the YAML front
+ * end's read_expectation, with its messages where the same thing is wrong.
+ * row: of the source (expr, unique) rather than of a field.
+ */
+static bool read_expectation(fdl_context *c, const fdl_spec *spec, bool row, ast_expectation *e)
+{
+    memset(e, 0, sizeof *e);
+    e->span = spec->span;
+    const char *name;
+    if (spec->is_expr) {
+        e->kind = EXPECT_EXPR;
+        name = "expr";
+    } else if (spec->head.text && expectation_kind_parse(spec->head.text, &e->kind)) {
+        name = spec->head.text;
+    } else {
+        const char *names[EXPECT_KIND_COUNT];
+        for (int k = 0; k < EXPECT_KIND_COUNT; k++)
+            names[k] = expectation_kind_name((expectation_kind)k);
+        const char *close = spec->head.text ? suggest_closest(spec->head.text, names, EXPECT_KIND_COUNT)
+                                            : NULL;
+        if (close)
+            diag_error(c->sources, spec->head.span, "unknown expectation '%.64s'; did you mean '%s'?",
+                       spec->head.text, close);
+        else
+            diag_error(c->sources, spec->head.span,
+                       "unknown expectation '%.64s' (expectations: not_null, range, in, matches, "
+                       "max_future, ordered, max_gap, exists_in, mean, stddev, null_ratio, distinct%s)",
+                       spec->head.text ? spec->head.text : "", row ? "; of a source: expr, unique" : "");
+        return false;
+    }
+    bool row_kind = e->kind == EXPECT_EXPR || e->kind == EXPECT_UNIQUE;
+    if (row_kind != row) {
+        diag_error(c->sources, spec->head.span,
+                   row ? "'%s' checks a field: write it in that field's expect(...)"
+                       : "'%s' checks a whole row: write it in the source's expect(...), after its fields",
+                   name);
+        return false;
+    }
+    const fdl_parts *parts = &spec->parts;
+    const fdl_part *argument = parts->count ? &parts->items[0] : NULL;
+    int at = 0;
+    bool ok = true;
+    /* The argument, as the kind takes it: missing or of the wrong shape, say how it is written. */
+    bool shape = true;
+    switch (e->kind) {
+    case EXPECT_NOT_NULL:
+    case EXPECT_ORDERED:
+        e->argument_span = spec->head.span;
+        break;
+    case EXPECT_RANGE:
+    case EXPECT_MEAN:
+    case EXPECT_STDDEV:
+    case EXPECT_DISTINCT:
+    case EXPECT_IN:
+        shape = argument && argument->kind == FDL_PART_LIST;
+        if (shape) {
+            at = 1;
+            e->argument_span = argument->span;
+            ok = read_values(c, argument, e, e->kind != EXPECT_IN);
+        }
+        break;
+    case EXPECT_MATCHES:
+    case EXPECT_NULL_RATIO:
+        shape = argument && argument->kind == FDL_PART_VALUE;
+        if (shape) {
+            at = 1;
+            e->argument_span = argument->span;
+            e->values = arena_alloc(c->arena, sizeof(ast_value));
+            e->values[0] = argument->value;
+            e->nvalues = 1;
+        }
+        break;
+    case EXPECT_MAX_FUTURE:
+    case EXPECT_MAX_GAP: {
+        /* 1h scans as the number 1 and the name h: written together, they are one duration. */
+        shape = argument && argument->kind == FDL_PART_VALUE && argument->literal == EXPR_INT &&
+                !argument->negative;
+        if (!shape)
+            break;
+        at = 1;
+        span sp = argument->span;
+        const char *text = argument->value.text;
+        const fdl_part *unit = parts->count > 1 ? &parts->items[1] : NULL;
+        if (unit && unit->kind == FDL_PART_NAME && !unit->qualifier.text &&
+            (unit->span.start == argument->span.end || !is_policy_word(unit))) {
+            /* "1 h" is one malformed duration, said as YAML says "1 h" */
+            at = 2;
+            sp = joined(argument->span, unit->span);
+            text = arena_printf(c->arena, "%s%s%s", text,
+                                unit->span.start == argument->span.end ? "" : " ", unit->name.text);
+        }
+        e->argument_span = sp;
+        ok = ast_read_duration(c->sources, sp, text, name, &e->seconds);
+        break;
+    }
+    case EXPECT_EXISTS_IN:
+        shape = argument && argument->kind == FDL_PART_NAME;
+        if (!shape)
+            break;
+        at = 1;
+        e->argument_span = argument->span;
+        if (argument->qualifier.text) {
+            e->target = fdl_name(c, argument->qualifier.text, argument->qualifier.span,
+                                 "source or embedding name");
+            e->target_field = fdl_name(c, argument->name.text, argument->name.span, "field name");
+            ok = e->target.text && e->target_field.text;
+        } else {
+            e->target = fdl_name(c, argument->name.text, argument->name.span,
+                                 "source or embedding name");
+            ok = e->target.text != NULL;
+        }
+        break;
+    case EXPECT_EXPR:
+        e->argument_span = spec->expr_span;
+        e->expr = spec->expr;
+        ok = e->expr != NULL;   /* else a syntax error inside was reported */
+        break;
+    case EXPECT_UNIQUE:
+        shape = argument && argument->kind == FDL_PART_LIST;
+        if (!shape)
+            break;
+        at = 1;
+        e->argument_span = argument->span;
+        if (argument->items.count == 0) {
+            diag_error(c->sources, argument->span, "unique needs at least one field");
+            ok = false;
+            break;
+        }
+        e->fields = arena_alloc(c->arena, sizeof(ast_name) * (size_t)argument->items.count);
+        for (int i = 0; i < argument->items.count; i++) {
+            const fdl_part *item = &argument->items.items[i];
+            if (item->kind != FDL_PART_NAME) {
+                diag_error(c->sources, item->span, "unique takes field names, not %s",
+                           part_kind_words(item));
+                continue;
+            }
+            e->fields[e->nfields] = fdl_name(c, item->name.text, item->name.span, "field name");
+            if (e->fields[e->nfields].text)
+                e->nfields++;
+        }
+        ok = e->nfields == argument->items.count;
+        break;
+    case EXPECT_KIND_COUNT:
+        return false;
+    }
+    if (!shape) {
+        if (argument)
+            diag_error(c->sources, argument->span, "%s takes %s, not %s: write %s", name,
+                       e->kind == EXPECT_MAX_FUTURE || e->kind == EXPECT_MAX_GAP ? "a duration"
+                       : e->kind == EXPECT_EXISTS_IN ? "a name"
+                       : e->kind == EXPECT_MATCHES || e->kind == EXPECT_NULL_RATIO ? "a value"
+                       : "a list", part_kind_words(argument), expectation_usage(e->kind));
+        else
+            diag_error(c->sources, spec->head.span, "%s needs its argument: write %s", name,
+                       expectation_usage(e->kind));
+        return false;
+    }
+    if (at < parts->count)
+        read_policy(c, parts, &at, "policy", spec->span, &e->policy);
+    if (at < parts->count) {
+        const fdl_part *extra = &parts->items[at];
+        diag_error(c->sources, extra->span,
+                   "unexpected '%s' after the %s: an expectation is %s, then a policy if any",
+                   shown(c, extra->span), at == 1 || e->policy.kind == POLICY_DEFAULT ? "argument" : "policy",
+                   expectation_usage(e->kind));
+    }
+    return ok;
+}
+
+static void read_expectations(fdl_context *c, const fdl_specs *specs, bool row,
+                              ast_expectation **out, int *count)
+{
+    *out = arena_alloc(c->arena, sizeof(ast_expectation) * (size_t)(specs->count + 1));
+    *count = 0;
+    for (int i = 0; i < specs->count; i++)
+        if (read_expectation(c, &specs->items[i], row, &(*out)[*count]))
+            (*count)++;
+}
+
+ast_field fdl_source_field(fdl_context *c, ast_name name, ast_name type, const fdl_parts *parts)
+{
+    ast_field field = fdl_field(c, name, type);
+    span on_invalid = {0}, expect = {0};
+    bool has_on_invalid = false, has_expect = false;
+    for (int at = 0; at < parts->count;) {
+        const fdl_part *word = &parts->items[at++];
+        if (is_word(word, "on_invalid")) {
+            if (has_on_invalid) {
+                diag_error(c->sources, word->span, "duplicate on_invalid in field");
+                diag_note(c->sources, on_invalid, "first given here");
+            }
+            ast_policy policy = {0};
+            const fdl_part *next = at < parts->count ? &parts->items[at] : NULL;
+            if (next && (is_word(next, "expect") || is_word(next, "on_invalid")))
+                diag_error(c->sources, word->span,
+                           "on_invalid policy is missing: write fail, drop, clamp, flag or impute VALUE");
+            else
+                read_policy(c, parts, &at, "on_invalid policy", word->span, &policy);
+            if (!has_on_invalid)
+                field.on_invalid = policy;
+            has_on_invalid = true;
+            on_invalid = word->span;
+            continue;
+        }
+        const fdl_part *group = at < parts->count ? &parts->items[at] : NULL;
+        if (is_word(word, "expect") && group && group->kind == FDL_PART_GROUP) {
+            at++;
+            if (has_expect) {
+                diag_error(c->sources, word->span, "duplicate expect in field");
+                diag_note(c->sources, expect, "first given here");
+                continue;
+            }
+            has_expect = true;
+            expect = word->span;
+            read_expectations(c, &group->specs, false, &field.expects, &field.nexpects);
+            continue;
+        }
+        if (is_word(word, "expect")) {
+            diag_error(c->sources, word->span,
+                       "expect takes its expectations in parentheses: expect(not_null, range [0, 100])");
+            break;
+        }
+        static const char *const words[] = {"on_invalid", "expect"};
+        const char *close = word->kind == FDL_PART_NAME && !word->qualifier.text
+                                ? suggest_closest(word->name.text, words, 2) : NULL;
+        if (close)
+            diag_error(c->sources, word->span, "unexpected '%s' after the field's type; did you mean '%s'?",
+                       shown(c, word->span), close);
+        else
+            diag_error(c->sources, word->span,
+                       "unexpected '%s' after the field's type: write on_invalid POLICY or "
+                       "expect(EXPECTATION, ...)", shown(c, word->span));
+        break;
+    }
+    return field;
+}
+
 /* ------------------------------------------------------------ sources */
 
+static void read_sla(fdl_context *c, span whole, const fdl_specs *specs, ast_sla *sla);
+
+/* expect(...) and sla(...) are read here, so that their errors come in text order. */
+fdl_source_clause fdl_source_clause_make(fdl_context *c, span whole, const expr *string, ast_name word,
+                                         bool group, fdl_specs specs)
+{
+    fdl_source_clause clause;
+    memset(&clause, 0, sizeof clause);
+    clause.span = whole;
+    if (string) {
+        clause.kind = FDL_SOURCE_DESCRIPTION;
+        clause.description = fdl_description(c, string);
+        return clause;
+    }
+    static const char *const words[] = {"expect", "sla"};
+    clause.kind = -1;
+    clause.word = word;   /* reported by fdl_source_clauses_add when it is neither */
+    for (int i = 0; i < 2; i++)
+        if (strcmp(word.text, words[i]) == 0)
+            clause.kind = i == 0 ? FDL_SOURCE_EXPECT : FDL_SOURCE_SLA;
+    if (clause.kind >= 0 && !group) {
+        diag_error(c->sources, word.span, "%s takes its items in parentheses: %s", word.text,
+                   clause.kind == FDL_SOURCE_EXPECT ? "expect(unique [id], expr(amount > 0) flag)"
+                                                    : "sla(pass_rate 0.99, min_rows 1000)");
+        clause.kind = -1;
+        clause.word.text = NULL;   /* reported */
+    }
+    if (clause.kind == FDL_SOURCE_EXPECT)
+        read_expectations(c, &specs, true, &clause.expects, &clause.nexpects);
+    else if (clause.kind == FDL_SOURCE_SLA)
+        read_sla(c, whole, &specs, &clause.sla);
+    return clause;
+}
+
+void fdl_source_clauses_add(fdl_context *c, fdl_source_clauses *clauses,
+                            const fdl_source_clause *clause)
+{
+    static const char *const names[FDL_NSOURCE_CLAUSES] = {"description", "expect", "sla"};
+    if (clause->kind < 0 && clause->word.text && !clauses->unknown_seen) {
+        /* Likely a misspelt definition keyword: the words after it are not clauses either. */
+        static const char *const words[] = {"expect", "sla", "entity", "source", "embedding",
+                                            "feature", "set"};
+        clauses->unknown_seen = true;
+        const char *close = suggest_closest(clause->word.text, words, 7);
+        if (close)
+            diag_error(c->sources, clause->word.span,
+                       "unknown clause '%.64s' of a source; did you mean '%s'?", clause->word.text,
+                       close);
+        else
+            diag_error(c->sources, clause->word.span,
+                       "unknown clause '%.64s' of a source: expected a description, expect(...) or "
+                       "sla(...)", clause->word.text);
+    }
+    if (clause->kind < 0)
+        return;
+    if (clauses->given[clause->kind]) {
+        diag_error(c->sources, clause->span, "duplicate %s in source", names[clause->kind]);
+        diag_note(c->sources, clauses->clause[clause->kind].span, "first given here");
+        return;
+    }
+    clauses->given[clause->kind] = true;
+    clauses->clause[clause->kind] = *clause;
+}
+
+/* The one value after an SLA item's word, or NULL after reporting. */
+static const fdl_part *sla_argument(fdl_context *c, const fdl_spec *item, const char *usage)
+{
+    const fdl_parts *parts = &item->parts;
+    if (parts->count == 0) {
+        diag_error(c->sources, item->head.span, "%s needs a value: %s", item->head.text, usage);
+        return NULL;
+    }
+    if (parts->count > 1)
+        diag_error(c->sources, parts->items[1].span, "unexpected '%s': write %s",
+                   shown(c, parts->items[1].span), usage);
+    return &parts->items[0];
+}
+
+/* sla(pass_rate MIN, min_rows N, max_null_ratio(FIELD MAX, ...)) */
+static void read_sla(fdl_context *c, span whole, const fdl_specs *specs, ast_sla *sla)
+{
+    static const char *const names[] = {"pass_rate", "min_rows", "max_null_ratio"};
+    sla->written = true;
+    sla->span = whole;
+    span first[3];
+    bool given[3] = {false, false, false};
+    for (int i = 0; i < specs->count; i++) {
+        const fdl_spec *item = &specs->items[i];
+        int which = -1;
+        for (int k = 0; k < 3 && item->head.text; k++)
+            if (strcmp(item->head.text, names[k]) == 0)
+                which = k;
+        if (which < 0) {
+            const char *close = item->head.text ? suggest_closest(item->head.text, names, 3) : NULL;
+            const char *text = item->head.text ? item->head.text : "expr";
+            if (close)
+                diag_error(c->sources, item->head.span, "unknown item '%.64s' in sla; did you mean '%s'?",
+                           text, close);
+            else
+                diag_error(c->sources, item->head.span,
+                           "unknown item '%.64s' in sla (items: pass_rate, min_rows, max_null_ratio)", text);
+            continue;
+        }
+        if (given[which]) {
+            diag_error(c->sources, item->head.span, "duplicate %s in sla", names[which]);
+            diag_note(c->sources, first[which], "first given here");
+            continue;
+        }
+        given[which] = true;
+        first[which] = item->head.span;
+        const fdl_part *value;
+        double number;
+        switch (which) {
+        case 0:
+            if (!(value = sla_argument(c, item, "pass_rate 0.99")))
+                break;
+            sla->pass_rate_span = value->span;
+            if (part_number(value, &number)) {
+                sla->has_pass_rate = true;
+                sla->pass_rate = number;
+            } else {
+                diag_error(c->sources, value->span, "pass_rate must be a number, not '%s'",
+                           shown(c, value->span));
+            }
+            break;
+        case 1:
+            if (!(value = sla_argument(c, item, "min_rows 1000")))
+                break;
+            sla->min_rows_span = value->span;
+            if (value->kind == FDL_PART_VALUE && value->number && value->number->kind == EXPR_INT) {
+                sla->has_min_rows = true;
+                sla->min_rows = value->negative ? -value->number->as.int_value : value->number->as.int_value;
+            } else {
+                diag_error(c->sources, value->span, "min_rows must be an integer, not '%s'",
+                           shown(c, value->span));
+            }
+            break;
+        case 2: {
+            const char *usage = "max_null_ratio(FIELD MAX, ...), e.g. max_null_ratio(user_id 0.01)";
+            if (!(value = sla_argument(c, item, usage)))
+                break;
+            if (value->kind != FDL_PART_GROUP) {
+                diag_error(c->sources, value->span, "max_null_ratio takes %s", usage + 14);
+                break;
+            }
+            const fdl_specs *limits = &value->specs;
+            sla->max_null_ratio = arena_alloc(c->arena, sizeof(ast_null_limit) * (size_t)(limits->count + 1));
+            for (int l = 0; l < limits->count; l++) {
+                const fdl_spec *limit = &limits->items[l];
+                ast_null_limit *out = &sla->max_null_ratio[sla->nmax_null_ratio];
+                if (!limit->head.text || strcmp(limit->head.text, "in") == 0) {
+                    diag_error(c->sources, limit->head.span, "max_null_ratio takes field names, "
+                                                             "e.g. max_null_ratio(user_id 0.01)");
+                    continue;
+                }
+                bool repeated = false;
+                for (int k = 0; k < sla->nmax_null_ratio; k++)
+                    repeated |= strcmp(sla->max_null_ratio[k].field.text, limit->head.text) == 0;
+                if (repeated) {
+                    diag_error(c->sources, limit->head.span, "max_null_ratio lists field '%s' twice",
+                               limit->head.text);
+                    continue;
+                }
+                const fdl_part *ratio = sla_argument(c, limit, "FIELD MAX, e.g. user_id 0.01");
+                if (!ratio)
+                    continue;
+                out->span = ratio->span;
+                out->field = fdl_name(c, limit->head.text, limit->head.span, "field name");
+                if (!part_number(ratio, &out->max_ratio)) {
+                    diag_error(c->sources, ratio->span, "null ratio must be a number, not '%s'",
+                               shown(c, ratio->span));
+                    continue;
+                }
+                if (out->field.text)
+                    sla->nmax_null_ratio++;
+            }
+            break;
+        }
+        }
+    }
+}
+
 void fdl_add_source(fdl_context *c, span whole, ast_name name, ast_name timestamp,
-                    fdl_fields fields, const char *description)
+                    fdl_fields fields, const fdl_source_clauses *clauses)
 {
     ast_program *p = c->program;
     ast_source *s = APPEND(c, p->sources, p->nsources, p->capsources);
@@ -214,7 +839,14 @@ void fdl_add_source(fdl_context *c, span whole, ast_name name, ast_name timestam
     for (int i = 0; i < fields.count; i++)
         if (fields.items[i].name.text && fields.items[i].type != TYPE_ERROR)
             s->fields[s->nfields++] = fields.items[i];
-    s->description = description;
+    if (clauses->given[FDL_SOURCE_DESCRIPTION])
+        s->description = clauses->clause[FDL_SOURCE_DESCRIPTION].description;
+    if (clauses->given[FDL_SOURCE_EXPECT]) {
+        s->expects = clauses->clause[FDL_SOURCE_EXPECT].expects;
+        s->nexpects = clauses->clause[FDL_SOURCE_EXPECT].nexpects;
+    }
+    if (clauses->given[FDL_SOURCE_SLA])
+        s->sla = clauses->clause[FDL_SOURCE_SLA].sla;
 }
 
 /* ------------------------------------------------------------ embeddings */

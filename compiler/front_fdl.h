@@ -100,12 +100,99 @@ typedef struct fdl_clauses {
     fdl_clause clause[FDL_NCLAUSES];
 } fdl_clauses;
 
+/*
+ * Expectations, policies and SLAs are written as specs: a head word and
+ * the parts after it, e.g. `range [0, 10000] clamp`, `max_future 1h drop`,
+ * `max_null_ratio(user_id 0.01)`. The grammar reads any sequence of parts,
+ * so that none of the words needs to be reserved; front_fdl.c reads the
+ * parts each head takes and reports what does not fit, as front_yaml.c
+ * reports a YAML value of the wrong shape.
+ */
+typedef enum fdl_part_kind {
+    FDL_PART_NAME,               /* NAME or NAME.NAME */
+    FDL_PART_VALUE,              /* a literal: number, string, true, false, null */
+    FDL_PART_LIST,               /* [ PART, ... ] */
+    FDL_PART_GROUP,              /* ( SPEC, ... ) */
+} fdl_part_kind;
+
+typedef struct fdl_part fdl_part;
+typedef struct fdl_spec fdl_spec;
+
+typedef struct fdl_parts {
+    fdl_part *items;
+    int count;
+} fdl_parts;
+
+typedef struct fdl_specs {
+    fdl_spec *items;
+    int count;
+    span span;                   /* between the parentheses */
+} fdl_specs;
+
+struct fdl_part {
+    fdl_part_kind kind;
+    span span;
+    ast_name name;               /* NAME: the last (or only) name */
+    ast_name qualifier;          /* NAME.NAME: the first; text NULL for one name */
+    ast_value value;             /* VALUE: as written (a string's decoded bytes) */
+    expr_kind literal;           /* VALUE: EXPR_INT, EXPR_FLOAT, EXPR_STRING, EXPR_BOOL or EXPR_NULL */
+    const expr *number;          /* VALUE, a number: its literal (sign apart) */
+    bool negative;               /* VALUE, a number: written with a leading '-' */
+    fdl_parts items;             /* LIST */
+    fdl_specs specs;             /* GROUP */
+};
+
+struct fdl_spec {
+    span span;                   /* the whole spec */
+    ast_name head;               /* the first word ("in" included); text NULL for expr(...) */
+    bool is_expr;                /* expr(EXPRESSION) */
+    expr *expr;                  /* is_expr: NULL after a syntax error inside */
+    span expr_span;
+    fdl_parts parts;
+};
+
+/* The clauses after a source's fields: description, expect(...), sla(...). */
+typedef enum fdl_source_clause_kind {
+    FDL_SOURCE_DESCRIPTION, FDL_SOURCE_EXPECT, FDL_SOURCE_SLA, FDL_NSOURCE_CLAUSES
+} fdl_source_clause_kind;
+
+typedef struct fdl_source_clause {
+    int kind;                    /* fdl_source_clause_kind, or -1 for a word that is neither */
+    span span;                   /* the whole clause */
+    ast_name word;               /* kind -1: the word */
+    const char *description;
+    ast_expectation *expects;    /* expect(...), read as soon as it is parsed */
+    int nexpects;
+    ast_sla sla;                 /* sla(...), likewise */
+} fdl_source_clause;
+
+typedef struct fdl_source_clauses {
+    bool unknown_seen;           /* an unknown word was reported: the next ones are not */
+    bool given[FDL_NSOURCE_CLAUSES];
+    fdl_source_clause clause[FDL_NSOURCE_CLAUSES];
+} fdl_source_clauses;
+
 /* List growth in the arena (capacity = count rounded up to a power of two). */
 fdl_names fdl_names_append(fdl_context *c, fdl_names list, ast_name item);
 fdl_fields fdl_fields_append(fdl_context *c, fdl_fields list, ast_field item);
 fdl_args fdl_args_append(fdl_context *c, fdl_args list, fdl_arg item);
+fdl_parts fdl_parts_append(fdl_context *c, fdl_parts list, fdl_part item);
+fdl_specs fdl_specs_append(fdl_context *c, fdl_specs list, fdl_spec item);
 /* Adds a clause, reporting a second one of the same kind. */
 void fdl_clauses_add(fdl_context *c, fdl_clauses *clauses, const fdl_clause *clause);
+
+/* A source clause: a description (string given), or WORD(SPECS) / WORD
+ * alone (group false), which must be expect or sla. */
+fdl_source_clause fdl_source_clause_make(fdl_context *c, span whole, const expr *string, ast_name word,
+                                         bool group, fdl_specs specs);
+void fdl_source_clauses_add(fdl_context *c, fdl_source_clauses *clauses,
+                            const fdl_source_clause *clause);
+
+/* A literal of a spec as written: its text (a string's decoded bytes),
+ * which literal it is, and for a number its node and whether a '-' came
+ * before it. */
+fdl_part fdl_value_part(fdl_context *c, span whole, const char *text, size_t length,
+                        expr_kind literal, const expr *number, bool negative);
 
 /* A NAME token as a name; checks the length limit names have everywhere. */
 ast_name fdl_name(fdl_context *c, const char *text, span sp, const char *what);
@@ -115,8 +202,10 @@ ast_field fdl_field(fdl_context *c, ast_name name, ast_name type);
 /* Complete definitions, appended to the program. */
 void fdl_add_entity(fdl_context *c, span whole, ast_name name, fdl_fields keys, span keys_span,
                     bool composite, const char *description);
+/* A source field: `name: type` and its parts (on_invalid POLICY, expect(...)). */
+ast_field fdl_source_field(fdl_context *c, ast_name name, ast_name type, const fdl_parts *parts);
 void fdl_add_source(fdl_context *c, span whole, ast_name name, ast_name timestamp,
-                    fdl_fields fields, const char *description);
+                    fdl_fields fields, const fdl_source_clauses *clauses);
 void fdl_add_embedding(fdl_context *c, span whole, ast_name name, ast_name entity,
                        const expr *dimension, span dimension_span, const expr *path,
                        const char *description);

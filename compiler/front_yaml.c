@@ -928,24 +928,34 @@ static bool read_expectation(reader *r, const ynode *n, bool row, ast_expectatio
     if (!read_mapping(r, n, "expectation", spec, EXPECT_KIND_COUNT + 1, &v))
         return false;
     e->span = n->span;
-    int given = -1;
+    /* The first written, and the one written after it, if any. */
+    int given = -1, second = -1;
     for (int k = 0; k < EXPECT_KIND_COUNT; k++) {
         if (!v.values[k])
             continue;
-        if (given >= 0) {
-            diag_error(r->sources, v.keys[k]->span,
-                       "an expectation checks one thing; write '%s' as an expectation of its own",
-                       spec[k].name);
-            diag_note(r->sources, v.keys[given]->span, "'%s' given here", spec[given].name);
-            return false;
+        if (given < 0 || v.keys[k]->span.start < v.keys[given]->span.start) {
+            second = given;
+            given = k;
+        } else if (second < 0 || v.keys[k]->span.start < v.keys[second]->span.start) {
+            second = k;
         }
-        given = k;
+    }
+    if (second >= 0) {
+        diag_error(r->sources, v.keys[second]->span,
+                   "an expectation checks one thing; write '%s' as an expectation of its own",
+                   spec[second].name);
+        diag_note(r->sources, v.keys[given]->span, "'%s' given here", spec[given].name);
+        return false;
     }
     if (given < 0) {
-        diag_error(r->sources, n->span,
-                   "an expectation needs one of not_null, range, in, matches, max_future, "
-                   "ordered, max_gap, exists_in, mean, stddev, null_ratio, distinct%s",
-                   row ? "; a source's own expectations are expr and unique" : "");
+        if (row)
+            diag_error(r->sources, n->span,
+                       "a source's own expectation needs expr or unique (field expectations go "
+                       "in a field's expect list)");
+        else
+            diag_error(r->sources, n->span,
+                       "an expectation needs one of not_null, range, in, matches, max_future, "
+                       "ordered, max_gap, exists_in, mean, stddev, null_ratio, distinct");
         return false;
     }
     e->kind = (expectation_kind)given;
@@ -1094,9 +1104,13 @@ static void read_field_list(reader *r, const ynode *list, const char *what, ast_
         /* Both are read, so that both report their errors. */
         bool named = read_name(r, fv.values[0], "field name", &field->name);
         bool typed = read_type(r, fv.values[1], "field type", &field->type);
+        /* In written order, so that errors come in line order. */
+        bool invalid_first = fv.values[3] && (!fv.values[2] || fv.keys[3]->span.start < fv.keys[2]->span.start);
+        if (fv.values[3] && invalid_first)
+            read_policy(r, fv.values[3], "on_invalid policy", &field->on_invalid);
         if (fv.values[2])
             read_expectations(r, fv.values[2], false, &field->expects, &field->nexpects);
-        if (fv.values[3])
+        if (fv.values[3] && !invalid_first)
             read_policy(r, fv.values[3], "on_invalid policy", &field->on_invalid);
         if (named && typed)
             (*count)++;

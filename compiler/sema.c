@@ -8,6 +8,7 @@
  */
 #include "sema.h"
 
+#include <math.h>
 #include <regex.h>
 #include <stdio.h>
 #include <string.h>
@@ -726,12 +727,22 @@ static bool check_bound(checker *c, const ast_value *v, const char *what, bool *
     return true;
 }
 
+/* A literal as an expectation's text shows it: times in RFC 3339. */
+static const char *value_text(checker *c, const ir_literal *v)
+{
+    if (v->type != TYPE_TIMESTAMP)
+        return ir_literal_text(c->arena, v);
+    char time[64];
+    fdl_format_time(v->int_value, time, sizeof time);
+    return arena_strdup(c->arena, time);
+}
+
 static const char *literal_list_text(checker *c, const ir_literal *values, int n, const char *open,
                                      const char *close)
 {
     const char *text = open;
     for (int i = 0; i < n; i++)
-        text = arena_printf(c->arena, "%s%s%s", text, i ? ", " : "", ir_literal_text(c->arena, &values[i]));
+        text = arena_printf(c->arena, "%s%s%s", text, i ? ", " : "", value_text(c, &values[i]));
     return arena_printf(c->arena, "%s%s", text, close);
 }
 
@@ -984,6 +995,10 @@ static bool check_expectation(checker *c, const ast_expectation *e, const ir_sou
                    e->kind != EXPECT_MEAN) {
             diag_error(c->sources, e->argument_span, "%s bounds cannot be negative", name);
             ok = false;
+        } else if (ok && e->kind == EXPECT_DISTINCT &&
+                   ((k->has_low && k->low != floor(k->low)) || (k->has_high && k->high != floor(k->high)))) {
+            diag_error(c->sources, e->argument_span, "distinct counts values: its bounds are whole numbers");
+            ok = false;
         }
         if (ok)
             k->text = arena_printf(c->arena, "%s [%s, %s]", name, bound_text(c, k->has_low, k->low),
@@ -1158,15 +1173,24 @@ static void check_source_expectations(checker *c)
                 src->sla_max_null_ratio[field] = limit->max_ratio;
         }
     }
-    /* A batch run reads a source after those it looks values up in: no cycles. */
-    for (int s = 0; s < c->ir->nsources; s++)
-        if (references_reach(c->ir, s, s, 0)) {
-            diag_error(c->sources, c->ir->sources[s].span,
-                       "source '%s' is part of a cycle of exists_in expectations; a batch run "
-                       "reads a referenced source first, so references cannot go round",
-                       c->ir->sources[s].name);
-            break;
-        }
+    /* A batch run reads a source after those it looks values up in: no
+     * cycles. Each cycle is reported once, naming its sources. */
+    const ir_program *ir = c->ir;
+    bool *reported = arena_alloc(c->arena, sizeof(bool) * (size_t)(ir->nsources + 1));
+    for (int s = 0; s < ir->nsources; s++) {
+        if (reported[s] || !references_reach(ir, s, s, 0))
+            continue;
+        const char *members = ir->sources[s].name;
+        reported[s] = true;
+        for (int t = 0; t < ir->nsources; t++)
+            if (t != s && references_reach(ir, s, t, 0) && references_reach(ir, t, s, 0)) {
+                members = arena_printf(c->arena, "%s, %s", members, ir->sources[t].name);
+                reported[t] = true;
+            }
+        diag_error(c->sources, ir->sources[s].span,
+                   "sources %s look values up in each other (exists_in); a batch run reads a "
+                   "referenced source first, so references cannot go round", members);
+    }
 }
 
 /* Window spelling for definitions and comments: 30d, 12h, lifetime. */

@@ -34,9 +34,21 @@
  *   entity     = "entity" name "{" "key" ( column | "(" column { "," column } ")" ) "}"
  *                [ string ]
  *   column     = name [ ":" type ]                      (type string when omitted)
- *   source     = "source" name "at" name "{" [ fields ] "}" [ string ]
+ *   source     = "source" name "at" name "{" [ source_fields ] "}" { source_clause }
+ *   source_fields = source_field { "," source_field } [ "," ]
+ *   source_field  = name ":" type { part }     (on_invalid POLICY, expect(EXPECTATION, ...))
+ *   source_clause = string | name | name "(" specs ")"   (a description, expect(...), sla(...))
+ *   specs      = spec { "," spec } [ "," ]
+ *   spec       = ( name | "in" | "expr" "(" expr ")" ) { part }
+ *   part       = name [ "." name ] | literal | "[" [ item { "," item } [ "," ] ] "]"
+ *              | "(" [ specs ] ")"
+ *   item       = name | literal
+ *   literal    = ["-"] integer | ["-"] float | string | "true" | "false" | "null"
+ *                (expectations, policies and SLA items are specs: a word and its
+ *                parts, e.g. `range [0, 100] clamp`; front_fdl.c reads which parts
+ *                each word takes, so none of those words is reserved)
  *   fields     = field { "," field } [ "," ]
- *   field      = name ":" type
+ *   field      = name ":" type                          (a set's request)
  *   embedding  = "embedding" name "of" name "dimension" integer "from" string [ string ]
  *   feature    = "feature" name "of" name { "," name } [ ":" type ] "=" body { clause }
  *   body       = name "(" [ argument { "," argument } ] ")" [ "over" window [ "hop" hop ] ]
@@ -208,6 +220,8 @@ static expr_items list_start(expr_parser *p, expr_value item);
 static expr_items list_append(expr_parser *p, expr_items list, expr_value item);
 static expr_value syntax_error_value(void);
 static fdl_clause default_written(expr_parser *p, expr_location first, expr_location last);
+static fdl_part value_written(expr_parser *p, expr_location first, expr_location last,
+                              expr_kind literal, const expr *node);
 static expr *whole_tree(const expr_parser *p, expr_value value, expr_location where);
 
 /* In file-mode actions: where definitions go, and a location as a file span. */
@@ -244,6 +258,12 @@ static expr *whole_tree(const expr_parser *p, expr_value value, expr_location wh
     fdl_body *body;
     fdl_clause clause;
     fdl_clauses *clauses;
+    fdl_part part;
+    fdl_parts parts;
+    fdl_spec spec;
+    fdl_specs specs;
+    fdl_source_clause source_clause;
+    fdl_source_clauses *source_clauses;
 }
 
 %token <value> INT "integer" FLOAT "float" STRING "string"
@@ -277,6 +297,14 @@ static expr *whole_tree(const expr_parser *p, expr_value value, expr_location wh
 %nterm <body> body
 %nterm <clause> clause default_value
 %nterm <clauses> clauses
+%nterm <fields> source_fields source_field_list
+%nterm <field> source_field
+%nterm <part> part literal
+%nterm <parts> parts list list_parts
+%nterm <spec> spec
+%nterm <specs> specs spec_list
+%nterm <source_clause> source_clause
+%nterm <source_clauses> source_clauses
 
 %%
 
@@ -334,7 +362,7 @@ key_column
     ;
 
 source
-    : kw_source NAME "at" NAME "{" fields "}" description
+    : kw_source NAME "at" NAME "{" source_fields "}" source_clauses
         { fdl_add_source(FDL, SPAN(@$), fdl_name(FDL, $2, SPAN(@2), "source name"),
                          fdl_name(FDL, $4, SPAN(@4), "timestamp column"), $6, $8); }
     | kw_source NAME error              { fdl_add_broken(FDL, FDL_BROKEN_SOURCE, SPAN(@$),
@@ -356,6 +384,145 @@ field_list
 field
     : NAME ":" NAME                     { $$ = fdl_field(FDL, fdl_name(FDL, $1, SPAN(@1), "field name"),
                                                          (ast_name){$3, SPAN(@3)}); }
+    ;
+
+source_fields
+    : %empty                            { $$ = (fdl_fields){NULL, 0}; }
+    | source_field_list
+    | source_field_list ","
+    ;
+
+source_field_list
+    : source_field                      { $$ = fdl_fields_append(FDL, (fdl_fields){NULL, 0}, $1); }
+    | source_field_list "," source_field
+                                        { $$ = fdl_fields_append(FDL, $1, $3); }
+    ;
+
+/* NAME: TYPE [on_invalid POLICY] [expect(EXPECTATION, ...)], read by the front end. */
+source_field
+    : NAME ":" NAME parts               { $$ = fdl_source_field(FDL, fdl_name(FDL, $1, SPAN(@1), "field name"),
+                                                                (ast_name){$3, SPAN(@3)}, &$4); }
+    ;
+
+/* Clauses in any order, each at most once: "description", expect(...), sla(...). */
+source_clauses
+    : %empty                            { $$ = arena_alloc(parser->arena, sizeof *$$); }
+    | source_clauses source_clause      { $$ = $1;
+                                          fdl_source_clauses_add(FDL, $$, &$2); }
+    ;
+
+source_clause
+    : STRING                            { $$ = fdl_source_clause_make(FDL, SPAN(@$), $1.node,
+                                                                      (ast_name){NULL, SPAN(@1)}, false,
+                                                                      (fdl_specs){NULL, 0, SPAN(@1)}); }
+    | NAME                              { $$ = fdl_source_clause_make(FDL, SPAN(@$), NULL,
+                                                                      (ast_name){$1, SPAN(@1)}, false,
+                                                                      (fdl_specs){NULL, 0, SPAN(@1)}); }
+    | NAME "(" specs ")"                { $$ = fdl_source_clause_make(FDL, SPAN(@$), NULL,
+                                                                      (ast_name){$1, SPAN(@1)}, true, $3); }
+    ;
+
+/*
+ * Specs: expectations, policies, SLA items. A head word and any parts; the
+ * front end checks which parts each head takes, so that none of the words
+ * (range, drop, pass_rate...) is reserved. No error recovery inside: a
+ * missing ')' would make it skip whole definitions looking for one, so a
+ * syntax error here resumes at the next definition, as elsewhere.
+ */
+specs
+    : %empty                            { $$ = (fdl_specs){NULL, 0, SPAN(@$)}; }
+    | spec_list                         { $$ = $1;
+                                          $$.span = SPAN(@1); }
+    | spec_list ","                     { $$ = $1;
+                                          $$.span = SPAN(@$); }
+    ;
+
+spec_list
+    : spec                              { $$ = fdl_specs_append(FDL, (fdl_specs){NULL, 0, SPAN(@1)}, $1); }
+    | spec_list "," spec                { $$ = fdl_specs_append(FDL, $1, $3); }
+    ;
+
+spec
+    : NAME parts                        { memset(&$$, 0, sizeof $$);
+                                          $$.span = SPAN(@$);
+                                          $$.head = (ast_name){$1, SPAN(@1)};
+                                          $$.parts = $2; }
+    | "in" parts                        { memset(&$$, 0, sizeof $$);
+                                          $$.span = SPAN(@$);
+                                          $$.head = (ast_name){"in", SPAN(@1)};
+                                          $$.parts = $2; }
+    | "expr" "(" expr ")" parts         { memset(&$$, 0, sizeof $$);
+                                          $$.span = SPAN(@$);
+                                          $$.head.span = SPAN(@1);
+                                          $$.is_expr = true;
+                                          $$.expr = whole_tree(parser, $3, @3);
+                                          $$.expr_span = SPAN(@3);
+                                          $$.parts = $5; }
+    ;
+
+parts
+    : %empty                            { $$ = (fdl_parts){NULL, 0}; }
+    | parts part                        { $$ = fdl_parts_append(FDL, $1, $2); }
+    ;
+
+part
+    : NAME                              { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_PART_NAME;
+                                          $$.span = SPAN(@1);
+                                          $$.name = (ast_name){$1, SPAN(@1)};
+                                          $$.qualifier.span = SPAN(@1); }
+    | NAME "." NAME                     { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_PART_NAME;
+                                          $$.span = SPAN(@$);
+                                          $$.qualifier = (ast_name){$1, SPAN(@1)};
+                                          $$.name = (ast_name){$3, SPAN(@3)}; }
+    | literal
+    | "[" list "]"                      { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_PART_LIST;
+                                          $$.span = SPAN(@$);
+                                          $$.items = $2; }
+    | "(" specs ")"                     { memset(&$$, 0, sizeof $$);
+                                          $$.kind = FDL_PART_GROUP;
+                                          $$.span = SPAN(@$);
+                                          $$.specs = $2; }
+    ;
+
+/* A list's items: names and literals. */
+list
+    : %empty                            { $$ = (fdl_parts){NULL, 0}; }
+    | list_parts
+    | list_parts ","
+    ;
+
+list_parts
+    : literal                           { $$ = fdl_parts_append(FDL, (fdl_parts){NULL, 0}, $1); }
+    | NAME                              { fdl_part name;
+                                          memset(&name, 0, sizeof name);
+                                          name.kind = FDL_PART_NAME;
+                                          name.span = SPAN(@1);
+                                          name.name = (ast_name){$1, SPAN(@1)};
+                                          $$ = fdl_parts_append(FDL, (fdl_parts){NULL, 0}, name); }
+    | list_parts "," literal            { $$ = fdl_parts_append(FDL, $1, $3); }
+    | list_parts "," NAME               { fdl_part name;
+                                          memset(&name, 0, sizeof name);
+                                          name.kind = FDL_PART_NAME;
+                                          name.span = SPAN(@3);
+                                          name.name = (ast_name){$3, SPAN(@3)};
+                                          $$ = fdl_parts_append(FDL, $1, name); }
+    ;
+
+/* A literal as written, which sema reads as the type it applies to (as
+ * YAML's scalars, and as a feature's default): a string's decoded bytes,
+ * anything else its text. */
+literal
+    : INT                               { $$ = value_written(parser, @1, @1, EXPR_INT, $1.node); }
+    | FLOAT                             { $$ = value_written(parser, @1, @1, EXPR_FLOAT, $1.node); }
+    | "-" INT                           { $$ = value_written(parser, @1, @2, EXPR_INT, $2.node); }
+    | "-" FLOAT                         { $$ = value_written(parser, @1, @2, EXPR_FLOAT, $2.node); }
+    | "true"                            { $$ = value_written(parser, @1, @1, EXPR_BOOL, NULL); }
+    | "false"                           { $$ = value_written(parser, @1, @1, EXPR_BOOL, NULL); }
+    | "null"                            { $$ = value_written(parser, @1, @1, EXPR_NULL, NULL); }
+    | STRING                            { $$ = value_written(parser, @1, @1, EXPR_STRING, $1.node); }
     ;
 
 embedding
@@ -788,7 +955,7 @@ static int report_file_syntax_error(expr_parser *parser, yysymbol_kind_t lookahe
         used = snprintf(message, sizeof message, "unexpected '%s'", text);
         break;
     }
-    if (wanted[YYSYMBOL_INT] && wanted[YYSYMBOL_LPAREN]) {   /* an operand */
+    if (wanted[YYSYMBOL_INT] && wanted[YYSYMBOL_LPAREN] && wanted[YYSYMBOL_PLUS]) {   /* an operand */
         snprintf(message + used, sizeof message - (size_t)used, ", expected an expression");
         expr_grammar_error(parser, where->start, where->end, "%s", message);
         return 0;
@@ -804,14 +971,14 @@ static int report_file_syntax_error(expr_parser *parser, yysymbol_kind_t lookahe
     static const struct { yysymbol_kind_t token; const char *words; } spelled[] = {
         {YYSYMBOL_NAME, "a name"}, {YYSYMBOL_EXPR, "'expr'"}, {YYSYMBOL_INT, "a number"},
         {YYSYMBOL_STRING, "a string"}, {YYSYMBOL_WINDOW, "a window (30d, 12h, lifetime...)"},
-        {YYSYMBOL_COLON, "':'"}, {YYSYMBOL_EQ, "'='"}, {YYSYMBOL_LBRACE, "'{'"},
+        {YYSYMBOL_COLON, "':'"}, {YYSYMBOL_EQ, "'='"}, {YYSYMBOL_LBRACE, "'{'"}, {YYSYMBOL_LBRACKET, "'['"},
         {YYSYMBOL_KEY, "'key'"}, {YYSYMBOL_OF, "'of'"}, {YYSYMBOL_AT, "'at'"},
         {YYSYMBOL_DIMENSION, "'dimension'"}, {YYSYMBOL_FROM, "'from'"},
         {YYSYMBOL_WHERE, "'where'"}, {YYSYMBOL_OVER, "'over'"}, {YYSYMBOL_TAGS, "'tags'"},
         {YYSYMBOL_ONLINE, "'online'"}, {YYSYMBOL_DEFAULT, "'default'"},
         {YYSYMBOL_REQUEST, "'request'"}, {YYSYMBOL_LPAREN, "'('"}, {YYSYMBOL_DOT, "'.'"},
-        {YYSYMBOL_COMMA, "','"}, {YYSYMBOL_RPAREN, "')'"}, {YYSYMBOL_RBRACE, "'}'"},
-        {YYSYMBOL_LBRACKET, "a list '['"}, {YYSYMBOL_RBRACKET, "']'"},
+        {YYSYMBOL_COMMA, "','"}, {YYSYMBOL_RPAREN, "')'"}, {YYSYMBOL_RBRACKET, "']'"},
+        {YYSYMBOL_RBRACE, "'}'"},
         {YYSYMBOL_FEATURE, "a definition"}, {YYSYMBOL_YYEOF, "end of file"},
     };
     for (size_t i = 0; i < sizeof spelled / sizeof spelled[0]; i++) {
@@ -1078,6 +1245,20 @@ static fdl_clause default_written(expr_parser *p, expr_location first, expr_loca
         c.length = strlen(c.text);
     }
     return c;
+}
+
+/* A literal of a spec, from first to last (a '-' and its number may be
+ * apart: the text is then "-" and the number, as a default's). */
+static fdl_part value_written(expr_parser *p, expr_location first, expr_location last,
+                              expr_kind literal, const expr *node)
+{
+    span whole = expr_grammar_span(p, first.start, last.end);
+    if (literal == EXPR_STRING)
+        return fdl_value_part(p->fdl, whole, node->as.string.bytes, (size_t)node->as.string.len,
+                              literal, NULL, false);
+    fdl_clause written = default_written(p, first, last);
+    return fdl_value_part(p->fdl, whole, written.text, written.length, literal, node,
+                          first.start != last.start);
 }
 
 /* ------------------------------------------------------------ entry point */

@@ -127,7 +127,8 @@ static bool row_table_append(row_table *table, const char **fields, const size_t
         if (len >= CELL_NULL)
             return false;
         cell_lengths[c] = len == 0 && !quoted[column] ? CELL_NULL : (uint32_t)len;
-        memcpy(table->bytes + table->nbytes, fields[column], len);
+        if (len)    /* a null cell may be a NULL pointer */
+            memcpy(table->bytes + table->nbytes, fields[column], len);
         table->nbytes += len;
     }
     table->nrows++;

@@ -70,6 +70,8 @@ struct fdl_checks {
     bool quarantine_failed;
     int last_source, last_check;   /* the last violation */
     char reason[320];
+    const fdl_value *duplicate; /* the key fdl_check_unique last found seen, for the reason */
+    int nduplicate;
     char *text;                 /* a NUL-terminated copy of a value for regexec */
     size_t text_capacity;
 };
@@ -206,9 +208,15 @@ static void observe(field_state *state, fdl_value value)
 
 /* The tile of time t in a field's ring, emptied if it held an older tile;
  * NULL when t is older than the window. */
+/* Is tile index older than the window ending with tile newest? (No overflow.) */
+static bool before_window(int64_t index, int64_t newest)
+{
+    return newest >= INT64_MIN + WINDOW_TILES && index <= newest - WINDOW_TILES;
+}
+
 static stats_tile *tile_for(stats_tile *tiles, int64_t index, int64_t newest)
 {
-    if (index <= newest - WINDOW_TILES)
+    if (before_window(index, newest))
         return NULL;
     int64_t slot = index % WINDOW_TILES;
     stats_tile *tile = &tiles[slot < 0 ? slot + WINDOW_TILES : slot];
@@ -292,7 +300,7 @@ static void window_stats(const fdl_checks *checks, const source_state *state, in
         fdl_hll_clear(&merged);
     for (int i = 0; i < WINDOW_TILES; i++) {
         const stats_tile *tile = &f->tiles[i];
-        if (tile->index == INT64_MIN || tile->index <= state->newest_tile - WINDOW_TILES)
+        if (tile->index == INT64_MIN || before_window(tile->index, state->newest_tile))
             continue;
         if (tile->numbers && (out->numbers == 0 || tile->min < out->min))
             out->min = tile->min;
@@ -340,7 +348,8 @@ void fdl_check_begin(fdl_store *store, int source, const fdl_value *row, const b
     state->row_violated = false;
     const fdl_source_desc *src = &checks->program->sources[source];
     for (int f = 0; f < src->nfields; f++) {
-        if (invalid && invalid[f]) {
+        /* The time is never null: an empty one is an invalid value. */
+        if ((invalid && invalid[f]) || (f == src->time_field && row[f].type != FDL_TIMESTAMP)) {
             state->fields[f].stats.rows++;
             state->fields[f].stats.invalid++;
         } else {
@@ -361,10 +370,22 @@ static void describe_value(fdl_value v, char *out, size_t size)
     case FDL_FLOAT64: fdl_format_float(v.as.f, out, size); break;
     case FDL_BOOL: snprintf(out, size, "%s", v.as.b ? "true" : "false"); break;
     case FDL_TIMESTAMP: fdl_format_time(v.as.t, out, size); break;
-    case FDL_STRING:
-        snprintf(out, size, "'%.*s'%s", (int)(v.as.s.len > 64 ? 64 : v.as.s.len),
-                 v.as.s.ptr ? v.as.s.ptr : "", v.as.s.len > 64 ? "..." : "");
+    case FDL_STRING: {
+        /* Quoted, at most 64 bytes, control bytes (NUL too) shown as '?'. */
+        size_t n = v.as.s.len > 64 ? 64 : v.as.s.len, at = 0;
+        if (size < n + 8)
+            n = size > 8 ? size - 8 : 0;
+        out[at++] = '\'';
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)v.as.s.ptr[i];
+            out[at++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+        }
+        out[at++] = '\'';
+        if (v.as.s.len > n)
+            out[at++] = '.', out[at++] = '.', out[at++] = '.';
+        out[at] = '\0';
         break;
+    }
     case FDL_VECTOR: snprintf(out, size, "a vector"); break;
     }
 }
@@ -386,7 +407,19 @@ fdl_status fdl_check_violated(fdl_store *store, int source, int check, fdl_value
     if (desc->kind == FDL_CHECK_INVALID)
         snprintf(checks->reason, sizeof checks->reason, "%s = %s is not a valid %s", field,
                  value.type == FDL_NULL ? "''" : shown, fdl_type_name(src->fields[desc->field].type));
-    else if (!field)
+    else if (desc->kind == FDL_CHECK_UNIQUE && checks->duplicate) {
+        /* The key's values, as the fields unique (...) names them. */
+        size_t at = (size_t)snprintf(checks->reason, sizeof checks->reason, "key (");
+        for (int i = 0; i < checks->nduplicate && at < sizeof checks->reason; i++) {
+            describe_value(checks->duplicate[i], shown, sizeof shown);
+            at += (size_t)snprintf(checks->reason + at, sizeof checks->reason - at, "%s%s",
+                                   i ? ", " : "", shown);
+        }
+        if (at < sizeof checks->reason)
+            snprintf(checks->reason + at, sizeof checks->reason - at,
+                     ") was seen before: breaks %s", desc->text);
+        checks->duplicate = NULL;
+    } else if (!field)
         snprintf(checks->reason, sizeof checks->reason, "the row breaks %s", desc->text);
     else if (value.type == FDL_NULL)
         snprintf(checks->reason, sizeof checks->reason, "%s is null: breaks %s", field, desc->text);
@@ -450,7 +483,8 @@ bool fdl_check_matches(fdl_store *store, int source, int check, fdl_value v)
         }
         state->patterns[check] = compiled;
     }
-    /* regexec wants a C string: a value with a NUL byte is matched up to it. */
+    /* A NUL-terminated copy (regexec, and sanitizers' view of it, read up to
+     * the NUL); REG_STARTEND then matches the whole value, NUL bytes included. */
     if (v.as.s.len + 1 > checks->text_capacity) {
         size_t capacity = v.as.s.len + 1 > 256 ? v.as.s.len + 1 : 256;
         char *text = realloc(checks->text, capacity);
@@ -462,7 +496,12 @@ bool fdl_check_matches(fdl_store *store, int source, int check, fdl_value v)
     if (v.as.s.len)
         memcpy(checks->text, v.as.s.ptr, v.as.s.len);
     checks->text[v.as.s.len] = '\0';
-    return regexec(state->patterns[check], checks->text, 0, NULL, 0) == 0;
+#ifdef REG_STARTEND
+    regmatch_t whole = {0, (regoff_t)v.as.s.len};
+    return regexec(state->patterns[check], checks->text, 1, &whole, REG_STARTEND) == 0;
+#else
+    return regexec(state->patterns[check], checks->text, 0, NULL, 0) == 0;   /* up to a NUL */
+#endif
 }
 
 bool fdl_check_ordered(fdl_store *store, int source, fdl_time t)
@@ -525,7 +564,12 @@ bool fdl_check_unique(fdl_store *store, int source, int check, int n, const fdl_
             memcpy(key + at, bytes, len);
         at += len;
     }
-    bool fresh = set_insert(fdl_store_checks(store)->sources[source].unique[check], key, at);
+    fdl_checks *checks = fdl_store_checks(store);
+    bool fresh = set_insert(checks->sources[source].unique[check], key, at);
+    /* Read by the violation call generated code makes next, while parts is
+     * still in scope; cleared there. */
+    checks->duplicate = fresh ? NULL : parts;
+    checks->nduplicate = n;
     if (key != stack)
         free(key);
     return fresh;
@@ -621,7 +665,10 @@ int fdl_store_evaluate(const fdl_store *store, bool slas, fdl_verdict *out, int 
             case FDL_CHECK_MEAN: v.value = stats.mean; measured = stats.numbers > 0; break;
             case FDL_CHECK_STDDEV: v.value = stats.stddev; measured = stats.numbers > 1; break;
             case FDL_CHECK_NULL_RATIO: v.value = ratio(stats.nulls, stats.rows); measured = stats.rows > 0; break;
-            case FDL_CHECK_DISTINCT: v.value = (double)stats.distinct; measured = stats.rows > 0; break;
+            case FDL_CHECK_DISTINCT:
+                v.value = (double)stats.distinct;
+                measured = stats.rows > stats.nulls + stats.invalid;   /* some value */
+                break;
             default: break;
             }
             /* No rows or values: the expectation holds vacuously. */

@@ -473,7 +473,7 @@ fdl_status fdl_store_field_stats(const fdl_store *store, int source, int field,
 typedef struct fdl_verdict {
     int source;
     int check;                  /* index in the source's checks; -1 for an SLA */
-    const char *what;           /* "mean [1, 500]", "sla pass_rate >= 0.99", ... */
+    const char *what;           /* "mean [1.0, 500.0]", "sla pass_rate", "sla min_rows", ... */
     int field;                  /* -1 when not about one field */
     double value;               /* measured */
     double limit;               /* the bound it was held to (the one broken, if any) */

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # fmt_roundtrip.sh - fdlc fmt is idempotent and converts losslessly: for each
 # program, the canonical .fdl and YAML forms (converted either way, and back)
-# have the fingerprint of the original, and formatting a canonical form
-# again changes nothing.
+# have the fingerprint of the original, converting there and back gives the
+# same text, and formatting a canonical form again changes nothing.
 #
 #   fmt_roundtrip.sh FDLC SOURCE_DIR
 set -u
@@ -55,7 +55,8 @@ check_program() {
       fi
     done
   done
-  # There and back: fdl -> yaml -> fdl gives the same canonical text.
+  # There and back: fdl -> yaml -> fdl and yaml -> fdl -> yaml give the
+  # same canonical text.
   for file in "$@"; do
     local base=${file##*/}
     base=${base%.*}
@@ -63,6 +64,12 @@ check_program() {
     if ! cmp -s "$out/$base.canon.fdl" "$out/$base.back.fdl"; then
       echo "FAIL $name: $base.fdl -> yaml -> fdl changed"
       diff -u "$out/$base.canon.fdl" "$out/$base.back.fdl" | head -20
+      failed=1
+    fi
+    (cd "$out" && "$fdlc" fmt --to fdl "$base.canon.yaml" >"$base.forth.fdl" && "$fdlc" fmt --to yaml "$base.forth.fdl") >"$out/$base.forth.yaml"
+    if ! cmp -s "$out/$base.canon.yaml" "$out/$base.forth.yaml"; then
+      echo "FAIL $name: $base.yaml -> fdl -> yaml changed"
+      diff -u "$out/$base.canon.yaml" "$out/$base.forth.yaml" | head -20
       failed=1
     fi
   done
@@ -74,4 +81,18 @@ check_program seed-fdl "$src/examples/seed" catalog.fdl features.fdl
 check_program all-yaml "$src/tests/fdl" all.yaml
 check_program all-fdl "$src/tests/fdl" all.fdl
 check_program awkward-names "$src/tests/fdl" awkward.yaml
+check_program expectation-values "$src/tests/fdl" values.yaml
+
+# all.yaml and all.fdl are one program: the same canonical text, which
+# compares what the fingerprint may not cover (every expectation, policy
+# and SLA as written).
+(cd "$src/tests/fdl" && "$fdlc" fmt --to fdl all.yaml) >"$work/all-from-yaml.fdl"
+(cd "$src/tests/fdl" && "$fdlc" fmt all.fdl) >"$work/all-from-fdl.fdl"
+if cmp -s "$work/all-from-yaml.fdl" "$work/all-from-fdl.fdl"; then
+  echo "ok all.yaml and all.fdl format alike"
+else
+  echo "FAIL all.yaml and all.fdl format differently"
+  diff -u "$work/all-from-yaml.fdl" "$work/all-from-fdl.fdl" | head -20
+  failed=1
+fi
 exit $failed

@@ -196,6 +196,210 @@ static void all_errors_are_reported(void **state)
     compiled_free(&c);
 }
 
+/* ------------------------------------------------------------ expectations */
+
+static const char expectations_yaml[] =
+    "sources:\n"
+    "  - name: signups\n"
+    "    timestamp: ts\n"
+    "    fields:\n"
+    "      - {name: user_id, type: string}\n"
+    "  - name: clicks\n"
+    "    timestamp: ts\n"
+    "    fields:\n"
+    "      - name: user_id\n"
+    "        type: string\n"
+    "        on_invalid: drop\n"
+    "        expect:\n"
+    "          - {null_ratio: 0.5, policy: flag}\n"
+    "          - {exists_in: signups.user_id, policy: drop}\n"
+    "          - {not_null: true, policy: {impute: anon}}\n"
+    "          - {exists_in: user2vec}\n"
+    "      - name: n\n"
+    "        type: int64\n"
+    "        on_invalid: {impute: -1}\n"
+    "        expect:\n"
+    "          - {distinct: [1, null]}\n"
+    "          - {range: [null, 10], policy: clamp}\n"
+    "          - {in: [3, 1, 2]}\n"
+    "      - name: at\n"
+    "        type: timestamp\n"
+    "        expect:\n"
+    "          - {max_gap: 90m, policy: flag}\n"
+    "    expect:\n"
+    "      - {unique: [user_id, n], policy: drop}\n"
+    "      - {expr: 'n > 0', policy: flag}\n"
+    "      - {unique: n}\n"
+    "    sla: {pass_rate: 0.75, max_null_ratio: {n: 0.25}}\n"
+    "  - name: views\n"
+    "    timestamp: ts\n"
+    "    fields:\n"
+    "      - name: user_id\n"
+    "        type: string\n"
+    "        expect: [{exists_in: signups.user_id, policy: flag}]\n";
+
+static void expectations_run_in_phase_order(void **state)
+{
+    (void)state;
+    compiled c;
+    compile_with_base(&c, expectations_yaml);
+    if (!c.ok)
+        print_error("%s\n", c.diagnostics);
+    assert_true(c.ok);
+    const ir_source *signups = NULL, *clicks = NULL, *views = NULL;
+    for (int s = 0; s < c.ir.nsources; s++) {
+        const char *name = c.ir.sources[s].name;
+        if (strcmp(name, "signups") == 0) signups = &c.ir.sources[s];
+        if (strcmp(name, "clicks") == 0) clicks = &c.ir.sources[s];
+        if (strcmp(name, "views") == 0) views = &c.ir.sources[s];
+    }
+    assert_non_null(signups);
+    assert_non_null(clicks);
+    assert_non_null(views);
+    assert_false(signups->has_expectations);
+    assert_true(clicks->has_expectations);
+    assert_int_equal(signups->nchecks, 2);   /* the fields' on_invalid, fail */
+
+    /* ts (added first), user_id, n, at: one on_invalid check each, then the
+     * expectations by phase (row checks, expr, exists_in, unique, statistical),
+     * written order within a phase */
+    assert_int_equal(clicks->nfields, 4);
+    assert_int_equal(clicks->time_field, 0);
+    static const struct { bool invalid; expectation_kind kind; int field; policy_kind policy; const char *text; } expected[] = {
+        {true, 0, 0, POLICY_FAIL, "valid timestamp"},
+        {true, 0, 1, POLICY_DROP, "valid string"},
+        {true, 0, 2, POLICY_IMPUTE, "valid int64"},
+        {true, 0, 3, POLICY_FAIL, "valid timestamp"},
+        {false, EXPECT_NOT_NULL, 1, POLICY_IMPUTE, "not_null"},
+        {false, EXPECT_RANGE, 2, POLICY_CLAMP, "range [null, 10]"},
+        {false, EXPECT_IN, 2, POLICY_FAIL, "in [3, 1, 2]"},
+        {false, EXPECT_MAX_GAP, 3, POLICY_FLAG, "max_gap 90m"},
+        {false, EXPECT_EXPR, -1, POLICY_FLAG, "expr (n > 0)"},
+        {false, EXPECT_EXISTS_IN, 1, POLICY_DROP, "exists_in signups.user_id"},
+        {false, EXPECT_EXISTS_IN, 1, POLICY_FAIL, "exists_in user2vec"},
+        {false, EXPECT_UNIQUE, -1, POLICY_DROP, "unique (user_id, n)"},
+        {false, EXPECT_UNIQUE, -1, POLICY_FAIL, "unique (n)"},
+        {false, EXPECT_NULL_RATIO, 1, POLICY_FLAG, "null_ratio 0.5"},
+        {false, EXPECT_DISTINCT, 2, POLICY_FAIL, "distinct [1.0, null]"},
+    };
+    int n = (int)(sizeof expected / sizeof expected[0]);
+    assert_int_equal(clicks->nchecks, n);
+    for (int k = 0; k < n; k++) {
+        const ir_check *check = &clicks->checks[k];
+        if (check->invalid != expected[k].invalid || check->field != expected[k].field ||
+            check->policy != expected[k].policy || strcmp(check->text, expected[k].text) != 0 ||
+            (!check->invalid && check->kind != expected[k].kind))
+            fail_msg("check %d: %s (field %d, policy %d), expected %s", k, check->text, check->field,
+                     check->policy, expected[k].text);
+    }
+    /* what each carries */
+    assert_int_equal(clicks->checks[2].impute.type, TYPE_INT64);
+    assert_int_equal(clicks->checks[2].impute.int_value, -1);
+    assert_int_equal(clicks->checks[4].impute.type, TYPE_STRING);
+    assert_string_equal(clicks->checks[4].impute.string, "anon");
+    assert_int_equal(clicks->checks[5].values[0].type, TYPE_NULL);
+    assert_int_equal(clicks->checks[5].values[1].int_value, 10);
+    assert_int_equal(clicks->checks[6].nvalues, 3);
+    assert_int_equal(clicks->checks[7].seconds, 5400);
+    assert_int_equal(clicks->checks[9].reference, 0);
+    assert_int_equal(clicks->checks[9].embedding, -1);
+    assert_int_equal(clicks->checks[10].reference, -1);
+    assert_int_equal(clicks->checks[10].embedding, 0);
+    assert_int_equal(clicks->checks[11].nfields, 2);
+    assert_int_equal(clicks->checks[11].fields[0], 1);
+    assert_int_equal(clicks->checks[11].fields[1], 2);
+    assert_true(clicks->checks[13].has_high && !clicks->checks[13].has_low && clicks->checks[13].high == 0.5);
+    assert_true(clicks->checks[14].has_low && !clicks->checks[14].has_high && clicks->checks[14].low == 1);
+
+    /* both exists_in signups.user_id share one reference */
+    assert_int_equal(c.ir.nreferences, 1);
+    assert_string_equal(c.ir.sources[c.ir.references[0].source].name, "signups");
+    assert_int_equal(c.ir.references[0].field, 1);
+    assert_int_equal(views->checks[views->nfields].reference, 0);
+
+    /* SLAs: absent ones are negative */
+    assert_true(clicks->sla_pass_rate == 0.75);
+    assert_true(clicks->sla_min_rows < 0);
+    assert_non_null(clicks->sla_max_null_ratio);
+    for (int f = 0; f < clicks->nfields; f++)
+        assert_true(clicks->sla_max_null_ratio[f] == (f == 2 ? 0.25 : -1));
+    assert_true(signups->sla_pass_rate < 0 && signups->sla_min_rows < 0 && !signups->sla_max_null_ratio);
+    compiled_free(&c);
+}
+
+/* text with its first old replaced by new (allocated). */
+static char *replaced(const char *text, const char *old, const char *new)
+{
+    const char *at = strstr(text, old);
+    assert_non_null(at);
+    size_t size = strlen(text) - strlen(old) + strlen(new) + 1;
+    char *out = malloc(size);
+    assert_non_null(out);
+    snprintf(out, size, "%.*s%s%s", (int)(at - text), text, new, at + strlen(old));
+    return out;
+}
+
+static void expectations_are_in_the_fingerprint(void **state)
+{
+    (void)state;
+    char *variants[] = {
+        /* the same meaning in another layout */
+        replaced(expectations_yaml, "{pass_rate: 0.75, max_null_ratio: {n: 0.25}}",
+                 "{max_null_ratio: {n: 0.25}, pass_rate: 0.750}"),
+        /* other meanings */
+        replaced(expectations_yaml, "{unique: n}", "{unique: n, policy: flag}"),
+        replaced(expectations_yaml, "pass_rate: 0.75", "pass_rate: 0.76"),
+        replaced(expectations_yaml, "max_gap: 90m", "max_gap: 91m"),
+        replaced(expectations_yaml, "{in: [3, 1, 2]}", "{in: [3, 1, 2], policy: {impute: 1}}"),
+        replaced(expectations_yaml, "        on_invalid: drop\n", ""),
+    };
+    compiled base, other;
+    compile_with_base(&base, expectations_yaml);
+    assert_true(base.ok);
+    for (int i = 0; i < 6; i++) {
+        compile_with_base(&other, variants[i]);
+        if (!other.ok)
+            fail_msg("variant %d: %s", i, other.diagnostics);
+        if ((strcmp(base.ir.fingerprint, other.ir.fingerprint) == 0) != (i == 0))
+            fail_msg("variant %d: fingerprint %s", i, i == 0 ? "differs" : "is the same");
+        compiled_free(&other);
+        free(variants[i]);
+    }
+    compiled_free(&base);
+}
+
+static void expectation_errors_are_all_reported(void **state)
+{
+    (void)state;
+    compiled c;
+    compile_with_base(&c,
+        "sources:\n"
+        "  - name: s\n"
+        "    timestamp: ts\n"
+        "    fields:\n"
+        "      - name: x\n"
+        "        type: int64\n"
+        "        expect:\n"
+        "          - {matches: 'a'}\n"
+        "          - {range: [5, 1]}\n"
+        "          - {mean: [1, 2], policy: drop}\n"
+        "          - {not_null: true, policy: {impute: y}}\n"
+        "    expect:\n"
+        "      - {unique: [x, nope]}\n"
+        "    sla: {pass_rate: 2, min_rows: -1, max_null_ratio: {x: 1.5}}\n");
+    assert_false(c.ok);
+    assert_int_equal(c.sources.errors, 8);
+    assert_non_null(strstr(c.diagnostics, "f.yaml:8:13: error: matches applies to string fields; 'x' is int64"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:9:21: error: range is empty"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:10:36: error: mean cannot take policy drop (it takes fail or flag)"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:11:47: error: impute value 'y' is not a valid int64"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:13:22: error: source 's' has no field 'nope'"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:14:22: error: pass_rate is a fraction between 0 and 1"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:14:35: error: min_rows cannot be negative"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:14:59: error: a null ratio is a fraction between 0 and 1"));
+    compiled_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +411,9 @@ int main(void)
         cmocka_unit_test(join_keys_are_checked),
         cmocka_unit_test(where_is_typed_against_the_source),
         cmocka_unit_test(all_errors_are_reported),
+        cmocka_unit_test(expectations_run_in_phase_order),
+        cmocka_unit_test(expectations_are_in_the_fingerprint),
+        cmocka_unit_test(expectation_errors_are_all_reported),
     };
     return cmocka_run_group_tests_name("sema", tests, NULL, NULL);
 }

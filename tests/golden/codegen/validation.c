@@ -17,7 +17,6 @@ static fdl_status check_signups(fdl_store *store, validation_signups_event *even
 {
     fdl_status status;
     (void)changed;   /* NULL, or changed[f] set when a policy replaces field f */
-    bool in_set;
     const fdl_value row[] = {event->ts, event->user_id};
     fdl_check_begin(store, SOURCE_signups, row, invalid);   /* counts the row, observes its fields */
     /* Values that do not parse (on_invalid); the event time must be there. */
@@ -38,11 +37,10 @@ static fdl_status check_signups(fdl_store *store, validation_signups_event *even
     /* unique (user_id), policy drop */
     {
         const fdl_value key[] = {event->user_id};
-        in_set = !fdl_check_unique(store, SOURCE_signups, 4, 1, key);
-    }
-    if (in_set) {
+        if (!fdl_check_unique(store, SOURCE_signups, 4, 1, key)) {
         if ((status = fdl_check_violated(store, SOURCE_signups, 4, fdl_null(), err)) != FDL_OK)
             return status;
+        }
     }
     fdl_check_accept(store, SOURCE_signups, event->ts.as.t);
     fdl_check_remember(store, 0, event->user_id);   /* exists_in signups.user_id */
