@@ -59,36 +59,25 @@ print("features:")
 for i in range(300):
     print("  - {name: f%d, entity: nobody, aggregation: {function: count, source: s, window: 1d}}" % i)'
 
-# Generated code of the seed example.
-cd "$src/examples/seed" || exit 2
-if "$fdlc" compile catalog.yaml features.yaml -o "$work/gen" --name features 2>"$work/gen.err"; then
-  for f in features.h features.c features.json; do
-    sed "s|$src|@SRC@|g" "$work/gen/$f" >"$work/$f.norm"
-    compare "$here/codegen/$f" "$work/$f.norm" "codegen/$f"
-  done
-else
-  echo "FAIL: codegen: fdlc compile failed"; cat "$work/gen.err"; failed=$((failed + 1))
-fi
-cd "$src/examples/validation" || exit 2
-if "$fdlc" compile definitions.yaml -o "$work/validation" --name validation 2>"$work/gen.err"; then
-  for f in validation.h validation.c; do
-    sed "s|$src|@SRC@|g" "$work/validation/$f" >"$work/$f.norm"
-    compare "$here/codegen/$f" "$work/$f.norm" "codegen/$f"
-  done
-else
-  echo "FAIL: codegen: fdlc compile (validation) failed"; cat "$work/gen.err"; failed=$((failed + 1))
-fi
-
-# Generated code of percentile lists and min_by/max_by.
-cd "$here/codegen" || exit 2
-if "$fdlc" compile by_and_lists.yaml -o "$work/gen_by" --name by_and_lists 2>"$work/gen.err"; then
-  for f in by_and_lists.h by_and_lists.c by_and_lists.json; do
-    sed "s|$src|@SRC@|g" "$work/gen_by/$f" >"$work/$f.norm"
-    compare "$here/codegen/$f" "$work/$f.norm" "codegen/$f"
-  done
-else
-  echo "FAIL: codegen: fdlc compile by_and_lists.yaml failed"; cat "$work/gen.err"; failed=$((failed + 1))
-fi
+# Generated code: DIR, then fdlc compile's NAME, the files to compare, and
+# the definition files (the source path shown as @SRC@).
+codegen() {
+  local dir=$1 name=$2 files=$3; shift 3
+  cd "$dir" || exit 2
+  if "$fdlc" compile "$@" -o "$work/gen_$name" --name "$name" 2>"$work/gen.err"; then
+    for f in $files; do
+      sed "s|$src|@SRC@|g" "$work/gen_$name/$f" >"$work/$f.norm"
+      compare "$here/codegen/$f" "$work/$f.norm" "codegen/$f"
+    done
+  else
+    echo "FAIL: codegen: fdlc compile $* failed"; cat "$work/gen.err"; failed=$((failed + 1))
+  fi
+}
+# The seed example; the validation example (expectations, policies, SLAs);
+# percentile lists and min_by/max_by.
+codegen "$src/examples/seed" features "features.h features.c features.json" catalog.yaml features.yaml
+codegen "$src/examples/validation" validation "validation.h validation.c" definitions.yaml
+codegen "$here/codegen" by_and_lists "by_and_lists.h by_and_lists.c by_and_lists.json" by_and_lists.yaml
 
 echo "golden: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
