@@ -54,6 +54,8 @@ check_same "seed: yaml pair vs catalog.fdl + features.yaml" \
   catalog.yaml features.yaml -- catalog.fdl features.yaml
 cd "$here" || exit 2
 check_same "all constructs: all.yaml vs all.fdl" all.yaml -- all.fdl
+cd "$src/examples/validation" || exit 2
+check_same "validation example: yaml vs fdl" definitions.yaml -- definitions.fdl
 
 . "$src/tests/golden/compare.sh"
 
