@@ -195,6 +195,9 @@ static fdl_status check_program(const fdl_program *p, fdl_error *err)
                                  p->name ? p->name : "", s);
         for (int k = 0; k < src->nchecks; k++)
             if (src->checks[k].field < -1 || src->checks[k].field >= src->nfields ||
+                /* only row expectations have no field */
+                (src->checks[k].field < 0 && src->checks[k].kind != FDL_CHECK_EXPR &&
+                 src->checks[k].kind != FDL_CHECK_UNIQUE) ||
                 src->checks[k].reference >= p->nreferences ||
                 src->checks[k].embedding >= p->nembeddings || !src->checks[k].text)
                 return fdl_error_set(err, FDL_ERR_ARGUMENT,
