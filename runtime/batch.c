@@ -757,22 +757,6 @@ done:
 }
 
 /*
- * A value a policy put in place of a cell, as the cell text that parses
- * back to it (floats round-trip, times to the microsecond); NULL for null.
- */
-static const char *value_text(fdl_value v, char *buf, size_t size, size_t *len)
-{
-    switch (v.type) {
-    case FDL_STRING: *len = v.as.s.len; return v.as.s.ptr ? v.as.s.ptr : "";
-    case FDL_INT64: *len = (size_t)snprintf(buf, size, "%" PRId64, v.as.i); return buf;
-    case FDL_FLOAT64: *len = fdl_format_float(v.as.f, buf, size); return buf;
-    case FDL_BOOL: *len = (size_t)snprintf(buf, size, "%s", v.as.b ? "true" : "false"); return buf;
-    case FDL_TIMESTAMP: *len = fdl_format_time(v.as.t, buf, size); return buf;
-    default: *len = 0; return NULL;
-    }
-}
-
-/*
  * Runs a row's expectations (the generated check_row). Returns FDL_OK with
  * *accepted set, and the row's time and (when a policy changed a value) its
  * new cells in out_*; or the error that stops the run.
@@ -811,7 +795,8 @@ static fdl_status check_source_row(batch *b, int s, const char *path, long line,
         if (!changed[f])
             continue;
         *any_changed = true;
-        out_cells[f] = value_text(values[f], buffers[f], 64, &out_lengths[f]);
+        /* The value a policy put in place of the cell, as text that parses back to it. */
+        out_cells[f] = fdl_value_cell_text(values[f], buffers[f], 64, &out_lengths[f]);
         out_quoted[f] = values[f].type == FDL_STRING;   /* "" stays the empty string */
     }
     return FDL_OK;

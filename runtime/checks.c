@@ -166,6 +166,14 @@ fdl_checks *fdl_checks_new(const fdl_program *p)
 
 /* ------------------------------------------------------ called per row */
 
+/* A value's key bytes (fdl_key_bytes) into buf when it needs it; never NULL. */
+static const void *key_of(fdl_value v, char buf[16], size_t *len)
+{
+    const void *bytes;
+    *len = fdl_key_bytes(v, buf, 16, &bytes);
+    return bytes ? bytes : "";
+}
+
 /* Records a value in a hash set; true when it was not there yet. */
 static bool set_insert(fdl_hashmap *set, const void *bytes, size_t len)
 {
@@ -188,9 +196,9 @@ static void observe(field_state *state, fdl_value value)
     }
     if (state->distinct) {
         char buf[16];
-        const void *bytes;
-        size_t len = fdl_key_bytes(value, buf, sizeof buf, &bytes);
-        if (set_insert(state->distinct, bytes ? bytes : "", len))
+        size_t len;
+        const void *bytes = key_of(value, buf, &len);
+        if (set_insert(state->distinct, bytes, len))
             stats->distinct++;
     }
     if (value.type != FDL_INT64 && value.type != FDL_FLOAT64)
@@ -268,9 +276,9 @@ static void observe_window(fdl_checks *checks, source_state *state, const fdl_so
         }
         if (tile->distinct) {
             char buf[16];
-            const void *bytes;
-            size_t len = fdl_key_bytes(v, buf, sizeof buf, &bytes);
-            fdl_hll_add_hash(tile->distinct, fdl_hash_bytes(bytes ? bytes : "", len));
+            size_t len;
+            const void *bytes = key_of(v, buf, &len);
+            fdl_hll_add_hash(tile->distinct, fdl_hash_bytes(bytes, len));
         }
         if (v.type != FDL_INT64 && v.type != FDL_FLOAT64)
             continue;
@@ -518,13 +526,12 @@ bool fdl_check_gap(fdl_store *store, int source, fdl_time t, int64_t gap)
 
 bool fdl_check_exists(fdl_store *store, int reference, fdl_value v)
 {
-    char buf[16];
-    const void *bytes;
-    size_t len = fdl_key_bytes(v, buf, sizeof buf, &bytes);
     if (v.type == FDL_NULL)
         return true;
-    return fdl_hashmap_slot(fdl_store_checks(store)->references[reference], bytes ? bytes : "",
-                            len, false) != NULL;
+    char buf[16];
+    size_t len;
+    const void *bytes = key_of(v, buf, &len);
+    return fdl_hashmap_slot(fdl_store_checks(store)->references[reference], bytes, len, false) != NULL;
 }
 
 void fdl_check_remember(fdl_store *store, int reference, fdl_value v)
@@ -532,9 +539,9 @@ void fdl_check_remember(fdl_store *store, int reference, fdl_value v)
     if (v.type == FDL_NULL)
         return;
     char buf[16];
-    const void *bytes;
-    size_t len = fdl_key_bytes(v, buf, sizeof buf, &bytes);
-    set_insert(fdl_store_checks(store)->references[reference], bytes ? bytes : "", len);
+    size_t len;
+    const void *bytes = key_of(v, buf, &len);
+    set_insert(fdl_store_checks(store)->references[reference], bytes, len);
 }
 
 bool fdl_check_unique(fdl_store *store, int source, int check, int n, const fdl_value *parts)
@@ -1013,19 +1020,8 @@ void fdl_quarantine_event(fdl_store *store, int source, const char *const *cells
         }
     } else {
         /* From values: each as its CSV cell text (strings as they are). */
-        for (int f = 0; f < n; f++) {
-            fdl_value v = values[f];
-            texts[f] = buffers[f];
-            switch (v.type) {
-            case FDL_NULL: texts[f] = NULL; sizes[f] = 0; break;
-            case FDL_STRING: texts[f] = v.as.s.ptr ? v.as.s.ptr : ""; sizes[f] = v.as.s.len; break;
-            case FDL_INT64: sizes[f] = (size_t)snprintf(buffers[f], 64, "%" PRId64, v.as.i); break;
-            case FDL_FLOAT64: sizes[f] = fdl_format_float(v.as.f, buffers[f], 64); break;
-            case FDL_BOOL: sizes[f] = (size_t)snprintf(buffers[f], 64, "%s", v.as.b ? "true" : "false"); break;
-            case FDL_TIMESTAMP: sizes[f] = fdl_format_time(v.as.t, buffers[f], 64); break;
-            default: texts[f] = NULL; sizes[f] = 0; break;
-            }
-        }
+        for (int f = 0; f < n; f++)
+            texts[f] = fdl_value_cell_text(values[f], buffers[f], 64, &sizes[f]);
     }
     fdl_quarantine_write(checks->quarantine, store, "", (long)checks->sources[source].counts.read,
                          n, texts, sizes);

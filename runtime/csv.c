@@ -466,24 +466,33 @@ void fdl_csv_write_field(FILE *out, const char *text, size_t len, bool force_quo
     putc('"', out);
 }
 
+const char *fdl_value_cell_text(fdl_value v, char *buf, size_t size, size_t *len)
+{
+    switch (v.type) {
+    case FDL_STRING: *len = v.as.s.len; return v.as.s.ptr ? v.as.s.ptr : "";
+    case FDL_INT64: *len = (size_t)snprintf(buf, size, "%" PRId64, v.as.i); return buf;
+    case FDL_FLOAT64: *len = fdl_format_float(v.as.f, buf, size); return buf;
+    case FDL_BOOL: *len = (size_t)snprintf(buf, size, "%s", v.as.b ? "true" : "false"); return buf;
+    case FDL_TIMESTAMP: *len = fdl_format_time(v.as.t, buf, size); return buf;
+    default: *len = 0; return NULL;
+    }
+}
+
 void fdl_csv_write_value(FILE *out, fdl_value value)
 {
     char text[64];
+    size_t len;
     switch (value.type) {
     case FDL_NULL:
         return;
     case FDL_INT64:
-        fprintf(out, "%" PRId64, value.as.i);
-        return;
     case FDL_FLOAT64:
-        fwrite(text, 1, fdl_format_float(value.as.f, text, sizeof text), out);
-        return;
     case FDL_BOOL:
-        fputs(value.as.b ? "true" : "false", out);
+    case FDL_TIMESTAMP: {
+        const char *cell = fdl_value_cell_text(value, text, sizeof text, &len);
+        fwrite(cell, 1, len, out);
         return;
-    case FDL_TIMESTAMP:
-        fwrite(text, 1, fdl_format_time(value.as.t, text, sizeof text), out);
-        return;
+    }
     case FDL_STRING:
         /* Never null here: an empty string is written as "". */
         fdl_csv_write_field(out, value.as.s.ptr ? value.as.s.ptr : "", value.as.s.len, false);

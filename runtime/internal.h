@@ -67,6 +67,11 @@ const char *fdl_csv_path(const fdl_csv_reader *reader);
 
 /* Writes one field, quoting when it holds , " CR LF or is empty-but-not-null. */
 void fdl_csv_write_field(FILE *out, const char *text, size_t len, bool force_quotes);
+/* The text of a scalar value as a cell holds it, which parses back to the
+ * same value (floats round-trip, times to the microsecond): in buf (size
+ * 64 is enough) or, for strings, the value's own bytes; NULL for null and
+ * vectors. *len is its length. */
+const char *fdl_value_cell_text(fdl_value v, char *buf, size_t size, size_t *len);
 /* Writes a value as a CSV cell: null empty, floats round-trip, vectors as a
  * quoted JSON array, strings quoted as needed (the empty string as ""). */
 void fdl_csv_write_value(FILE *out, fdl_value value);
