@@ -372,12 +372,16 @@ void fdl_check_begin(fdl_store *store, int source, const fdl_value *row, const b
 /* A value as a reason shows it: strings quoted and cut at 64 bytes. */
 static void describe_value(fdl_value v, char *out, size_t size)
 {
+    size_t len;
     switch (v.type) {
     case FDL_NULL: snprintf(out, size, "null"); break;
-    case FDL_INT64: snprintf(out, size, "%" PRId64, v.as.i); break;
-    case FDL_FLOAT64: fdl_format_float(v.as.f, out, size); break;
-    case FDL_BOOL: snprintf(out, size, "%s", v.as.b ? "true" : "false"); break;
-    case FDL_TIMESTAMP: fdl_format_time(v.as.t, out, size); break;
+    case FDL_INT64:
+    case FDL_FLOAT64:
+    case FDL_BOOL:
+    case FDL_TIMESTAMP:
+        /* As a cell holds it (fdl_value_cell_text writes into out). */
+        fdl_value_cell_text(v, out, size, &len);
+        break;
     case FDL_STRING: {
         /* Quoted, at most 64 bytes, control bytes (NUL too) shown as '?'. */
         size_t n = v.as.s.len > 64 ? 64 : v.as.s.len, at = 0;
