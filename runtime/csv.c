@@ -17,6 +17,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -90,6 +91,12 @@ static fdl_status reader_error(fdl_csv_reader *reader, fdl_error *err, fdl_statu
 
 fdl_csv_reader *fdl_csv_open(const char *path, fdl_error *err)
 {
+    return fdl_csv_open_sized(path, CSV_BLOCK_SIZE, err);
+}
+
+fdl_csv_reader *fdl_csv_open_sized(const char *path, size_t block_size, fdl_error *err)
+{
+    assert(block_size > 0);
     init_stop_tables();
     FILE *file = fopen(path, "rb");
     if (!file) {
@@ -101,7 +108,7 @@ fdl_csv_reader *fdl_csv_open(const char *path, fdl_error *err)
     fdl_csv_reader *reader = calloc(1, sizeof *reader);
     if (reader) {
         reader->path = malloc(strlen(path) + 1);
-        reader->buffer = malloc(CSV_BLOCK_SIZE);
+        reader->buffer = malloc(block_size);
     }
     if (!reader || !reader->path || !reader->buffer) {
         if (reader) {
@@ -115,7 +122,7 @@ fdl_csv_reader *fdl_csv_open(const char *path, fdl_error *err)
     }
     strcpy(reader->path, path);
     reader->file = file;
-    reader->capacity = CSV_BLOCK_SIZE;
+    reader->capacity = block_size;
     reader->line = 1;
     reader->record_line = 1;
     return reader;

@@ -53,6 +53,9 @@ void fdl_embedding_table_free(fdl_embedding_table *table);
 /* ---- csv.c: RFC 4180 reader and writer. */
 typedef struct fdl_csv_reader fdl_csv_reader;
 fdl_csv_reader *fdl_csv_open(const char *path, fdl_error *err);
+/* The same with a given first read block (the buffer still grows for a long
+ * record): the records must not depend on it, which the fuzzer checks. */
+fdl_csv_reader *fdl_csv_open_sized(const char *path, size_t block_size, fdl_error *err);
 void fdl_csv_close(fdl_csv_reader *reader);
 /*
  * Reads the next record. Returns 1 with fields set, 0 at end of file, -1 on
