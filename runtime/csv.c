@@ -425,7 +425,11 @@ int fdl_csv_next(fdl_csv_reader *reader, const char ***fields, const size_t **le
             bool at_start = reader->line == 1 && reader->record_start == 0 && reader->end == 0;
             if (!refill(reader, err))
                 return -1;
-            /* A UTF-8 byte order mark may begin the file. */
+            /* A UTF-8 byte order mark may begin the file: read its three
+             * bytes before deciding, however small the first block. */
+            while (at_start && reader->end < 3 && !reader->at_eof)
+                if (!refill(reader, err))
+                    return -1;
             if (at_start && reader->end >= 3 && memcmp(reader->buffer, "\xEF\xBB\xBF", 3) == 0)
                 reader->position = reader->record_start = 3;
         }
