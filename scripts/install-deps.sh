@@ -8,7 +8,10 @@
 # Needs root, or sudo for a normal user. Never removes anything.
 set -euo pipefail
 
-packages=(cmake gcc g++ clang make flex bison libyaml-dev libcmocka-dev pkg-config python3 sqlite3)
+# libclang-rt-14-dev: clang's sanitizer runtimes and libFuzzer
+# (libclang_rt.fuzzer*.a), for the clang sanitizer build and tests/fuzz.
+packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev libcmocka-dev pkg-config
+          python3 sqlite3)
 
 is_installed() {
   dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'

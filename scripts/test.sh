@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # test.sh - installs the dependencies, then builds and runs the whole test
-# suite twice: a normal build (build/) and a sanitizer build with
-# AddressSanitizer and UndefinedBehaviorSanitizer (build-sanitize/). Each
-# runs ctest --output-on-failure. The last line sums both:
+# suite three times: a normal build (build/), a gcc sanitizer build with
+# AddressSanitizer and UndefinedBehaviorSanitizer (build-sanitize/) and the
+# same with clang (build-clang-sanitize/), so both compilers' sanitizers
+# run. Each runs ctest --output-on-failure. Then each fuzz harness of
+# tests/fuzz runs for FUZZ_SECONDS (default 30) under libFuzzer
+# (scripts/fuzz.sh, clang, build-fuzz/), each counted as one test. The last
+# line sums it all:
 #
 #   N passed, M failed
 #
@@ -10,7 +14,8 @@
 #
 #   bash scripts/test.sh            (what CI runs, through .ci/run)
 #
-# JOBS sets the build and ctest parallelism (default 2).
+# JOBS sets the build and ctest parallelism (default 2); FUZZ_SECONDS=0
+# skips the fuzz runs.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,8 +70,33 @@ run_suite() {
   fi
 }
 
+# run_fuzz SECONDS: each harness for SECONDS, seeded; one test per harness.
+run_fuzz() {
+  echo
+  echo "=== fuzzing: each harness for $1 s (scripts/fuzz.sh) ==="
+  mkdir -p build-fuzz
+  bash scripts/fuzz.sh "$1" 2>&1 | tee "build-fuzz/fuzz.out" || true
+  local passed failed
+  passed=$(grep -cE '^fuzz [a-z]+: passed' build-fuzz/fuzz.out || true)
+  failed=$(grep -cE '^fuzz [a-z]+: FAILED' build-fuzz/fuzz.out || true)
+  if grep -q '^fuzz: BUILD FAILED' build-fuzz/fuzz.out; then
+    failed=$((failed + 1))
+  fi
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  if [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+    [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ] && total_failed=$((total_failed + 1))
+    status=1
+  fi
+}
+
 run_suite "normal build" build -DFDL_SANITIZE=OFF -DFDL_TESTS=ON
 run_suite "sanitizer build (ASan + UBSan)" build-sanitize -DFDL_SANITIZE=ON -DFDL_TESTS=ON
+run_suite "clang sanitizer build (ASan + UBSan)" build-clang-sanitize -DCMAKE_C_COMPILER=clang \
+  -DFDL_SANITIZE=ON -DFDL_TESTS=ON
+if [ "${FUZZ_SECONDS:-30}" != 0 ]; then
+  run_fuzz "${FUZZ_SECONDS:-30}"
+fi
 
 echo
 echo "$total_passed passed, $total_failed failed"
