@@ -31,7 +31,7 @@ seed=${FUZZ_SEED:-1}
 targets=()
 for name in "${harnesses[@]}"; do targets+=("fuzz_$name"); done
 export FDLC_CACHE_DIR="$root/$dir/fdlc-cache"
-if ! CC=clang cmake -S . -B "$dir" -DFDL_FUZZ=ON -DFDL_TESTS=OFF -DCMAKE_C_FLAGS="${FUZZ_CFLAGS:-}" \
+if ! CC=clang cmake -S . -B "$dir" -DFDL_FUZZ=ON -DFDL_TESTS=OFF -DFDL_FUZZ_EXTRA_FLAGS="$(tr ' ' ';' <<<"${FUZZ_CFLAGS:-}")" \
        </dev/null >/dev/null ||
    ! cmake --build "$dir" -j "${JOBS:-2}" --target "${targets[@]}" </dev/null; then
   echo "fuzz: BUILD FAILED"
@@ -53,9 +53,15 @@ for name in "${harnesses[@]}"; do
   # are read only.
   seeds=("tests/fuzz/corpus/$name")
   [ -d "tests/fuzz/regressions/$name" ] && seeds+=("tests/fuzz/regressions/$name")
+  # Words of the input's language help the mutator past the parsers.
+  case $name in
+    yaml | fdl) dict=tests/fuzz/definitions.dict ;;
+    csv | batch) dict=tests/fuzz/csv.dict ;;
+    serve) dict=tests/fuzz/serve.dict ;;
+  esac
   # shellcheck disable=SC2086
   if "$dir/tests/fuzz/fuzz_$name" -seed="$seed" -max_total_time="$seconds" -timeout=60 \
-       -print_final_stats=1 -artifact_prefix="$artifacts/" ${FUZZ_ARGS:-} \
+       -dict="$dict" -print_final_stats=1 -artifact_prefix="$artifacts/" ${FUZZ_ARGS:-} \
        "$corpus" "${seeds[@]}" </dev/null >"$log" 2>&1; then
     runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)
     echo "fuzz $name: passed (${runs:-?} runs in $seconds s)"
