@@ -63,7 +63,9 @@ for name in "${harnesses[@]}"; do
   if "$dir/tests/fuzz/fuzz_$name" -seed="$seed" -max_total_time="$seconds" -timeout=60 \
        -dict="$dict" -print_final_stats=1 -artifact_prefix="$artifacts/" ${FUZZ_ARGS:-} \
        "$corpus" "${seeds[@]}" </dev/null >"$log" 2>&1; then
-    runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)
+    # The last count, in the normal or in the -fork mode's lines.
+    runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p; s/^#([0-9]+):.*/\1/p' "$log" |
+           tail -n 1)
     echo "fuzz $name: passed (${runs:-?} runs in $seconds s)"
   else
     echo "fuzz $name: FAILED (see $log; the input is in $artifacts/)"
