@@ -92,6 +92,37 @@ void fdl_json_write_value(FILE *out, fdl_value v);
 bool fdl_predlog_write(FILE *out, const fdl_program *p, int set, const fdl_value *keys,
                        const fdl_value *request, fdl_time t, const fdl_value *values);
 
+/* ---- output.c: every file written, safely (see the file's comment). */
+typedef struct fdl_output {
+    FILE *file;             /* write here */
+    char *path;             /* as given, for messages */
+    char *target;           /* the regular file renamed over; NULL when written in place */
+    char *temp;             /* the temporary's name while it has one */
+    int fd;
+    bool is_stdout;
+} fdl_output;
+
+/* Opens path ("-": standard output) for writing; nothing is changed on
+ * disk until fdl_output_commit. On failure o is released. */
+fdl_status fdl_output_open(fdl_output *o, const char *path, fdl_error *err);
+/* Flushes, syncs and renames into place; releases o either way. */
+fdl_status fdl_output_commit(fdl_output *o, fdl_error *err);
+/* Discards what was written: the target is left as it was. */
+void fdl_output_abort(fdl_output *o);
+/* For a signal handler: unlinks every named temporary (async-signal-safe). */
+void fdl_output_remove_temporaries(void);
+
+/* One file a command reads or writes, for fdl_paths_check. */
+typedef struct fdl_path_use {
+    const char *path;       /* NULL: skipped */
+    const char *role;       /* "--out", "source purchases", ... */
+    bool output;
+} fdl_path_use;
+/* Refuses an output that is an input or another output (device and inode,
+ * through symbolic links; a file not yet there by its directory and name).
+ * /dev/null may be given as often as wanted. */
+fdl_status fdl_paths_check(const fdl_path_use *uses, int n, fdl_error *err);
+
 /* ---- checks.c: expectations' counters and state, one per store. */
 typedef struct fdl_checks fdl_checks;
 fdl_checks *fdl_checks_new(const fdl_program *p);
