@@ -42,7 +42,7 @@ static const char usage_text[] =
     "  check FILE... [--dump-ir]          type-check and lint definitions\n"
     "  compile FILE... -o DIR [--name N]  write DIR/N.h, DIR/N.c, DIR/N.json (N: features)\n"
     "  build FILE... -o DIR [--name N]    compile, then build DIR/libN.so with $CC (cc)\n"
-    "  batch FILE... --source NAME=PATH... --spine PATH --out PATH\n"
+    "  batch FILE... --source NAME=PATH... --spine PATH --out PATH|-\n"
     "        [--set NAME] [--spine-time COL] [--embedding NAME=PATH]... [--lib DIR/libN.so]\n"
     "        [--quarantine PATH] [--report PATH.json] [--now TIME]\n"
     "                                     build a point-in-time correct training set, checking the\n"
