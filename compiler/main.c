@@ -9,7 +9,7 @@
  * 2 anything else
  * (usage, files, the C compiler, a batch run that failed).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -280,6 +280,34 @@ static const char *runtime_include_dir(void)
     return env && *env ? env : FDL_RUNTIME_INCLUDE_DIR;
 }
 
+/* Renames a built library over path: only over a regular file (a symbolic
+ * link's target is replaced, the link kept). */
+static bool install_library(const char *temp, const char *path)
+{
+    struct stat st;
+    char *target = NULL;
+    if (lstat(path, &st) == 0) {
+        target = realpath(path, NULL);
+        if (!target || stat(target, &st) != 0 || !S_ISREG(st.st_mode)) {
+            fprintf(stderr, "fdlc: '%s' is not a regular file: refusing to replace it\n", path);
+            free(target);
+            unlink(temp);
+            return false;
+        }
+    }
+    /* The linker kept mkstemp's 0600: give what a plain create would. */
+    mode_t mask = umask(0);
+    umask(mask);
+    chmod(temp, 0777 & ~mask);
+    bool ok = rename(temp, target ? target : path) == 0;
+    if (!ok) {
+        fprintf(stderr, "fdlc: cannot write '%s': %s\n", path, strerror(errno));
+        unlink(temp);
+    }
+    free(target);
+    return ok;
+}
+
 /* Runs $CC (default cc; may hold several words) to build DIR/libNAME.so. */
 static bool build_library(const char *dir, const char *name, char *library, size_t size)
 {
@@ -300,15 +328,25 @@ static bool build_library(const char *dir, const char *name, char *library, size
                            "-Wall", "-Wextra", "-Wpedantic"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         argv[argc++] = (char *)flags[i];
+    /* cc writes a temporary of ours; only a whole library is renamed into place. */
+    char temp[4300];
+    snprintf(temp, sizeof temp, "%s/.lib%s.so.fdlc-XXXXXX", dir, name);
+    int fd = mkstemp(temp);
+    if (fd < 0) {
+        fprintf(stderr, "fdlc: cannot create a temporary in '%s': %s\n", dir, strerror(errno));
+        return false;
+    }
+    close(fd);
     argv[argc++] = include;
     argv[argc++] = source;
     argv[argc++] = "-o";
-    argv[argc++] = library;
+    argv[argc++] = temp;
     argv[argc] = NULL;
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "fdlc: cannot start the C compiler: %s\n", strerror(errno));
+        unlink(temp);
         return false;
     }
     if (pid == 0) {
@@ -318,13 +356,16 @@ static bool build_library(const char *dir, const char *name, char *library, size
     }
     int status;
     while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+        if (errno != EINTR) {
+            unlink(temp);
             return false;
+        }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         fprintf(stderr, "fdlc: the C compiler failed building '%s'\n", library);
+        unlink(temp);
         return false;
     }
-    return true;
+    return install_library(temp, library);
 }
 
 /* ----------------------------------------------------------- commands */
