@@ -4,10 +4,11 @@
  * The generated C is a product: readable, each function commented with the
  * definition it came from, warning-free under -Wall -Wextra -Wpedantic, and
  * dependent only on fdlrt.h. Everything taken from definitions is escaped:
- * names become identifiers through cg_ident() (which avoids C keywords and
- * macros), text goes into string literals through emit_string() and into
- * comments through emit_comment_text(), so no definition can break or inject
- * into the generated code.
+ * names become identifiers one-to-one ("names" below: a tag and the
+ * definition's index before the name, cg_ident() for struct members), text
+ * goes into string literals through emit_string() and into comments through
+ * emit_comment_text(), so no definition can break or inject into the
+ * generated code.
  */
 #include "codegen.h"
 
@@ -67,10 +68,12 @@ static const char *const reserved_words[] = {
 };
 
 /*
- * The C identifier for a name from the definitions. Names are already
- * [A-Za-z_][A-Za-z0-9_]*; a reserved word, a name with no lowercase letter
- * (it could be a macro), or a name starting or ending with '_' gets a '_'
- * appended. The mapping is one-to-one, so distinct names stay distinct.
+ * The C identifier for a name from the definitions, as a struct member.
+ * Names are already [A-Za-z_][A-Za-z0-9_]*; a reserved word, a name with no
+ * lowercase letter (it could be a macro), a name starting with FDL_ (the
+ * runtime's and the header guard's macros) or starting or ending with '_'
+ * gets a '_' appended. One-to-one: a name is kept only if it does not end
+ * with '_', and a mangled name is the name and a '_'.
  */
 const char *cg_ident(arena *a, const char *name)
 {
@@ -79,7 +82,7 @@ const char *cg_ident(arena *a, const char *name)
     bool lower = false;
     for (size_t i = 0; i < len; i++)
         lower |= name[i] >= 'a' && name[i] <= 'z';
-    mangle |= !lower;
+    mangle |= !lower || strncmp(name, "FDL_", 4) == 0;
     for (size_t i = 0; i < sizeof reserved_words / sizeof *reserved_words && !mangle; i++)
         mangle = strcmp(name, reserved_words[i]) == 0;
     return mangle ? arena_printf(a, "%s_", name) : name;
@@ -114,14 +117,16 @@ const char *cg_ident(arena *a, const char *name)
  *    fdlrt.h's start with other words), so none equals a tagged one.
  *  - Public names: after "NAME_" come ingest_, event_, read_set_,
  *    read_entity_ or program, a prefix-free set, then a name unique in its
- *    kind. A fixed name never starts with NAME_ and one of those words. A
- *    tagged name starts with NAME_ only if NAME is a tag followed by digits;
+ *    kind. No fixed name of the generated files starts with NAME_ and one
+ *    of those words; the runtime's would for NAME fdl (fdl_program,
+ *    fdl_ingest_row), so NAME may not be fdl or start with fdl_ (any case:
+ *    cg_library_name_problem() says so to the driver). A tagged name starts with NAME_ only if NAME is a tag followed by digits;
  *    so when NAME's letters are followed by a digit (--name src1, set2) the
  *    tag equal to them is spelled the other way (srcx3_orders_check), see
- *    generator_init. NAME may not be fdl or start with fdl_ (the runtime's
- *    prefix): cg_library_name_problem() says so to the driver.
+ *    generator_init.
  *  - Definition names are used bare only as struct members, through
- *    cg_ident(), which keeps C keywords and macros out.
+ *    cg_ident(), which keeps C keywords and macros out (FDL_GENERATED_NAME_H,
+ *    the header's guard, included: FDL_... is mangled).
  */
 static const char *const tag_spellings[TAG_COUNT][2] = {
     [TAG_SOURCE] = {"src", "srcx"},          [TAG_FEATURE] = {"feat", "featx"},
@@ -805,7 +810,7 @@ static void emit_check(generator *g, const ir_source *src, int k)
 }
 
 /*
- * check_SOURCE: runs the source's expectations on an event (docs/language.md,
+ * srcN_SOURCE_check: runs the source's expectations on an event (docs/language.md,
  * "Expectations"), changing it as clamp and impute say. invalid[f] (row form
  * only) marks a field whose text did not parse; the event then holds the
  * text as a string, for the reason.
@@ -855,7 +860,7 @@ static void emit_check_function(generator *g, int s)
     emit(g, "    return FDL_OK;\n}\n\n");
 }
 
-/* push_SOURCE: an accepted event into every group that reads it. */
+/* srcN_SOURCE_push: an accepted event into every group that reads it. */
 static void emit_push(generator *g, int s)
 {
     const ir_program *p = g->ir;
@@ -1058,7 +1063,6 @@ static void emit_ingest(generator *g, int s)
     emit_row_forms(g, s);
 }
 
-/* compute_FEATURE(store, states, keys, t, out): states and keys in the feature's entity order. */
 /* A constant of a feature's type (its default). */
 static void emit_literal(generator *g, const ir_literal *d)
 {
@@ -1106,6 +1110,8 @@ static void emit_feature_call(generator *g, int ti, const int *slots, const char
             "            return status;\n    }\n", compute, dest);
 }
 
+/* featN_FEATURE_compute(store, states, keys, request, t, out): states and
+ * keys in the feature's entity order. */
 static void emit_compute(generator *g, int fi)
 {
     const ir_program *p = g->ir;

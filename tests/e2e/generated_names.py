@@ -59,7 +59,7 @@ SOURCE_{b} ENTITY_{b} EMBEDDING_{b} {b}_event event_{b} ingest_{b} read_set_{b}
 read_entity_{b} {lib}_{b} {lib}_ingest_{b} {lib}_{b}_event {lib}_event_{b}
 {lib}_read_set_{b} {lib}_read_entity_{b} {lib}_program src0_{b} src1_{b}_check
 src0_{b}_push feat0_{b} feat1_{b}_compute feat0_{b}_read ent0_{b} emb0_{b} set0_{b}
-SOURCE0_{b} ENTITY0_{b} {b}_ _{b} {b}__ {b}_0 {b}_1_ {b}_{b}""".split()
+SOURCE0_{b} ENTITY0_{b} {b}_ _{b} {b}__ {b}_0 {b}_1_ {b}_{b} FDL_GENERATED_{lib}_H""".split()
 LIB_NAMES = """features lib src0 src feat0 feat1_x ent0 SOURCE ENTITY EMBEDDING check compute
 fields program fdl FDL x X _ _lib lib_ ingest read read_set event set0 grp0 main errno
 entities v ent0x set12 SOURCE3_x EMBEDDING""".split() + ["L" * 64]

@@ -137,6 +137,8 @@ static void identifiers_are_one_to_one(void **state)
     assert_string_equal(cg_ident(&a, "_x"), "_x_");
     assert_string_equal(cg_ident(&a, "true"), "true_");
     assert_string_not_equal(cg_ident(&a, "x_"), cg_ident(&a, "x"));
+    assert_string_equal(cg_ident(&a, "FDL_GENERATED_lib_H"), "FDL_GENERATED_lib_H_");   /* a macro */
+    assert_string_equal(cg_ident(&a, "linux"), "linux_");   /* predefined outside -std=c11 */
     arena_free(&a);
 }
 
