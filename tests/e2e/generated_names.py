@@ -261,18 +261,26 @@ def make_program(rng, base_pool, lib, text=False):
     return "\n".join(out) + "\n"
 
 
+FLAGS = {}   # per compiler
+
+
 def run(command, **kwargs):
     return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
 
 
-def cc_flags(source_dir):
-    return ["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wbidi-chars=any",
-            "-Wtrigraphs", "-I", os.path.join(source_dir, "runtime")]
+def cc_flags(source_dir, cc="cc"):
+    flags = ["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wtrigraphs",
+             "-I", os.path.join(source_dir, "runtime")]
+    # gcc 12 has -Wbidi-chars; the bytes test below holds for any compiler.
+    probe = run([cc, "-Werror", "-Wbidi-chars=any", "-fsyntax-only", "-x", "c", os.devnull])
+    return flags + (["-Wbidi-chars=any"] if probe.returncode == 0 else [])
 
 
 def compile_batch(cc, source_dir, paths):
     """Compiles generated .c files in one cc call; returns error text or None."""
-    proc = run([cc] + cc_flags(source_dir) + ["-fsyntax-only"] + paths)
+    if cc not in FLAGS:
+        FLAGS[cc] = cc_flags(source_dir, cc)
+    proc = run([cc] + FLAGS[cc] + ["-fsyntax-only"] + paths)
     return proc.stdout.decode("utf-8", "replace") if proc.returncode else None
 
 
