@@ -473,7 +473,7 @@ static void ingest_typed(fdl_store *store, const workload *w)
         fdl_error err = {0};
         fdl_status status;
         if (e->is_order) {
-            features_orders_event event = {
+            features_event_orders event = {
                 .ordered_at = fdl_timestamp(e->time),
                 .order_id = fdl_int64(++order_id),
                 .user_id = fdl_string(user, strlen(user)),
@@ -483,7 +483,7 @@ static void ingest_typed(fdl_store *store, const workload *w)
         } else {
             const char *product = w->product_keys[e->product];
             const char *category = categories[e->category];
-            features_purchases_event event = {
+            features_event_purchases event = {
                 .ts = fdl_timestamp(e->time),
                 .user_id = fdl_string(user, strlen(user)),
                 .product_id = fdl_string(product, strlen(product)),

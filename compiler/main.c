@@ -483,6 +483,12 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
         usage_error("--name '%s' must be a C identifier (letters, digits, '_')", o->name);
         return false;
     }
+    if (cg_library_name_problem(o->name)) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "--name '%s': %s", o->name, cg_library_name_problem(o->name));
+        usage_error("%s", reason);
+        return false;
+    }
     return true;
 }
 
