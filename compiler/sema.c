@@ -15,6 +15,7 @@
 
 #include "functions.h"
 #include "fdlrt.h"
+#include "internal.h"     /* fdl_regex_bound, as fdl_store_open checks it */
 #include "suggest.h"
 
 /*
@@ -956,6 +957,13 @@ static bool check_expectation(checker *c, const ast_expectation *e, const ir_sou
         const ast_value *v = &e->values[0];
         if (v->is_null || v->length == 0 || strlen(v->text) != v->length) {
             diag_error(c->sources, v->span, "matches needs a regular expression (not empty, no NUL)");
+            return false;
+        }
+        size_t at;
+        const char *why = fdl_regex_bound(v->text, v->length, &at);
+        if (why) {  /* before regcomp: past the bounds it may take seconds */
+            diag_error(c->sources, v->span, "regular expression refused: %s (at byte %zu of the pattern)",
+                       why, at + 1);
             return false;
         }
         regex_t compiled;

@@ -92,6 +92,18 @@ void fdl_json_write_value(FILE *out, fdl_value v);
 bool fdl_predlog_write(FILE *out, const fdl_program *p, int set, const fdl_value *keys,
                        const fdl_value *request, fdl_time t, const fdl_value *values);
 
+/* ---- regex_bound.c: what a `matches` pattern may cost (see the file).
+ * NULL when pattern (len bytes) is within the bounds; else why not, with
+ * *at the byte offset the reason points at. fdlc check and fdl_store_open
+ * both refuse a pattern this refuses, before regcomp sees it. */
+#define FDL_REGEX_MAX_LENGTH 1024
+#define FDL_REGEX_MAX_COUNT 255
+#define FDL_REGEX_MAX_COPIES 2048
+#define FDL_REGEX_MAX_DEPTH 32
+#define FDL_REGEX_TEXT_(n) #n
+#define FDL_REGEX_TEXT(n) FDL_REGEX_TEXT_(n)
+const char *fdl_regex_bound(const char *pattern, size_t len, size_t *at);
+
 /* ---- checks.c: expectations' counters and state, one per store. */
 typedef struct fdl_checks fdl_checks;
 fdl_checks *fdl_checks_new(const fdl_program *p);
