@@ -80,11 +80,21 @@ void fdl_csv_write_value(FILE *out, fdl_value value);
  * round-trip floats separated by commas, no brackets. */
 void fdl_write_float_list(FILE *out, const double *values, int32_t count);
 
-/* ---- predlog.c: JSON text of values (the prediction log, top_k).
- * Strings: '"' and '\\' escaped, control bytes as \u00XX, other bytes as
- * they are. Values: numbers and bools bare, timestamps RFC 3339 strings,
- * vectors arrays, null. */
+/* ---- json.c: UTF-8. fdl_utf8_next: the length of the well-formed
+ * sequence s (len > 0 bytes) starts with, *valid true; or, *valid false,
+ * of the maximal subpart of an ill-formed one (at least 1). Overlongs,
+ * encoded surrogates and code points above U+10FFFF are ill-formed. */
+size_t fdl_utf8_next(const char *s, size_t len, bool *valid);
+bool fdl_utf8_valid(const char *s, size_t len);
+/* A JSON string, valid UTF-8 whatever s holds: '"' and '\\' escaped,
+ * control bytes and DEL as \u00XX, well-formed UTF-8 as it is, each
+ * maximal ill-formed subpart as \ufffd (see json.c for why). Every JSON
+ * writer of fdlc and the runtime quotes its strings here. */
 void fdl_json_write_string(FILE *out, const char *s, size_t len);
+
+/* ---- predlog.c: JSON text of values (the prediction log, top_k).
+ * Numbers and bools bare, strings fdl_json_write_string, timestamps RFC 3339
+ * strings, vectors arrays, null. */
 void fdl_json_write_value(FILE *out, fdl_value v);
 
 /* The prediction log, one JSON line per set read. False
