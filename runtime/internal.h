@@ -28,6 +28,12 @@ static inline fdl_value fdl_finite_or_null(double f)
     return isfinite(f) ? fdl_float64(f) : fdl_null();
 }
 
+/* ---- value.c: the instants fdl_parse_time accepts, 0000-01-01T00:00:00Z
+ * to 9999-12-31T23:59:59.999999Z: RFC 3339's four-digit years, so that
+ * every time fdl_format_time writes from them reads back. */
+#define FDL_TIME_READ_MIN (INT64_C(-62167219200) * FDL_MICROS_PER_SECOND)
+#define FDL_TIME_READ_MAX (INT64_C(253402300800) * FDL_MICROS_PER_SECOND - 1)
+
 /* ---- hashmap.c: open-addressing map from byte-string keys to pointers. */
 typedef struct fdl_hashmap fdl_hashmap;
 fdl_hashmap *fdl_hashmap_new(void);
