@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "functions.h"
+#include "internal.h"     /* fdl_json_write_string: the manifest's strings */
 
 /* The kinds of generated identifiers that carry a definition's name. */
 typedef enum tag_kind {
@@ -1614,19 +1615,7 @@ static void json_string(FILE *out, const char *s)
         fputs("null", out);
         return;
     }
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", out);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
+    fdl_json_write_string(out, s, strlen(s));    /* valid UTF-8 whatever the names hold */
 }
 
 void cg_manifest(const ir_program *p, const char *name, FILE *out)

@@ -989,23 +989,7 @@ static void print_table(const drift_run *run, FILE *out)
 
 static void json_string(FILE *out, const char *s, size_t len)
 {
-    fputc('"', out);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch == '\n')
-            fputs("\\n", out);
-        else if (ch == '\r')
-            fputs("\\r", out);
-        else if (ch == '\t')
-            fputs("\\t", out);
-        else if (ch < 0x20 || ch == 0x7f)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
+    fdl_json_write_string(out, s, len);     /* valid UTF-8 whatever the cells hold */
 }
 
 static void json_cstring(FILE *out, const char *s)

@@ -28,6 +28,12 @@ static inline fdl_value fdl_finite_or_null(double f)
     return isfinite(f) ? fdl_float64(f) : fdl_null();
 }
 
+/* ---- value.c: the instants fdl_parse_time accepts, 0000-01-01T00:00:00Z
+ * to 9999-12-31T23:59:59.999999Z: RFC 3339's four-digit years, so that
+ * every time fdl_format_time writes from them reads back. */
+#define FDL_TIME_READ_MIN (INT64_C(-62167219200) * FDL_MICROS_PER_SECOND)
+#define FDL_TIME_READ_MAX (INT64_C(253402300800) * FDL_MICROS_PER_SECOND - 1)
+
 /* ---- hashmap.c: open-addressing map from byte-string keys to pointers. */
 typedef struct fdl_hashmap fdl_hashmap;
 fdl_hashmap *fdl_hashmap_new(void);
@@ -80,11 +86,21 @@ void fdl_csv_write_value(FILE *out, fdl_value value);
  * round-trip floats separated by commas, no brackets. */
 void fdl_write_float_list(FILE *out, const double *values, int32_t count);
 
-/* ---- predlog.c: JSON text of values (the prediction log, top_k).
- * Strings: '"' and '\\' escaped, control bytes as \u00XX, other bytes as
- * they are. Values: numbers and bools bare, timestamps RFC 3339 strings,
- * vectors arrays, null. */
+/* ---- json.c: UTF-8. fdl_utf8_next: the length of the well-formed
+ * sequence s (len > 0 bytes) starts with, *valid true; or, *valid false,
+ * of the maximal subpart of an ill-formed one (at least 1). Overlongs,
+ * encoded surrogates and code points above U+10FFFF are ill-formed. */
+size_t fdl_utf8_next(const char *s, size_t len, bool *valid);
+bool fdl_utf8_valid(const char *s, size_t len);
+/* A JSON string, valid UTF-8 whatever s holds: '"' and '\\' escaped,
+ * control bytes and DEL as \u00XX, well-formed UTF-8 as it is, each
+ * maximal ill-formed subpart as \ufffd (see json.c for why). Every JSON
+ * writer of fdlc and the runtime quotes its strings here. */
 void fdl_json_write_string(FILE *out, const char *s, size_t len);
+
+/* ---- predlog.c: JSON text of values (the prediction log, top_k).
+ * Numbers and bools bare, strings fdl_json_write_string, timestamps RFC 3339
+ * strings, vectors arrays, null. */
 void fdl_json_write_value(FILE *out, fdl_value v);
 
 /* The prediction log, one JSON line per set read. False
@@ -122,6 +138,18 @@ typedef struct fdl_path_use {
  * through symbolic links; a file not yet there by its directory and name).
  * /dev/null may be given as often as wanted. */
 fdl_status fdl_paths_check(const fdl_path_use *uses, int n, fdl_error *err);
+
+/* ---- regex_bound.c: what a `matches` pattern may cost (see the file).
+ * NULL when pattern (len bytes) is within the bounds; else why not, with
+ * *at the byte offset the reason points at. fdlc check and fdl_store_open
+ * both refuse a pattern this refuses, before regcomp sees it. */
+#define FDL_REGEX_MAX_LENGTH 1024
+#define FDL_REGEX_MAX_COUNT 255
+#define FDL_REGEX_MAX_COPIES 2048
+#define FDL_REGEX_MAX_DEPTH 32
+#define FDL_REGEX_TEXT_(n) #n
+#define FDL_REGEX_TEXT(n) FDL_REGEX_TEXT_(n)
+const char *fdl_regex_bound(const char *pattern, size_t len, size_t *at);
 
 /* ---- checks.c: expectations' counters and state, one per store. */
 typedef struct fdl_checks fdl_checks;

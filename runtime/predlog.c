@@ -16,21 +16,6 @@
 
 #include "internal.h"
 
-void fdl_json_write_string(FILE *out, const char *s, size_t len)
-{
-    putc('"', out);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(out, "\\u%04x", c);
-        else
-            putc(c, out);   /* UTF-8 passes through; invalid bytes too, as given */
-    }
-    putc('"', out);
-}
-
 void fdl_json_write_value(FILE *out, fdl_value v)
 {
     char text[64];

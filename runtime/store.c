@@ -159,6 +159,25 @@ void fdl_store_close(fdl_store *store)
     free(store);
 }
 
+/* A matches check's pattern within fdl_regex_bound's bounds, as fdlc
+ * check demanded: regcomp on a pattern past them may take seconds and
+ * gigabytes, and a table need not come from fdlc. */
+static fdl_status check_pattern(const fdl_program *p, int s, int k, fdl_error *err)
+{
+    const fdl_check_desc *check = &p->sources[s].checks[k];
+    if (check->kind != FDL_CHECK_MATCHES)
+        return FDL_OK;
+    size_t at;
+    const char *why = check->pattern ? fdl_regex_bound(check->pattern, strlen(check->pattern), &at)
+                                     : "there is none";
+    if (!why)
+        return FDL_OK;
+    return fdl_error_set(err, FDL_ERR_ARGUMENT,
+                         "program '%s': check '%s' of source '%s': regular expression refused: %s",
+                         p->name ? p->name : "", check->text, p->sources[s].name ? p->sources[s].name : "",
+                         why);
+}
+
 /* Every index in the tables must be in range: generated code is trusted,
  * but a hand-written or mismatched table must not crash the store. */
 static fdl_status check_program(const fdl_program *p, fdl_error *err)
@@ -203,6 +222,11 @@ static fdl_status check_program(const fdl_program *p, fdl_error *err)
                 return fdl_error_set(err, FDL_ERR_ARGUMENT,
                                      "program '%s': check %d of source %d is out of range",
                                      p->name ? p->name : "", k, s);
+        for (int k = 0; k < src->nchecks; k++) {
+            fdl_status status = check_pattern(p, s, k, err);
+            if (status != FDL_OK)
+                return status;
+        }
     }
     return FDL_OK;
 }

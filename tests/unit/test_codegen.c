@@ -17,9 +17,9 @@
 static const char hostile_yaml[] =
     "entities:\n"
     "  - {name: int, join_key: default, description: \"*/ #include <evil.h> /*\"}\n"
-    "  - {name: \"NULL\", join_key: k, key_type: int64}\n"
+    "  - {name: \"EOF\", join_key: k, key_type: int64}\n"
     "sources:\n"
-    "  - name: true\n"
+    "  - name: assert\n"
     "    timestamp: for\n"
     "    description: \"ends with a backslash \\\\\"\n"
     "    fields:\n"
@@ -35,10 +35,10 @@ static const char hostile_yaml[] =
     "    description: \"?\?/ trigraph and \\\"quotes\\\" and */ and \\n newline\"\n"
     "    aggregation:\n"
     "      function: sum\n"
-    "      source: true.bool\n"
+    "      source: assert.bool\n"
     "      window: 1d\n"
     "      where: \"errno != '*/\\\\\\\"?\?/' and default in ('a', 'b\\\\n') and x_ + x > 0\"\n"
-    "  - {name: while, entity: \"NULL\", aggregation: {function: last, source: true.errno, window: lifetime}}\n"
+    "  - {name: while, entity: \"EOF\", aggregation: {function: last, source: assert.errno, window: lifetime}}\n"
     "feature_sets:\n"
     "  - {name: return, features: [case, while]}\n";
 
