@@ -108,7 +108,8 @@
  * the distinct map, the sorted values) of the lifetime cursor simply keep
  * the evicted events, since that cursor never rebuilds. An event older than
  * the horizon (late) can only matter to lifetime aggregations and goes
- * straight into the base.
+ * straight into the base. The store's watermark expires a group the same
+ * way without a read (fdl_group_state_expire, at the end of the file).
  *
  * Hopped groups (fdl_group_desc.hop > 0) use none of the above: they keep
  * per-tile partial states instead of events (the tile section at the end).
