@@ -730,13 +730,14 @@ fdl_status fdl_group_push_by(fdl_store *store, fdl_entity_state *entity, int gro
             return FDL_ERR_MEMORY;
         store->state_bytes += fdl_group_state_bytes(*state);
     }
-    move_watermark(store, time);
     size_t before = fdl_group_state_bytes(*state);
     /* Expire first: an event before the cut is late (lifetime only). */
     if (!store->options.keep_history)
         fdl_group_state_expire(*state, store->watermark, &store->stats);
     fdl_status status = fdl_group_state_push(*state, time, value, by, &store->stats);
     store->state_bytes += fdl_group_state_bytes(*state) - before;
+    if (status == FDL_OK)
+        move_watermark(store, time);    /* an event refused moves no time */
     return status;
 }
 
