@@ -53,7 +53,9 @@ struct fdl_store {
     fdl_time watermark;                 /* newest - lateness; FDL_TIME_MIN: no cut */
     int sweep_entity;                   /* the sweep's position: entity map, */
     size_t sweep_slot;                  /* then slot */
-    uint64_t state_bytes;               /* entity and group states, by their accounting */
+    /* Entity and group states, by their accounting; changed by unsigned
+     * deltas (after - before), whose wrap-around subtracts exactly. */
+    uint64_t state_bytes;
     uint64_t max_entities, max_bytes;   /* fdl_store_set_limits; 0 = none */
 };
 
@@ -443,7 +445,8 @@ static bool visit_slot(fdl_store *store, int e, size_t *at)
 {
     fdl_hashmap *map = store->entity_maps[e];
     void **slot = fdl_hashmap_slot_at(map, *at);
-    if (!slot || !expire_entity(store, *slot)) {
+    /* (a NULL value: creating the state failed; the next push retries) */
+    if (!slot || !*slot || !expire_entity(store, *slot)) {
         (*at)++;
         return true;
     }
