@@ -1243,7 +1243,8 @@ static bool base_last_k_fold(fdl_group_state *g, const event *e)
     lifetime_base *b = &g->base;
     size_t k = (size_t)g->plan->lifetime_last_k;
     size_t n = b->last_k_count;
-    size_t position = timed_upper_bound(b->last_k + b->last_k_start, n, e->time);
+    /* no array before the first fold (NULL + 0 is undefined) */
+    size_t position = n ? timed_upper_bound(b->last_k + b->last_k_start, n, e->time) : 0;
     if (n == k) {
         if (position == 0)
             return true;                /* older than the k kept */
