@@ -42,6 +42,16 @@ void fdl_hashmap_free(fdl_hashmap *map);
  * true (the key bytes are copied); NULL when absent and !insert. */
 void **fdl_hashmap_slot(fdl_hashmap *map, const void *key, size_t len, bool insert);
 size_t fdl_hashmap_count(const fdl_hashmap *map);
+/* Slot by slot, for incremental sweeps: the value slot of position i
+ * (i < capacity), NULL when i holds no key. */
+size_t fdl_hashmap_capacity(const fdl_hashmap *map);
+void **fdl_hashmap_slot_at(fdl_hashmap *map, size_t i);
+/* Removes the key at position i (the value is the caller's to free). A
+ * later key of the same probe run may move into position i; returns true
+ * when the table was resized instead (every position changed). */
+bool fdl_hashmap_remove_at(fdl_hashmap *map, size_t i);
+/* The map's own memory: the table and long keys. */
+size_t fdl_hashmap_bytes(const fdl_hashmap *map);
 /* Visits every value (order unspecified). */
 void fdl_hashmap_each(fdl_hashmap *map, void (*fn)(void *value, void *ctx), void *ctx);
 uint64_t fdl_hash_bytes(const void *data, size_t len);
