@@ -9,7 +9,8 @@ never in the source tree, with the seed example's embeddings from SEED_DIR:
   log_sigkill      a service killed with SIGKILL right after `stats` said
                    `logged N` leaves exactly N complete JSON lines
   log_full_disk    --log /dev/full: every failed line counted in log_errors,
-                   none in logged, exit status 2 at the end
+                   none in logged, exit status 2 at the end; --log-fsync
+                   lines are logged
   log_concurrent   two services appending to one log at once: every line is
                    one whole JSON object, none lost (one write per line)
   report_confined  `report NAME` only with --report-dir, only a plain file
@@ -107,7 +108,16 @@ def case_log_full_disk(binary, seed, work):
     if done.returncode != 2 or "prediction log" not in done.stderr:
         fail("a log that lost reads must end with exit status 2 and say so: %d %r"
              % (done.returncode, done.stderr))
-    print("log_full_disk: log_errors %d, exit status 2" % counters["log_errors"])
+    # --log-fsync: synced lines are counted as logged, on a file and on a
+    # device that cannot be synced (/dev/null: fdatasync fails with EINVAL).
+    for path in [os.path.join(work, "synced.jsonl"), "/dev/null"]:
+        done = serve(binary, ["--log", path, "--log-fsync"], [EVENT, SHORT_GET, LONG_GET, "stats"], seed)
+        counters = stats_of(done.stdout.splitlines()[-1])
+        if (counters["logged"], counters["log_errors"], done.returncode) != (2, 0, 0):
+            fail("--log-fsync to %s: %r, exit status %d" % (path, counters, done.returncode))
+    if len(log_lines(os.path.join(work, "synced.jsonl"))) != 2:
+        fail("--log-fsync: 2 lines wanted")
+    print("log_full_disk: log_errors %d, exit status 2; --log-fsync logs" % 2)
 
 
 def case_log_concurrent(binary, seed, work):
@@ -216,7 +226,9 @@ def case_wide_keys(binary, seed, work):
     requests = [event, "get wide17 %s %s" % (" ".join(wide), AT),
                 "get wide20 %s 1 2 3 %s" % (" ".join(wide), AT),
                 "get wide20 %s 1 2 3 4 %s" % (" ".join(wide), AT),
-                "get wide20 " + " ".join(["k"] * 200), "quit"]
+                "get wide20 " + " ".join(["k"] * 200),
+                # 17 keys and no @TIME: 18 words, which once fit, then 17 keys did not.
+                "get wide17 " + " ".join(wide), "quit"]
     # No embeddings in these definitions: no --embedding options.
     done = subprocess.run([binary, "--log", log], input="".join(r + "\n" for r in requests),
                           capture_output=True, text=True, timeout=100)
@@ -225,6 +237,7 @@ def case_wide_keys(binary, seed, work):
     expect_answer(done, 2, "ok [1, 1]", "20 key columns")
     expect_answer(done, 3, "error: set wide20 takes 20 keys", "21 keys")
     expect_answer(done, 4, "error: set wide20 takes 20 keys", "200 keys")
+    expect_answer(done, 5, "ok [", "17 key columns, read now")
     if done.returncode != 0 or done.stderr:
         fail("exit status %d, stderr:\n%s" % (done.returncode, done.stderr))
     entry = json.loads(open(log).read().splitlines()[1])
