@@ -386,7 +386,8 @@ static bool write_temp_report(fdl_store *store, char *temp, const char *name, fd
  * failure, no temporary left behind. */
 static bool write_report(fdl_store *store, const char *dir, const char *name, fdl_error *err)
 {
-    size_t size = strlen(dir) + strlen(name) + 16;
+    static const char temp_name[] = "/.fdl-serve-report.XXXXXX";   /* hidden: no NAME can be it */
+    size_t size = strlen(dir) + strlen(name) + sizeof temp_name;   /* either path and a NUL */
     char *target = malloc(size), *temp = malloc(size);
     bool ok = false;
     struct stat info;
@@ -395,7 +396,7 @@ static bool write_report(fdl_store *store, const char *dir, const char *name, fd
         goto done;
     }
     snprintf(target, size, "%s/%s", dir, name);
-    snprintf(temp, size, "%s/.%s.XXXXXX", dir, name);   /* hidden: no report NAME can be it */
+    snprintf(temp, size, "%s%s", dir, temp_name);
     if (lstat(target, &info) == 0 && !S_ISREG(info.st_mode)) {
         fdl_error_set(err, FDL_ERR_IO, "report %s: exists and is not a regular file", name);
         goto done;

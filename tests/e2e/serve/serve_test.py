@@ -163,17 +163,19 @@ def case_report_confined(binary, seed, work):
     reports = fresh_dir(os.path.join(work, "reports"))
     os.symlink(victim, os.path.join(reports, "link.json"))
     os.mkdir(os.path.join(reports, "adir"))
-    refused = ["../escape.json", "sub/r.json", ".hidden", "..", "", "link.json", "adir"]
+    refused = ["../escape.json", "sub/r.json", ".hidden", "..", "", "link.json", "adir", "n" * 256]
     done = serve(binary, ["--report-dir", reports],
-                 [EVENT] + ["report " + name for name in refused] + ["report r.json", "report r.json", "quit"],
+                 [EVENT] + ["report " + name for name in refused]
+                 + ["report r.json", "report r.json", "report " + "n" * 255, "quit"],
                  seed)
     for i, name in enumerate(refused):
         expect_answer(done, 1 + i, "error", "report %r" % name)
     expect_answer(done, 1 + len(refused), "ok", "report r.json")
     expect_answer(done, 2 + len(refused), "ok", "report r.json again (replaces it)")
+    expect_answer(done, 3 + len(refused), "ok", "a name of 255 bytes")
     if open(victim).read() != "precious\n":
         fail("report wrote through a symlink")
-    if sorted(os.listdir(reports)) != ["adir", "link.json", "r.json"] or os.path.exists(
+    if sorted(os.listdir(reports)) != ["adir", "link.json", "n" * 255, "r.json"] or os.path.exists(
             os.path.join(work, "escape.json")):
         fail("unexpected files: %r" % sorted(os.listdir(reports)))
     report = json.load(open(os.path.join(reports, "r.json")))
