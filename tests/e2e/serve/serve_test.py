@@ -18,11 +18,16 @@ never in the source tree, with the seed example's embeddings from SEED_DIR:
   line_cap         a line over --max-line (and over the default) answers
                    `error: line too long` and the next request is served
   io_errors        stdout on /dev/full and an unreadable stdin: exit 2
+  out_of_memory    under a 64 MiB address-space limit: a --max-line buffer
+                   that cannot be allocated, and events until the store
+                   cannot take one: an error answer, then exit 2 (skipped
+                   in a sanitizer build, which needs far more address space)
   wide_keys        (FDL_SERVE built over wide_keys.yaml) sets of 17 and 20
                    key columns are served; with ASan, no overflow
 """
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -219,6 +224,30 @@ def case_io_errors(binary, seed, work):
     if done.returncode != 2 or "fdl-serve" not in done.stderr:
         fail("unreadable requests: exit status %d, stderr %r" % (done.returncode, done.stderr))
     print("io_errors: write and read errors end with exit status 2")
+
+
+def limit_memory():
+    """In the child: at most 64 MiB of address space."""
+    resource.setrlimit(resource.RLIMIT_AS, (64 << 20, 64 << 20))
+
+
+def case_out_of_memory(binary, seed, work):
+    if os.environ.get("FDL_SANITIZE", "OFF").upper() in ("ON", "1", "TRUE", "YES"):
+        print("out_of_memory: skipped (sanitizer build)")
+        return
+    done = serve(binary, ["--max-line", str(1 << 30)], ["stats"], seed, preexec_fn=limit_memory)
+    if done.returncode != 2 or "out of memory" not in done.stderr:
+        fail("a 1 GiB line buffer under 64 MiB: exit status %d, stderr %r" % (done.returncode, done.stderr))
+    # Distinct users and products: the store grows until an event fails.
+    events = ["ingest purchases 2024-03-01T09:30:00Z,u%07d,p%07d,1.5,food" % (i, i) for i in range(400000)]
+    done = serve(binary, [], events + ["stats"], seed, preexec_fn=limit_memory)
+    answers = done.stdout.splitlines()
+    if done.returncode != 2 or "out of memory" not in done.stderr:
+        fail("the store out of memory: exit status %d, stderr %r" % (done.returncode, done.stderr))
+    if not answers or not answers[-1].startswith("error") or len(answers) >= len(events):
+        fail("want the failed event answered with an error, then nothing: %d answers, last %r"
+             % (len(answers), answers[-1:]))
+    print("out_of_memory: exit 2 at start and after %d events" % (len(answers) - 1))
 
 
 def case_wide_keys(binary, seed, work):
