@@ -41,7 +41,7 @@
  * everything since start. --report-dir allows `report NAME`, which
  * writes a temporary file in DIR and renames it to NAME, never over
  * anything but a regular file.
- * An ingest answers "ok", "ok dropped: REASON" or "error: ...".
+ * An ingest answers "ok", "ok dropped" (an expectation dropped it) or "error: ...".
  * Embedding tables load from the paths in the definitions unless overridden.
  *
  * Exit status: 0 at end of input or quit; 2 for bad options, a failed
