@@ -442,15 +442,27 @@ fdl_status fdl_read_feature_request(fdl_store *store, int feature, const fdl_val
 
 /*
  * The prediction log: while open, every successful fdl_read_set /
- * fdl_read_set_request appends one JSON line to path (created, or appended
- * to) with the set, the definitions' fingerprint, the time, the keys and
- * request fields by name and every value served, so that skew can be
- * checked later against a recomputation (fdlc verify). Writes are buffered;
- * a write that fails is counted in log_errors and reported by
- * fdl_store_log_close, never by the read. Opening a log closes the previous
- * one; fdl_store_close closes it too.
+ * fdl_read_set_request appends one JSON line to path (created 0666 less the
+ * umask, or appended to) with the set, the definitions' fingerprint, the
+ * time, the keys and request fields by name and every value served, so that
+ * skew can be checked later against a recomputation (fdlc verify).
+ *
+ * Durability: each line is written with one write(2) on an O_APPEND
+ * descriptor before the read returns, never buffered in the process: a
+ * line counted in reads_logged survives the process being killed, and
+ * processes appending to one log (on a local file system) never interleave
+ * within a line. With FDL_LOG_FSYNC each line is also synced to disk
+ * (fdatasync) before the read returns, to survive a power loss, at the
+ * cost of a disk flush per read. A line not written whole (a write error,
+ * a full disk, a short write, a failed sync) is counted in log_errors, not
+ * in reads_logged, and reported by fdl_store_log_close, never by the read;
+ * a short write can leave a partial line. Opening a log closes the
+ * previous one; fdl_store_close closes it too.
  */
+enum { FDL_LOG_FSYNC = 1u };    /* fdl_store_log_open_flags: sync every line */
 fdl_status fdl_store_log_open(fdl_store *store, const char *path, fdl_error *err);
+fdl_status fdl_store_log_open_flags(fdl_store *store, const char *path, unsigned flags,
+                                    fdl_error *err);
 fdl_status fdl_store_log_close(fdl_store *store, fdl_error *err);
 
 /* ---------------------------------------------------- expectations, counters */
@@ -544,7 +556,7 @@ typedef struct fdl_store_stats {
     uint64_t entities;          /* entity records held, all entities */
     uint64_t events_held;       /* events currently buffered, all groups */
     uint64_t reads_logged;      /* feature-set reads written to the prediction log */
-    uint64_t log_errors;        /* reads the prediction log failed to take */
+    uint64_t log_errors;        /* reads the prediction log failed to take (since it opened) */
     uint64_t tiles_held;        /* tiles of hopped groups currently held, all groups */
     uint64_t bytes_held;        /* memory of entity states and hash maps, by the store's accounting */
     uint64_t entities_dropped;  /* entities freed because their state became empty */

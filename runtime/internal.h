@@ -113,10 +113,17 @@ void fdl_json_write_string(FILE *out, const char *s, size_t len);
  * strings, vectors arrays, null. */
 void fdl_json_write_value(FILE *out, fdl_value v);
 
-/* The prediction log, one JSON line per set read. False
- * when the stream reports a write error. keys: one per key column. */
-bool fdl_predlog_write(FILE *out, const fdl_program *p, int set, const fdl_value *keys,
-                       const fdl_value *request, fdl_time t, const fdl_value *values);
+/* The prediction log, one JSON line per set read, each line one write(2)
+ * on an O_APPEND descriptor (synced with FDL_LOG_FSYNC). open: *out NULL
+ * on failure. append: false when the line is not written whole
+ * (the caller counts it). close: an error when the descriptor fails to
+ * close or errors (the caller's count) > 0; NULL is a no-op.
+ * keys: one per key column. */
+typedef struct fdl_predlog fdl_predlog;
+fdl_status fdl_predlog_open(const char *path, unsigned flags, fdl_predlog **out, fdl_error *err);
+bool fdl_predlog_append(fdl_predlog *log, const fdl_program *p, int set, const fdl_value *keys,
+                        const fdl_value *request, fdl_time t, const fdl_value *values);
+fdl_status fdl_predlog_close(fdl_predlog *log, uint64_t errors, fdl_error *err);
 
 /* ---- output.c: every file written, safely (see the file's comment). */
 typedef struct fdl_output {

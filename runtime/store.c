@@ -45,8 +45,7 @@ struct fdl_store {
      * chunks that never move, rewound by every public call. */
     struct scratch_chunk *scratch_first, *scratch_current;
     bool scratch_failed;                /* an allocation failed since the rewind */
-    FILE *log;                          /* the prediction log, NULL when off */
-    char *log_path;
+    fdl_predlog *log;                   /* the prediction log, NULL when off */
     fdl_checks *checks;                 /* expectations: counters and state */
     /* Memory (see the header comment). */
     fdl_time newest;                    /* newest event time, FDL_TIME_MIN before any */
@@ -611,7 +610,7 @@ fdl_status fdl_read_set_request(fdl_store *store, int set, const fdl_value *keys
     if (status != FDL_OK)
         return read_error(status, err, "feature set", desc->name, t);
     if (store->log) {
-        if (fdl_predlog_write(store->log, p, set, keys, request, t, out))
+        if (fdl_predlog_append(store->log, p, set, keys, request, t, out))
             store->stats.reads_logged++;
         else
             store->stats.log_errors++;
@@ -621,40 +620,27 @@ fdl_status fdl_read_set_request(fdl_store *store, int set, const fdl_value *keys
 
 fdl_status fdl_store_log_close(fdl_store *store, fdl_error *err)
 {
-    if (!store->log)
-        return FDL_OK;
-    bool failed = ferror(store->log) != 0;
-    failed |= fclose(store->log) != 0;
+    fdl_status status = fdl_predlog_close(store->log, store->stats.log_errors, err);
     store->log = NULL;
-    fdl_status status = FDL_OK;
-    if (failed || store->stats.log_errors > 0)
-        status = fdl_error_set(err, FDL_ERR_IO, "prediction log %s: %llu reads could not be written",
-                               store->log_path, (unsigned long long)store->stats.log_errors);
-    free(store->log_path);
-    store->log_path = NULL;
     return status;
 }
 
-fdl_status fdl_store_log_open(fdl_store *store, const char *path, fdl_error *err)
+fdl_status fdl_store_log_open_flags(fdl_store *store, const char *path, unsigned flags,
+                                    fdl_error *err)
 {
     fdl_status status = fdl_store_log_close(store, err);
     if (status != FDL_OK)
         return status;
-    size_t len = strlen(path);
-    store->log_path = malloc(len + 1);
-    if (!store->log_path)
-        return fdl_error_set(err, FDL_ERR_MEMORY, "out of memory");
-    memcpy(store->log_path, path, len + 1);
-    store->log = fopen(path, "a");
-    if (!store->log) {
-        status = fdl_error_set(err, FDL_ERR_IO, "cannot open the prediction log %s: %s", path,
-                               strerror(errno));
-        free(store->log_path);
-        store->log_path = NULL;
+    status = fdl_predlog_open(path, flags, &store->log, err);
+    if (status != FDL_OK)
         return status;
-    }
     store->stats.log_errors = 0;
     return FDL_OK;
+}
+
+fdl_status fdl_store_log_open(fdl_store *store, const char *path, fdl_error *err)
+{
+    return fdl_store_log_open_flags(store, path, 0, err);
 }
 
 fdl_status fdl_read_set(fdl_store *store, int set, const fdl_value *keys, fdl_time t,
