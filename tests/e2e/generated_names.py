@@ -63,6 +63,7 @@ SOURCE0_{b} ENTITY0_{b} {b}_ _{b} {b}__ {b}_0 {b}_1_ {b}_{b} FDL_GENERATED_{lib}
 LIB_NAMES = """features lib src0 src feat0 feat1_x ent0 SOURCE ENTITY EMBEDDING check compute
 fields program fdl FDL x X _ _lib lib_ ingest read read_set event set0 grp0 main errno
 entities v ent0x set12 SOURCE3_x EMBEDDING""".split() + ["L" * 64]
+EXPRESSION_KEYWORDS = {"and", "or", "not", "in", "is", "null", "true", "false"}   # grammar/expr.l
 EXPRESSION_WORDS = {"and", "or", "not", "in", "is", "null", "true", "false", "request", "over"}
 TYPES = ["int64", "float64"]
 DESCRIPTION = ("RLO \u202e evil \u202c, LRI \u2066 x \u2069, bell \x07 esc \x1b del \x7f tab\t"
@@ -170,7 +171,10 @@ class Namer:
 
     @staticmethod
     def usable(name, used, avoid):
+        # Words an expression reads as keywords or literals are refused as
+        # names by sema (any case): not the subject of this test.
         return (len(name) <= 128 and name not in used and name.lower() not in avoid and
+                name.lower() not in EXPRESSION_KEYWORDS and
                 re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None)
 
     def give(self, kind, name, used):
