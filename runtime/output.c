@@ -216,7 +216,8 @@ static int open_temporary(fdl_output *o, const char *dir, const char *base)
     o->temp = malloc(n);
     if (!o->temp)
         return errno = ENOMEM, -1;
-    snprintf(o->temp, n, "%s/.%s.fdlc-XXXXXX", dir, base);
+    /* At most 64 bytes of the name: any name's temporary fits NAME_MAX. */
+    snprintf(o->temp, n, "%s/.%.64s.fdlc-XXXXXX", dir, base);
     register_temporary(o->temp);
     int fd = mkostemp(o->temp, O_CLOEXEC);
     if (fd < 0) {
@@ -310,7 +311,8 @@ static bool name_temporary(fdl_output *o, int fd)
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     bool ok = false;
     for (int attempt = 0; o->temp && attempt < 100 && !ok; attempt++) {
-        snprintf(o->temp, n, "%s/.%s.fdlc-%ld-%d", dir, base_of(o->target), (long)getpid(), attempt);
+        snprintf(o->temp, n, "%s/.%.64s.fdlc-%ld-%d", dir, base_of(o->target), (long)getpid(),
+                 attempt);
         register_temporary(o->temp);
         ok = linkat(AT_FDCWD, proc, AT_FDCWD, o->temp, AT_SYMLINK_FOLLOW) == 0;
         if (!ok)

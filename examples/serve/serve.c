@@ -40,7 +40,7 @@
  * SECONDS of event time (fdl_store_set_statistics_window) instead of
  * everything since start. --report-dir allows `report NAME`, which
  * writes a temporary file in DIR and renames it to NAME, never over
- * anything but a regular file.
+ * anything but a regular file (not through a symbolic link).
  * An ingest answers "ok", "ok dropped" (an expectation dropped it) or "error: ...".
  * Embedding tables load from the paths in the definitions unless overridden.
  *
@@ -358,59 +358,26 @@ static bool plain_file_name(const char *name)
     return len > 0 && len <= MAX_REPORT_NAME && name[0] != '.' && !strchr(name, '/');
 }
 
-/* The report into temp, a file mkstemp made for it (mode 0600), given the
- * mode a new file gets (0666 less the umask). False and err set on failure. */
-static bool write_temp_report(fdl_store *store, char *temp, const char *name, fdl_error *err)
-{
-    int fd = mkstemp(temp);
-    if (fd < 0) {
-        fdl_error_set(err, FDL_ERR_IO, "report %s: %s", name, strerror(errno));
-        return false;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    bool ok = fchmod(fd, 0666 & ~mask) == 0;
-    ok &= close(fd) == 0;
-    if (!ok)
-        fdl_error_set(err, FDL_ERR_IO, "report %s: %s", name, strerror(errno));
-    ok = ok && fdl_store_write_report(store, temp, NULL, false, err) == FDL_OK;
-    if (!ok)
-        unlink(temp);
-    return ok;
-}
-
-/* The report into dir/name through a temporary file in dir and a rename,
- * so a reader never sees half a report, and never over anything but a
- * regular file (rename replaces a symlink itself, not what it points to).
- * A minimal local stand-in for a safe-output helper. False and err set on
- * failure, no temporary left behind. */
+/* The report into dir/name, never over anything but a regular file of that
+ * directory (not through a symbolic link, which could lead out of it).
+ * fdl_store_write_report writes through a temporary renamed into place, so
+ * a reader never sees half a report. False and err set on failure. */
 static bool write_report(fdl_store *store, const char *dir, const char *name, fdl_error *err)
 {
-    static const char temp_name[] = "/.fdl-serve-report.XXXXXX";   /* hidden: no NAME can be it */
-    size_t size = strlen(dir) + strlen(name) + sizeof temp_name;   /* either path and a NUL */
-    char *target = malloc(size), *temp = malloc(size);
-    bool ok = false;
-    struct stat info;
-    if (!target || !temp) {
+    size_t size = strlen(dir) + strlen(name) + 2;
+    char *target = malloc(size);
+    if (!target) {
         fdl_error_set(err, FDL_ERR_MEMORY, "out of memory");
-        goto done;
+        return false;
     }
     snprintf(target, size, "%s/%s", dir, name);
-    snprintf(temp, size, "%s%s", dir, temp_name);
-    if (lstat(target, &info) == 0 && !S_ISREG(info.st_mode)) {
+    struct stat info;
+    bool ok = false;
+    if (lstat(target, &info) == 0 && !S_ISREG(info.st_mode))
         fdl_error_set(err, FDL_ERR_IO, "report %s: exists and is not a regular file", name);
-        goto done;
-    }
-    if (!write_temp_report(store, temp, name, err))
-        goto done;
-    ok = rename(temp, target) == 0;
-    if (!ok) {
-        fdl_error_set(err, FDL_ERR_IO, "report %s: %s", name, strerror(errno));
-        unlink(temp);
-    }
-done:
+    else
+        ok = fdl_store_write_report(store, target, NULL, false, err) == FDL_OK;
     free(target);
-    free(temp);
     return ok;
 }
 

@@ -247,6 +247,16 @@ class FileSafety(unittest.TestCase):
             self.assertEqual(f.read(), "precious\n")
         self.assert_no_temporaries()
 
+    def test_longest_file_name(self):
+        # The temporary's name must fit NAME_MAX as the output's does.
+        name = "n" * 251 + ".csv"
+        for _ in range(2):      # created, then replaced
+            r = self.batch("--out", name)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+        with open(os.path.join(self.dir, name), "rb") as f:
+            self.assertEqual(f.read(), self.expected_output())
+        self.assert_no_temporaries()
+
     def test_mode_of_a_replaced_file_is_kept(self):
         out = os.path.join(self.dir, "out.csv")
         with open(out, "w") as f:
