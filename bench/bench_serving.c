@@ -11,8 +11,8 @@
  *      timestamp and numbers) into store "now";
  *   2. ingest the same events as typed values (features_ingest_SOURCE, the
  *      application already holds native values) into store "history",
- *      opened with keep_history (ingest does not depend on that option: only
- *      reads evict);
+ *      opened with keep_history (which turns off eviction on ingest too:
+ *      store "now" evicts as the newest event time moves on);
  *   3. read ranking_v1 for random (user, product) keys "now" (just after the
  *      last event) on store "now", twice with the same keys: in the first
  *      (cold) pass, the first read of an entity after the whole year of
@@ -473,7 +473,7 @@ static void ingest_typed(fdl_store *store, const workload *w)
         fdl_error err = {0};
         fdl_status status;
         if (e->is_order) {
-            features_orders_event event = {
+            features_event_orders event = {
                 .ordered_at = fdl_timestamp(e->time),
                 .order_id = fdl_int64(++order_id),
                 .user_id = fdl_string(user, strlen(user)),
@@ -483,7 +483,7 @@ static void ingest_typed(fdl_store *store, const workload *w)
         } else {
             const char *product = w->product_keys[e->product];
             const char *category = categories[e->category];
-            features_purchases_event event = {
+            features_event_purchases event = {
                 .ts = fdl_timestamp(e->time),
                 .user_id = fdl_string(user, strlen(user)),
                 .product_id = fdl_string(product, strlen(product)),
@@ -507,6 +507,14 @@ static void print_store(const char *name, const fdl_store *store)
            ", out of order %" PRIu64 ", late %" PRIu64 "\n",
            name, s.entities, s.events_held, s.events_evicted, s.events_out_of_order,
            s.events_late);
+    /* The store's own accounting (bytes_held): entity states, events and
+     * hash maps, not malloc's overhead. Per entity and per event held are
+     * both the whole divided by one count: read them as an upper bound. */
+    printf("store %-8s %" PRIu64 " bytes held (%.1f MiB), %.0f bytes per entity, %.0f per event "
+           "held; %" PRIu64 " entities dropped once empty\n",
+           name, s.bytes_held, (double)s.bytes_held / (1024.0 * 1024.0),
+           s.entities ? (double)s.bytes_held / (double)s.entities : 0.0,
+           s.events_held ? (double)s.bytes_held / (double)s.events_held : 0.0, s.entities_dropped);
 }
 
 /* ----------------------------------------------------------------- reads */

@@ -4,13 +4,15 @@
  * The generated C is a product: readable, each function commented with the
  * definition it came from, warning-free under -Wall -Wextra -Wpedantic, and
  * dependent only on fdlrt.h. Everything taken from definitions is escaped:
- * names become identifiers through cg_ident() (which avoids C keywords and
- * macros), text goes into string literals through emit_string() and into
- * comments through emit_comment_text(), so no definition can break or inject
- * into the generated code.
+ * names become identifiers one-to-one ("names" below: a tag and the
+ * definition's index before the name, cg_ident() for struct members), text
+ * goes into string literals through emit_string() and into comments through
+ * emit_comment_text(), so no definition can break or inject into the
+ * generated code.
  */
 #include "codegen.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -18,6 +20,19 @@
 #include <string.h>
 
 #include "functions.h"
+#include "internal.h"     /* fdl_json_write_string: the manifest's strings */
+
+/* The kinds of generated identifiers that carry a definition's name. */
+typedef enum tag_kind {
+    TAG_SOURCE,         /* src3_orders_check: a source's functions and tables */
+    TAG_FEATURE,        /* feat12_count_30d_compute; feat12_count_30d, a local */
+    TAG_ENTITY,         /* ent0_user_keys: an entity's tables */
+    TAG_SET,            /* set1_ranking_features: a feature set's tables */
+    TAG_SOURCE_ID,      /* SOURCE3_orders: enum constants, the index */
+    TAG_ENTITY_ID,      /* ENTITY0_user */
+    TAG_EMBEDDING_ID,   /* EMBEDDING1_user2vec */
+    TAG_COUNT
+} tag_kind;
 
 typedef struct generator {
     const ir_program *ir;
@@ -26,6 +41,7 @@ typedef struct generator {
     FILE *out;
     arena *arena;
     bool scratch;          /* some expression builds strings in the store's scratch */
+    const char *tags[TAG_COUNT];   /* spelling of each tag, see tag_spellings */
 } generator;
 
 static void emit(generator *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -47,14 +63,18 @@ static const char *const reserved_words[] = {
     "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
     "union", "unsigned", "void", "volatile", "while", "bool", "true", "false", "offsetof",
     "asm", "typeof", "fortran", "errno", "assert", "complex", "imaginary", "noreturn",
-    "alignas", "alignof", "static_assert", "thread_local",
+    "alignas", "alignof", "static_assert", "thread_local", "nullptr", "constexpr",
+    "typeof_unqual", "unreachable",
+    "linux", "unix", "i386",   /* predefined by gcc and clang outside strict -std=c11 */
 };
 
 /*
- * The C identifier for a name from the definitions. Names are already
- * [A-Za-z_][A-Za-z0-9_]*; a reserved word, a name with no lowercase letter
- * (it could be a macro), or a name starting or ending with '_' gets a '_'
- * appended. The mapping is one-to-one, so distinct names stay distinct.
+ * The C identifier for a name from the definitions, as a struct member.
+ * Names are already [A-Za-z_][A-Za-z0-9_]*; a reserved word, a name with no
+ * lowercase letter (it could be a macro), a name starting with FDL_ (the
+ * runtime's and the header guard's macros) or starting or ending with '_'
+ * gets a '_' appended. One-to-one: a name is kept only if it does not end
+ * with '_', and a mangled name is the name and a '_'.
  */
 const char *cg_ident(arena *a, const char *name)
 {
@@ -63,10 +83,152 @@ const char *cg_ident(arena *a, const char *name)
     bool lower = false;
     for (size_t i = 0; i < len; i++)
         lower |= name[i] >= 'a' && name[i] <= 'z';
-    mangle |= !lower;
+    mangle |= !lower || strncmp(name, "FDL_", 4) == 0;
     for (size_t i = 0; i < sizeof reserved_words / sizeof *reserved_words && !mangle; i++)
         mangle = strcmp(name, reserved_words[i]) == 0;
     return mangle ? arena_printf(a, "%s_", name) : name;
+}
+
+/* ---------------------------------------------------------------- names */
+
+/*
+ * Every identifier of NAME.h and NAME.c that is spelled with a definition's
+ * name is one of
+ *
+ *   public    NAME_event_S, NAME_ingest_S, NAME_read_set_T,
+ *             NAME_read_entity_E, NAME_program  (the documented API);
+ *   tagged    TAG INDEX _ NAME [_ ROLE], e.g. src3_orders_check,
+ *             feat12_count_30d_compute, SOURCE3_orders: TAG a word of
+ *             letters from tag_spellings, INDEX the definition's index in
+ *             its kind (decimal, no leading zero), NAME its name as written
+ *             (the name is for readers), ROLE one of a fixed list per tag;
+ *   a struct member, cg_ident(NAME), alone in its struct's namespace;
+ *
+ * and every other identifier is fixed: fdl_* and FDL_* of fdlrt.h, C's
+ * (INT64_C, bool...), file-scope tables (sources, group_4_aggs, program...)
+ * and locals (store, event, keys...). The mapping is one-to-one:
+ *
+ *  - Tagged names: the leading run of letters is the tag and the digits
+ *    after it the index (a name starts after the '_' that ends them), so two
+ *    tagged names with a different tag or index differ in that prefix; with
+ *    the same tag and index the NAME is the same definition's, so they
+ *    differ by the ROLE, and each function emits each (tag, index, role)
+ *    once. No fixed identifier starts with a tag followed by a digit (the
+ *    tables' indexed names are group_4_aggs: letters then '_'; libc's and
+ *    fdlrt.h's start with other words), so none equals a tagged one.
+ *  - Public names: after "NAME_" come ingest_, event_, read_set_,
+ *    read_entity_ or program, a prefix-free set, then a name unique in its
+ *    kind. No fixed name of the generated files starts with NAME_ and one
+ *    of those words; the runtime's would for NAME fdl (fdl_program,
+ *    fdl_ingest_row), so NAME may not be fdl or start with fdl_ (any case:
+ *    cg_library_name_problem() says so to the driver). A tagged name starts with NAME_ only if NAME is a tag followed by digits;
+ *    so when NAME's letters are followed by a digit (--name src1, set2) the
+ *    tag equal to them is spelled the other way (srcx3_orders_check), see
+ *    generator_init.
+ *  - Definition names are used bare only as struct members, through
+ *    cg_ident(), which keeps C keywords and macros out (FDL_GENERATED_NAME_H,
+ *    the header's guard, included: FDL_... is mangled).
+ */
+static const char *const tag_spellings[TAG_COUNT][2] = {
+    [TAG_SOURCE] = {"src", "srcx"},          [TAG_FEATURE] = {"feat", "featx"},
+    [TAG_ENTITY] = {"ent", "entx"},          [TAG_SET] = {"set", "setx"},
+    [TAG_SOURCE_ID] = {"SOURCE", "SOURCEx"}, [TAG_ENTITY_ID] = {"ENTITY", "ENTITYx"},
+    [TAG_EMBEDDING_ID] = {"EMBEDDING", "EMBEDDINGx"},
+};
+
+const char *cg_library_name_problem(const char *name)
+{
+    char lower[4] = {0};
+    for (int i = 0; i < 3 && name[i]; i++)
+        lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+    if (strcmp(lower, "fdl") == 0 && (name[3] == '\0' || name[3] == '_'))
+        return "fdl and fdl_... are the runtime's names (fdlrt.h)";
+    return NULL;
+}
+
+/* The tag spellings for library `name`: none is NAME's leading letters when
+ * a digit follows them (see above). */
+static void generator_init(generator *g, const ir_program *p, const source_set *sources, arena *a,
+                           const char *name, FILE *out)
+{
+    assert(cg_library_name_problem(name) == NULL);
+    *g = (generator){p, sources, name, out, a, false, {0}};
+    size_t letters = 0;
+    while ((name[letters] >= 'a' && name[letters] <= 'z') || (name[letters] >= 'A' && name[letters] <= 'Z'))
+        letters++;
+    bool digit = name[letters] >= '0' && name[letters] <= '9';
+    for (int t = 0; t < TAG_COUNT; t++) {
+        bool clash = digit && strlen(tag_spellings[t][0]) == letters &&
+                     strncmp(tag_spellings[t][0], name, letters) == 0;
+        g->tags[t] = tag_spellings[t][clash];
+    }
+}
+
+/* TAG INDEX _ NAME [_ ROLE]: the identifier of one use of a definition. */
+static const char *tagged(generator *g, tag_kind tag, int index, const char *name, const char *role)
+{
+    assert(tag >= 0 && tag < TAG_COUNT && index >= 0 && name && name[0]);
+    return arena_printf(g->arena, "%s%d_%s%s%s", g->tags[tag], index, name, role ? "_" : "",
+                        role ? role : "");
+}
+
+/* Roles of a source: check, push, parse_row, check_row, push_row,
+ * ingest_row, fields, checks, max_null_ratio. */
+static const char *src_ident(generator *g, int s, const char *role)
+{
+    assert(s >= 0 && s < g->ir->nsources && role);
+    return tagged(g, TAG_SOURCE, s, g->ir->sources[s].name, role);
+}
+
+/* Roles of a feature: compute, read, entities, requests; none: its value,
+ * a local of derived features. */
+static const char *feat_ident(generator *g, int f, const char *role)
+{
+    assert(f >= 0 && f < g->ir->nfeatures);
+    return tagged(g, TAG_FEATURE, f, g->ir->features[f].name, role);
+}
+
+/* Roles of an entity: keys, key_types. */
+static const char *ent_ident(generator *g, int e, const char *role)
+{
+    assert(e >= 0 && e < g->ir->nentities && role);
+    return tagged(g, TAG_ENTITY, e, g->ir->entities[e].name, role);
+}
+
+/* Roles of a feature set: features, entities, requests. */
+static const char *set_ident(generator *g, int s, const char *role)
+{
+    assert(s >= 0 && s < g->ir->nsets && role);
+    return tagged(g, TAG_SET, s, g->ir->sets[s].name, role);
+}
+
+/* The enum constants holding the indexes the runtime takes. */
+static const char *source_id(generator *g, int s)
+{
+    return tagged(g, TAG_SOURCE_ID, s, g->ir->sources[s].name, NULL);
+}
+
+static const char *entity_id(generator *g, int e)
+{
+    return tagged(g, TAG_ENTITY_ID, e, g->ir->entities[e].name, NULL);
+}
+
+static const char *embedding_id(generator *g, int e)
+{
+    return tagged(g, TAG_EMBEDDING_ID, e, g->ir->embeddings[e].name, NULL);
+}
+
+/* The index of a source of the program. */
+static int src_index(generator *g, const ir_source *src)
+{
+    assert(src >= g->ir->sources && src < g->ir->sources + g->ir->nsources);
+    return (int)(src - g->ir->sources);
+}
+
+/* NAME_event_S: the public struct of one event of source s. */
+static const char *event_type(generator *g, int s)
+{
+    return arena_printf(g->arena, "%s_event_%s", g->name, g->ir->sources[s].name);
 }
 
 /* A C string literal; safe for any bytes (trigraphs included). */
@@ -99,26 +261,40 @@ static void emit_cstring(generator *g, const char *s)
         fputs("NULL", g->out);
 }
 
-/* Text inside a comment: one line, printable, never closing the comment. */
+/* Whether two characters side by side in a comment would end it (* /), open
+ * a nested one (/ *) or start a trigraph (? ?). */
+static bool comment_pair(int before, int c)
+{
+    return (before == '*' && c == '/') || (before == '/' && c == '*') || (before == '?' && c == '?');
+}
+
+/*
+ * Text inside a comment, as one line of printable ASCII that cannot end the
+ * comment, open another, form a trigraph or splice lines, whatever the text
+ * next to it: every byte outside printable ASCII is written \xHH (so bidi
+ * controls such as U+202E, written E2 80 AE, never reach the file), tab,
+ * newline and CR as \t \n \r; a space goes between the two characters of
+ * a comment_pair, and before a first (after a last) '*', '/' or '?'; a final
+ * backslash, which would splice the next line, is written \x5C.
+ */
 static void emit_comment_text(generator *g, const char *s)
 {
+    int last = 0;   /* the last character written; 0 before the first */
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '*' && s[1] == '/')
-            fputs("* /", g->out), s++;
-        else if (c == '/' && s[1] == '*')
-            fputs("/ *", g->out), s++;
-        else if (c == '?' && s[1] == '?')
-            fputs("?", g->out);        /* no trigraphs either */
-        else if (c == '\\' && (s[1] == '\n' || s[1] == '\0'))
-            fputs("\\ ", g->out);
-        else if (c == '\n' || c == '\r' || c == '\t')
+        bool edge = c == '*' || c == '/' || c == '?';
+        if (comment_pair(last, c) || (last == 0 && edge))
             fputc(' ', g->out);
-        else if (c < 0x20 || c == 0x7f)
-            fputc('?', g->out);
+        if (c == '\n' || c == '\t' || c == '\r')
+            fprintf(g->out, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+        else if (c < 0x20 || c >= 0x7f || (c == '\\' && s[1] == '\0'))
+            fprintf(g->out, "\\x%02X", c);
         else
             fputc(c, g->out);
+        last = c < 0x20 || c >= 0x7f || c == '\\' ? 'x' : c;   /* an escape ends in a letter or digit */
     }
+    if (last == '*' || last == '/' || last == '?')
+        fputc(' ', g->out);
 }
 
 /* "features.yaml:12" for a span. */
@@ -215,7 +391,7 @@ static void emit_expr(generator *g, const ir_source *source, const expr *e)
         else if (e->as.name.is_request)
             emit(g, "fdl_request_value(request, %d)", e->as.name.ref);
         else
-            emit(g, "v_%s", g->ir->features[e->as.name.ref].name);
+            emit(g, "%s", feat_ident(g, e->as.name.ref, NULL));
         break;
     case EXPR_UNARY:
         if (e->as.unary.op == OP_PLUS) {
@@ -380,15 +556,16 @@ static void emit_header(generator *g)
         emit(g, "/* One event of source %s (", src->name);
         emit_location(g, src->span);
         emit(g, "). A null field is fdl_null(). */\n");
-        emit(g, "typedef struct %s_%s_event {\n", n, src->name);
+        const char *type = event_type(g, s);
+        emit(g, "typedef struct %s {\n", type);
         for (int f = 0; f < src->nfields; f++)
             emit(g, "    fdl_value %s;%*s/* %s%s */\n", ident(g, src->fields[f].name),
                  (int)(24 > strlen(src->fields[f].name) ? 24 - strlen(src->fields[f].name) : 1), "",
                  type_name(src->fields[f].type), f == src->time_field ? ", event time" : "");
-        emit(g, "} %s_%s_event;\n\n", n, src->name);
+        emit(g, "} %s;\n\n", type);
         emit(g, "/* Ingests one %s event into the store (serving and batch alike). */\n", src->name);
-        emit(g, "fdl_status %s_ingest_%s(fdl_store *store, const %s_%s_event *event, fdl_error *err);\n\n",
-             n, src->name, n, src->name);
+        emit(g, "fdl_status %s_ingest_%s(fdl_store *store, const %s *event, fdl_error *err);\n\n",
+             n, src->name, type);
     }
     for (int s = 0; s < p->nsets; s++) {
         const ir_set *set = &p->sets[s];
@@ -516,8 +693,8 @@ static void emit_violation(generator *g, const ir_source *src, int k, const char
 {
     const ir_check *check = &src->checks[k];
     const char *field = check->field >= 0 ? ident(g, src->fields[check->field].name) : NULL;
-    emit(g, "        if ((status = fdl_check_violated(store, SOURCE_%s, %d, %s, err)) != FDL_OK)\n"
-            "            return status;\n", ident(g, src->name), k, value);
+    emit(g, "        if ((status = fdl_check_violated(store, %s, %d, %s, err)) != FDL_OK)\n"
+            "            return status;\n", source_id(g, src_index(g, src)), k, value);
     bool changes = true;
     if (check->policy == POLICY_IMPUTE) {
         emit(g, "        {\n            static const fdl_value impute = ");
@@ -538,7 +715,7 @@ static void emit_violation(generator *g, const ir_source *src, int k, const char
 static void emit_check(generator *g, const ir_source *src, int k)
 {
     const ir_check *check = &src->checks[k];
-    const char *S = ident(g, src->name);
+    const char *S = source_id(g, src_index(g, src));
     type_kind type = check->field >= 0 ? src->fields[check->field].type : TYPE_NULL;
     const char *x = check->field >= 0
                         ? arena_printf(g->arena, "event->%s", ident(g, src->fields[check->field].name))
@@ -585,7 +762,7 @@ static void emit_check(generator *g, const ir_source *src, int k)
         emit_violation(g, src, k, x, NULL);
         break;
     case EXPECT_MATCHES:
-        emit(g, "    if (!fdl_is_null(%s) && !fdl_check_matches(store, SOURCE_%s, %d, %s)) {\n", x, S, k, x);
+        emit(g, "    if (!fdl_is_null(%s) && !fdl_check_matches(store, %s, %d, %s)) {\n", x, S, k, x);
         emit_violation(g, src, k, x, NULL);
         break;
     case EXPECT_MAX_FUTURE: {
@@ -596,11 +773,11 @@ static void emit_check(generator *g, const ir_source *src, int k)
         break;
     }
     case EXPECT_ORDERED:
-        emit(g, "    if (!fdl_is_null(%s) && !fdl_check_ordered(store, SOURCE_%s, %s.as.t)) {\n", x, S, x);
+        emit(g, "    if (!fdl_is_null(%s) && !fdl_check_ordered(store, %s, %s.as.t)) {\n", x, S, x);
         emit_violation(g, src, k, x, NULL);
         break;
     case EXPECT_MAX_GAP:
-        emit(g, "    if (!fdl_is_null(%s) && !fdl_check_gap(store, SOURCE_%s, %s.as.t, INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND)) {\n",
+        emit(g, "    if (!fdl_is_null(%s) && !fdl_check_gap(store, %s, %s.as.t, INT64_C(%" PRId64 ") * FDL_MICROS_PER_SECOND)) {\n",
              x, S, x, check->seconds);
         emit_violation(g, src, k, x, NULL);
         break;
@@ -608,8 +785,8 @@ static void emit_check(generator *g, const ir_source *src, int k)
         if (check->reference >= 0)
             emit(g, "    if (!fdl_is_null(%s) && !fdl_check_exists(store, %d, %s)) {\n", x, check->reference, x);
         else
-            emit(g, "    if (!fdl_is_null(%s) && fdl_is_null(fdl_embedding_lookup(store, EMBEDDING_%s, %s))) {\n",
-                 x, ident(g, g->ir->embeddings[check->embedding].name), x);
+            emit(g, "    if (!fdl_is_null(%s) && fdl_is_null(fdl_embedding_lookup(store, %s, %s))) {\n",
+                 x, embedding_id(g, check->embedding), x);
         emit_violation(g, src, k, x, NULL);
         break;
     case EXPECT_EXPR:
@@ -622,7 +799,7 @@ static void emit_check(generator *g, const ir_source *src, int k)
         emit(g, "    {\n        const fdl_value key[] = {");
         for (int i = 0; i < check->nfields; i++)
             emit(g, "%sevent->%s", i ? ", " : "", ident(g, src->fields[check->fields[i]].name));
-        emit(g, "};\n        if (!fdl_check_unique(store, SOURCE_%s, %d, %d, key)) {\n",
+        emit(g, "};\n        if (!fdl_check_unique(store, %s, %d, %d, key)) {\n",
              S, k, check->nfields);
         emit_violation(g, src, k, "fdl_null()", NULL);
         emit(g, "        }\n");
@@ -634,7 +811,7 @@ static void emit_check(generator *g, const ir_source *src, int k)
 }
 
 /*
- * check_SOURCE: runs the source's expectations on an event (docs/language.md,
+ * srcN_SOURCE_check: runs the source's expectations on an event (docs/language.md,
  * "Expectations"), changing it as clamp and impute say. invalid[f] (row form
  * only) marks a field whose text did not parse; the event then holds the
  * text as a string, for the reason.
@@ -643,13 +820,13 @@ static void emit_check_function(generator *g, int s)
 {
     const ir_program *p = g->ir;
     const ir_source *src = &p->sources[s];
-    const char *n = g->name, *S = ident(g, src->name);
+    const char *S = source_id(g, s);
     const char *time = ident(g, src->fields[src->time_field].name);
     emit(g, "/* Expectations of source %s (", src->name);
     emit_location(g, src->span);
     emit(g, "): counts and policies; see fdl_check_violated. */\n");
-    emit(g, "static fdl_status check_%s(fdl_store *store, %s_%s_event *event, const bool *invalid,\n"
-            "    bool *changed, fdl_error *err)\n{\n", src->name, n, src->name);
+    emit(g, "static fdl_status %s(fdl_store *store, %s *event, const bool *invalid,\n"
+            "    bool *changed, fdl_error *err)\n{\n", src_ident(g, s, "check"), event_type(g, s));
     bool in_set = false;
     for (int k = 0; k < src->nchecks; k++)
         in_set |= !src->checks[k].invalid && src->checks[k].kind == EXPECT_IN;
@@ -660,7 +837,7 @@ static void emit_check_function(generator *g, int s)
     for (int f = 0; f < src->nfields; f++)
         emit(g, "%sevent->%s", f ? ", " : "", ident(g, src->fields[f].name));
     emit(g, "};\n");
-    emit(g, "    fdl_check_begin(store, SOURCE_%s, row, invalid);   /* counts the row, observes its fields */\n", S);
+    emit(g, "    fdl_check_begin(store, %s, row, invalid);   /* counts the row, observes its fields */\n", S);
     emit(g, "    /* Values that do not parse (on_invalid); the event time must be there. */\n");
     for (int f = 0; f < src->nfields; f++) {
         const char *field = ident(g, src->fields[f].name);
@@ -675,7 +852,7 @@ static void emit_check_function(generator *g, int s)
     }
     for (int k = src->nfields; k < src->nchecks; k++)
         emit_check(g, src, k);
-    emit(g, "    fdl_check_accept(store, SOURCE_%s, event->%s.as.t);\n", S, time);
+    emit(g, "    fdl_check_accept(store, %s, event->%s.as.t);\n", S, time);
     for (int r = 0; r < p->nreferences; r++)
         if (p->references[r].source == s)
             emit(g, "    fdl_check_remember(store, %d, event->%s);   /* exists_in %s.%s */\n", r,
@@ -684,17 +861,16 @@ static void emit_check_function(generator *g, int s)
     emit(g, "    return FDL_OK;\n}\n\n");
 }
 
-/* push_SOURCE: an accepted event into every group that reads it. */
+/* srcN_SOURCE_push: an accepted event into every group that reads it. */
 static void emit_push(generator *g, int s)
 {
     const ir_program *p = g->ir;
     const ir_source *src = &p->sources[s];
-    const char *n = g->name;
     emit(g, "/* Source %s (", src->name);
     emit_location(g, src->span);
     emit(g, "): pushes an accepted event into every group that reads it. */\n");
-    emit(g, "static fdl_status push_%s(fdl_store *store, const %s_%s_event *event, fdl_error *err)\n{\n",
-         src->name, n, src->name);
+    emit(g, "static fdl_status %s(fdl_store *store, const %s *event, fdl_error *err)\n{\n",
+         src_ident(g, s, "push"), event_type(g, s));
     emit(g, "    fdl_store_note_event(store);\n");
     bool read = false;
     for (int gi = 0; gi < p->ngroups; gi++)
@@ -725,10 +901,10 @@ static void emit_push(generator *g, int s)
                             "        const fdl_value parts[] = {");
                     for (int k = 0; k < p->entities[e].nkeys; k++)
                         emit(g, "%sevent->%s", k ? ", " : "", ident(g, src->fields[grp->key_fields[k]].name));
-                    emit(g, "};\n        key = fdl_entity_key(store, ENTITY_%s, parts);\n    }\n",
-                         ident(g, p->entities[e].name));
-                    emit(g, "    state = fdl_store_entity(store, ENTITY_%s, key, true);\n",
-                         ident(g, p->entities[e].name));
+                    emit(g, "};\n        key = fdl_entity_key(store, %s, parts);\n    }\n",
+                         entity_id(g, e));
+                    emit(g, "    state = fdl_store_entity(store, %s, key, true);\n",
+                         entity_id(g, e));
                     emit(g, "    if (!state && !fdl_is_null(key))\n");
                     emit(g, "        return fdl_error_set(err, FDL_ERR_MEMORY, \"source %s: no memory for entity %s\");\n",
                          src->name, p->entities[e].name);
@@ -738,8 +914,8 @@ static void emit_push(generator *g, int s)
                     const char *key = ident(g, src->fields[grp->key_field].name);
                     emit(g, "\n    /* entity %s, keyed by %s; a null key is counted by the store */\n",
                          p->entities[e].name, src->fields[grp->key_field].name);
-                    emit(g, "    state = fdl_store_entity(store, ENTITY_%s, event->%s, true);\n",
-                         ident(g, p->entities[e].name), key);
+                    emit(g, "    state = fdl_store_entity(store, %s, event->%s, true);\n",
+                         entity_id(g, e), key);
                     emit(g, "    if (!state && !fdl_is_null(event->%s))\n", key);
                     emit(g, "        return fdl_error_set(err, FDL_ERR_MEMORY, \"source %s: no memory for entity %s\");\n",
                          src->name, p->entities[e].name);
@@ -783,12 +959,12 @@ static void emit_push(generator *g, int s)
 static void emit_typed_ingest(generator *g, int s)
 {
     const ir_source *src = &g->ir->sources[s];
-    const char *n = g->name, *S = ident(g, src->name);
+    const char *n = g->name, *S = source_id(g, s), *type = event_type(g, s);
     emit(g, "/* Source %s, typed: fields of another type are an error of the caller;\n"
             " * then the expectations, as for a row (a dropped event goes to the quarantine). */\n",
          src->name);
-    emit(g, "fdl_status %s_ingest_%s(fdl_store *store, const %s_%s_event *event, fdl_error *err)\n{\n",
-         n, src->name, n, src->name);
+    emit(g, "fdl_status %s_ingest_%s(fdl_store *store, const %s *event, fdl_error *err)\n{\n",
+         n, src->name, type);
     for (int f = 0; f < src->nfields; f++) {
         const char *field = ident(g, src->fields[f].name);
         emit(g, "    if (event->%s.type != FDL_NULL && event->%s.type != %s)\n", field, field,
@@ -800,36 +976,36 @@ static void emit_typed_ingest(generator *g, int s)
     }
     if (g->scratch)
         emit(g, "    fdl_scratch_reset(store);\n");
-    emit(g, "    %s_%s_event checked = *event;\n", n, src->name);
-    emit(g, "    fdl_status status = check_%s(store, &checked, NULL, NULL, err);\n", src->name);
+    emit(g, "    %s checked = *event;\n", type);
+    emit(g, "    fdl_status status = %s(store, &checked, NULL, NULL, err);\n", src_ident(g, s, "check"));
     emit(g, "    if (status == FDL_DROPPED) {\n        const fdl_value values[] = {");
     for (int f = 0; f < src->nfields; f++)
         emit(g, "%sevent->%s", f ? ", " : "", ident(g, src->fields[f].name));
-    emit(g, "};\n        fdl_quarantine_event(store, SOURCE_%s, NULL, NULL, values);\n    }\n", S);
+    emit(g, "};\n        fdl_quarantine_event(store, %s, NULL, NULL, values);\n    }\n", S);
     emit(g, "    if (status != FDL_OK)\n        return status;\n");
-    emit(g, "    return push_%s(store, &checked, err);\n}\n\n", src->name);
+    emit(g, "    return %s(store, &checked, err);\n}\n\n", src_ident(g, s, "push"));
 }
 
 /* The start of each row form: the event parsed from fields, with invalid[]. */
-static void emit_row_prologue(generator *g, const ir_source *src)
+static void emit_row_prologue(generator *g, int s)
 {
-    emit(g, "    %s_%s_event event;\n    bool invalid[%d] = {false};\n", g->name, src->name, src->nfields);
+    emit(g, "    %s event;\n    bool invalid[%d] = {false};\n", event_type(g, s), g->ir->sources[s].nfields);
     if (g->scratch)
         emit(g, "    fdl_scratch_reset(store);\n");
-    emit(g, "    parse_%s_row(fields, lengths, &event, invalid);\n", src->name);
+    emit(g, "    %s(fields, lengths, &event, invalid);\n", src_ident(g, s, "parse_row"));
 }
 
 /* The row forms the runtime calls: strings, one per field in table order. */
 static void emit_row_forms(generator *g, int s)
 {
     const ir_source *src = &g->ir->sources[s];
-    const char *n = g->name;
+    const char *check = src_ident(g, s, "check"), *push = src_ident(g, s, "push");
     int nf = src->nfields;
     emit(g, "/* Source %s from strings: NULL is null; an empty text is null too, except\n"
             " * for strings, where it is \"\". A text that does not parse is kept as a\n"
             " * string and marked invalid. */\n", src->name);
-    emit(g, "static void parse_%s_row(const char *const *fields, const size_t *lengths,\n"
-            "    %s_%s_event *event, bool *invalid)\n{\n", src->name, n, src->name);
+    emit(g, "static void %s(const char *const *fields, const size_t *lengths,\n"
+            "    %s *event, bool *invalid)\n{\n", src_ident(g, s, "parse_row"), event_type(g, s));
     for (int f = 0; f < nf; f++) {
         const char *field = ident(g, src->fields[f].name);
         emit(g, "    if (!fields[%d])\n        event->%s = fdl_null();\n", f, field);
@@ -848,35 +1024,36 @@ static void emit_row_forms(generator *g, int s)
     emit(g, "}\n\n");
 
     emit(g, "/* Parses and checks without ingesting (fdl_check_row_fn: batch reads). */\n");
-    emit(g, "static fdl_status check_%s_row(fdl_store *store, const char *const *fields,\n"
-            "    const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)\n{\n", src->name);
-    emit_row_prologue(g, src);
+    emit(g, "static fdl_status %s(fdl_store *store, const char *const *fields,\n"
+            "    const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)\n{\n",
+         src_ident(g, s, "check_row"));
+    emit_row_prologue(g, s);
     emit(g, "    for (int f = 0; f < %d; f++)\n        changed[f] = false;\n", nf);
-    emit(g, "    fdl_status status = check_%s(store, &event, invalid, changed, err);\n", src->name);
+    emit(g, "    fdl_status status = %s(store, &event, invalid, changed, err);\n", check);
     emit(g, "    if (status != FDL_OK)\n        return status;\n");
     for (int f = 0; f < nf; f++)
         emit(g, "    values[%d] = event.%s;\n", f, ident(g, src->fields[f].name));
     emit(g, "    return FDL_OK;\n}\n\n");
 
     emit(g, "/* Parses and pushes a row already checked (batch replay). */\n");
-    emit(g, "static fdl_status push_%s_row(fdl_store *store, const char *const *fields,\n"
-            "    const size_t *lengths, fdl_error *err)\n{\n", src->name);
-    emit_row_prologue(g, src);
+    emit(g, "static fdl_status %s(fdl_store *store, const char *const *fields,\n"
+            "    const size_t *lengths, fdl_error *err)\n{\n", src_ident(g, s, "push_row"));
+    emit_row_prologue(g, s);
     emit(g, "    for (int f = 0; f < %d; f++)\n        if (invalid[f])\n"
             "            return fdl_error_set(err, FDL_ERR_PARSE, \"source %s: field %%d does not parse\", f);\n",
          nf, src->name);
     emit(g, "    if (event.%s.type != FDL_TIMESTAMP)\n"
             "        return fdl_error_set(err, FDL_ERR_PARSE, \"source %s: no event time\");\n",
          ident(g, src->fields[src->time_field].name), src->name);
-    emit(g, "    return push_%s(store, &event, err);\n}\n\n", src->name);
+    emit(g, "    return %s(store, &event, err);\n}\n\n", push);
 
     emit(g, "/* Parses, checks and pushes (fdl_ingest_row: serving). */\n");
-    emit(g, "static fdl_status ingest_%s_row(fdl_store *store, const char *const *fields,\n"
-            "    const size_t *lengths, fdl_error *err)\n{\n", src->name);
-    emit_row_prologue(g, src);
-    emit(g, "    fdl_status status = check_%s(store, &event, invalid, NULL, err);\n", src->name);
+    emit(g, "static fdl_status %s(fdl_store *store, const char *const *fields,\n"
+            "    const size_t *lengths, fdl_error *err)\n{\n", src_ident(g, s, "ingest_row"));
+    emit_row_prologue(g, s);
+    emit(g, "    fdl_status status = %s(store, &event, invalid, NULL, err);\n", check);
     emit(g, "    if (status != FDL_OK)\n        return status;\n");
-    emit(g, "    return push_%s(store, &event, err);\n}\n\n", src->name);
+    emit(g, "    return %s(store, &event, err);\n}\n\n", push);
 }
 
 static void emit_ingest(generator *g, int s)
@@ -887,7 +1064,6 @@ static void emit_ingest(generator *g, int s)
     emit_row_forms(g, s);
 }
 
-/* compute_FEATURE(store, states, keys, t, out): states and keys in the feature's entity order. */
 /* A constant of a feature's type (its default). */
 static void emit_literal(generator *g, const ir_literal *d)
 {
@@ -910,18 +1086,19 @@ static void emit_literal(generator *g, const ir_literal *d)
 }
 
 /*
- * Calls compute_TARGET into dest, with the caller's states and keys picked
+ * Calls feature ti's compute into dest, with the caller's states and keys picked
  * by slots (target's key i is the caller's slots[i]); returns on error.
  */
-static void emit_feature_call(generator *g, const ir_feature *target, const int *slots,
-                              const char *dest)
+static void emit_feature_call(generator *g, int ti, const int *slots, const char *dest)
 {
+    const ir_feature *target = &g->ir->features[ti];
+    const char *compute = feat_ident(g, ti, "compute");
     bool contiguous = true;
     for (int e = 1; e < target->nentities; e++)
         contiguous &= slots[e] == slots[e - 1] + 1;
     if (contiguous) {
-        emit(g, "    if ((status = compute_%s(store, &states[%d], &keys[%d], request, t, %s)) != FDL_OK)\n"
-                "        return status;\n", target->name, slots[0], slots[0], dest);
+        emit(g, "    if ((status = %s(store, &states[%d], &keys[%d], request, t, %s)) != FDL_OK)\n"
+                "        return status;\n", compute, slots[0], slots[0], dest);
         return;
     }
     emit(g, "    {\n        fdl_entity_state *feature_states[] = {");
@@ -930,10 +1107,12 @@ static void emit_feature_call(generator *g, const ir_feature *target, const int 
     emit(g, "};\n        const fdl_value feature_keys[] = {");
     for (int e = 0; e < target->nentities; e++)
         emit(g, "%skeys[%d]", e ? ", " : "", slots[e]);
-    emit(g, "};\n        if ((status = compute_%s(store, feature_states, feature_keys, request, t, %s)) != FDL_OK)\n"
-            "            return status;\n    }\n", target->name, dest);
+    emit(g, "};\n        if ((status = %s(store, feature_states, feature_keys, request, t, %s)) != FDL_OK)\n"
+            "            return status;\n    }\n", compute, dest);
 }
 
+/* featN_FEATURE_compute(store, states, keys, request, t, out): states and
+ * keys in the feature's entity order. */
 static void emit_compute(generator *g, int fi)
 {
     const ir_program *p = g->ir;
@@ -951,9 +1130,9 @@ static void emit_compute(generator *g, int fi)
         emit_comment_text(g, f->ast->description);
     }
     emit(g, " */\n");
-    emit(g, "static fdl_status compute_%s(fdl_store *store, fdl_entity_state *const *states,\n"
+    emit(g, "static fdl_status %s(fdl_store *store, fdl_entity_state *const *states,\n"
             "    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)\n{\n",
-         f->name);
+         feat_ident(g, fi, "compute"));
     /* request: read by request.NAME and passed on to the features it reads. */
     bool reads_request = f->kind == IR_COSINE_SIMILARITY ||
                          (f->kind == IR_DERIVED && (f->nrefs > 0 || f->nrequests > 0));
@@ -971,13 +1150,13 @@ static void emit_compute(generator *g, int fi)
         break;
     case IR_LOOKUP_EMBEDDING:
         emit(g, "    (void)states;\n    (void)t;\n");
-        emit(g, "    *out = fdl_embedding_lookup(store, EMBEDDING_%s, keys[0]);\n",
-             ident(g, p->embeddings[f->embedding].name));
+        emit(g, "    *out = fdl_embedding_lookup(store, %s, keys[0]);\n",
+             embedding_id(g, f->embedding));
         break;
     case IR_COSINE_SIMILARITY:
         emit(g, "    fdl_value a, b;\n    fdl_status status;\n");
         for (int i = 0; i < 2; i++)
-            emit_feature_call(g, &p->features[f->args[i]], &f->arg_slots[i], i ? "&b" : "&a");
+            emit_feature_call(g, f->args[i], &f->arg_slots[i], i ? "&b" : "&a");
         emit(g, "    *out = fdl_cosine_similarity(a, b);\n");
         break;
     case IR_DERIVED:
@@ -987,11 +1166,11 @@ static void emit_compute(generator *g, int fi)
             /* The features it reads, each computed once, then the expression. */
             emit(g, "    fdl_value");
             for (int i = 0; i < f->nrefs; i++)
-                emit(g, "%s v_%s", i ? "," : "", p->features[f->refs[i]].name);
+                emit(g, "%s %s", i ? "," : "", feat_ident(g, f->refs[i], NULL));
             emit(g, ";\n    fdl_status status;\n");
             for (int i = 0; i < f->nrefs; i++)
-                emit_feature_call(g, &p->features[f->refs[i]], f->ref_slots[i],
-                                  arena_printf(g->arena, "&v_%s", p->features[f->refs[i]].name));
+                emit_feature_call(g, f->refs[i], f->ref_slots[i],
+                                  arena_printf(g->arena, "&%s", feat_ident(g, f->refs[i], NULL)));
         }
         emit(g, "    *out = ");
         emit_expr(g, NULL, f->expr);
@@ -1011,8 +1190,8 @@ static void emit_state_lookup(generator *g, const int *entities, int count, cons
 {
     emit(g, "%sfdl_entity_state *states[%d];\n", indent, count);
     for (int e = 0; e < count; e++)
-        emit(g, "%sstates[%d] = fdl_store_entity(store, ENTITY_%s, keys[%d], false);\n", indent, e,
-             ident(g, g->ir->entities[entities[e]].name), e);
+        emit(g, "%sstates[%d] = fdl_store_entity(store, %s, keys[%d], false);\n", indent, e,
+             entity_id(g, entities[e]), e);
 }
 
 /* Whether any of these entities has a composite key. */
@@ -1036,8 +1215,8 @@ static void emit_key_assembly(generator *g, const int *entities, int count)
     for (int i = 0; i < count; i++) {
         const ir_entity *entity = &g->ir->entities[entities[i]];
         if (entity->nkeys > 1)
-            emit(g, "    keys[%d] = fdl_entity_key(store, ENTITY_%s, &parts[%d]);\n", i,
-                 ident(g, entity->name), part);
+            emit(g, "    keys[%d] = fdl_entity_key(store, %s, &parts[%d]);\n", i,
+                 entity_id(g, entities[i]), part);
         else
             emit(g, "    keys[%d] = parts[%d];\n", i, part);
         part += entity->nkeys;
@@ -1052,20 +1231,21 @@ static void emit_read_feature(generator *g, int fi)
         emit(g, " %s", g->ir->entities[f->entities[e]].name);
     emit(g, ". */\n");
     bool composite = any_composite(g, f->entities, f->nentities);
-    emit(g, "static fdl_status read_%s(fdl_store *store, const fdl_value *%s,\n"
-            "    const fdl_value *request, fdl_time t, fdl_value *out)\n{\n", f->name,
+    const char *compute = feat_ident(g, fi, "compute");
+    emit(g, "static fdl_status %s(fdl_store *store, const fdl_value *%s,\n"
+            "    const fdl_value *request, fdl_time t, fdl_value *out)\n{\n", feat_ident(g, fi, "read"),
          composite ? "parts" : "keys");
     if (g->scratch) {
         emit(g, "    fdl_scratch_reset(store);\n");
         if (composite)
             emit_key_assembly(g, f->entities, f->nentities);
         emit_state_lookup(g, f->entities, f->nentities, "    ");
-        emit(g, "    fdl_status status = compute_%s(store, states, keys, request, t, out);\n", f->name);
+        emit(g, "    fdl_status status = %s(store, states, keys, request, t, out);\n", compute);
         emit(g, "    return status == FDL_OK && fdl_scratch_failed(store) ? FDL_ERR_MEMORY : status;\n}\n\n");
         return;
     }
     emit_state_lookup(g, f->entities, f->nentities, "    ");
-    emit(g, "    return compute_%s(store, states, keys, request, t, out);\n}\n\n", f->name);
+    emit(g, "    return %s(store, states, keys, request, t, out);\n}\n\n", compute);
 }
 
 /* Computes the features listed into out[], for keys/states of `entities`. */
@@ -1084,7 +1264,7 @@ static void emit_compute_calls(generator *g, const int *features, int nfeatures,
                 if (entities[k] == f->entities[e])
                     slots[e] = k;
         }
-        emit_feature_call(g, f, slots, arena_printf(g->arena, "&out[%d]", i));
+        emit_feature_call(g, features[i], slots, arena_printf(g->arena, "&out[%d]", i));
     }
     emit(g, g->scratch ? "    return fdl_scratch_failed(store) ? FDL_ERR_MEMORY : FDL_OK;\n"
                        : "    return FDL_OK;\n");
@@ -1140,12 +1320,12 @@ static void emit_read_entity(generator *g, int e)
     if (g->scratch)
         emit(g, "    fdl_scratch_reset(store);\n");
     if (composite) {
-        emit(g, "    fdl_value key = fdl_entity_key(store, ENTITY_%s, parts);\n", ident(g, p->entities[e].name));
+        emit(g, "    fdl_value key = fdl_entity_key(store, %s, parts);\n", entity_id(g, e));
     }
     emit(g, "    const fdl_value *keys = &key;\n");
     emit(g, "    const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */\n");
     emit(g, "    fdl_entity_state *states[1];\n");
-    emit(g, "    states[0] = fdl_store_entity(store, ENTITY_%s, key, false);\n", ident(g, p->entities[e].name));
+    emit(g, "    states[0] = fdl_store_entity(store, %s, key, false);\n", entity_id(g, e));
     int entity[1] = {e};
     emit_compute_calls(g, features, count, entity, 1);
     emit(g, "}\n\n");
@@ -1158,12 +1338,12 @@ static void emit_tables(generator *g)
     if (p->nentities) {
         for (int e = 0; e < p->nentities; e++) {
             const ir_entity *entity = &p->entities[e];
-            emit(g, "static const char *const entity_%d_keys[] = {", e);
+            emit(g, "static const char *const %s[] = {", ent_ident(g, e, "keys"));
             for (int k = 0; k < entity->nkeys; k++) {
                 emit(g, k ? ", " : "");
                 emit_cstring(g, entity->join_keys[k]);
             }
-            emit(g, "};\nstatic const fdl_type entity_%d_key_types[] = {", e);
+            emit(g, "};\nstatic const fdl_type %s[] = {", ent_ident(g, e, "key_types"));
             for (int k = 0; k < entity->nkeys; k++)
                 emit(g, "%s%s", k ? ", " : "", fdl_type_constant(entity->key_types[k]));
             emit(g, "};\n");
@@ -1174,14 +1354,14 @@ static void emit_tables(generator *g)
             emit_cstring(g, p->entities[e].name);
             emit(g, ", ");
             emit_cstring(g, p->entities[e].join_key);
-            emit(g, ", %s, %d, entity_%d_keys, entity_%d_key_types},\n",
-                 fdl_type_constant(p->entities[e].key_type), p->entities[e].nkeys, e, e);
+            emit(g, ", %s, %d, %s, %s},\n", fdl_type_constant(p->entities[e].key_type),
+                 p->entities[e].nkeys, ent_ident(g, e, "keys"), ent_ident(g, e, "key_types"));
         }
         emit(g, "};\n\n");
     }
     for (int s = 0; s < p->nsources; s++) {
         const ir_source *src = &p->sources[s];
-        emit(g, "static const fdl_field_desc %s_fields[] = {\n", src->name);
+        emit(g, "static const fdl_field_desc %s[] = {\n", src_ident(g, s, "fields"));
         for (int f = 0; f < src->nfields; f++) {
             emit(g, "    {");
             emit_cstring(g, src->fields[f].name);
@@ -1191,8 +1371,9 @@ static void emit_tables(generator *g)
     }
     for (int s = 0; s < p->nsources; s++) {
         const ir_source *src = &p->sources[s];
-        emit(g, "/* Checks of source %s, in the order check_%s runs them. */\n", src->name, src->name);
-        emit(g, "static const fdl_check_desc %s_checks[] = {\n", src->name);
+        emit(g, "/* Checks of source %s, in the order %s runs them. */\n", src->name,
+             src_ident(g, s, "check"));
+        emit(g, "static const fdl_check_desc %s[] = {\n", src_ident(g, s, "checks"));
         for (int k = 0; k < src->nchecks; k++) {
             const ir_check *check = &src->checks[k];
             char low[40], high[40];
@@ -1209,7 +1390,7 @@ static void emit_tables(generator *g)
         }
         emit(g, "};\n");
         if (src->sla_max_null_ratio) {
-            emit(g, "static const double %s_max_null_ratio[] = {", src->name);
+            emit(g, "static const double %s[] = {", src_ident(g, s, "max_null_ratio"));
             for (int f = 0; f < src->nfields; f++) {
                 char number[40];
                 ir_format_double(src->sla_max_null_ratio[f], number, sizeof number);
@@ -1227,12 +1408,12 @@ static void emit_tables(generator *g)
             ir_format_double(src->sla_pass_rate, pass_rate, sizeof pass_rate);
             emit(g, "    {");
             emit_cstring(g, src->name);
-            emit(g, ", %d, %s_fields, %d,\n     ingest_%s_row, check_%s_row, push_%s_row, %d, %s_checks,\n"
-                    "     {%s, INT64_C(%" PRId64 "), %s%s}},\n",
-                 src->nfields, src->name, src->time_field, src->name, src->name, src->name,
-                 src->nchecks, src->name, pass_rate, src->sla_min_rows,
-                 src->sla_max_null_ratio ? src->name : "NULL",
-                 src->sla_max_null_ratio ? "_max_null_ratio" : "");
+            emit(g, ", %d, %s, %d,\n     %s, %s, %s,\n     %d, %s,\n"
+                    "     {%s, INT64_C(%" PRId64 "), %s}},\n",
+                 src->nfields, src_ident(g, s, "fields"), src->time_field, src_ident(g, s, "ingest_row"),
+                 src_ident(g, s, "check_row"), src_ident(g, s, "push_row"), src->nchecks,
+                 src_ident(g, s, "checks"), pass_rate, src->sla_min_rows,
+                 src->sla_max_null_ratio ? src_ident(g, s, "max_null_ratio") : "NULL");
         }
         emit(g, "};\n\n");
     }
@@ -1240,7 +1421,7 @@ static void emit_tables(generator *g)
         emit(g, "/* The (source, field) pairs exists_in expectations look values up in. */\n");
         emit(g, "static const fdl_reference_desc references[] = {\n");
         for (int r = 0; r < p->nreferences; r++)
-            emit(g, "    {SOURCE_%s, %d},   /* %s.%s */\n", ident(g, p->sources[p->references[r].source].name),
+            emit(g, "    {%s, %d},   /* %s.%s */\n", source_id(g, p->references[r].source),
                  p->references[r].field, p->sources[p->references[r].source].name,
                  p->sources[p->references[r].source].fields[p->references[r].field].name);
         emit(g, "};\n\n");
@@ -1250,7 +1431,7 @@ static void emit_tables(generator *g)
         for (int e = 0; e < p->nembeddings; e++) {
             emit(g, "    {");
             emit_cstring(g, p->embeddings[e].name);
-            emit(g, ", ENTITY_%s, %d, ", ident(g, p->entities[p->embeddings[e].entity].name),
+            emit(g, ", %s, %d, ", entity_id(g, p->embeddings[e].entity),
                  p->embeddings[e].dimension);
             emit_cstring(g, p->embeddings[e].path);
             emit(g, "},\n");
@@ -1296,8 +1477,8 @@ static void emit_tables(generator *g)
                                grp->where ? " where " : "", grp->where_text);
             emit(g, "    {");
             emit_cstring(g, description);
-            emit(g, ", ENTITY_%s, SOURCE_%s, %s, %d, group_%d_aggs, %s, ",
-                 ident(g, p->entities[grp->entity].name), ident(g, src->name),
+            emit(g, ", %s, %s, %s, %d, group_%d_aggs, %s, ",
+                 entity_id(g, grp->entity), source_id(g, src_index(g, src)),
                  fdl_type_constant(grp->value_type), grp->naggs, gi,
                  fdl_type_constant(grp->by_type));
             /* hop: 0 for exact sliding windows, else the tile length */
@@ -1309,12 +1490,12 @@ static void emit_tables(generator *g)
         emit(g, "};\n\n");
     }
     for (int f = 0; f < p->nfeatures; f++) {
-        emit(g, "static const int feature_%d_entities[] = {", f);
+        emit(g, "static const int %s[] = {", feat_ident(g, f, "entities"));
         for (int e = 0; e < p->features[f].nentities; e++)
-            emit(g, "%sENTITY_%s", e ? ", " : "", ident(g, p->entities[p->features[f].entities[e]].name));
+            emit(g, "%s%s", e ? ", " : "", entity_id(g, p->features[f].entities[e]));
         emit(g, "};\n");
         if (p->features[f].nrequests) {
-            emit(g, "static const int feature_%d_requests[] = {", f);
+            emit(g, "static const int %s[] = {", feat_ident(g, f, "requests"));
             for (int r = 0; r < p->features[f].nrequests; r++)
                 emit(g, "%s%d", r ? ", " : "", p->features[f].requests[r]);
             emit(g, "};\n");
@@ -1326,25 +1507,25 @@ static void emit_tables(generator *g)
             const ir_feature *feature = &p->features[f];
             emit(g, "    {");
             emit_cstring(g, feature->name);
-            emit(g, ", %s, %d, %d, feature_%d_entities, ", fdl_type_constant(feature->type.kind),
-                 feature->type.dim, feature->nentities, f);
+            emit(g, ", %s, %d, %d, %s, ", fdl_type_constant(feature->type.kind),
+                 feature->type.dim, feature->nentities, feat_ident(g, f, "entities"));
             emit_cstring(g, feature->ast->description);
-            emit(g, ", read_%s, %d, ", feature->name, feature->nrequests);
-            emit(g, feature->nrequests ? "feature_%d_requests},\n" : "NULL},\n", f);
+            emit(g, ", %s, %d, %s},\n", feat_ident(g, f, "read"), feature->nrequests,
+                 feature->nrequests ? feat_ident(g, f, "requests") : "NULL");
         }
         emit(g, "};\n\n");
     }
     for (int s = 0; s < p->nsets; s++) {
         const ir_set *set = &p->sets[s];
-        emit(g, "static const int set_%d_features[] = {", s);
+        emit(g, "static const int %s[] = {", set_ident(g, s, "features"));
         for (int f = 0; f < set->nfeatures; f++)
             emit(g, "%s%d", f ? ", " : "", set->features[f]);
-        emit(g, "};\nstatic const int set_%d_entities[] = {", s);
+        emit(g, "};\nstatic const int %s[] = {", set_ident(g, s, "entities"));
         for (int e = 0; e < set->nentities; e++)
-            emit(g, "%sENTITY_%s", e ? ", " : "", ident(g, p->entities[set->entities[e]].name));
+            emit(g, "%s%s", e ? ", " : "", entity_id(g, set->entities[e]));
         emit(g, "};\n");
         if (set->nrequests) {
-            emit(g, "static const int set_%d_requests[] = {", s);
+            emit(g, "static const int %s[] = {", set_ident(g, s, "requests"));
             for (int r = 0; r < set->nrequests; r++)
                 emit(g, "%s%d", r ? ", " : "", set->requests[r]);
             emit(g, "};\n");
@@ -1356,9 +1537,9 @@ static void emit_tables(generator *g)
             const ir_set *set = &p->sets[s];
             emit(g, "    {");
             emit_cstring(g, set->name);
-            emit(g, ", %d, set_%d_features, %d, set_%d_entities, %s_read_set_%s, %d, ", set->nfeatures, s,
-                 set->nentities, s, g->name, set->name, set->nrequests);
-            emit(g, set->nrequests ? "set_%d_requests},\n" : "NULL},\n", s);
+            emit(g, ", %d, %s, %d, %s,\n     %s_read_set_%s, %d, %s},\n", set->nfeatures,
+                 set_ident(g, s, "features"), set->nentities, set_ident(g, s, "entities"), g->name,
+                 set->name, set->nrequests, set->nrequests ? set_ident(g, s, "requests") : "NULL");
         }
         emit(g, "};\n\n");
     }
@@ -1396,19 +1577,19 @@ static void emit_source_file(generator *g)
     if (p->nentities) {
         emit(g, "enum {");
         for (int e = 0; e < p->nentities; e++)
-            emit(g, "%s ENTITY_%s = %d", e ? "," : "", ident(g, p->entities[e].name), e);
+            emit(g, "%s %s = %d", e ? "," : "", entity_id(g, e), e);
         emit(g, " };\n");
     }
     if (p->nsources) {
         emit(g, "enum {");
         for (int s = 0; s < p->nsources; s++)
-            emit(g, "%s SOURCE_%s = %d", s ? "," : "", ident(g, p->sources[s].name), s);
+            emit(g, "%s %s = %d", s ? "," : "", source_id(g, s), s);
         emit(g, " };\n");
     }
     if (p->nembeddings) {
         emit(g, "enum {");
         for (int e = 0; e < p->nembeddings; e++)
-            emit(g, "%s EMBEDDING_%s = %d", e ? "," : "", ident(g, p->embeddings[e].name), e);
+            emit(g, "%s %s = %d", e ? "," : "", embedding_id(g, e), e);
         emit(g, " };\n");
     }
     emit(g, "\n/* ------------------------------------------------------------ ingest */\n\n");
@@ -1434,19 +1615,7 @@ static void json_string(FILE *out, const char *s)
         fputs("null", out);
         return;
     }
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", out);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
+    fdl_json_write_string(out, s, strlen(s));    /* valid UTF-8 whatever the names hold */
 }
 
 void cg_manifest(const ir_program *p, const char *name, FILE *out)
@@ -1531,13 +1700,15 @@ void cg_manifest(const ir_program *p, const char *name, FILE *out)
 
 void cg_header(const ir_program *p, const source_set *sources, arena *a, const char *name, FILE *out)
 {
-    generator g = {p, sources, name, out, a, false};
+    generator g;
+    generator_init(&g, p, sources, a, name, out);
     emit_header(&g);
 }
 
 void cg_source(const ir_program *p, const source_set *sources, arena *a, const char *name, FILE *out)
 {
-    generator g = {p, sources, name, out, a, false};
+    generator g;
+    generator_init(&g, p, sources, a, name, out);
     for (int i = 0; i < p->ngroups; i++)
         g.scratch |= expr_uses(p->groups[i].where, FN_SCRATCH);
     for (int i = 0; i < p->nfeatures; i++)

@@ -989,23 +989,7 @@ static void print_table(const drift_run *run, FILE *out)
 
 static void json_string(FILE *out, const char *s, size_t len)
 {
-    fputc('"', out);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch == '\n')
-            fputs("\\n", out);
-        else if (ch == '\r')
-            fputs("\\r", out);
-        else if (ch == '\t')
-            fputs("\\t", out);
-        else if (ch < 0x20 || ch == 0x7f)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
+    fdl_json_write_string(out, s, len);     /* valid UTF-8 whatever the cells hold */
 }
 
 static void json_cstring(FILE *out, const char *s)
@@ -1126,11 +1110,17 @@ static void json_names_only_in(FILE *out, const drift_run *run, int which)
 
 static bool write_json(const drift_run *run, const char *path)
 {
-    FILE *out = fopen(path, "w");
-    if (!out) {
-        fprintf(stderr, "fdlc: drift: %s: cannot write: %s\n", path, strerror(errno));
+    const drift_options *options = &run->options;
+    fdl_path_use uses[] = {{options->path[TRAIN], "the training set", false},
+                           {options->path[SERVING], "the serving set", false},
+                           {path, "--json", true}};
+    fdl_output output;
+    fdl_error err;
+    if (fdl_paths_check(uses, 3, &err) != FDL_OK || fdl_output_open(&output, path, &err) != FDL_OK) {
+        fprintf(stderr, "fdlc: drift: %s\n", err.message);
         return false;
     }
+    FILE *out = output.file;
     const drift_options *o = &run->options;
     fputs("{\n  \"train\": {\"path\": ", out);
     json_cstring(out, o->path[TRAIN]);
@@ -1163,9 +1153,8 @@ static bool write_json(const drift_run *run, const char *path)
         json_cstring(out, o->ignored[i]);
     }
     fputs("]\n}\n", out);
-    bool ok = !ferror(out);
-    if (fclose(out) != 0 || !ok) {
-        fprintf(stderr, "fdlc: drift: %s: cannot write: %s\n", path, strerror(errno));
+    if (fdl_output_commit(&output, &err) != FDL_OK) {
+        fprintf(stderr, "fdlc: drift: %s\n", err.message);
         return false;
     }
     return true;

@@ -38,6 +38,14 @@ bool expr_parse_definitions(source_set *sources, arena *a, int file, const char 
                             size_t len, struct fdl_context *definitions);
 
 /*
+ * The expression keyword or literal ("and", "null", "true", ...: lowercase)
+ * that name spells in any case, as the scanner reads it; NULL if none. No
+ * expression can refer to a thing so named (`NULL` is the null literal), so
+ * sema refuses such names.
+ */
+const char *expr_keyword(const char *name);
+
+/*
  * Test door into the scanner alone (tests/unit/test_scanner.c): one token
  * as expr_parse's grammar would receive it.
  */

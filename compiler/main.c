@@ -9,10 +9,11 @@
  * 2 anything else
  * (usage, files, the C compiler, a batch run that failed).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,7 @@ static const char usage_text[] =
     "  check FILE... [--dump-ir]          type-check and lint definitions\n"
     "  compile FILE... -o DIR [--name N]  write DIR/N.h, DIR/N.c, DIR/N.json (N: features)\n"
     "  build FILE... -o DIR [--name N]    compile, then build DIR/libN.so with $CC (cc)\n"
-    "  batch FILE... --source NAME=PATH... --spine PATH --out PATH\n"
+    "  batch FILE... --source NAME=PATH... --spine PATH --out PATH|-\n"
     "        [--set NAME] [--spine-time COL] [--embedding NAME=PATH]... [--lib DIR/libN.so]\n"
     "        [--quarantine PATH] [--report PATH.json] [--now TIME]\n"
     "                                     build a point-in-time correct training set, checking the\n"
@@ -167,7 +168,8 @@ static bool is_identifier(const char *s)
 
 /* ------------------------------------------------------------ files */
 
-static bool make_directories(const char *path)
+/* mkdir -p, new directories with mode (less the umask). */
+static bool make_directories(const char *path, mode_t mode)
 {
     char buf[4096];
     if (strlen(path) >= sizeof buf)
@@ -176,11 +178,11 @@ static bool make_directories(const char *path)
     for (char *p = buf + 1; *p; p++)
         if (*p == '/') {
             *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            if (mkdir(buf, mode) != 0 && errno != EEXIST)
                 return false;
             *p = '/';
         }
-    return mkdir(buf, 0777) == 0 || errno == EEXIST;
+    return mkdir(buf, mode) == 0 || errno == EEXIST;
 }
 
 typedef void (*writer_fn)(const compilation *c, const char *name, FILE *out);
@@ -206,42 +208,69 @@ static void write_manifest(const compilation *c, const char *name, FILE *out)
     cg_manifest(&c->ir, name, out);
 }
 
-/* Writes a file through a temporary name, so readers never see half of it. */
+/* Writes a file through fdl_output (a unique temporary renamed into place):
+ * readers never see half of it, and a failure leaves the old file. */
 static bool write_file(const compilation *c, const char *path, const char *name, writer_fn writer)
 {
-    char temp[4200];
-    snprintf(temp, sizeof temp, "%s.tmp%ld", path, (long)getpid());
-    FILE *out = fopen(temp, "w");
-    if (!out) {
-        fprintf(stderr, "fdlc: cannot write '%s': %s\n", temp, strerror(errno));
+    fdl_output out;
+    fdl_error err;
+    if (fdl_output_open(&out, path, &err) != FDL_OK) {
+        fprintf(stderr, "fdlc: %s\n", err.message);
         return false;
     }
-    writer(c, name, out);
-    bool ok = !ferror(out);
-    ok &= fclose(out) == 0;
-    if (!ok || rename(temp, path) != 0) {
-        fprintf(stderr, "fdlc: cannot write '%s': %s\n", path, strerror(errno));
-        remove(temp);
+    writer(c, name, out.file);
+    if (fdl_output_commit(&out, &err) != FDL_OK) {
+        fprintf(stderr, "fdlc: %s\n", err.message);
         return false;
     }
     return true;
 }
 
+/* Refuses outputs that are inputs or each other (fdl_paths_check). */
+static bool paths_distinct(const fdl_path_use *uses, int n)
+{
+    fdl_error err;
+    if (fdl_paths_check(uses, n, &err) == FDL_OK)
+        return true;
+    fprintf(stderr, "fdlc: %s\n", err.message);
+    return false;
+}
+
+/* The definition files as inputs, then room for `extra` more uses. */
+static fdl_path_use *definition_uses(char **files, int nfiles, int extra, int *n)
+{
+    fdl_path_use *uses = calloc((size_t)(nfiles + extra) + 1, sizeof *uses);
+    if (!uses) {
+        fprintf(stderr, "fdlc: out of memory\n");
+        exit(EXIT_OTHER);
+    }
+    for (int i = 0; i < nfiles; i++)
+        uses[i] = (fdl_path_use){files[i], "the definition file", false};
+    *n = nfiles;
+    return uses;
+}
+
+/* DIR/NAME.h, .c and .json; none may be a definition file. */
 static bool generate(const compilation *c, const char *dir, const char *name)
 {
-    if (!make_directories(dir)) {
+    if (!make_directories(dir, 0777)) {
         fprintf(stderr, "fdlc: cannot create directory '%s': %s\n", dir, strerror(errno));
         return false;
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.h", dir, name);
-    if (!write_file(c, path, name, write_header))
-        return false;
-    snprintf(path, sizeof path, "%s/%s.c", dir, name);
-    if (!write_file(c, path, name, write_source))
-        return false;
-    snprintf(path, sizeof path, "%s/%s.json", dir, name);
-    return write_file(c, path, name, write_manifest);
+    static const char *const extensions[] = {"h", "c", "json"};
+    static const writer_fn writers[] = {write_header, write_source, write_manifest};
+    char paths[3][4200];
+    int n;
+    fdl_path_use *uses = definition_uses((char **)c->ir.files, c->ir.nfiles, 3, &n);
+    for (int i = 0; i < 3; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s/%s.%s", dir, name, extensions[i]);
+        uses[n++] = (fdl_path_use){paths[i], "the generated file", true};
+    }
+    bool ok = paths_distinct(uses, n);
+    free(uses);
+    for (int i = 0; i < 3 && ok; i++)
+        ok = write_file(c, paths[i], name, writers[i]);
+    return ok;
 }
 
 /* Where fdlrt.h is: $FDLC_INCLUDE, else the source tree fdlc was built from. */
@@ -249,6 +278,34 @@ static const char *runtime_include_dir(void)
 {
     const char *env = getenv("FDLC_INCLUDE");
     return env && *env ? env : FDL_RUNTIME_INCLUDE_DIR;
+}
+
+/* Renames a built library over path: only over a regular file (a symbolic
+ * link's target is replaced, the link kept). */
+static bool install_library(const char *temp, const char *path)
+{
+    struct stat st;
+    char *target = NULL;
+    if (lstat(path, &st) == 0) {
+        target = realpath(path, NULL);
+        if (!target || stat(target, &st) != 0 || !S_ISREG(st.st_mode)) {
+            fprintf(stderr, "fdlc: '%s' is not a regular file: refusing to replace it\n", path);
+            free(target);
+            unlink(temp);
+            return false;
+        }
+    }
+    /* The linker kept mkstemp's 0600: give what a plain create would. */
+    mode_t mask = umask(0);
+    umask(mask);
+    chmod(temp, 0777 & ~mask);
+    bool ok = rename(temp, target ? target : path) == 0;
+    if (!ok) {
+        fprintf(stderr, "fdlc: cannot write '%s': %s\n", path, strerror(errno));
+        unlink(temp);
+    }
+    free(target);
+    return ok;
 }
 
 /* Runs $CC (default cc; may hold several words) to build DIR/libNAME.so. */
@@ -271,15 +328,25 @@ static bool build_library(const char *dir, const char *name, char *library, size
                            "-Wall", "-Wextra", "-Wpedantic"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         argv[argc++] = (char *)flags[i];
+    /* cc writes a temporary of ours; only a whole library is renamed into place. */
+    char temp[4300];
+    snprintf(temp, sizeof temp, "%s/.lib%s.so.fdlc-XXXXXX", dir, name);
+    int fd = mkstemp(temp);
+    if (fd < 0) {
+        fprintf(stderr, "fdlc: cannot create a temporary in '%s': %s\n", dir, strerror(errno));
+        return false;
+    }
+    close(fd);
     argv[argc++] = include;
     argv[argc++] = source;
     argv[argc++] = "-o";
-    argv[argc++] = library;
+    argv[argc++] = temp;
     argv[argc] = NULL;
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "fdlc: cannot start the C compiler: %s\n", strerror(errno));
+        unlink(temp);
         return false;
     }
     if (pid == 0) {
@@ -289,13 +356,16 @@ static bool build_library(const char *dir, const char *name, char *library, size
     }
     int status;
     while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+        if (errno != EINTR) {
+            unlink(temp);
             return false;
+        }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         fprintf(stderr, "fdlc: the C compiler failed building '%s'\n", library);
+        unlink(temp);
         return false;
     }
-    return true;
+    return install_library(temp, library);
 }
 
 /* ----------------------------------------------------------- commands */
@@ -413,6 +483,12 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
         usage_error("--name '%s' must be a C identifier (letters, digits, '_')", o->name);
         return false;
     }
+    if (cg_library_name_problem(o->name)) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "--name '%s': %s", o->name, cg_library_name_problem(o->name));
+        usage_error("%s", reason);
+        return false;
+    }
     return true;
 }
 
@@ -460,21 +536,93 @@ static int command_compile(int argc, char **argv, bool build)
     return status;
 }
 
-/* The directory for cached builds of `fdlc batch`. */
+/*
+ * The directory for cached builds of `fdlc batch`: $FDLC_CACHE_DIR, else
+ * $XDG_CACHE_HOME/fdlc, ~/.cache/fdlc, $XDG_RUNTIME_DIR/fdlc-cache (a
+ * per-user directory), and only then /tmp/fdlc-cache-UID. Whichever it is,
+ * cache_trusted checks it before a library in it is loaded.
+ */
 static void cache_directory(char *out, size_t size)
 {
     const char *dir = getenv("FDLC_CACHE_DIR");
-    if (dir && *dir) {
-        snprintf(out, size, "%s", dir);
-        return;
-    }
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg)
+    const char *runtime = getenv("XDG_RUNTIME_DIR");
+    if (dir && *dir)
+        snprintf(out, size, "%s", dir);
+    else if (xdg && *xdg)
         snprintf(out, size, "%s/fdlc", xdg);
     else if (home && *home)
         snprintf(out, size, "%s/.cache/fdlc", home);
+    else if (runtime && *runtime)
+        snprintf(out, size, "%s/fdlc-cache", runtime);
     else
-        snprintf(out, size, "/tmp/fdlc-cache-%ld", (long)getuid());
+        snprintf(out, size, "/tmp/fdlc-cache-%ld", (long)geteuid());
+}
+
+/*
+ * The cache's trust rule: a library is loaded only from a directory, and
+ * only as a file, that this user owns and no one else may write (no group
+ * or other write bit), and never through a symbolic link below the cache
+ * directory. Anyone else able to put a file there could run code as us.
+ */
+static bool owned_and_private(const char *path, const struct stat *st, const char *what)
+{
+    if (st->st_uid != geteuid()) {
+        fprintf(stderr,
+                "fdlc: the build cache %s '%s' belongs to uid %ld, not to you (uid %ld): refusing to"
+                " load code from it; remove it, or set FDLC_CACHE_DIR to a directory of your own\n",
+                what, path, (long)st->st_uid, (long)geteuid());
+        return false;
+    }
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        fprintf(stderr,
+                "fdlc: the build cache %s '%s' is writable by others (mode %03o): refusing to load"
+                " code from it; chmod go-w it, or set FDLC_CACHE_DIR to a directory of your own\n",
+                what, path, (unsigned)(st->st_mode & 0777));
+        return false;
+    }
+    return true;
+}
+
+static bool cache_directory_trusted(const char *cache)
+{
+    struct stat st;
+    if (stat(cache, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "fdlc: the build cache '%s' is not a directory\n", cache);
+        return false;
+    }
+    return owned_and_private(cache, &st, "directory");
+}
+
+static bool cache_trusted(const char *cache, const char *dir, const char *library)
+{
+    struct stat st;
+    if (!cache_directory_trusted(cache))
+        return false;
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "fdlc: the build cache entry '%s' is not a directory\n", dir);
+        return false;
+    }
+    if (!owned_and_private(dir, &st, "entry"))
+        return false;
+    if (lstat(library, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "fdlc: the cached library '%s' is missing or not a regular file;"
+                        " remove '%s' to rebuild it\n", library, dir);
+        return false;
+    }
+    return owned_and_private(library, &st, "library");
+}
+
+/* Removes a build directory of ours and the files a build leaves in it. */
+static void remove_build(const char *dir)
+{
+    static const char *const files[] = {"features.h", "features.c", "features.json", "libfeatures.so"};
+    char path[4400];
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
 }
 
 /* Appends the bytes of a file to out (a note when it cannot be read). */
@@ -521,21 +669,43 @@ static bool cached_library(const compilation *c, char *library, size_t size)
 
     char cache[4096], dir[4200];
     cache_directory(cache, sizeof cache);
-    snprintf(dir, sizeof dir, "%s/%s", cache, key);
-    snprintf(library, size, "%s/libfeatures.so", dir);
-    if (access(library, R_OK) == 0)
-        return true;
-    /* Build beside, then rename into place: concurrent runs never see half a build. */
-    char temp[4300];
-    snprintf(temp, sizeof temp, "%s.tmp%ld", dir, (long)getpid());
-    char built[4400];
-    if (!generate(c, temp, "features") || !build_library(temp, "features", built, sizeof built))
-        return false;
-    if (rename(temp, dir) != 0 && access(library, R_OK) != 0) {
-        fprintf(stderr, "fdlc: cannot move the build into the cache '%s': %s\n", dir, strerror(errno));
+    if (!make_directories(cache, 0700)) {
+        fprintf(stderr, "fdlc: cannot create the build cache '%s': %s\n", cache, strerror(errno));
         return false;
     }
-    return true;
+    snprintf(dir, sizeof dir, "%s/%s", cache, key);
+    snprintf(library, size, "%s/libfeatures.so", dir);
+    struct stat st;
+    if (lstat(dir, &st) == 0)
+        return cache_trusted(cache, dir, library);
+    if (!cache_directory_trusted(cache))
+        return false;
+    /* Build in a private directory beside, then rename into place: concurrent
+     * runs never see half a build. */
+    char temp[4300];
+    snprintf(temp, sizeof temp, "%s/.build-XXXXXX", cache);
+    if (!mkdtemp(temp)) {
+        fprintf(stderr, "fdlc: cannot create a build directory in '%s': %s\n", cache, strerror(errno));
+        return false;
+    }
+    char built[4400];
+    if (!generate(c, temp, "features") || !build_library(temp, "features", built, sizeof built)) {
+        remove_build(temp);
+        return false;
+    }
+    /* Whatever the umask, what is loaded later is ours alone to change. */
+    if (stat(built, &st) == 0)
+        chmod(built, st.st_mode & 0755);
+    if (rename(temp, dir) != 0) {
+        int error = errno;
+        remove_build(temp);
+        if (lstat(dir, &st) != 0) {   /* not another run's build that won the race */
+            fprintf(stderr, "fdlc: cannot move the build into the cache '%s': %s\n", dir,
+                    strerror(error));
+            return false;
+        }
+    }
+    return cache_trusted(cache, dir, library);
 }
 
 /* libNAME.so -> NAME */
@@ -655,6 +825,27 @@ done:
     return status;
 }
 
+/* Every file batch reads or writes; no output may be an input or another
+ * output (the runtime checks its own files again; this adds the
+ * definitions and the library). */
+static bool batch_paths_distinct(const options *o)
+{
+    int n;
+    fdl_path_use *uses = definition_uses(o->files, o->nfiles, o->nsources + o->nembeddings + 5, &n);
+    for (int i = 0; i < o->nsources; i++)
+        uses[n++] = (fdl_path_use){o->sources[i].path, "the source file", false};
+    for (int i = 0; i < o->nembeddings; i++)
+        uses[n++] = (fdl_path_use){o->embeddings[i].path, "the embedding table", false};
+    uses[n++] = (fdl_path_use){o->lib, "the library", false};
+    uses[n++] = (fdl_path_use){o->spine, "the spine", false};
+    uses[n++] = (fdl_path_use){o->out, "--out", true};
+    uses[n++] = (fdl_path_use){o->quarantine, "--quarantine", true};
+    uses[n++] = (fdl_path_use){o->report, "--report", true};
+    bool ok = paths_distinct(uses, n);
+    free(uses);
+    return ok;
+}
+
 static int command_batch(int argc, char **argv)
 {
     options o;
@@ -664,6 +855,10 @@ static int command_batch(int argc, char **argv)
     }
     if (!o.spine || !o.out) {
         usage_error("%s", "batch needs --spine PATH and --out PATH");
+        free_options(&o);
+        return EXIT_OTHER;
+    }
+    if (!batch_paths_distinct(&o)) {
         free_options(&o);
         return EXIT_OTHER;
     }
@@ -799,12 +994,19 @@ static int command_verify(int argc, char **argv)
             break;
         }
         /* The spine: key columns, request fields, the time; one row per read of the set. */
-        char spine_path[] = "/tmp/fdlc-verify-spine-XXXXXX", out_path[] = "/tmp/fdlc-verify-out-XXXXXX";
-        int spine_fd = mkstemp(spine_path), out_fd = mkstemp(out_path);
-        FILE *spine = spine_fd >= 0 ? fdopen(spine_fd, "w") : NULL;
-        if (out_fd >= 0)
-            close(out_fd);
-        if (!spine || out_fd < 0) {
+        /* In a directory of our own: nothing else can be there. */
+        char temp_dir[4200], spine_path[4300], out_path[4300];
+        const char *tmp = getenv("TMPDIR");
+        snprintf(temp_dir, sizeof temp_dir, "%s/fdlc-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        FILE *spine = NULL;
+        if (mkdtemp(temp_dir)) {
+            snprintf(spine_path, sizeof spine_path, "%s/spine.csv", temp_dir);
+            snprintf(out_path, sizeof out_path, "%s/out.csv", temp_dir);
+            spine = fopen(spine_path, "wx");
+            if (!spine)
+                rmdir(temp_dir);
+        }
+        if (!spine) {
             fprintf(stderr, "fdlc: verify: cannot write a temporary spine: %s\n", strerror(errno));
             status = EXIT_OTHER;
             break;
@@ -908,6 +1110,7 @@ static int command_verify(int argc, char **argv)
         free(rows);
         unlink(spine_path);
         unlink(out_path);
+        rmdir(temp_dir);
     }
     free(done_read);
     free(reads);
@@ -938,8 +1141,19 @@ static int command_functions(void)
     return 0;
 }
 
+/* A signal that ends fdlc removes the temporaries it had open first. */
+static void on_fatal_signal(int sig)
+{
+    fdl_output_remove_temporaries();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 int main(int argc, char **argv)
 {
+    static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ};
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+        signal(fatal_signals[i], on_fatal_signal);
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_OTHER;

@@ -52,7 +52,7 @@ static void put_utf8(char **out, unsigned long code)
 }
 
 /* A JSON string, unescaped (the log never splits surrogate pairs: it
- * escapes only control bytes). */
+ * escapes only control bytes, and ill-formed UTF-8 as \ufffd). */
 static const char *read_string(reader *r)
 {
     skip_space(r);

@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "expr_parse.h"   /* expr_keyword */
 #include "functions.h"
 #include "fdlrt.h"
+#include "internal.h"     /* fdl_regex_bound, as fdl_store_open checks it */
 #include "suggest.h"
 
 /*
@@ -158,8 +160,27 @@ static bool check_unique(checker *c, const char *what, const name_index *names, 
     return true;
 }
 
+/* A name an expression reads as a keyword or literal (`NULL`, `True`,
+ * `and`, in any case; expr_keyword) could never be referred to: refused
+ * wherever something is defined, with the reason. */
+static bool check_not_keyword(checker *c, const char *what, const ast_name *name)
+{
+    const char *keyword = name->text ? expr_keyword(name->text) : NULL;
+    if (!keyword)
+        return true;
+    bool literal = strcmp(keyword, "null") == 0 || strcmp(keyword, "true") == 0 ||
+                   strcmp(keyword, "false") == 0;
+    diag_error(c->sources, name->span,
+               "%s '%s' reads as the %s '%s' in expressions (in any case), not as a name; "
+               "choose another name", what, name->text, literal ? "literal" : "keyword", keyword);
+    return false;
+}
+
+/* A definition's name: the first of its namespace, and not a keyword. */
 #define UNIQUE(c, what, names, array, index) \
-    check_unique(c, what, &(c)->names, &(array)[index].name, &(array)[0].name, sizeof (array)[0], index)
+    (check_unique(c, what, &(c)->names, &(array)[index].name, &(array)[0].name, sizeof (array)[0], \
+                  index) & \
+     check_not_keyword(c, what, &(array)[index].name))
 
 /* ------------------------------------------------------------ types */
 
@@ -486,7 +507,7 @@ static void collect_requests(checker *c)
         ast_feature_set *s = &p->sets[i];
         for (int j = 0; j < s->nrequest; j++) {
             const ast_field *field = &s->request[j];
-            bool ok = true;
+            bool ok = check_not_keyword(c, "request field", &field->name);
             for (int k = 0; k < j && ok; k++)
                 if (strcmp(s->request[k].name.text, field->name.text) == 0) {
                     diag_error(c->sources, field->name.span, "duplicate request field '%s'",
@@ -548,7 +569,11 @@ static void check_entities(checker *c)
     for (int i = 0; i < p->nentities; i++) {
         ast_entity *e = &p->entities[i];
         c->entity_ir[i] = -1;
-        if (!UNIQUE(c, "entity", entity_names, p->entities, i) || !e->join_key.text || e->nkeys == 0)
+        bool keys_ok = true;
+        for (int k = 0; k < e->nkeys; k++)
+            keys_ok &= check_not_keyword(c, "join key", &e->join_keys[k]);
+        if (!UNIQUE(c, "entity", entity_names, p->entities, i) || !keys_ok || !e->join_key.text ||
+            e->nkeys == 0)
             continue;
         if (e->name.text && strcmp(e->name.text, "request") == 0) {
             /* request.NAME reads request-time data in expressions. */
@@ -581,6 +606,7 @@ static void check_sources(checker *c)
         bool ok = UNIQUE(c, "source", source_names, p->sources, i) && s->timestamp.text;
         int time_field = -1;
         for (int f = 0; f < s->nfields; f++) {
+            ok &= check_not_keyword(c, "field", &s->fields[f].name);
             for (int g = 0; g < f; g++)
                 if (strcmp(s->fields[g].name.text, s->fields[f].name.text) == 0) {
                     diag_error(c->sources, s->fields[f].name.span, "duplicate field '%s' in source '%s'",
@@ -605,6 +631,8 @@ static void check_sources(checker *c)
                 ok = false;
             }
         }
+        if (time_field < 0)     /* an undeclared time column is a field too */
+            ok &= check_not_keyword(c, "timestamp column", &s->timestamp);
         if (!ok)
             continue;
         ir_source *out = &c->ir->sources[c->ir->nsources];
@@ -956,6 +984,13 @@ static bool check_expectation(checker *c, const ast_expectation *e, const ir_sou
         const ast_value *v = &e->values[0];
         if (v->is_null || v->length == 0 || strlen(v->text) != v->length) {
             diag_error(c->sources, v->span, "matches needs a regular expression (not empty, no NUL)");
+            return false;
+        }
+        size_t at;
+        const char *why = fdl_regex_bound(v->text, v->length, &at);
+        if (why) {  /* before regcomp: past the bounds it may take seconds */
+            diag_error(c->sources, v->span, "regular expression refused: %s (at byte %zu of the pattern)",
+                       why, at + 1);
             return false;
         }
         regex_t compiled;

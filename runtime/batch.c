@@ -22,6 +22,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -348,7 +349,7 @@ typedef struct batch {
 
     /* Expectations: the quarantine file, and per source where its events
      * start in events (blocks are read in dependency order). */
-    FILE *quarantine;
+    fdl_output quarantine;              /* .file NULL when not asked for */
     size_t *event_start, *event_end;
 
     /* Formatted feature cells: row r's text is output[row_output[2r], row_output[2r+1]). */
@@ -393,8 +394,8 @@ static void batch_free(batch *b)
     free(b->row_output);
     free(b->event_start);
     free(b->event_end);
-    if (b->quarantine)
-        fclose(b->quarantine);
+    if (b->quarantine.file)
+        fdl_output_abort(&b->quarantine);
 }
 
 static fdl_status out_of_memory(batch *b)
@@ -443,6 +444,35 @@ static fdl_status check_program(batch *b)
 }
 
 /* Checks every option against the program; fills source_paths. */
+/*
+ * No output may be an input or another output: checked before anything is
+ * opened for writing, so a mistyped --quarantine never truncates a source.
+ */
+static fdl_status check_paths(batch *b)
+{
+    const fdl_program *p = b->program;
+    const fdl_batch_options *o = b->options;
+    int n = p->nsources + p->nembeddings + o->nembeddings + 4;
+    fdl_path_use *uses = calloc((size_t)n, sizeof *uses);
+    if (!uses)
+        return out_of_memory(b);
+    int k = 0;
+    for (int s = 0; s < p->nsources; s++)
+        uses[k++] = (fdl_path_use){b->source_paths[s], "the source file", false};
+    for (int e = 0; e < p->nembeddings; e++)
+        uses[k++] = (fdl_path_use){p->embeddings[e].default_path, "the embedding table", false};
+    for (int i = 0; i < o->nembeddings; i++)
+        uses[k++] = (fdl_path_use){o->embeddings[i].path, "the embedding table", false};
+    uses[k++] = (fdl_path_use){o->spine_path, "the spine", false};
+    uses[k++] = (fdl_path_use){o->out_path, "the output", true};
+    uses[k++] = (fdl_path_use){o->quarantine_path, "the quarantine", true};
+    uses[k++] = (fdl_path_use){o->report_path, "the report", true};
+    assert(k == n);
+    fdl_status status = fdl_paths_check(uses, n, b->err);
+    free(uses);
+    return status;
+}
+
 static fdl_status check_options(batch *b)
 {
     const fdl_program *p = b->program;
@@ -496,7 +526,7 @@ static fdl_status check_options(batch *b)
         if (!o->embeddings[i].path)
             return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "embedding '%s' has no file", name);
     }
-    return FDL_OK;
+    return check_paths(b);
 }
 
 static fdl_status open_store(batch *b)
@@ -781,8 +811,8 @@ static fdl_status check_source_row(batch *b, int s, const char *path, long line,
     *accepted = status == FDL_OK;
     *any_changed = false;
     if (status == FDL_DROPPED) {
-        if (b->quarantine)
-            fdl_quarantine_write(b->quarantine, b->store, path, line, n, out_cells, out_lengths);
+        if (b->quarantine.file)
+            fdl_quarantine_write(b->quarantine.file, b->store, path, line, n, out_cells, out_lengths);
         return FDL_OK;
     }
     if (status != FDL_OK) {
@@ -1218,20 +1248,13 @@ static void write_cells(FILE *out, const row_table *table, size_t row, const cha
 
 static fdl_status write_output(batch *b)
 {
-    const char *out_path = b->options->out_path;
-    size_t path_len = strlen(out_path);
-    char *temp_path = malloc(path_len + 5);
-    if (!temp_path)
-        return out_of_memory(b);
-    memcpy(temp_path, out_path, path_len);
-    memcpy(temp_path + path_len, ".tmp", 5);
-    FILE *out = fopen(temp_path, "wb");
-    if (!out) {
-        fail_at(b->err, temp_path, 0, FDL_ERR_IO, "cannot create: %s", strerror(errno));
-        free(temp_path);
-        return FDL_ERR_IO;
-    }
-    char *buffer = malloc(1 << 20);
+    fdl_output output;
+    fdl_status status = fdl_output_open(&output, b->options->out_path, b->err);
+    if (status != FDL_OK)
+        return status;
+    FILE *out = output.file;
+    /* Standard output keeps its own buffer: it was used before. */
+    char *buffer = output.is_stdout ? NULL : malloc(1 << 20);
     if (buffer)
         setvbuf(out, buffer, _IOFBF, 1 << 20);
 
@@ -1249,29 +1272,9 @@ static fdl_status write_output(batch *b)
         fwrite(b->output + start, 1, end - start, out);
         putc('\n', out);
     }
-    bool failed = ferror(out) != 0;
-    int saved_errno = errno;
-    if (fclose(out) != 0 && !failed) {
-        failed = true;
-        saved_errno = errno;
-    }
+    status = fdl_output_commit(&output, b->err);
     free(buffer);
-    if (!failed && rename(temp_path, out_path) != 0) {
-        saved_errno = errno;
-        fail_at(b->err, out_path, 0, FDL_ERR_IO, "cannot rename %s over it: %s", temp_path,
-                strerror(saved_errno));
-        remove(temp_path);
-        free(temp_path);
-        return FDL_ERR_IO;
-    }
-    if (failed) {
-        fail_at(b->err, temp_path, 0, FDL_ERR_IO, "write error: %s", strerror(saved_errno));
-        remove(temp_path);
-        free(temp_path);
-        return FDL_ERR_IO;
-    }
-    free(temp_path);
-    return FDL_OK;
+    return status;
 }
 
 /*
@@ -1361,9 +1364,8 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
     }
     if (status == FDL_OK) {
         fdl_store_set_processing_time(b.store, options->now ? options->now : fdl_now());
-        if (options->quarantine_path && !(b.quarantine = fopen(options->quarantine_path, "wb")))
-            status = fail_at(err, options->quarantine_path, 0, FDL_ERR_IO, "cannot create: %s",
-                             strerror(errno));
+        if (options->quarantine_path)
+            status = fdl_output_open(&b.quarantine, options->quarantine_path, err);
     }
     if (status == FDL_OK) {
         int *order = read_order(&b);
@@ -1383,12 +1385,12 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
         status = replay(&b);
     if (status == FDL_OK)
         status = write_output(&b);
-    if (b.quarantine) {
-        bool failed = ferror(b.quarantine) != 0;
-        failed |= fclose(b.quarantine) != 0;
-        b.quarantine = NULL;
-        if (failed && status == FDL_OK)
-            status = fail_at(err, options->quarantine_path, 0, FDL_ERR_IO, "write error");
+    /* The quarantine is kept whenever it was written whole, a run its
+     * rows stopped included: it says why. */
+    if (b.quarantine.file) {
+        fdl_error quarantine_err;
+        if (fdl_output_commit(&b.quarantine, &quarantine_err) != FDL_OK && status == FDL_OK)
+            status = fdl_error_set(err, quarantine_err.status, "%s", quarantine_err.message);
     }
     if (b.store)
         status = finish_checks(&b, status);

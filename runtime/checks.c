@@ -875,17 +875,14 @@ fdl_status fdl_store_write_report(const fdl_store *store, const char *path,
     fdl_verdict *verdicts = all_verdicts(store, slas, &n);
     if (!verdicts)
         return fdl_error_set(err, FDL_ERR_MEMORY, "out of memory");
-    FILE *out = fopen(path, "wb");
-    if (!out) {
-        free(verdicts);
-        return fdl_error_set(err, FDL_ERR_IO, "%s: cannot create the report", path);
+    fdl_output out;
+    fdl_status status = fdl_output_open(&out, path, err);
+    if (status == FDL_OK) {
+        write_report(out.file, store, files, slas, verdicts, n);
+        status = fdl_output_commit(&out, err);
     }
-    write_report(out, store, files, slas, verdicts, n);
     free(verdicts);
-    bool failed = ferror(out) != 0;
-    if (fclose(out) != 0 || failed)
-        return fdl_error_set(err, FDL_ERR_IO, "%s: write error", path);
-    return FDL_OK;
+    return status;
 }
 
 void fdl_store_write_summary(const fdl_store *store, void *file, bool slas)

@@ -454,7 +454,9 @@ void fdl_csv_write_field(FILE *out, const char *text, size_t len, bool force_quo
 {
     if (!text)
         return;
-    bool quote = force_quotes || len == 0;
+    /* A field that begins with a byte order mark is quoted: first in a file,
+     * its BOM would otherwise read back as the file's own and be skipped. */
+    bool quote = force_quotes || len == 0 || (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0);
     for (size_t i = 0; i < len && !quote; i++) {
         char c = text[i];
         quote = c == ',' || c == '"' || c == '\r' || c == '\n';

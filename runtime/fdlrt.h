@@ -104,6 +104,7 @@ typedef enum fdl_status {
     FDL_ERR_ABI,        /* a generated library built for another runtime */
     FDL_ERR_CHECK,      /* an event broke an expectation whose policy is fail */
     FDL_ERR_SLA,        /* a batch run broke an SLA or a statistical expectation (output written) */
+    FDL_ERR_LIMIT,      /* the store is at a limit of fdl_store_set_limits: event refused */
     FDL_DROPPED = 100,  /* not an error: the event broke a drop expectation; counted,
                          * quarantined, not ingested */
 } fdl_status;
@@ -387,7 +388,19 @@ typedef struct fdl_store_options {
     /* Load every embedding table from its default path at open (default on
      * through fdl_store_options_default). Missing files are an error. */
     bool load_embeddings;
+    /*
+     * How far (microseconds) behind the newest event time the store has
+     * seen (its watermark) reads and events may still come, for every key:
+     * a read whose window starts before newest - lateness - W (W: the
+     * group's longest finite window) fails with FDL_ERR_HISTORY, and the
+     * store evicts what is older without waiting for a read of that key
+     * (docs/language.md, Serving). Default FDL_STORE_DEFAULT_LATENESS;
+     * ignored with keep_history; negative is an error at open.
+     */
+    int64_t lateness;
 } fdl_store_options;
+
+#define FDL_STORE_DEFAULT_LATENESS (INT64_C(3600) * 1000000)    /* one hour */
 
 fdl_store_options fdl_store_options_default(void);
 
@@ -429,15 +442,27 @@ fdl_status fdl_read_feature_request(fdl_store *store, int feature, const fdl_val
 
 /*
  * The prediction log: while open, every successful fdl_read_set /
- * fdl_read_set_request appends one JSON line to path (created, or appended
- * to) with the set, the definitions' fingerprint, the time, the keys and
- * request fields by name and every value served, so that skew can be
- * checked later against a recomputation (fdlc verify). Writes are buffered;
- * a write that fails is counted in log_errors and reported by
- * fdl_store_log_close, never by the read. Opening a log closes the previous
- * one; fdl_store_close closes it too.
+ * fdl_read_set_request appends one JSON line to path (created 0666 less the
+ * umask, or appended to) with the set, the definitions' fingerprint, the
+ * time, the keys and request fields by name and every value served, so that
+ * skew can be checked later against a recomputation (fdlc verify).
+ *
+ * Durability: each line is written with one write(2) on an O_APPEND
+ * descriptor before the read returns, never buffered in the process: a
+ * line counted in reads_logged survives the process being killed, and
+ * processes appending to one log (on a local file system) never interleave
+ * within a line. With FDL_LOG_FSYNC each line is also synced to disk
+ * (fdatasync) before the read returns, to survive a power loss, at the
+ * cost of a disk flush per read. A line not written whole (a write error,
+ * a full disk, a short write, a failed sync) is counted in log_errors, not
+ * in reads_logged, and reported by fdl_store_log_close, never by the read;
+ * a short write can leave a partial line. Opening a log closes the
+ * previous one; fdl_store_close closes it too.
  */
+enum { FDL_LOG_FSYNC = 1u };    /* fdl_store_log_open_flags: sync every line */
 fdl_status fdl_store_log_open(fdl_store *store, const char *path, fdl_error *err);
+fdl_status fdl_store_log_open_flags(fdl_store *store, const char *path, unsigned flags,
+                                    fdl_error *err);
 fdl_status fdl_store_log_close(fdl_store *store, fdl_error *err);
 
 /* ---------------------------------------------------- expectations, counters */
@@ -531,11 +556,35 @@ typedef struct fdl_store_stats {
     uint64_t entities;          /* entity records held, all entities */
     uint64_t events_held;       /* events currently buffered, all groups */
     uint64_t reads_logged;      /* feature-set reads written to the prediction log */
-    uint64_t log_errors;        /* reads the prediction log failed to take */
+    uint64_t log_errors;        /* reads the prediction log failed to take (since it opened) */
     uint64_t tiles_held;        /* tiles of hopped groups currently held, all groups */
+    uint64_t bytes_held;        /* memory of entity states and hash maps, by the store's accounting */
+    uint64_t entities_dropped;  /* entities freed because their state became empty */
+    uint64_t events_refused;    /* events fdl_ingest_row refused at a limit (FDL_ERR_LIMIT) */
 } fdl_store_stats;
 
 void fdl_store_get_stats(const fdl_store *store, fdl_store_stats *stats);
+
+/*
+ * Moves the store's time to t (when later than the newest event time) as
+ * an event at t would, and sweeps every entity at once: evicts what no
+ * read allowed any more can see and drops the entities left empty. For a
+ * service whose events pause (call it with fdl_now() now and then); O(all
+ * entities). Every ingest sweeps a few entities anyway.
+ */
+void fdl_store_advance_time(fdl_store *store, fdl_time t);
+
+/*
+ * Bounds the store (0 = no bound, the default): while it holds
+ * max_entities entities or more, or max_bytes bytes or more (bytes_held),
+ * fdl_ingest_row refuses every event whole with FDL_ERR_LIMIT, before
+ * anything of it is stored, and counts it in events_refused. Nothing held
+ * is ever dropped to make room: a result the store gives is always exact.
+ * Room comes back as time moves on (eviction, dropped entities) or from
+ * raising the limits. The typed entry points (NAME_ingest_SOURCE) are not
+ * checked.
+ */
+void fdl_store_set_limits(fdl_store *store, uint64_t max_entities, uint64_t max_bytes);
 
 /* ----------------------------------- used by generated code (and tests) */
 
@@ -544,7 +593,8 @@ typedef struct fdl_entity_state fdl_entity_state;
 /*
  * Finds the state of an entity key; creates it when create is true.
  * Returns NULL for a null key, or when absent and !create. The returned
- * pointer stays valid for the life of the store.
+ * pointer stays valid until the next fdl_store_note_event or
+ * fdl_store_advance_time (which may drop entities whose state became empty).
  */
 fdl_entity_state *fdl_store_entity(fdl_store *store, int entity, fdl_value key, bool create);
 
@@ -631,7 +681,9 @@ fdl_time fdl_store_processing_time(fdl_store *store);
 void fdl_quarantine_event(fdl_store *store, int source, const char *const *cells,
                           const size_t *lengths, const fdl_value *values);
 
-/* Counts one event taken by a generated ingest function (fdl_store_stats). */
+/* Counts one event taken by a generated ingest function (fdl_store_stats),
+ * and sweeps a few entities (fdl_store_advance_time): call it before taking
+ * the event's entity states. */
 void fdl_store_note_event(fdl_store *store);
 
 /* Puts prefix in front of err->message (e.g. "source orders, field 'x': ");

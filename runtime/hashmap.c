@@ -4,9 +4,11 @@
  * Linear probing over a power-of-two table that doubles at 70% load. Each
  * slot keeps the full 64-bit hash so that probes rarely touch key bytes and
  * growing never rehashes. Keys up to 16 bytes (every int64 key, most string
- * ids) live inside the slot; longer keys get one allocation. There is no
- * removal: the store keeps every entity it has seen.
+ * ids) live inside the slot; longer keys get one allocation. Removal is
+ * backward-shift deletion (no tombstones), and the table halves when under
+ * 1/8 full, so a map that held many keys gives the memory back.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,7 @@ struct fdl_hashmap {
     hashmap_slot *slots;
     size_t capacity;                    /* a power of two */
     size_t count;
+    size_t heap_key_bytes;              /* keys longer than HASHMAP_INLINE_KEY */
 };
 
 static inline uint64_t mix64(uint64_t x)
@@ -129,9 +132,9 @@ void fdl_hashmap_free(fdl_hashmap *map)
     free(map);
 }
 
-static bool hashmap_grow(fdl_hashmap *map)
+static bool hashmap_resize(fdl_hashmap *map, size_t capacity)
 {
-    size_t capacity = map->capacity * 2;
+    assert(capacity >= HASHMAP_MIN_CAPACITY && map->count * 10 <= capacity * 7);
     hashmap_slot *slots = calloc(capacity, sizeof *slots);
     if (!slots)
         return false;
@@ -164,7 +167,7 @@ void **fdl_hashmap_slot(fdl_hashmap *map, const void *key, size_t len, bool inse
         return NULL;
     /* Grow first so the slot returned stays where it is. */
     if ((map->count + 1) * 10 > map->capacity * 7) {
-        if (!hashmap_grow(map))
+        if (!hashmap_resize(map, map->capacity * 2))
             return NULL;
         mask = map->capacity - 1;
         for (i = hash & mask; map->slots[i].used; i = (i + 1) & mask)
@@ -176,6 +179,7 @@ void **fdl_hashmap_slot(fdl_hashmap *map, const void *key, size_t len, bool inse
         if (!slot->key.heap)
             return NULL;
         memcpy(slot->key.heap, key, len);
+        map->heap_key_bytes += len;
     } else if (len > 0) {
         memcpy(slot->key.local, key, len);
     }
@@ -197,4 +201,46 @@ void fdl_hashmap_each(fdl_hashmap *map, void (*fn)(void *value, void *ctx), void
     for (size_t i = 0; i < map->capacity; i++)
         if (map->slots[i].used)
             fn(map->slots[i].value, ctx);
+}
+
+size_t fdl_hashmap_capacity(const fdl_hashmap *map)
+{
+    return map->capacity;
+}
+
+void **fdl_hashmap_slot_at(fdl_hashmap *map, size_t i)
+{
+    assert(i < map->capacity);
+    return map->slots[i].used ? &map->slots[i].value : NULL;
+}
+
+bool fdl_hashmap_remove_at(fdl_hashmap *map, size_t i)
+{
+    assert(i < map->capacity && map->slots[i].used);
+    size_t mask = map->capacity - 1;
+    if (map->slots[i].len > HASHMAP_INLINE_KEY) {
+        free(map->slots[i].key.heap);
+        map->heap_key_bytes -= map->slots[i].len;
+    }
+    /* Pull later entries of the probe run into the hole unless that would
+     * move them before their home slot. */
+    for (size_t j = (i + 1) & mask; map->slots[j].used; j = (j + 1) & mask) {
+        size_t home = map->slots[j].hash & mask;
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            map->slots[i] = map->slots[j];
+            i = j;
+        }
+    }
+    memset(&map->slots[i], 0, sizeof map->slots[i]);
+    map->count--;
+    /* Halving at 1/8 (growth doubles at 7/10) keeps both amortized O(1);
+     * failing to shrink is fine. */
+    if (map->capacity > HASHMAP_MIN_CAPACITY && map->count * 8 < map->capacity)
+        return hashmap_resize(map, map->capacity / 2);
+    return false;
+}
+
+size_t fdl_hashmap_bytes(const fdl_hashmap *map)
+{
+    return sizeof *map + map->capacity * sizeof *map->slots + map->heap_key_bytes;
 }

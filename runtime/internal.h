@@ -28,6 +28,12 @@ static inline fdl_value fdl_finite_or_null(double f)
     return isfinite(f) ? fdl_float64(f) : fdl_null();
 }
 
+/* ---- value.c: the instants fdl_parse_time accepts, 0000-01-01T00:00:00Z
+ * to 9999-12-31T23:59:59.999999Z: RFC 3339's four-digit years, so that
+ * every time fdl_format_time writes from them reads back. */
+#define FDL_TIME_READ_MIN (INT64_C(-62167219200) * FDL_MICROS_PER_SECOND)
+#define FDL_TIME_READ_MAX (INT64_C(253402300800) * FDL_MICROS_PER_SECOND - 1)
+
 /* ---- hashmap.c: open-addressing map from byte-string keys to pointers. */
 typedef struct fdl_hashmap fdl_hashmap;
 fdl_hashmap *fdl_hashmap_new(void);
@@ -36,6 +42,16 @@ void fdl_hashmap_free(fdl_hashmap *map);
  * true (the key bytes are copied); NULL when absent and !insert. */
 void **fdl_hashmap_slot(fdl_hashmap *map, const void *key, size_t len, bool insert);
 size_t fdl_hashmap_count(const fdl_hashmap *map);
+/* Slot by slot, for incremental sweeps: the value slot of position i
+ * (i < capacity), NULL when i holds no key. */
+size_t fdl_hashmap_capacity(const fdl_hashmap *map);
+void **fdl_hashmap_slot_at(fdl_hashmap *map, size_t i);
+/* Removes the key at position i (the value is the caller's to free). A
+ * later key of the same probe run may move into position i; returns true
+ * when the table was resized instead (every position changed). */
+bool fdl_hashmap_remove_at(fdl_hashmap *map, size_t i);
+/* The map's own memory: the table and long keys. */
+size_t fdl_hashmap_bytes(const fdl_hashmap *map);
 /* Visits every value (order unspecified). */
 void fdl_hashmap_each(fdl_hashmap *map, void (*fn)(void *value, void *ctx), void *ctx);
 uint64_t fdl_hash_bytes(const void *data, size_t len);
@@ -83,17 +99,77 @@ void fdl_csv_write_value(FILE *out, fdl_value value);
  * round-trip floats separated by commas, no brackets. */
 void fdl_write_float_list(FILE *out, const double *values, int32_t count);
 
-/* ---- predlog.c: JSON text of values (the prediction log, top_k).
- * Strings: '"' and '\\' escaped, control bytes as \u00XX, other bytes as
- * they are. Values: numbers and bools bare, timestamps RFC 3339 strings,
- * vectors arrays, null. */
+/* ---- json.c: UTF-8. fdl_utf8_next: the length of the well-formed
+ * sequence s (len > 0 bytes) starts with, *valid true; or, *valid false,
+ * of the maximal subpart of an ill-formed one (at least 1). Overlongs,
+ * encoded surrogates and code points above U+10FFFF are ill-formed. */
+size_t fdl_utf8_next(const char *s, size_t len, bool *valid);
+bool fdl_utf8_valid(const char *s, size_t len);
+/* A JSON string, valid UTF-8 whatever s holds: '"' and '\\' escaped,
+ * control bytes and DEL as \u00XX, well-formed UTF-8 as it is, each
+ * maximal ill-formed subpart as \ufffd (see json.c for why). Every JSON
+ * writer of fdlc and the runtime quotes its strings here. */
 void fdl_json_write_string(FILE *out, const char *s, size_t len);
+
+/* ---- predlog.c: JSON text of values (the prediction log, top_k).
+ * Numbers and bools bare, strings fdl_json_write_string, timestamps RFC 3339
+ * strings, vectors arrays, null. */
 void fdl_json_write_value(FILE *out, fdl_value v);
 
-/* The prediction log, one JSON line per set read. False
- * when the stream reports a write error. keys: one per key column. */
-bool fdl_predlog_write(FILE *out, const fdl_program *p, int set, const fdl_value *keys,
-                       const fdl_value *request, fdl_time t, const fdl_value *values);
+/* The prediction log, one JSON line per set read, each line one write(2)
+ * on an O_APPEND descriptor (synced with FDL_LOG_FSYNC). open: *out NULL
+ * on failure. append: false when the line is not written whole
+ * (the caller counts it). close: an error when the descriptor fails to
+ * close or errors (the caller's count) > 0; NULL is a no-op.
+ * keys: one per key column. */
+typedef struct fdl_predlog fdl_predlog;
+fdl_status fdl_predlog_open(const char *path, unsigned flags, fdl_predlog **out, fdl_error *err);
+bool fdl_predlog_append(fdl_predlog *log, const fdl_program *p, int set, const fdl_value *keys,
+                        const fdl_value *request, fdl_time t, const fdl_value *values);
+fdl_status fdl_predlog_close(fdl_predlog *log, uint64_t errors, fdl_error *err);
+
+/* ---- output.c: every file written, safely (see the file's comment). */
+typedef struct fdl_output {
+    FILE *file;             /* write here */
+    char *path;             /* as given, for messages */
+    char *target;           /* the regular file renamed over; NULL when written in place */
+    char *temp;             /* the temporary's name while it has one */
+    int fd;
+    bool is_stdout;
+} fdl_output;
+
+/* Opens path ("-": standard output) for writing; nothing is changed on
+ * disk until fdl_output_commit. On failure o is released. */
+fdl_status fdl_output_open(fdl_output *o, const char *path, fdl_error *err);
+/* Flushes, syncs and renames into place; releases o either way. */
+fdl_status fdl_output_commit(fdl_output *o, fdl_error *err);
+/* Discards what was written: the target is left as it was. */
+void fdl_output_abort(fdl_output *o);
+/* For a signal handler: unlinks every named temporary (async-signal-safe). */
+void fdl_output_remove_temporaries(void);
+
+/* One file a command reads or writes, for fdl_paths_check. */
+typedef struct fdl_path_use {
+    const char *path;       /* NULL: skipped */
+    const char *role;       /* "--out", "source purchases", ... */
+    bool output;
+} fdl_path_use;
+/* Refuses an output that is an input or another output (device and inode,
+ * through symbolic links; a file not yet there by its directory and name).
+ * /dev/null may be given as often as wanted. */
+fdl_status fdl_paths_check(const fdl_path_use *uses, int n, fdl_error *err);
+
+/* ---- regex_bound.c: what a `matches` pattern may cost (see the file).
+ * NULL when pattern (len bytes) is within the bounds; else why not, with
+ * *at the byte offset the reason points at. fdlc check and fdl_store_open
+ * both refuse a pattern this refuses, before regcomp sees it. */
+#define FDL_REGEX_MAX_LENGTH 1024
+#define FDL_REGEX_MAX_COUNT 255
+#define FDL_REGEX_MAX_COPIES 2048
+#define FDL_REGEX_MAX_DEPTH 32
+#define FDL_REGEX_TEXT_(n) #n
+#define FDL_REGEX_TEXT(n) FDL_REGEX_TEXT_(n)
+const char *fdl_regex_bound(const char *pattern, size_t len, size_t *at);
 
 /* ---- checks.c: expectations' counters and state, one per store. */
 typedef struct fdl_checks fdl_checks;

@@ -7,6 +7,18 @@
  * state (window.c) of every group keyed by that entity, each created on
  * the group's first push. Embedding tables are loaded at open (by default)
  * or replaced later, one per embedding of the program.
+ *
+ * Memory. Time moves forward for the whole store: its watermark is the
+ * newest event time pushed (or given to fdl_store_advance_time) less the
+ * lateness option, and a read reaching before watermark - W (per group)
+ * is refused for every key (window.h). So the events before that cut can
+ * go without a read of their own key: each push expires its own group
+ * first, and every ingest sweeps a few more hash-map slots (SWEEP_SLOTS),
+ * expiring those entities' groups and dropping the groups, then entities,
+ * left empty. Entity pointers therefore stay valid only until the next
+ * sweep point (fdl_store_note_event, the first call of every generated
+ * push, and fdl_store_advance_time). Bytes are accounted per group state
+ * (fdl_group_state_bytes) as deltas around every call that changes one.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,10 +45,22 @@ struct fdl_store {
      * chunks that never move, rewound by every public call. */
     struct scratch_chunk *scratch_first, *scratch_current;
     bool scratch_failed;                /* an allocation failed since the rewind */
-    FILE *log;                          /* the prediction log, NULL when off */
-    char *log_path;
+    fdl_predlog *log;                   /* the prediction log, NULL when off */
     fdl_checks *checks;                 /* expectations: counters and state */
+    /* Memory (see the header comment). */
+    fdl_time newest;                    /* newest event time, FDL_TIME_MIN before any */
+    fdl_time watermark;                 /* newest - lateness; FDL_TIME_MIN: no cut */
+    int sweep_entity;                   /* the sweep's position: entity map, */
+    size_t sweep_slot;                  /* then slot */
+    /* Entity and group states, by their accounting; changed by unsigned
+     * deltas (after - before), whose wrap-around subtracts exactly. */
+    uint64_t state_bytes;
+    uint64_t max_entities, max_bytes;   /* fdl_store_set_limits; 0 = none */
 };
+
+/* Hash-map slots each ingest sweeps: enough to visit every entity within
+ * (capacity / SWEEP_SLOTS) ingests, few enough to cost little per event. */
+enum { SWEEP_SLOTS = 8 };
 
 fdl_checks *fdl_store_checks(fdl_store *store)
 {
@@ -106,7 +130,8 @@ void *fdl_scratch_alloc(fdl_store *store, size_t n)
 
 fdl_store_options fdl_store_options_default(void)
 {
-    fdl_store_options options = {.keep_history = false, .load_embeddings = true};
+    fdl_store_options options = {.keep_history = false, .load_embeddings = true,
+                                 .lateness = FDL_STORE_DEFAULT_LATENESS};
     return options;
 }
 
@@ -159,6 +184,25 @@ void fdl_store_close(fdl_store *store)
     free(store);
 }
 
+/* A matches check's pattern within fdl_regex_bound's bounds, as fdlc
+ * check demanded: regcomp on a pattern past them may take seconds and
+ * gigabytes, and a table need not come from fdlc. */
+static fdl_status check_pattern(const fdl_program *p, int s, int k, fdl_error *err)
+{
+    const fdl_check_desc *check = &p->sources[s].checks[k];
+    if (check->kind != FDL_CHECK_MATCHES)
+        return FDL_OK;
+    size_t at;
+    const char *why = check->pattern ? fdl_regex_bound(check->pattern, strlen(check->pattern), &at)
+                                     : "there is none";
+    if (!why)
+        return FDL_OK;
+    return fdl_error_set(err, FDL_ERR_ARGUMENT,
+                         "program '%s': check '%s' of source '%s': regular expression refused: %s",
+                         p->name ? p->name : "", check->text, p->sources[s].name ? p->sources[s].name : "",
+                         why);
+}
+
 /* Every index in the tables must be in range: generated code is trusted,
  * but a hand-written or mismatched table must not crash the store. */
 static fdl_status check_program(const fdl_program *p, fdl_error *err)
@@ -203,6 +247,11 @@ static fdl_status check_program(const fdl_program *p, fdl_error *err)
                 return fdl_error_set(err, FDL_ERR_ARGUMENT,
                                      "program '%s': check %d of source %d is out of range",
                                      p->name ? p->name : "", k, s);
+        for (int k = 0; k < src->nchecks; k++) {
+            fdl_status status = check_pattern(p, s, k, err);
+            if (status != FDL_OK)
+                return status;
+        }
     }
     return FDL_OK;
 }
@@ -229,6 +278,12 @@ fdl_store *fdl_store_open(const fdl_program *program, const fdl_store_options *o
     }
     store->program = program;
     store->options = options ? *options : fdl_store_options_default();
+    store->newest = store->watermark = FDL_TIME_MIN;
+    if (store->options.lateness < 0) {
+        free(store);
+        fdl_error_set(err, FDL_ERR_ARGUMENT, "the store's lateness must not be negative");
+        return NULL;
+    }
     /* calloc(0) may return NULL: ask for one element at least. */
     size_t nentities = (size_t)program->nentities + 1;
     size_t ngroups = (size_t)program->ngroups + 1;
@@ -347,6 +402,128 @@ fdl_value fdl_embedding_lookup(fdl_store *store, int embedding, fdl_value key)
     return fdl_vector(vector, p->embeddings[embedding].dimension);
 }
 
+/* ---------------------------------------------------------------- memory */
+
+static size_t entity_state_size(const fdl_store *store, int entity)
+{
+    return sizeof(fdl_entity_state) + (size_t)store->entity_ngroups[entity] * sizeof(fdl_group_state *);
+}
+
+static uint64_t bytes_held(const fdl_store *store)
+{
+    uint64_t n = store->state_bytes;
+    for (int e = 0; e < store->program->nentities; e++)
+        n += fdl_hashmap_bytes(store->entity_maps[e]);
+    return n;
+}
+
+static bool over_limit(const fdl_store *store)
+{
+    return (store->max_entities && store->stats.entities >= store->max_entities) ||
+           (store->max_bytes && bytes_held(store) >= store->max_bytes);
+}
+
+static void move_watermark(fdl_store *store, fdl_time t)
+{
+    if (store->newest != FDL_TIME_MIN && t <= store->newest)
+        return;
+    store->newest = t;
+    fdl_time lateness = store->options.lateness;
+    store->watermark = t < FDL_TIME_MIN + lateness ? FDL_TIME_MIN : t - lateness;
+}
+
+/*
+ * Expires every group of an entity to the watermark and frees the groups
+ * left empty; true when the entity holds no group any more.
+ */
+static bool expire_entity(fdl_store *store, fdl_entity_state *state)
+{
+    bool empty = true;
+    for (int i = 0; i < store->entity_ngroups[state->entity]; i++) {
+        fdl_group_state *g = state->groups[i];
+        if (!g)
+            continue;
+        size_t before = fdl_group_state_bytes(g);
+        if (fdl_group_state_expire(g, store->watermark, &store->stats))
+            store->state_bytes += fdl_group_state_bytes(g) - before;
+        if (fdl_group_state_empty(g, store->watermark)) {
+            store->state_bytes -= fdl_group_state_bytes(g);
+            fdl_group_state_free(g);
+            state->groups[i] = NULL;
+        } else {
+            empty = false;
+        }
+    }
+    return empty;
+}
+
+/*
+ * Visits slot *at of entity map e: expires the entity there and drops it
+ * when left empty. False when it dropped one: a later key of the probe run
+ * may have moved into the slot (visit it again), or the map was resized
+ * and *at starts over (a key visited twice or once less this round is
+ * visited the next).
+ */
+static bool visit_slot(fdl_store *store, int e, size_t *at)
+{
+    fdl_hashmap *map = store->entity_maps[e];
+    void **slot = fdl_hashmap_slot_at(map, *at);
+    /* (a NULL value: creating the state failed; the next push retries) */
+    if (!slot || !*slot || !expire_entity(store, *slot)) {
+        (*at)++;
+        return true;
+    }
+    fdl_entity_state *state = *slot;
+    store->state_bytes -= entity_state_size(store, state->entity);
+    free(state);
+    store->stats.entities--;
+    store->stats.entities_dropped++;
+    if (fdl_hashmap_remove_at(map, *at))
+        *at = 0;
+    return false;
+}
+
+static bool sweeping(const fdl_store *store)
+{
+    return !store->options.keep_history && store->watermark != FDL_TIME_MIN &&
+           store->program->nentities > 0;
+}
+
+/* Moves the sweep budget slots on from where the last one stopped (drops
+ * are not counted: each entity is dropped once). */
+static void sweep(fdl_store *store, size_t budget)
+{
+    if (!sweeping(store))
+        return;
+    while (budget > 0) {
+        int e = store->sweep_entity;
+        if (store->sweep_slot >= fdl_hashmap_capacity(store->entity_maps[e])) {
+            store->sweep_slot = 0;
+            store->sweep_entity = (e + 1) % store->program->nentities;
+            budget--;
+        } else if (visit_slot(store, e, &store->sweep_slot)) {
+            budget--;
+        }
+    }
+}
+
+void fdl_store_advance_time(fdl_store *store, fdl_time t)
+{
+    move_watermark(store, t);
+    if (!sweeping(store))
+        return;
+    /* Every slot of every map, apart from the incremental sweep. */
+    for (int e = 0; e < store->program->nentities; e++)
+        for (size_t at = 0; at < fdl_hashmap_capacity(store->entity_maps[e]);)
+            visit_slot(store, e, &at);
+}
+
+void fdl_store_set_limits(fdl_store *store, uint64_t max_entities, uint64_t max_bytes)
+{
+    store->max_entities = max_entities;
+    store->max_bytes = max_bytes;
+}
+
 /* ------------------------------------------------------- ingest and read */
 
 fdl_status fdl_ingest_row(fdl_store *store, int source, const char *const *fields,
@@ -359,6 +536,16 @@ fdl_status fdl_ingest_row(fdl_store *store, int source, const char *const *field
     if (!fields || !lengths || !p->sources[source].ingest_row)
         return fdl_error_set(err, FDL_ERR_ARGUMENT, "source '%s': no fields to ingest",
                              p->sources[source].name);
+    if (over_limit(store)) {
+        store->stats.events_refused++;
+        return fdl_error_set(err, FDL_ERR_LIMIT,
+                             "source '%s': the store is at its limit (%llu entities, %llu bytes held; "
+                             "limits %llu entities, %llu bytes): event refused",
+                             p->sources[source].name, (unsigned long long)store->stats.entities,
+                             (unsigned long long)bytes_held(store),
+                             (unsigned long long)store->max_entities,
+                             (unsigned long long)store->max_bytes);
+    }
     fdl_status status = p->sources[source].ingest_row(store, fields, lengths, err);
     if (status == FDL_DROPPED)
         fdl_quarantine_event(store, source, fields, lengths, NULL);
@@ -374,8 +561,9 @@ static fdl_status read_error(fdl_status status, fdl_error *err, const char *what
     case FDL_ERR_HISTORY:
         return fdl_error_set(err, status,
                              "%s '%s' as of %s: the window reaches before history the store "
-                             "already evicted (open the store with keep_history for reads "
-                             "that go back in time)",
+                             "already evicted (behind an earlier read of the key, or more than "
+                             "the store's lateness behind its newest event; open the store "
+                             "with keep_history for reads that go back in time)",
                              what, name, when);
     case FDL_ERR_MEMORY:
         return fdl_error_set(err, status, "%s '%s': out of memory", what, name);
@@ -422,7 +610,7 @@ fdl_status fdl_read_set_request(fdl_store *store, int set, const fdl_value *keys
     if (status != FDL_OK)
         return read_error(status, err, "feature set", desc->name, t);
     if (store->log) {
-        if (fdl_predlog_write(store->log, p, set, keys, request, t, out))
+        if (fdl_predlog_append(store->log, p, set, keys, request, t, out))
             store->stats.reads_logged++;
         else
             store->stats.log_errors++;
@@ -432,40 +620,27 @@ fdl_status fdl_read_set_request(fdl_store *store, int set, const fdl_value *keys
 
 fdl_status fdl_store_log_close(fdl_store *store, fdl_error *err)
 {
-    if (!store->log)
-        return FDL_OK;
-    bool failed = ferror(store->log) != 0;
-    failed |= fclose(store->log) != 0;
+    fdl_status status = fdl_predlog_close(store->log, store->stats.log_errors, err);
     store->log = NULL;
-    fdl_status status = FDL_OK;
-    if (failed || store->stats.log_errors > 0)
-        status = fdl_error_set(err, FDL_ERR_IO, "prediction log %s: %llu reads could not be written",
-                               store->log_path, (unsigned long long)store->stats.log_errors);
-    free(store->log_path);
-    store->log_path = NULL;
     return status;
 }
 
-fdl_status fdl_store_log_open(fdl_store *store, const char *path, fdl_error *err)
+fdl_status fdl_store_log_open_flags(fdl_store *store, const char *path, unsigned flags,
+                                    fdl_error *err)
 {
     fdl_status status = fdl_store_log_close(store, err);
     if (status != FDL_OK)
         return status;
-    size_t len = strlen(path);
-    store->log_path = malloc(len + 1);
-    if (!store->log_path)
-        return fdl_error_set(err, FDL_ERR_MEMORY, "out of memory");
-    memcpy(store->log_path, path, len + 1);
-    store->log = fopen(path, "a");
-    if (!store->log) {
-        status = fdl_error_set(err, FDL_ERR_IO, "cannot open the prediction log %s: %s", path,
-                               strerror(errno));
-        free(store->log_path);
-        store->log_path = NULL;
+    status = fdl_predlog_open(path, flags, &store->log, err);
+    if (status != FDL_OK)
         return status;
-    }
     store->stats.log_errors = 0;
     return FDL_OK;
+}
+
+fdl_status fdl_store_log_open(fdl_store *store, const char *path, fdl_error *err)
+{
+    return fdl_store_log_open_flags(store, path, 0, err);
 }
 
 fdl_status fdl_read_set(fdl_store *store, int set, const fdl_value *keys, fdl_time t,
@@ -504,11 +679,14 @@ fdl_status fdl_read_feature(fdl_store *store, int feature, const fdl_value *keys
 void fdl_store_get_stats(const fdl_store *store, fdl_store_stats *stats)
 {
     *stats = store->stats;
+    stats->bytes_held = bytes_held(store);
 }
 
 void fdl_store_note_event(fdl_store *store)
 {
     store->stats.events_ingested++;
+    /* The safe point: no entity pointer of this event is taken yet. */
+    sweep(store, SWEEP_SLOTS);
 }
 
 /* -------------------------------------------------- entities and groups */
@@ -529,13 +707,14 @@ fdl_entity_state *fdl_store_entity(fdl_store *store, int entity, fdl_value key, 
     if (!slot)
         return NULL;
     if (!*slot) {
-        int ngroups = store->entity_ngroups[entity];
-        fdl_entity_state *state = calloc(1, sizeof *state + (size_t)ngroups * sizeof(fdl_group_state *));
+        size_t size = entity_state_size(store, entity);
+        fdl_entity_state *state = calloc(1, size);
         if (!state)
             return NULL;                /* the slot stays empty; a retry fills it */
         state->entity = entity;
         *slot = state;
         store->stats.entities++;
+        store->state_bytes += size;
     }
     return *slot;
 }
@@ -559,9 +738,20 @@ fdl_status fdl_group_push_by(fdl_store *store, fdl_entity_state *entity, int gro
     if (p->groups[group].entity != entity->entity)
         return FDL_ERR_ARGUMENT;
     fdl_group_state **state = &entity->groups[store->group_slot[group]];
-    if (!*state && !(*state = fdl_group_state_new(&store->plans[group])))
-        return FDL_ERR_MEMORY;
-    return fdl_group_state_push(*state, time, value, by, &store->stats);
+    if (!*state) {
+        if (!(*state = fdl_group_state_new(&store->plans[group])))
+            return FDL_ERR_MEMORY;
+        store->state_bytes += fdl_group_state_bytes(*state);
+    }
+    size_t before = fdl_group_state_bytes(*state);
+    /* Expire first: an event before the cut is late (lifetime only). */
+    if (!store->options.keep_history)
+        fdl_group_state_expire(*state, store->watermark, &store->stats);
+    fdl_status status = fdl_group_state_push(*state, time, value, by, &store->stats);
+    store->state_bytes += fdl_group_state_bytes(*state) - before;
+    if (status == FDL_OK)
+        move_watermark(store, time);    /* an event refused moves no time */
+    return status;
 }
 
 fdl_status fdl_group_read(fdl_store *store, fdl_entity_state *entity, int group, int agg,
@@ -572,16 +762,20 @@ fdl_status fdl_group_read(fdl_store *store, fdl_entity_state *entity, int group,
     if (group < 0 || group >= p->ngroups || agg < 0 || agg >= p->groups[group].naggs)
         return FDL_ERR_ARGUMENT;
     const fdl_agg_desc *desc = &p->groups[group].aggs[agg];
-    if (!entity) {
-        *out = fdl_group_empty_result(desc);
-        return FDL_OK;
-    }
-    if (p->groups[group].entity != entity->entity)
+    if (entity && p->groups[group].entity != entity->entity)
         return FDL_ERR_ARGUMENT;
-    fdl_group_state *state = entity->groups[store->group_slot[group]];
+    /* Before the store's cut every key answers alike, held or dropped. */
+    if (!store->options.keep_history &&
+        fdl_group_read_expired(&store->plans[group], agg, t, store->watermark))
+        return FDL_ERR_HISTORY;
+    fdl_group_state *state = entity ? entity->groups[store->group_slot[group]] : NULL;
     if (!state) {
         *out = fdl_group_empty_result(desc);
         return FDL_OK;
     }
-    return fdl_group_state_read(state, agg, t, store->options.keep_history, out, &store->stats);
+    size_t before = fdl_group_state_bytes(state);
+    fdl_status status = fdl_group_state_read(state, agg, t, store->options.keep_history, out,
+                                             &store->stats);
+    store->state_bytes += fdl_group_state_bytes(state) - before;
+    return status;
 }

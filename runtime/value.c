@@ -425,7 +425,11 @@ static fdl_status parse_rfc3339(const char *text, size_t len, fdl_time *out, fdl
     /* Years 0000-9999 keep every term far from int64 overflow. */
     int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
                       second - offset_minutes * 60;
-    *out = seconds * FDL_MICROS_PER_SECOND + micros;
+    fdl_time t = seconds * FDL_MICROS_PER_SECOND + micros;
+    /* An offset can carry 0000-01-01 or 9999-12-31 across the year's edge. */
+    if (t < FDL_TIME_READ_MIN || t > FDL_TIME_READ_MAX)
+        return invalid(err, text, len, "timestamp", "out of range: in UTC it falls outside years 0000 to 9999");
+    *out = t;
     return FDL_OK;
 }
 
@@ -445,8 +449,10 @@ fdl_status fdl_parse_time(const char *text, size_t len, fdl_time *out, fdl_error
         bool overflow;
         int64_t micros;
         if (!parse_int64(text, len, &seconds, &overflow) ||
-            __builtin_mul_overflow(seconds, FDL_MICROS_PER_SECOND, &micros))
-            return invalid(err, text, len, "timestamp", "epoch seconds out of range");
+            __builtin_mul_overflow(seconds, FDL_MICROS_PER_SECOND, &micros) ||
+            micros < FDL_TIME_READ_MIN || micros > FDL_TIME_READ_MAX)
+            return invalid(err, text, len, "timestamp",
+                           "epoch seconds out of range: years 0000 to 9999 are -62167219200 to 253402300799");
         *out = micros;
         return FDL_OK;
     }

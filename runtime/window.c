@@ -108,13 +108,15 @@
  * the distinct map, the sorted values) of the lifetime cursor simply keep
  * the evicted events, since that cursor never rebuilds. An event older than
  * the horizon (late) can only matter to lifetime aggregations and goes
- * straight into the base.
+ * straight into the base. The store's watermark expires a group the same
+ * way without a read (fdl_group_state_expire, at the end of the file).
  *
  * Hopped groups (fdl_group_desc.hop > 0) use none of the above: they keep
  * per-tile partial states instead of events (the tile section at the end).
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +230,7 @@ struct fdl_group_state {
     size_t head, count, capacity;
     int64_t front;                      /* absolute index of events[head] */
     fdl_time horizon;                   /* events before it were evicted */
+    size_t string_bytes;                /* strings of the buffered events (fdl_group_state_bytes) */
     bool failed;                        /* out of memory inside an update */
     lifetime_base base;
     /* first_k/last_k results, one buffer per aggregation (NULL until the
@@ -579,9 +582,11 @@ static event *event_at(fdl_group_state *g, int64_t index)
     return &g->events[g->head + (size_t)(index - g->front)];
 }
 
+/* NULL before the first event (NULL + 0 is undefined, even with nothing
+ * to index). */
 static event *live_events(fdl_group_state *g)
 {
-    return g->events + g->head;
+    return g->events ? g->events + g->head : NULL;
 }
 
 /* First position in [0, n] whose time is >= key, searched from hint by
@@ -1238,7 +1243,8 @@ static bool base_last_k_fold(fdl_group_state *g, const event *e)
     lifetime_base *b = &g->base;
     size_t k = (size_t)g->plan->lifetime_last_k;
     size_t n = b->last_k_count;
-    size_t position = timed_upper_bound(b->last_k + b->last_k_start, n, e->time);
+    /* no array before the first fold (NULL + 0 is undefined) */
+    size_t position = n ? timed_upper_bound(b->last_k + b->last_k_start, n, e->time) : 0;
     if (n == k) {
         if (position == 0)
             return true;                /* older than the k kept */
@@ -1387,6 +1393,8 @@ fdl_status fdl_group_state_push(fdl_group_state *g, fdl_time time, fdl_value val
     ev[position] = e;
     g->count++;
     stats->events_held++;
+    if (g->type == FDL_STRING)
+        g->string_bytes += sizeof *e.value.s + e.value.s->len;
 
     int64_t index = g->front + (int64_t)position;
     for (int i = 0; i < plan->ncursors; i++) {
@@ -1466,8 +1474,10 @@ static void evict_before(fdl_group_state *g, fdl_time cut, fdl_store_stats *stat
     for (size_t j = 0; j < k; j++) {
         event *e = &live_events(g)[j];
         base_fold(g, e);
-        if (g->type == FDL_STRING)
+        if (g->type == FDL_STRING) {
+            g->string_bytes -= sizeof *e->value.s + e->value.s->len;
             free(e->value.s);
+        }
     }
     g->head += k;
     g->count -= k;
@@ -1784,7 +1794,8 @@ static fdl_value k_events_value(fdl_group_state *g, int agg, const cursor *c, in
     if (newest) {
         for (int64_t j = c->hi - 1; i < dim && j >= c->lo; j--)
             v[i++] = payload_number(g->type, event_at(g, j)->value);
-        const timed_number *items = b->last_k + b->last_k_start;
+        /* no array before the first fold (and base is 0 then) */
+        const timed_number *items = b->last_k ? b->last_k + b->last_k_start : NULL;
         for (size_t j = base; i < dim && j > 0; j--)
             v[i++] = items[j - 1].value;
     } else {
@@ -2341,4 +2352,136 @@ static fdl_status tiles_read(fdl_group_state *g, int agg, fdl_time t, bool keep_
         g->failed = true;
     }
     return g->failed ? FDL_ERR_MEMORY : FDL_OK;
+}
+
+/* ------------------------------------------------- the store's watermark */
+
+/*
+ * Time moves forward for the whole store (store.c): with the watermark m
+ * (the newest event time minus the store's lateness), a read whose window
+ * starts before m - W (W: the group's longest finite window; lifetime:
+ * whose t is before it) is refused for every entity, held or not, so the
+ * events before m - W can go, and a state holding nothing newer can go
+ * whole. Hopped groups do the same by tile index. FDL_TIME_MIN: no cut.
+ */
+static fdl_time watermark_cut(const fdl_group_plan *plan, fdl_time watermark)
+{
+    return time_minus(watermark, plan->longest_window);
+}
+
+static int64_t watermark_tile_cut(const fdl_group_plan *plan, fdl_time watermark)
+{
+    int64_t hop = plan->desc->hop;
+    assert(hop > 0);
+    return saturating_minus(floor_divide(watermark, hop), plan->longest_window / hop);
+}
+
+bool fdl_group_read_expired(const fdl_group_plan *plan, int agg, fdl_time t, fdl_time watermark)
+{
+    const fdl_agg_desc *desc = &plan->desc->aggs[agg];
+    if (watermark == FDL_TIME_MIN)
+        return false;
+    if (plan->desc->hop > 0) {
+        int64_t hop = plan->desc->hop;
+        int64_t start = saturating_minus(floor_divide(t, hop), desc->window / hop);
+        return start < watermark_tile_cut(plan, watermark);
+    }
+    fdl_time start = desc->window == 0 ? t : time_minus(t, desc->window);
+    return start < watermark_cut(plan, watermark);
+}
+
+bool fdl_group_state_expire(fdl_group_state *g, fdl_time watermark, fdl_store_stats *stats)
+{
+    if (watermark == FDL_TIME_MIN)
+        return false;
+    if (g->tiles) {
+        int64_t cut = watermark_tile_cut(g->plan, watermark);
+        if (cut <= g->tiles->horizon)
+            return false;
+        tiles_evict_before(g, cut, stats);
+        return true;
+    }
+    fdl_time cut = watermark_cut(g->plan, watermark);
+    if (cut <= g->horizon)
+        return false;
+    evict_before(g, cut, stats);
+    return true;
+}
+
+bool fdl_group_state_empty(const fdl_group_state *g, fdl_time watermark)
+{
+    if (g->failed || watermark == FDL_TIME_MIN)
+        return false;
+    /* A horizon a read raised past the store's cut is a promise (reads
+     * before it fail) that dropping the state would forget. */
+    if (g->tiles)
+        return g->tiles->count == 0 && g->tiles->horizon <= watermark_tile_cut(g->plan, watermark);
+    int l = g->plan->lifetime_cursor;
+    if (g->count > 0 || (l >= 0 && (g->cursors[l].count > 0 || g->base.count > 0)))
+        return false;
+    return g->horizon <= watermark_cut(g->plan, watermark);
+}
+
+static size_t xsum_bytes(const fdl_xsum *x)
+{
+    size_t n = (size_t)x->low.capacity * sizeof(double);
+    if (x->high)
+        n += sizeof *x->high + (size_t)x->high->capacity * sizeof(double);
+    return n;
+}
+
+static size_t sketch_bytes(const fdl_ddsketch *s)
+{
+    return (size_t)(s->positive.capacity + s->negative.capacity) * sizeof(int64_t);
+}
+
+static size_t cursor_bytes(const fdl_group_state *g, const cursor *c)
+{
+    size_t n = g->type == FDL_FLOAT64 ? xsum_bytes(&c->sum.f) : 0;
+    if (c->extremes)
+        n += sizeof *c->extremes +
+             ((size_t)c->extremes->min.capacity + c->extremes->max.capacity) * sizeof(int64_t);
+    if (c->moments)
+        n += sizeof *c->moments + xsum_bytes(&c->moments->sum) + xsum_bytes(&c->moments->squares);
+    if (c->distinct)
+        n += sizeof *c->distinct + c->distinct->capacity * sizeof(distinct_entry);
+    if (c->sorted)
+        n += sizeof *c->sorted + c->sorted->capacity * sizeof(double);
+    if (c->sketch)
+        n += sizeof *c->sketch + sketch_bytes(c->sketch);
+    if (c->hll)
+        n += sizeof *c->hll;
+    return n;
+}
+
+size_t fdl_group_state_bytes(const fdl_group_state *g)
+{
+    const fdl_group_plan *plan = g->plan;
+    size_t n = sizeof *g + (size_t)plan->ncursors * sizeof(cursor);
+    n += g->capacity * sizeof(event) + g->string_bytes;
+    for (int i = 0; i < plan->ncursors && !g->tiles; i++)
+        n += cursor_bytes(g, &g->cursors[i]);
+    n += (g->base.first_k_capacity + g->base.last_k_capacity) * sizeof(timed_number);
+    if (g->base.hll)
+        n += sizeof *g->base.hll;
+    size_t naggs = (size_t)plan->desc->naggs;
+    if (g->vectors) {
+        n += naggs * sizeof *g->vectors;
+        for (size_t i = 0; i < naggs; i++)
+            n += g->vectors[i].capacity * sizeof(double);
+    }
+    if (g->texts) {
+        n += naggs * sizeof *g->texts;
+        for (size_t i = 0; i < naggs; i++)
+            n += g->texts[i].capacity;
+    }
+    if (g->tiles) {
+        /* Per tile its struct and HyperLogLog; sketch buckets and heap
+         * partials of tiles are not counted (a scan per call). */
+        const tile_set *ts = g->tiles;
+        n += sizeof *ts + ts->capacity * sizeof(tile) + sketch_bytes(&ts->merged_sketch);
+        if (ts->merged_hll)
+            n += sizeof *ts->merged_hll + ts->count * sizeof(fdl_hll);
+    }
+    return n;
 }

@@ -86,4 +86,27 @@ size_t fdl_group_state_events(const fdl_group_state *group);
 /* Tiles currently held (hopped groups; 0 for the others). */
 size_t fdl_group_state_tiles(const fdl_group_state *group);
 
+/*
+ * The store's watermark (store.c: the newest event time less the store's
+ * lateness; FDL_TIME_MIN while there is none) cuts every group at
+ * watermark - W (W: its longest finite window; by tile for hopped groups).
+ *
+ * fdl_group_read_expired: whether a read of agg as of t reaches before the
+ * cut (the store refuses it, FDL_ERR_HISTORY, held state or not).
+ * fdl_group_state_expire: evicts what is before the cut and raises the
+ * horizon to it, exactly as a read would (lifetime aggregations keep
+ * their totals); true when it changed anything.
+ * fdl_group_state_empty: the state holds no event, tile or lifetime total,
+ * and its horizon is not past the cut: dropping it and starting over
+ * changes no result the store still gives.
+ */
+bool fdl_group_read_expired(const fdl_group_plan *plan, int agg, fdl_time t, fdl_time watermark);
+bool fdl_group_state_expire(fdl_group_state *group, fdl_time watermark, fdl_store_stats *stats);
+bool fdl_group_state_empty(const fdl_group_state *group, fdl_time watermark);
+
+/* Bytes the state holds by its own accounting: its structs, arrays and
+ * event strings at their capacity (not malloc's overhead, nor the sketch
+ * buckets and heap partials of tiles). */
+size_t fdl_group_state_bytes(const fdl_group_state *group);
+
 #endif

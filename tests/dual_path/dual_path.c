@@ -12,10 +12,12 @@
  *
  *   streaming  events in batch order (time, ties by file then --source
  *              order) interleaved with reads, each read at t as soon as
- *              every event before t is in: a live service; evicting store;
+ *              every event before t is in: a live service; evicting store
+ *              with lateness 0 (every ingest evicts all it may);
  *   jittered   the same, but events arrive shuffled within blocks of 64, so
  *              events later than a read arrive before it and inserts land
- *              inside windows; evicting store;
+ *              inside windows; evicting store with a lateness of the
+ *              longest time span of a block (what a read can lag);
  *   shuffled   every event first, in a random order, then every read in a
  *              random order; store keeping history;
  *   reversed   every event first in reverse time order, then the reads in
@@ -725,10 +727,11 @@ static void compare_file(const dual_path *d, comparison *c)
 
 /* ---------------------------------------------------------- the store */
 
-static fdl_store *open_store(const dual_path *d, bool keep_history)
+static fdl_store *open_store(const dual_path *d, bool keep_history, int64_t lateness)
 {
     fdl_store_options options = fdl_store_options_default();
     options.keep_history = keep_history;
+    options.lateness = lateness;
     options.load_embeddings = false;       /* loaded below: defaults or overrides */
     fdl_error err;
     fdl_store *store = fdl_store_open(d->program, &options, &err);
@@ -884,6 +887,19 @@ static void reverse_keeping_ties(const dual_path *d, size_t *arrival)
 
 /* ------------------------------------------------------------- the modes */
 
+/* The longest time span of a jitter block: how far the newest event in can
+ * be ahead of a read (each read waits for every event before it). */
+static int64_t block_span(const dual_path *d)
+{
+    int64_t span = 0;
+    for (size_t lo = 0; lo < d->nevents; lo += JITTER_BLOCK) {
+        size_t hi = lo + JITTER_BLOCK < d->nevents ? lo + JITTER_BLOCK : d->nevents;
+        if (d->events[hi - 1].time - d->events[lo].time > span)
+            span = d->events[hi - 1].time - d->events[lo].time;
+    }
+    return span;
+}
+
 typedef enum read_schedule {
     READ_AS_EVENTS_ARRIVE,      /* each read once every event before its time is in */
     READ_AFTER_ALL_EVENTS,      /* every event first, then the reads */
@@ -902,13 +918,13 @@ static size_t request_capacity(const dual_path *d)
 
 /* Runs one mode: events arrive in arrival order (batch positions), spine
  * rows are read in read_order (indexes into spine_rows). */
-static bool run_mode(const dual_path *d, const char *mode, bool keep_history,
+static bool run_mode(const dual_path *d, const char *mode, bool keep_history, int64_t lateness,
                      const size_t *arrival, read_schedule schedule, const size_t *read_order)
 {
     comparison c = {0};
     c.mode = mode;
     c.row_text = xcalloc(d->spine.nrows, sizeof *c.row_text);
-    fdl_store *store = open_store(d, keep_history);
+    fdl_store *store = open_store(d, keep_history, lateness);
     fdl_value *keys = xcalloc((size_t)d->nkey_parts + 1, sizeof *keys);
     fdl_value *values = xcalloc((size_t)d->nfeatures + 1, sizeof *values);
     fdl_value *set_request = xcalloc(request_capacity(d), sizeof *set_request);
@@ -1002,24 +1018,24 @@ int main(int argc, char **argv)
         arrival[i] = i;
     for (size_t r = 0; r < nrows; r++)
         read_order[r] = r;
-    ok &= run_mode(&d, "streaming", false, arrival, READ_AS_EVENTS_ARRIVE, read_order);
+    ok &= run_mode(&d, "streaming", false, 0, arrival, READ_AS_EVENTS_ARRIVE, read_order);
 
     /* jittered: shuffled within blocks, reads in time order when ready. */
     for (size_t lo = 0; lo < n; lo += JITTER_BLOCK)
         shuffle_keeping_ties(&d, arrival, lo, lo + JITTER_BLOCK < n ? lo + JITTER_BLOCK : n,
                              &state);
-    ok &= run_mode(&d, "jittered", false, arrival, READ_AS_EVENTS_ARRIVE, read_order);
+    ok &= run_mode(&d, "jittered", false, block_span(&d), arrival, READ_AS_EVENTS_ARRIVE, read_order);
 
     /* shuffled: any order of events, then reads in any order. */
     shuffle_keeping_ties(&d, arrival, 0, n, &state);
     shuffle(read_order, nrows, &state);
-    ok &= run_mode(&d, "shuffled", true, arrival, READ_AFTER_ALL_EVENTS, read_order);
+    ok &= run_mode(&d, "shuffled", true, 0, arrival, READ_AFTER_ALL_EVENTS, read_order);
 
     /* reversed: newest events first, then reads from the latest back. */
     reverse_keeping_ties(&d, arrival);
     for (size_t r = 0; r < nrows; r++)
         read_order[r] = nrows - 1 - r;
-    ok &= run_mode(&d, "reversed", true, arrival, READ_AFTER_ALL_EVENTS, read_order);
+    ok &= run_mode(&d, "reversed", true, 0, arrival, READ_AFTER_ALL_EVENTS, read_order);
 
     printf("dual_path: %zu events from %d sources, %zu spine rows x %d features, 4 modes: %s\n",
            n, d.nsources, nrows, d.nfeatures, ok ? "bit-identical" : "DIFFERENCES FOUND");

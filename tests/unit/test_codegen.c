@@ -17,9 +17,9 @@
 static const char hostile_yaml[] =
     "entities:\n"
     "  - {name: int, join_key: default, description: \"*/ #include <evil.h> /*\"}\n"
-    "  - {name: \"NULL\", join_key: k, key_type: int64}\n"
+    "  - {name: \"EOF\", join_key: k, key_type: int64}\n"
     "sources:\n"
-    "  - name: true\n"
+    "  - name: assert\n"
     "    timestamp: for\n"
     "    description: \"ends with a backslash \\\\\"\n"
     "    fields:\n"
@@ -35,14 +35,14 @@ static const char hostile_yaml[] =
     "    description: \"?\?/ trigraph and \\\"quotes\\\" and */ and \\n newline\"\n"
     "    aggregation:\n"
     "      function: sum\n"
-    "      source: true.bool\n"
+    "      source: assert.bool\n"
     "      window: 1d\n"
     "      where: \"errno != '*/\\\\\\\"?\?/' and default in ('a', 'b\\\\n') and x_ + x > 0\"\n"
-    "  - {name: while, entity: \"NULL\", aggregation: {function: last, source: true.errno, window: lifetime}}\n"
+    "  - {name: while, entity: \"EOF\", aggregation: {function: last, source: assert.errno, window: lifetime}}\n"
     "feature_sets:\n"
     "  - {name: return, features: [case, while]}\n";
 
-static char *generate(const compiled *c, bool header)
+static char *generate_named(const compiled *c, bool header, const char *name)
 {
     char *text = NULL;
     size_t size = 0;
@@ -50,12 +50,17 @@ static char *generate(const compiled *c, bool header)
     arena a;
     arena_init(&a);
     if (header)
-        cg_header(&c->ir, &c->sources, &a, "lib", out);
+        cg_header(&c->ir, &c->sources, &a, name, out);
     else
-        cg_source(&c->ir, &c->sources, &a, "lib", out);
+        cg_source(&c->ir, &c->sources, &a, name, out);
     arena_free(&a);
     fclose(out);
     return text;
+}
+
+static char *generate(const compiled *c, bool header)
+{
+    return generate_named(c, header, "lib");
 }
 
 static void write_text(const char *path, const char *text)
@@ -66,23 +71,24 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
-/* Compiles the generated code with a real compiler and the strict flags. */
-static void compiles_cleanly(const compiled *c, const char *cc)
+/* Compiles the generated code of library `name` with a real compiler and the
+ * strict flags, plus `flags`. */
+static void compiles_cleanly_named(const compiled *c, const char *cc, const char *name, const char *flags)
 {
     char dir[] = "/tmp/fdl-codegen-XXXXXX";
     assert_non_null(mkdtemp(dir));
     char path[256], command[1024];
-    char *h = generate(c, true), *src = generate(c, false);
-    snprintf(path, sizeof path, "%s/lib.h", dir);
+    char *h = generate_named(c, true, name), *src = generate_named(c, false, name);
+    snprintf(path, sizeof path, "%s/%s.h", dir, name);
     write_text(path, h);
-    snprintf(path, sizeof path, "%s/lib.c", dir);
+    snprintf(path, sizeof path, "%s/%s.c", dir, name);
     write_text(path, src);
     snprintf(command, sizeof command,
-             "%s -std=c11 -Wall -Wextra -Wpedantic -Werror -I%s/runtime -c %s/lib.c -o %s/lib.o 2>%s/log",
-             cc, FDL_SOURCE_DIR, dir, dir, dir);
+             "%s -std=c11 -Wall -Wextra -Wpedantic -Werror %s -I%s/runtime -c %s/%s.c -o %s/lib.o 2>%s/log",
+             cc, flags, FDL_SOURCE_DIR, dir, name, dir, dir);
     int status = system(command);
     if (status != 0) {
-        snprintf(command, sizeof command, "cat %s/log; cat -n %s/lib.c | head -80", dir, dir);
+        snprintf(command, sizeof command, "cat %s/log; cat -n %s/%s.c | head -80", dir, dir, name);
         (void)system(command);
     }
     snprintf(command, sizeof command, "rm -rf %s", dir);
@@ -90,6 +96,11 @@ static void compiles_cleanly(const compiled *c, const char *cc)
     free(h);
     free(src);
     assert_int_equal(status, 0);
+}
+
+static void compiles_cleanly(const compiled *c, const char *cc)
+{
+    compiles_cleanly_named(c, cc, "lib", "");
 }
 
 static void hostile_names_and_text_compile(void **state)
@@ -126,7 +137,110 @@ static void identifiers_are_one_to_one(void **state)
     assert_string_equal(cg_ident(&a, "_x"), "_x_");
     assert_string_equal(cg_ident(&a, "true"), "true_");
     assert_string_not_equal(cg_ident(&a, "x_"), cg_ident(&a, "x"));
+    assert_string_equal(cg_ident(&a, "FDL_GENERATED_lib_H"), "FDL_GENERATED_lib_H_");   /* a macro */
+    assert_string_equal(cg_ident(&a, "linux"), "linux_");   /* predefined outside -std=c11 */
     arena_free(&a);
+}
+
+/* Definitions whose names collided in C under the old scheme (issue 8.4):
+ * check_orders_row, compute_fields, check_fields; and the public names
+ * NAME_ingest_a_event (source a_event) against source ingest_a's struct. */
+static const char colliding_yaml[] =
+    "entities:\n"
+    "  - {name: user, join_key: user_id}\n"
+    "  - {name: x_event, join_key: user_id}\n"
+    "sources:\n"
+    "  - {name: orders, timestamp: ts, fields: [{name: user_id, type: string}]}\n"
+    "  - {name: orders_row, timestamp: ts, fields: [{name: user_id, type: string}]}\n"
+    "  - {name: compute, timestamp: ts, fields: [{name: user_id, type: string}]}\n"
+    "  - {name: check, timestamp: ts, fields: [{name: user_id, type: string}]}\n"
+    "  - {name: fields, timestamp: ts, fields: [{name: user_id, type: string}]}\n"
+    "  - {name: a_event, timestamp: ts, fields: [{name: user_id, type: string}]}\n"
+    "  - {name: ingest_a, timestamp: ts, fields: [{name: user_id, type: string}]}\n"
+    "  - {name: read_entity_x, timestamp: ts, fields: [{name: user_id, type: string}]}\n"
+    "features:\n"
+    "  - {name: fields, entity: user, aggregation: {function: count, source: compute, window: 1d}}\n"
+    "  - {name: orders_row, entity: user, aggregation: {function: count, source: orders, window: 1d}}\n"
+    "  - {name: v_fields, entity: user, expr: 'fields + 1'}\n"
+    "  - {name: SOURCE0_orders, entity: x_event, aggregation: {function: count, source: check, window: 1d}}\n"
+    "feature_sets:\n"
+    "  - {name: check, features: [fields, v_fields]}\n";
+
+static void colliding_names_compile(void **state)
+{
+    (void)state;
+    compiled c;
+    compile_one(&c, colliding_yaml);
+    if (!c.ok)
+        print_error("%s\n", c.diagnostics);
+    assert_true(c.ok);
+    compiles_cleanly(&c, "gcc");
+    /* A library named like a tag: the tag is spelled the other way. */
+    compiles_cleanly_named(&c, "gcc", "src1", "");
+    compiles_cleanly_named(&c, "gcc", "SOURCE0", "");
+    char *src = generate_named(&c, false, "src1");
+    assert_non_null(strstr(src, "static fdl_status srcx1_orders_row_check("));
+    assert_non_null(strstr(src, "static fdl_status feat0_fields_compute("));
+    assert_null(strstr(src, "src1_orders"));
+    free(src);
+    src = generate(&c, true);
+    assert_non_null(strstr(src, "} lib_event_a_event;"));
+    assert_non_null(strstr(src, "} lib_event_ingest_a;"));
+    assert_non_null(strstr(src, "fdl_status lib_read_entity_x_event("));
+    free(src);
+    compiled_free(&c);
+}
+
+static void library_names(void **state)
+{
+    (void)state;
+    assert_null(cg_library_name_problem("features"));
+    assert_null(cg_library_name_problem("src1"));
+    assert_null(cg_library_name_problem("fdlx"));
+    assert_null(cg_library_name_problem("fd"));
+    assert_non_null(cg_library_name_problem("fdl"));
+    assert_non_null(cg_library_name_problem("FDL"));
+    assert_non_null(cg_library_name_problem("fdl_store"));
+    assert_non_null(cg_library_name_problem("Fdl_x"));
+}
+
+/* Text reaching comments and strings (issue 8.5, 8.11e): U+202E and other
+ * bidi controls, control bytes, trigraphs, comment ends, a final backslash. */
+static const char hostile_text_yaml[] =
+    "entities:\n"
+    "  - {name: user, join_key: user_id}\n"
+    "sources:\n"
+    "  - {name: s, timestamp: ts, fields: [{name: user_id, type: string}]}\n"
+    "features:\n"
+    "  - name: f\n"
+    "    entity: user\n"
+    "    description: \"a \\u202e b \\u2066 c \\x01 d \\x1b e ?\?= ?\?/ ??\?! /*/ x */ y **/ z \\\\\"\n"
+    "    aggregation:\n"
+    "      function: count\n"
+    "      source: s\n"
+    "      window: 1d\n"
+    "      where: \"user_id != '\\u202e?\?=*/\\\\\\\\'\"\n";
+
+static void hostile_text_stays_inert(void **state)
+{
+    (void)state;
+    compiled c;
+    compile_one(&c, hostile_text_yaml);
+    if (!c.ok)
+        print_error("%s\n", c.diagnostics);
+    assert_true(c.ok);
+    compiles_cleanly_named(&c, "gcc", "lib", "-Wbidi-chars=any -Wtrigraphs");
+    char *src = generate(&c, false);
+    for (const char *p = src; *p; p++)
+        if (!((*p >= 0x20 && *p < 0x7f) || *p == '\n'))
+            fail_msg("byte 0x%02x at offset %ld: %.40s", (unsigned char)*p, (long)(p - src), p);
+    assert_null(strstr(src, "??"));
+    /* The comment shows the bytes; no '* /' or '/ *' pair survives. */
+    assert_non_null(strstr(src, " * a \\xE2\\x80\\xAE b \\xE2\\x81\\xA6 c \\x01 d \\x1B e ? ?= ? ?/ ? ? ?! / * / x * / y ** / z \\x5C */"));
+    /* The string literal keeps the value, byte for byte. */
+    assert_non_null(strstr(src, "fdl_string(\"\\342\\200\\256\\?\\?=*/\\\\\", 9)"));
+    free(src);
+    compiled_free(&c);
 }
 
 static void seed_example_compiles(void **state)
@@ -159,6 +273,9 @@ int main(void)
         cmocka_unit_test(identifiers_are_one_to_one),
         cmocka_unit_test(hostile_names_and_text_compile),
         cmocka_unit_test(seed_example_compiles),
+        cmocka_unit_test(colliding_names_compile),
+        cmocka_unit_test(library_names),
+        cmocka_unit_test(hostile_text_stays_inert),
     };
     return cmocka_run_group_tests_name("codegen", tests, NULL, NULL);
 }

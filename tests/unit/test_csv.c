@@ -387,6 +387,31 @@ static void writer_quotes_only_when_needed(void **state)
     expect_field(NULL, true, "");
 }
 
+/* A first cell that begins with U+FEFF keeps it through a write and a read:
+ * the writer quotes it, so the reader does not take it for the file's BOM. */
+static void a_leading_bom_in_the_first_cell_round_trips(void **state)
+{
+    (void)state;
+    expect_field("\xEF\xBB\xBFx", false, "\"\xEF\xBB\xBFx\"");
+    expect_field("\xEF\xBB\xBF", false, "\"\xEF\xBB\xBF\"");
+    expect_field("x\xEF\xBB\xBF", false, "x\xEF\xBB\xBF");     /* not at the start: as it is */
+    expect_field("\xEF\xBB", false, "\xEF\xBB");
+
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&buf, &size);
+    assert_non_null(out);
+    fdl_csv_write_field(out, "\xEF\xBB\xBFid", 5, false);
+    putc(',', out);
+    fdl_csv_write_value(out, fdl_string("\xEF\xBB\xBF", 3));
+    putc('\n', out);
+    fdl_csv_write_value(out, fdl_string("\xEF\xBB\xBFv", 4));
+    fputs(",w\n", out);
+    fclose(out);
+    expect_dump(buf, "1:<\xEF\xBB\xBFid>|<\xEF\xBB\xBF>\n2:<\xEF\xBB\xBFv>|w\n");
+    free(buf);
+}
+
 static void writer_formats_values(void **state)
 {
     (void)state;
@@ -488,6 +513,7 @@ int main(void)
         cmocka_unit_test(a_field_larger_than_the_buffer),
         cmocka_unit_test(writer_quotes_only_when_needed),
         cmocka_unit_test(writer_formats_values),
+        cmocka_unit_test(a_leading_bom_in_the_first_cell_round_trips),
         cmocka_unit_test(written_fields_read_back),
     };
     return cmocka_run_group_tests(tests, make_temp_dir, remove_temp_dir);

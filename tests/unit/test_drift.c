@@ -547,8 +547,8 @@ static void json_strings_are_escaped(void **state)
     assert_true(status == DRIFT_EXIT_OK || status == DRIFT_EXIT_DRIFT);
     char *json = read_text(json_path);
     assert_non_null(strstr(json, "\"name\": \"we\\\"ird\\\\name\""));
-    assert_non_null(strstr(json, "\"value\": \"line\\nbreak\""));
-    assert_non_null(strstr(json, "\"value\": \"tab\\there\""));
+    assert_non_null(strstr(json, "\"value\": \"line\\u000abreak\""));
+    assert_non_null(strstr(json, "\"value\": \"tab\\u0009here\""));
     free(json);
     free(report);
 }

@@ -125,6 +125,57 @@ static void test_key_bytes(void **state)
     assert_int_equal(fdl_key_bytes(fdl_int64(1), buf, 4, &bytes), 0);  /* no room */
 }
 
+/* Removal slot by slot: every other key of many (short and long) goes,
+ * the rest stay findable, the table shrinks and the long keys' bytes go. */
+static void test_remove_at(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    fdl_hashmap *map = fdl_hashmap_new();
+    assert_non_null(map);
+    size_t empty_bytes = fdl_hashmap_bytes(map);
+    char key[64];
+    for (int i = 0; i < N; i++) {
+        int len = snprintf(key, sizeof key, i % 2 ? "a rather long key number %d" : "k%d", i);
+        void **slot = fdl_hashmap_slot(map, key, (size_t)len, true);
+        assert_non_null(slot);
+        *slot = (void *)(intptr_t)(i + 1);
+    }
+    size_t full_capacity = fdl_hashmap_capacity(map);
+    /* Remove the even values (short keys) and then all but 3 odd ones,
+     * visiting slots as the store's sweep does. */
+    for (int round = 0; round < 2; round++) {
+        for (size_t at = 0; at < fdl_hashmap_capacity(map);) {
+            void **slot = fdl_hashmap_slot_at(map, at);
+            intptr_t v = slot ? (intptr_t)*slot - 1 : -1;
+            bool drop = slot && (round == 0 ? v % 2 == 0 : v > 5);
+            if (!drop) {
+                at++;
+                continue;
+            }
+            if (fdl_hashmap_remove_at(map, at))
+                at = 0;                 /* resized: start over */
+        }
+    }
+    assert_int_equal(fdl_hashmap_count(map), 3);
+    assert_true(fdl_hashmap_capacity(map) < full_capacity / 64);
+    for (int i = 0; i < N; i++) {
+        int len = snprintf(key, sizeof key, i % 2 ? "a rather long key number %d" : "k%d", i);
+        void **slot = fdl_hashmap_slot(map, key, (size_t)len, false);
+        if (i % 2 && i <= 5) {
+            assert_non_null(slot);
+            assert_int_equal((intptr_t)*slot, i + 1);
+        } else {
+            assert_null(slot);
+        }
+    }
+    size_t long_keys = 3 * strlen("a rather long key number 1");
+    assert_true(fdl_hashmap_capacity(map) <= 32);
+    assert_true(fdl_hashmap_bytes(map) >= empty_bytes + long_keys);
+    assert_true(fdl_hashmap_bytes(map) <= 2 * empty_bytes + long_keys);
+    fdl_hashmap_free(map);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_each),
         cmocka_unit_test(test_hash_bytes),
         cmocka_unit_test(test_key_bytes),
+        cmocka_unit_test(test_remove_at),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -297,11 +297,40 @@ static void timestamp_epoch_seconds(void **state)
     assert_true(time_ok("1706702400") == SECONDS(1706702400));
     assert_true(time_ok("-1") == -FDL_MICROS_PER_SECOND);
     assert_true(time_ok("+5") == SECONDS(5));
-    assert_true(time_ok("9223372036854") == SECONDS(INT64_C(9223372036854)));
-    assert_true(time_ok("-9223372036854") == SECONDS(INT64_C(-9223372036854)));
-    time_fails("9223372036855", "epoch seconds out of range");
-    time_fails("-9223372036855", "epoch seconds out of range");
-    time_fails("99999999999999999999999", "epoch seconds out of range");
+    const char *range = "epoch seconds out of range: years 0000 to 9999 are -62167219200 to 253402300799";
+    time_fails("9223372036854", range);
+    time_fails("9223372036855", range);
+    time_fails("-9223372036855", range);
+    time_fails("99999999999999999999999", range);
+}
+
+/* Years 0000 to 9999 in UTC, whichever way a time is written: what is read
+ * formats as text that reads back; nothing outside (formatted with a fifth
+ * digit or a sign, which would not) is read. */
+static void timestamp_range_is_years_0000_to_9999(void **state)
+{
+    (void)state;
+    const char *range = "epoch seconds out of range: years 0000 to 9999 are -62167219200 to 253402300799";
+    const char *utc = "out of range: in UTC it falls outside years 0000 to 9999";
+    assert_true(time_ok("-62167219200") == FDL_TIME_READ_MIN);
+    time_fails("-62167219201", range);
+    assert_true(time_ok("253402300799") == SECONDS(253402300799));
+    time_fails("253402300800", range);
+    assert_true(time_ok("0000-01-01T00:00:00-00:01") == FDL_TIME_READ_MIN + SECONDS(60));
+    time_fails("0000-01-01T00:00:00+00:01", utc);
+    time_fails("0000-01-01T23:58:59+23:59", utc);
+    assert_true(time_ok("9999-12-31T23:59:59.999999+00:01") == FDL_TIME_READ_MAX - SECONDS(60));
+    time_fails("9999-12-31T23:59:59-00:01", utc);
+    time_fails("9999-12-31T00:01:00-23:59", utc);
+    const char *edges[] = {"-62167219200", "253402300799", "9999-12-31T23:59:59.999999Z",
+                           "0000-01-01T00:00:00-23:59", "9999-12-31T23:59:59+23:59"};
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+        fdl_time t = time_ok(edges[i]);
+        assert_true(t >= FDL_TIME_READ_MIN && t <= FDL_TIME_READ_MAX);
+        assert_true(time_ok(format_time(t)) == t);
+    }
+    assert_string_equal(format_time(FDL_TIME_READ_MIN), "0000-01-01T00:00:00Z");
+    assert_string_equal(format_time(FDL_TIME_READ_MAX), "9999-12-31T23:59:59.999999Z");
 }
 
 static void timestamp_garbage_is_rejected(void **state)
@@ -562,6 +591,7 @@ int main(void)
         cmocka_unit_test(timestamp_fractions_truncate_to_microseconds),
         cmocka_unit_test(timestamp_calendar_is_validated),
         cmocka_unit_test(timestamp_epoch_seconds),
+        cmocka_unit_test(timestamp_range_is_years_0000_to_9999),
         cmocka_unit_test(timestamp_garbage_is_rejected),
         cmocka_unit_test(times_format_in_utc_with_minimal_fractions),
         cmocka_unit_test(times_round_trip),

@@ -6,34 +6,34 @@
  */
 #include "by_and_lists.h"
 
-enum { ENTITY_user = 0 };
-enum { SOURCE_orders = 0 };
+enum { ENTITY0_user = 0 };
+enum { SOURCE0_orders = 0 };
 
 /* ------------------------------------------------------------ ingest */
 
 /* Expectations of source orders (by_and_lists.yaml:6): counts and policies; see fdl_check_violated. */
-static fdl_status check_orders(fdl_store *store, by_and_lists_orders_event *event, const bool *invalid,
+static fdl_status src0_orders_check(fdl_store *store, by_and_lists_event_orders *event, const bool *invalid,
     bool *changed, fdl_error *err)
 {
     fdl_status status;
     (void)changed;   /* NULL, or changed[f] set when a policy replaces field f */
     const fdl_value row[] = {event->ordered_at, event->user_id, event->total_amount, event->channel};
-    fdl_check_begin(store, SOURCE_orders, row, invalid);   /* counts the row, observes its fields */
+    fdl_check_begin(store, SOURCE0_orders, row, invalid);   /* counts the row, observes its fields */
     /* Values that do not parse (on_invalid); the event time must be there. */
     if ((invalid && invalid[0]) || event->ordered_at.type != FDL_TIMESTAMP) {
-        if ((status = fdl_check_violated(store, SOURCE_orders, 0, event->ordered_at, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE0_orders, 0, event->ordered_at, err)) != FDL_OK)
             return status;
     }
     if (invalid && invalid[2]) {
-        if ((status = fdl_check_violated(store, SOURCE_orders, 2, event->total_amount, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE0_orders, 2, event->total_amount, err)) != FDL_OK)
             return status;
     }
-    fdl_check_accept(store, SOURCE_orders, event->ordered_at.as.t);
+    fdl_check_accept(store, SOURCE0_orders, event->ordered_at.as.t);
     return FDL_OK;
 }
 
 /* Source orders (by_and_lists.yaml:6): pushes an accepted event into every group that reads it. */
-static fdl_status push_orders(fdl_store *store, const by_and_lists_orders_event *event, fdl_error *err)
+static fdl_status src0_orders_push(fdl_store *store, const by_and_lists_event_orders *event, fdl_error *err)
 {
     fdl_store_note_event(store);
     fdl_time time = event->ordered_at.as.t;
@@ -41,7 +41,7 @@ static fdl_status push_orders(fdl_store *store, const by_and_lists_orders_event 
     fdl_entity_state *state;
 
     /* entity user, keyed by user_id; a null key is counted by the store */
-    state = fdl_store_entity(store, ENTITY_user, event->user_id, true);
+    state = fdl_store_entity(store, ENTITY0_user, event->user_id, true);
     if (!state && !fdl_is_null(event->user_id))
         return fdl_error_set(err, FDL_ERR_MEMORY, "source orders: no memory for entity user");
     /* group 0: total_amount */
@@ -60,7 +60,7 @@ static fdl_status push_orders(fdl_store *store, const by_and_lists_orders_event 
 
 /* Source orders, typed: fields of another type are an error of the caller;
  * then the expectations, as for a row (a dropped event goes to the quarantine). */
-fdl_status by_and_lists_ingest_orders(fdl_store *store, const by_and_lists_orders_event *event, fdl_error *err)
+fdl_status by_and_lists_ingest_orders(fdl_store *store, const by_and_lists_event_orders *event, fdl_error *err)
 {
     if (event->ordered_at.type != FDL_NULL && event->ordered_at.type != FDL_TIMESTAMP)
         return fdl_error_set(err, FDL_ERR_ARGUMENT,
@@ -78,22 +78,22 @@ fdl_status by_and_lists_ingest_orders(fdl_store *store, const by_and_lists_order
         return fdl_error_set(err, FDL_ERR_ARGUMENT,
             "source orders: field 'channel' must be string, not %s",
             fdl_type_name(event->channel.type));
-    by_and_lists_orders_event checked = *event;
-    fdl_status status = check_orders(store, &checked, NULL, NULL, err);
+    by_and_lists_event_orders checked = *event;
+    fdl_status status = src0_orders_check(store, &checked, NULL, NULL, err);
     if (status == FDL_DROPPED) {
         const fdl_value values[] = {event->ordered_at, event->user_id, event->total_amount, event->channel};
-        fdl_quarantine_event(store, SOURCE_orders, NULL, NULL, values);
+        fdl_quarantine_event(store, SOURCE0_orders, NULL, NULL, values);
     }
     if (status != FDL_OK)
         return status;
-    return push_orders(store, &checked, err);
+    return src0_orders_push(store, &checked, err);
 }
 
 /* Source orders from strings: NULL is null; an empty text is null too, except
  * for strings, where it is "". A text that does not parse is kept as a
  * string and marked invalid. */
-static void parse_orders_row(const char *const *fields, const size_t *lengths,
-    by_and_lists_orders_event *event, bool *invalid)
+static void src0_orders_parse_row(const char *const *fields, const size_t *lengths,
+    by_and_lists_event_orders *event, bool *invalid)
 {
     if (!fields[0])
         event->ordered_at = fdl_null();
@@ -120,15 +120,15 @@ static void parse_orders_row(const char *const *fields, const size_t *lengths,
 }
 
 /* Parses and checks without ingesting (fdl_check_row_fn: batch reads). */
-static fdl_status check_orders_row(fdl_store *store, const char *const *fields,
+static fdl_status src0_orders_check_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)
 {
-    by_and_lists_orders_event event;
+    by_and_lists_event_orders event;
     bool invalid[4] = {false};
-    parse_orders_row(fields, lengths, &event, invalid);
+    src0_orders_parse_row(fields, lengths, &event, invalid);
     for (int f = 0; f < 4; f++)
         changed[f] = false;
-    fdl_status status = check_orders(store, &event, invalid, changed, err);
+    fdl_status status = src0_orders_check(store, &event, invalid, changed, err);
     if (status != FDL_OK)
         return status;
     values[0] = event.ordered_at;
@@ -139,37 +139,37 @@ static fdl_status check_orders_row(fdl_store *store, const char *const *fields,
 }
 
 /* Parses and pushes a row already checked (batch replay). */
-static fdl_status push_orders_row(fdl_store *store, const char *const *fields,
+static fdl_status src0_orders_push_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
-    by_and_lists_orders_event event;
+    by_and_lists_event_orders event;
     bool invalid[4] = {false};
-    parse_orders_row(fields, lengths, &event, invalid);
+    src0_orders_parse_row(fields, lengths, &event, invalid);
     for (int f = 0; f < 4; f++)
         if (invalid[f])
             return fdl_error_set(err, FDL_ERR_PARSE, "source orders: field %d does not parse", f);
     if (event.ordered_at.type != FDL_TIMESTAMP)
         return fdl_error_set(err, FDL_ERR_PARSE, "source orders: no event time");
-    return push_orders(store, &event, err);
+    return src0_orders_push(store, &event, err);
 }
 
 /* Parses, checks and pushes (fdl_ingest_row: serving). */
-static fdl_status ingest_orders_row(fdl_store *store, const char *const *fields,
+static fdl_status src0_orders_ingest_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
-    by_and_lists_orders_event event;
+    by_and_lists_event_orders event;
     bool invalid[4] = {false};
-    parse_orders_row(fields, lengths, &event, invalid);
-    fdl_status status = check_orders(store, &event, invalid, NULL, err);
+    src0_orders_parse_row(fields, lengths, &event, invalid);
+    fdl_status status = src0_orders_check(store, &event, invalid, NULL, err);
     if (status != FDL_OK)
         return status;
-    return push_orders(store, &event, err);
+    return src0_orders_push(store, &event, err);
 }
 
 /* -------------------------------------------------------------- read */
 
 /* amount_quantiles_7d (by_and_lists.yaml:14): percentile(orders.total_amount, p=[0.5,0.9,0.99]) over 1w */
-static fdl_status compute_amount_quantiles_7d(fdl_store *store, fdl_entity_state *const *states,
+static fdl_status feat0_amount_quantiles_7d_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     (void)request;
@@ -178,7 +178,7 @@ static fdl_status compute_amount_quantiles_7d(fdl_store *store, fdl_entity_state
 }
 
 /* amount_p90_7d (by_and_lists.yaml:17): percentile(orders.total_amount, p=0.9) over 1w */
-static fdl_status compute_amount_p90_7d(fdl_store *store, fdl_entity_state *const *states,
+static fdl_status feat1_amount_p90_7d_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     (void)request;
@@ -187,7 +187,7 @@ static fdl_status compute_amount_p90_7d(fdl_store *store, fdl_entity_state *cons
 }
 
 /* approx_quantiles_life (by_and_lists.yaml:20): approx_percentile(orders.total_amount, p=[0.25,0.75]) over lifetime */
-static fdl_status compute_approx_quantiles_life(fdl_store *store, fdl_entity_state *const *states,
+static fdl_status feat2_approx_quantiles_life_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     (void)request;
@@ -196,7 +196,7 @@ static fdl_status compute_approx_quantiles_life(fdl_store *store, fdl_entity_sta
 }
 
 /* biggest_order_channel_30d (by_and_lists.yaml:23): max_by(orders.channel, by=total_amount) over 30d */
-static fdl_status compute_biggest_order_channel_30d(fdl_store *store, fdl_entity_state *const *states,
+static fdl_status feat3_biggest_order_channel_30d_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     (void)request;
@@ -205,7 +205,7 @@ static fdl_status compute_biggest_order_channel_30d(fdl_store *store, fdl_entity
 }
 
 /* first_paid_channel (by_and_lists.yaml:26): min_by(orders.channel, by=ordered_at where (total_amount > 0)) over lifetime */
-static fdl_status compute_first_paid_channel(fdl_store *store, fdl_entity_state *const *states,
+static fdl_status feat4_first_paid_channel_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     (void)request;
@@ -214,48 +214,48 @@ static fdl_status compute_first_paid_channel(fdl_store *store, fdl_entity_state 
 }
 
 /* Reads feature amount_quantiles_7d; keys: user. */
-static fdl_status read_amount_quantiles_7d(fdl_store *store, const fdl_value *keys,
+static fdl_status feat0_amount_quantiles_7d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_amount_quantiles_7d(store, states, keys, request, t, out);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    return feat0_amount_quantiles_7d_compute(store, states, keys, request, t, out);
 }
 
 /* Reads feature amount_p90_7d; keys: user. */
-static fdl_status read_amount_p90_7d(fdl_store *store, const fdl_value *keys,
+static fdl_status feat1_amount_p90_7d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_amount_p90_7d(store, states, keys, request, t, out);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    return feat1_amount_p90_7d_compute(store, states, keys, request, t, out);
 }
 
 /* Reads feature approx_quantiles_life; keys: user. */
-static fdl_status read_approx_quantiles_life(fdl_store *store, const fdl_value *keys,
+static fdl_status feat2_approx_quantiles_life_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_approx_quantiles_life(store, states, keys, request, t, out);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    return feat2_approx_quantiles_life_compute(store, states, keys, request, t, out);
 }
 
 /* Reads feature biggest_order_channel_30d; keys: user. */
-static fdl_status read_biggest_order_channel_30d(fdl_store *store, const fdl_value *keys,
+static fdl_status feat3_biggest_order_channel_30d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_biggest_order_channel_30d(store, states, keys, request, t, out);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    return feat3_biggest_order_channel_30d_compute(store, states, keys, request, t, out);
 }
 
 /* Reads feature first_paid_channel; keys: user. */
-static fdl_status read_first_paid_channel(fdl_store *store, const fdl_value *keys,
+static fdl_status feat4_first_paid_channel_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_first_paid_channel(store, states, keys, request, t, out);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    return feat4_first_paid_channel_compute(store, states, keys, request, t, out);
 }
 
 /* Feature set orders_v1 (by_and_lists.yaml:30). */
@@ -265,17 +265,17 @@ fdl_status by_and_lists_read_set_orders_v1(fdl_store *store, const fdl_value *ke
     (void)set_request;
     const fdl_value *request = (const fdl_value *)0;
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
     fdl_status status;
-    if ((status = compute_amount_quantiles_7d(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
+    if ((status = feat0_amount_quantiles_7d_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
         return status;
-    if ((status = compute_amount_p90_7d(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
+    if ((status = feat1_amount_p90_7d_compute(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
         return status;
-    if ((status = compute_approx_quantiles_life(store, &states[0], &keys[0], request, t, &out[2])) != FDL_OK)
+    if ((status = feat2_approx_quantiles_life_compute(store, &states[0], &keys[0], request, t, &out[2])) != FDL_OK)
         return status;
-    if ((status = compute_biggest_order_channel_30d(store, &states[0], &keys[0], request, t, &out[3])) != FDL_OK)
+    if ((status = feat3_biggest_order_channel_30d_compute(store, &states[0], &keys[0], request, t, &out[3])) != FDL_OK)
         return status;
-    if ((status = compute_first_paid_channel(store, &states[0], &keys[0], request, t, &out[4])) != FDL_OK)
+    if ((status = feat4_first_paid_channel_compute(store, &states[0], &keys[0], request, t, &out[4])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -287,39 +287,39 @@ fdl_status by_and_lists_read_entity_user(fdl_store *store, fdl_value key, fdl_ti
     const fdl_value *keys = &key;
     const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, key, false);
+    states[0] = fdl_store_entity(store, ENTITY0_user, key, false);
     fdl_status status;
-    if ((status = compute_amount_quantiles_7d(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
+    if ((status = feat0_amount_quantiles_7d_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
         return status;
-    if ((status = compute_amount_p90_7d(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
+    if ((status = feat1_amount_p90_7d_compute(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
         return status;
-    if ((status = compute_approx_quantiles_life(store, &states[0], &keys[0], request, t, &out[2])) != FDL_OK)
+    if ((status = feat2_approx_quantiles_life_compute(store, &states[0], &keys[0], request, t, &out[2])) != FDL_OK)
         return status;
-    if ((status = compute_biggest_order_channel_30d(store, &states[0], &keys[0], request, t, &out[3])) != FDL_OK)
+    if ((status = feat3_biggest_order_channel_30d_compute(store, &states[0], &keys[0], request, t, &out[3])) != FDL_OK)
         return status;
-    if ((status = compute_first_paid_channel(store, &states[0], &keys[0], request, t, &out[4])) != FDL_OK)
+    if ((status = feat4_first_paid_channel_compute(store, &states[0], &keys[0], request, t, &out[4])) != FDL_OK)
         return status;
     return FDL_OK;
 }
 
 /* ------------------------------------------------------------ tables */
 
-static const char *const entity_0_keys[] = {"user_id"};
-static const fdl_type entity_0_key_types[] = {FDL_STRING};
+static const char *const ent0_user_keys[] = {"user_id"};
+static const fdl_type ent0_user_key_types[] = {FDL_STRING};
 
 static const fdl_entity_desc entities[] = {
-    {"user", "user_id", FDL_STRING, 1, entity_0_keys, entity_0_key_types},
+    {"user", "user_id", FDL_STRING, 1, ent0_user_keys, ent0_user_key_types},
 };
 
-static const fdl_field_desc orders_fields[] = {
+static const fdl_field_desc src0_orders_fields[] = {
     {"ordered_at", FDL_TIMESTAMP},
     {"user_id", FDL_STRING},
     {"total_amount", FDL_FLOAT64},
     {"channel", FDL_STRING},
 };
 
-/* Checks of source orders, in the order check_orders runs them. */
-static const fdl_check_desc orders_checks[] = {
+/* Checks of source orders, in the order src0_orders_check runs them. */
+static const fdl_check_desc src0_orders_checks[] = {
     {FDL_CHECK_INVALID, 0, FDL_POLICY_FAIL, "valid timestamp", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
     {FDL_CHECK_INVALID, 1, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
     {FDL_CHECK_INVALID, 2, FDL_POLICY_FAIL, "valid float64", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
@@ -327,8 +327,9 @@ static const fdl_check_desc orders_checks[] = {
 };
 
 static const fdl_source_desc sources[] = {
-    {"orders", 4, orders_fields, 0,
-     ingest_orders_row, check_orders_row, push_orders_row, 4, orders_checks,
+    {"orders", 4, src0_orders_fields, 0,
+     src0_orders_ingest_row, src0_orders_check_row, src0_orders_push_row,
+     4, src0_orders_checks,
      {-1.0, INT64_C(-1), NULL}},
 };
 
@@ -349,30 +350,31 @@ static const fdl_agg_desc group_2_aggs[] = {
 };
 
 static const fdl_group_desc groups[] = {
-    {"orders.total_amount", ENTITY_user, SOURCE_orders, FDL_FLOAT64, 3, group_0_aggs, FDL_NULL, 0},
-    {"orders.channel by total_amount", ENTITY_user, SOURCE_orders, FDL_STRING, 1, group_1_aggs, FDL_FLOAT64, 0},
-    {"orders.channel by ordered_at where (total_amount > 0)", ENTITY_user, SOURCE_orders, FDL_STRING, 1, group_2_aggs, FDL_TIMESTAMP, 0},
+    {"orders.total_amount", ENTITY0_user, SOURCE0_orders, FDL_FLOAT64, 3, group_0_aggs, FDL_NULL, 0},
+    {"orders.channel by total_amount", ENTITY0_user, SOURCE0_orders, FDL_STRING, 1, group_1_aggs, FDL_FLOAT64, 0},
+    {"orders.channel by ordered_at where (total_amount > 0)", ENTITY0_user, SOURCE0_orders, FDL_STRING, 1, group_2_aggs, FDL_TIMESTAMP, 0},
 };
 
-static const int feature_0_entities[] = {ENTITY_user};
-static const int feature_1_entities[] = {ENTITY_user};
-static const int feature_2_entities[] = {ENTITY_user};
-static const int feature_3_entities[] = {ENTITY_user};
-static const int feature_4_entities[] = {ENTITY_user};
+static const int feat0_amount_quantiles_7d_entities[] = {ENTITY0_user};
+static const int feat1_amount_p90_7d_entities[] = {ENTITY0_user};
+static const int feat2_approx_quantiles_life_entities[] = {ENTITY0_user};
+static const int feat3_biggest_order_channel_30d_entities[] = {ENTITY0_user};
+static const int feat4_first_paid_channel_entities[] = {ENTITY0_user};
 
 static const fdl_feature_desc features[] = {
-    {"amount_quantiles_7d", FDL_VECTOR, 3, 1, feature_0_entities, NULL, read_amount_quantiles_7d, 0, NULL},
-    {"amount_p90_7d", FDL_FLOAT64, 0, 1, feature_1_entities, NULL, read_amount_p90_7d, 0, NULL},
-    {"approx_quantiles_life", FDL_VECTOR, 2, 1, feature_2_entities, NULL, read_approx_quantiles_life, 0, NULL},
-    {"biggest_order_channel_30d", FDL_STRING, 0, 1, feature_3_entities, NULL, read_biggest_order_channel_30d, 0, NULL},
-    {"first_paid_channel", FDL_STRING, 0, 1, feature_4_entities, NULL, read_first_paid_channel, 0, NULL},
+    {"amount_quantiles_7d", FDL_VECTOR, 3, 1, feat0_amount_quantiles_7d_entities, NULL, feat0_amount_quantiles_7d_read, 0, NULL},
+    {"amount_p90_7d", FDL_FLOAT64, 0, 1, feat1_amount_p90_7d_entities, NULL, feat1_amount_p90_7d_read, 0, NULL},
+    {"approx_quantiles_life", FDL_VECTOR, 2, 1, feat2_approx_quantiles_life_entities, NULL, feat2_approx_quantiles_life_read, 0, NULL},
+    {"biggest_order_channel_30d", FDL_STRING, 0, 1, feat3_biggest_order_channel_30d_entities, NULL, feat3_biggest_order_channel_30d_read, 0, NULL},
+    {"first_paid_channel", FDL_STRING, 0, 1, feat4_first_paid_channel_entities, NULL, feat4_first_paid_channel_read, 0, NULL},
 };
 
-static const int set_0_features[] = {0, 1, 2, 3, 4};
-static const int set_0_entities[] = {ENTITY_user};
+static const int set0_orders_v1_features[] = {0, 1, 2, 3, 4};
+static const int set0_orders_v1_entities[] = {ENTITY0_user};
 
 static const fdl_set_desc sets[] = {
-    {"orders_v1", 5, set_0_features, 1, set_0_entities, by_and_lists_read_set_orders_v1, 0, NULL},
+    {"orders_v1", 5, set0_orders_v1_features, 1, set0_orders_v1_entities,
+     by_and_lists_read_set_orders_v1, 0, NULL},
 };
 
 static const fdl_program program = {

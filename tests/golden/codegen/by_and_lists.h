@@ -17,15 +17,15 @@ extern "C" {
 const fdl_program *by_and_lists_program(void);
 
 /* One event of source orders (by_and_lists.yaml:6). A null field is fdl_null(). */
-typedef struct by_and_lists_orders_event {
+typedef struct by_and_lists_event_orders {
     fdl_value ordered_at;              /* timestamp, event time */
     fdl_value user_id;                 /* string */
     fdl_value total_amount;            /* float64 */
     fdl_value channel;                 /* string */
-} by_and_lists_orders_event;
+} by_and_lists_event_orders;
 
 /* Ingests one orders event into the store (serving and batch alike). */
-fdl_status by_and_lists_ingest_orders(fdl_store *store, const by_and_lists_orders_event *event, fdl_error *err);
+fdl_status by_and_lists_ingest_orders(fdl_store *store, const by_and_lists_event_orders *event, fdl_error *err);
 
 /*
  * Feature set orders_v1: reads its vector as of time t.

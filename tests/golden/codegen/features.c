@@ -7,35 +7,35 @@
  */
 #include "features.h"
 
-enum { ENTITY_user = 0, ENTITY_product = 1 };
-enum { SOURCE_purchases = 0, SOURCE_orders = 1 };
-enum { EMBEDDING_product2vec_v3 = 0, EMBEDDING_user2vec_v3 = 1 };
+enum { ENTITY0_user = 0, ENTITY1_product = 1 };
+enum { SOURCE0_purchases = 0, SOURCE1_orders = 1 };
+enum { EMBEDDING0_product2vec_v3 = 0, EMBEDDING1_user2vec_v3 = 1 };
 
 /* ------------------------------------------------------------ ingest */
 
 /* Expectations of source purchases (catalog.yaml:6): counts and policies; see fdl_check_violated. */
-static fdl_status check_purchases(fdl_store *store, features_purchases_event *event, const bool *invalid,
+static fdl_status src0_purchases_check(fdl_store *store, features_event_purchases *event, const bool *invalid,
     bool *changed, fdl_error *err)
 {
     fdl_status status;
     (void)changed;   /* NULL, or changed[f] set when a policy replaces field f */
     const fdl_value row[] = {event->ts, event->user_id, event->product_id, event->amount, event->category};
-    fdl_check_begin(store, SOURCE_purchases, row, invalid);   /* counts the row, observes its fields */
+    fdl_check_begin(store, SOURCE0_purchases, row, invalid);   /* counts the row, observes its fields */
     /* Values that do not parse (on_invalid); the event time must be there. */
     if ((invalid && invalid[0]) || event->ts.type != FDL_TIMESTAMP) {
-        if ((status = fdl_check_violated(store, SOURCE_purchases, 0, event->ts, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE0_purchases, 0, event->ts, err)) != FDL_OK)
             return status;
     }
     if (invalid && invalid[3]) {
-        if ((status = fdl_check_violated(store, SOURCE_purchases, 3, event->amount, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE0_purchases, 3, event->amount, err)) != FDL_OK)
             return status;
     }
-    fdl_check_accept(store, SOURCE_purchases, event->ts.as.t);
+    fdl_check_accept(store, SOURCE0_purchases, event->ts.as.t);
     return FDL_OK;
 }
 
 /* Source purchases (catalog.yaml:6): pushes an accepted event into every group that reads it. */
-static fdl_status push_purchases(fdl_store *store, const features_purchases_event *event, fdl_error *err)
+static fdl_status src0_purchases_push(fdl_store *store, const features_event_purchases *event, fdl_error *err)
 {
     fdl_store_note_event(store);
     fdl_time time = event->ts.as.t;
@@ -43,7 +43,7 @@ static fdl_status push_purchases(fdl_store *store, const features_purchases_even
     fdl_entity_state *state;
 
     /* entity user, keyed by user_id; a null key is counted by the store */
-    state = fdl_store_entity(store, ENTITY_user, event->user_id, true);
+    state = fdl_store_entity(store, ENTITY0_user, event->user_id, true);
     if (!state && !fdl_is_null(event->user_id))
         return fdl_error_set(err, FDL_ERR_MEMORY, "source purchases: no memory for entity user");
     /* group 0: events */
@@ -56,7 +56,7 @@ static fdl_status push_purchases(fdl_store *store, const features_purchases_even
 
 /* Source purchases, typed: fields of another type are an error of the caller;
  * then the expectations, as for a row (a dropped event goes to the quarantine). */
-fdl_status features_ingest_purchases(fdl_store *store, const features_purchases_event *event, fdl_error *err)
+fdl_status features_ingest_purchases(fdl_store *store, const features_event_purchases *event, fdl_error *err)
 {
     if (event->ts.type != FDL_NULL && event->ts.type != FDL_TIMESTAMP)
         return fdl_error_set(err, FDL_ERR_ARGUMENT,
@@ -78,22 +78,22 @@ fdl_status features_ingest_purchases(fdl_store *store, const features_purchases_
         return fdl_error_set(err, FDL_ERR_ARGUMENT,
             "source purchases: field 'category' must be string, not %s",
             fdl_type_name(event->category.type));
-    features_purchases_event checked = *event;
-    fdl_status status = check_purchases(store, &checked, NULL, NULL, err);
+    features_event_purchases checked = *event;
+    fdl_status status = src0_purchases_check(store, &checked, NULL, NULL, err);
     if (status == FDL_DROPPED) {
         const fdl_value values[] = {event->ts, event->user_id, event->product_id, event->amount, event->category};
-        fdl_quarantine_event(store, SOURCE_purchases, NULL, NULL, values);
+        fdl_quarantine_event(store, SOURCE0_purchases, NULL, NULL, values);
     }
     if (status != FDL_OK)
         return status;
-    return push_purchases(store, &checked, err);
+    return src0_purchases_push(store, &checked, err);
 }
 
 /* Source purchases from strings: NULL is null; an empty text is null too, except
  * for strings, where it is "". A text that does not parse is kept as a
  * string and marked invalid. */
-static void parse_purchases_row(const char *const *fields, const size_t *lengths,
-    features_purchases_event *event, bool *invalid)
+static void src0_purchases_parse_row(const char *const *fields, const size_t *lengths,
+    features_event_purchases *event, bool *invalid)
 {
     if (!fields[0])
         event->ts = fdl_null();
@@ -124,15 +124,15 @@ static void parse_purchases_row(const char *const *fields, const size_t *lengths
 }
 
 /* Parses and checks without ingesting (fdl_check_row_fn: batch reads). */
-static fdl_status check_purchases_row(fdl_store *store, const char *const *fields,
+static fdl_status src0_purchases_check_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)
 {
-    features_purchases_event event;
+    features_event_purchases event;
     bool invalid[5] = {false};
-    parse_purchases_row(fields, lengths, &event, invalid);
+    src0_purchases_parse_row(fields, lengths, &event, invalid);
     for (int f = 0; f < 5; f++)
         changed[f] = false;
-    fdl_status status = check_purchases(store, &event, invalid, changed, err);
+    fdl_status status = src0_purchases_check(store, &event, invalid, changed, err);
     if (status != FDL_OK)
         return status;
     values[0] = event.ts;
@@ -144,60 +144,60 @@ static fdl_status check_purchases_row(fdl_store *store, const char *const *field
 }
 
 /* Parses and pushes a row already checked (batch replay). */
-static fdl_status push_purchases_row(fdl_store *store, const char *const *fields,
+static fdl_status src0_purchases_push_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
-    features_purchases_event event;
+    features_event_purchases event;
     bool invalid[5] = {false};
-    parse_purchases_row(fields, lengths, &event, invalid);
+    src0_purchases_parse_row(fields, lengths, &event, invalid);
     for (int f = 0; f < 5; f++)
         if (invalid[f])
             return fdl_error_set(err, FDL_ERR_PARSE, "source purchases: field %d does not parse", f);
     if (event.ts.type != FDL_TIMESTAMP)
         return fdl_error_set(err, FDL_ERR_PARSE, "source purchases: no event time");
-    return push_purchases(store, &event, err);
+    return src0_purchases_push(store, &event, err);
 }
 
 /* Parses, checks and pushes (fdl_ingest_row: serving). */
-static fdl_status ingest_purchases_row(fdl_store *store, const char *const *fields,
+static fdl_status src0_purchases_ingest_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
-    features_purchases_event event;
+    features_event_purchases event;
     bool invalid[5] = {false};
-    parse_purchases_row(fields, lengths, &event, invalid);
-    fdl_status status = check_purchases(store, &event, invalid, NULL, err);
+    src0_purchases_parse_row(fields, lengths, &event, invalid);
+    fdl_status status = src0_purchases_check(store, &event, invalid, NULL, err);
     if (status != FDL_OK)
         return status;
-    return push_purchases(store, &event, err);
+    return src0_purchases_push(store, &event, err);
 }
 
 /* Expectations of source orders (catalog.yaml:16): counts and policies; see fdl_check_violated. */
-static fdl_status check_orders(fdl_store *store, features_orders_event *event, const bool *invalid,
+static fdl_status src1_orders_check(fdl_store *store, features_event_orders *event, const bool *invalid,
     bool *changed, fdl_error *err)
 {
     fdl_status status;
     (void)changed;   /* NULL, or changed[f] set when a policy replaces field f */
     const fdl_value row[] = {event->ordered_at, event->order_id, event->user_id, event->total_amount};
-    fdl_check_begin(store, SOURCE_orders, row, invalid);   /* counts the row, observes its fields */
+    fdl_check_begin(store, SOURCE1_orders, row, invalid);   /* counts the row, observes its fields */
     /* Values that do not parse (on_invalid); the event time must be there. */
     if ((invalid && invalid[0]) || event->ordered_at.type != FDL_TIMESTAMP) {
-        if ((status = fdl_check_violated(store, SOURCE_orders, 0, event->ordered_at, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE1_orders, 0, event->ordered_at, err)) != FDL_OK)
             return status;
     }
     if (invalid && invalid[1]) {
-        if ((status = fdl_check_violated(store, SOURCE_orders, 1, event->order_id, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE1_orders, 1, event->order_id, err)) != FDL_OK)
             return status;
     }
     if (invalid && invalid[3]) {
-        if ((status = fdl_check_violated(store, SOURCE_orders, 3, event->total_amount, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE1_orders, 3, event->total_amount, err)) != FDL_OK)
             return status;
     }
-    fdl_check_accept(store, SOURCE_orders, event->ordered_at.as.t);
+    fdl_check_accept(store, SOURCE1_orders, event->ordered_at.as.t);
     return FDL_OK;
 }
 
 /* Source orders (catalog.yaml:16): pushes an accepted event into every group that reads it. */
-static fdl_status push_orders(fdl_store *store, const features_orders_event *event, fdl_error *err)
+static fdl_status src1_orders_push(fdl_store *store, const features_event_orders *event, fdl_error *err)
 {
     fdl_store_note_event(store);
     fdl_time time = event->ordered_at.as.t;
@@ -205,7 +205,7 @@ static fdl_status push_orders(fdl_store *store, const features_orders_event *eve
     fdl_entity_state *state;
 
     /* entity user, keyed by user_id; a null key is counted by the store */
-    state = fdl_store_entity(store, ENTITY_user, event->user_id, true);
+    state = fdl_store_entity(store, ENTITY0_user, event->user_id, true);
     if (!state && !fdl_is_null(event->user_id))
         return fdl_error_set(err, FDL_ERR_MEMORY, "source orders: no memory for entity user");
     /* group 1: total_amount */
@@ -218,7 +218,7 @@ static fdl_status push_orders(fdl_store *store, const features_orders_event *eve
 
 /* Source orders, typed: fields of another type are an error of the caller;
  * then the expectations, as for a row (a dropped event goes to the quarantine). */
-fdl_status features_ingest_orders(fdl_store *store, const features_orders_event *event, fdl_error *err)
+fdl_status features_ingest_orders(fdl_store *store, const features_event_orders *event, fdl_error *err)
 {
     if (event->ordered_at.type != FDL_NULL && event->ordered_at.type != FDL_TIMESTAMP)
         return fdl_error_set(err, FDL_ERR_ARGUMENT,
@@ -236,22 +236,22 @@ fdl_status features_ingest_orders(fdl_store *store, const features_orders_event 
         return fdl_error_set(err, FDL_ERR_ARGUMENT,
             "source orders: field 'total_amount' must be float64, not %s",
             fdl_type_name(event->total_amount.type));
-    features_orders_event checked = *event;
-    fdl_status status = check_orders(store, &checked, NULL, NULL, err);
+    features_event_orders checked = *event;
+    fdl_status status = src1_orders_check(store, &checked, NULL, NULL, err);
     if (status == FDL_DROPPED) {
         const fdl_value values[] = {event->ordered_at, event->order_id, event->user_id, event->total_amount};
-        fdl_quarantine_event(store, SOURCE_orders, NULL, NULL, values);
+        fdl_quarantine_event(store, SOURCE1_orders, NULL, NULL, values);
     }
     if (status != FDL_OK)
         return status;
-    return push_orders(store, &checked, err);
+    return src1_orders_push(store, &checked, err);
 }
 
 /* Source orders from strings: NULL is null; an empty text is null too, except
  * for strings, where it is "". A text that does not parse is kept as a
  * string and marked invalid. */
-static void parse_orders_row(const char *const *fields, const size_t *lengths,
-    features_orders_event *event, bool *invalid)
+static void src1_orders_parse_row(const char *const *fields, const size_t *lengths,
+    features_event_orders *event, bool *invalid)
 {
     if (!fields[0])
         event->ordered_at = fdl_null();
@@ -281,15 +281,15 @@ static void parse_orders_row(const char *const *fields, const size_t *lengths,
 }
 
 /* Parses and checks without ingesting (fdl_check_row_fn: batch reads). */
-static fdl_status check_orders_row(fdl_store *store, const char *const *fields,
+static fdl_status src1_orders_check_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)
 {
-    features_orders_event event;
+    features_event_orders event;
     bool invalid[4] = {false};
-    parse_orders_row(fields, lengths, &event, invalid);
+    src1_orders_parse_row(fields, lengths, &event, invalid);
     for (int f = 0; f < 4; f++)
         changed[f] = false;
-    fdl_status status = check_orders(store, &event, invalid, changed, err);
+    fdl_status status = src1_orders_check(store, &event, invalid, changed, err);
     if (status != FDL_OK)
         return status;
     values[0] = event.ordered_at;
@@ -300,50 +300,50 @@ static fdl_status check_orders_row(fdl_store *store, const char *const *fields,
 }
 
 /* Parses and pushes a row already checked (batch replay). */
-static fdl_status push_orders_row(fdl_store *store, const char *const *fields,
+static fdl_status src1_orders_push_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
-    features_orders_event event;
+    features_event_orders event;
     bool invalid[4] = {false};
-    parse_orders_row(fields, lengths, &event, invalid);
+    src1_orders_parse_row(fields, lengths, &event, invalid);
     for (int f = 0; f < 4; f++)
         if (invalid[f])
             return fdl_error_set(err, FDL_ERR_PARSE, "source orders: field %d does not parse", f);
     if (event.ordered_at.type != FDL_TIMESTAMP)
         return fdl_error_set(err, FDL_ERR_PARSE, "source orders: no event time");
-    return push_orders(store, &event, err);
+    return src1_orders_push(store, &event, err);
 }
 
 /* Parses, checks and pushes (fdl_ingest_row: serving). */
-static fdl_status ingest_orders_row(fdl_store *store, const char *const *fields,
+static fdl_status src1_orders_ingest_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
-    features_orders_event event;
+    features_event_orders event;
     bool invalid[4] = {false};
-    parse_orders_row(fields, lengths, &event, invalid);
-    fdl_status status = check_orders(store, &event, invalid, NULL, err);
+    src1_orders_parse_row(fields, lengths, &event, invalid);
+    fdl_status status = src1_orders_check(store, &event, invalid, NULL, err);
     if (status != FDL_OK)
         return status;
-    return push_orders(store, &event, err);
+    return src1_orders_push(store, &event, err);
 }
 
 /* -------------------------------------------------------------- read */
 
 /* user_embedding (catalog.yaml:38): lookup_embedding(user2vec_v3)
  * Dense embedding of the user */
-static fdl_status compute_user_embedding(fdl_store *store, fdl_entity_state *const *states,
+static fdl_status feat0_user_embedding_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     (void)request;
     (void)states;
     (void)t;
-    *out = fdl_embedding_lookup(store, EMBEDDING_user2vec_v3, keys[0]);
+    *out = fdl_embedding_lookup(store, EMBEDDING1_user2vec_v3, keys[0]);
     return FDL_OK;
 }
 
 /* user_purchase_count_30d (features.yaml:11): count(purchases) over 30d
  * Number of purchases in the last 30 days */
-static fdl_status compute_user_purchase_count_30d(fdl_store *store, fdl_entity_state *const *states,
+static fdl_status feat1_user_purchase_count_30d_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     (void)request;
@@ -353,7 +353,7 @@ static fdl_status compute_user_purchase_count_30d(fdl_store *store, fdl_entity_s
 
 /* user_avg_order_value_90d (features.yaml:21): mean(orders.total_amount) over 90d
  * Average order value in the last 90 days */
-static fdl_status compute_user_avg_order_value_90d(fdl_store *store, fdl_entity_state *const *states,
+static fdl_status feat2_user_avg_order_value_90d_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     (void)request;
@@ -363,75 +363,75 @@ static fdl_status compute_user_avg_order_value_90d(fdl_store *store, fdl_entity_
 
 /* product_embedding (features.yaml:31): lookup_embedding(product2vec_v3)
  * Dense embedding from product2vec model */
-static fdl_status compute_product_embedding(fdl_store *store, fdl_entity_state *const *states,
+static fdl_status feat3_product_embedding_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     (void)request;
     (void)states;
     (void)t;
-    *out = fdl_embedding_lookup(store, EMBEDDING_product2vec_v3, keys[0]);
+    *out = fdl_embedding_lookup(store, EMBEDDING0_product2vec_v3, keys[0]);
     return FDL_OK;
 }
 
 /* user_product_affinity (features.yaml:41): cosine_similarity(user.user_embedding, product.product_embedding)
  * Cosine similarity between user and product embeddings */
-static fdl_status compute_user_product_affinity(fdl_store *store, fdl_entity_state *const *states,
+static fdl_status feat4_user_product_affinity_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_value a, b;
     fdl_status status;
-    if ((status = compute_user_embedding(store, &states[0], &keys[0], request, t, &a)) != FDL_OK)
+    if ((status = feat0_user_embedding_compute(store, &states[0], &keys[0], request, t, &a)) != FDL_OK)
         return status;
-    if ((status = compute_product_embedding(store, &states[1], &keys[1], request, t, &b)) != FDL_OK)
+    if ((status = feat3_product_embedding_compute(store, &states[1], &keys[1], request, t, &b)) != FDL_OK)
         return status;
     *out = fdl_cosine_similarity(a, b);
     return FDL_OK;
 }
 
 /* Reads feature user_embedding; keys: user. */
-static fdl_status read_user_embedding(fdl_store *store, const fdl_value *keys,
+static fdl_status feat0_user_embedding_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_user_embedding(store, states, keys, request, t, out);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    return feat0_user_embedding_compute(store, states, keys, request, t, out);
 }
 
 /* Reads feature user_purchase_count_30d; keys: user. */
-static fdl_status read_user_purchase_count_30d(fdl_store *store, const fdl_value *keys,
+static fdl_status feat1_user_purchase_count_30d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_user_purchase_count_30d(store, states, keys, request, t, out);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    return feat1_user_purchase_count_30d_compute(store, states, keys, request, t, out);
 }
 
 /* Reads feature user_avg_order_value_90d; keys: user. */
-static fdl_status read_user_avg_order_value_90d(fdl_store *store, const fdl_value *keys,
+static fdl_status feat2_user_avg_order_value_90d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_user_avg_order_value_90d(store, states, keys, request, t, out);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    return feat2_user_avg_order_value_90d_compute(store, states, keys, request, t, out);
 }
 
 /* Reads feature product_embedding; keys: product. */
-static fdl_status read_product_embedding(fdl_store *store, const fdl_value *keys,
+static fdl_status feat3_product_embedding_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_product, keys[0], false);
-    return compute_product_embedding(store, states, keys, request, t, out);
+    states[0] = fdl_store_entity(store, ENTITY1_product, keys[0], false);
+    return feat3_product_embedding_compute(store, states, keys, request, t, out);
 }
 
 /* Reads feature user_product_affinity; keys: user product. */
-static fdl_status read_user_product_affinity(fdl_store *store, const fdl_value *keys,
+static fdl_status feat4_user_product_affinity_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[2];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    states[1] = fdl_store_entity(store, ENTITY_product, keys[1], false);
-    return compute_user_product_affinity(store, states, keys, request, t, out);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    states[1] = fdl_store_entity(store, ENTITY1_product, keys[1], false);
+    return feat4_user_product_affinity_compute(store, states, keys, request, t, out);
 }
 
 /* Feature set ranking_v1 (catalog.yaml:48). */
@@ -441,18 +441,18 @@ fdl_status features_read_set_ranking_v1(fdl_store *store, const fdl_value *keys,
     (void)set_request;
     const fdl_value *request = (const fdl_value *)0;
     fdl_entity_state *states[2];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    states[1] = fdl_store_entity(store, ENTITY_product, keys[1], false);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    states[1] = fdl_store_entity(store, ENTITY1_product, keys[1], false);
     fdl_status status;
-    if ((status = compute_user_purchase_count_30d(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
+    if ((status = feat1_user_purchase_count_30d_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
         return status;
-    if ((status = compute_user_avg_order_value_90d(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
+    if ((status = feat2_user_avg_order_value_90d_compute(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
         return status;
-    if ((status = compute_product_embedding(store, &states[1], &keys[1], request, t, &out[2])) != FDL_OK)
+    if ((status = feat3_product_embedding_compute(store, &states[1], &keys[1], request, t, &out[2])) != FDL_OK)
         return status;
-    if ((status = compute_user_embedding(store, &states[0], &keys[0], request, t, &out[3])) != FDL_OK)
+    if ((status = feat0_user_embedding_compute(store, &states[0], &keys[0], request, t, &out[3])) != FDL_OK)
         return status;
-    if ((status = compute_user_product_affinity(store, &states[0], &keys[0], request, t, &out[4])) != FDL_OK)
+    if ((status = feat4_user_product_affinity_compute(store, &states[0], &keys[0], request, t, &out[4])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -464,13 +464,13 @@ fdl_status features_read_entity_user(fdl_store *store, fdl_value key, fdl_time t
     const fdl_value *keys = &key;
     const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, key, false);
+    states[0] = fdl_store_entity(store, ENTITY0_user, key, false);
     fdl_status status;
-    if ((status = compute_user_embedding(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
+    if ((status = feat0_user_embedding_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
         return status;
-    if ((status = compute_user_purchase_count_30d(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
+    if ((status = feat1_user_purchase_count_30d_compute(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
         return status;
-    if ((status = compute_user_avg_order_value_90d(store, &states[0], &keys[0], request, t, &out[2])) != FDL_OK)
+    if ((status = feat2_user_avg_order_value_90d_compute(store, &states[0], &keys[0], request, t, &out[2])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -482,26 +482,26 @@ fdl_status features_read_entity_product(fdl_store *store, fdl_value key, fdl_tim
     const fdl_value *keys = &key;
     const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_product, key, false);
+    states[0] = fdl_store_entity(store, ENTITY1_product, key, false);
     fdl_status status;
-    if ((status = compute_product_embedding(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
+    if ((status = feat3_product_embedding_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
         return status;
     return FDL_OK;
 }
 
 /* ------------------------------------------------------------ tables */
 
-static const char *const entity_0_keys[] = {"user_id"};
-static const fdl_type entity_0_key_types[] = {FDL_STRING};
-static const char *const entity_1_keys[] = {"product_id"};
-static const fdl_type entity_1_key_types[] = {FDL_STRING};
+static const char *const ent0_user_keys[] = {"user_id"};
+static const fdl_type ent0_user_key_types[] = {FDL_STRING};
+static const char *const ent1_product_keys[] = {"product_id"};
+static const fdl_type ent1_product_key_types[] = {FDL_STRING};
 
 static const fdl_entity_desc entities[] = {
-    {"user", "user_id", FDL_STRING, 1, entity_0_keys, entity_0_key_types},
-    {"product", "product_id", FDL_STRING, 1, entity_1_keys, entity_1_key_types},
+    {"user", "user_id", FDL_STRING, 1, ent0_user_keys, ent0_user_key_types},
+    {"product", "product_id", FDL_STRING, 1, ent1_product_keys, ent1_product_key_types},
 };
 
-static const fdl_field_desc purchases_fields[] = {
+static const fdl_field_desc src0_purchases_fields[] = {
     {"ts", FDL_TIMESTAMP},
     {"user_id", FDL_STRING},
     {"product_id", FDL_STRING},
@@ -509,15 +509,15 @@ static const fdl_field_desc purchases_fields[] = {
     {"category", FDL_STRING},
 };
 
-static const fdl_field_desc orders_fields[] = {
+static const fdl_field_desc src1_orders_fields[] = {
     {"ordered_at", FDL_TIMESTAMP},
     {"order_id", FDL_INT64},
     {"user_id", FDL_STRING},
     {"total_amount", FDL_FLOAT64},
 };
 
-/* Checks of source purchases, in the order check_purchases runs them. */
-static const fdl_check_desc purchases_checks[] = {
+/* Checks of source purchases, in the order src0_purchases_check runs them. */
+static const fdl_check_desc src0_purchases_checks[] = {
     {FDL_CHECK_INVALID, 0, FDL_POLICY_FAIL, "valid timestamp", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
     {FDL_CHECK_INVALID, 1, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
     {FDL_CHECK_INVALID, 2, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
@@ -525,8 +525,8 @@ static const fdl_check_desc purchases_checks[] = {
     {FDL_CHECK_INVALID, 4, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
 };
 
-/* Checks of source orders, in the order check_orders runs them. */
-static const fdl_check_desc orders_checks[] = {
+/* Checks of source orders, in the order src1_orders_check runs them. */
+static const fdl_check_desc src1_orders_checks[] = {
     {FDL_CHECK_INVALID, 0, FDL_POLICY_FAIL, "valid timestamp", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
     {FDL_CHECK_INVALID, 1, FDL_POLICY_FAIL, "valid int64", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
     {FDL_CHECK_INVALID, 2, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
@@ -534,17 +534,19 @@ static const fdl_check_desc orders_checks[] = {
 };
 
 static const fdl_source_desc sources[] = {
-    {"purchases", 5, purchases_fields, 0,
-     ingest_purchases_row, check_purchases_row, push_purchases_row, 5, purchases_checks,
+    {"purchases", 5, src0_purchases_fields, 0,
+     src0_purchases_ingest_row, src0_purchases_check_row, src0_purchases_push_row,
+     5, src0_purchases_checks,
      {-1.0, INT64_C(-1), NULL}},
-    {"orders", 4, orders_fields, 0,
-     ingest_orders_row, check_orders_row, push_orders_row, 4, orders_checks,
+    {"orders", 4, src1_orders_fields, 0,
+     src1_orders_ingest_row, src1_orders_check_row, src1_orders_push_row,
+     4, src1_orders_checks,
      {-1.0, INT64_C(-1), NULL}},
 };
 
 static const fdl_embedding_desc embeddings[] = {
-    {"product2vec_v3", ENTITY_product, 128, "@SRC@/examples/seed/data/product2vec_v3.csv"},
-    {"user2vec_v3", ENTITY_user, 128, "@SRC@/examples/seed/data/user2vec_v3.csv"},
+    {"product2vec_v3", ENTITY1_product, 128, "@SRC@/examples/seed/data/product2vec_v3.csv"},
+    {"user2vec_v3", ENTITY0_user, 128, "@SRC@/examples/seed/data/user2vec_v3.csv"},
 };
 
 static const fdl_agg_desc group_0_aggs[] = {
@@ -556,29 +558,30 @@ static const fdl_agg_desc group_1_aggs[] = {
 };
 
 static const fdl_group_desc groups[] = {
-    {"purchases", ENTITY_user, SOURCE_purchases, FDL_NULL, 1, group_0_aggs, FDL_NULL, 0},
-    {"orders.total_amount", ENTITY_user, SOURCE_orders, FDL_FLOAT64, 1, group_1_aggs, FDL_NULL, 0},
+    {"purchases", ENTITY0_user, SOURCE0_purchases, FDL_NULL, 1, group_0_aggs, FDL_NULL, 0},
+    {"orders.total_amount", ENTITY0_user, SOURCE1_orders, FDL_FLOAT64, 1, group_1_aggs, FDL_NULL, 0},
 };
 
-static const int feature_0_entities[] = {ENTITY_user};
-static const int feature_1_entities[] = {ENTITY_user};
-static const int feature_2_entities[] = {ENTITY_user};
-static const int feature_3_entities[] = {ENTITY_product};
-static const int feature_4_entities[] = {ENTITY_user, ENTITY_product};
+static const int feat0_user_embedding_entities[] = {ENTITY0_user};
+static const int feat1_user_purchase_count_30d_entities[] = {ENTITY0_user};
+static const int feat2_user_avg_order_value_90d_entities[] = {ENTITY0_user};
+static const int feat3_product_embedding_entities[] = {ENTITY1_product};
+static const int feat4_user_product_affinity_entities[] = {ENTITY0_user, ENTITY1_product};
 
 static const fdl_feature_desc features[] = {
-    {"user_embedding", FDL_VECTOR, 128, 1, feature_0_entities, "Dense embedding of the user", read_user_embedding, 0, NULL},
-    {"user_purchase_count_30d", FDL_INT64, 0, 1, feature_1_entities, "Number of purchases in the last 30 days", read_user_purchase_count_30d, 0, NULL},
-    {"user_avg_order_value_90d", FDL_FLOAT64, 0, 1, feature_2_entities, "Average order value in the last 90 days", read_user_avg_order_value_90d, 0, NULL},
-    {"product_embedding", FDL_VECTOR, 128, 1, feature_3_entities, "Dense embedding from product2vec model", read_product_embedding, 0, NULL},
-    {"user_product_affinity", FDL_FLOAT64, 0, 2, feature_4_entities, "Cosine similarity between user and product embeddings", read_user_product_affinity, 0, NULL},
+    {"user_embedding", FDL_VECTOR, 128, 1, feat0_user_embedding_entities, "Dense embedding of the user", feat0_user_embedding_read, 0, NULL},
+    {"user_purchase_count_30d", FDL_INT64, 0, 1, feat1_user_purchase_count_30d_entities, "Number of purchases in the last 30 days", feat1_user_purchase_count_30d_read, 0, NULL},
+    {"user_avg_order_value_90d", FDL_FLOAT64, 0, 1, feat2_user_avg_order_value_90d_entities, "Average order value in the last 90 days", feat2_user_avg_order_value_90d_read, 0, NULL},
+    {"product_embedding", FDL_VECTOR, 128, 1, feat3_product_embedding_entities, "Dense embedding from product2vec model", feat3_product_embedding_read, 0, NULL},
+    {"user_product_affinity", FDL_FLOAT64, 0, 2, feat4_user_product_affinity_entities, "Cosine similarity between user and product embeddings", feat4_user_product_affinity_read, 0, NULL},
 };
 
-static const int set_0_features[] = {1, 2, 3, 0, 4};
-static const int set_0_entities[] = {ENTITY_user, ENTITY_product};
+static const int set0_ranking_v1_features[] = {1, 2, 3, 0, 4};
+static const int set0_ranking_v1_entities[] = {ENTITY0_user, ENTITY1_product};
 
 static const fdl_set_desc sets[] = {
-    {"ranking_v1", 5, set_0_features, 2, set_0_entities, features_read_set_ranking_v1, 0, NULL},
+    {"ranking_v1", 5, set0_ranking_v1_features, 2, set0_ranking_v1_entities,
+     features_read_set_ranking_v1, 0, NULL},
 };
 
 static const fdl_program program = {

@@ -18,27 +18,27 @@ extern "C" {
 const fdl_program *features_program(void);
 
 /* One event of source purchases (catalog.yaml:6). A null field is fdl_null(). */
-typedef struct features_purchases_event {
+typedef struct features_event_purchases {
     fdl_value ts;                      /* timestamp, event time */
     fdl_value user_id;                 /* string */
     fdl_value product_id;              /* string */
     fdl_value amount;                  /* float64 */
     fdl_value category;                /* string */
-} features_purchases_event;
+} features_event_purchases;
 
 /* Ingests one purchases event into the store (serving and batch alike). */
-fdl_status features_ingest_purchases(fdl_store *store, const features_purchases_event *event, fdl_error *err);
+fdl_status features_ingest_purchases(fdl_store *store, const features_event_purchases *event, fdl_error *err);
 
 /* One event of source orders (catalog.yaml:16). A null field is fdl_null(). */
-typedef struct features_orders_event {
+typedef struct features_event_orders {
     fdl_value ordered_at;              /* timestamp, event time */
     fdl_value order_id;                /* int64 */
     fdl_value user_id;                 /* string */
     fdl_value total_amount;            /* float64 */
-} features_orders_event;
+} features_event_orders;
 
 /* Ingests one orders event into the store (serving and batch alike). */
-fdl_status features_ingest_orders(fdl_store *store, const features_orders_event *event, fdl_error *err);
+fdl_status features_ingest_orders(fdl_store *store, const features_event_orders *event, fdl_error *err);
 
 /*
  * Feature set ranking_v1: reads its vector as of time t.

@@ -6,49 +6,49 @@
  */
 #include "validation.h"
 
-enum { ENTITY_user = 0 };
-enum { SOURCE_signups = 0, SOURCE_purchases = 1 };
+enum { ENTITY0_user = 0 };
+enum { SOURCE0_signups = 0, SOURCE1_purchases = 1 };
 
 /* ------------------------------------------------------------ ingest */
 
 /* Expectations of source signups (definitions.yaml:9): counts and policies; see fdl_check_violated. */
-static fdl_status check_signups(fdl_store *store, validation_signups_event *event, const bool *invalid,
+static fdl_status src0_signups_check(fdl_store *store, validation_event_signups *event, const bool *invalid,
     bool *changed, fdl_error *err)
 {
     fdl_status status;
     (void)changed;   /* NULL, or changed[f] set when a policy replaces field f */
     const fdl_value row[] = {event->ts, event->user_id};
-    fdl_check_begin(store, SOURCE_signups, row, invalid);   /* counts the row, observes its fields */
+    fdl_check_begin(store, SOURCE0_signups, row, invalid);   /* counts the row, observes its fields */
     /* Values that do not parse (on_invalid); the event time must be there. */
     if ((invalid && invalid[0]) || event->ts.type != FDL_TIMESTAMP) {
-        if ((status = fdl_check_violated(store, SOURCE_signups, 0, event->ts, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE0_signups, 0, event->ts, err)) != FDL_OK)
             return status;
     }
     /* user_id: not_null, policy drop */
     if (fdl_is_null(event->user_id)) {
-        if ((status = fdl_check_violated(store, SOURCE_signups, 2, event->user_id, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE0_signups, 2, event->user_id, err)) != FDL_OK)
             return status;
     }
     /* user_id: matches '^u[0-9]+$', policy drop */
-    if (!fdl_is_null(event->user_id) && !fdl_check_matches(store, SOURCE_signups, 3, event->user_id)) {
-        if ((status = fdl_check_violated(store, SOURCE_signups, 3, event->user_id, err)) != FDL_OK)
+    if (!fdl_is_null(event->user_id) && !fdl_check_matches(store, SOURCE0_signups, 3, event->user_id)) {
+        if ((status = fdl_check_violated(store, SOURCE0_signups, 3, event->user_id, err)) != FDL_OK)
             return status;
     }
     /* unique (user_id), policy drop */
     {
         const fdl_value key[] = {event->user_id};
-        if (!fdl_check_unique(store, SOURCE_signups, 4, 1, key)) {
-        if ((status = fdl_check_violated(store, SOURCE_signups, 4, fdl_null(), err)) != FDL_OK)
+        if (!fdl_check_unique(store, SOURCE0_signups, 4, 1, key)) {
+        if ((status = fdl_check_violated(store, SOURCE0_signups, 4, fdl_null(), err)) != FDL_OK)
             return status;
         }
     }
-    fdl_check_accept(store, SOURCE_signups, event->ts.as.t);
+    fdl_check_accept(store, SOURCE0_signups, event->ts.as.t);
     fdl_check_remember(store, 0, event->user_id);   /* exists_in signups.user_id */
     return FDL_OK;
 }
 
 /* Source signups (definitions.yaml:9): pushes an accepted event into every group that reads it. */
-static fdl_status push_signups(fdl_store *store, const validation_signups_event *event, fdl_error *err)
+static fdl_status src0_signups_push(fdl_store *store, const validation_event_signups *event, fdl_error *err)
 {
     fdl_store_note_event(store);
     /* No feature reads this source yet. */
@@ -59,7 +59,7 @@ static fdl_status push_signups(fdl_store *store, const validation_signups_event 
 
 /* Source signups, typed: fields of another type are an error of the caller;
  * then the expectations, as for a row (a dropped event goes to the quarantine). */
-fdl_status validation_ingest_signups(fdl_store *store, const validation_signups_event *event, fdl_error *err)
+fdl_status validation_ingest_signups(fdl_store *store, const validation_event_signups *event, fdl_error *err)
 {
     if (event->ts.type != FDL_NULL && event->ts.type != FDL_TIMESTAMP)
         return fdl_error_set(err, FDL_ERR_ARGUMENT,
@@ -69,22 +69,22 @@ fdl_status validation_ingest_signups(fdl_store *store, const validation_signups_
         return fdl_error_set(err, FDL_ERR_ARGUMENT,
             "source signups: field 'user_id' must be string, not %s",
             fdl_type_name(event->user_id.type));
-    validation_signups_event checked = *event;
-    fdl_status status = check_signups(store, &checked, NULL, NULL, err);
+    validation_event_signups checked = *event;
+    fdl_status status = src0_signups_check(store, &checked, NULL, NULL, err);
     if (status == FDL_DROPPED) {
         const fdl_value values[] = {event->ts, event->user_id};
-        fdl_quarantine_event(store, SOURCE_signups, NULL, NULL, values);
+        fdl_quarantine_event(store, SOURCE0_signups, NULL, NULL, values);
     }
     if (status != FDL_OK)
         return status;
-    return push_signups(store, &checked, err);
+    return src0_signups_push(store, &checked, err);
 }
 
 /* Source signups from strings: NULL is null; an empty text is null too, except
  * for strings, where it is "". A text that does not parse is kept as a
  * string and marked invalid. */
-static void parse_signups_row(const char *const *fields, const size_t *lengths,
-    validation_signups_event *event, bool *invalid)
+static void src0_signups_parse_row(const char *const *fields, const size_t *lengths,
+    validation_event_signups *event, bool *invalid)
 {
     if (!fields[0])
         event->ts = fdl_null();
@@ -100,15 +100,15 @@ static void parse_signups_row(const char *const *fields, const size_t *lengths,
 }
 
 /* Parses and checks without ingesting (fdl_check_row_fn: batch reads). */
-static fdl_status check_signups_row(fdl_store *store, const char *const *fields,
+static fdl_status src0_signups_check_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)
 {
-    validation_signups_event event;
+    validation_event_signups event;
     bool invalid[2] = {false};
-    parse_signups_row(fields, lengths, &event, invalid);
+    src0_signups_parse_row(fields, lengths, &event, invalid);
     for (int f = 0; f < 2; f++)
         changed[f] = false;
-    fdl_status status = check_signups(store, &event, invalid, changed, err);
+    fdl_status status = src0_signups_check(store, &event, invalid, changed, err);
     if (status != FDL_OK)
         return status;
     values[0] = event.ts;
@@ -117,49 +117,49 @@ static fdl_status check_signups_row(fdl_store *store, const char *const *fields,
 }
 
 /* Parses and pushes a row already checked (batch replay). */
-static fdl_status push_signups_row(fdl_store *store, const char *const *fields,
+static fdl_status src0_signups_push_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
-    validation_signups_event event;
+    validation_event_signups event;
     bool invalid[2] = {false};
-    parse_signups_row(fields, lengths, &event, invalid);
+    src0_signups_parse_row(fields, lengths, &event, invalid);
     for (int f = 0; f < 2; f++)
         if (invalid[f])
             return fdl_error_set(err, FDL_ERR_PARSE, "source signups: field %d does not parse", f);
     if (event.ts.type != FDL_TIMESTAMP)
         return fdl_error_set(err, FDL_ERR_PARSE, "source signups: no event time");
-    return push_signups(store, &event, err);
+    return src0_signups_push(store, &event, err);
 }
 
 /* Parses, checks and pushes (fdl_ingest_row: serving). */
-static fdl_status ingest_signups_row(fdl_store *store, const char *const *fields,
+static fdl_status src0_signups_ingest_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
-    validation_signups_event event;
+    validation_event_signups event;
     bool invalid[2] = {false};
-    parse_signups_row(fields, lengths, &event, invalid);
-    fdl_status status = check_signups(store, &event, invalid, NULL, err);
+    src0_signups_parse_row(fields, lengths, &event, invalid);
+    fdl_status status = src0_signups_check(store, &event, invalid, NULL, err);
     if (status != FDL_OK)
         return status;
-    return push_signups(store, &event, err);
+    return src0_signups_push(store, &event, err);
 }
 
 /* Expectations of source purchases (definitions.yaml:21): counts and policies; see fdl_check_violated. */
-static fdl_status check_purchases(fdl_store *store, validation_purchases_event *event, const bool *invalid,
+static fdl_status src1_purchases_check(fdl_store *store, validation_event_purchases *event, const bool *invalid,
     bool *changed, fdl_error *err)
 {
     fdl_status status;
     (void)changed;   /* NULL, or changed[f] set when a policy replaces field f */
     bool in_set;
     const fdl_value row[] = {event->ts, event->user_id, event->amount, event->channel};
-    fdl_check_begin(store, SOURCE_purchases, row, invalid);   /* counts the row, observes its fields */
+    fdl_check_begin(store, SOURCE1_purchases, row, invalid);   /* counts the row, observes its fields */
     /* Values that do not parse (on_invalid); the event time must be there. */
     if ((invalid && invalid[0]) || event->ts.type != FDL_TIMESTAMP) {
-        if ((status = fdl_check_violated(store, SOURCE_purchases, 0, event->ts, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE1_purchases, 0, event->ts, err)) != FDL_OK)
             return status;
     }
     if (invalid && invalid[2]) {
-        if ((status = fdl_check_violated(store, SOURCE_purchases, 2, event->amount, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE1_purchases, 2, event->amount, err)) != FDL_OK)
             return status;
         {
             static const fdl_value impute = {FDL_FLOAT64, 0, {.f = 0.0}};
@@ -171,12 +171,12 @@ static fdl_status check_purchases(fdl_store *store, validation_purchases_event *
     /* ts: max_future 1h, policy drop */
     if (!fdl_is_null(event->ts) &&
         event->ts.as.t > fdl_store_processing_time(store) + INT64_C(3600) * FDL_MICROS_PER_SECOND) {
-        if ((status = fdl_check_violated(store, SOURCE_purchases, 4, event->ts, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE1_purchases, 4, event->ts, err)) != FDL_OK)
             return status;
     }
     /* amount: range [0.0, 1000.0], policy clamp */
     if (!fdl_is_null(event->amount) && (event->amount.as.f < 0.0 || event->amount.as.f > 1000.0)) {
-        if ((status = fdl_check_violated(store, SOURCE_purchases, 5, event->amount, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE1_purchases, 5, event->amount, err)) != FDL_OK)
             return status;
         event->amount = fdl_float64(event->amount.as.f < 0.0 ? 0.0 : 1000.0);
         if (changed)
@@ -192,7 +192,7 @@ static fdl_status check_purchases(fdl_store *store, validation_purchases_event *
         in_set = fdl_check_in(event->channel, allowed, 3);
     }
     if (!fdl_is_null(event->channel) && !in_set) {
-        if ((status = fdl_check_violated(store, SOURCE_purchases, 6, event->channel, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE1_purchases, 6, event->channel, err)) != FDL_OK)
             return status;
         {
             static const fdl_value impute = {FDL_STRING, 0, {.s = {"other", 5}}};
@@ -203,20 +203,20 @@ static fdl_status check_purchases(fdl_store *store, validation_purchases_event *
     }
     /* expr ((amount > 0) or (channel = 'store')), policy flag */
     if (!fdl_is_true(fdl_op_or(fdl_op_compare(FDL_CMP_GT, event->amount, fdl_int64(INT64_C(0))), fdl_op_compare(FDL_CMP_EQ, event->channel, fdl_string("store", 5))))) {
-        if ((status = fdl_check_violated(store, SOURCE_purchases, 7, fdl_null(), err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE1_purchases, 7, fdl_null(), err)) != FDL_OK)
             return status;
     }
     /* user_id: exists_in signups.user_id, policy drop */
     if (!fdl_is_null(event->user_id) && !fdl_check_exists(store, 0, event->user_id)) {
-        if ((status = fdl_check_violated(store, SOURCE_purchases, 8, event->user_id, err)) != FDL_OK)
+        if ((status = fdl_check_violated(store, SOURCE1_purchases, 8, event->user_id, err)) != FDL_OK)
             return status;
     }
-    fdl_check_accept(store, SOURCE_purchases, event->ts.as.t);
+    fdl_check_accept(store, SOURCE1_purchases, event->ts.as.t);
     return FDL_OK;
 }
 
 /* Source purchases (definitions.yaml:21): pushes an accepted event into every group that reads it. */
-static fdl_status push_purchases(fdl_store *store, const validation_purchases_event *event, fdl_error *err)
+static fdl_status src1_purchases_push(fdl_store *store, const validation_event_purchases *event, fdl_error *err)
 {
     fdl_store_note_event(store);
     fdl_time time = event->ts.as.t;
@@ -224,7 +224,7 @@ static fdl_status push_purchases(fdl_store *store, const validation_purchases_ev
     fdl_entity_state *state;
 
     /* entity user, keyed by user_id; a null key is counted by the store */
-    state = fdl_store_entity(store, ENTITY_user, event->user_id, true);
+    state = fdl_store_entity(store, ENTITY0_user, event->user_id, true);
     if (!state && !fdl_is_null(event->user_id))
         return fdl_error_set(err, FDL_ERR_MEMORY, "source purchases: no memory for entity user");
     /* group 0: events */
@@ -240,7 +240,7 @@ static fdl_status push_purchases(fdl_store *store, const validation_purchases_ev
 
 /* Source purchases, typed: fields of another type are an error of the caller;
  * then the expectations, as for a row (a dropped event goes to the quarantine). */
-fdl_status validation_ingest_purchases(fdl_store *store, const validation_purchases_event *event, fdl_error *err)
+fdl_status validation_ingest_purchases(fdl_store *store, const validation_event_purchases *event, fdl_error *err)
 {
     if (event->ts.type != FDL_NULL && event->ts.type != FDL_TIMESTAMP)
         return fdl_error_set(err, FDL_ERR_ARGUMENT,
@@ -258,22 +258,22 @@ fdl_status validation_ingest_purchases(fdl_store *store, const validation_purcha
         return fdl_error_set(err, FDL_ERR_ARGUMENT,
             "source purchases: field 'channel' must be string, not %s",
             fdl_type_name(event->channel.type));
-    validation_purchases_event checked = *event;
-    fdl_status status = check_purchases(store, &checked, NULL, NULL, err);
+    validation_event_purchases checked = *event;
+    fdl_status status = src1_purchases_check(store, &checked, NULL, NULL, err);
     if (status == FDL_DROPPED) {
         const fdl_value values[] = {event->ts, event->user_id, event->amount, event->channel};
-        fdl_quarantine_event(store, SOURCE_purchases, NULL, NULL, values);
+        fdl_quarantine_event(store, SOURCE1_purchases, NULL, NULL, values);
     }
     if (status != FDL_OK)
         return status;
-    return push_purchases(store, &checked, err);
+    return src1_purchases_push(store, &checked, err);
 }
 
 /* Source purchases from strings: NULL is null; an empty text is null too, except
  * for strings, where it is "". A text that does not parse is kept as a
  * string and marked invalid. */
-static void parse_purchases_row(const char *const *fields, const size_t *lengths,
-    validation_purchases_event *event, bool *invalid)
+static void src1_purchases_parse_row(const char *const *fields, const size_t *lengths,
+    validation_event_purchases *event, bool *invalid)
 {
     if (!fields[0])
         event->ts = fdl_null();
@@ -300,15 +300,15 @@ static void parse_purchases_row(const char *const *fields, const size_t *lengths
 }
 
 /* Parses and checks without ingesting (fdl_check_row_fn: batch reads). */
-static fdl_status check_purchases_row(fdl_store *store, const char *const *fields,
+static fdl_status src1_purchases_check_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_value *values, bool *changed, fdl_error *err)
 {
-    validation_purchases_event event;
+    validation_event_purchases event;
     bool invalid[4] = {false};
-    parse_purchases_row(fields, lengths, &event, invalid);
+    src1_purchases_parse_row(fields, lengths, &event, invalid);
     for (int f = 0; f < 4; f++)
         changed[f] = false;
-    fdl_status status = check_purchases(store, &event, invalid, changed, err);
+    fdl_status status = src1_purchases_check(store, &event, invalid, changed, err);
     if (status != FDL_OK)
         return status;
     values[0] = event.ts;
@@ -319,37 +319,37 @@ static fdl_status check_purchases_row(fdl_store *store, const char *const *field
 }
 
 /* Parses and pushes a row already checked (batch replay). */
-static fdl_status push_purchases_row(fdl_store *store, const char *const *fields,
+static fdl_status src1_purchases_push_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
-    validation_purchases_event event;
+    validation_event_purchases event;
     bool invalid[4] = {false};
-    parse_purchases_row(fields, lengths, &event, invalid);
+    src1_purchases_parse_row(fields, lengths, &event, invalid);
     for (int f = 0; f < 4; f++)
         if (invalid[f])
             return fdl_error_set(err, FDL_ERR_PARSE, "source purchases: field %d does not parse", f);
     if (event.ts.type != FDL_TIMESTAMP)
         return fdl_error_set(err, FDL_ERR_PARSE, "source purchases: no event time");
-    return push_purchases(store, &event, err);
+    return src1_purchases_push(store, &event, err);
 }
 
 /* Parses, checks and pushes (fdl_ingest_row: serving). */
-static fdl_status ingest_purchases_row(fdl_store *store, const char *const *fields,
+static fdl_status src1_purchases_ingest_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
 {
-    validation_purchases_event event;
+    validation_event_purchases event;
     bool invalid[4] = {false};
-    parse_purchases_row(fields, lengths, &event, invalid);
-    fdl_status status = check_purchases(store, &event, invalid, NULL, err);
+    src1_purchases_parse_row(fields, lengths, &event, invalid);
+    fdl_status status = src1_purchases_check(store, &event, invalid, NULL, err);
     if (status != FDL_OK)
         return status;
-    return push_purchases(store, &event, err);
+    return src1_purchases_push(store, &event, err);
 }
 
 /* -------------------------------------------------------------- read */
 
 /* purchases_7d (definitions.yaml:48): count(purchases) over 1w */
-static fdl_status compute_purchases_7d(fdl_store *store, fdl_entity_state *const *states,
+static fdl_status feat0_purchases_7d_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     (void)request;
@@ -358,7 +358,7 @@ static fdl_status compute_purchases_7d(fdl_store *store, fdl_entity_state *const
 }
 
 /* spend_7d (definitions.yaml:51): sum(purchases.amount) over 1w */
-static fdl_status compute_spend_7d(fdl_store *store, fdl_entity_state *const *states,
+static fdl_status feat1_spend_7d_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
     (void)request;
@@ -367,21 +367,21 @@ static fdl_status compute_spend_7d(fdl_store *store, fdl_entity_state *const *st
 }
 
 /* Reads feature purchases_7d; keys: user. */
-static fdl_status read_purchases_7d(fdl_store *store, const fdl_value *keys,
+static fdl_status feat0_purchases_7d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_purchases_7d(store, states, keys, request, t, out);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    return feat0_purchases_7d_compute(store, states, keys, request, t, out);
 }
 
 /* Reads feature spend_7d; keys: user. */
-static fdl_status read_spend_7d(fdl_store *store, const fdl_value *keys,
+static fdl_status feat1_spend_7d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
-    return compute_spend_7d(store, states, keys, request, t, out);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    return feat1_spend_7d_compute(store, states, keys, request, t, out);
 }
 
 /* Feature set risk_v1 (definitions.yaml:56). */
@@ -391,11 +391,11 @@ fdl_status validation_read_set_risk_v1(fdl_store *store, const fdl_value *keys,
     (void)set_request;
     const fdl_value *request = (const fdl_value *)0;
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, keys[0], false);
+    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
     fdl_status status;
-    if ((status = compute_purchases_7d(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
+    if ((status = feat0_purchases_7d_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
         return status;
-    if ((status = compute_spend_7d(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
+    if ((status = feat1_spend_7d_compute(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -407,38 +407,38 @@ fdl_status validation_read_entity_user(fdl_store *store, fdl_value key, fdl_time
     const fdl_value *keys = &key;
     const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY_user, key, false);
+    states[0] = fdl_store_entity(store, ENTITY0_user, key, false);
     fdl_status status;
-    if ((status = compute_purchases_7d(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
+    if ((status = feat0_purchases_7d_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
         return status;
-    if ((status = compute_spend_7d(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
+    if ((status = feat1_spend_7d_compute(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
         return status;
     return FDL_OK;
 }
 
 /* ------------------------------------------------------------ tables */
 
-static const char *const entity_0_keys[] = {"user_id"};
-static const fdl_type entity_0_key_types[] = {FDL_STRING};
+static const char *const ent0_user_keys[] = {"user_id"};
+static const fdl_type ent0_user_key_types[] = {FDL_STRING};
 
 static const fdl_entity_desc entities[] = {
-    {"user", "user_id", FDL_STRING, 1, entity_0_keys, entity_0_key_types},
+    {"user", "user_id", FDL_STRING, 1, ent0_user_keys, ent0_user_key_types},
 };
 
-static const fdl_field_desc signups_fields[] = {
+static const fdl_field_desc src0_signups_fields[] = {
     {"ts", FDL_TIMESTAMP},
     {"user_id", FDL_STRING},
 };
 
-static const fdl_field_desc purchases_fields[] = {
+static const fdl_field_desc src1_purchases_fields[] = {
     {"ts", FDL_TIMESTAMP},
     {"user_id", FDL_STRING},
     {"amount", FDL_FLOAT64},
     {"channel", FDL_STRING},
 };
 
-/* Checks of source signups, in the order check_signups runs them. */
-static const fdl_check_desc signups_checks[] = {
+/* Checks of source signups, in the order src0_signups_check runs them. */
+static const fdl_check_desc src0_signups_checks[] = {
     {FDL_CHECK_INVALID, 0, FDL_POLICY_FAIL, "valid timestamp", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
     {FDL_CHECK_INVALID, 1, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
     {FDL_CHECK_NOT_NULL, 1, FDL_POLICY_DROP, "not_null", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
@@ -446,8 +446,8 @@ static const fdl_check_desc signups_checks[] = {
     {FDL_CHECK_UNIQUE, -1, FDL_POLICY_DROP, "unique (user_id)", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
 };
 
-/* Checks of source purchases, in the order check_purchases runs them. */
-static const fdl_check_desc purchases_checks[] = {
+/* Checks of source purchases, in the order src1_purchases_check runs them. */
+static const fdl_check_desc src1_purchases_checks[] = {
     {FDL_CHECK_INVALID, 0, FDL_POLICY_DROP, "valid timestamp", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
     {FDL_CHECK_INVALID, 1, FDL_POLICY_FAIL, "valid string", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
     {FDL_CHECK_INVALID, 2, FDL_POLICY_IMPUTE, "valid float64", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, false, false, 0.0, 0.0},
@@ -459,20 +459,22 @@ static const fdl_check_desc purchases_checks[] = {
     {FDL_CHECK_EXISTS_IN, 1, FDL_POLICY_DROP, "exists_in signups.user_id", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, 0, -1, false, false, 0.0, 0.0},
     {FDL_CHECK_MEAN, 2, FDL_POLICY_FAIL, "mean [1.0, 500.0]", NULL, INT64_C(0) * FDL_MICROS_PER_SECOND, -1, -1, true, true, 1.0, 500.0},
 };
-static const double purchases_max_null_ratio[] = {-1.0, -1.0, -1.0, 0.2};
+static const double src1_purchases_max_null_ratio[] = {-1.0, -1.0, -1.0, 0.2};
 
 static const fdl_source_desc sources[] = {
-    {"signups", 2, signups_fields, 0,
-     ingest_signups_row, check_signups_row, push_signups_row, 5, signups_checks,
+    {"signups", 2, src0_signups_fields, 0,
+     src0_signups_ingest_row, src0_signups_check_row, src0_signups_push_row,
+     5, src0_signups_checks,
      {-1.0, INT64_C(-1), NULL}},
-    {"purchases", 4, purchases_fields, 0,
-     ingest_purchases_row, check_purchases_row, push_purchases_row, 10, purchases_checks,
-     {0.1, INT64_C(5), purchases_max_null_ratio}},
+    {"purchases", 4, src1_purchases_fields, 0,
+     src1_purchases_ingest_row, src1_purchases_check_row, src1_purchases_push_row,
+     10, src1_purchases_checks,
+     {0.1, INT64_C(5), src1_purchases_max_null_ratio}},
 };
 
 /* The (source, field) pairs exists_in expectations look values up in. */
 static const fdl_reference_desc references[] = {
-    {SOURCE_signups, 1},   /* signups.user_id */
+    {SOURCE0_signups, 1},   /* signups.user_id */
 };
 
 static const fdl_agg_desc group_0_aggs[] = {
@@ -484,23 +486,24 @@ static const fdl_agg_desc group_1_aggs[] = {
 };
 
 static const fdl_group_desc groups[] = {
-    {"purchases", ENTITY_user, SOURCE_purchases, FDL_NULL, 1, group_0_aggs, FDL_NULL, 0},
-    {"purchases.amount", ENTITY_user, SOURCE_purchases, FDL_FLOAT64, 1, group_1_aggs, FDL_NULL, 0},
+    {"purchases", ENTITY0_user, SOURCE1_purchases, FDL_NULL, 1, group_0_aggs, FDL_NULL, 0},
+    {"purchases.amount", ENTITY0_user, SOURCE1_purchases, FDL_FLOAT64, 1, group_1_aggs, FDL_NULL, 0},
 };
 
-static const int feature_0_entities[] = {ENTITY_user};
-static const int feature_1_entities[] = {ENTITY_user};
+static const int feat0_purchases_7d_entities[] = {ENTITY0_user};
+static const int feat1_spend_7d_entities[] = {ENTITY0_user};
 
 static const fdl_feature_desc features[] = {
-    {"purchases_7d", FDL_INT64, 0, 1, feature_0_entities, NULL, read_purchases_7d, 0, NULL},
-    {"spend_7d", FDL_FLOAT64, 0, 1, feature_1_entities, NULL, read_spend_7d, 0, NULL},
+    {"purchases_7d", FDL_INT64, 0, 1, feat0_purchases_7d_entities, NULL, feat0_purchases_7d_read, 0, NULL},
+    {"spend_7d", FDL_FLOAT64, 0, 1, feat1_spend_7d_entities, NULL, feat1_spend_7d_read, 0, NULL},
 };
 
-static const int set_0_features[] = {0, 1};
-static const int set_0_entities[] = {ENTITY_user};
+static const int set0_risk_v1_features[] = {0, 1};
+static const int set0_risk_v1_entities[] = {ENTITY0_user};
 
 static const fdl_set_desc sets[] = {
-    {"risk_v1", 2, set_0_features, 1, set_0_entities, validation_read_set_risk_v1, 0, NULL},
+    {"risk_v1", 2, set0_risk_v1_features, 1, set0_risk_v1_entities,
+     validation_read_set_risk_v1, 0, NULL},
 };
 
 static const fdl_program program = {

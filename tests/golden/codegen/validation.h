@@ -17,24 +17,24 @@ extern "C" {
 const fdl_program *validation_program(void);
 
 /* One event of source signups (definitions.yaml:9). A null field is fdl_null(). */
-typedef struct validation_signups_event {
+typedef struct validation_event_signups {
     fdl_value ts;                      /* timestamp, event time */
     fdl_value user_id;                 /* string */
-} validation_signups_event;
+} validation_event_signups;
 
 /* Ingests one signups event into the store (serving and batch alike). */
-fdl_status validation_ingest_signups(fdl_store *store, const validation_signups_event *event, fdl_error *err);
+fdl_status validation_ingest_signups(fdl_store *store, const validation_event_signups *event, fdl_error *err);
 
 /* One event of source purchases (definitions.yaml:21). A null field is fdl_null(). */
-typedef struct validation_purchases_event {
+typedef struct validation_event_purchases {
     fdl_value ts;                      /* timestamp, event time */
     fdl_value user_id;                 /* string */
     fdl_value amount;                  /* float64 */
     fdl_value channel;                 /* string */
-} validation_purchases_event;
+} validation_event_purchases;
 
 /* Ingests one purchases event into the store (serving and batch alike). */
-fdl_status validation_ingest_purchases(fdl_store *store, const validation_purchases_event *event, fdl_error *err);
+fdl_status validation_ingest_purchases(fdl_store *store, const validation_event_purchases *event, fdl_error *err);
 
 /*
  * Feature set risk_v1: reads its vector as of time t.
