@@ -6,8 +6,8 @@
  * is, and run in-process once per input: the input becomes its stdin (a
  * fmemopen stream) and its stdout is captured (open_memstream). Its
  * processing time is fixed, its prediction log and quarantine go to
- * /dev/null, and a `report PATH` request is pointed at a scratch file (no
- * input writes elsewhere). Invariant: one answer per request, as serve.c
+ * /dev/null, and every `report NAME` request is rewritten to name one
+ * scratch file in --report-dir (so no input leaves a trail of files). Invariant: one answer per request, as serve.c
  * promises: a line "ok..." or "error: ..." (schema's answer goes on over
  * lines "source ...", "set ..." and "end"), and no other line.
  */
@@ -20,11 +20,12 @@
 
 int fdl_serve_main(int argc, char **argv);
 
-/* Rewrites "report ANYTHING" lines to report to the scratch file; counts
+/* Rewrites "report ANYTHING" lines to report to the scratch file (whose
+ * directory is the --report-dir); counts
  * the requests serve.c answers (it skips blank and # lines, stops at quit). */
 static char *prepare_input(const uint8_t *data, size_t size, size_t *out_size, long *requests)
 {
-    const char *report = fuzz_scratch_path("report.json");
+    const char *report = strrchr(fuzz_scratch_path("report.json"), '/') + 1;
     char *out = NULL;
     FILE *stream = open_memstream(&out, out_size);
     FUZZ_CHECK(stream != NULL, "open_memstream failed");
@@ -101,9 +102,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *saved_in = stdin, *saved_out = stdout;
     stdin = in;
     stdout = out;
+    /* The scratch file's directory, for --report-dir. */
+    static char report_dir[4096];
+    const char *report = fuzz_scratch_path("report.json");
+    snprintf(report_dir, sizeof report_dir, "%.*s", (int)(strrchr(report, '/') - report), report);
     char *argv[] = {"fdl-serve", "--now", "2025-01-01T00:00:00Z", "--log", "/dev/null",
-                    "--quarantine", "/dev/null", NULL};
-    int status = fdl_serve_main(7, argv);
+                    "--quarantine", "/dev/null", "--report-dir", report_dir, NULL};
+    int status = fdl_serve_main(9, argv);
     stdin = saved_in;
     stdout = saved_out;
     fclose(in);
