@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "fdlrt.h"
+#include "hand_parse.h"
 
 /* ------------------------------------------------------------ the program */
 
@@ -50,21 +51,6 @@ static const fdl_group_desc groups[] = {
     {"amount by account", E_ACCOUNT, 0, FDL_FLOAT64, 2, account_aggs, FDL_NULL, 0},
     {"amount by account, hopped", E_ACCOUNT, 0, FDL_FLOAT64, 1, hop_aggs, FDL_NULL, 15 * MINUTE},
 };
-
-static fdl_value parse_field(fdl_type type, const char *text, size_t len)
-{
-    char buf[64];
-    if (!text || len == 0 || len >= sizeof buf)
-        return fdl_null();
-    memcpy(buf, text, len);
-    buf[len] = '\0';
-    switch (type) {
-    case FDL_INT64: return fdl_int64(strtoll(buf, NULL, 10));
-    case FDL_TIMESTAMP: return fdl_timestamp(strtoll(buf, NULL, 10));
-    case FDL_FLOAT64: return fdl_float64(strtod(buf, NULL));
-    default: return fdl_null();
-    }
-}
 
 /* As generated code does: note the event first, then take the entities. */
 static fdl_status ingest_row(fdl_store *store, const char *const *cells, const size_t *lengths,

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "fdlrt.h"
+#include "hand_parse.h"
 
 /* ------------------------------------------- a hand-written "generated" program */
 
@@ -42,23 +43,6 @@ static const fdl_group_desc groups[] = {
     {"orders.amount by user", E_USER, 0, FDL_FLOAT64, 2, user_amount_aggs, FDL_NULL, 0},
     {"orders by item", E_ITEM, 0, FDL_NULL, 1, item_orders_aggs, FDL_NULL, 0},
 };
-
-/* Test-local parsing: the store tests do not depend on value.c. */
-static fdl_value parse_field(fdl_type type, const char *text, size_t len)
-{
-    char buf[64];
-    if (!text || len == 0 || len >= sizeof buf)
-        return fdl_null();
-    memcpy(buf, text, len);
-    buf[len] = '\0';
-    switch (type) {
-    case FDL_INT64: return fdl_int64(strtoll(buf, NULL, 10));
-    case FDL_TIMESTAMP: return fdl_timestamp(strtoll(buf, NULL, 10));
-    case FDL_FLOAT64: return fdl_float64(strtod(buf, NULL));
-    case FDL_STRING: return fdl_string(text, len);
-    default: return fdl_null();
-    }
-}
 
 static fdl_status ingest_orders(fdl_store *store, const char *const *fields,
                                 const size_t *lengths, fdl_error *err)
