@@ -1070,6 +1070,10 @@ static bool check_expectation(checker *c, const ast_expectation *e, const ir_sou
         k->text = "unique (";
         for (int i = 0; i < e->nfields; i++) {
             k->fields[i] = -1;
+            if (!e->fields[i].text) {   /* not a name: the front end said so */
+                ok = false;
+                continue;
+            }
             for (int f = 0; f < src->nfields; f++)
                 if (strcmp(src->fields[f].name, e->fields[i].text) == 0)
                     k->fields[i] = f;
