@@ -79,6 +79,13 @@ static void test_counts(void **state)
     refused("x{256}", 1, "above 255");
     refused("x{1,256}", 1, "above 255");
     refused("x{99999999999999999999999}", 1, "above 255");
+    /* glibc reads "{,m}" as "{0,m}" and "{,}" as "*": counted the same. */
+    accepted("a{,3}");
+    accepted("a{,}");
+    accepted("(a?){,}");
+    refused("x{,256}", 1, "above 255");
+    refused("(a{1,255}){,9}", 13, "multiply to more than 2048");
+    refused("(a?){,2}", 4, "empty string");
     /* Not an interval: regcomp says what it means. */
     assert_null(fdl_regex_bound("x{", 2, NULL));
     assert_null(fdl_regex_bound("x{a}", 4, NULL));
