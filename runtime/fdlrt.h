@@ -138,6 +138,11 @@ fdl_status fdl_parse_time(const char *text, size_t len, fdl_time *out, fdl_error
 size_t fdl_format_time(fdl_time t, char *buf, size_t size);
 /* Shortest text that reads back to the same double (round-trip exact). */
 size_t fdl_format_float(double f, char *buf, size_t size);
+/* Writes v as JSON to file (a FILE *), as the prediction log writes it:
+ * numbers bare (floats shortest round-trip), timestamps RFC 3339 strings,
+ * vectors arrays, null; strings always valid UTF-8 (an ill-formed byte
+ * sequence as \ufffd). */
+void fdl_write_json_value(void *file, fdl_value v);
 
 /* ---------------------------------------------------- the program tables */
 

@@ -61,6 +61,11 @@ void fdl_json_write_value(FILE *out, fdl_value v)
     }
 }
 
+void fdl_write_json_value(void *file, fdl_value v)
+{
+    fdl_json_write_value(file, v);
+}
+
 static void write_name(FILE *out, const char *name)
 {
     fdl_json_write_string(out, name, fdl_text_length(name));

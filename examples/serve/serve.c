@@ -79,43 +79,10 @@ typedef struct {
     bool out_of_memory;     /* set by a request: stop after its answer */
 } serve_state;
 
-static void print_json_string(const char *s, size_t n)
-{
-    putchar('"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
+/* Values as JSON through the runtime's writer: valid UTF-8 whatever the bytes. */
 static void print_value(fdl_value v)
 {
-    char buf[64];
-    switch (v.type) {
-    case FDL_NULL: fputs("null", stdout); break;
-    case FDL_INT64: printf("%lld", (long long)v.as.i); break;
-    case FDL_FLOAT64: fdl_format_float(v.as.f, buf, sizeof buf); fputs(buf, stdout); break;
-    case FDL_BOOL: fputs(v.as.b ? "true" : "false", stdout); break;
-    case FDL_STRING: print_json_string(v.as.s.ptr, v.as.s.len); break;
-    case FDL_TIMESTAMP:
-        fdl_format_time(v.as.t, buf, sizeof buf);
-        print_json_string(buf, strlen(buf));
-        break;
-    case FDL_VECTOR:
-        putchar('[');
-        for (int32_t i = 0; i < v.dim; i++) {
-            fdl_format_float(v.as.v[i], buf, sizeof buf);
-            printf("%s%s", i ? "," : "", buf);
-        }
-        putchar(']');
-        break;
-    }
+    fdl_write_json_value(stdout, v);
 }
 
 /* Splits a CSV line in place (quotes allowed, "" inside quotes). NULL = empty unquoted. */

@@ -175,6 +175,14 @@ def check_prediction_log(serve, seed, work):
         found.add(strict_json(line, "prediction log line %d" % (n + 1))["keys"]["user_id"])
     expect_strings(found, "prediction log keys")
     print("prediction log: %d lines of valid UTF-8 JSON" % len(lines))
+    # fdl-serve's own answers print values with the same writer.
+    answers = [a[3:] for a in proc.stdout.splitlines() if a.startswith(b"ok [")]
+    if len(answers) != len(ODD + GOOD):
+        fail("fdl-serve: %d JSON answers for %d reads: %r" % (len(answers), len(ODD + GOOD),
+                                                            proc.stdout[:400]))
+    for n, answer in enumerate(answers):
+        strict_json(answer, "fdl-serve answer %d" % (n + 1))
+    print("fdl-serve answers: %d lines of valid UTF-8 JSON" % len(answers))
 
 
 def main():
