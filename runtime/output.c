@@ -206,11 +206,14 @@ fdl_status fdl_paths_check(const fdl_path_use *uses, int n, fdl_error *err)
 static int open_temporary(fdl_output *o, const char *dir, const char *base)
 {
 #ifdef O_TMPFILE
-    int unnamed = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
-    if (unnamed >= 0)
-        return unnamed;
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOENT)
-        return -1;
+    /* Naming it later goes through /proc/self/fd: without /proc, mkstemp. */
+    if (access("/proc/self/fd", X_OK) == 0) {
+        int unnamed = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+        if (unnamed >= 0)
+            return unnamed;
+        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOENT)
+            return -1;
+    }
 #endif
     size_t n = strlen(dir) + strlen(base) + 32;
     o->temp = malloc(n);
