@@ -382,7 +382,7 @@ typedef struct options {
     fdl_batch_embedding *embeddings;
     int nembeddings;
     const char *spine, *out, *set, *spine_time, *lib;
-    const char *quarantine, *report, *now;
+    const char *quarantine, *report, *now, *threads;
     /* verify */
     const char *log;
     bool allow_other_fingerprint;
@@ -440,6 +440,8 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
             value = &o->report;
         else if (batch && strcmp(arg, "--now") == 0)
             value = &o->now;
+        else if (batch && strcmp(arg, "--threads") == 0)
+            value = &o->threads;
         else if (batch && strcmp(arg, "--log") == 0)
             value = &o->log;
         else if (batch && strcmp(arg, "--allow-other-fingerprint") == 0) {
@@ -726,6 +728,26 @@ static bool library_name(const char *path, char *name, size_t size)
  * runs the batch path over o's sources and embeddings into out, with spine,
  * set and spine time column as given. Returns an exit status.
  */
+/* --threads N (1..FDL_BATCH_MAX_THREADS); without it, the CPUs available. */
+static bool batch_threads(const char *text, int *threads)
+{
+    if (!text) {
+        int n = fdl_cpus_available();
+        *threads = n < FDL_BATCH_MAX_THREADS ? n : FDL_BATCH_MAX_THREADS;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (errno || end == text || *end || n < 1 || n > FDL_BATCH_MAX_THREADS) {
+        fprintf(stderr, "fdlc: --threads '%s': expected a number from 1 to %d\n", text,
+                FDL_BATCH_MAX_THREADS);
+        return false;
+    }
+    *threads = (int)n;
+    return true;
+}
+
 static int run_batch(compilation *c, const options *o, const char *spine, const char *spine_time,
                      const char *set, const char *out, bool quiet)
 {
@@ -797,6 +819,10 @@ static int run_batch(compilation *c, const options *o, const char *spine, const 
     };
     fdl_batch_stats stats = {0};
     fdl_error err = {0};
+    if (!batch_threads(o->threads, &batch.threads)) {
+        free(embeddings);
+        goto done;
+    }
     if (o->now && fdl_parse_time(o->now, strlen(o->now), &batch.now, &err) != FDL_OK) {
         fprintf(stderr, "fdlc: --now '%s': %s\n", o->now, err.message);
         free(embeddings);

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <pthread.h>
 #include <time.h>
 
 #include "internal.h"
@@ -337,36 +338,33 @@ typedef struct batch {
     int *request_columns;           /* per program request field: spine column, or -1 */
     bool *request_needed;           /* per program request field: read by the features */
 
-    /* Scratch for one row, sized once. */
+    /* Scratch for the single-threaded parts (header and row writing). */
     const char **cells;
     size_t *cell_lengths;
-    fdl_value *keys_by_entity;      /* per key column of every entity (key_start) */
-    fdl_value *keys;
-    fdl_value *values;
-    fdl_value *request;             /* per program request field */
-    vector_entry *vector_cache;     /* formatted vectors (write_value) */
-    fdl_value *set_request;         /* the set's request fields, in its order */
 
     /* Expectations: the quarantine file, and per source where its events
      * start in events (blocks are read in dependency order). */
     fdl_output quarantine;              /* .file NULL when not asked for */
     size_t *event_start, *event_end;
 
-    /* Formatted feature cells: row r's text is output[row_output[2r], row_output[2r+1]). */
-    char *output;
-    size_t output_size;
+    /* The replay's partitions (see "workers" below). */
+    int nworkers;
+    struct worker *workers;
+    int partition_entity;           /* entity whose keys pick a row's worker; -1: none */
+    int *route_field;               /* per source: field of that entity's key, or a ROUTE_ */
+    uint32_t *spine_partition;      /* per spine row (file order): its worker */
+
+    /* Formatted feature cells: row r's text is
+     * workers[row_worker[r]].output[row_output[2r], row_output[2r+1]). */
     size_t *row_output;
+    uint16_t *row_worker;
 } batch;
+
+static void workers_free(batch *b);
 
 static void batch_free(batch *b)
 {
-    if (b->vector_cache) {
-        for (int i = 0; i < VECTOR_CACHE_SIZE; i++) {
-            free(b->vector_cache[i].values);
-            free(b->vector_cache[i].text);
-        }
-        free(b->vector_cache);
-    }
+    workers_free(b);
     fdl_store_close(b->store);
     if (b->sources)
         for (int s = 0; s < b->program->nsources; s++)
@@ -383,15 +381,12 @@ static void batch_free(batch *b)
     free(b->features);
     free(b->request_columns);
     free(b->request_needed);
-    free(b->request);
-    free(b->set_request);
     free((void *)b->cells);
     free(b->cell_lengths);
-    free(b->keys_by_entity);
-    free(b->keys);
-    free(b->values);
-    free(b->output);
+    free(b->route_field);
+    free(b->spine_partition);
     free(b->row_output);
+    free(b->row_worker);
     free(b->event_start);
     free(b->event_end);
     if (b->quarantine.file)
@@ -621,9 +616,7 @@ static fdl_status find_request_columns(batch *b, const char *path)
     size_t n = (size_t)p->nrequests + 1;
     b->request_columns = malloc(n * sizeof *b->request_columns);
     b->request_needed = calloc(n, sizeof *b->request_needed);
-    b->request = malloc(n * sizeof *b->request);
-    b->set_request = malloc(n * sizeof *b->set_request);
-    if (!b->request_columns || !b->request_needed || !b->request || !b->set_request)
+    if (!b->request_columns || !b->request_needed)
         return out_of_memory(b);
     for (int r = 0; r < p->nrequests; r++)
         b->request_columns[r] = find_column(&b->spine_header, p->requests[r].name);
@@ -1009,7 +1002,77 @@ static bool events_in_option_order(batch *b)
     return true;
 }
 
-static fdl_status allocate_scratch(batch *b)
+/* ----------------------------------------------------------------- workers */
+
+/*
+ * The replay runs in partitions, one thread each. One entity (the one the
+ * most groups are keyed by, with its key in the spine) is the partition
+ * entity: a hash of its key picks the worker of every spine row and of
+ * every event that only feeds groups of that entity. Each worker replays,
+ * in time order, its own events (and those of sources feeding other
+ * entities, which every worker takes: their states are replicated) into a
+ * store of its own, then reads its own spine rows. An entity's states see
+ * the same events in the same order whatever the number of workers, and
+ * reads happen at the same times, so every value, and the output, is the
+ * same byte for byte for any number of threads.
+ */
+enum { ROUTE_NONE = -1, ROUTE_ALL = -2 };
+
+typedef struct worker {
+    batch *b;
+    int index;
+    fdl_store *store;
+    fdl_error err;
+    fdl_status status;
+    uint64_t failed_at;             /* replay position of the failure (replay_position) */
+    uint32_t *events;               /* indexes into b->events, in time order */
+    size_t nevents, events_capacity;
+    uint32_t *rows;                 /* indexes into b->spine_order, in time order */
+    size_t nrows, rows_capacity;
+
+    /* Scratch for one row, sized once. */
+    const char **cells;
+    size_t *cell_lengths;
+    fdl_value *keys_by_entity;      /* per key column of every entity (key_start) */
+    fdl_value *keys;
+    fdl_value *values;
+    fdl_value *request;             /* per program request field */
+    fdl_value *set_request;         /* the set's request fields, in its order */
+    vector_entry *vector_cache;     /* formatted vectors (write_value) */
+
+    char *output;                   /* its rows' feature cells */
+    size_t output_size;
+} worker;
+
+static void workers_free(batch *b)
+{
+    for (int i = 0; b->workers && i < b->nworkers; i++) {
+        worker *w = &b->workers[i];
+        if (w->vector_cache) {
+            for (int k = 0; k < VECTOR_CACHE_SIZE; k++) {
+                free(w->vector_cache[k].values);
+                free(w->vector_cache[k].text);
+            }
+            free(w->vector_cache);
+        }
+        fdl_store_close(w->store);
+        free(w->events);
+        free(w->rows);
+        free((void *)w->cells);
+        free(w->cell_lengths);
+        free(w->keys_by_entity);
+        free(w->keys);
+        free(w->values);
+        free(w->request);
+        free(w->set_request);
+        free(w->output);
+    }
+    free(b->workers);
+    b->workers = NULL;
+}
+
+/* The widest row a worker or the writer splits into cells. */
+static int widest_row(const batch *b)
 {
     const fdl_program *p = b->program;
     int widest = 1;
@@ -1018,63 +1081,267 @@ static fdl_status allocate_scratch(batch *b)
             widest = p->sources[s].nfields;
     if (b->spine.ncolumns > widest)
         widest = b->spine.ncolumns;
-    int most_values = b->nfeatures + 1;
+    return widest;
+}
+
+static fdl_status worker_init(batch *b, worker *w, int index)
+{
+    const fdl_program *p = b->program;
+    w->b = b;
+    w->index = index;
+    w->status = FDL_OK;
+    w->failed_at = UINT64_MAX;
+    fdl_error_set(&w->err, FDL_OK, "%s", "");
+    fdl_store_options options = fdl_store_options_default();
+    options.keep_history = false;       /* reads move forward in time */
+    options.load_embeddings = false;    /* the main store's, borrowed */
+    w->store = fdl_store_open(p, &options, b->err);
+    if (!w->store)
+        return b->err->status != FDL_OK ? b->err->status : out_of_memory(b);
+    fdl_store_set_sweep(w->store, false);
+    fdl_status status = fdl_store_borrow_embeddings(w->store, b->store, b->err);
+    if (status != FDL_OK)
+        return status;
+    size_t widest = (size_t)widest_row(b);
+    size_t nrequests = (size_t)p->nrequests + 1;
     /* Reads take one value per key column: at most every entity's, each once
      * per set or feature entity (entities are distinct in both). */
-    int most_keys = b->nkey_parts + 1;
-    b->cells = malloc((size_t)widest * sizeof *b->cells);
-    b->cell_lengths = malloc((size_t)widest * sizeof *b->cell_lengths);
-    b->keys_by_entity = malloc(((size_t)b->nkey_parts + 1) * sizeof *b->keys_by_entity);
-    b->keys = malloc((size_t)most_keys * sizeof *b->keys);
-    b->values = malloc((size_t)most_values * sizeof *b->values);
-    b->row_output = malloc((2 * b->spine.nrows + 1) * sizeof *b->row_output);
-    if (!b->cells || !b->cell_lengths || !b->keys_by_entity || !b->keys || !b->values ||
-        !b->row_output)
+    size_t most_keys = (size_t)b->nkey_parts + 1;
+    w->cells = malloc(widest * sizeof *w->cells);
+    w->cell_lengths = malloc(widest * sizeof *w->cell_lengths);
+    w->keys_by_entity = malloc(most_keys * sizeof *w->keys_by_entity);
+    w->keys = malloc(most_keys * sizeof *w->keys);
+    w->values = malloc(((size_t)b->nfeatures + 1) * sizeof *w->values);
+    w->request = malloc(nrequests * sizeof *w->request);
+    w->set_request = malloc(nrequests * sizeof *w->set_request);
+    if (!w->cells || !w->cell_lengths || !w->keys_by_entity || !w->keys || !w->values ||
+        !w->request || !w->set_request)
         return out_of_memory(b);
     return FDL_OK;
 }
 
-static fdl_status ingest_event(batch *b, const timed_row *event)
+/* 64-bit hash of key bytes (FNV-1a, then a finalizer that spreads the
+ * low bits, which pick the partition). */
+static uint64_t key_hash(const void *bytes, size_t len)
 {
+    const unsigned char *p = bytes;
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    return h;
+}
+
+/*
+ * The worker of a key of the partition entity, given as cell text: parsed
+ * as the key's type, so texts of one value ("7", "07") go to one worker.
+ * A null key goes to worker 0; a text that does not parse, -1.
+ */
+static int key_partition(const batch *b, const char *text, size_t len)
+{
+    if (!text)
+        return 0;
+    fdl_type type = b->program->entities[b->partition_entity].key_types[0];
+    fdl_value key;
+    if (type == FDL_STRING)
+        key = fdl_string(text, len);
+    else if (fdl_parse_value(type, text, len, &key, NULL) != FDL_OK)
+        return -1;
+    char buffer[16];
+    const void *bytes;
+    size_t n = fdl_key_bytes(key, buffer, sizeof buffer, &bytes);
+    return (int)(key_hash(bytes, n) % (uint64_t)b->nworkers);
+}
+
+/*
+ * Picks the partition entity and each source's route: ROUTE_NONE for a
+ * source that feeds no group, ROUTE_ALL for one feeding groups of another
+ * entity (or whose key field is not found), else the index of its field
+ * holding the partition entity's key.
+ */
+static fdl_status plan_partitions(batch *b)
+{
+    const fdl_program *p = b->program;
+    b->partition_entity = -1;
+    int most = 0;
+    for (int e = 0; e < p->nentities; e++) {
+        int n = 0;
+        for (int g = 0; g < p->ngroups; g++)
+            n += p->groups[g].entity == e;
+        if (n > most && p->entities[e].nkeys == 1 && b->entity_columns[e] >= 0) {
+            most = n;
+            b->partition_entity = e;
+        }
+    }
+    if (b->partition_entity < 0)
+        b->nworkers = 1;        /* no group keyed by a spine column: nothing to split */
+    b->route_field = malloc(((size_t)p->nsources + 1) * sizeof *b->route_field);
+    if (!b->route_field)
+        return out_of_memory(b);
+    for (int s = 0; s < p->nsources; s++) {
+        bool feeds = false, feeds_other = false;
+        for (int g = 0; g < p->ngroups; g++) {
+            if (p->groups[g].source != s)
+                continue;
+            feeds = true;
+            feeds_other |= p->groups[g].entity != b->partition_entity;
+        }
+        int field = -1;
+        const fdl_source_desc *src = &p->sources[s];
+        for (int f = 0; feeds && !feeds_other && f < src->nfields; f++)
+            if (strcmp(src->fields[f].name, p->entities[b->partition_entity].join_key) == 0)
+                field = f;
+        b->route_field[s] = !feeds ? ROUTE_NONE : feeds_other || field < 0 ? ROUTE_ALL : field;
+    }
+    return FDL_OK;
+}
+
+static bool append_index(uint32_t **array, size_t *n, size_t *capacity, size_t index)
+{
+    uint32_t *grown = grow_array(*array, capacity, *n + 1, sizeof **array);
+    if (!grown)
+        return false;
+    *array = grown;
+    grown[(*n)++] = (uint32_t)index;
+    return true;
+}
+
+/* Deals the events and spine rows (both in time order) to the workers. */
+static fdl_status deal(batch *b)
+{
+    for (size_t i = 0; i < b->nevents; i++) {
+        const timed_row *event = &b->events[i];
+        int route = b->route_field[event->source];
+        if (route == ROUTE_NONE)
+            continue;
+        int target = -1;            /* -1: every worker */
+        if (route >= 0 && b->nworkers > 1) {
+            const row_table *table = &b->sources[event->source];
+            const char *p = table->bytes + table->row_offsets[event->row];
+            const uint32_t *lengths = table->lengths + event->row * (size_t)table->ncolumns;
+            for (int c = 0; c < route; c++)
+                p += lengths[c] == CELL_NULL ? 0 : lengths[c];
+            target = lengths[route] == CELL_NULL ? 0 : key_partition(b, p, lengths[route]);
+        } else if (b->nworkers == 1) {
+            target = 0;
+        }
+        for (int k = 0; k < b->nworkers; k++) {
+            worker *w = &b->workers[k];
+            if ((target < 0 || target == k) &&
+                !append_index(&w->events, &w->nevents, &w->events_capacity, i))
+                return out_of_memory(b);
+        }
+    }
+    for (size_t k = 0; k < b->spine.nrows; k++) {
+        uint32_t row = b->spine_order[k].row;
+        int target = 0;
+        if (b->nworkers > 1) {
+            int column = b->entity_columns[b->partition_entity];
+            const char *p = b->spine.bytes + b->spine.row_offsets[row];
+            const uint32_t *lengths = b->spine.lengths + row * (size_t)b->spine.ncolumns;
+            for (int c = 0; c < column; c++)
+                p += lengths[c] == CELL_NULL ? 0 : lengths[c];
+            target = lengths[column] == CELL_NULL ? 0 : key_partition(b, p, lengths[column]);
+            if (target < 0)
+                target = 0;         /* its worker reports the bad key */
+        }
+        worker *w = &b->workers[target];
+        b->row_worker[row] = (uint16_t)target;
+        if (!append_index(&w->rows, &w->nrows, &w->rows_capacity, k))
+            return out_of_memory(b);
+    }
+    return FDL_OK;
+}
+
+static fdl_status start_workers(batch *b)
+{
+    int threads = b->options->threads > 0 ? b->options->threads : 1;
+    if (threads > FDL_BATCH_MAX_THREADS)
+        threads = FDL_BATCH_MAX_THREADS;
+    b->nworkers = threads;
+    fdl_status status = plan_partitions(b);
+    if (status != FDL_OK)
+        return status;
+    b->cells = malloc((size_t)widest_row(b) * sizeof *b->cells);
+    b->cell_lengths = malloc((size_t)widest_row(b) * sizeof *b->cell_lengths);
+    b->row_output = malloc((2 * b->spine.nrows + 1) * sizeof *b->row_output);
+    b->row_worker = malloc((b->spine.nrows + 1) * sizeof *b->row_worker);
+    b->workers = calloc((size_t)b->nworkers, sizeof *b->workers);
+    if (!b->cells || !b->cell_lengths || !b->row_output || !b->row_worker || !b->workers)
+        return out_of_memory(b);
+    for (int i = 0; i < b->nworkers; i++)
+        if ((status = worker_init(b, &b->workers[i], i)) != FDL_OK)
+            return status;
+    return deal(b);
+}
+
+/* ------------------------------------------------------------------ replay */
+
+/*
+ * Where in the one-thread replay a failure happens: before spine row k (in
+ * time order) is 2k, at it 2k + 1. An event is pushed just before the first
+ * row later than it. The workers' first failures compare by it, so the
+ * error a run reports does not depend on the number of threads.
+ */
+static uint64_t event_position(const batch *b, fdl_time time)
+{
+    size_t low = 0, high = b->spine.nrows;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (b->spine_order[mid].time <= time)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return 2 * (uint64_t)low;
+}
+
+static fdl_status ingest_event(worker *w, const timed_row *event)
+{
+    batch *b = w->b;
     const row_table *table = &b->sources[event->source];
     const fdl_source_desc *source = &b->program->sources[event->source];
-    row_table_cells(table, event->row, b->cells, b->cell_lengths);
+    row_table_cells(table, event->row, w->cells, w->cell_lengths);
     /* Checked when read: pushed without checking (and counting) again. */
     fdl_ingest_row_fn push = source->push_row ? source->push_row : source->ingest_row;
-    fdl_status status = push(b->store, b->cells, b->cell_lengths, b->err);
+    fdl_status status = push(w->store, w->cells, w->cell_lengths, &w->err);
     if (status != FDL_OK) {
-        if (b->err->status == FDL_OK)
-            fdl_error_set(b->err, status, "source '%s' rejected the event",
+        if (w->err.status == FDL_OK)
+            fdl_error_set(&w->err, status, "source '%s' rejected the event",
                           b->program->sources[event->source].name);
-        return locate(b->err, b->source_paths[event->source], table->lines[event->row]);
+        w->failed_at = event_position(b, event->time);
+        return locate(&w->err, b->source_paths[event->source], table->lines[event->row]);
     }
     return FDL_OK;
 }
 
 /* Parses the key columns of every entity the spine names, for one row. */
-static fdl_status parse_keys(batch *b, size_t row)
+static fdl_status parse_keys(worker *w, size_t row)
 {
+    const batch *b = w->b;
     const fdl_program *p = b->program;
     for (int e = 0; e < p->nentities; e++) {
         for (int k = 0; k < p->entities[e].nkeys; k++) {
             int part = b->key_start[e] + k;
-            b->keys_by_entity[part] = fdl_null();
+            w->keys_by_entity[part] = fdl_null();
             int column = b->key_columns[part];
             if (column < 0)
                 continue;
-            const char *text = b->cells[column];
-            size_t len = b->cell_lengths[column];
+            const char *text = w->cells[column];
+            size_t len = w->cell_lengths[column];
             if (!text)
                 continue;
             fdl_type type = p->entities[e].key_types[k];
             /* As generated ingest functions do: "" is the empty string key. */
             if (type == FDL_STRING) {
-                b->keys_by_entity[part] = fdl_string(text, len);
-            } else if (fdl_parse_value(type, text, len, &b->keys_by_entity[part], b->err) != FDL_OK) {
+                w->keys_by_entity[part] = fdl_string(text, len);
+            } else if (fdl_parse_value(type, text, len, &w->keys_by_entity[part], &w->err) != FDL_OK) {
                 char prefix[300];
                 snprintf(prefix, sizeof prefix, "column '%s': ", p->entities[e].join_keys[k]);
-                fdl_error_prefix(b->err, prefix);
-                return locate(b->err, b->spine_path, b->spine.lines[row]);
+                fdl_error_prefix(&w->err, prefix);
+                return locate(&w->err, b->spine_path, b->spine.lines[row]);
             }
         }
     }
@@ -1082,52 +1349,54 @@ static fdl_status parse_keys(batch *b, size_t row)
 }
 
 /* Copies the key columns of entities[0..count) into keys; returns how many. */
-static int gather_keys(const batch *b, const int *entities, int count, fdl_value *keys)
+static int gather_keys(const worker *w, const int *entities, int count, fdl_value *keys)
 {
+    const batch *b = w->b;
     int n = 0;
     for (int i = 0; i < count; i++) {
         const fdl_entity_desc *entity = &b->program->entities[entities[i]];
         for (int k = 0; k < entity->nkeys; k++)
-            keys[n++] = b->keys_by_entity[b->key_start[entities[i]] + k];
+            keys[n++] = w->keys_by_entity[b->key_start[entities[i]] + k];
     }
     return n;
 }
 
 /* The request fields the features read, from the row's cells (parsed as
  * their types, as source cells are); the others are null. */
-static fdl_status parse_request(batch *b, size_t row)
+static fdl_status parse_request(worker *w, size_t row)
 {
+    const batch *b = w->b;
     const fdl_program *p = b->program;
     for (int r = 0; r < p->nrequests; r++) {
-        b->request[r] = fdl_null();
+        w->request[r] = fdl_null();
         if (!b->request_needed[r])
             continue;
-        const char *text = b->cells[b->request_columns[r]];
-        size_t len = b->cell_lengths[b->request_columns[r]];
+        const char *text = w->cells[b->request_columns[r]];
+        size_t len = w->cell_lengths[b->request_columns[r]];
         if (!text)
             continue;
         if (p->requests[r].type == FDL_STRING) {
-            b->request[r] = fdl_string(text, len);
+            w->request[r] = fdl_string(text, len);
         } else if (len > 0 &&
-                   fdl_parse_value(p->requests[r].type, text, len, &b->request[r], b->err) != FDL_OK) {
+                   fdl_parse_value(p->requests[r].type, text, len, &w->request[r], &w->err) != FDL_OK) {
             char prefix[300];
             snprintf(prefix, sizeof prefix, "column '%s' (request field): ", p->requests[r].name);
-            fdl_error_prefix(b->err, prefix);
-            return locate(b->err, b->spine_path, b->spine.lines[row]);
+            fdl_error_prefix(&w->err, prefix);
+            return locate(&w->err, b->spine_path, b->spine.lines[row]);
         }
     }
     return FDL_OK;
 }
 
-static void write_value(batch *b, FILE *out, fdl_value value)
+static void write_value(worker *w, FILE *out, fdl_value value)
 {
-    vector_entry *vector_cache = b->vector_cache;
+    vector_entry *vector_cache = w->vector_cache;
     if (value.type != FDL_VECTOR || !value.as.v || value.dim <= 0) {
         fdl_csv_write_value(out, value);
         return;
     }
     if (!vector_cache)
-        vector_cache = b->vector_cache = calloc(VECTOR_CACHE_SIZE, sizeof *vector_cache);
+        vector_cache = w->vector_cache = calloc(VECTOR_CACHE_SIZE, sizeof *vector_cache);
     if (!vector_cache) {
         fdl_csv_write_value(out, value);
         return;
@@ -1167,27 +1436,28 @@ static void write_value(batch *b, FILE *out, fdl_value value)
 }
 
 /* Reads the vector of one spine row at time t and formats it into out. */
-static fdl_status read_row(batch *b, size_t row, fdl_time t, FILE *out)
+static fdl_status read_row(worker *w, size_t row, fdl_time t, FILE *out)
 {
+    const batch *b = w->b;
     const fdl_program *p = b->program;
-    row_table_cells(&b->spine, row, b->cells, b->cell_lengths);
-    fdl_status status = parse_keys(b, row);
+    row_table_cells(&b->spine, row, w->cells, w->cell_lengths);
+    fdl_status status = parse_keys(w, row);
     if (status == FDL_OK)
-        status = parse_request(b, row);
+        status = parse_request(w, row);
     if (status != FDL_OK)
         return status;
     if (b->set >= 0) {
         const fdl_set_desc *set = &p->sets[b->set];
-        gather_keys(b, set->entities, set->nentities, b->keys);
+        gather_keys(w, set->entities, set->nentities, w->keys);
         for (int i = 0; i < set->nrequests; i++)
-            b->set_request[i] = b->request[set->requests[i]];
-        status = fdl_read_set_request(b->store, b->set, b->keys, b->set_request, t, b->values,
-                                      b->err);
+            w->set_request[i] = w->request[set->requests[i]];
+        status = fdl_read_set_request(w->store, b->set, w->keys, w->set_request, t, w->values,
+                                      &w->err);
         if (status != FDL_OK)
-            return locate(b->err, b->spine_path, b->spine.lines[row]);
+            return locate(&w->err, b->spine_path, b->spine.lines[row]);
         for (int i = 0; i < b->nfeatures; i++) {
             putc(',', out);
-            write_value(b, out, b->values[i]);
+            write_value(w, out, w->values[i]);
         }
         return FDL_OK;
     }
@@ -1195,43 +1465,93 @@ static fdl_status read_row(batch *b, size_t row, fdl_time t, FILE *out)
      * store's scratch space, which the next read rewinds. */
     for (int i = 0; i < b->nfeatures; i++) {
         const fdl_feature_desc *feature = &p->features[b->features[i]];
-        gather_keys(b, feature->entities, feature->nentities, b->keys);
-        status = fdl_read_feature_request(b->store, b->features[i], b->keys, b->request, t,
-                                          &b->values[i], b->err);
+        gather_keys(w, feature->entities, feature->nentities, w->keys);
+        status = fdl_read_feature_request(w->store, b->features[i], w->keys, w->request, t,
+                                          &w->values[i], &w->err);
         if (status != FDL_OK)
-            return locate(b->err, b->spine_path, b->spine.lines[row]);
+            return locate(&w->err, b->spine_path, b->spine.lines[row]);
         putc(',', out);
-        write_value(b, out, b->values[i]);
+        write_value(w, out, w->values[i]);
     }
     return FDL_OK;
 }
 
-/* Walks the spine in time order, ingesting events as time passes. */
-static fdl_status replay(batch *b)
+/* One worker's replay: its spine rows in time order, ingesting its events
+ * as time passes. */
+static fdl_status replay_partition(worker *w)
 {
-    FILE *out = open_memstream(&b->output, &b->output_size);
-    if (!out)
-        return out_of_memory(b);
+    batch *b = w->b;
+    FILE *out = open_memstream(&w->output, &w->output_size);
+    if (!out) {
+        w->failed_at = 0;
+        return fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
+    }
     fdl_status status = FDL_OK;
     size_t next_event = 0;
-    for (size_t k = 0; k < b->spine.nrows && status == FDL_OK; k++) {
+    for (size_t i = 0; i < w->nrows && status == FDL_OK; i++) {
+        size_t k = w->rows[i];
         const timed_row *spine_row = &b->spine_order[k];
-        while (next_event < b->nevents && b->events[next_event].time < spine_row->time &&
+        while (next_event < w->nevents && b->events[w->events[next_event]].time < spine_row->time &&
                status == FDL_OK)
-            status = ingest_event(b, &b->events[next_event++]);
+            status = ingest_event(w, &b->events[w->events[next_event++]]);
         if (status != FDL_OK)
             break;
         off_t start = ftello(out);
-        status = read_row(b, spine_row->row, spine_row->time, out);
+        status = read_row(w, spine_row->row, spine_row->time, out);
         off_t end = ftello(out);
         if (status == FDL_OK && (start < 0 || end < 0))
-            status = out_of_memory(b);
+            status = fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
+        if (status != FDL_OK)
+            w->failed_at = 2 * (uint64_t)k + 1;
         b->row_output[2 * (size_t)spine_row->row] = (size_t)start;
         b->row_output[2 * (size_t)spine_row->row + 1] = (size_t)end;
     }
-    if (fclose(out) != 0 && status == FDL_OK)
-        status = out_of_memory(b);
+    if (fclose(out) != 0 && status == FDL_OK) {
+        status = fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
+        w->failed_at = 2 * (uint64_t)b->spine.nrows;
+    }
     return status;
+}
+
+static void *run_worker(void *arg)
+{
+    worker *w = arg;
+    w->status = replay_partition(w);
+    return NULL;
+}
+
+/* Runs the workers, one thread each (the first on the calling thread),
+ * and reports the failure the one-thread replay would have met first. */
+static fdl_status replay(batch *b)
+{
+    pthread_t *threads = calloc((size_t)b->nworkers, sizeof *threads);
+    bool *started = calloc((size_t)b->nworkers, sizeof *started);
+    if (!threads || !started) {
+        free(threads);
+        free(started);
+        return out_of_memory(b);
+    }
+    for (int i = 1; i < b->nworkers; i++)
+        started[i] = pthread_create(&threads[i], NULL, run_worker, &b->workers[i]) == 0;
+    for (int i = 1; i < b->nworkers; i++)
+        if (!started[i])
+            run_worker(&b->workers[i]);     /* no thread to be had: here, in turn */
+    run_worker(&b->workers[0]);
+    for (int i = 1; i < b->nworkers; i++)
+        if (started[i])
+            pthread_join(threads[i], NULL);
+    free(threads);
+    free(started);
+    const worker *first = NULL;
+    for (int i = 0; i < b->nworkers; i++) {
+        const worker *w = &b->workers[i];
+        if (w->status != FDL_OK && (!first || w->failed_at < first->failed_at))
+            first = w;
+    }
+    if (!first)
+        return FDL_OK;
+    *b->err = first->err;
+    return first->status;
 }
 
 /* Writes a row of the table: its cells re-quoted as needed, null empty. */
@@ -1269,7 +1589,7 @@ static fdl_status write_output(batch *b)
     for (size_t r = 0; r < nrows; r++) {
         write_cells(out, &b->spine, r, b->cells, b->cell_lengths);
         size_t start = b->row_output[2 * r], end = b->row_output[2 * r + 1];
-        fwrite(b->output + start, 1, end - start, out);
+        fwrite(b->workers[b->row_worker[r]].output + start, 1, end - start, out);
         putc('\n', out);
     }
     status = fdl_output_commit(&output, b->err);
@@ -1380,7 +1700,7 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
                              !sort_by_time(b.spine_order, b.spine.nrows)))
         status = out_of_memory(&b);
     if (status == FDL_OK)
-        status = allocate_scratch(&b);
+        status = start_workers(&b);
     if (status == FDL_OK)
         status = replay(&b);
     if (status == FDL_OK)

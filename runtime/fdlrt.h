@@ -778,7 +778,14 @@ typedef struct fdl_batch_options {
     const char *report_path;          /* NULL: no JSON report */
     fdl_time now;                     /* processing time for max_future; 0 = wall clock at start */
     void *summary;                    /* FILE * for the readable summary (stderr), or NULL */
+    int threads;                      /* replay threads, 1..FDL_BATCH_MAX_THREADS; 0 = 1.
+                                       * The output is the same for every number. */
 } fdl_batch_options;
+
+#define FDL_BATCH_MAX_THREADS 256
+
+/* The CPUs this process may run on (its affinity mask), at least 1. */
+int fdl_cpus_available(void);
 
 typedef struct fdl_batch_stats {
     uint64_t events;            /* rows read from all sources */

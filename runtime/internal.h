@@ -171,6 +171,14 @@ fdl_status fdl_paths_check(const fdl_path_use *uses, int n, fdl_error *err);
 #define FDL_REGEX_TEXT(n) FDL_REGEX_TEXT_(n)
 const char *fdl_regex_bound(const char *pattern, size_t len, size_t *at);
 
+/* ---- store.c: what fdl_batch_run asks of a store beyond fdlrt.h. */
+/* Off: ingests sweep no idle entities (a batch run's workers replay history
+ * in time order and drop their stores at the end; values are the same). */
+void fdl_store_set_sweep(fdl_store *store, bool on);
+/* Makes store use owner's embedding tables (read only, never freed by
+ * store; owner must outlive it). Fails when store loaded tables of its own. */
+fdl_status fdl_store_borrow_embeddings(fdl_store *store, const fdl_store *owner, fdl_error *err);
+
 /* ---- checks.c: expectations' counters and state, one per store. */
 typedef struct fdl_checks fdl_checks;
 fdl_checks *fdl_checks_new(const fdl_program *p);

@@ -17,8 +17,11 @@
  * expiring those entities' groups and dropping the groups, then entities,
  * left empty. Entity pointers therefore stay valid only until the next
  * sweep point (fdl_store_note_event, the first call of every generated
- * push, and fdl_store_advance_time). Bytes are accounted per group state
- * (fdl_group_state_bytes) as deltas around every call that changes one.
+ * push, and fdl_store_advance_time). Entity states are accounted as they
+ * come and go; group states (fdl_group_state_bytes, which walks a state's
+ * parts) only while a byte limit is set, as deltas around every call that
+ * changes one. Without a limit bytes_held walks the states when asked:
+ * an ingest or read then pays nothing for an answer nobody needs yet.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -40,6 +43,7 @@ struct fdl_store {
     int *group_slot;                    /* per group: its slot in an entity state */
     fdl_group_plan *plans;              /* per group */
     fdl_embedding_table **embeddings;   /* per embedding, NULL until loaded */
+    bool embeddings_borrowed;           /* another store's: not ours to free or replace */
     fdl_store_stats stats;
     /* Scratch space for strings built by expressions (lower, concat, ...):
      * chunks that never move, rewound by every public call. */
@@ -55,6 +59,8 @@ struct fdl_store {
     /* Entity and group states, by their accounting; changed by unsigned
      * deltas (after - before), whose wrap-around subtracts exactly. */
     uint64_t state_bytes;
+    bool account_groups;                /* state_bytes includes the group states */
+    bool no_sweep;                      /* fdl_store_set_sweep(false): batch */
     uint64_t max_entities, max_bytes;   /* fdl_store_set_limits; 0 = none */
 };
 
@@ -169,7 +175,7 @@ void fdl_store_close(fdl_store *store)
     if (store->plans)
         for (int g = 0; g < p->ngroups; g++)
             fdl_group_plan_free(&store->plans[g]);
-    if (store->embeddings)
+    if (store->embeddings && !store->embeddings_borrowed)
         for (int i = 0; i < p->nembeddings; i++)
             fdl_embedding_table_free(store->embeddings[i]);
     free(store->entity_maps);
@@ -380,6 +386,9 @@ fdl_status fdl_store_load_embedding(fdl_store *store, int embedding, const char 
     if (!path)
         return fdl_error_set(err, FDL_ERR_ARGUMENT, "no path for embedding '%s'",
                              p->embeddings[embedding].name);
+    if (store->embeddings_borrowed)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "embedding '%s': this store borrows its tables",
+                             p->embeddings[embedding].name);
     const fdl_embedding_desc *desc = &p->embeddings[embedding];
     fdl_embedding_table *table = fdl_embedding_table_load(
         path, p->entities[desc->entity].key_type, desc->dimension, err);
@@ -387,6 +396,22 @@ fdl_status fdl_store_load_embedding(fdl_store *store, int embedding, const char 
         return err ? err->status : FDL_ERR_IO;
     fdl_embedding_table_free(store->embeddings[embedding]);
     store->embeddings[embedding] = table;
+    return FDL_OK;
+}
+
+fdl_status fdl_store_borrow_embeddings(fdl_store *store, const fdl_store *owner, fdl_error *err)
+{
+    const fdl_program *p = store->program;
+    if (owner->program != p)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "embeddings borrowed from another program's store");
+    for (int i = 0; i < p->nembeddings; i++)
+        if (store->embeddings[i])
+            return fdl_error_set(err, FDL_ERR_ARGUMENT,
+                                 "embedding '%s': the store has loaded a table of its own",
+                                 p->embeddings[i].name);
+    for (int i = 0; i < p->nembeddings; i++)
+        store->embeddings[i] = owner->embeddings[i];
+    store->embeddings_borrowed = true;
     return FDL_OK;
 }
 
@@ -409,9 +434,40 @@ static size_t entity_state_size(const fdl_store *store, int entity)
     return sizeof(fdl_entity_state) + (size_t)store->entity_ngroups[entity] * sizeof(fdl_group_state *);
 }
 
+/* A group state's bytes, when state_bytes follows them (else 0). */
+static size_t group_bytes(const fdl_store *store, const fdl_group_state *g)
+{
+    return store->account_groups ? fdl_group_state_bytes(g) : 0;
+}
+
+typedef struct byte_sum {
+    const fdl_store *store;
+    uint64_t n;
+} byte_sum;
+
+static void add_group_bytes(void *value, void *ctx)
+{
+    const fdl_entity_state *state = value;
+    byte_sum *sum = ctx;
+    for (int i = 0; state && i < sum->store->entity_ngroups[state->entity]; i++)
+        if (state->groups[i])
+            sum->n += fdl_group_state_bytes(state->groups[i]);
+}
+
+/* The bytes of every group state, by a walk. */
+static uint64_t all_group_bytes(const fdl_store *store)
+{
+    byte_sum sum = {store, 0};
+    for (int e = 0; e < store->program->nentities; e++)
+        fdl_hashmap_each(store->entity_maps[e], add_group_bytes, &sum);
+    return sum.n;
+}
+
 static uint64_t bytes_held(const fdl_store *store)
 {
     uint64_t n = store->state_bytes;
+    if (!store->account_groups)
+        n += all_group_bytes(store);
     for (int e = 0; e < store->program->nentities; e++)
         n += fdl_hashmap_bytes(store->entity_maps[e]);
     return n;
@@ -443,11 +499,11 @@ static bool expire_entity(fdl_store *store, fdl_entity_state *state)
         fdl_group_state *g = state->groups[i];
         if (!g)
             continue;
-        size_t before = fdl_group_state_bytes(g);
+        size_t before = group_bytes(store, g);
         if (fdl_group_state_expire(g, store->watermark, &store->stats))
-            store->state_bytes += fdl_group_state_bytes(g) - before;
+            store->state_bytes += group_bytes(store, g) - before;
         if (fdl_group_state_empty(g, store->watermark)) {
-            store->state_bytes -= fdl_group_state_bytes(g);
+            store->state_bytes -= group_bytes(store, g);
             fdl_group_state_free(g);
             state->groups[i] = NULL;
         } else {
@@ -485,7 +541,7 @@ static bool visit_slot(fdl_store *store, int e, size_t *at)
 
 static bool sweeping(const fdl_store *store)
 {
-    return !store->options.keep_history && store->watermark != FDL_TIME_MIN &&
+    return !store->options.keep_history && !store->no_sweep && store->watermark != FDL_TIME_MIN &&
            store->program->nentities > 0;
 }
 
@@ -518,10 +574,21 @@ void fdl_store_advance_time(fdl_store *store, fdl_time t)
             visit_slot(store, e, &at);
 }
 
+void fdl_store_set_sweep(fdl_store *store, bool on)
+{
+    store->no_sweep = !on;
+}
+
 void fdl_store_set_limits(fdl_store *store, uint64_t max_entities, uint64_t max_bytes)
 {
     store->max_entities = max_entities;
     store->max_bytes = max_bytes;
+    /* A byte limit is checked before every ingest: follow the group
+     * states from now on instead of walking them each time. */
+    if (max_bytes && !store->account_groups) {
+        store->state_bytes += all_group_bytes(store);
+        store->account_groups = true;
+    }
 }
 
 /* ------------------------------------------------------- ingest and read */
@@ -741,14 +808,14 @@ fdl_status fdl_group_push_by(fdl_store *store, fdl_entity_state *entity, int gro
     if (!*state) {
         if (!(*state = fdl_group_state_new(&store->plans[group])))
             return FDL_ERR_MEMORY;
-        store->state_bytes += fdl_group_state_bytes(*state);
+        store->state_bytes += group_bytes(store, *state);
     }
-    size_t before = fdl_group_state_bytes(*state);
+    size_t before = group_bytes(store, *state);
     /* Expire first: an event before the cut is late (lifetime only). */
     if (!store->options.keep_history)
         fdl_group_state_expire(*state, store->watermark, &store->stats);
     fdl_status status = fdl_group_state_push(*state, time, value, by, &store->stats);
-    store->state_bytes += fdl_group_state_bytes(*state) - before;
+    store->state_bytes += group_bytes(store, *state) - before;
     if (status == FDL_OK)
         move_watermark(store, time);    /* an event refused moves no time */
     return status;
@@ -773,9 +840,9 @@ fdl_status fdl_group_read(fdl_store *store, fdl_entity_state *entity, int group,
         *out = fdl_group_empty_result(desc);
         return FDL_OK;
     }
-    size_t before = fdl_group_state_bytes(state);
+    size_t before = group_bytes(store, state);
     fdl_status status = fdl_group_state_read(state, agg, t, store->options.keep_history, out,
                                              &store->stats);
-    store->state_bytes += fdl_group_state_bytes(state) - before;
+    store->state_bytes += group_bytes(store, state) - before;
     return status;
 }
