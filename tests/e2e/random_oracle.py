@@ -1628,7 +1628,10 @@ def definitions(rng, features, set_features):
     return catalog, text
 
 
-def run_seed(fdlc, work, seed):
+def run_seed(fdlc, work, seed, threads=(None,)):
+    """Checks every run's output against the oracle; with several thread
+    counts (None: fdlc's default), each run once per count, and the outputs
+    must also be the same bytes."""
     rng = random.Random(seed)
     windows, features = make_features(rng)
     add_sketch_features(seed, windows, features)
@@ -1664,18 +1667,30 @@ def run_seed(fdlc, work, seed):
     for n, (label, keys, extra, columns) in enumerate(runs):
         spine_path = os.path.join(work, "spine%d.csv" % n)
         spine_columns, spine_rows = write_spine(rng, spine_path, spine, keys, time_column)
-        out = os.path.join(work, "out%d.csv" % n)
-        args = ["batch", "catalog.yaml", "features.yaml"]
-        for source in source_order:
-            args += ["--source", "%s=%s" % (source, os.path.basename(paths[source]))]
-        args += ["--spine", os.path.basename(spine_path), "--out", out] + time_args + extra
-        proc = run_fdlc(fdlc, args, cwd=work, work=work)
-        if proc.returncode != 0:
-            print("FAIL %s: fdlc batch failed (cd %s && fdlc %s)\n%s"
-                  % (label, work, " ".join(args), describe_run(proc)))
-            ok = False
-            continue
-        ok = check_run(label, out, spine_columns, spine_rows, columns, expected, by_name) and ok
+        first = None
+        for count in threads:
+            out = os.path.join(work, "out%d-%s.csv" % (n, count or "default"))
+            args = ["batch", "catalog.yaml", "features.yaml"]
+            for source in source_order:
+                args += ["--source", "%s=%s" % (source, os.path.basename(paths[source]))]
+            args += ["--spine", os.path.basename(spine_path), "--out", out] + time_args + extra
+            if count is not None:
+                args += ["--threads", str(count)]
+            proc = run_fdlc(fdlc, args, cwd=work, work=work)
+            if proc.returncode != 0:
+                print("FAIL %s: fdlc batch failed (cd %s && fdlc %s)\n%s"
+                      % (label, work, " ".join(args), describe_run(proc)))
+                ok = False
+                continue
+            ok = check_run(label, out, spine_columns, spine_rows, columns, expected, by_name) and ok
+            with open(out, "rb") as f:
+                data = f.read()
+            if first is None:
+                first = (count, data)
+            elif data != first[1]:
+                print("FAIL %s: --threads %s wrote other bytes than --threads %s"
+                      % (label, count, first[0]))
+                ok = False
     return ok
 
 
