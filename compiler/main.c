@@ -44,9 +44,11 @@ static const char usage_text[] =
     "  build FILE... -o DIR [--name N]    compile, then build DIR/libN.so with $CC (cc)\n"
     "  batch FILE... --source NAME=PATH... --spine PATH --out PATH|-\n"
     "        [--set NAME] [--spine-time COL] [--embedding NAME=PATH]... [--lib DIR/libN.so]\n"
-    "        [--quarantine PATH] [--report PATH.json] [--now TIME]\n"
+    "        [--quarantine PATH] [--report PATH.json] [--now TIME] [--threads N] [--timings]\n"
     "                                     build a point-in-time correct training set, checking the\n"
-    "                                     sources' expectations (exit 5 when the data breaks them)\n"
+    "                                     sources' expectations (exit 5 when the data breaks them);\n"
+    "                                     N threads (default: the CPUs available), the same output\n"
+    "                                     for any N; --timings: the run's parts, on stderr\n"
     "  fmt [--to fdl|yaml] FILE...        print definitions in canonical form (or convert)\n"
     "  verify FILE... --log PATH --source NAME=PATH... [--embedding NAME=PATH]...\n"
     "        [--lib DIR/libN.so] [--allow-other-fingerprint]\n"
@@ -383,6 +385,7 @@ typedef struct options {
     int nembeddings;
     const char *spine, *out, *set, *spine_time, *lib;
     const char *quarantine, *report, *now, *threads;
+    bool timings;
     /* verify */
     const char *log;
     bool allow_other_fingerprint;
@@ -442,6 +445,10 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
             value = &o->now;
         else if (batch && strcmp(arg, "--threads") == 0)
             value = &o->threads;
+        else if (batch && strcmp(arg, "--timings") == 0) {
+            o->timings = true;
+            continue;
+        }
         else if (batch && strcmp(arg, "--log") == 0)
             value = &o->log;
         else if (batch && strcmp(arg, "--allow-other-fingerprint") == 0) {
@@ -843,6 +850,11 @@ static int run_batch(compilation *c, const options *o, const char *spine, const 
                     (unsigned long long)stats.events, (unsigned long long)stats.accepted,
                     (unsigned long long)stats.dropped, (unsigned long long)stats.spine_rows, out,
                     stats.seconds);
+        if (o->timings)
+            fprintf(stderr, "fdlc: batch: %.3f s load embeddings, %.3f s read and check, %.3f s sort,"
+                            " %.3f s replay (%d thread%s), %.3f s write\n",
+                    stats.load_seconds, stats.read_seconds, stats.sort_seconds, stats.replay_seconds,
+                    stats.threads, stats.threads == 1 ? "" : "s", stats.write_seconds);
         status = 0;
     }
     free(embeddings);

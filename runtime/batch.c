@@ -1098,7 +1098,7 @@ static fdl_status worker_init(batch *b, worker *w, int index)
     w->store = fdl_store_open(p, &options, b->err);
     if (!w->store)
         return b->err->status != FDL_OK ? b->err->status : out_of_memory(b);
-    fdl_store_set_sweep(w->store, false);
+    fdl_store_set_eager_eviction(w->store, false);
     fdl_status status = fdl_store_borrow_embeddings(w->store, b->store, b->err);
     if (status != FDL_OK)
         return status;
@@ -1648,6 +1648,14 @@ static double seconds_since(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+/* Seconds since *at, which moves to now. */
+static double lap(struct timespec *at)
+{
+    double seconds = seconds_since(at);
+    clock_gettime(CLOCK_MONOTONIC, at);
+    return seconds;
+}
+
 fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *options,
                          fdl_batch_stats *stats, fdl_error *err)
 {
@@ -1671,8 +1679,10 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
     b.spine_path = options->spine_path;
     b.set = -1;
     fdl_status status = check_options(&b);
+    struct timespec phase = start;
     if (status == FDL_OK)
         status = open_store(&b);
+    stats->load_seconds = lap(&phase);
     if (status == FDL_OK)
         status = read_spine(&b);
     if (status == FDL_OK) {
@@ -1695,16 +1705,21 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
             status = read_source(&b, order[i]);
         free(order);
     }
+    stats->read_seconds = lap(&phase);
     /* In option order: equal times keep it. */
     if (status == FDL_OK && (!events_in_option_order(&b) || !sort_by_time(b.events, b.nevents) ||
                              !sort_by_time(b.spine_order, b.spine.nrows)))
         status = out_of_memory(&b);
     if (status == FDL_OK)
         status = start_workers(&b);
+    stats->sort_seconds = lap(&phase);
     if (status == FDL_OK)
         status = replay(&b);
+    stats->replay_seconds = lap(&phase);
     if (status == FDL_OK)
         status = write_output(&b);
+    stats->write_seconds = lap(&phase);
+    stats->threads = b.nworkers;
     /* The quarantine is kept whenever it was written whole, a run its
      * rows stopped included: it says why. */
     if (b.quarantine.file) {

@@ -793,6 +793,11 @@ typedef struct fdl_batch_stats {
     uint64_t dropped;
     uint64_t spine_rows;
     double seconds;             /* wall time of the whole run */
+    /* Its parts (wall seconds): loading the embedding tables; reading and
+     * checking the spine and sources; sorting them and dealing them to the
+     * threads; the replay (ingest, reads, formatting); writing the output. */
+    double load_seconds, read_seconds, sort_seconds, replay_seconds, write_seconds;
+    int threads;                /* replay threads used */
 } fdl_batch_stats;
 
 /*

@@ -172,9 +172,11 @@ fdl_status fdl_paths_check(const fdl_path_use *uses, int n, fdl_error *err);
 const char *fdl_regex_bound(const char *pattern, size_t len, size_t *at);
 
 /* ---- store.c: what fdl_batch_run asks of a store beyond fdlrt.h. */
-/* Off: ingests sweep no idle entities (a batch run's workers replay history
- * in time order and drop their stores at the end; values are the same). */
-void fdl_store_set_sweep(fdl_store *store, bool on);
+/* Off: neither do ingests sweep idle entities nor does a push expire its
+ * group first; only reads evict. For a batch run's workers, which replay
+ * history in time order (so no event is ever behind the cut) and drop
+ * their stores at the end: the values are the same, the pushes cheaper. */
+void fdl_store_set_eager_eviction(fdl_store *store, bool on);
 /* Makes store use owner's embedding tables (read only, never freed by
  * store; owner must outlive it). Fails when store loaded tables of its own. */
 fdl_status fdl_store_borrow_embeddings(fdl_store *store, const fdl_store *owner, fdl_error *err);

@@ -60,7 +60,7 @@ struct fdl_store {
      * deltas (after - before), whose wrap-around subtracts exactly. */
     uint64_t state_bytes;
     bool account_groups;                /* state_bytes includes the group states */
-    bool no_sweep;                      /* fdl_store_set_sweep(false): batch */
+    bool lazy_eviction;                 /* fdl_store_set_eager_eviction(false): only reads evict */
     uint64_t max_entities, max_bytes;   /* fdl_store_set_limits; 0 = none */
 };
 
@@ -541,7 +541,7 @@ static bool visit_slot(fdl_store *store, int e, size_t *at)
 
 static bool sweeping(const fdl_store *store)
 {
-    return !store->options.keep_history && !store->no_sweep && store->watermark != FDL_TIME_MIN &&
+    return !store->options.keep_history && !store->lazy_eviction && store->watermark != FDL_TIME_MIN &&
            store->program->nentities > 0;
 }
 
@@ -574,9 +574,9 @@ void fdl_store_advance_time(fdl_store *store, fdl_time t)
             visit_slot(store, e, &at);
 }
 
-void fdl_store_set_sweep(fdl_store *store, bool on)
+void fdl_store_set_eager_eviction(fdl_store *store, bool on)
 {
-    store->no_sweep = !on;
+    store->lazy_eviction = !on;     /* (the sweep checks it) */
 }
 
 void fdl_store_set_limits(fdl_store *store, uint64_t max_entities, uint64_t max_bytes)
@@ -812,7 +812,7 @@ fdl_status fdl_group_push_by(fdl_store *store, fdl_entity_state *entity, int gro
     }
     size_t before = group_bytes(store, *state);
     /* Expire first: an event before the cut is late (lifetime only). */
-    if (!store->options.keep_history)
+    if (!store->options.keep_history && !store->lazy_eviction)
         fdl_group_state_expire(*state, store->watermark, &store->stats);
     fdl_status status = fdl_group_state_push(*state, time, value, by, &store->stats);
     store->state_bytes += group_bytes(store, *state) - before;
