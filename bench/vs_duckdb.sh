@@ -140,11 +140,13 @@ if [ -x /usr/bin/time ] && /usr/bin/time -f '%M' true 2>/dev/null; then
     gnu_time=/usr/bin/time
 fi
 fdlc_threads=()
+threads_text="$threads thread(s) each"
 fdlc_help=$("$fdlc" batch --help 2>&1 || true)
 if grep -q -e '--threads' <<<"$fdlc_help"; then
     fdlc_threads=(--threads "$threads")
 elif [ "$threads" != 1 ]; then
     say "warning: this fdlc has no --threads: it runs on one thread, DuckDB on $threads"
+    threads_text="fdlc 1 thread (it has no --threads), DuckDB $threads"
 fi
 
 seed=$root/examples/seed
@@ -234,7 +236,7 @@ fw=$(echo "$f_walls" | median) dw=$(echo "$d_walls" | median)
 fc=$(echo "$f_cpus" | median) dc=$(echo "$d_cpus" | median)
 fr=$(echo "$f_rss" | maximum) dr=$(echo "$d_rss" | maximum)
 echo
-echo "$events events, $spine_rows spine rows, ranking_v1, $threads thread(s); medians of $runs run(s):"
+echo "$events events, $spine_rows spine rows, ranking_v1, $threads_text; medians of $runs run(s):"
 printf '%-24s %14s %14s %12s\n' "" "wall seconds" "CPU seconds" "peak RSS"
 printf '%-24s %14s %14s %12s\n' "fdlc batch" "$fw" "${fc:-n/a}" "$(mib "$fr")"
 printf '%-24s %14s %14s %12s\n' "DuckDB $duckdb_version" "$dw" "${dc:-n/a}" "$(mib "$dr")"
@@ -253,7 +255,7 @@ if [ -n "$d_load" ]; then
     awk -v f="$fi_" -v d="$dt" 'BEGIN { if (f > 0) printf "  ratio of those inner times: %.2fx\n", d / f }'
 fi
 awk -v fw="$fw" -v fc="$fc" -v dw="$dw" -v dc="$dc" 'BEGIN {
-    if (fc > 0 && dc > 0) printf "  wall/CPU: fdlc %.2f, DuckDB %.2f (near 1 / the thread count: the run had its cores)\n", fw / fc, dw / dc }'
+    if (fc > 0 && dc > 0) printf "  wall/CPU: fdlc %.2f, DuckDB %.2f (about 1/threads when a run had its cores; more: it waited for the neighbours)\n", fw / fc, dw / dc }'
 
 echo
 echo "cells (bench/compare_training_sets.py, last run of each):"
