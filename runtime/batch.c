@@ -352,7 +352,12 @@ typedef struct batch {
     struct worker *workers;
     int partition_entity;           /* entity whose keys pick a row's worker; -1: none */
     int *route_field;               /* per source: field of that entity's key, or a ROUTE_ */
-    uint32_t *spine_partition;      /* per spine row (file order): its worker */
+    bool by_key;                    /* replay key by key (see "workers") */
+    uint32_t nkeys;                 /* keys of the partition entity, and one for rows with none */
+    uint32_t *key_events;           /* per key: its first index in events_by_key; nkeys + 1 */
+    uint32_t *events_by_key;        /* indexes into events, grouped by key, each in time order */
+    uint32_t *key_rows;             /* per key: its first index in rows_by_key; nkeys + 1 */
+    uint32_t *rows_by_key;          /* indexes into spine_order, grouped by key, in time order */
 
     /* Formatted feature cells: row r's text is
      * workers[row_worker[r]].output[row_output[2r], row_output[2r+1]). */
@@ -384,7 +389,10 @@ static void batch_free(batch *b)
     free((void *)b->cells);
     free(b->cell_lengths);
     free(b->route_field);
-    free(b->spine_partition);
+    free(b->key_events);
+    free(b->events_by_key);
+    free(b->key_rows);
+    free(b->rows_by_key);
     free(b->row_output);
     free(b->row_worker);
     free(b->event_start);
@@ -1015,6 +1023,21 @@ static bool events_in_option_order(batch *b)
  * the same events in the same order whatever the number of workers, and
  * reads happen at the same times, so every value, and the output, is the
  * same byte for byte for any number of threads.
+ *
+ * When every group is keyed by the partition entity (the seed's program,
+ * say), a worker goes further and replays key by key: each key's events
+ * and spine rows, both in time order, then the next key, forgetting the
+ * last key's state. Its store then holds one key at a time, in cache,
+ * instead of every key touched at random; it keeps history (no watermark
+ * refuses a read of the next key, whose times start over). The events of
+ * a key and the times of its reads are those of the one-thread replay, so
+ * the values are too.
+ *
+ * Errors: the one-thread replay in time order stops at its first failure.
+ * Each worker records the failure it meets earliest in that order
+ * (event_position), a key-by-key worker looking on past a failure for an
+ * earlier one, and the run reports the earliest of all workers': the same
+ * error for any number of threads.
  */
 enum { ROUTE_NONE = -1, ROUTE_ALL = -2 };
 
@@ -1022,13 +1045,18 @@ typedef struct worker {
     batch *b;
     int index;
     fdl_store *store;
-    fdl_error err;
-    fdl_status status;
-    uint64_t failed_at;             /* replay position of the failure (replay_position) */
+    fdl_error err;                  /* of the call that failed last */
+    fdl_status status;              /* the first failure (by failed_at), and its error */
+    fdl_error first_err;
+    uint64_t failed_at;             /* its replay position (event_position), or UINT64_MAX */
+    /* Replay in time order: */
     uint32_t *events;               /* indexes into b->events, in time order */
     size_t nevents, events_capacity;
     uint32_t *rows;                 /* indexes into b->spine_order, in time order */
     size_t nrows, rows_capacity;
+    /* Replay key by key: */
+    uint32_t *keys_owned;           /* its keys (b->key_events ...), in order */
+    size_t nkeys_owned, keys_owned_capacity;
 
     /* Scratch for one row, sized once. */
     const char **cells;
@@ -1058,6 +1086,7 @@ static void workers_free(batch *b)
         fdl_store_close(w->store);
         free(w->events);
         free(w->rows);
+        free(w->keys_owned);
         free((void *)w->cells);
         free(w->cell_lengths);
         free(w->keys_by_entity);
@@ -1093,7 +1122,8 @@ static fdl_status worker_init(batch *b, worker *w, int index)
     w->failed_at = UINT64_MAX;
     fdl_error_set(&w->err, FDL_OK, "%s", "");
     fdl_store_options options = fdl_store_options_default();
-    options.keep_history = false;       /* reads move forward in time */
+    /* Reads move forward in time, except from one key to the next. */
+    options.keep_history = b->by_key;
     options.load_embeddings = false;    /* the main store's, borrowed */
     w->store = fdl_store_open(p, &options, b->err);
     if (!w->store)
@@ -1134,24 +1164,46 @@ static uint64_t key_hash(const void *bytes, size_t len)
     return h;
 }
 
+/* The text of cell column of a table's row; NULL when null. */
+static const char *cell_text(const row_table *table, size_t row, int column, size_t *len)
+{
+    const char *p = table->bytes + table->row_offsets[row];
+    const uint32_t *lengths = table->lengths + row * (size_t)table->ncolumns;
+    for (int c = 0; c < column; c++)
+        p += lengths[c] == CELL_NULL ? 0 : lengths[c];
+    *len = lengths[column] == CELL_NULL ? 0 : lengths[column];
+    return lengths[column] == CELL_NULL ? NULL : p;
+}
+
 /*
- * The worker of a key of the partition entity, given as cell text: parsed
- * as the key's type, so texts of one value ("7", "07") go to one worker.
- * A null key goes to worker 0; a text that does not parse, -1.
+ * The key bytes (*bytes, *n: the empty string has none) of a partition
+ * entity key given as cell text, parsed as the key's type (so "7" and
+ * "07" are one int64 key), as the store keys it; false for a null key or
+ * a text that does not parse.
  */
-static int key_partition(const batch *b, const char *text, size_t len)
+static bool cell_key(const batch *b, const char *text, size_t len, char buffer[16],
+                     const void **bytes, size_t *n)
 {
     if (!text)
-        return 0;
+        return false;
     fdl_type type = b->program->entities[b->partition_entity].key_types[0];
     fdl_value key;
     if (type == FDL_STRING)
         key = fdl_string(text, len);
     else if (fdl_parse_value(type, text, len, &key, NULL) != FDL_OK)
-        return -1;
+        return false;
+    *n = fdl_key_bytes(key, buffer, 16, bytes);
+    return true;
+}
+
+/* The worker of a key given as cell text: a null or bad key goes to 0. */
+static int key_partition(const batch *b, const char *text, size_t len)
+{
     char buffer[16];
     const void *bytes;
-    size_t n = fdl_key_bytes(key, buffer, sizeof buffer, &bytes);
+    size_t n;
+    if (!cell_key(b, text, len, buffer, &bytes, &n))
+        return 0;
     return (int)(key_hash(bytes, n) % (uint64_t)b->nworkers);
 }
 
@@ -1195,6 +1247,10 @@ static fdl_status plan_partitions(batch *b)
                 field = f;
         b->route_field[s] = !feeds ? ROUTE_NONE : feeds_other || field < 0 ? ROUTE_ALL : field;
     }
+    /* Key by key when every event that feeds a state is routed by key. */
+    b->by_key = b->partition_entity >= 0;
+    for (int s = 0; s < p->nsources; s++)
+        b->by_key &= b->route_field[s] != ROUTE_ALL;
     return FDL_OK;
 }
 
@@ -1218,12 +1274,10 @@ static fdl_status deal(batch *b)
             continue;
         int target = -1;            /* -1: every worker */
         if (route >= 0 && b->nworkers > 1) {
-            const row_table *table = &b->sources[event->source];
-            const char *p = table->bytes + table->row_offsets[event->row];
-            const uint32_t *lengths = table->lengths + event->row * (size_t)table->ncolumns;
-            for (int c = 0; c < route; c++)
-                p += lengths[c] == CELL_NULL ? 0 : lengths[c];
-            target = lengths[route] == CELL_NULL ? 0 : key_partition(b, p, lengths[route]);
+            /* (a null key or one that does not parse feeds no state) */
+            size_t len;
+            const char *text = cell_text(&b->sources[event->source], event->row, route, &len);
+            target = key_partition(b, text, len);
         } else if (b->nworkers == 1) {
             target = 0;
         }
@@ -1238,14 +1292,10 @@ static fdl_status deal(batch *b)
         uint32_t row = b->spine_order[k].row;
         int target = 0;
         if (b->nworkers > 1) {
-            int column = b->entity_columns[b->partition_entity];
-            const char *p = b->spine.bytes + b->spine.row_offsets[row];
-            const uint32_t *lengths = b->spine.lengths + row * (size_t)b->spine.ncolumns;
-            for (int c = 0; c < column; c++)
-                p += lengths[c] == CELL_NULL ? 0 : lengths[c];
-            target = lengths[column] == CELL_NULL ? 0 : key_partition(b, p, lengths[column]);
-            if (target < 0)
-                target = 0;         /* its worker reports the bad key */
+            /* (a bad key: its worker, 0, reports it) */
+            size_t len;
+            const char *text = cell_text(&b->spine, row, b->entity_columns[b->partition_entity], &len);
+            target = key_partition(b, text, len);
         }
         worker *w = &b->workers[target];
         b->row_worker[row] = (uint16_t)target;
@@ -1253,6 +1303,148 @@ static fdl_status deal(batch *b)
             return out_of_memory(b);
     }
     return FDL_OK;
+}
+
+/* Counts each key's items, then turns the counts into start offsets
+ * (starts has nkeys + 1 entries); returns the total. */
+static uint32_t count_to_starts(uint32_t *starts, uint32_t nkeys)
+{
+    uint32_t total = 0;
+    for (uint32_t id = 0; id < nkeys; id++) {
+        uint32_t count = starts[id];
+        starts[id] = total;
+        total += count;
+    }
+    starts[nkeys] = total;
+    return total;
+}
+
+/* Groups items (ids[i] per item i, NONE: left out) by id, stably, into
+ * grouped; starts must hold the counts and becomes the offsets. */
+static void scatter_by_key(const uint32_t *ids, size_t n, uint32_t *starts, uint32_t nkeys,
+                           uint32_t *grouped)
+{
+    uint32_t total = count_to_starts(starts, nkeys);
+    (void)total;
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] != UINT32_MAX)
+            grouped[starts[ids[i]]++] = (uint32_t)i;
+    /* Each start moved to its end, which is the next one's start. */
+    for (uint32_t id = nkeys; id > 0; id--)
+        starts[id] = starts[id - 1];
+    starts[0] = 0;
+    assert(starts[nkeys] == total);
+}
+
+/*
+ * Key by key: numbers the partition entity's keys in order of first
+ * appearance (events, then spine rows; rows without a key, or with one
+ * that does not parse, share one more number), groups events and rows by
+ * key keeping time order (a counting sort), and deals the keys that have
+ * rows to the workers by hash.
+ */
+static fdl_status deal_by_key(batch *b)
+{
+    fdl_status status = FDL_OK;
+    fdl_hashmap *ids = fdl_hashmap_new();
+    uint32_t *event_key = malloc((b->nevents + 1) * sizeof *event_key);
+    uint32_t *row_key = malloc((b->spine.nrows + 1) * sizeof *row_key);
+    uint32_t *counts = NULL, *row_counts = NULL;
+    uint16_t *owner = NULL;
+    size_t capacity = 0, row_capacity = 0, owner_capacity = 0;
+    uint32_t nkeys = 0, none = UINT32_MAX;
+    if (!ids || !event_key || !row_key)
+        goto out_of_memory;
+    for (size_t i = 0; i < b->nevents + b->spine.nrows; i++) {
+        bool is_event = i < b->nevents;
+        size_t len;
+        const char *text;
+        if (is_event) {
+            const timed_row *event = &b->events[i];
+            int field = b->route_field[event->source];
+            if (field < 0) {
+                event_key[i] = UINT32_MAX;
+                continue;
+            }
+            text = cell_text(&b->sources[event->source], event->row, field, &len);
+        } else {
+            text = cell_text(&b->spine, b->spine_order[i - b->nevents].row,
+                             b->entity_columns[b->partition_entity], &len);
+        }
+        char buffer[16];
+        const void *bytes = NULL;
+        size_t n = 0;
+        bool keyed = cell_key(b, text, len, buffer, &bytes, &n);
+        uint32_t id;
+        if (!keyed && is_event) {
+            event_key[i] = UINT32_MAX;      /* a null key feeds no state */
+            continue;
+        }
+        void **slot = keyed ? fdl_hashmap_slot(ids, bytes, n, true) : NULL;
+        if (keyed && !slot)
+            goto out_of_memory;
+        if (keyed ? *slot != NULL : none != UINT32_MAX) {
+            id = keyed ? (uint32_t)((uintptr_t)*slot - 1) : none;
+        } else {
+            if (nkeys == UINT32_MAX - 1)
+                goto out_of_memory;
+            id = nkeys++;
+            if (keyed)
+                *slot = (void *)(uintptr_t)(id + 1);
+            else
+                none = id;
+            uint32_t *grown = grow_array(counts, &capacity, nkeys + 1, sizeof *counts);
+            if (!grown)
+                goto out_of_memory;
+            counts = grown;
+            grown = grow_array(row_counts, &row_capacity, nkeys + 1, sizeof *row_counts);
+            if (!grown)
+                goto out_of_memory;
+            row_counts = grown;
+            uint16_t *owners = grow_array(owner, &owner_capacity, nkeys, sizeof *owner);
+            if (!owners)
+                goto out_of_memory;
+            owner = owners;
+            counts[id] = row_counts[id] = 0;
+            owner[id] = keyed ? (uint16_t)(key_hash(bytes, n) % (uint64_t)b->nworkers) : 0;
+        }
+        if (is_event) {
+            event_key[i] = id;
+            counts[id]++;
+        } else {
+            row_key[i - b->nevents] = id;
+            row_counts[id]++;
+        }
+    }
+    b->nkeys = nkeys;
+    b->key_events = counts ? counts : calloc(1, sizeof *b->key_events);
+    b->key_rows = row_counts ? row_counts : calloc(1, sizeof *b->key_rows);
+    counts = row_counts = NULL;
+    b->events_by_key = malloc((b->nevents + 1) * sizeof *b->events_by_key);
+    b->rows_by_key = malloc((b->spine.nrows + 1) * sizeof *b->rows_by_key);
+    if (!b->key_events || !b->key_rows || !b->events_by_key || !b->rows_by_key)
+        goto out_of_memory;
+    scatter_by_key(event_key, b->nevents, b->key_events, nkeys, b->events_by_key);
+    scatter_by_key(row_key, b->spine.nrows, b->key_rows, nkeys, b->rows_by_key);
+    for (size_t k = 0; k < b->spine.nrows; k++)
+        b->row_worker[b->spine_order[k].row] = owner[row_key[k]];
+    for (uint32_t id = 0; id < nkeys; id++) {
+        worker *w = &b->workers[owner[id]];
+        if (b->key_rows[id + 1] > b->key_rows[id] &&
+            !append_index(&w->keys_owned, &w->nkeys_owned, &w->keys_owned_capacity, id))
+            goto out_of_memory;
+    }
+    goto done;
+out_of_memory:
+    status = out_of_memory(b);
+done:
+    fdl_hashmap_free(ids);
+    free(event_key);
+    free(row_key);
+    free(counts);
+    free(row_counts);
+    free(owner);
+    return status;
 }
 
 static fdl_status start_workers(batch *b)
@@ -1274,7 +1466,7 @@ static fdl_status start_workers(batch *b)
     for (int i = 0; i < b->nworkers; i++)
         if ((status = worker_init(b, &b->workers[i], i)) != FDL_OK)
             return status;
-    return deal(b);
+    return b->by_key ? deal_by_key(b) : deal(b);
 }
 
 /* ------------------------------------------------------------------ replay */
@@ -1311,7 +1503,6 @@ static fdl_status ingest_event(worker *w, const timed_row *event)
         if (w->err.status == FDL_OK)
             fdl_error_set(&w->err, status, "source '%s' rejected the event",
                           b->program->sources[event->source].name);
-        w->failed_at = event_position(b, event->time);
         return locate(&w->err, b->source_paths[event->source], table->lines[event->row]);
     }
     return FDL_OK;
@@ -1476,47 +1667,104 @@ static fdl_status read_row(worker *w, size_t row, fdl_time t, FILE *out)
     return FDL_OK;
 }
 
-/* One worker's replay: its spine rows in time order, ingesting its events
- * as time passes. */
-static fdl_status replay_partition(worker *w)
+/* Keeps a failure at replay position position when it is the earliest. */
+static void note_failure(worker *w, fdl_status status, uint64_t position)
+{
+    if (position >= w->failed_at)
+        return;
+    w->failed_at = position;
+    w->status = status;
+    w->first_err = w->err;
+}
+
+/* Reads spine row k (in time order) into out, noting where its cells are. */
+static fdl_status read_spine_row(worker *w, size_t k, FILE *out)
 {
     batch *b = w->b;
+    const timed_row *spine_row = &b->spine_order[k];
+    off_t start = ftello(out);
+    fdl_status status = read_row(w, spine_row->row, spine_row->time, out);
+    off_t end = ftello(out);
+    if (status == FDL_OK && (start < 0 || end < 0))
+        status = fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
+    if (status != FDL_OK) {
+        note_failure(w, status, 2 * (uint64_t)k + 1);
+        return status;
+    }
+    b->row_output[2 * (size_t)spine_row->row] = (size_t)start;
+    b->row_output[2 * (size_t)spine_row->row + 1] = (size_t)end;
+    return FDL_OK;
+}
+
+/* Ingests event i of b->events; a failure is noted. */
+static fdl_status ingest(worker *w, uint32_t i)
+{
+    const timed_row *event = &w->b->events[i];
+    fdl_status status = ingest_event(w, event);
+    if (status != FDL_OK)
+        note_failure(w, status, event_position(w->b, event->time));
+    return status;
+}
+
+/* In time order: the worker's rows, ingesting its events as time passes;
+ * the first failure is the earliest. */
+static void replay_in_time_order(worker *w, FILE *out)
+{
+    const batch *b = w->b;
+    size_t next = 0;
+    for (size_t i = 0; i < w->nrows; i++) {
+        fdl_time t = b->spine_order[w->rows[i]].time;
+        while (next < w->nevents && b->events[w->events[next]].time < t)
+            if (ingest(w, w->events[next++]) != FDL_OK)
+                return;
+        if (read_spine_row(w, w->rows[i], out) != FDL_OK)
+            return;
+    }
+}
+
+/* Key by key: each key's rows in time order, ingesting its events as time
+ * passes, then the next key on a store emptied. A failure ends its key
+ * only: a later key may hold an earlier failure. */
+static void replay_by_key(worker *w, FILE *out)
+{
+    const batch *b = w->b;
+    for (size_t i = 0; i < w->nkeys_owned; i++) {
+        uint32_t id = w->keys_owned[i];
+        const uint32_t *events = b->events_by_key + b->key_events[id];
+        size_t nevents = b->key_events[id + 1] - b->key_events[id], next = 0;
+        bool failed = false;
+        for (uint32_t r = b->key_rows[id]; r < b->key_rows[id + 1] && !failed; r++) {
+            fdl_time t = b->spine_order[b->rows_by_key[r]].time;
+            while (!failed && next < nevents && b->events[events[next]].time < t)
+                failed = ingest(w, events[next++]) != FDL_OK;
+            if (!failed)
+                read_spine_row(w, b->rows_by_key[r], out);
+        }
+        fdl_store_forget_entities(w->store);
+    }
+}
+
+static void replay_partition(worker *w)
+{
     FILE *out = open_memstream(&w->output, &w->output_size);
     if (!out) {
-        w->failed_at = 0;
-        return fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
+        fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
+        note_failure(w, FDL_ERR_MEMORY, 0);
+        return;
     }
-    fdl_status status = FDL_OK;
-    size_t next_event = 0;
-    for (size_t i = 0; i < w->nrows && status == FDL_OK; i++) {
-        size_t k = w->rows[i];
-        const timed_row *spine_row = &b->spine_order[k];
-        while (next_event < w->nevents && b->events[w->events[next_event]].time < spine_row->time &&
-               status == FDL_OK)
-            status = ingest_event(w, &b->events[w->events[next_event++]]);
-        if (status != FDL_OK)
-            break;
-        off_t start = ftello(out);
-        status = read_row(w, spine_row->row, spine_row->time, out);
-        off_t end = ftello(out);
-        if (status == FDL_OK && (start < 0 || end < 0))
-            status = fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
-        if (status != FDL_OK)
-            w->failed_at = 2 * (uint64_t)k + 1;
-        b->row_output[2 * (size_t)spine_row->row] = (size_t)start;
-        b->row_output[2 * (size_t)spine_row->row + 1] = (size_t)end;
+    if (w->b->by_key)
+        replay_by_key(w, out);
+    else
+        replay_in_time_order(w, out);
+    if (fclose(out) != 0) {
+        fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
+        note_failure(w, FDL_ERR_MEMORY, 2 * (uint64_t)w->b->spine.nrows);
     }
-    if (fclose(out) != 0 && status == FDL_OK) {
-        status = fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
-        w->failed_at = 2 * (uint64_t)b->spine.nrows;
-    }
-    return status;
 }
 
 static void *run_worker(void *arg)
 {
-    worker *w = arg;
-    w->status = replay_partition(w);
+    replay_partition(arg);
     return NULL;
 }
 
@@ -1550,7 +1798,7 @@ static fdl_status replay(batch *b)
     }
     if (!first)
         return FDL_OK;
-    *b->err = first->err;
+    *b->err = first->first_err;
     return first->status;
 }
 

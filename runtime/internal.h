@@ -177,6 +177,9 @@ const char *fdl_regex_bound(const char *pattern, size_t len, size_t *at);
  * history in time order (so no event is ever behind the cut) and drop
  * their stores at the end: the values are the same, the pushes cheaper. */
 void fdl_store_set_eager_eviction(fdl_store *store, bool on);
+/* Drops every entity state (the store is then as new, but for its
+ * counters and watermark): a batch worker done with a partition's key. */
+void fdl_store_forget_entities(fdl_store *store);
 /* Makes store use owner's embedding tables (read only, never freed by
  * store; owner must outlive it). Fails when store loaded tables of its own. */
 fdl_status fdl_store_borrow_embeddings(fdl_store *store, const fdl_store *owner, fdl_error *err);

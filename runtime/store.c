@@ -574,6 +574,34 @@ void fdl_store_advance_time(fdl_store *store, fdl_time t)
             visit_slot(store, e, &at);
 }
 
+void fdl_store_forget_entities(fdl_store *store)
+{
+    for (int e = 0; e < store->program->nentities; e++) {
+        fdl_hashmap *map = store->entity_maps[e];
+        for (size_t at = 0; at < fdl_hashmap_capacity(map);) {
+            void **slot = fdl_hashmap_slot_at(map, at);
+            if (!slot) {
+                at++;
+                continue;
+            }
+            fdl_entity_state *state = *slot;
+            if (state) {
+                for (int i = 0; i < store->entity_ngroups[state->entity]; i++)
+                    if (state->groups[i]) {
+                        store->state_bytes -= group_bytes(store, state->groups[i]);
+                        fdl_group_state_free(state->groups[i]);
+                    }
+                store->state_bytes -= entity_state_size(store, e);
+                free(state);
+                store->stats.entities--;
+            }
+            /* A later key may move into this position: look at it again. */
+            if (fdl_hashmap_remove_at(map, at))
+                at = 0;
+        }
+    }
+}
+
 void fdl_store_set_eager_eviction(fdl_store *store, bool on)
 {
     store->lazy_eviction = !on;     /* (the sweep checks it) */

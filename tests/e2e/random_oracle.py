@@ -1628,10 +1628,11 @@ def definitions(rng, features, set_features):
     return catalog, text
 
 
-def run_seed(fdlc, work, seed, threads=(None,)):
+def run_seed(fdlc, work, seed, threads=(None,), only_entity=None):
     """Checks every run's output against the oracle; with several thread
     counts (None: fdlc's default), each run once per count, and the outputs
-    must also be the same bytes."""
+    must also be the same bytes. With only_entity, the program keeps only
+    that entity's features (so fdlc's batch replays key by key)."""
     rng = random.Random(seed)
     windows, features = make_features(rng)
     add_sketch_features(seed, windows, features)
@@ -1642,6 +1643,9 @@ def run_seed(fdlc, work, seed, threads=(None,)):
     hopped = add_hop_features(seed, features)
     set_features += hopped
     add_hop_edges(seed, spine, events, hopped)
+    if only_entity:
+        features = [f for f in features if f.entity == only_entity]
+        set_features = [f for f in set_features if f.entity == only_entity]
     catalog, feature_text = definitions(rng, features, set_features)
     with open(os.path.join(work, "catalog.yaml"), "w") as f:
         f.write(catalog)
@@ -1665,6 +1669,8 @@ def run_seed(fdlc, work, seed, threads=(None,)):
          [f for f in features if f.entity == "user"]),
     ]
     for n, (label, keys, extra, columns) in enumerate(runs):
+        if not columns:
+            continue            # (only_entity: no feature of the spine's key)
         spine_path = os.path.join(work, "spine%d.csv" % n)
         spine_columns, spine_rows = write_spine(rng, spine_path, spine, keys, time_column)
         first = None
