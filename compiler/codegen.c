@@ -102,7 +102,9 @@ const char *cg_ident(arena *a, const char *name)
  * name is one of
  *
  *   public    NAME_event_S, NAME_ingest_S, NAME_read_set_T,
- *             NAME_read_entity_E, NAME_program  (the documented API);
+ *             NAME_read_entity_E, NAME_program  (the documented API), and
+ *             NAME_unit_X, X a tagged or fixed name: what the files of a
+ *             split program share (see shared());
  *   tagged    TAG INDEX _ NAME [_ ROLE], e.g. src3_orders_check,
  *             feat12_count_30d_compute, SOURCE3_orders: TAG a word of
  *             letters from tag_spellings, INDEX the definition's index in
@@ -123,7 +125,7 @@ const char *cg_ident(arena *a, const char *name)
  *    tables' indexed names are group_4_aggs: letters then '_'; libc's and
  *    fdlrt.h's start with other words), so none equals a tagged one.
  *  - Public names: after "NAME_" come ingest_, event_, read_set_,
- *    read_entity_ or program, a prefix-free set, then a name unique in its
+ *    read_entity_, program or unit_, a prefix-free set, then a name unique in its
  *    kind. No fixed name of the generated files starts with NAME_ and one
  *    of those words; the runtime's would for NAME fdl (fdl_program,
  *    fdl_ingest_row), so NAME may not be fdl or start with fdl_ (any case:
@@ -273,14 +275,14 @@ static const char *feat_ident(generator *g, int f, const char *role)
     return tagged(g, TAG_FEATURE, f, g->ir->features[f].name, role);
 }
 
-/* Roles of an entity: keys, key_types. */
+/* Roles of an entity: keys, key_types, calls. */
 static const char *ent_ident(generator *g, int e, const char *role)
 {
     assert(e >= 0 && e < g->ir->nentities && role);
     return tagged(g, TAG_ENTITY, e, g->ir->entities[e].name, role);
 }
 
-/* Roles of a feature set: features, entities, requests. */
+/* Roles of a feature set: features, entities, requests, calls. */
 static const char *set_ident(generator *g, int s, const char *role)
 {
     assert(s >= 0 && s < g->ir->nsets && role);
@@ -1266,8 +1268,8 @@ static void emit_kernel_types(generator *g)
     emit(g, "\n");
     emit(g, "/* A plain feature: one runtime call, then its default. */\n"
             "typedef struct plain_feature {\n"
-            "    int group;          /* fdl_group_read(store, state, group, index, t); -1: */\n"
-            "    int index;          /* fdl_embedding_lookup(store, index, key) */\n"
+            "    int group;          /* >= 0: fdl_group_read(store, state, group, index, t, out) */\n"
+            "    int index;          /* group -1: fdl_embedding_lookup(store, index, key) */\n"
             "    bool has_default;   /* a null result reads as fallback */\n"
             "    fdl_value fallback;\n"
             "} plain_feature;\n\n");
@@ -1321,9 +1323,13 @@ static void emit_kernels(generator *g)
     if (use.read_plain) {
         emit(g, "/* Reads plain feature `row` of one entity whose key is one column. */\n");
         emit_kernel_signature(g, "read_plain");
-        emit(g, "\n{\n%s    fdl_entity_state *state = fdl_store_entity(store, entity, keys[0], false);\n"
-                "    fdl_status status = %s(store, state, keys[0], row, t, out);\n%s}\n\n",
-             reset, shared(g, "plain_read"), result);
+        if (g->scratch)
+            emit(g, "\n{\n%s    fdl_entity_state *state = fdl_store_entity(store, entity, keys[0], false);\n"
+                    "    fdl_status status = %s(store, state, keys[0], row, t, out);\n%s}\n\n",
+                 reset, shared(g, "plain_read"), result);
+        else
+            emit(g, "\n{\n    fdl_entity_state *state = fdl_store_entity(store, entity, keys[0], false);\n"
+                    "    return %s(store, state, keys[0], row, t, out);\n}\n\n", shared(g, "plain_read"));
     }
     if (use.read_computed) {
         emit(g, "/* Reads a computed feature of one entity whose key is one column. */\n");
@@ -1415,6 +1421,11 @@ static void emit_plain_row(generator *g, int fi)
     const ir_feature *f = &g->ir->features[fi];
     ir_literal none = {0};
     none.type = TYPE_NULL;
+    if (f->ast->description) {
+        emit(g, "    /* ");
+        emit_comment_text(g, f->ast->description);
+        emit(g, " */\n");
+    }
     if (f->kind == IR_AGGREGATE)
         emit(g, "    {%d, %d, %s, ", f->group, f->agg, f->has_default ? "true" : "false");
     else
@@ -1646,7 +1657,8 @@ static void emit_compute_calls(generator *g, const char *calls, const int *featu
                 emit(g, "        {%d, %d, NULL},   /* out[%d] %s */\n", slot[i], g->plain[f], i,
                      p->features[f].name);
             else
-                emit(g, "        {%d, -1, %s},   /* out[%d] */\n", slot[i], compute_name(g, f), i);
+                emit(g, "        {%d, -1, %s},   /* out[%d] %s */\n", slot[i], compute_name(g, f), i,
+                     p->features[f].name);
         }
         emit(g, "    };\n");
     }
