@@ -15,8 +15,13 @@
 # largest single process, fdlc or one cc), then the generated C's size and
 # file count. Nothing here asserts a time.
 #
-# Usage: bench_compile.sh [--fdlc PATH] [--features N] [--work DIR] [--keep]
+# With --peer PATH, the same steps (but batch) also run with another fdlc
+# (e.g. one built from an older commit), alternating with this one, and the
+# ratios are printed: on a shared machine only figures of one run compare.
+#
+# Usage: bench_compile.sh [--fdlc PATH] [--peer PATH] [--features N] [--work DIR] [--keep]
 #   --fdlc PATH     fdlc to run (default: build-bench/, else build/ of this checkout)
+#   --peer PATH     another fdlc to measure in the same run (check, compile, build)
 #   --features N    how many features (default 10000)
 #   --work DIR      where to write (default: a temporary directory, removed at the end)
 #   --keep          keep the work directory
@@ -25,12 +30,14 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 fdlc=""
+peer=""
 features=10000
 work=""
 keep=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --fdlc) fdlc=$2; shift 2 ;;
+        --peer) peer=$2; shift 2 ;;
         --features) features=$2; shift 2 ;;
         --work) work=$2; shift 2 ;;
         --keep) keep=1; shift ;;
@@ -73,7 +80,8 @@ echo "definitions: $defs ($features features, $(wc -c <"$defs") bytes)"
 echo "CC: ${CC:-cc} ($(${CC:-cc} --version 2>/dev/null | head -n 1))"
 echo
 
-# run LABEL COMMAND...: one timed run; prints wall, CPU and peak RSS.
+# run LABEL COMMAND...: one timed run; prints wall, CPU and peak RSS, and
+# leaves wall and CPU seconds in run_wall, run_cpu.
 run() {
     local label=$1 start end wall
     shift
@@ -87,6 +95,9 @@ run() {
     fi
     end=$(date +%s%N)
     wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+    run_wall=$wall
+    run_cpu=""
+    [ -n "$gnu_time" ] && run_cpu=$(tail -n 1 "$work/time.txt" | awk '{ printf "%.2f", $2 + $3 }')
     if [ -n "$gnu_time" ]; then
         tail -n 1 "$work/time.txt" | awk -v l="$label" -v w="$wall" '{
             printf "%-26s wall %7.2f s   CPU %7.2f s   peak RSS %6.0f MiB\n", l, w, $2 + $3, $4 / 1024 }'
@@ -95,10 +106,35 @@ run() {
     fi
 }
 
-run "fdlc check" "$fdlc" check "$defs"
-rm -rf "$work/compiled" "$work/built"
-run "fdlc compile" "$fdlc" compile "$defs" -o "$work/compiled"
-run "fdlc build" "$fdlc" build "$defs" -o "$work/built"
+# ratio LABEL: this run's figures over the peer's (kept in peer_wall, peer_cpu).
+ratio() {
+    awk -v l="$1" -v w="$run_wall" -v c="$run_cpu" -v pw="$peer_wall" -v pc="$peer_cpu" 'BEGIN {
+        printf "%-26s peer/this: wall %.1fx", l, pw / (w > 0 ? w : 0.01)
+        if (c != "" && pc != "") printf ", CPU %.1fx", pc / (c > 0 ? c : 0.01)
+        printf "\n" }'
+}
+
+for step in check compile build; do
+    if [ -n "$peer" ]; then
+        rm -rf "$work/peer-out"
+        if [ $step = check ]; then
+            run "peer: fdlc $step" "$peer" check "$defs"
+        else
+            run "peer: fdlc $step" "$peer" "$step" "$defs" -o "$work/peer-out"
+        fi
+        peer_wall=$run_wall peer_cpu=$run_cpu
+    fi
+    case $step in
+        check) run "fdlc check" "$fdlc" check "$defs" ;;
+        compile) rm -rf "$work/compiled"; run "fdlc compile" "$fdlc" compile "$defs" -o "$work/compiled" ;;
+        build) rm -rf "$work/built"; run "fdlc build" "$fdlc" build "$defs" -o "$work/built" ;;
+    esac
+    [ -n "$peer" ] && ratio "fdlc $step"
+done
+if [ -n "$peer" ]; then
+    peer_files=$(find "$work/peer-out" -name '*.c' | sort)
+    echo "peer's generated C: $(echo "$peer_files" | wc -l) .c file(s), $(cat $peer_files | wc -c) bytes"
+fi
 export FDLC_CACHE_DIR=$work/fdlc-cache
 rm -rf "$FDLC_CACHE_DIR"
 run "fdlc batch (cache miss)" "$fdlc" batch "$defs" \

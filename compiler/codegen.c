@@ -230,6 +230,7 @@ static void plan_program(generator *g)
             g->nunits++;
         g->read_unit[f] = g->nunits - 1;
     }
+    assert(g->nunits > g->ncompute_units + 1);   /* NAME.c, compute files, read files */
 }
 
 /* The tag spellings for library `name`: none is NAME's leading letters when
@@ -1419,6 +1420,7 @@ static void emit_unit_declarations(generator *g, int unit)
 static void emit_plain_row(generator *g, int fi)
 {
     const ir_feature *f = &g->ir->features[fi];
+    assert(g->plain[fi] >= 0 && g->plain[fi] < g->nplain);
     ir_literal none = {0};
     none.type = TYPE_NULL;
     if (f->ast->description) {
@@ -2234,7 +2236,7 @@ int cg_source_level(const ir_program *p, arena *a, int unit)
     assert(unit >= 0 && unit < g.nunits);
     /* -O0 for the features' files: their functions are one-line calls of
      * the kernels and derived expressions made of runtime calls on tagged
-     * values, which -O1 or -O2 barely speed up but compile 3x and 5x
+     * values, which -O1 or -O2 should barely speed up but compile 3x and 5x
      * slower (measured in bench/README.md, "Compiling many features"). */
     return unit == 0 ? 2 : 0;
 }

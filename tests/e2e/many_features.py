@@ -9,7 +9,8 @@ this test then checks:
     -Wall -Wextra -Wpedantic -Werror, and compiling a small
     program into the same directory afterwards removes the stale NAME_K.c
     and NAME_units.h;
-  * `fdlc build` links them into one library;
+  * `fdlc build` links them into one library; with a C compiler that
+    fails it exits 2, keeps the old library and leaves no objects behind;
   * `fdlc batch` (through the build cache: a miss, then a hit) computes a
     set of 120 of the aggregations, plain rows of the kernel table, over
     data made here, and every cell equals the answer computed in Python from
@@ -215,8 +216,22 @@ def main():
 
     # Build: one library.
     run([fdlc, "build", "many.yaml", "-o", "built"], work)
-    if not os.path.exists(os.path.join(work, "built", "libfeatures.so")):
+    library = os.path.join(work, "built", "libfeatures.so")
+    if not os.path.exists(library):
         fail("fdlc build wrote no library")
+    # A compiler that fails: exit 2, the old library kept, no objects or
+    # temporaries left.
+    with open(library, "rb") as f:
+        before = f.read()
+    proc = subprocess.run([fdlc, "build", "many.yaml", "-o", "built"], cwd=work,
+                          env=dict(os.environ, CC="false"), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+    left = sorted(n for n in os.listdir(os.path.join(work, "built")) if n.startswith("."))
+    with open(library, "rb") as f:
+        after = f.read()
+    if proc.returncode != 2 or left or after != before:
+        fail("a failed build: exit %d, left %r, library %s" % (proc.returncode, left,
+             "kept" if after == before else "changed"))
 
     # Batch through the cache, twice (a miss builds the split program).
     env = dict(os.environ, FDLC_CACHE_DIR=os.path.join(work, "cache"))
