@@ -270,6 +270,112 @@ static void seed_example_compiles(void **state)
     compiled_free(&c);
 }
 
+/*
+ * A program large enough to be split (NAME.c, NAME_units.h, NAME_k.c): a
+ * composite key (scratch space), request fields, features of two entities
+ * read by a set in the other order, derived features reading computed ones.
+ * Every file compiles alone under -Werror, they link, nothing of
+ * NAME_unit_ is left undefined or exported.
+ */
+static char *split_program_yaml(void)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    fputs("entities:\n"
+          "  - {name: user, join_key: user_id}\n"
+          "  - {name: item, join_keys: [store_id, sku], key_types: [int64, string]}\n"
+          "sources:\n"
+          "  - name: orders\n"
+          "    timestamp: ts\n"
+          "    fields:\n"
+          "      - {name: ts, type: timestamp}\n"
+          "      - {name: user_id, type: string}\n"
+          "      - {name: store_id, type: int64}\n"
+          "      - {name: sku, type: string}\n"
+          "      - {name: amount, type: float64}\n"
+          "features:\n", out);
+    for (int i = 0; i < 1200; i++) {
+        fprintf(out, "  - {name: u%d, entity: user, aggregation: {function: sum, source: orders.amount,"
+                     " window: %dh}, default: 0.0}\n", i, i % 50 + 1);
+        if (i % 4 == 0)
+            fprintf(out, "  - {name: k%d, entity: item, aggregation: {function: count, source: orders,"
+                         " window: %dd}}\n", i, i % 30 + 1);
+        if (i % 3 == 2 && i < 5)
+            fprintf(out, "  - {name: d%d, entity: user, expr: 'u%d * 2 + u0'}\n", i, i);
+        else if (i % 3 == 2)   /* a derived feature reading another, maybe in another file */
+            fprintf(out, "  - {name: d%d, entity: user, expr: 'u%d * 2 + d%d'}\n", i, i, i - 3);
+        if (i % 12 == 8)
+            fprintf(out, "  - {name: m%d, entities: [item, user], expr: 'k%d + d%d'}\n", i, i, i);
+        if (i % 12 == 5)
+            fprintf(out, "  - {name: r%d, entity: user, expr: 'u%d + request.bonus'}\n", i, i);
+    }
+    fputs("feature_sets:\n  - name: s\n    features: [u0, k0, d2, m8, r5, u1199, m1196]\n"
+          "    request: [{name: bonus, type: float64}]\n", out);
+    fclose(out);
+    return text;
+}
+
+/* Runs a shell command; its exit status (prints its output on failure). */
+static int shell(const char *command)
+{
+    int status = system(command);
+    if (status != 0)
+        print_error("failed: %s\n", command);
+    return status;
+}
+
+static void split_program_compiles(void **state)
+{
+    (void)state;
+    char *yaml = split_program_yaml();
+    compiled c;
+    compile_one(&c, yaml);
+    if (!c.ok)
+        print_error("%s\n", c.diagnostics);
+    assert_true(c.ok);
+    arena a;
+    arena_init(&a);
+    int n = cg_source_count(&c.ir, &a);
+    assert_true(n >= 3);
+    assert_int_equal(cg_source_level(&c.ir, &a, 0), 2);
+    char dir[] = "/tmp/fdl-split-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], command[2048];
+    snprintf(path, sizeof path, "%s/lib.h", dir);
+    FILE *out = fopen(path, "w");
+    cg_header(&c.ir, &c.sources, &a, "lib", out);
+    fclose(out);
+    snprintf(path, sizeof path, "%s/lib_units.h", dir);
+    out = fopen(path, "w");
+    cg_units_header(&c.ir, &c.sources, &a, "lib", out);
+    fclose(out);
+    for (int unit = 0; unit < n; unit++) {
+        if (unit)
+            snprintf(path, sizeof path, "%s/lib_%d.c", dir, unit);
+        else
+            snprintf(path, sizeof path, "%s/lib.c", dir);
+        out = fopen(path, "w");
+        cg_source_unit(&c.ir, &c.sources, &a, "lib", unit, out);
+        fclose(out);
+        snprintf(command, sizeof command,
+                 "cd %s && gcc -std=c11 -O0 -fPIC -Wall -Wextra -Wpedantic -Werror -I%s/runtime -c %s -o %d.o",
+                 dir, FDL_SOURCE_DIR, path, unit);
+        assert_int_equal(shell(command), 0);
+    }
+    snprintf(command, sizeof command,
+             "cd %s && gcc -shared *.o -o lib.so && ! nm -u lib.so | grep -q lib_unit_ && "
+             "! nm -D --defined-only lib.so | grep -q lib_unit_ && nm -D --defined-only lib.so | grep -q lib_read_set_s",
+             dir);
+    int status = shell(command);
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    (void)system(command);
+    assert_int_equal(status, 0);
+    arena_free(&a);
+    compiled_free(&c);
+    free(yaml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +385,7 @@ int main(void)
         cmocka_unit_test(colliding_names_compile),
         cmocka_unit_test(library_names),
         cmocka_unit_test(hostile_text_stays_inert),
+        cmocka_unit_test(split_program_compiles),
     };
     return cmocka_run_group_tests_name("codegen", tests, NULL, NULL);
 }
