@@ -2236,7 +2236,7 @@ int cg_source_level(const ir_program *p, arena *a, int unit)
     assert(unit >= 0 && unit < g.nunits);
     /* -O0 for the features' files: their functions are one-line calls of
      * the kernels and derived expressions made of runtime calls on tagged
-     * values, which -O1 or -O2 should barely speed up but compile 3x and 5x
+     * values, which -O1 or -O2 barely speed up but compile 3x and 5x
      * slower (measured in bench/README.md, "Compiling many features"). */
     return unit == 0 ? 2 : 0;
 }
