@@ -42,6 +42,12 @@ typedef struct generator {
     arena *arena;
     bool scratch;          /* some expression builds strings in the store's scratch */
     const char *tags[TAG_COUNT];   /* spelling of each tag, see tag_spellings */
+    int *plain;            /* per feature: its row of plain_features, or -1 (see "Tables") */
+    int nplain;
+    int *unit;             /* per feature: the C file of its compute function (0: NAME.c) */
+    int *read_unit;        /* per feature: the C file of its read function */
+    int nunits;            /* 1: one file; else NAME.c, NAME_1.c... and NAME_units.h */
+    int ncompute_units;    /* NAME_1.c ... NAME_{ncompute_units}.c: compute functions */
 } generator;
 
 static void emit(generator *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -96,7 +102,9 @@ const char *cg_ident(arena *a, const char *name)
  * name is one of
  *
  *   public    NAME_event_S, NAME_ingest_S, NAME_read_set_T,
- *             NAME_read_entity_E, NAME_program  (the documented API);
+ *             NAME_read_entity_E, NAME_program  (the documented API), and
+ *             NAME_unit_X, X a tagged or fixed name: what the files of a
+ *             split program share (see shared());
  *   tagged    TAG INDEX _ NAME [_ ROLE], e.g. src3_orders_check,
  *             feat12_count_30d_compute, SOURCE3_orders: TAG a word of
  *             letters from tag_spellings, INDEX the definition's index in
@@ -117,7 +125,7 @@ const char *cg_ident(arena *a, const char *name)
  *    tables' indexed names are group_4_aggs: letters then '_'; libc's and
  *    fdlrt.h's start with other words), so none equals a tagged one.
  *  - Public names: after "NAME_" come ingest_, event_, read_set_,
- *    read_entity_ or program, a prefix-free set, then a name unique in its
+ *    read_entity_, program or unit_, a prefix-free set, then a name unique in its
  *    kind. No fixed name of the generated files starts with NAME_ and one
  *    of those words; the runtime's would for NAME fdl (fdl_program,
  *    fdl_ingest_row), so NAME may not be fdl or start with fdl_ (any case:
@@ -146,13 +154,92 @@ const char *cg_library_name_problem(const char *name)
     return NULL;
 }
 
+/* ------------------------------------------------------- tables, files */
+
+/*
+ * Two decisions that shape the generated files, made once per program:
+ *
+ * Plain features. A feature whose value is one runtime call (a window
+ * aggregation: fdl_group_read, then its default; an embedding lookup) has
+ * no compute function of its own: it is a row of the table plain_features,
+ * computed by one shared kernel (plain_read). With thousands of features
+ * that is what keeps the C compiler fast: data, not code. Derived features
+ * and cosines keep real code (featN_NAME_compute). Every feature keeps a
+ * read function (the runtime calls fdl_feature_desc.read), a one-line call
+ * of a kernel for most.
+ *
+ * Files. A program whose features' code is about SPLIT_BYTES of C or more
+ * is split into files compiled in parallel: NAME.c keeps ingest, the
+ * kernels, the set and entity readers and the tables; NAME_1.c ... hold
+ * the compute functions, COMPUTES_PER_FILE each, then the next files the
+ * read functions, READS_PER_FILE each, all in definition order; the private
+ * header NAME_units.h declares what they share. A smaller program stays one
+ * file, NAME.c. The C compiler's cost is mostly per function (about 0.3 ms
+ * for a one-line read function at -O0, 1 ms at -O2, 5 ms for a derived
+ * feature's at -O2 on the development machine), so files are cut by count;
+ * cg_source_level says how hard each is optimized.
+ */
+enum { SPLIT_BYTES = 600 * 1000, COMPUTES_PER_FILE = 250, READS_PER_FILE = 1500 };
+
+static bool is_plain(const ir_feature *f)
+{
+    return f->kind == IR_AGGREGATE || f->kind == IR_LOOKUP_EMBEDDING;
+}
+
+/* About how many bytes of C feature f's functions take (a read function,
+ * and a compute function unless plain): only to decide to split. */
+static size_t feature_code_bytes(const ir_program *p, const ir_feature *f)
+{
+    size_t bytes = 320 + 2 * strlen(f->name);
+    if (is_plain(f))
+        return bytes;
+    bytes += 600 + 2 * strlen(f->definition);
+    for (int i = 0; i < f->nrefs; i++)
+        bytes += 220 + 3 * strlen(p->features[f->refs[i]].name);
+    return bytes;
+}
+
+static void plan_program(generator *g)
+{
+    const ir_program *p = g->ir;
+    size_t n = (size_t)p->nfeatures + 1;
+    g->plain = arena_alloc(g->arena, n * sizeof *g->plain);
+    g->unit = arena_alloc(g->arena, n * sizeof *g->unit);
+    g->read_unit = arena_alloc(g->arena, n * sizeof *g->read_unit);
+    size_t total = 0;
+    for (int f = 0; f < p->nfeatures; f++) {
+        g->plain[f] = is_plain(&p->features[f]) ? g->nplain++ : -1;
+        g->unit[f] = g->read_unit[f] = 0;
+        total += feature_code_bytes(p, &p->features[f]);
+    }
+    g->nunits = 1;
+    if (total < SPLIT_BYTES)
+        return;
+    int count = 0;
+    for (int f = 0; f < p->nfeatures; f++) {
+        if (g->plain[f] >= 0)
+            continue;
+        if (count++ % COMPUTES_PER_FILE == 0)
+            g->nunits++;
+        g->unit[f] = g->nunits - 1;
+    }
+    g->ncompute_units = g->nunits - 1;
+    count = 0;
+    for (int f = 0; f < p->nfeatures; f++) {
+        if (count++ % READS_PER_FILE == 0)
+            g->nunits++;
+        g->read_unit[f] = g->nunits - 1;
+    }
+    assert(g->nunits > g->ncompute_units + 1);   /* NAME.c, compute files, read files */
+}
+
 /* The tag spellings for library `name`: none is NAME's leading letters when
  * a digit follows them (see above). */
 static void generator_init(generator *g, const ir_program *p, const source_set *sources, arena *a,
                            const char *name, FILE *out)
 {
     assert(cg_library_name_problem(name) == NULL);
-    *g = (generator){p, sources, name, out, a, false, {0}};
+    *g = (generator){p, sources, name, out, a, false, {0}, NULL, 0, NULL, NULL, 1, 0};
     size_t letters = 0;
     while ((name[letters] >= 'a' && name[letters] <= 'z') || (name[letters] >= 'A' && name[letters] <= 'Z'))
         letters++;
@@ -162,6 +249,7 @@ static void generator_init(generator *g, const ir_program *p, const source_set *
                      strncmp(tag_spellings[t][0], name, letters) == 0;
         g->tags[t] = tag_spellings[t][clash];
     }
+    plan_program(g);
 }
 
 /* TAG INDEX _ NAME [_ ROLE]: the identifier of one use of a definition. */
@@ -188,14 +276,14 @@ static const char *feat_ident(generator *g, int f, const char *role)
     return tagged(g, TAG_FEATURE, f, g->ir->features[f].name, role);
 }
 
-/* Roles of an entity: keys, key_types. */
+/* Roles of an entity: keys, key_types, calls. */
 static const char *ent_ident(generator *g, int e, const char *role)
 {
     assert(e >= 0 && e < g->ir->nentities && role);
     return tagged(g, TAG_ENTITY, e, g->ir->entities[e].name, role);
 }
 
-/* Roles of a feature set: features, entities, requests. */
+/* Roles of a feature set: features, entities, requests, calls. */
 static const char *set_ident(generator *g, int s, const char *role)
 {
     assert(s >= 0 && s < g->ir->nsets && role);
@@ -1085,14 +1173,306 @@ static void emit_literal(generator *g, const ir_literal *d)
     }
 }
 
+/* ------------------------------------------------------------- kernels */
+
 /*
- * Calls feature ti's compute into dest, with the caller's states and keys picked
- * by slots (target's key i is the caller's slots[i]); returns on error.
+ * A function or table other files of a split program use: static when the
+ * program is one file; else extern, named NAME_unit_IDENT. NAME_unit_ is a
+ * public prefix of its own (see "names"), and IDENT is a tagged or fixed
+ * name unique in the program, so two programs linked together never share
+ * one; NAME_units.h gives them hidden visibility.
+ */
+static const char *shared(generator *g, const char *ident)
+{
+    return g->nunits > 1 ? arena_printf(g->arena, "%s_unit_%s", g->name, ident) : ident;
+}
+
+static const char *linkage(generator *g)
+{
+    return g->nunits > 1 ? "" : "static ";
+}
+
+static const char *compute_name(generator *g, int f)
+{
+    assert(g->plain[f] < 0);
+    return shared(g, feat_ident(g, f, "compute"));
+}
+
+static const char *read_name(generator *g, int f)
+{
+    return shared(g, feat_ident(g, f, "read"));
+}
+
+/* Whether feature f is read by the kernels read_plain / read_computed: one
+ * entity, whose key is one column. */
+static bool simple_read(generator *g, int f)
+{
+    const ir_feature *feature = &g->ir->features[f];
+    return feature->nentities == 1 && g->ir->entities[feature->entities[0]].nkeys == 1;
+}
+
+/* Which kernels the program uses (an unused static function is a warning). */
+typedef struct kernel_use {
+    bool read_plain, read_computed, call_features;
+} kernel_use;
+
+/* Whether feature fi, read by a caller over `entities`, has its keys side by
+ * side there (then one row of a feature_call table computes it); its first
+ * key's place in *slot. */
+static bool contiguous_slots(generator *g, int fi, const int *entities, int nentities, int *slot)
+{
+    const ir_feature *f = &g->ir->features[fi];
+    int first = -1;
+    for (int e = 0; e < f->nentities; e++) {
+        int at = -1;
+        for (int k = 0; k < nentities; k++)
+            if (entities[k] == f->entities[e])
+                at = k;
+        if (e == 0)
+            first = at;
+        else if (at != first + e)
+            return false;
+    }
+    *slot = first;
+    return first >= 0;
+}
+
+static kernel_use kernels_used(generator *g)
+{
+    const ir_program *p = g->ir;
+    kernel_use use = {false, false, false};
+    for (int f = 0; f < p->nfeatures; f++) {
+        if (simple_read(g, f))
+            *(g->plain[f] >= 0 ? &use.read_plain : &use.read_computed) = true;
+        use.call_features |= p->features[f].nentities == 1;   /* its entity's reader */
+    }
+    for (int s = 0; s < p->nsets; s++)
+        for (int i = 0; i < p->sets[s].nfeatures; i++) {
+            int slot;
+            use.call_features |= contiguous_slots(g, p->sets[s].features[i], p->sets[s].entities,
+                                                  p->sets[s].nentities, &slot);
+        }
+    return use;
+}
+
+/* The types the kernels and tables share (in NAME_units.h when split). */
+static void emit_kernel_types(generator *g)
+{
+    emit(g, "/* A feature's compute function: states and keys in its entity order. */\n"
+            "typedef fdl_status compute_function(fdl_store *store, fdl_entity_state *const *states,\n"
+            "    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out);\n"
+            "typedef compute_function *compute_fn;\n");
+    if (g->nunits > 1)
+        emit(g, "/* A feature's read function (fdl_feature_desc.read). */\n"
+                "typedef fdl_status read_function(fdl_store *store, const fdl_value *keys,\n"
+                "    const fdl_value *request, fdl_time t, fdl_value *out);\n");
+    emit(g, "\n");
+    emit(g, "/* A plain feature: one runtime call, then its default. */\n"
+            "typedef struct plain_feature {\n"
+            "    int group;          /* >= 0: fdl_group_read(store, state, group, index, t, out) */\n"
+            "    int index;          /* group -1: fdl_embedding_lookup(store, index, key) */\n"
+            "    bool has_default;   /* a null result reads as fallback */\n"
+            "    fdl_value fallback;\n"
+            "} plain_feature;\n\n");
+    emit(g, "/* One feature a set or entity reader computes, into the next value of out:\n"
+            " * plain row `plain`, or else `compute`; its states and keys start at `slot`\n"
+            " * of the reader's. */\n"
+            "typedef struct feature_call {\n"
+            "    int slot;\n"
+            "    int plain;\n"
+            "    compute_fn compute;\n"
+            "} feature_call;\n\n");
+}
+
+/* The kernels' signatures (definitions and, when split, prototypes). */
+static void emit_kernel_signature(generator *g, const char *which)
+{
+    if (strcmp(which, "plain_read") == 0)
+        emit(g, "%sfdl_status %s(fdl_store *store, fdl_entity_state *state, fdl_value key, int row,\n"
+                "    fdl_time t, fdl_value *out)", linkage(g), shared(g, which));
+    else if (strcmp(which, "read_plain") == 0)
+        emit(g, "%sfdl_status %s(fdl_store *store, int entity, const fdl_value *keys, int row,\n"
+                "    fdl_time t, fdl_value *out)", linkage(g), shared(g, which));
+    else
+        emit(g, "%sfdl_status %s(fdl_store *store, int entity, const fdl_value *keys,\n"
+                "    const fdl_value *request, compute_fn compute, fdl_time t, fdl_value *out)",
+             linkage(g), shared(g, which));
+}
+
+/* The kernels: every plain feature is computed by plain_read; the read
+ * functions of one-entity features and the set and entity readers go
+ * through read_plain, read_computed and call_features. */
+static void emit_kernels(generator *g)
+{
+    kernel_use use = kernels_used(g);
+    if (g->nplain) {
+        emit(g, "/* Computes plain feature `row` (plain_features) for one entity. */\n");
+        emit_kernel_signature(g, "plain_read");
+        emit(g, "\n{\n    const plain_feature *feature = &plain_features[row];\n"
+                "    if (feature->group >= 0) {\n"
+                "        fdl_status status = fdl_group_read(store, state, feature->group, feature->index, t, out);\n"
+                "        if (status != FDL_OK)\n            return status;\n"
+                "    } else {\n"
+                "        *out = fdl_embedding_lookup(store, feature->index, key);\n    }\n"
+                "    if (feature->has_default && fdl_is_null(*out))\n"
+                "        *out = feature->fallback;\n"
+                "    return FDL_OK;\n}\n\n");
+    }
+    const char *reset = g->scratch ? "    fdl_scratch_reset(store);\n" : "";
+    const char *result = g->scratch ? "    return status == FDL_OK && fdl_scratch_failed(store) ? FDL_ERR_MEMORY : status;\n"
+                                    : "    return status;\n";
+    if (use.read_plain) {
+        emit(g, "/* Reads plain feature `row` of one entity whose key is one column. */\n");
+        emit_kernel_signature(g, "read_plain");
+        if (g->scratch)
+            emit(g, "\n{\n%s    fdl_entity_state *state = fdl_store_entity(store, entity, keys[0], false);\n"
+                    "    fdl_status status = %s(store, state, keys[0], row, t, out);\n%s}\n\n",
+                 reset, shared(g, "plain_read"), result);
+        else
+            emit(g, "\n{\n    fdl_entity_state *state = fdl_store_entity(store, entity, keys[0], false);\n"
+                    "    return %s(store, state, keys[0], row, t, out);\n}\n\n", shared(g, "plain_read"));
+    }
+    if (use.read_computed) {
+        emit(g, "/* Reads a computed feature of one entity whose key is one column. */\n");
+        emit_kernel_signature(g, "read_computed");
+        emit(g, "\n{\n%s    fdl_entity_state *states[1];\n"
+                "    states[0] = fdl_store_entity(store, entity, keys[0], false);\n"
+                "    fdl_status status = compute(store, states, keys, request, t, out);\n%s}\n\n",
+             reset, result);
+    }
+    if (use.call_features) {
+        emit(g, "/* Computes calls[0..n) into out[0..n), in order; stops at an error. */\n"
+                "static fdl_status call_features(fdl_store *store, fdl_entity_state *const *states,\n"
+                "    const fdl_value *keys, const fdl_value *request, fdl_time t,\n"
+                "    const feature_call *calls, int n, fdl_value *out)\n{\n"
+                "    for (int i = 0; i < n; i++) {\n"
+                "        const feature_call *call = &calls[i];\n"
+                "        fdl_status status = call->compute\n"
+                "            ? call->compute(store, &states[call->slot], &keys[call->slot], request, t, &out[i])\n");
+        if (g->nplain)
+            emit(g, "            : %s(store, states[call->slot], keys[call->slot], call->plain, t, &out[i]);\n",
+                 shared(g, "plain_read"));
+        else
+            emit(g, "            : FDL_ERR_ARGUMENT;   /* no plain features: never */\n");
+        emit(g, "        if (status != FDL_OK)\n            return status;\n    }\n    return FDL_OK;\n}\n\n");
+    }
+}
+
+/* The kernels a split program's files share (NAME_units.h). */
+static void emit_shared_prototypes(generator *g)
+{
+    kernel_use use = kernels_used(g);
+    static const char *const names[] = {"plain_read", "read_plain", "read_computed"};
+    bool used[] = {g->nplain > 0, use.read_plain, use.read_computed};
+    for (int i = 0; i < 3; i++)
+        if (used[i]) {
+            emit_kernel_signature(g, names[i]);
+            emit(g, ";\n");
+        }
+}
+
+/* What a split program's files share is hidden from the library's users. */
+static const char visibility_push[] = "#if defined(__GNUC__)\n#pragma GCC visibility push(hidden)\n#endif\n";
+static const char visibility_pop[] = "#if defined(__GNUC__)\n#pragma GCC visibility pop\n#endif\n";
+
+/* In a file of a split program: the features' functions it uses that
+ * other files define (compute_function and read_function, NAME_units.h). */
+static void emit_unit_declarations(generator *g, int unit)
+{
+    const ir_program *p = g->ir;
+    bool any = false;
+    /* Each feature's users come after it: mark them in one pass. */
+    bool *used = arena_alloc(g->arena, sizeof(bool) * (size_t)(p->nfeatures + 1));
+    for (int f = 0; f < p->nfeatures; f++)
+        used[f] = unit == 0 && g->plain[f] < 0;
+    if (unit > 0)
+        for (int i = 0; i < p->nfeatures; i++) {
+            const ir_feature *user = &p->features[i];
+            used[i] |= g->read_unit[i] == unit && g->plain[i] < 0;
+            if (g->unit[i] != unit || g->plain[i] >= 0)
+                continue;
+            for (int r = 0; r < user->nrefs; r++)
+                used[user->refs[r]] = true;
+            if (user->kind == IR_COSINE_SIMILARITY)
+                used[user->args[0]] = used[user->args[1]] = true;
+        }
+    for (int f = 0; f < p->nfeatures; f++) {
+        if (!used[f] || g->plain[f] >= 0 || g->unit[f] == unit)
+            continue;
+        if (!any)
+            emit(g, "/* Defined in the program's other files. */\n%s", visibility_push);
+        any = true;
+        emit(g, "compute_function %s;\n", compute_name(g, f));
+    }
+    if (unit == 0)
+        for (int f = 0; f < p->nfeatures; f++) {
+            if (!any)
+                emit(g, "/* Defined in the program's other files. */\n%s", visibility_push);
+            any = true;
+            emit(g, "read_function %s;\n", read_name(g, f));
+        }
+    if (any)
+        emit(g, "%s\n", visibility_pop);
+}
+
+/* One row of plain_features: a plain feature's group and aggregation (or
+ * embedding) and default, commented with its definition. */
+static void emit_plain_row(generator *g, int fi)
+{
+    const ir_feature *f = &g->ir->features[fi];
+    assert(g->plain[fi] >= 0 && g->plain[fi] < g->nplain);
+    ir_literal none = {0};
+    none.type = TYPE_NULL;
+    if (f->ast->description) {
+        emit(g, "    /* ");
+        emit_comment_text(g, f->ast->description);
+        emit(g, " */\n");
+    }
+    if (f->kind == IR_AGGREGATE)
+        emit(g, "    {%d, %d, %s, ", f->group, f->agg, f->has_default ? "true" : "false");
+    else
+        emit(g, "    {-1, %s, %s, ", embedding_id(g, f->embedding), f->has_default ? "true" : "false");
+    emit_value_initializer(g, f->has_default ? &f->default_value : &none);
+    emit(g, "},   /* [%d] %s (", g->plain[fi], f->name);
+    emit_location(g, f->ast->name.span);
+    emit(g, "): ");
+    emit_comment_text(g, f->definition);
+    if (f->has_default) {
+        emit(g, ", default ");
+        emit_comment_text(g, ir_literal_text(g->arena, &f->default_value));
+    }
+    emit(g, " */\n");
+}
+
+static void emit_plain_table(generator *g)
+{
+    if (!g->nplain)
+        return;
+    emit(g, "/* The plain features, in definition order: the window aggregations and\n"
+            " * embedding lookups, each computed by plain_read. */\n");
+    emit(g, "static const plain_feature plain_features[%d] = {\n", g->nplain);
+    for (int f = 0; f < g->ir->nfeatures; f++)
+        if (g->plain[f] >= 0)
+            emit_plain_row(g, f);
+    emit(g, "};\n\n");
+}
+
+/* ---------------------------------------------------------- features */
+
+/*
+ * Calls feature ti into dest, with the caller's states and keys picked by
+ * slots (target's key i is the caller's slots[i]); returns on error.
  */
 static void emit_feature_call(generator *g, int ti, const int *slots, const char *dest)
 {
     const ir_feature *target = &g->ir->features[ti];
-    const char *compute = feat_ident(g, ti, "compute");
+    if (g->plain[ti] >= 0) {
+        emit(g, "    if ((status = %s(store, states[%d], keys[%d], %d, t, %s)) != FDL_OK)\n"
+                "        return status;   /* %s */\n", shared(g, "plain_read"), slots[0], slots[0],
+             g->plain[ti], dest, target->name);
+        return;
+    }
+    const char *compute = compute_name(g, ti);
     bool contiguous = true;
     for (int e = 1; e < target->nentities; e++)
         contiguous &= slots[e] == slots[e - 1] + 1;
@@ -1112,11 +1492,13 @@ static void emit_feature_call(generator *g, int ti, const int *slots, const char
 }
 
 /* featN_FEATURE_compute(store, states, keys, request, t, out): states and
- * keys in the feature's entity order. */
+ * keys in the feature's entity order. Plain features have none. */
 static void emit_compute(generator *g, int fi)
 {
     const ir_program *p = g->ir;
     const ir_feature *f = &p->features[fi];
+    if (g->plain[fi] >= 0)
+        return;
     emit(g, "/* %s (", f->name);
     emit_location(g, f->ast->name.span);
     emit(g, "): ");
@@ -1130,29 +1512,13 @@ static void emit_compute(generator *g, int fi)
         emit_comment_text(g, f->ast->description);
     }
     emit(g, " */\n");
-    emit(g, "static fdl_status %s(fdl_store *store, fdl_entity_state *const *states,\n"
+    emit(g, "%sfdl_status %s(fdl_store *store, fdl_entity_state *const *states,\n"
             "    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)\n{\n",
-         feat_ident(g, fi, "compute"));
-    /* request: read by request.NAME and passed on to the features it reads. */
-    bool reads_request = f->kind == IR_COSINE_SIMILARITY ||
-                         (f->kind == IR_DERIVED && (f->nrefs > 0 || f->nrequests > 0));
-    if (!reads_request)
-        emit(g, "    (void)request;\n");
+         linkage(g), compute_name(g, fi));
+    /* request: read by request.NAME and passed on to the computed features it
+     * reads, if any (plain ones do not take it). */
+    emit(g, "    (void)request;\n");
     switch (f->kind) {
-    case IR_AGGREGATE:
-        emit(g, "    (void)keys;\n");
-        if (!f->has_default) {
-            emit(g, "    return fdl_group_read(store, states[0], %d, %d, t, out);\n}\n\n", f->group, f->agg);
-            return;
-        }
-        emit(g, "    fdl_status status = fdl_group_read(store, states[0], %d, %d, t, out);\n", f->group, f->agg);
-        emit(g, "    if (status != FDL_OK)\n        return status;\n");
-        break;
-    case IR_LOOKUP_EMBEDDING:
-        emit(g, "    (void)states;\n    (void)t;\n");
-        emit(g, "    *out = fdl_embedding_lookup(store, %s, keys[0]);\n",
-             embedding_id(g, f->embedding));
-        break;
     case IR_COSINE_SIMILARITY:
         emit(g, "    fdl_value a, b;\n    fdl_status status;\n");
         for (int i = 0; i < 2; i++)
@@ -1176,6 +1542,8 @@ static void emit_compute(generator *g, int fi)
         emit_expr(g, NULL, f->expr);
         emit(g, ";\n");
         break;
+    default:
+        assert(!"a plain feature has no compute function");
     }
     if (f->has_default) {
         emit(g, "    if (fdl_is_null(*out))\n        *out = ");
@@ -1223,6 +1591,8 @@ static void emit_key_assembly(generator *g, const int *entities, int count)
     }
 }
 
+/* featN_FEATURE_read: the feature table's read function. One entity whose
+ * key is one column (almost every feature) goes through a kernel. */
 static void emit_read_feature(generator *g, int fi)
 {
     const ir_feature *f = &g->ir->features[fi];
@@ -1231,40 +1601,93 @@ static void emit_read_feature(generator *g, int fi)
         emit(g, " %s", g->ir->entities[f->entities[e]].name);
     emit(g, ". */\n");
     bool composite = any_composite(g, f->entities, f->nentities);
-    const char *compute = feat_ident(g, fi, "compute");
-    emit(g, "static fdl_status %s(fdl_store *store, const fdl_value *%s,\n"
-            "    const fdl_value *request, fdl_time t, fdl_value *out)\n{\n", feat_ident(g, fi, "read"),
-         composite ? "parts" : "keys");
+    emit(g, "%sfdl_status %s(fdl_store *store, const fdl_value *%s,\n"
+            "    const fdl_value *request, fdl_time t, fdl_value *out)\n{\n", linkage(g),
+         read_name(g, fi), composite ? "parts" : "keys");
+    if (simple_read(g, fi)) {
+        if (g->plain[fi] >= 0)
+            emit(g, "    (void)request;\n    return %s(store, %s, keys, %d, t, out);\n}\n\n",
+                 shared(g, "read_plain"), entity_id(g, f->entities[0]), g->plain[fi]);
+        else
+            emit(g, "    return %s(store, %s, keys, request, %s, t, out);\n}\n\n",
+                 shared(g, "read_computed"), entity_id(g, f->entities[0]), compute_name(g, fi));
+        return;
+    }
+    const char *call = g->plain[fi] >= 0
+        ? arena_printf(g->arena, "%s(store, states[0], keys[0], %d, t, out)", shared(g, "plain_read"),
+                       g->plain[fi])
+        : arena_printf(g->arena, "%s(store, states, keys, request, t, out)", compute_name(g, fi));
+    if (g->plain[fi] >= 0)
+        emit(g, "    (void)request;\n");
     if (g->scratch) {
         emit(g, "    fdl_scratch_reset(store);\n");
         if (composite)
             emit_key_assembly(g, f->entities, f->nentities);
         emit_state_lookup(g, f->entities, f->nentities, "    ");
-        emit(g, "    fdl_status status = %s(store, states, keys, request, t, out);\n", compute);
+        emit(g, "    fdl_status status = %s;\n", call);
         emit(g, "    return status == FDL_OK && fdl_scratch_failed(store) ? FDL_ERR_MEMORY : status;\n}\n\n");
         return;
     }
     emit_state_lookup(g, f->entities, f->nentities, "    ");
-    emit(g, "    return %s(store, states, keys, request, t, out);\n}\n\n", compute);
+    emit(g, "    return %s;\n}\n\n", call);
 }
 
-/* Computes the features listed into out[], for keys/states of `entities`. */
-static void emit_compute_calls(generator *g, const int *features, int nfeatures, const int *entities,
-                               int nentities)
+/*
+ * Computes the features listed into out[], for keys/states of `entities`:
+ * those whose keys sit side by side among the reader's are rows of the
+ * table `calls` (runs of them computed by call_features), the others (a
+ * feature of several entities in another order) are called one by one.
+ */
+static void emit_compute_calls(generator *g, const char *calls, const int *features, int nfeatures,
+                               const int *entities, int nentities)
 {
     const ir_program *p = g->ir;
-    emit(g, "    fdl_status status;\n");
-    for (int i = 0; i < nfeatures; i++) {
-        const ir_feature *f = &p->features[features[i]];
-        /* Where this feature's keys sit among the caller's. */
-        int *slots = arena_alloc(g->arena, sizeof(int) * (size_t)(f->nentities + 1));
-        for (int e = 0; e < f->nentities; e++) {
-            slots[e] = -1;
-            for (int k = 0; k < nentities; k++)
-                if (entities[k] == f->entities[e])
-                    slots[e] = k;
+    int *slot = arena_alloc(g->arena, sizeof(int) * (size_t)(nfeatures + 1));
+    int rows = 0;
+    for (int i = 0; i < nfeatures; i++)
+        if (contiguous_slots(g, features[i], entities, nentities, &slot[i]))
+            rows++;
+        else
+            slot[i] = -1;
+    if (rows) {
+        emit(g, "    static const feature_call %s[%d] = {\n", calls, rows);
+        for (int i = 0; i < nfeatures; i++) {
+            if (slot[i] < 0)
+                continue;
+            int f = features[i];
+            if (g->plain[f] >= 0)
+                emit(g, "        {%d, %d, NULL},   /* out[%d] %s */\n", slot[i], g->plain[f], i,
+                     p->features[f].name);
+            else
+                emit(g, "        {%d, -1, %s},   /* out[%d] %s */\n", slot[i], compute_name(g, f), i,
+                     p->features[f].name);
         }
-        emit_feature_call(g, features[i], slots, arena_printf(g->arena, "&out[%d]", i));
+        emit(g, "    };\n");
+    }
+    emit(g, "    fdl_status status;\n");
+    int row = 0;
+    for (int i = 0; i < nfeatures;) {
+        if (slot[i] < 0) {
+            const ir_feature *f = &p->features[features[i]];
+            /* Where this feature's keys sit among the caller's. */
+            int *slots = arena_alloc(g->arena, sizeof(int) * (size_t)(f->nentities + 1));
+            for (int e = 0; e < f->nentities; e++) {
+                slots[e] = -1;
+                for (int k = 0; k < nentities; k++)
+                    if (entities[k] == f->entities[e])
+                        slots[e] = k;
+            }
+            emit_feature_call(g, features[i], slots, arena_printf(g->arena, "&out[%d]", i));
+            i++;
+            continue;
+        }
+        int run = 0;
+        while (i + run < nfeatures && slot[i + run] >= 0)
+            run++;
+        emit(g, "    if ((status = call_features(store, states, keys, request, t, &%s[%d], %d, &out[%d])) != FDL_OK)\n"
+                "        return status;\n", calls, row, run, i);
+        row += run;
+        i += run;
     }
     emit(g, g->scratch ? "    return fdl_scratch_failed(store) ? FDL_ERR_MEMORY : FDL_OK;\n"
                        : "    return FDL_OK;\n");
@@ -1295,7 +1718,8 @@ static void emit_read_set(generator *g, int si)
     if (composite)
         emit_key_assembly(g, set->entities, set->nentities);
     emit_state_lookup(g, set->entities, set->nentities, "    ");
-    emit_compute_calls(g, set->features, set->nfeatures, set->entities, set->nentities);
+    emit_compute_calls(g, set_ident(g, si, "calls"), set->features, set->nfeatures, set->entities,
+                       set->nentities);
     emit(g, "}\n\n");
 }
 
@@ -1327,7 +1751,7 @@ static void emit_read_entity(generator *g, int e)
     emit(g, "    fdl_entity_state *states[1];\n");
     emit(g, "    states[0] = fdl_store_entity(store, %s, key, false);\n", entity_id(g, e));
     int entity[1] = {e};
-    emit_compute_calls(g, features, count, entity, 1);
+    emit_compute_calls(g, ent_ident(g, e, "calls"), features, count, entity, 1);
     emit(g, "}\n\n");
 }
 
@@ -1489,11 +1913,23 @@ static void emit_tables(generator *g)
         }
         emit(g, "};\n\n");
     }
-    for (int f = 0; f < p->nfeatures; f++) {
-        emit(g, "static const int %s[] = {", feat_ident(g, f, "entities"));
-        for (int e = 0; e < p->features[f].nentities; e++)
-            emit(g, "%s%s", e ? ", " : "", entity_id(g, p->features[f].entities[e]));
+    bool single = false;
+    for (int f = 0; f < p->nfeatures; f++)
+        single |= p->features[f].nentities == 1;
+    if (single) {
+        emit(g, "/* The entity list of every feature of one entity: &single_entity[E]. */\n");
+        emit(g, "static const int single_entity[] = {");
+        for (int e = 0; e < p->nentities; e++)
+            emit(g, "%s%s", e ? ", " : "", entity_id(g, e));
         emit(g, "};\n");
+    }
+    for (int f = 0; f < p->nfeatures; f++) {
+        if (p->features[f].nentities > 1) {
+            emit(g, "static const int %s[] = {", feat_ident(g, f, "entities"));
+            for (int e = 0; e < p->features[f].nentities; e++)
+                emit(g, "%s%s", e ? ", " : "", entity_id(g, p->features[f].entities[e]));
+            emit(g, "};\n");
+        }
         if (p->features[f].nrequests) {
             emit(g, "static const int %s[] = {", feat_ident(g, f, "requests"));
             for (int r = 0; r < p->features[f].nrequests; r++)
@@ -1507,10 +1943,13 @@ static void emit_tables(generator *g)
             const ir_feature *feature = &p->features[f];
             emit(g, "    {");
             emit_cstring(g, feature->name);
+            const char *entities = feature->nentities == 1
+                ? arena_printf(g->arena, "&single_entity[%s]", entity_id(g, feature->entities[0]))
+                : feat_ident(g, f, "entities");
             emit(g, ", %s, %d, %d, %s, ", fdl_type_constant(feature->type.kind),
-                 feature->type.dim, feature->nentities, feat_ident(g, f, "entities"));
+                 feature->type.dim, feature->nentities, entities);
             emit_cstring(g, feature->ast->description);
-            emit(g, ", %s, %d, %s},\n", feat_ident(g, f, "read"), feature->nrequests,
+            emit(g, ", %s, %d, %s},\n", read_name(g, f), feature->nrequests,
                  feature->nrequests ? feat_ident(g, f, "requests") : "NULL");
         }
         emit(g, "};\n\n");
@@ -1569,11 +2008,10 @@ static void emit_tables(generator *g)
     emit(g, "const fdl_program *%s_program(void)\n{\n    return &program;\n}\n", g->name);
 }
 
-static void emit_source_file(generator *g)
+/* The enum constants of entities, sources and embeddings. */
+static void emit_enums(generator *g)
 {
     const ir_program *p = g->ir;
-    emit_banner(g, arena_printf(g->arena, "%s.c", g->name));
-    emit(g, "#include \"%s.h\"\n\n", g->name);
     if (p->nentities) {
         emit(g, "enum {");
         for (int e = 0; e < p->nentities; e++)
@@ -1592,19 +2030,72 @@ static void emit_source_file(generator *g)
             emit(g, "%s %s = %d", e ? "," : "", embedding_id(g, e), e);
         emit(g, " };\n");
     }
+}
+
+/* NAME.c: the whole program, or, when split, all but the features' functions. */
+static void emit_source_file(generator *g)
+{
+    const ir_program *p = g->ir;
+    emit_banner(g, arena_printf(g->arena, "%s.c", g->name));
+    if (g->nunits > 1) {
+        emit(g, "#include \"%s_units.h\"\n", g->name);
+    } else {
+        emit(g, "#include \"%s.h\"\n\n", g->name);
+        emit_enums(g);
+    }
     emit(g, "\n/* ------------------------------------------------------------ ingest */\n\n");
     for (int s = 0; s < p->nsources; s++)
         emit_ingest(g, s);
     emit(g, "/* -------------------------------------------------------------- read */\n\n");
+    if (g->nunits == 1)
+        emit_kernel_types(g);
+    emit_plain_table(g);
+    emit_kernels(g);
+    if (g->nunits > 1)
+        emit_unit_declarations(g, 0);
     for (int f = 0; f < p->nfeatures; f++)
-        emit_compute(g, f);
+        if (g->unit[f] == 0)
+            emit_compute(g, f);
     for (int f = 0; f < p->nfeatures; f++)
-        emit_read_feature(g, f);
+        if (g->read_unit[f] == 0)
+            emit_read_feature(g, f);
     for (int s = 0; s < p->nsets; s++)
         emit_read_set(g, s);
     for (int e = 0; e < p->nentities; e++)
         emit_read_entity(g, e);
     emit_tables(g);
+}
+
+/* NAME_K.c, K >= 1, of a split program: the functions of its features. */
+static void emit_unit_file(generator *g, int unit)
+{
+    const ir_program *p = g->ir;
+    assert(unit >= 1 && unit < g->nunits);
+    emit_banner(g, arena_printf(g->arena, "%s_%d.c", g->name, unit));
+    emit(g, "#include \"%s_units.h\"\n\n", g->name);
+    emit_unit_declarations(g, unit);
+    for (int f = 0; f < p->nfeatures; f++)
+        if (g->unit[f] == unit)
+            emit_compute(g, f);
+    for (int f = 0; f < p->nfeatures; f++)
+        if (g->read_unit[f] == unit)
+            emit_read_feature(g, f);
+}
+
+/* NAME_units.h: what the files of a split program share. */
+static void emit_units_header(generator *g)
+{
+    const char *n = g->name;
+    emit_banner(g, arena_printf(g->arena, "%s_units.h", n));
+    emit(g, "/* Private to the program's files NAME.c, NAME_1.c...: not an API. */\n");
+    emit(g, "#ifndef FDL_GENERATED_%s_UNITS_H\n#define FDL_GENERATED_%s_UNITS_H\n\n", n, n);
+    emit(g, "#include \"%s.h\"\n\n", n);
+    emit_enums(g);
+    emit(g, "\n");
+    emit_kernel_types(g);
+    emit(g, "/* Shared by the files only: hidden from the library's users. */\n%s", visibility_push);
+    emit_shared_prototypes(g);
+    emit(g, "%s\n#endif\n", visibility_pop);
 }
 
 /* -------------------------------------------------------------- manifest */
@@ -1622,7 +2113,20 @@ void cg_manifest(const ir_program *p, const char *name, FILE *out)
 {
     fprintf(out, "{\n  \"fdlc_version\": \"%s\",\n  \"name\": ", FDL_VERSION);
     json_string(out, name);
-    fprintf(out, ",\n  \"fingerprint\": \"%s\",\n  \"entities\": [", p->fingerprint);
+    fprintf(out, ",\n  \"fingerprint\": \"%s\",\n  \"c_files\": [", p->fingerprint);
+    /* The C files to compile and link (NAME.h and, when split, NAME_units.h
+     * beside them), for build systems. */
+    arena a;
+    arena_init(&a);
+    int nunits = cg_source_count(p, &a);
+    arena_free(&a);
+    for (int unit = 0; unit < nunits; unit++) {
+        fputs(unit ? ", " : "", out);
+        char *file = unit ? arena_printf(&a, "%s_%d.c", name, unit) : arena_printf(&a, "%s.c", name);
+        json_string(out, file);
+    }
+    arena_free(&a);
+    fputs("],\n  \"entities\": [", out);
     for (int e = 0; e < p->nentities; e++) {
         fprintf(out, "%s\n    {\"name\": ", e ? "," : "");
         json_string(out, p->entities[e].name);
@@ -1705,15 +2209,60 @@ void cg_header(const ir_program *p, const source_set *sources, arena *a, const c
     emit_header(&g);
 }
 
-void cg_source(const ir_program *p, const source_set *sources, arena *a, const char *name, FILE *out)
+/* A generator for the source files: scratch decided for the whole program. */
+static void source_generator(generator *g, const ir_program *p, const source_set *sources, arena *a,
+                             const char *name, FILE *out)
+{
+    generator_init(g, p, sources, a, name, out);
+    for (int i = 0; i < p->ngroups; i++)
+        g->scratch |= expr_uses(p->groups[i].where, FN_SCRATCH);
+    for (int i = 0; i < p->nfeatures; i++)
+        g->scratch |= expr_uses(p->features[i].expr, FN_SCRATCH);
+    for (int i = 0; i < p->nentities; i++)
+        g->scratch |= p->entities[i].nkeys > 1;   /* fdl_entity_key builds keys in scratch */
+}
+
+int cg_source_count(const ir_program *p, arena *a)
 {
     generator g;
-    generator_init(&g, p, sources, a, name, out);
-    for (int i = 0; i < p->ngroups; i++)
-        g.scratch |= expr_uses(p->groups[i].where, FN_SCRATCH);
-    for (int i = 0; i < p->nfeatures; i++)
-        g.scratch |= expr_uses(p->features[i].expr, FN_SCRATCH);
-    for (int i = 0; i < p->nentities; i++)
-        g.scratch |= p->entities[i].nkeys > 1;   /* fdl_entity_key builds keys in scratch */
-    emit_source_file(&g);
+    generator_init(&g, p, NULL, a, "features", NULL);
+    return g.nunits;
+}
+
+int cg_source_level(const ir_program *p, arena *a, int unit)
+{
+    generator g;
+    generator_init(&g, p, NULL, a, "features", NULL);
+    assert(unit >= 0 && unit < g.nunits);
+    /* -O0 for the features' files: their functions are one-line calls of
+     * the kernels and derived expressions made of runtime calls on tagged
+     * values, which -O1 or -O2 barely speed up but compile 3x and 5x
+     * slower (measured in bench/README.md, "Compiling many features"). */
+    return unit == 0 ? 2 : 0;
+}
+
+void cg_source_unit(const ir_program *p, const source_set *sources, arena *a, const char *name,
+                    int unit, FILE *out)
+{
+    generator g;
+    source_generator(&g, p, sources, a, name, out);
+    assert(unit >= 0 && unit < g.nunits);
+    if (unit == 0)
+        emit_source_file(&g);
+    else
+        emit_unit_file(&g, unit);
+}
+
+void cg_source(const ir_program *p, const source_set *sources, arena *a, const char *name, FILE *out)
+{
+    cg_source_unit(p, sources, a, name, 0, out);
+}
+
+void cg_units_header(const ir_program *p, const source_set *sources, arena *a, const char *name,
+                     FILE *out)
+{
+    generator g;
+    source_generator(&g, p, sources, a, name, out);
+    assert(g.nunits > 1);
+    emit_units_header(&g);
 }

@@ -180,7 +180,10 @@ static void colliding_names_compile(void **state)
     compiles_cleanly_named(&c, "gcc", "SOURCE0", "");
     char *src = generate_named(&c, false, "src1");
     assert_non_null(strstr(src, "static fdl_status srcx1_orders_row_check("));
-    assert_non_null(strstr(src, "static fdl_status feat0_fields_compute("));
+    assert_non_null(strstr(src, "static fdl_status feat2_v_fields_compute("));
+    /* Aggregations are rows of the kernel's table, with no function of their own. */
+    assert_null(strstr(src, "feat0_fields_compute"));
+    assert_non_null(strstr(src, "/* [0] fields ("));
     assert_null(strstr(src, "src1_orders"));
     free(src);
     src = generate(&c, true);
@@ -236,7 +239,7 @@ static void hostile_text_stays_inert(void **state)
             fail_msg("byte 0x%02x at offset %ld: %.40s", (unsigned char)*p, (long)(p - src), p);
     assert_null(strstr(src, "??"));
     /* The comment shows the bytes; no '* /' or '/ *' pair survives. */
-    assert_non_null(strstr(src, " * a \\xE2\\x80\\xAE b \\xE2\\x81\\xA6 c \\x01 d \\x1B e ? ?= ? ?/ ? ? ?! / * / x * / y ** / z \\x5C */"));
+    assert_non_null(strstr(src, "/* a \\xE2\\x80\\xAE b \\xE2\\x81\\xA6 c \\x01 d \\x1B e ? ?= ? ?/ ? ? ?! / * / x * / y ** / z \\x5C */"));
     /* The string literal keeps the value, byte for byte. */
     assert_non_null(strstr(src, "fdl_string(\"\\342\\200\\256\\?\\?=*/\\\\\", 9)"));
     free(src);
@@ -261,10 +264,120 @@ static void seed_example_compiles(void **state)
     compiles_cleanly(&c, "gcc");
     char *src = generate(&c, false);
     /* Every function says where its definition came from. */
-    assert_non_null(strstr(src, "/* user_purchase_count_30d (features.yaml:11): count(purchases) over 30d"));
+    assert_non_null(strstr(src, " user_purchase_count_30d (features.yaml:11): count(purchases) over 30d */"));
     assert_non_null(strstr(src, "cosine_similarity(user.user_embedding, product.product_embedding)"));
     free(src);
     compiled_free(&c);
+}
+
+/*
+ * A program large enough to be split (NAME.c, NAME_units.h, NAME_k.c): a
+ * composite key (scratch space), request fields, features of two entities
+ * read by a set in the other order, derived features reading computed ones.
+ * Every file compiles alone under -Werror (gcc, and clang when there), they
+ * link, nothing of NAME_unit_ is left undefined or exported.
+ */
+static char *split_program_yaml(void)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    fputs("entities:\n"
+          "  - {name: user, join_key: user_id}\n"
+          "  - {name: item, join_keys: [store_id, sku], key_types: [int64, string]}\n"
+          "sources:\n"
+          "  - name: orders\n"
+          "    timestamp: ts\n"
+          "    fields:\n"
+          "      - {name: ts, type: timestamp}\n"
+          "      - {name: user_id, type: string}\n"
+          "      - {name: store_id, type: int64}\n"
+          "      - {name: sku, type: string}\n"
+          "      - {name: amount, type: float64}\n"
+          "features:\n", out);
+    for (int i = 0; i < 1200; i++) {
+        fprintf(out, "  - {name: u%d, entity: user, aggregation: {function: sum, source: orders.amount,"
+                     " window: %dh}, default: 0.0}\n", i, i % 50 + 1);
+        if (i % 4 == 0)
+            fprintf(out, "  - {name: k%d, entity: item, aggregation: {function: count, source: orders,"
+                         " window: %dd}}\n", i, i % 30 + 1);
+        if (i % 3 == 2 && i < 5)
+            fprintf(out, "  - {name: d%d, entity: user, expr: 'u%d * 2 + u0'}\n", i, i);
+        else if (i % 3 == 2)   /* a derived feature reading another, maybe in another file */
+            fprintf(out, "  - {name: d%d, entity: user, expr: 'u%d * 2 + d%d'}\n", i, i, i - 3);
+        if (i % 12 == 8)
+            fprintf(out, "  - {name: m%d, entities: [item, user], expr: 'k%d + d%d'}\n", i, i, i);
+        if (i % 12 == 5)
+            fprintf(out, "  - {name: r%d, entity: user, expr: 'u%d + request.bonus'}\n", i, i);
+    }
+    fputs("feature_sets:\n  - name: s\n    features: [u0, k0, d2, m8, r5, u1199, m1196]\n"
+          "    request: [{name: bonus, type: float64}]\n", out);
+    fclose(out);
+    return text;
+}
+
+/* Runs a shell command; its exit status (prints its output on failure). */
+static int shell(const char *command)
+{
+    int status = system(command);
+    if (status != 0)
+        print_error("failed: %s\n", command);
+    return status;
+}
+
+static void split_program_compiles(void **state)
+{
+    (void)state;
+    char *yaml = split_program_yaml();
+    compiled c;
+    compile_one(&c, yaml);
+    if (!c.ok)
+        print_error("%s\n", c.diagnostics);
+    assert_true(c.ok);
+    arena a;
+    arena_init(&a);
+    int n = cg_source_count(&c.ir, &a);
+    assert_true(n >= 3);
+    assert_int_equal(cg_source_level(&c.ir, &a, 0), 2);
+    char dir[] = "/tmp/fdl-split-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], command[2048];
+    snprintf(path, sizeof path, "%s/lib.h", dir);
+    FILE *out = fopen(path, "w");
+    cg_header(&c.ir, &c.sources, &a, "lib", out);
+    fclose(out);
+    snprintf(path, sizeof path, "%s/lib_units.h", dir);
+    out = fopen(path, "w");
+    cg_units_header(&c.ir, &c.sources, &a, "lib", out);
+    fclose(out);
+    for (int unit = 0; unit < n; unit++) {
+        if (unit)
+            snprintf(path, sizeof path, "%s/lib_%d.c", dir, unit);
+        else
+            snprintf(path, sizeof path, "%s/lib.c", dir);
+        out = fopen(path, "w");
+        cg_source_unit(&c.ir, &c.sources, &a, "lib", unit, out);
+        fclose(out);
+        snprintf(command, sizeof command,
+                 "cd %s && gcc -std=c11 -O0 -fPIC -Wall -Wextra -Wpedantic -Werror -I%s/runtime -c %s -o %d.o",
+                 dir, FDL_SOURCE_DIR, path, unit);
+        assert_int_equal(shell(command), 0);
+        snprintf(command, sizeof command,
+                 "! command -v clang >/dev/null 2>&1 || clang -std=c11 -fsyntax-only -Wall -Wextra"
+                 " -Wpedantic -Werror -I%s/runtime %s", FDL_SOURCE_DIR, path);
+        assert_int_equal(shell(command), 0);
+    }
+    snprintf(command, sizeof command,
+             "cd %s && gcc -shared *.o -o lib.so && ! nm -u lib.so | grep -q lib_unit_ && "
+             "! nm -D --defined-only lib.so | grep -q lib_unit_ && nm -D --defined-only lib.so | grep -q lib_read_set_s",
+             dir);
+    int status = shell(command);
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    (void)system(command);
+    assert_int_equal(status, 0);
+    arena_free(&a);
+    compiled_free(&c);
+    free(yaml);
 }
 
 int main(void)
@@ -276,6 +389,7 @@ int main(void)
         cmocka_unit_test(colliding_names_compile),
         cmocka_unit_test(library_names),
         cmocka_unit_test(hostile_text_stays_inert),
+        cmocka_unit_test(split_program_compiles),
     };
     return cmocka_run_group_tests_name("codegen", tests, NULL, NULL);
 }

@@ -168,94 +168,117 @@ static fdl_status src0_orders_ingest_row(fdl_store *store, const char *const *fi
 
 /* -------------------------------------------------------------- read */
 
-/* amount_quantiles_7d (by_and_lists.yaml:14): percentile(orders.total_amount, p=[0.5,0.9,0.99]) over 1w */
-static fdl_status feat0_amount_quantiles_7d_compute(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
+/* A feature's compute function: states and keys in its entity order. */
+typedef fdl_status compute_function(fdl_store *store, fdl_entity_state *const *states,
+    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out);
+typedef compute_function *compute_fn;
+
+/* A plain feature: one runtime call, then its default. */
+typedef struct plain_feature {
+    int group;          /* >= 0: fdl_group_read(store, state, group, index, t, out) */
+    int index;          /* group -1: fdl_embedding_lookup(store, index, key) */
+    bool has_default;   /* a null result reads as fallback */
+    fdl_value fallback;
+} plain_feature;
+
+/* One feature a set or entity reader computes, into the next value of out:
+ * plain row `plain`, or else `compute`; its states and keys start at `slot`
+ * of the reader's. */
+typedef struct feature_call {
+    int slot;
+    int plain;
+    compute_fn compute;
+} feature_call;
+
+/* The plain features, in definition order: the window aggregations and
+ * embedding lookups, each computed by plain_read. */
+static const plain_feature plain_features[5] = {
+    {0, 0, false, {FDL_NULL, 0, {0}}},   /* [0] amount_quantiles_7d (by_and_lists.yaml:14): percentile(orders.total_amount, p=[0.5,0.9,0.99]) over 1w */
+    {0, 1, false, {FDL_NULL, 0, {0}}},   /* [1] amount_p90_7d (by_and_lists.yaml:17): percentile(orders.total_amount, p=0.9) over 1w */
+    {0, 2, false, {FDL_NULL, 0, {0}}},   /* [2] approx_quantiles_life (by_and_lists.yaml:20): approx_percentile(orders.total_amount, p=[0.25,0.75]) over lifetime */
+    {1, 0, false, {FDL_NULL, 0, {0}}},   /* [3] biggest_order_channel_30d (by_and_lists.yaml:23): max_by(orders.channel, by=total_amount) over 30d */
+    {2, 0, false, {FDL_NULL, 0, {0}}},   /* [4] first_paid_channel (by_and_lists.yaml:26): min_by(orders.channel, by=ordered_at where (total_amount > 0)) over lifetime */
+};
+
+/* Computes plain feature `row` (plain_features) for one entity. */
+static fdl_status plain_read(fdl_store *store, fdl_entity_state *state, fdl_value key, int row,
+    fdl_time t, fdl_value *out)
 {
-    (void)request;
-    (void)keys;
-    return fdl_group_read(store, states[0], 0, 0, t, out);
+    const plain_feature *feature = &plain_features[row];
+    if (feature->group >= 0) {
+        fdl_status status = fdl_group_read(store, state, feature->group, feature->index, t, out);
+        if (status != FDL_OK)
+            return status;
+    } else {
+        *out = fdl_embedding_lookup(store, feature->index, key);
+    }
+    if (feature->has_default && fdl_is_null(*out))
+        *out = feature->fallback;
+    return FDL_OK;
 }
 
-/* amount_p90_7d (by_and_lists.yaml:17): percentile(orders.total_amount, p=0.9) over 1w */
-static fdl_status feat1_amount_p90_7d_compute(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
+/* Reads plain feature `row` of one entity whose key is one column. */
+static fdl_status read_plain(fdl_store *store, int entity, const fdl_value *keys, int row,
+    fdl_time t, fdl_value *out)
 {
-    (void)request;
-    (void)keys;
-    return fdl_group_read(store, states[0], 0, 1, t, out);
+    fdl_entity_state *state = fdl_store_entity(store, entity, keys[0], false);
+    return plain_read(store, state, keys[0], row, t, out);
 }
 
-/* approx_quantiles_life (by_and_lists.yaml:20): approx_percentile(orders.total_amount, p=[0.25,0.75]) over lifetime */
-static fdl_status feat2_approx_quantiles_life_compute(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
+/* Computes calls[0..n) into out[0..n), in order; stops at an error. */
+static fdl_status call_features(fdl_store *store, fdl_entity_state *const *states,
+    const fdl_value *keys, const fdl_value *request, fdl_time t,
+    const feature_call *calls, int n, fdl_value *out)
 {
-    (void)request;
-    (void)keys;
-    return fdl_group_read(store, states[0], 0, 2, t, out);
-}
-
-/* biggest_order_channel_30d (by_and_lists.yaml:23): max_by(orders.channel, by=total_amount) over 30d */
-static fdl_status feat3_biggest_order_channel_30d_compute(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
-{
-    (void)request;
-    (void)keys;
-    return fdl_group_read(store, states[0], 1, 0, t, out);
-}
-
-/* first_paid_channel (by_and_lists.yaml:26): min_by(orders.channel, by=ordered_at where (total_amount > 0)) over lifetime */
-static fdl_status feat4_first_paid_channel_compute(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
-{
-    (void)request;
-    (void)keys;
-    return fdl_group_read(store, states[0], 2, 0, t, out);
+    for (int i = 0; i < n; i++) {
+        const feature_call *call = &calls[i];
+        fdl_status status = call->compute
+            ? call->compute(store, &states[call->slot], &keys[call->slot], request, t, &out[i])
+            : plain_read(store, states[call->slot], keys[call->slot], call->plain, t, &out[i]);
+        if (status != FDL_OK)
+            return status;
+    }
+    return FDL_OK;
 }
 
 /* Reads feature amount_quantiles_7d; keys: user. */
 static fdl_status feat0_amount_quantiles_7d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
-    fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
-    return feat0_amount_quantiles_7d_compute(store, states, keys, request, t, out);
+    (void)request;
+    return read_plain(store, ENTITY0_user, keys, 0, t, out);
 }
 
 /* Reads feature amount_p90_7d; keys: user. */
 static fdl_status feat1_amount_p90_7d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
-    fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
-    return feat1_amount_p90_7d_compute(store, states, keys, request, t, out);
+    (void)request;
+    return read_plain(store, ENTITY0_user, keys, 1, t, out);
 }
 
 /* Reads feature approx_quantiles_life; keys: user. */
 static fdl_status feat2_approx_quantiles_life_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
-    fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
-    return feat2_approx_quantiles_life_compute(store, states, keys, request, t, out);
+    (void)request;
+    return read_plain(store, ENTITY0_user, keys, 2, t, out);
 }
 
 /* Reads feature biggest_order_channel_30d; keys: user. */
 static fdl_status feat3_biggest_order_channel_30d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
-    fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
-    return feat3_biggest_order_channel_30d_compute(store, states, keys, request, t, out);
+    (void)request;
+    return read_plain(store, ENTITY0_user, keys, 3, t, out);
 }
 
 /* Reads feature first_paid_channel; keys: user. */
 static fdl_status feat4_first_paid_channel_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
-    fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
-    return feat4_first_paid_channel_compute(store, states, keys, request, t, out);
+    (void)request;
+    return read_plain(store, ENTITY0_user, keys, 4, t, out);
 }
 
 /* Feature set orders_v1 (by_and_lists.yaml:30). */
@@ -266,16 +289,15 @@ fdl_status by_and_lists_read_set_orders_v1(fdl_store *store, const fdl_value *ke
     const fdl_value *request = (const fdl_value *)0;
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    static const feature_call set0_orders_v1_calls[5] = {
+        {0, 0, NULL},   /* out[0] amount_quantiles_7d */
+        {0, 1, NULL},   /* out[1] amount_p90_7d */
+        {0, 2, NULL},   /* out[2] approx_quantiles_life */
+        {0, 3, NULL},   /* out[3] biggest_order_channel_30d */
+        {0, 4, NULL},   /* out[4] first_paid_channel */
+    };
     fdl_status status;
-    if ((status = feat0_amount_quantiles_7d_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
-        return status;
-    if ((status = feat1_amount_p90_7d_compute(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
-        return status;
-    if ((status = feat2_approx_quantiles_life_compute(store, &states[0], &keys[0], request, t, &out[2])) != FDL_OK)
-        return status;
-    if ((status = feat3_biggest_order_channel_30d_compute(store, &states[0], &keys[0], request, t, &out[3])) != FDL_OK)
-        return status;
-    if ((status = feat4_first_paid_channel_compute(store, &states[0], &keys[0], request, t, &out[4])) != FDL_OK)
+    if ((status = call_features(store, states, keys, request, t, &set0_orders_v1_calls[0], 5, &out[0])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -288,16 +310,15 @@ fdl_status by_and_lists_read_entity_user(fdl_store *store, fdl_value key, fdl_ti
     const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY0_user, key, false);
+    static const feature_call ent0_user_calls[5] = {
+        {0, 0, NULL},   /* out[0] amount_quantiles_7d */
+        {0, 1, NULL},   /* out[1] amount_p90_7d */
+        {0, 2, NULL},   /* out[2] approx_quantiles_life */
+        {0, 3, NULL},   /* out[3] biggest_order_channel_30d */
+        {0, 4, NULL},   /* out[4] first_paid_channel */
+    };
     fdl_status status;
-    if ((status = feat0_amount_quantiles_7d_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
-        return status;
-    if ((status = feat1_amount_p90_7d_compute(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
-        return status;
-    if ((status = feat2_approx_quantiles_life_compute(store, &states[0], &keys[0], request, t, &out[2])) != FDL_OK)
-        return status;
-    if ((status = feat3_biggest_order_channel_30d_compute(store, &states[0], &keys[0], request, t, &out[3])) != FDL_OK)
-        return status;
-    if ((status = feat4_first_paid_channel_compute(store, &states[0], &keys[0], request, t, &out[4])) != FDL_OK)
+    if ((status = call_features(store, states, keys, request, t, &ent0_user_calls[0], 5, &out[0])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -355,18 +376,15 @@ static const fdl_group_desc groups[] = {
     {"orders.channel by ordered_at where (total_amount > 0)", ENTITY0_user, SOURCE0_orders, FDL_STRING, 1, group_2_aggs, FDL_TIMESTAMP, 0},
 };
 
-static const int feat0_amount_quantiles_7d_entities[] = {ENTITY0_user};
-static const int feat1_amount_p90_7d_entities[] = {ENTITY0_user};
-static const int feat2_approx_quantiles_life_entities[] = {ENTITY0_user};
-static const int feat3_biggest_order_channel_30d_entities[] = {ENTITY0_user};
-static const int feat4_first_paid_channel_entities[] = {ENTITY0_user};
+/* The entity list of every feature of one entity: &single_entity[E]. */
+static const int single_entity[] = {ENTITY0_user};
 
 static const fdl_feature_desc features[] = {
-    {"amount_quantiles_7d", FDL_VECTOR, 3, 1, feat0_amount_quantiles_7d_entities, NULL, feat0_amount_quantiles_7d_read, 0, NULL},
-    {"amount_p90_7d", FDL_FLOAT64, 0, 1, feat1_amount_p90_7d_entities, NULL, feat1_amount_p90_7d_read, 0, NULL},
-    {"approx_quantiles_life", FDL_VECTOR, 2, 1, feat2_approx_quantiles_life_entities, NULL, feat2_approx_quantiles_life_read, 0, NULL},
-    {"biggest_order_channel_30d", FDL_STRING, 0, 1, feat3_biggest_order_channel_30d_entities, NULL, feat3_biggest_order_channel_30d_read, 0, NULL},
-    {"first_paid_channel", FDL_STRING, 0, 1, feat4_first_paid_channel_entities, NULL, feat4_first_paid_channel_read, 0, NULL},
+    {"amount_quantiles_7d", FDL_VECTOR, 3, 1, &single_entity[ENTITY0_user], NULL, feat0_amount_quantiles_7d_read, 0, NULL},
+    {"amount_p90_7d", FDL_FLOAT64, 0, 1, &single_entity[ENTITY0_user], NULL, feat1_amount_p90_7d_read, 0, NULL},
+    {"approx_quantiles_life", FDL_VECTOR, 2, 1, &single_entity[ENTITY0_user], NULL, feat2_approx_quantiles_life_read, 0, NULL},
+    {"biggest_order_channel_30d", FDL_STRING, 0, 1, &single_entity[ENTITY0_user], NULL, feat3_biggest_order_channel_30d_read, 0, NULL},
+    {"first_paid_channel", FDL_STRING, 0, 1, &single_entity[ENTITY0_user], NULL, feat4_first_paid_channel_read, 0, NULL},
 };
 
 static const int set0_orders_v1_features[] = {0, 1, 2, 3, 4};

@@ -329,47 +329,79 @@ static fdl_status src1_orders_ingest_row(fdl_store *store, const char *const *fi
 
 /* -------------------------------------------------------------- read */
 
-/* user_embedding (catalog.yaml:38): lookup_embedding(user2vec_v3)
- * Dense embedding of the user */
-static fdl_status feat0_user_embedding_compute(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
+/* A feature's compute function: states and keys in its entity order. */
+typedef fdl_status compute_function(fdl_store *store, fdl_entity_state *const *states,
+    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out);
+typedef compute_function *compute_fn;
+
+/* A plain feature: one runtime call, then its default. */
+typedef struct plain_feature {
+    int group;          /* >= 0: fdl_group_read(store, state, group, index, t, out) */
+    int index;          /* group -1: fdl_embedding_lookup(store, index, key) */
+    bool has_default;   /* a null result reads as fallback */
+    fdl_value fallback;
+} plain_feature;
+
+/* One feature a set or entity reader computes, into the next value of out:
+ * plain row `plain`, or else `compute`; its states and keys start at `slot`
+ * of the reader's. */
+typedef struct feature_call {
+    int slot;
+    int plain;
+    compute_fn compute;
+} feature_call;
+
+/* The plain features, in definition order: the window aggregations and
+ * embedding lookups, each computed by plain_read. */
+static const plain_feature plain_features[4] = {
+    /* Dense embedding of the user */
+    {-1, EMBEDDING1_user2vec_v3, false, {FDL_NULL, 0, {0}}},   /* [0] user_embedding (catalog.yaml:38): lookup_embedding(user2vec_v3) */
+    /* Number of purchases in the last 30 days */
+    {0, 0, false, {FDL_NULL, 0, {0}}},   /* [1] user_purchase_count_30d (features.yaml:11): count(purchases) over 30d */
+    /* Average order value in the last 90 days */
+    {1, 0, false, {FDL_NULL, 0, {0}}},   /* [2] user_avg_order_value_90d (features.yaml:21): mean(orders.total_amount) over 90d */
+    /* Dense embedding from product2vec model */
+    {-1, EMBEDDING0_product2vec_v3, false, {FDL_NULL, 0, {0}}},   /* [3] product_embedding (features.yaml:31): lookup_embedding(product2vec_v3) */
+};
+
+/* Computes plain feature `row` (plain_features) for one entity. */
+static fdl_status plain_read(fdl_store *store, fdl_entity_state *state, fdl_value key, int row,
+    fdl_time t, fdl_value *out)
 {
-    (void)request;
-    (void)states;
-    (void)t;
-    *out = fdl_embedding_lookup(store, EMBEDDING1_user2vec_v3, keys[0]);
+    const plain_feature *feature = &plain_features[row];
+    if (feature->group >= 0) {
+        fdl_status status = fdl_group_read(store, state, feature->group, feature->index, t, out);
+        if (status != FDL_OK)
+            return status;
+    } else {
+        *out = fdl_embedding_lookup(store, feature->index, key);
+    }
+    if (feature->has_default && fdl_is_null(*out))
+        *out = feature->fallback;
     return FDL_OK;
 }
 
-/* user_purchase_count_30d (features.yaml:11): count(purchases) over 30d
- * Number of purchases in the last 30 days */
-static fdl_status feat1_user_purchase_count_30d_compute(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
+/* Reads plain feature `row` of one entity whose key is one column. */
+static fdl_status read_plain(fdl_store *store, int entity, const fdl_value *keys, int row,
+    fdl_time t, fdl_value *out)
 {
-    (void)request;
-    (void)keys;
-    return fdl_group_read(store, states[0], 0, 0, t, out);
+    fdl_entity_state *state = fdl_store_entity(store, entity, keys[0], false);
+    return plain_read(store, state, keys[0], row, t, out);
 }
 
-/* user_avg_order_value_90d (features.yaml:21): mean(orders.total_amount) over 90d
- * Average order value in the last 90 days */
-static fdl_status feat2_user_avg_order_value_90d_compute(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
+/* Computes calls[0..n) into out[0..n), in order; stops at an error. */
+static fdl_status call_features(fdl_store *store, fdl_entity_state *const *states,
+    const fdl_value *keys, const fdl_value *request, fdl_time t,
+    const feature_call *calls, int n, fdl_value *out)
 {
-    (void)request;
-    (void)keys;
-    return fdl_group_read(store, states[0], 1, 0, t, out);
-}
-
-/* product_embedding (features.yaml:31): lookup_embedding(product2vec_v3)
- * Dense embedding from product2vec model */
-static fdl_status feat3_product_embedding_compute(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
-{
-    (void)request;
-    (void)states;
-    (void)t;
-    *out = fdl_embedding_lookup(store, EMBEDDING0_product2vec_v3, keys[0]);
+    for (int i = 0; i < n; i++) {
+        const feature_call *call = &calls[i];
+        fdl_status status = call->compute
+            ? call->compute(store, &states[call->slot], &keys[call->slot], request, t, &out[i])
+            : plain_read(store, states[call->slot], keys[call->slot], call->plain, t, &out[i]);
+        if (status != FDL_OK)
+            return status;
+    }
     return FDL_OK;
 }
 
@@ -378,12 +410,13 @@ static fdl_status feat3_product_embedding_compute(fdl_store *store, fdl_entity_s
 static fdl_status feat4_user_product_affinity_compute(fdl_store *store, fdl_entity_state *const *states,
     const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
 {
+    (void)request;
     fdl_value a, b;
     fdl_status status;
-    if ((status = feat0_user_embedding_compute(store, &states[0], &keys[0], request, t, &a)) != FDL_OK)
-        return status;
-    if ((status = feat3_product_embedding_compute(store, &states[1], &keys[1], request, t, &b)) != FDL_OK)
-        return status;
+    if ((status = plain_read(store, states[0], keys[0], 0, t, &a)) != FDL_OK)
+        return status;   /* user_embedding */
+    if ((status = plain_read(store, states[1], keys[1], 3, t, &b)) != FDL_OK)
+        return status;   /* product_embedding */
     *out = fdl_cosine_similarity(a, b);
     return FDL_OK;
 }
@@ -392,36 +425,32 @@ static fdl_status feat4_user_product_affinity_compute(fdl_store *store, fdl_enti
 static fdl_status feat0_user_embedding_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
-    fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
-    return feat0_user_embedding_compute(store, states, keys, request, t, out);
+    (void)request;
+    return read_plain(store, ENTITY0_user, keys, 0, t, out);
 }
 
 /* Reads feature user_purchase_count_30d; keys: user. */
 static fdl_status feat1_user_purchase_count_30d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
-    fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
-    return feat1_user_purchase_count_30d_compute(store, states, keys, request, t, out);
+    (void)request;
+    return read_plain(store, ENTITY0_user, keys, 1, t, out);
 }
 
 /* Reads feature user_avg_order_value_90d; keys: user. */
 static fdl_status feat2_user_avg_order_value_90d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
-    fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
-    return feat2_user_avg_order_value_90d_compute(store, states, keys, request, t, out);
+    (void)request;
+    return read_plain(store, ENTITY0_user, keys, 2, t, out);
 }
 
 /* Reads feature product_embedding; keys: product. */
 static fdl_status feat3_product_embedding_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
-    fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY1_product, keys[0], false);
-    return feat3_product_embedding_compute(store, states, keys, request, t, out);
+    (void)request;
+    return read_plain(store, ENTITY1_product, keys, 3, t, out);
 }
 
 /* Reads feature user_product_affinity; keys: user product. */
@@ -443,16 +472,15 @@ fdl_status features_read_set_ranking_v1(fdl_store *store, const fdl_value *keys,
     fdl_entity_state *states[2];
     states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
     states[1] = fdl_store_entity(store, ENTITY1_product, keys[1], false);
+    static const feature_call set0_ranking_v1_calls[5] = {
+        {0, 1, NULL},   /* out[0] user_purchase_count_30d */
+        {0, 2, NULL},   /* out[1] user_avg_order_value_90d */
+        {1, 3, NULL},   /* out[2] product_embedding */
+        {0, 0, NULL},   /* out[3] user_embedding */
+        {0, -1, feat4_user_product_affinity_compute},   /* out[4] user_product_affinity */
+    };
     fdl_status status;
-    if ((status = feat1_user_purchase_count_30d_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
-        return status;
-    if ((status = feat2_user_avg_order_value_90d_compute(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
-        return status;
-    if ((status = feat3_product_embedding_compute(store, &states[1], &keys[1], request, t, &out[2])) != FDL_OK)
-        return status;
-    if ((status = feat0_user_embedding_compute(store, &states[0], &keys[0], request, t, &out[3])) != FDL_OK)
-        return status;
-    if ((status = feat4_user_product_affinity_compute(store, &states[0], &keys[0], request, t, &out[4])) != FDL_OK)
+    if ((status = call_features(store, states, keys, request, t, &set0_ranking_v1_calls[0], 5, &out[0])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -465,12 +493,13 @@ fdl_status features_read_entity_user(fdl_store *store, fdl_value key, fdl_time t
     const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY0_user, key, false);
+    static const feature_call ent0_user_calls[3] = {
+        {0, 0, NULL},   /* out[0] user_embedding */
+        {0, 1, NULL},   /* out[1] user_purchase_count_30d */
+        {0, 2, NULL},   /* out[2] user_avg_order_value_90d */
+    };
     fdl_status status;
-    if ((status = feat0_user_embedding_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
-        return status;
-    if ((status = feat1_user_purchase_count_30d_compute(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
-        return status;
-    if ((status = feat2_user_avg_order_value_90d_compute(store, &states[0], &keys[0], request, t, &out[2])) != FDL_OK)
+    if ((status = call_features(store, states, keys, request, t, &ent0_user_calls[0], 3, &out[0])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -483,8 +512,11 @@ fdl_status features_read_entity_product(fdl_store *store, fdl_value key, fdl_tim
     const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY1_product, key, false);
+    static const feature_call ent1_product_calls[1] = {
+        {0, 3, NULL},   /* out[0] product_embedding */
+    };
     fdl_status status;
-    if ((status = feat3_product_embedding_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
+    if ((status = call_features(store, states, keys, request, t, &ent1_product_calls[0], 1, &out[0])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -562,17 +594,15 @@ static const fdl_group_desc groups[] = {
     {"orders.total_amount", ENTITY0_user, SOURCE1_orders, FDL_FLOAT64, 1, group_1_aggs, FDL_NULL, 0},
 };
 
-static const int feat0_user_embedding_entities[] = {ENTITY0_user};
-static const int feat1_user_purchase_count_30d_entities[] = {ENTITY0_user};
-static const int feat2_user_avg_order_value_90d_entities[] = {ENTITY0_user};
-static const int feat3_product_embedding_entities[] = {ENTITY1_product};
+/* The entity list of every feature of one entity: &single_entity[E]. */
+static const int single_entity[] = {ENTITY0_user, ENTITY1_product};
 static const int feat4_user_product_affinity_entities[] = {ENTITY0_user, ENTITY1_product};
 
 static const fdl_feature_desc features[] = {
-    {"user_embedding", FDL_VECTOR, 128, 1, feat0_user_embedding_entities, "Dense embedding of the user", feat0_user_embedding_read, 0, NULL},
-    {"user_purchase_count_30d", FDL_INT64, 0, 1, feat1_user_purchase_count_30d_entities, "Number of purchases in the last 30 days", feat1_user_purchase_count_30d_read, 0, NULL},
-    {"user_avg_order_value_90d", FDL_FLOAT64, 0, 1, feat2_user_avg_order_value_90d_entities, "Average order value in the last 90 days", feat2_user_avg_order_value_90d_read, 0, NULL},
-    {"product_embedding", FDL_VECTOR, 128, 1, feat3_product_embedding_entities, "Dense embedding from product2vec model", feat3_product_embedding_read, 0, NULL},
+    {"user_embedding", FDL_VECTOR, 128, 1, &single_entity[ENTITY0_user], "Dense embedding of the user", feat0_user_embedding_read, 0, NULL},
+    {"user_purchase_count_30d", FDL_INT64, 0, 1, &single_entity[ENTITY0_user], "Number of purchases in the last 30 days", feat1_user_purchase_count_30d_read, 0, NULL},
+    {"user_avg_order_value_90d", FDL_FLOAT64, 0, 1, &single_entity[ENTITY0_user], "Average order value in the last 90 days", feat2_user_avg_order_value_90d_read, 0, NULL},
+    {"product_embedding", FDL_VECTOR, 128, 1, &single_entity[ENTITY1_product], "Dense embedding from product2vec model", feat3_product_embedding_read, 0, NULL},
     {"user_product_affinity", FDL_FLOAT64, 0, 2, feat4_user_product_affinity_entities, "Cosine similarity between user and product embeddings", feat4_user_product_affinity_read, 0, NULL},
 };
 

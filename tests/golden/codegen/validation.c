@@ -348,40 +348,90 @@ static fdl_status src1_purchases_ingest_row(fdl_store *store, const char *const 
 
 /* -------------------------------------------------------------- read */
 
-/* purchases_7d (definitions.yaml:48): count(purchases) over 1w */
-static fdl_status feat0_purchases_7d_compute(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
+/* A feature's compute function: states and keys in its entity order. */
+typedef fdl_status compute_function(fdl_store *store, fdl_entity_state *const *states,
+    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out);
+typedef compute_function *compute_fn;
+
+/* A plain feature: one runtime call, then its default. */
+typedef struct plain_feature {
+    int group;          /* >= 0: fdl_group_read(store, state, group, index, t, out) */
+    int index;          /* group -1: fdl_embedding_lookup(store, index, key) */
+    bool has_default;   /* a null result reads as fallback */
+    fdl_value fallback;
+} plain_feature;
+
+/* One feature a set or entity reader computes, into the next value of out:
+ * plain row `plain`, or else `compute`; its states and keys start at `slot`
+ * of the reader's. */
+typedef struct feature_call {
+    int slot;
+    int plain;
+    compute_fn compute;
+} feature_call;
+
+/* The plain features, in definition order: the window aggregations and
+ * embedding lookups, each computed by plain_read. */
+static const plain_feature plain_features[2] = {
+    {0, 0, false, {FDL_NULL, 0, {0}}},   /* [0] purchases_7d (definitions.yaml:48): count(purchases) over 1w */
+    {1, 0, false, {FDL_NULL, 0, {0}}},   /* [1] spend_7d (definitions.yaml:51): sum(purchases.amount) over 1w */
+};
+
+/* Computes plain feature `row` (plain_features) for one entity. */
+static fdl_status plain_read(fdl_store *store, fdl_entity_state *state, fdl_value key, int row,
+    fdl_time t, fdl_value *out)
 {
-    (void)request;
-    (void)keys;
-    return fdl_group_read(store, states[0], 0, 0, t, out);
+    const plain_feature *feature = &plain_features[row];
+    if (feature->group >= 0) {
+        fdl_status status = fdl_group_read(store, state, feature->group, feature->index, t, out);
+        if (status != FDL_OK)
+            return status;
+    } else {
+        *out = fdl_embedding_lookup(store, feature->index, key);
+    }
+    if (feature->has_default && fdl_is_null(*out))
+        *out = feature->fallback;
+    return FDL_OK;
 }
 
-/* spend_7d (definitions.yaml:51): sum(purchases.amount) over 1w */
-static fdl_status feat1_spend_7d_compute(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
+/* Reads plain feature `row` of one entity whose key is one column. */
+static fdl_status read_plain(fdl_store *store, int entity, const fdl_value *keys, int row,
+    fdl_time t, fdl_value *out)
 {
-    (void)request;
-    (void)keys;
-    return fdl_group_read(store, states[0], 1, 0, t, out);
+    fdl_entity_state *state = fdl_store_entity(store, entity, keys[0], false);
+    return plain_read(store, state, keys[0], row, t, out);
+}
+
+/* Computes calls[0..n) into out[0..n), in order; stops at an error. */
+static fdl_status call_features(fdl_store *store, fdl_entity_state *const *states,
+    const fdl_value *keys, const fdl_value *request, fdl_time t,
+    const feature_call *calls, int n, fdl_value *out)
+{
+    for (int i = 0; i < n; i++) {
+        const feature_call *call = &calls[i];
+        fdl_status status = call->compute
+            ? call->compute(store, &states[call->slot], &keys[call->slot], request, t, &out[i])
+            : plain_read(store, states[call->slot], keys[call->slot], call->plain, t, &out[i]);
+        if (status != FDL_OK)
+            return status;
+    }
+    return FDL_OK;
 }
 
 /* Reads feature purchases_7d; keys: user. */
 static fdl_status feat0_purchases_7d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
-    fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
-    return feat0_purchases_7d_compute(store, states, keys, request, t, out);
+    (void)request;
+    return read_plain(store, ENTITY0_user, keys, 0, t, out);
 }
 
 /* Reads feature spend_7d; keys: user. */
 static fdl_status feat1_spend_7d_read(fdl_store *store, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
-    fdl_entity_state *states[1];
-    states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
-    return feat1_spend_7d_compute(store, states, keys, request, t, out);
+    (void)request;
+    return read_plain(store, ENTITY0_user, keys, 1, t, out);
 }
 
 /* Feature set risk_v1 (definitions.yaml:56). */
@@ -392,10 +442,12 @@ fdl_status validation_read_set_risk_v1(fdl_store *store, const fdl_value *keys,
     const fdl_value *request = (const fdl_value *)0;
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
+    static const feature_call set0_risk_v1_calls[2] = {
+        {0, 0, NULL},   /* out[0] purchases_7d */
+        {0, 1, NULL},   /* out[1] spend_7d */
+    };
     fdl_status status;
-    if ((status = feat0_purchases_7d_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
-        return status;
-    if ((status = feat1_spend_7d_compute(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
+    if ((status = call_features(store, states, keys, request, t, &set0_risk_v1_calls[0], 2, &out[0])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -408,10 +460,12 @@ fdl_status validation_read_entity_user(fdl_store *store, fdl_value key, fdl_time
     const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY0_user, key, false);
+    static const feature_call ent0_user_calls[2] = {
+        {0, 0, NULL},   /* out[0] purchases_7d */
+        {0, 1, NULL},   /* out[1] spend_7d */
+    };
     fdl_status status;
-    if ((status = feat0_purchases_7d_compute(store, &states[0], &keys[0], request, t, &out[0])) != FDL_OK)
-        return status;
-    if ((status = feat1_spend_7d_compute(store, &states[0], &keys[0], request, t, &out[1])) != FDL_OK)
+    if ((status = call_features(store, states, keys, request, t, &ent0_user_calls[0], 2, &out[0])) != FDL_OK)
         return status;
     return FDL_OK;
 }
@@ -490,12 +544,12 @@ static const fdl_group_desc groups[] = {
     {"purchases.amount", ENTITY0_user, SOURCE1_purchases, FDL_FLOAT64, 1, group_1_aggs, FDL_NULL, 0},
 };
 
-static const int feat0_purchases_7d_entities[] = {ENTITY0_user};
-static const int feat1_spend_7d_entities[] = {ENTITY0_user};
+/* The entity list of every feature of one entity: &single_entity[E]. */
+static const int single_entity[] = {ENTITY0_user};
 
 static const fdl_feature_desc features[] = {
-    {"purchases_7d", FDL_INT64, 0, 1, feat0_purchases_7d_entities, NULL, feat0_purchases_7d_read, 0, NULL},
-    {"spend_7d", FDL_FLOAT64, 0, 1, feat1_spend_7d_entities, NULL, feat1_spend_7d_read, 0, NULL},
+    {"purchases_7d", FDL_INT64, 0, 1, &single_entity[ENTITY0_user], NULL, feat0_purchases_7d_read, 0, NULL},
+    {"spend_7d", FDL_FLOAT64, 0, 1, &single_entity[ENTITY0_user], NULL, feat1_spend_7d_read, 0, NULL},
 };
 
 static const int set0_risk_v1_features[] = {0, 1};
