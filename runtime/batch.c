@@ -532,27 +532,120 @@ static fdl_status check_options(batch *b)
     return check_paths(b);
 }
 
+/* The store that checks rows and owns the embedding tables (the workers
+ * have stores of their own). */
 static fdl_status open_store(batch *b)
 {
     fdl_store_options options = fdl_store_options_default();
-    options.keep_history = false;       /* reads move forward in time */
-    options.load_embeddings = false;    /* loaded below, from the given paths */
+    options.keep_history = false;
+    options.load_embeddings = false;    /* load_embeddings, from the given paths */
     b->store = fdl_store_open(b->program, &options, b->err);
     if (!b->store)
         return b->err->status != FDL_OK ? b->err->status : out_of_memory(b);
+    return FDL_OK;
+}
+
+/* The file of embedding e: the option's, else the definition's. */
+static const char *embedding_path(const batch *b, int e)
+{
+    const char *path = b->program->embeddings[e].default_path;
+    for (int i = 0; i < b->options->nembeddings; i++)
+        if (fdl_program_embedding(b->program, b->options->embeddings[i].name) == e)
+            path = b->options->embeddings[i].path;
+    return path;
+}
+
+static fdl_status load_embeddings(batch *b, fdl_error *err)
+{
     for (int e = 0; e < b->program->nembeddings; e++) {
-        const char *path = b->program->embeddings[e].default_path;
-        for (int i = 0; i < b->options->nembeddings; i++)
-            if (fdl_program_embedding(b->program, b->options->embeddings[i].name) == e)
-                path = b->options->embeddings[i].path;
+        const char *path = embedding_path(b, e);
         if (!path)
-            return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "embedding '%s' has no file",
+            return fdl_error_set(err, FDL_ERR_ARGUMENT, "embedding '%s' has no file",
                                  b->program->embeddings[e].name);
-        fdl_status status = fdl_store_load_embedding(b->store, e, path, b->err);
+        fdl_status status = fdl_store_load_embedding(b->store, e, path, err);
         if (status != FDL_OK)
             return status;
     }
     return FDL_OK;
+}
+
+/*
+ * Loading the tables while the sources are read: in a thread of its own
+ * when the run may use more than one and no expectation looks values up in
+ * a table (loading only writes the store's table pointers; checking rows
+ * only its counters).
+ */
+typedef struct loader {
+    batch *b;
+    pthread_t thread;
+    bool started;
+    fdl_status status;
+    fdl_error err;
+    struct timespec start;
+    double seconds;
+} loader;
+
+static double seconds_since(const struct timespec *start);
+
+static void *run_loader(void *arg)
+{
+    loader *l = arg;
+    l->status = load_embeddings(l->b, &l->err);
+    l->seconds = seconds_since(&l->start);
+    return NULL;
+}
+
+static bool checks_read_tables(const fdl_program *p)
+{
+    for (int s = 0; s < p->nsources; s++)
+        for (int k = 0; k < p->sources[s].nchecks; k++)
+            if (p->sources[s].checks[k].embedding >= 0)
+                return true;
+    return false;
+}
+
+/* Every table's file can be opened: the usual failure (a wrong path) is
+ * then reported before any reading, as when the tables load first. */
+static bool tables_open(batch *b)
+{
+    for (int e = 0; e < b->program->nembeddings; e++) {
+        const char *path = embedding_path(b, e);
+        FILE *file = path ? fopen(path, "rb") : NULL;
+        if (!file)
+            return false;
+        fclose(file);
+    }
+    return true;
+}
+
+/* Starts loading the tables, or loads them now (then l->started is false). */
+static fdl_status start_loader(batch *b, loader *l)
+{
+    *l = (loader){.b = b, .status = FDL_OK};
+    clock_gettime(CLOCK_MONOTONIC, &l->start);
+    if (b->options->threads > 1 && b->program->nembeddings > 0 && !checks_read_tables(b->program) &&
+        tables_open(b))
+        l->started = pthread_create(&l->thread, NULL, run_loader, l) == 0;
+    if (!l->started) {
+        run_loader(l);
+        if (l->status != FDL_OK)
+            *b->err = l->err;
+    }
+    return l->status;
+}
+
+/* Waits for the tables; their error comes before status (a failure of
+ * the reading meanwhile), as when they were loaded first. */
+static fdl_status join_loader(batch *b, loader *l, fdl_status status)
+{
+    if (!l->started)
+        return status;
+    pthread_join(l->thread, NULL);
+    l->started = false;
+    if (l->status == FDL_OK)
+        return status;
+    *b->err = l->err;
+    return l->status;
 }
 
 /* Index of the header cell named name, or -1. */
@@ -1928,8 +2021,11 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
     b.set = -1;
     fdl_status status = check_options(&b);
     struct timespec phase = start;
+    loader tables = {0};
     if (status == FDL_OK)
         status = open_store(&b);
+    if (status == FDL_OK)
+        status = start_loader(&b, &tables);
     stats->load_seconds = lap(&phase);
     if (status == FDL_OK)
         status = read_spine(&b);
@@ -1954,6 +2050,14 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
         free(order);
     }
     stats->read_seconds = lap(&phase);
+    if (tables.started) {
+        status = join_loader(&b, &tables, status);
+        /* A table that failed fails the run as before reading: no quarantine. */
+        if (tables.status != FDL_OK && b.quarantine.file)
+            fdl_output_abort(&b.quarantine);
+        stats->load_seconds = tables.seconds;   /* (while reading: part of read_seconds) */
+        lap(&phase);
+    }
     /* In option order: equal times keep it. */
     if (status == FDL_OK && (!events_in_option_order(&b) || !sort_by_time(b.events, b.nevents) ||
                              !sort_by_time(b.spine_order, b.spine.nrows)))

@@ -15,7 +15,8 @@ The replay runs in entity partitions, one thread each (docs/architecture.md,
     string-keyed entity only and one of the int64-keyed one only (the
     replay key by key);
   * the seed example (two entities, embeddings, a cosine) with the same
-    counts: equal bytes;
+    counts: equal bytes; with a table that is missing, the same error and
+    no output or quarantine (tables load while sources are read);
   * a spine whose request column has bad values for nine keys (rows in
     several partitions), each line earlier in time than the one before:
     every N reports the one the one-thread replay meets first;
@@ -54,6 +55,28 @@ def check_seed_example(fdlc, source_dir, work):
                   % (n, COUNTS[0]))
             ok = False
     print("seed example: %d bytes, the same for --threads %s" % (len(outputs[1]), COUNTS))
+    # A table that cannot be read (loaded while the sources are read when
+    # there are threads): the same error, no output and no quarantine.
+    messages = set()
+    for n in COUNTS:
+        out, quarantine = (os.path.join(work, "bad-%s-%d.csv" % (what, n)) for what in ("out", "q"))
+        args = ["batch", os.path.join(seed, "catalog.yaml"), os.path.join(seed, "features.yaml"),
+                "--source", "purchases=" + os.path.join(data, "purchases.csv"),
+                "--source", "orders=" + os.path.join(data, "orders.csv"),
+                "--embedding", "user2vec_v3=" + os.path.join(work, "missing.csv"),
+                "--spine", os.path.join(data, "spine.csv"), "--set", "ranking_v1",
+                "--out", out, "--quarantine", quarantine, "--threads", str(n)]
+        proc = run_fdlc(fdlc, args, cwd=work, work=work)
+        messages.add(proc.stderr)
+        if proc.returncode != 2 or "missing.csv" not in proc.stderr:
+            print("FAIL missing table, --threads %d: expected exit 2 naming it\n%s" % (n, describe_run(proc)))
+            ok = False
+        if os.path.exists(out) or os.path.exists(quarantine):
+            print("FAIL missing table, --threads %d: an output or quarantine was written" % n)
+            ok = False
+    if len(messages) != 1:
+        print("FAIL missing table: the message depends on --threads:\n%s" % "\n".join(sorted(messages)))
+        ok = False
     return ok
 
 
