@@ -261,7 +261,7 @@ static const char *tagged(generator *g, tag_kind tag, int index, const char *nam
 }
 
 /* Roles of a source: check, push, parse_row, check_row, push_row,
- * ingest_row, fields, checks, max_null_ratio. */
+ * push_values, ingest_row, fields, checks, max_null_ratio. */
 static const char *src_ident(generator *g, int s, const char *role)
 {
     assert(s >= 0 && s < g->ir->nsources && role);
@@ -1135,6 +1135,17 @@ static void emit_row_forms(generator *g, int s)
          ident(g, src->fields[src->time_field].name), src->name);
     emit(g, "    return %s(store, &event, err);\n}\n\n", push);
 
+    emit(g, "/* Pushes the values check_row gave for a row (batch replay: parsed once). */\n");
+    emit(g, "static fdl_status %s(fdl_store *store, const fdl_value *values, fdl_error *err)\n{\n",
+         src_ident(g, s, "push_values"));
+    emit(g, "    %s event;\n", event_type(g, s));
+    for (int f = 0; f < nf; f++)
+        emit(g, "    event.%s = values[%d];\n", ident(g, src->fields[f].name), f);
+    emit(g, "    if (event.%s.type != FDL_TIMESTAMP)\n"
+            "        return fdl_error_set(err, FDL_ERR_PARSE, \"source %s: no event time\");\n",
+         ident(g, src->fields[src->time_field].name), src->name);
+    emit(g, "    return %s(store, &event, err);\n}\n\n", push);
+
     emit(g, "/* Parses, checks and pushes (fdl_ingest_row: serving). */\n");
     emit(g, "static fdl_status %s(fdl_store *store, const char *const *fields,\n"
             "    const size_t *lengths, fdl_error *err)\n{\n", src_ident(g, s, "ingest_row"));
@@ -1833,11 +1844,12 @@ static void emit_tables(generator *g)
             emit(g, "    {");
             emit_cstring(g, src->name);
             emit(g, ", %d, %s, %d,\n     %s, %s, %s,\n     %d, %s,\n"
-                    "     {%s, INT64_C(%" PRId64 "), %s}},\n",
+                    "     {%s, INT64_C(%" PRId64 "), %s},\n     %s},\n",
                  src->nfields, src_ident(g, s, "fields"), src->time_field, src_ident(g, s, "ingest_row"),
                  src_ident(g, s, "check_row"), src_ident(g, s, "push_row"), src->nchecks,
                  src_ident(g, s, "checks"), pass_rate, src->sla_min_rows,
-                 src->sla_max_null_ratio ? src_ident(g, s, "max_null_ratio") : "NULL");
+                 src->sla_max_null_ratio ? src_ident(g, s, "max_null_ratio") : "NULL",
+                 src_ident(g, s, "push_values"));
         }
         emit(g, "};\n\n");
     }

@@ -52,6 +52,12 @@ typedef struct row_table {
     uint32_t *lengths;          /* ncolumns per row; CELL_NULL for null */
     long *lines;                /* file line where each row begins */
     size_t nrows, rows_capacity;
+    /* A source's rows also keep the values check_row gave for its fields
+     * of other types than string (nvalues per row, field order), so the
+     * replay parses nothing again; strings are the cells themselves. */
+    int nvalues;
+    fdl_value *values;
+    size_t values_capacity;
 } row_table;
 
 static void row_table_free(row_table *table)
@@ -60,6 +66,7 @@ static void row_table_free(row_table *table)
     free(table->row_offsets);
     free(table->lengths);
     free(table->lines);
+    free(table->values);
     memset(table, 0, sizeof *table);
 }
 
@@ -926,6 +933,21 @@ static fdl_status check_source_row(batch *b, int s, const char *path, long line,
     return FDL_OK;
 }
 
+/* Appends the values of a row's fields of other types than string. */
+static bool keep_values(row_table *table, const fdl_source_desc *source, const fdl_value *values)
+{
+    size_t at = (table->nrows - 1) * (size_t)table->nvalues;
+    fdl_value *kept = grow_array(table->values, &table->values_capacity, at + (size_t)table->nvalues + 1,
+                                 sizeof *kept);
+    if (!kept)
+        return false;
+    table->values = kept;
+    for (int f = 0; f < source->nfields; f++)
+        if (source->fields[f].type != FDL_STRING)
+            kept[at++] = values[f];
+    return true;
+}
+
 /* Reads one source's CSV: the cells of the source's fields, and one event
  * per accepted row. */
 static fdl_status read_source(batch *b, int s)
@@ -968,6 +990,8 @@ static fdl_status read_source(batch *b, int s)
 
     row_table *table = &b->sources[s];
     table->ncolumns = source->nfields;
+    for (int f = 0; f < source->nfields; f++)
+        table->nvalues += source->fields[f].type != FDL_STRING;
     int time_column = columns[source->time_field];
     const char *time_name = source->fields[source->time_field].name;
     const char **fields;
@@ -1010,6 +1034,8 @@ static fdl_status read_source(batch *b, int s)
             b->events = events;
         bool appended = events && (changed ? row_table_append(table, cells, cell_lengths, cell_quoted, NULL, line)
                                            : row_table_append(table, fields, lengths, quoted, columns, line));
+        if (appended && source->check_row)
+            appended = keep_values(table, source, values);
         if (!appended) {
             status = out_of_memory(b);
             goto done;
@@ -1159,6 +1185,7 @@ typedef struct worker {
     fdl_value *values;
     fdl_value *request;             /* per program request field */
     fdl_value *set_request;         /* the set's request fields, in its order */
+    fdl_value *event_values;        /* an event's fields, for push_values */
     vector_entry *vector_cache;     /* formatted vectors (write_value) */
 
     char *output;                   /* its rows' feature cells */
@@ -1187,6 +1214,7 @@ static void workers_free(batch *b)
         free(w->values);
         free(w->request);
         free(w->set_request);
+        free(w->event_values);
         free(w->output);
     }
     free(b->workers);
@@ -1237,8 +1265,9 @@ static fdl_status worker_init(batch *b, worker *w, int index)
     w->values = malloc(((size_t)b->nfeatures + 1) * sizeof *w->values);
     w->request = malloc(nrequests * sizeof *w->request);
     w->set_request = malloc(nrequests * sizeof *w->set_request);
+    w->event_values = malloc(widest * sizeof *w->event_values);
     if (!w->cells || !w->cell_lengths || !w->keys_by_entity || !w->keys || !w->values ||
-        !w->request || !w->set_request)
+        !w->request || !w->set_request || !w->event_values)
         return out_of_memory(b);
     return FDL_OK;
 }
@@ -1583,15 +1612,42 @@ static uint64_t event_position(const batch *b, fdl_time time)
     return 2 * (uint64_t)low;
 }
 
+/*
+ * The event's values as check_row gave them: strings from its cells, the
+ * others kept. False when one is not of its field's type (a text kept as
+ * it was for a policy to judge): then the row is parsed again.
+ */
+static bool event_values(worker *w, const fdl_source_desc *source, const row_table *table,
+                         size_t row)
+{
+    const fdl_value *kept = table->values + row * (size_t)table->nvalues;
+    for (int f = 0; f < source->nfields; f++) {
+        if (source->fields[f].type == FDL_STRING) {
+            w->event_values[f] = w->cells[f] ? fdl_string(w->cells[f], w->cell_lengths[f]) : fdl_null();
+            continue;
+        }
+        w->event_values[f] = *kept++;
+        if (w->event_values[f].type != FDL_NULL && w->event_values[f].type != source->fields[f].type)
+            return false;
+    }
+    return true;
+}
+
 static fdl_status ingest_event(worker *w, const timed_row *event)
 {
     batch *b = w->b;
     const row_table *table = &b->sources[event->source];
     const fdl_source_desc *source = &b->program->sources[event->source];
     row_table_cells(table, event->row, w->cells, w->cell_lengths);
-    /* Checked when read: pushed without checking (and counting) again. */
-    fdl_ingest_row_fn push = source->push_row ? source->push_row : source->ingest_row;
-    fdl_status status = push(w->store, w->cells, w->cell_lengths, &w->err);
+    /* Checked when read: pushed without checking (and counting) again,
+     * from the values parsed then when the program can take them. */
+    fdl_status status;
+    if (source->push_values && table->values && event_values(w, source, table, event->row)) {
+        status = source->push_values(w->store, w->event_values, &w->err);
+    } else {
+        fdl_ingest_row_fn push = source->push_row ? source->push_row : source->ingest_row;
+        status = push(w->store, w->cells, w->cell_lengths, &w->err);
+    }
     if (status != FDL_OK) {
         if (w->err.status == FDL_OK)
             fdl_error_set(&w->err, status, "source '%s' rejected the event",

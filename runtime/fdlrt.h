@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the layout of the tables below changes. */
-#define FDL_ABI_VERSION 5
+#define FDL_ABI_VERSION 6
 
 /* Event and query time: microseconds since 1970-01-01T00:00:00Z. */
 typedef int64_t fdl_time;
@@ -205,6 +205,10 @@ typedef fdl_status (*fdl_ingest_row_fn)(fdl_store *store, const char *const *fie
  * changed[f] = true for each field a policy replaced. Returns FDL_OK
  * (accepted), FDL_DROPPED, or an error (FDL_ERR_CHECK for policy fail).
  */
+/* Pushes an event already checked, as the values check_row gave (one per
+ * field; strings valid during the call), without checking it again. */
+typedef fdl_status (*fdl_push_values_fn)(fdl_store *store, const fdl_value *values, fdl_error *err);
+
 typedef fdl_status (*fdl_check_row_fn)(fdl_store *store, const char *const *fields,
                                        const size_t *lengths, fdl_value *values, bool *changed,
                                        fdl_error *err);
@@ -265,6 +269,8 @@ typedef struct fdl_source_desc {
     const fdl_check_desc *checks;   /* in check order; the first nfields are the fields'
                                      * FDL_CHECK_INVALID, one per field */
     fdl_sla_desc sla;
+    fdl_push_values_fn push_values; /* push values check_row gave, no parsing (batch replay);
+                                     * NULL: push_row */
 } fdl_source_desc;
 
 /* A (source, field) whose values an exists_in expectation looks up. */

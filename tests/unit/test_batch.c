@@ -78,7 +78,7 @@ static fdl_status ingest_orders_row(fdl_store *store, const char *const *fields,
 }
 
 static const fdl_source_desc sources[] = {
-    {"orders", 4, order_fields, FIELD_TS, ingest_orders_row, NULL, NULL, 0, NULL, {-1, -1, NULL}},
+    {"orders", 4, order_fields, FIELD_TS, ingest_orders_row, NULL, NULL, 0, NULL, {-1, -1, NULL}, NULL},
 };
 
 static const fdl_agg_desc user_aggs[] = {

@@ -183,9 +183,9 @@ static fdl_status ingest_events(fdl_store *store, const char *const *cells, cons
 
 static const fdl_source_desc sources[] = {
     {"users", U_NFIELDS, user_fields, U_TS, ingest_users, NULL, NULL, K_U_NCHECKS, user_checks,
-     {-1, -1, NULL}},
+     {-1, -1, NULL}, NULL},
     {"events", NFIELDS, event_fields, F_TS, ingest_events, NULL, NULL, NCHECKS, event_checks,
-     {0.5, 4, event_max_null_ratio}},
+     {0.5, 4, event_max_null_ratio}, NULL},
 };
 static const fdl_reference_desc references[] = {{S_USERS, U_USER}, {S_EVENTS, F_QTY}};
 

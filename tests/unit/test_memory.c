@@ -73,7 +73,7 @@ static fdl_status ingest_row(fdl_store *store, const char *const *cells, const s
     return status;
 }
 
-static const fdl_source_desc sources[] = {{"payments", 4, fields, 3, ingest_row, NULL, NULL, 0, NULL, {-1, -1, NULL}}};
+static const fdl_source_desc sources[] = {{"payments", 4, fields, 3, ingest_row, NULL, NULL, 0, NULL, {-1, -1, NULL}, NULL}};
 
 static const fdl_program program = {
     .abi_version = FDL_ABI_VERSION, .name = "memory_test", .fingerprint = "0",

@@ -195,7 +195,7 @@ static void test_program_lookups(void **state)
     static const fdl_type user_types[] = {FDL_INT64}, item_types[] = {FDL_STRING};
     static const fdl_entity_desc entities[] = {{"user", "user_id", FDL_INT64, 1, user_keys, user_types},
                                                {"item", "item_id", FDL_STRING, 1, item_keys, item_types}};
-    static const fdl_source_desc sources[] = {{"orders", 0, NULL, 0, NULL, NULL, NULL, 0, NULL, {-1, -1, NULL}}};
+    static const fdl_source_desc sources[] = {{"orders", 0, NULL, 0, NULL, NULL, NULL, 0, NULL, {-1, -1, NULL}, NULL}};
     static const fdl_feature_desc features[] = {{"a", FDL_INT64, 0, 0, NULL, "", NULL, 0, NULL},
                                                 {"b", FDL_INT64, 0, 0, NULL, "", NULL, 0, NULL}};
     static const fdl_set_desc sets[] = {{"s", 0, NULL, 0, NULL, NULL, 0, NULL}};

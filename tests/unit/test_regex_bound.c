@@ -172,7 +172,7 @@ static void test_store_open_refuses(void **state)
         {FDL_CHECK_MATCHES, 1, FDL_POLICY_DROP, "matches 'a+++'", "a+++++++++++++++++++++", 0, -1, -1,
          false, false, 0, 0},
     };
-    fdl_source_desc sources[] = {{"events", 2, fields, 0, NULL, NULL, NULL, 3, checks, {-1, -1, NULL}}};
+    fdl_source_desc sources[] = {{"events", 2, fields, 0, NULL, NULL, NULL, 3, checks, {-1, -1, NULL}, NULL}};
     fdl_program program = {
         .abi_version = FDL_ABI_VERSION, .name = "regex_test", .fingerprint = "fp",
         .nsources = 1, .sources = sources,

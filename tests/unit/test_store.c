@@ -95,7 +95,7 @@ static fdl_status read_main(fdl_store *store, const fdl_value *keys, const fdl_v
     return read_similarity(store, keys, request, t, &out[3]);
 }
 
-static const fdl_source_desc sources[] = {{"orders", 4, order_fields, 3, ingest_orders, NULL, NULL, 0, NULL, {-1, -1, NULL}}};
+static const fdl_source_desc sources[] = {{"orders", 4, order_fields, 3, ingest_orders, NULL, NULL, 0, NULL, {-1, -1, NULL}, NULL}};
 static const int user_only[] = {E_USER}, item_only[] = {E_ITEM}, user_item[] = {E_USER, E_ITEM};
 static const fdl_feature_desc features[] = {
     {"user_spend_1h", FDL_FLOAT64, 0, 1, user_only, "", read_user_spend, 0, NULL},

@@ -153,6 +153,19 @@ static fdl_status src0_orders_push_row(fdl_store *store, const char *const *fiel
     return src0_orders_push(store, &event, err);
 }
 
+/* Pushes the values check_row gave for a row (batch replay: parsed once). */
+static fdl_status src0_orders_push_values(fdl_store *store, const fdl_value *values, fdl_error *err)
+{
+    by_and_lists_event_orders event;
+    event.ordered_at = values[0];
+    event.user_id = values[1];
+    event.total_amount = values[2];
+    event.channel = values[3];
+    if (event.ordered_at.type != FDL_TIMESTAMP)
+        return fdl_error_set(err, FDL_ERR_PARSE, "source orders: no event time");
+    return src0_orders_push(store, &event, err);
+}
+
 /* Parses, checks and pushes (fdl_ingest_row: serving). */
 static fdl_status src0_orders_ingest_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
@@ -351,7 +364,8 @@ static const fdl_source_desc sources[] = {
     {"orders", 4, src0_orders_fields, 0,
      src0_orders_ingest_row, src0_orders_check_row, src0_orders_push_row,
      4, src0_orders_checks,
-     {-1.0, INT64_C(-1), NULL}},
+     {-1.0, INT64_C(-1), NULL},
+     src0_orders_push_values},
 };
 
 static const double group_0_agg_0_percentiles[] = {0.5, 0.9, 0.99};

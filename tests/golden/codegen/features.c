@@ -158,6 +158,20 @@ static fdl_status src0_purchases_push_row(fdl_store *store, const char *const *f
     return src0_purchases_push(store, &event, err);
 }
 
+/* Pushes the values check_row gave for a row (batch replay: parsed once). */
+static fdl_status src0_purchases_push_values(fdl_store *store, const fdl_value *values, fdl_error *err)
+{
+    features_event_purchases event;
+    event.ts = values[0];
+    event.user_id = values[1];
+    event.product_id = values[2];
+    event.amount = values[3];
+    event.category = values[4];
+    if (event.ts.type != FDL_TIMESTAMP)
+        return fdl_error_set(err, FDL_ERR_PARSE, "source purchases: no event time");
+    return src0_purchases_push(store, &event, err);
+}
+
 /* Parses, checks and pushes (fdl_ingest_row: serving). */
 static fdl_status src0_purchases_ingest_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
@@ -309,6 +323,19 @@ static fdl_status src1_orders_push_row(fdl_store *store, const char *const *fiel
     for (int f = 0; f < 4; f++)
         if (invalid[f])
             return fdl_error_set(err, FDL_ERR_PARSE, "source orders: field %d does not parse", f);
+    if (event.ordered_at.type != FDL_TIMESTAMP)
+        return fdl_error_set(err, FDL_ERR_PARSE, "source orders: no event time");
+    return src1_orders_push(store, &event, err);
+}
+
+/* Pushes the values check_row gave for a row (batch replay: parsed once). */
+static fdl_status src1_orders_push_values(fdl_store *store, const fdl_value *values, fdl_error *err)
+{
+    features_event_orders event;
+    event.ordered_at = values[0];
+    event.order_id = values[1];
+    event.user_id = values[2];
+    event.total_amount = values[3];
     if (event.ordered_at.type != FDL_TIMESTAMP)
         return fdl_error_set(err, FDL_ERR_PARSE, "source orders: no event time");
     return src1_orders_push(store, &event, err);
@@ -569,11 +596,13 @@ static const fdl_source_desc sources[] = {
     {"purchases", 5, src0_purchases_fields, 0,
      src0_purchases_ingest_row, src0_purchases_check_row, src0_purchases_push_row,
      5, src0_purchases_checks,
-     {-1.0, INT64_C(-1), NULL}},
+     {-1.0, INT64_C(-1), NULL},
+     src0_purchases_push_values},
     {"orders", 4, src1_orders_fields, 0,
      src1_orders_ingest_row, src1_orders_check_row, src1_orders_push_row,
      4, src1_orders_checks,
-     {-1.0, INT64_C(-1), NULL}},
+     {-1.0, INT64_C(-1), NULL},
+     src1_orders_push_values},
 };
 
 static const fdl_embedding_desc embeddings[] = {

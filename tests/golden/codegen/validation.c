@@ -131,6 +131,17 @@ static fdl_status src0_signups_push_row(fdl_store *store, const char *const *fie
     return src0_signups_push(store, &event, err);
 }
 
+/* Pushes the values check_row gave for a row (batch replay: parsed once). */
+static fdl_status src0_signups_push_values(fdl_store *store, const fdl_value *values, fdl_error *err)
+{
+    validation_event_signups event;
+    event.ts = values[0];
+    event.user_id = values[1];
+    if (event.ts.type != FDL_TIMESTAMP)
+        return fdl_error_set(err, FDL_ERR_PARSE, "source signups: no event time");
+    return src0_signups_push(store, &event, err);
+}
+
 /* Parses, checks and pushes (fdl_ingest_row: serving). */
 static fdl_status src0_signups_ingest_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
@@ -333,6 +344,19 @@ static fdl_status src1_purchases_push_row(fdl_store *store, const char *const *f
     return src1_purchases_push(store, &event, err);
 }
 
+/* Pushes the values check_row gave for a row (batch replay: parsed once). */
+static fdl_status src1_purchases_push_values(fdl_store *store, const fdl_value *values, fdl_error *err)
+{
+    validation_event_purchases event;
+    event.ts = values[0];
+    event.user_id = values[1];
+    event.amount = values[2];
+    event.channel = values[3];
+    if (event.ts.type != FDL_TIMESTAMP)
+        return fdl_error_set(err, FDL_ERR_PARSE, "source purchases: no event time");
+    return src1_purchases_push(store, &event, err);
+}
+
 /* Parses, checks and pushes (fdl_ingest_row: serving). */
 static fdl_status src1_purchases_ingest_row(fdl_store *store, const char *const *fields,
     const size_t *lengths, fdl_error *err)
@@ -519,11 +543,13 @@ static const fdl_source_desc sources[] = {
     {"signups", 2, src0_signups_fields, 0,
      src0_signups_ingest_row, src0_signups_check_row, src0_signups_push_row,
      5, src0_signups_checks,
-     {-1.0, INT64_C(-1), NULL}},
+     {-1.0, INT64_C(-1), NULL},
+     src0_signups_push_values},
     {"purchases", 4, src1_purchases_fields, 0,
      src1_purchases_ingest_row, src1_purchases_check_row, src1_purchases_push_row,
      10, src1_purchases_checks,
-     {0.1, INT64_C(5), src1_purchases_max_null_ratio}},
+     {0.1, INT64_C(5), src1_purchases_max_null_ratio},
+     src1_purchases_push_values},
 };
 
 /* The (source, field) pairs exists_in expectations look values up in. */
