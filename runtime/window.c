@@ -120,63 +120,6 @@
 
 /* ---------------------------------------------------------- payloads */
 
-static int compare_payload(fdl_type type, event_payload a, event_payload b)
-{
-    switch (type) {
-    case FDL_INT64:
-        return (a.i > b.i) - (a.i < b.i);
-    case FDL_TIMESTAMP:
-        return (a.t > b.t) - (a.t < b.t);
-    case FDL_BOOL:
-        return (int)a.b - (int)b.b;
-    case FDL_FLOAT64:
-        if (a.f != b.f)
-            return a.f < b.f ? -1 : 1;
-        /* Equal; only zeros of opposite sign differ: -0.0 < +0.0. */
-        return (signbit(b.f) != 0) - (signbit(a.f) != 0);
-    case FDL_STRING: {
-        size_t n = a.s->len < b.s->len ? a.s->len : b.s->len;
-        int c = n ? memcmp(a.s->bytes, b.s->bytes, n) : 0;
-        if (c)
-            return c < 0 ? -1 : 1;
-        return (a.s->len > b.s->len) - (a.s->len < b.s->len);
-    }
-    default:
-        return 0;
-    }
-}
-
-static fdl_value payload_value(fdl_type type, event_payload p)
-{
-    switch (type) {
-    case FDL_INT64: return fdl_int64(p.i);
-    case FDL_FLOAT64: return fdl_float64(p.f);
-    case FDL_BOOL: return fdl_bool(p.b);
-    case FDL_TIMESTAMP: return fdl_timestamp(p.t);
-    case FDL_STRING: return fdl_string(p.s->bytes, p.s->len);
-    default: return fdl_null();
-    }
-}
-
-/*
- * The order in which min (want < 0) and max (want > 0) prefer events: by
- * value; in a min_by/max_by group by the by-value, with ties going to the
- * later event and then to the larger value, so that the pick is a function
- * of the window's events whatever their arrival order. Negative: a comes
- * first in the order (min prefers it), positive: after it (max prefers it).
- */
-static int extreme_compare(const fdl_group_state *g, const event *a, const event *b, int want)
-{
-    if (g->by_type == FDL_NULL)
-        return compare_payload(g->type, a->value, b->value);
-    int c = compare_payload(g->by_type, a->by, b->by);
-    if (c == 0)
-        c = want * ((a->time > b->time) - (a->time < b->time));
-    if (c == 0)
-        c = want * compare_payload(g->type, a->value, b->value);
-    return c;
-}
-
 static event_string *string_copy(const char *bytes, size_t len)
 {
     event_string *s = malloc(sizeof *s + (len ? len : 1));
@@ -189,7 +132,7 @@ static event_string *string_copy(const char *bytes, size_t len)
 }
 
 /* Replaces *slot (owned) by a copy of e. */
-static bool event_assign(fdl_type type, event *slot, const event *e, bool had_value)
+bool fdl_window_event_assign(fdl_type type, event *slot, const event *e, bool had_value)
 {
     if (type == FDL_STRING) {
         event_string *s = string_copy(e->value.s->bytes, e->value.s->len);
@@ -381,13 +324,6 @@ static void events_shrink(fdl_group_state *g)
 
 /* ------------------------------------------------------- group state */
 
-/* Hopped groups (the tile section at the end). */
-static struct tile_set *tiles_new(const fdl_group_plan *plan);
-static void tiles_free(fdl_group_state *g);
-static fdl_status tiles_push(fdl_group_state *g, event *e, fdl_store_stats *stats);
-static fdl_status tiles_read(fdl_group_state *g, int agg, fdl_time t, bool keep_history,
-                             fdl_value *out, fdl_store_stats *stats);
-
 fdl_group_state *fdl_group_state_new(const fdl_group_plan *plan)
 {
     fdl_group_state *g = calloc(1, sizeof *g + (size_t)plan->ncursors * sizeof(cursor));
@@ -399,7 +335,7 @@ fdl_group_state *fdl_group_state_new(const fdl_group_plan *plan)
     g->horizon = FDL_TIME_MIN;
     if (plan->desc->hop > 0) {
         /* No events and no cursors: every aggregation reads the tiles. */
-        if (!(g->tiles = tiles_new(plan))) {
+        if (!(g->tiles = fdl_window_tiles_new(plan))) {
             free(g);
             return NULL;
         }
@@ -462,7 +398,7 @@ void fdl_group_state_free(fdl_group_state *g)
         for (size_t i = 0; i < g->count; i++)
             free(g->events[g->head + i].value.s);
     free(g->events);
-    tiles_free(g);
+    fdl_window_tiles_free(g);
     lifetime_base_free(g);
     for (int i = 0; i < g->plan->ncursors; i++) {
         cursor *c = &g->cursors[i];
@@ -508,20 +444,12 @@ size_t fdl_group_state_events(const fdl_group_state *g)
     return g->count;
 }
 
-static size_t tiles_count(const struct tile_set *tiles);
-
 size_t fdl_group_state_tiles(const fdl_group_state *g)
 {
-    return g->tiles ? tiles_count(g->tiles) : 0;
+    return g->tiles ? fdl_window_tiles_count(g->tiles) : 0;
 }
 
 /* ------------------------------------------------------- accumulators */
-
-/* An event's value as a float64 (int64 rounded when beyond 2^53). */
-static double payload_number(fdl_type type, event_payload p)
-{
-    return type == FDL_INT64 ? (double)p.i : p.f;
-}
 
 /* ---- moments: exact sum x and sum x*x */
 
@@ -548,7 +476,7 @@ static int value_parts(fdl_type type, event_payload p, double parts[VALUE_PARTS_
 /* Adds (sign 1) or removes (-1) a value's contributions to the moments.
  * The same value always contributes the same doubles, so removal undoes
  * addition exactly. */
-static bool moments_update(fdl_type type, cursor_moments *m, event_payload p, int sign)
+bool fdl_window_moments_update(fdl_type type, cursor_moments *m, event_payload p, int sign)
 {
     double x[VALUE_PARTS_MAX];
     int n = value_parts(type, p, x);
@@ -574,7 +502,7 @@ static bool moments_update(fdl_type type, cursor_moments *m, event_payload p, in
     return ok;
 }
 
-static void moments_clear(cursor_moments *m)
+void fdl_window_moments_clear(cursor_moments *m)
 {
     fdl_xsum_free(&m->sum);
     fdl_xsum_free(&m->squares);
@@ -582,33 +510,6 @@ static void moments_clear(cursor_moments *m)
 }
 
 /* ---- distinct map */
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= UINT64_C(0xff51afd7ed558ccd);
-    x ^= x >> 33;
-    x *= UINT64_C(0xc4ceb9fe1a85ec53);
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t payload_hash(fdl_type type, event_payload p)
-{
-    switch (type) {
-    case FDL_INT64: return mix64((uint64_t)p.i);
-    case FDL_TIMESTAMP: return mix64((uint64_t)p.t);
-    case FDL_BOOL: return mix64(p.b);
-    case FDL_FLOAT64: {
-        double f = p.f == 0.0 ? 0.0 : p.f;  /* -0.0 and +0.0 are one value */
-        uint64_t bits;
-        memcpy(&bits, &f, sizeof bits);
-        return mix64(bits);
-    }
-    case FDL_STRING: return fdl_hash_bytes(p.s->bytes, p.s->len);
-    default: return 0;
-    }
-}
 
 static bool payload_equal(fdl_type type, event_payload a, event_payload b)
 {
@@ -777,7 +678,7 @@ static void cursor_add(fdl_group_state *g, cursor *c, const event *e, unsigned n
             ok &= fdl_xsum_add(&c->sum.f, e->value.f);
     }
     if (c->moments)
-        ok &= moments_update(g->type, c->moments, e->value, 1);
+        ok &= fdl_window_moments_update(g->type, c->moments, e->value, 1);
     if (c->distinct)
         ok &= distinct_add(g->type, c->distinct, e->value);
     if (c->sorted)
@@ -801,7 +702,7 @@ static void cursor_remove(fdl_group_state *g, cursor *c, const event *e, unsigne
             ok &= fdl_xsum_sub(&c->sum.f, e->value.f);
     }
     if (c->moments)
-        ok &= moments_update(g->type, c->moments, e->value, -1);
+        ok &= fdl_window_moments_update(g->type, c->moments, e->value, -1);
     if (c->distinct)
         distinct_remove(g->type, c->distinct, e->value);
     if (c->sorted)
@@ -827,7 +728,7 @@ static void cursor_clear(fdl_group_state *g, cursor *c)
         c->extremes->valid = true;
     }
     if (c->moments)
-        moments_clear(c->moments);
+        fdl_window_moments_clear(c->moments);
     if (c->distinct)
         distinct_clear(g->type, c->distinct);
     if (c->sorted)
@@ -971,14 +872,14 @@ static void base_fold(fdl_group_state *g, const event *e)
     bool first = b->count == 0;
     bool ok = true;
     if ((needs & FDL_NEEDS_MIN) && (first || extreme_compare(g, e, &b->min, -1) < 0))
-        ok &= event_assign(g->type, &b->min, e, !first);
+        ok &= fdl_window_event_assign(g->type, &b->min, e, !first);
     if ((needs & FDL_NEEDS_MAX) && (first || extreme_compare(g, e, &b->max, 1) > 0))
-        ok &= event_assign(g->type, &b->max, e, !first);
+        ok &= fdl_window_event_assign(g->type, &b->max, e, !first);
     /* Equal times: the one folded later arrived later. */
     if ((needs & FDL_NEEDS_FIRST) && (first || e->time < b->first.time))
-        ok &= event_assign(g->type, &b->first, e, !first);
+        ok &= fdl_window_event_assign(g->type, &b->first, e, !first);
     if ((needs & FDL_NEEDS_LAST) && (first || e->time >= b->last.time))
-        ok &= event_assign(g->type, &b->last, e, !first);
+        ok &= fdl_window_event_assign(g->type, &b->last, e, !first);
     if (needs & FDL_NEEDS_FIRST_K)
         ok &= base_first_k_fold(g, e);
     if (needs & FDL_NEEDS_LAST_K)
@@ -1047,7 +948,7 @@ fdl_status fdl_group_state_push(fdl_group_state *g, fdl_time time, fdl_value val
     }
     const fdl_group_plan *plan = g->plan;
     if (g->tiles)
-        return tiles_push(g, &e, stats);
+        return fdl_window_tiles_push(g, &e, stats);
 
     if (time < g->horizon) {
         /* Late: only lifetime aggregations can still see it. */
@@ -1223,7 +1124,7 @@ static void cursor_move(fdl_group_state *g, int cursor_index, fdl_time start, fd
     c->end = end;
 }
 
-static fdl_value sum_value(fdl_group_state *g, const cursor *c)
+fdl_value fdl_window_sum_value(fdl_group_state *g, const cursor *c)
 {
     if (g->type == FDL_INT64) {
         if (c->sum.i < INT64_MIN || c->sum.i > INT64_MAX)
@@ -1236,7 +1137,7 @@ static fdl_value sum_value(fdl_group_state *g, const cursor *c)
     return fdl_float64(f);
 }
 
-static fdl_value mean_value(fdl_group_state *g, const cursor *c)
+fdl_value fdl_window_mean_value(fdl_group_state *g, const cursor *c)
 {
     if (c->count == 0)
         return fdl_null();
@@ -1275,7 +1176,7 @@ static fdl_value extreme_value(fdl_group_state *g, int cursor_index, int want)
  * Sample variance from the moments (see the header comment). The canonical
  * expansions make every step below a function of the values alone.
  */
-static fdl_value variance_value(fdl_group_state *g, const cursor *c, bool stddev)
+fdl_value fdl_window_variance_value(fdl_group_state *g, const cursor *c, bool stddev)
 {
     const cursor_moments *m = c->moments;
     int64_t n = c->count;
@@ -1492,7 +1393,7 @@ static fdl_value k_events_value(fdl_group_state *g, int agg, const cursor *c, in
     return fdl_vector(v, (int32_t)dim);
 }
 
-static fdl_value approx_percentile_value(const fdl_ddsketch *sketch, double p)
+fdl_value fdl_window_approx_percentile_value(const fdl_ddsketch *sketch, double p)
 {
     double value;
     return fdl_ddsketch_quantile(sketch, p, &value) && isfinite(value) ? fdl_float64(value)
@@ -1501,7 +1402,7 @@ static fdl_value approx_percentile_value(const fdl_ddsketch *sketch, double p)
 
 /* percentile: [p, ...]: each element exactly the result for that one p;
  * null when any of them is (the empty window). */
-static fdl_value percentiles_value(fdl_group_state *g, int agg, const cursor *c,
+fdl_value fdl_window_percentiles_value(fdl_group_state *g, int agg, const cursor *c,
                                    const fdl_agg_desc *desc)
 {
     bool exact = desc->function == FDL_AGG_PERCENTILE;
@@ -1512,7 +1413,7 @@ static fdl_value percentiles_value(fdl_group_state *g, int agg, const cursor *c,
     }
     for (int i = 0; i < desc->npercentiles; i++) {
         fdl_value one = exact ? percentile_value(c->sorted, desc->percentiles[i])
-                              : approx_percentile_value(c->sketch, desc->percentiles[i]);
+                              : fdl_window_approx_percentile_value(c->sketch, desc->percentiles[i]);
         if (one.type != FDL_FLOAT64)
             return fdl_null();
         v[i] = one.as.f;
@@ -1538,7 +1439,7 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
                                 fdl_value *out, fdl_store_stats *stats)
 {
     if (g->tiles)
-        return tiles_read(g, agg, t, keep_history, out, stats);
+        return fdl_window_tiles_read(g, agg, t, keep_history, out, stats);
     const fdl_group_plan *plan = g->plan;
     const fdl_agg_desc *desc = &plan->desc->aggs[agg];
     int cursor_index = plan->agg_cursor[agg];
@@ -1564,10 +1465,10 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
         *out = fdl_int64(c->count);
         break;
     case FDL_AGG_SUM:
-        *out = c->count == 0 ? fdl_group_empty_result(desc) : sum_value(g, c);
+        *out = c->count == 0 ? fdl_group_empty_result(desc) : fdl_window_sum_value(g, c);
         break;
     case FDL_AGG_MEAN:
-        *out = mean_value(g, c);
+        *out = fdl_window_mean_value(g, c);
         break;
     case FDL_AGG_MIN:
         *out = extreme_value(g, cursor_index, -1);
@@ -1593,7 +1494,7 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
         break;
     case FDL_AGG_VARIANCE:
     case FDL_AGG_STDDEV:
-        *out = variance_value(g, c, desc->function == FDL_AGG_STDDEV);
+        *out = fdl_window_variance_value(g, c, desc->function == FDL_AGG_STDDEV);
         break;
     case FDL_AGG_COUNT_DISTINCT:
         *out = fdl_int64((int64_t)c->distinct->count);
@@ -1604,7 +1505,7 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
         break;
     case FDL_AGG_PERCENTILE:
         if (desc->npercentiles)
-            *out = percentiles_value(g, agg, c, desc);
+            *out = fdl_window_percentiles_value(g, agg, c, desc);
         else
             *out = percentile_value(c->sorted, desc->percentile);
         break;
@@ -1623,418 +1524,10 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
         break;
     case FDL_AGG_APPROX_PERCENTILE:
         if (desc->npercentiles)
-            *out = percentiles_value(g, agg, c, desc);
+            *out = fdl_window_percentiles_value(g, agg, c, desc);
         else
-            *out = approx_percentile_value(c->sketch, desc->percentile);
+            *out = fdl_window_approx_percentile_value(c->sketch, desc->percentile);
         break;
-    }
-    return g->failed ? FDL_ERR_MEMORY : FDL_OK;
-}
-
-/* ------------------------------------------------------------- tiles */
-
-/*
- * Hopped groups (fdl_group_desc.hop = H > 0) trade exactness of the window's
- * ends for memory bounded by time instead of by events. Tile k is the time
- * interval [k H, (k + 1) H), k = floor(time / H) (aligned to the epoch,
- * also before it). A group keeps no events, only, per tile holding any, a
- * partial state of its events that merges exactly with another tile's:
- * count, the int64 sum (128 bits) or the float64 sum (an exact xsum), min,
- * max, first, last (first/last by time, equal times by arrival, as in the
- * event buffer; in a min_by/max_by group min and max are the events with
- * the smallest and largest (by, time, value) under extreme_compare), the moments for variance (exact sums of x and x*x), a
- * DDSketch (approx_percentile) and a HyperLogLog (approx_count_distinct).
- *
- * A read at t of window W (a multiple of H) covers the tiles
- * [e - W/H, e), e = floor(t / H): the events with e H - W <= time < e H.
- * The tile t falls in is never read, so an event at or after t never
- * counts, as for exact windows. The result is the same function of those
- * events as over an exact window: sums, moments and sketch counts merge
- * exactly (and xsum results and canonical parts depend on the value only),
- * min/max (and min_by/max_by) use a total order, HLL registers take a max. So the order in
- * which events arrived (out of order ones included) and the order of the
- * merges never change a result, and batch and serving agree bit for bit.
- *
- * Tiles are kept in an array sorted by index (appending is the common
- * case; an out-of-order event may insert a tile with memmove); when a newer
- * tile starts, the previous one's exact sums shrink to their canonical
- * parts (same values, no heap). A read
- * evicts the tiles no later read can see (index < e - W_longest/H, unless
- * the store keeps history) and raises the horizon there; a read reaching
- * before the horizon fails with FDL_ERR_HISTORY, and an event older than
- * the horizon is late and dropped (no lifetime aggregation can be hopped).
- */
-
-typedef struct tile {
-    int64_t index;                      /* covers [index H, (index + 1) H) */
-    int64_t count;
-    union {
-        int128 i;
-        fdl_xsum f;
-    } sum;                              /* FDL_NEEDS_SUM */
-    event min, max, first, last;        /* owned copies (strings duplicated) */
-    cursor_moments moments;             /* FDL_NEEDS_MOMENTS */
-    fdl_ddsketch sketch;                /* FDL_NEEDS_SKETCH */
-    fdl_hll *hll;                       /* FDL_NEEDS_HLL, else NULL */
-} tile;
-
-typedef struct tile_set {
-    tile *items;                        /* sorted by index */
-    size_t count, capacity;
-    int64_t horizon;                    /* tile index: those below were evicted */
-    fdl_time newest;                    /* latest event time pushed */
-    bool any;                           /* an event was pushed */
-    /* Scratch states of reads, kept for reuse. */
-    fdl_hll *merged_hll;
-    fdl_ddsketch merged_sketch;
-} tile_set;
-
-static struct tile_set *tiles_new(const fdl_group_plan *plan)
-{
-    tile_set *ts = calloc(1, sizeof *ts);
-    if (!ts)
-        return NULL;
-    ts->horizon = INT64_MIN;
-    fdl_ddsketch_init(&ts->merged_sketch);
-    if ((plan->tile_needs & FDL_NEEDS_HLL) && !(ts->merged_hll = calloc(1, sizeof *ts->merged_hll))) {
-        free(ts);
-        return NULL;
-    }
-    return ts;
-}
-
-static size_t tiles_count(const struct tile_set *ts)
-{
-    return ts->count;
-}
-
-/* floor(a / b) for b > 0. */
-static int64_t floor_divide(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && a < 0) ? q - 1 : q;
-}
-
-static int64_t saturating_minus(int64_t a, int64_t b)
-{
-    return a < INT64_MIN + b ? INT64_MIN : a - b;
-}
-
-static void tile_release(fdl_group_state *g, tile *t)
-{
-    unsigned needs = g->plan->tile_needs;
-    if (g->type == FDL_FLOAT64 && (needs & FDL_NEEDS_SUM))
-        fdl_xsum_free(&t->sum.f);
-    if (g->type == FDL_STRING && t->count > 0) {
-        if (needs & FDL_NEEDS_MIN)
-            free(t->min.value.s);
-        if (needs & FDL_NEEDS_MAX)
-            free(t->max.value.s);
-        if (needs & FDL_NEEDS_FIRST)
-            free(t->first.value.s);
-        if (needs & FDL_NEEDS_LAST)
-            free(t->last.value.s);
-    }
-    moments_clear(&t->moments);
-    fdl_ddsketch_free(&t->sketch);
-    free(t->hll);
-}
-
-static void tiles_free(fdl_group_state *g)
-{
-    tile_set *ts = g->tiles;
-    if (!ts)
-        return;
-    for (size_t i = 0; i < ts->count; i++)
-        tile_release(g, &ts->items[i]);
-    free(ts->items);
-    free(ts->merged_hll);
-    fdl_ddsketch_free(&ts->merged_sketch);
-    free(ts);
-    g->tiles = NULL;
-}
-
-/* First position in the tiles whose index is >= key. */
-static size_t tiles_lower_bound(const tile_set *ts, int64_t key)
-{
-    size_t lo = 0, hi = ts->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ts->items[mid].index < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* Adds an event to its tile's partial state. */
-static void tile_add(fdl_group_state *g, tile *t, const event *e)
-{
-    unsigned needs = g->plan->tile_needs;
-    bool first = t->count == 0;
-    bool ok = true;
-    if (needs & FDL_NEEDS_SUM) {
-        if (g->type == FDL_INT64)
-            t->sum.i += e->value.i;
-        else if (g->type == FDL_FLOAT64)
-            ok &= fdl_xsum_add(&t->sum.f, e->value.f);
-    }
-    if ((needs & FDL_NEEDS_MIN) && (first || extreme_compare(g, e, &t->min, -1) < 0))
-        ok &= event_assign(g->type, &t->min, e, !first);
-    if ((needs & FDL_NEEDS_MAX) && (first || extreme_compare(g, e, &t->max, 1) > 0))
-        ok &= event_assign(g->type, &t->max, e, !first);
-    /* Equal times: the one pushed later arrived later, as in the event buffer. */
-    if ((needs & FDL_NEEDS_FIRST) && (first || e->time < t->first.time))
-        ok &= event_assign(g->type, &t->first, e, !first);
-    if ((needs & FDL_NEEDS_LAST) && (first || e->time >= t->last.time))
-        ok &= event_assign(g->type, &t->last, e, !first);
-    if (needs & FDL_NEEDS_MOMENTS)
-        ok &= moments_update(g->type, &t->moments, e->value, 1);
-    if (needs & FDL_NEEDS_SKETCH)
-        ok &= fdl_ddsketch_update(&t->sketch, payload_number(g->type, e->value), 1);
-    if (t->hll)
-        fdl_hll_add_hash(t->hll, payload_hash(g->type, e->value));
-    if (!ok) {
-        g->failed = true;
-        /* A failed first assignment left nothing owned: stay consistent. */
-        if (first)
-            return;
-    }
-    t->count++;
-}
-
-/*
- * Rewrites an exact sum as its canonical parts (xsum.h), which sum exactly
- * to the same value in fewer doubles (1 to 3 in practice, inline): a tile
- * no longer written to stops holding heap partials. Results depend on the
- * sums' values only, so nothing a read sees changes. Kept as it is when
- * the value is not a finite double or memory runs out.
- */
-static void xsum_compact(fdl_xsum *sum)
-{
-    enum { PARTS_MAX = 64 };
-    double parts[PARTS_MAX];
-    if (!sum->low.heap && !sum->high)
-        return;                         /* already small */
-    int n = fdl_xsum_canonical(sum, parts, PARTS_MAX);
-    if (n < 0)
-        return;
-    fdl_xsum compact;
-    fdl_xsum_init(&compact);
-    for (int i = 0; i < n; i++)
-        if (!fdl_xsum_add(&compact, parts[i])) {
-            fdl_xsum_free(&compact);
-            return;
-        }
-    fdl_xsum_free(sum);
-    *sum = compact;
-}
-
-static void tile_compact(fdl_group_state *g, tile *t)
-{
-    unsigned needs = g->plan->tile_needs;
-    if (g->type == FDL_FLOAT64 && (needs & FDL_NEEDS_SUM))
-        xsum_compact(&t->sum.f);
-    if (needs & FDL_NEEDS_MOMENTS) {
-        xsum_compact(&t->moments.sum);
-        xsum_compact(&t->moments.squares);
-    }
-}
-
-static fdl_status tiles_push(fdl_group_state *g, event *e, fdl_store_stats *stats)
-{
-    tile_set *ts = g->tiles;
-    int64_t index = floor_divide(e->time, g->plan->desc->hop);
-    fdl_status status = FDL_OK;
-    if (index < ts->horizon) {
-        stats->events_late++;           /* no read can see its tile any more */
-        goto done;
-    }
-    if (ts->any && e->time < ts->newest)
-        stats->events_out_of_order++;
-    else
-        ts->newest = e->time;
-    ts->any = true;
-    size_t position = ts->count > 0 && ts->items[ts->count - 1].index < index
-                          ? ts->count
-                          : tiles_lower_bound(ts, index);
-    if (position == ts->count || ts->items[position].index != index) {
-        if (ts->count == ts->capacity) {
-            size_t capacity = ts->capacity ? ts->capacity * 2 : 4;
-            tile *items = realloc(ts->items, capacity * sizeof *items);
-            if (!items) {
-                status = FDL_ERR_MEMORY;
-                goto done;
-            }
-            ts->items = items;
-            ts->capacity = capacity;
-        }
-        tile fresh;
-        memset(&fresh, 0, sizeof fresh);
-        fresh.index = index;
-        fdl_ddsketch_init(&fresh.sketch);
-        if ((g->plan->tile_needs & FDL_NEEDS_HLL) && !(fresh.hll = calloc(1, sizeof *fresh.hll))) {
-            status = FDL_ERR_MEMORY;
-            goto done;
-        }
-        /* A new newest tile: the one before it is mostly complete now. */
-        if (position == ts->count && position > 0)
-            tile_compact(g, &ts->items[position - 1]);
-        memmove(ts->items + position + 1, ts->items + position,
-                (ts->count - position) * sizeof *ts->items);
-        ts->items[position] = fresh;
-        ts->count++;
-        stats->tiles_held++;
-    }
-    tile_add(g, &ts->items[position], e);
-done:
-    if (g->type == FDL_STRING)
-        free(e->value.s);
-    return status;
-}
-
-/* Drops the tiles below index cut and raises the horizon to it. */
-static void tiles_evict_before(fdl_group_state *g, int64_t cut, fdl_store_stats *stats)
-{
-    tile_set *ts = g->tiles;
-    if (cut <= ts->horizon)
-        return;
-    ts->horizon = cut;
-    size_t k = tiles_lower_bound(ts, cut);
-    if (k == 0)
-        return;
-    for (size_t i = 0; i < k; i++)
-        tile_release(g, &ts->items[i]);
-    memmove(ts->items, ts->items + k, (ts->count - k) * sizeof *ts->items);
-    ts->count -= k;
-    stats->tiles_held -= k;
-    if (ts->capacity > 64 && ts->count * 8 < ts->capacity) {
-        tile *items = realloc(ts->items, ts->capacity / 4 * sizeof *items);
-        if (items) {                    /* keeping the big array is fine */
-            ts->items = items;
-            ts->capacity /= 4;
-        }
-    }
-}
-
-static fdl_status tiles_read(fdl_group_state *g, int agg, fdl_time t, bool keep_history,
-                             fdl_value *out, fdl_store_stats *stats)
-{
-    const fdl_group_plan *plan = g->plan;
-    const fdl_agg_desc *desc = &plan->desc->aggs[agg];
-    tile_set *ts = g->tiles;
-    int64_t hop = plan->desc->hop;
-    int64_t end = floor_divide(t, hop);         /* tiles [start, end), as indexes */
-    int64_t start = saturating_minus(end, desc->window / hop);
-    *out = fdl_null();
-    if (start < ts->horizon)
-        return FDL_ERR_HISTORY;
-    if (g->failed)
-        return FDL_ERR_MEMORY;
-    if (!keep_history)
-        tiles_evict_before(g, saturating_minus(end, plan->longest_window / hop), stats);
-    size_t lo = tiles_lower_bound(ts, start), hi = tiles_lower_bound(ts, end);
-    const tile *items = ts->items;
-
-    /* The window's state, merged from its tiles; sum_value, mean_value and
-     * variance_value read it as they read a cursor. */
-    cursor merged;
-    memset(&merged, 0, sizeof merged);
-    cursor_moments moments;
-    memset(&moments, 0, sizeof moments);
-    merged.moments = &moments;
-    bool ok = true;
-    for (size_t i = lo; i < hi; i++)
-        merged.count += items[i].count;
-
-    switch (desc->function) {
-    case FDL_AGG_COUNT:
-        *out = fdl_int64(merged.count);
-        break;
-    case FDL_AGG_SUM:
-    case FDL_AGG_MEAN:
-        for (size_t i = lo; i < hi && ok; i++) {
-            if (g->type == FDL_INT64)
-                merged.sum.i += items[i].sum.i;
-            else
-                ok = fdl_xsum_merge(&merged.sum.f, &items[i].sum.f);
-        }
-        if (!ok)
-            break;
-        if (desc->function == FDL_AGG_MEAN)
-            *out = mean_value(g, &merged);
-        else
-            *out = merged.count == 0 ? fdl_group_empty_result(desc) : sum_value(g, &merged);
-        break;
-    case FDL_AGG_MIN:
-    case FDL_AGG_MAX:
-    case FDL_AGG_MIN_BY:
-    case FDL_AGG_MAX_BY: {
-        /* extreme_compare is a total order on what the result can tell
-         * apart, so the best of the tiles' bests is the window's best. */
-        int want = desc->function == FDL_AGG_MIN || desc->function == FDL_AGG_MIN_BY ? -1 : 1;
-        const event *best = NULL;
-        for (size_t i = lo; i < hi; i++) {
-            const event *e = want < 0 ? &items[i].min : &items[i].max;
-            if (items[i].count > 0 && (!best || extreme_compare(g, e, best, want) * want > 0))
-                best = e;
-        }
-        if (best)
-            *out = payload_value(g->type, best->value);
-        break;
-    }
-    case FDL_AGG_FIRST:
-        for (size_t i = lo; i < hi; i++)
-            if (items[i].count > 0) {
-                *out = payload_value(g->type, items[i].first.value);
-                break;
-            }
-        break;
-    case FDL_AGG_LAST:
-        for (size_t i = hi; i > lo; i--)
-            if (items[i - 1].count > 0) {
-                *out = payload_value(g->type, items[i - 1].last.value);
-                break;
-            }
-        break;
-    case FDL_AGG_VARIANCE:
-    case FDL_AGG_STDDEV:
-        for (size_t i = lo; i < hi && ok; i++) {
-            moments.huge += items[i].moments.huge;
-            ok = fdl_xsum_merge(&moments.sum, &items[i].moments.sum) &&
-                 fdl_xsum_merge(&moments.squares, &items[i].moments.squares);
-        }
-        if (ok)
-            *out = variance_value(g, &merged, desc->function == FDL_AGG_STDDEV);
-        break;
-    case FDL_AGG_APPROX_COUNT_DISTINCT:
-        fdl_hll_clear(ts->merged_hll);
-        for (size_t i = lo; i < hi; i++)
-            fdl_hll_merge(ts->merged_hll, items[i].hll);
-        *out = fdl_int64(fdl_hll_estimate(ts->merged_hll));
-        break;
-    case FDL_AGG_APPROX_PERCENTILE:
-        fdl_ddsketch_clear(&ts->merged_sketch);
-        for (size_t i = lo; i < hi && ok; i++)
-            ok = fdl_ddsketch_merge(&ts->merged_sketch, &items[i].sketch);
-        if (!ok)
-            break;
-        merged.sketch = &ts->merged_sketch;
-        if (desc->npercentiles)
-            *out = percentiles_value(g, agg, &merged, desc);
-        else
-            *out = approx_percentile_value(&ts->merged_sketch, desc->percentile);
-        break;
-    default:                            /* fdl_group_plan_init lets no other through */
-        break;
-    }
-    if (g->type == FDL_FLOAT64)
-        fdl_xsum_free(&merged.sum.f);
-    moments_clear(&moments);
-    if (!ok) {
-        *out = fdl_null();
-        g->failed = true;
     }
     return g->failed ? FDL_ERR_MEMORY : FDL_OK;
 }
@@ -2054,23 +1547,13 @@ static fdl_time watermark_cut(const fdl_group_plan *plan, fdl_time watermark)
     return time_minus(watermark, plan->longest_window);
 }
 
-static int64_t watermark_tile_cut(const fdl_group_plan *plan, fdl_time watermark)
-{
-    int64_t hop = plan->desc->hop;
-    assert(hop > 0);
-    return saturating_minus(floor_divide(watermark, hop), plan->longest_window / hop);
-}
-
 bool fdl_group_read_expired(const fdl_group_plan *plan, int agg, fdl_time t, fdl_time watermark)
 {
     const fdl_agg_desc *desc = &plan->desc->aggs[agg];
     if (watermark == FDL_TIME_MIN)
         return false;
-    if (plan->desc->hop > 0) {
-        int64_t hop = plan->desc->hop;
-        int64_t start = saturating_minus(floor_divide(t, hop), desc->window / hop);
-        return start < watermark_tile_cut(plan, watermark);
-    }
+    if (plan->desc->hop > 0)
+        return fdl_window_tiles_read_expired(plan, agg, t, watermark);
     fdl_time start = desc->window == 0 ? t : time_minus(t, desc->window);
     return start < watermark_cut(plan, watermark);
 }
@@ -2079,13 +1562,8 @@ bool fdl_group_state_expire(fdl_group_state *g, fdl_time watermark, fdl_store_st
 {
     if (watermark == FDL_TIME_MIN)
         return false;
-    if (g->tiles) {
-        int64_t cut = watermark_tile_cut(g->plan, watermark);
-        if (cut <= g->tiles->horizon)
-            return false;
-        tiles_evict_before(g, cut, stats);
-        return true;
-    }
+    if (g->tiles)
+        return fdl_window_tiles_expire(g, watermark, stats);
     fdl_time cut = watermark_cut(g->plan, watermark);
     if (cut <= g->horizon)
         return false;
@@ -2100,24 +1578,11 @@ bool fdl_group_state_empty(const fdl_group_state *g, fdl_time watermark)
     /* A horizon a read raised past the store's cut is a promise (reads
      * before it fail) that dropping the state would forget. */
     if (g->tiles)
-        return g->tiles->count == 0 && g->tiles->horizon <= watermark_tile_cut(g->plan, watermark);
+        return fdl_window_tiles_empty(g, watermark);
     int l = g->plan->lifetime_cursor;
     if (g->count > 0 || (l >= 0 && (g->cursors[l].count > 0 || g->base.count > 0)))
         return false;
     return g->horizon <= watermark_cut(g->plan, watermark);
-}
-
-static size_t xsum_bytes(const fdl_xsum *x)
-{
-    size_t n = (size_t)x->low.capacity * sizeof(double);
-    if (x->high)
-        n += sizeof *x->high + (size_t)x->high->capacity * sizeof(double);
-    return n;
-}
-
-static size_t sketch_bytes(const fdl_ddsketch *s)
-{
-    return (size_t)(s->positive.capacity + s->negative.capacity) * sizeof(int64_t);
 }
 
 static size_t cursor_bytes(const fdl_group_state *g, const cursor *c)
@@ -2160,13 +1625,7 @@ size_t fdl_group_state_bytes(const fdl_group_state *g)
         for (size_t i = 0; i < naggs; i++)
             n += g->texts[i].capacity;
     }
-    if (g->tiles) {
-        /* Per tile its struct and HyperLogLog; sketch buckets and heap
-         * partials of tiles are not counted (a scan per call). */
-        const tile_set *ts = g->tiles;
-        n += sizeof *ts + ts->capacity * sizeof(tile) + sketch_bytes(&ts->merged_sketch);
-        if (ts->merged_hll)
-            n += sizeof *ts->merged_hll + ts->count * sizeof(fdl_hll);
-    }
+    if (g->tiles)
+        n += fdl_window_tiles_bytes(g->tiles);
     return n;
 }

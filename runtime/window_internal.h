@@ -8,6 +8,7 @@
  *                    push, read, the store's watermark, byte accounting
  *   window_plan.c    group plans: checking the aggregations, which cursor
  *                    and which accumulators each needs
+ *   window_tiles.c   the tile engine of hopped groups
  *
  * See window.c for the semantics every file keeps.
  */
@@ -142,5 +143,150 @@ struct fdl_group_state {
     struct tile_set *tiles;             /* hopped groups: the tiles (no events, no cursors) */
     cursor cursors[];                   /* plan->ncursors */
 };
+
+/* ---------------------------------------------------------- payloads */
+
+static inline int compare_payload(fdl_type type, event_payload a, event_payload b)
+{
+    switch (type) {
+    case FDL_INT64:
+        return (a.i > b.i) - (a.i < b.i);
+    case FDL_TIMESTAMP:
+        return (a.t > b.t) - (a.t < b.t);
+    case FDL_BOOL:
+        return (int)a.b - (int)b.b;
+    case FDL_FLOAT64:
+        if (a.f != b.f)
+            return a.f < b.f ? -1 : 1;
+        /* Equal; only zeros of opposite sign differ: -0.0 < +0.0. */
+        return (signbit(b.f) != 0) - (signbit(a.f) != 0);
+    case FDL_STRING: {
+        size_t n = a.s->len < b.s->len ? a.s->len : b.s->len;
+        int c = n ? memcmp(a.s->bytes, b.s->bytes, n) : 0;
+        if (c)
+            return c < 0 ? -1 : 1;
+        return (a.s->len > b.s->len) - (a.s->len < b.s->len);
+    }
+    default:
+        return 0;
+    }
+}
+
+static inline fdl_value payload_value(fdl_type type, event_payload p)
+{
+    switch (type) {
+    case FDL_INT64: return fdl_int64(p.i);
+    case FDL_FLOAT64: return fdl_float64(p.f);
+    case FDL_BOOL: return fdl_bool(p.b);
+    case FDL_TIMESTAMP: return fdl_timestamp(p.t);
+    case FDL_STRING: return fdl_string(p.s->bytes, p.s->len);
+    default: return fdl_null();
+    }
+}
+
+/*
+ * The order in which min (want < 0) and max (want > 0) prefer events: by
+ * value; in a min_by/max_by group by the by-value, with ties going to the
+ * later event and then to the larger value, so that the pick is a function
+ * of the window's events whatever their arrival order. Negative: a comes
+ * first in the order (min prefers it), positive: after it (max prefers it).
+ */
+static inline int extreme_compare(const fdl_group_state *g, const event *a, const event *b, int want)
+{
+    if (g->by_type == FDL_NULL)
+        return compare_payload(g->type, a->value, b->value);
+    int c = compare_payload(g->by_type, a->by, b->by);
+    if (c == 0)
+        c = want * ((a->time > b->time) - (a->time < b->time));
+    if (c == 0)
+        c = want * compare_payload(g->type, a->value, b->value);
+    return c;
+}
+
+/* An event's value as a float64 (int64 rounded when beyond 2^53). */
+static inline double payload_number(fdl_type type, event_payload p)
+{
+    return type == FDL_INT64 ? (double)p.i : p.f;
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+static inline uint64_t payload_hash(fdl_type type, event_payload p)
+{
+    switch (type) {
+    case FDL_INT64: return mix64((uint64_t)p.i);
+    case FDL_TIMESTAMP: return mix64((uint64_t)p.t);
+    case FDL_BOOL: return mix64(p.b);
+    case FDL_FLOAT64: {
+        double f = p.f == 0.0 ? 0.0 : p.f;  /* -0.0 and +0.0 are one value */
+        uint64_t bits;
+        memcpy(&bits, &f, sizeof bits);
+        return mix64(bits);
+    }
+    case FDL_STRING: return fdl_hash_bytes(p.s->bytes, p.s->len);
+    default: return 0;
+    }
+}
+
+static inline size_t xsum_bytes(const fdl_xsum *x)
+{
+    size_t n = (size_t)x->low.capacity * sizeof(double);
+    if (x->high)
+        n += sizeof *x->high + (size_t)x->high->capacity * sizeof(double);
+    return n;
+}
+
+static inline size_t sketch_bytes(const fdl_ddsketch *s)
+{
+    return (size_t)(s->positive.capacity + s->negative.capacity) * sizeof(int64_t);
+}
+
+/*
+ * Functions one file of the engine calls in another: hidden, so that they
+ * stay out of libfdlrt.so's symbol table and calls inside the library
+ * bind directly (no PLT, no interposition).
+ */
+#pragma GCC visibility push(hidden)
+
+/* ---- window.c (for now) */
+
+/* Replaces *slot (owned) by a copy of e. */
+bool fdl_window_event_assign(fdl_type type, event *slot, const event *e, bool had_value);
+/* Adds (sign 1) or removes (-1) a value's contributions to the moments. */
+bool fdl_window_moments_update(fdl_type type, cursor_moments *m, event_payload p, int sign);
+void fdl_window_moments_clear(cursor_moments *m);
+fdl_value fdl_window_sum_value(fdl_group_state *g, const cursor *c);
+fdl_value fdl_window_mean_value(fdl_group_state *g, const cursor *c);
+fdl_value fdl_window_variance_value(fdl_group_state *g, const cursor *c, bool stddev);
+fdl_value fdl_window_approx_percentile_value(const fdl_ddsketch *sketch, double p);
+fdl_value fdl_window_percentiles_value(fdl_group_state *g, int agg, const cursor *c,
+                                       const fdl_agg_desc *desc);
+
+/* ---- window_tiles.c: hopped groups (g->tiles != NULL) */
+
+struct tile_set *fdl_window_tiles_new(const fdl_group_plan *plan);
+void fdl_window_tiles_free(fdl_group_state *g);
+size_t fdl_window_tiles_count(const struct tile_set *ts);
+/* Takes the event (frees its string). */
+fdl_status fdl_window_tiles_push(fdl_group_state *g, event *e, fdl_store_stats *stats);
+fdl_status fdl_window_tiles_read(fdl_group_state *g, int agg, fdl_time t, bool keep_history,
+                                 fdl_value *out, fdl_store_stats *stats);
+/* fdl_group_read_expired, fdl_group_state_expire and fdl_group_state_empty
+ * of a hopped group (watermark > FDL_TIME_MIN). */
+bool fdl_window_tiles_read_expired(const fdl_group_plan *plan, int agg, fdl_time t,
+                                   fdl_time watermark);
+bool fdl_window_tiles_expire(fdl_group_state *g, fdl_time watermark, fdl_store_stats *stats);
+bool fdl_window_tiles_empty(const fdl_group_state *g, fdl_time watermark);
+size_t fdl_window_tiles_bytes(const struct tile_set *ts);
+
+#pragma GCC visibility pop
 
 #endif
