@@ -8,6 +8,8 @@
  *                    push, read, the store's watermark, byte accounting
  *   window_plan.c    group plans: checking the aggregations, which cursor
  *                    and which accumulators each needs
+ *   window_result.c  what each aggregation answers from a cursor (or a
+ *                    merged tile state)
  *   window_tiles.c   the tile engine of hopped groups
  *
  * See window.c for the semantics every file keeps.
@@ -249,6 +251,25 @@ static inline size_t sketch_bytes(const fdl_ddsketch *s)
     return (size_t)(s->positive.capacity + s->negative.capacity) * sizeof(int64_t);
 }
 
+/* ------------------------------------------------------ event buffer */
+
+static inline event *event_at(fdl_group_state *g, int64_t index)
+{
+    return &g->events[g->head + (size_t)(index - g->front)];
+}
+
+/* NULL before the first event (NULL + 0 is undefined, even with nothing
+ * to index). */
+static inline event *live_events(fdl_group_state *g)
+{
+    return g->events ? g->events + g->head : NULL;
+}
+
+static inline int64_t deque_front(const index_deque *d)
+{
+    return d->items[d->head];
+}
+
 /*
  * Functions one file of the engine calls in another: hidden, so that they
  * stay out of libfdlrt.so's symbol table and calls inside the library
@@ -263,6 +284,15 @@ bool fdl_window_event_assign(fdl_type type, event *slot, const event *e, bool ha
 /* Adds (sign 1) or removes (-1) a value's contributions to the moments. */
 bool fdl_window_moments_update(fdl_type type, cursor_moments *m, event_payload p, int sign);
 void fdl_window_moments_clear(cursor_moments *m);
+/* Rebuilds the cursor's min/max deques by scanning its range. */
+void fdl_window_extremes_rebuild(fdl_group_state *g, cursor *c, unsigned needs);
+
+/* ---- window_result.c */
+
+/* Aggregation agg's result from its cursor, moved to the read's window. */
+fdl_value fdl_window_cursor_result(fdl_group_state *g, int agg, int cursor_index);
+/* Results the tiles share, from a cursor or a merged tile state (count,
+ * sum, moments, sketch). */
 fdl_value fdl_window_sum_value(fdl_group_state *g, const cursor *c);
 fdl_value fdl_window_mean_value(fdl_group_state *g, const cursor *c);
 fdl_value fdl_window_variance_value(fdl_group_state *g, const cursor *c, bool stddev);
