@@ -118,7 +118,7 @@
 
 /* ---------------------------------------------------------- payloads */
 
-static event_string *string_copy(const char *bytes, size_t len)
+event_string *fdl_window_string_copy(const char *bytes, size_t len)
 {
     event_string *s = malloc(sizeof *s + (len ? len : 1));
     if (!s)
@@ -133,7 +133,7 @@ static event_string *string_copy(const char *bytes, size_t len)
 bool fdl_window_event_assign(fdl_type type, event *slot, const event *e, bool had_value)
 {
     if (type == FDL_STRING) {
-        event_string *s = string_copy(e->value.s->bytes, e->value.s->len);
+        event_string *s = fdl_window_string_copy(e->value.s->bytes, e->value.s->len);
         if (!s)
             return false;
         if (had_value)
@@ -147,104 +147,7 @@ bool fdl_window_event_assign(fdl_type type, event *slot, const event *e, bool ha
     return true;
 }
 
-/* ------------------------------------------------------- index deque */
-
-static bool deque_push_back(index_deque *d, int64_t index)
-{
-    if (d->count == d->capacity) {
-        uint32_t capacity = d->capacity ? d->capacity * 2 : 8;
-        int64_t *items = malloc(capacity * sizeof *items);
-        if (!items)
-            return false;
-        for (uint32_t i = 0; i < d->count; i++)
-            items[i] = d->items[(d->head + i) & (d->capacity - 1)];
-        free(d->items);
-        d->items = items;
-        d->head = 0;
-        d->capacity = capacity;
-    }
-    d->items[(d->head + d->count++) & (d->capacity - 1)] = index;
-    return true;
-}
-
-static int64_t deque_back(const index_deque *d)
-{
-    return d->items[(d->head + d->count - 1) & (d->capacity - 1)];
-}
-
-static void deque_pop_front_below(index_deque *d, int64_t index)
-{
-    while (d->count > 0 && deque_front(d) < index) {
-        d->head = (d->head + 1) & (d->capacity - 1);
-        d->count--;
-    }
-}
-
-/* An event was inserted at absolute index `index`: rename those after it. */
-static void deque_shift_from(index_deque *d, int64_t index)
-{
-    for (uint32_t i = 0; i < d->count; i++) {
-        int64_t *item = &d->items[(d->head + i) & (d->capacity - 1)];
-        if (*item >= index)
-            (*item)++;
-    }
-}
-
-static void deque_free(index_deque *d)
-{
-    free(d->items);
-    memset(d, 0, sizeof *d);
-}
-
 /* ------------------------------------------------------- event buffer */
-
-/* First position in [0, n] whose time is >= key, searched from hint by
- * galloping: O(log distance). */
-static size_t lower_bound_from(const event *ev, size_t n, size_t hint, fdl_time key)
-{
-    size_t lo, hi, bound = 1;
-    if (hint > n)
-        hint = n;
-    if (hint < n && ev[hint].time < key) {
-        lo = hint + 1;
-        for (;;) {
-            size_t probe = lo + bound - 1;
-            if (probe >= n) {
-                hi = n;
-                break;
-            }
-            if (ev[probe].time >= key) {
-                hi = probe;
-                break;
-            }
-            lo = probe + 1;
-            bound *= 2;
-        }
-    } else {
-        hi = hint;
-        for (;;) {
-            if (hi < bound) {
-                lo = 0;
-                break;
-            }
-            size_t probe = hi - bound;
-            if (ev[probe].time < key) {
-                lo = probe + 1;
-                break;
-            }
-            hi = probe;
-            bound *= 2;
-        }
-    }
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ev[mid].time < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
 
 /* First position whose time is > key: where an event at key goes. */
 static size_t upper_bound(const event *ev, size_t n, fdl_time key)
@@ -322,36 +225,12 @@ fdl_group_state *fdl_group_state_new(const fdl_group_plan *plan)
         }
         return g;
     }
-    for (int i = 0; i < plan->ncursors; i++) {
-        cursor *c = &g->cursors[i];
-        c->start = c->end = FDL_TIME_MIN;
-        if (g->type == FDL_FLOAT64)
-            fdl_xsum_init(&c->sum.f);
-        unsigned needs = plan->cursor_needs[i];
-        bool ok = true;
-        if (needs & (FDL_NEEDS_MIN | FDL_NEEDS_MAX))
-            ok &= (c->extremes = calloc(1, sizeof *c->extremes)) != NULL;
-        if (needs & FDL_NEEDS_MOMENTS)
-            ok &= (c->moments = calloc(1, sizeof *c->moments)) != NULL;
-        if (needs & FDL_NEEDS_DISTINCT)
-            ok &= (c->distinct = calloc(1, sizeof *c->distinct)) != NULL;
-        if (needs & FDL_NEEDS_SORTED)
-            ok &= (c->sorted = calloc(1, sizeof *c->sorted)) != NULL;
-        if (needs & FDL_NEEDS_SKETCH)
-            ok &= (c->sketch = calloc(1, sizeof *c->sketch)) != NULL;
-        if (needs & FDL_NEEDS_HLL) {
-            ok &= (c->hll = calloc(1, sizeof *c->hll)) != NULL;
-            ok &= (g->base.hll = calloc(1, sizeof *g->base.hll)) != NULL;
-        }
-        if (!ok) {
-            fdl_group_state_free(g);
-            return NULL;
-        }
+    if (!fdl_window_cursors_init(g)) {
+        fdl_group_state_free(g);
+        return NULL;
     }
     return g;
 }
-
-static void distinct_clear(fdl_type type, distinct_map *m);
 
 static void lifetime_base_free(fdl_group_state *g)
 {
@@ -381,34 +260,7 @@ void fdl_group_state_free(fdl_group_state *g)
     free(g->events);
     fdl_window_tiles_free(g);
     lifetime_base_free(g);
-    for (int i = 0; i < g->plan->ncursors; i++) {
-        cursor *c = &g->cursors[i];
-        if (g->type == FDL_FLOAT64)
-            fdl_xsum_free(&c->sum.f);
-        if (c->extremes) {
-            deque_free(&c->extremes->min);
-            deque_free(&c->extremes->max);
-            free(c->extremes);
-        }
-        if (c->moments) {
-            fdl_xsum_free(&c->moments->sum);
-            fdl_xsum_free(&c->moments->squares);
-            free(c->moments);
-        }
-        if (c->distinct) {
-            distinct_clear(g->type, c->distinct);
-            free(c->distinct);
-        }
-        if (c->sorted) {
-            free(c->sorted->items);
-            free(c->sorted);
-        }
-        if (c->sketch) {
-            fdl_ddsketch_free(c->sketch);
-            free(c->sketch);
-        }
-        free(c->hll);
-    }
+    fdl_window_cursors_free(g);
     if (g->vectors)
         for (int i = 0; i < g->plan->desc->naggs; i++)
             free(g->vectors[i].items);
@@ -428,328 +280,6 @@ size_t fdl_group_state_events(const fdl_group_state *g)
 size_t fdl_group_state_tiles(const fdl_group_state *g)
 {
     return g->tiles ? fdl_window_tiles_count(g->tiles) : 0;
-}
-
-/* ------------------------------------------------------- accumulators */
-
-/* ---- moments: exact sum x and sum x*x */
-
-enum { VALUE_PARTS_MAX = 2 };
-
-/* x as doubles that sum to it exactly: one, or for an int64 beyond 2^53 its
- * high bits (a multiple of 2^32, at most 32 significant bits) and low 32. */
-static int value_parts(fdl_type type, event_payload p, double parts[VALUE_PARTS_MAX])
-{
-    if (type == FDL_FLOAT64) {
-        parts[0] = p.f;
-        return 1;
-    }
-    if (p.i >= -(INT64_C(1) << 53) && p.i <= (INT64_C(1) << 53)) {
-        parts[0] = (double)p.i;
-        return 1;
-    }
-    uint64_t bits = (uint64_t)p.i;
-    parts[0] = (double)(int64_t)(bits & ~UINT64_C(0xFFFFFFFF));  /* two's complement */
-    parts[1] = (double)(bits & UINT64_C(0xFFFFFFFF));
-    return 2;
-}
-
-/* Adds (sign 1) or removes (-1) a value's contributions to the moments.
- * The same value always contributes the same doubles, so removal undoes
- * addition exactly. */
-bool fdl_window_moments_update(fdl_type type, cursor_moments *m, event_payload p, int sign)
-{
-    double x[VALUE_PARTS_MAX];
-    int n = value_parts(type, p, x);
-    if (type == FDL_FLOAT64 && fabs(x[0]) >= 0x1p511) {
-        m->huge += sign;                /* x*x could overflow: result null */
-        return true;
-    }
-    /* x*x = sum over i, j of x[i]*x[j], each as an exact two-product. */
-    double terms[2 * 3];
-    int nterms = 0;
-    for (int i = 0; i < n; i++)
-        for (int j = i; j < n; j++) {
-            double a = i == j ? x[i] : 2.0 * x[i];      /* cross terms twice */
-            double product = a * x[j];
-            terms[nterms++] = product;
-            terms[nterms++] = fma(a, x[j], -product);
-        }
-    bool ok = true;
-    for (int i = 0; i < n; i++)
-        ok &= sign > 0 ? fdl_xsum_add(&m->sum, x[i]) : fdl_xsum_sub(&m->sum, x[i]);
-    for (int i = 0; i < nterms; i++)
-        ok &= sign > 0 ? fdl_xsum_add(&m->squares, terms[i]) : fdl_xsum_sub(&m->squares, terms[i]);
-    return ok;
-}
-
-void fdl_window_moments_clear(cursor_moments *m)
-{
-    fdl_xsum_free(&m->sum);
-    fdl_xsum_free(&m->squares);
-    m->huge = 0;
-}
-
-/* ---- distinct map */
-
-static bool payload_equal(fdl_type type, event_payload a, event_payload b)
-{
-    if (type == FDL_FLOAT64)
-        return a.f == b.f;              /* no NaN; -0.0 == +0.0 */
-    return compare_payload(type, a, b) == 0;
-}
-
-static void distinct_clear(fdl_type type, distinct_map *m)
-{
-    if (type == FDL_STRING)
-        for (size_t i = 0; i < m->capacity; i++)
-            if (m->slots[i].multiplicity > 0)
-                free(m->slots[i].key.s);
-    free(m->slots);
-    m->slots = NULL;
-    m->capacity = m->count = 0;
-}
-
-/* Moves the entries into a table of the given capacity (a power of two). */
-static bool distinct_rehash(distinct_map *m, size_t capacity)
-{
-    distinct_entry *slots = calloc(capacity, sizeof *slots);
-    if (!slots)
-        return false;
-    for (size_t i = 0; i < m->capacity; i++) {
-        if (m->slots[i].multiplicity == 0)
-            continue;
-        size_t j = m->slots[i].hash & (capacity - 1);
-        while (slots[j].multiplicity > 0)
-            j = (j + 1) & (capacity - 1);
-        slots[j] = m->slots[i];
-    }
-    free(m->slots);
-    m->slots = slots;
-    m->capacity = capacity;
-    return true;
-}
-
-/* The slot holding key, or the empty slot where it would go. */
-static size_t distinct_find(fdl_type type, const distinct_map *m, event_payload key, uint64_t hash)
-{
-    size_t mask = m->capacity - 1;
-    size_t i = hash & mask;
-    while (m->slots[i].multiplicity > 0 &&
-           !(m->slots[i].hash == hash && payload_equal(type, m->slots[i].key, key)))
-        i = (i + 1) & mask;
-    return i;
-}
-
-static bool distinct_add(fdl_type type, distinct_map *m, event_payload key)
-{
-    if ((m->count + 1) * 4 > m->capacity * 3 &&
-        !distinct_rehash(m, m->capacity ? m->capacity * 2 : 16))
-        return false;
-    uint64_t hash = payload_hash(type, key);
-    distinct_entry *slot = &m->slots[distinct_find(type, m, key, hash)];
-    if (slot->multiplicity > 0) {
-        slot->multiplicity++;
-        return true;
-    }
-    if (type == FDL_STRING) {
-        key.s = string_copy(key.s->bytes, key.s->len);
-        if (!key.s)
-            return false;
-    }
-    slot->hash = hash;
-    slot->key = key;
-    slot->multiplicity = 1;
-    m->count++;
-    return true;
-}
-
-static void distinct_remove(fdl_type type, distinct_map *m, event_payload key)
-{
-    if (m->capacity == 0)
-        return;                         /* never added: cannot happen */
-    size_t mask = m->capacity - 1;
-    size_t i = distinct_find(type, m, key, payload_hash(type, key));
-    if (m->slots[i].multiplicity == 0 || --m->slots[i].multiplicity > 0)
-        return;
-    if (type == FDL_STRING)
-        free(m->slots[i].key.s);
-    m->count--;
-    /* Backward-shift deletion: pull later entries of the probe run into
-     * the hole unless that would move them before their home slot. */
-    for (size_t j = (i + 1) & mask; m->slots[j].multiplicity > 0; j = (j + 1) & mask) {
-        size_t home = m->slots[j].hash & mask;
-        if (((j - home) & mask) >= ((j - i) & mask)) {
-            m->slots[i] = m->slots[j];
-            i = j;
-        }
-    }
-    m->slots[i].multiplicity = 0;
-    /* Give memory back after a burst of distinct values (hysteresis with
-     * the 3/4 growth keeps this amortized O(1)); failing to shrink is fine. */
-    if (m->capacity > 16 && m->count * 8 < m->capacity)
-        distinct_rehash(m, m->capacity / 2);
-}
-
-/* ---- sorted values */
-
-/* Total order on finite doubles: -0.0 before +0.0. */
-static bool number_before(double a, double b)
-{
-    return a < b || (a == b && signbit(a) && !signbit(b));
-}
-
-static bool sorted_insert(sorted_values *v, double x)
-{
-    if (v->count == v->capacity) {
-        size_t capacity = v->capacity ? v->capacity * 2 : 8;
-        double *items = realloc(v->items, capacity * sizeof *items);
-        if (!items)
-            return false;
-        v->items = items;
-        v->capacity = capacity;
-    }
-    size_t lo = 0, hi = v->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (number_before(x, v->items[mid]))
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    memmove(v->items + lo + 1, v->items + lo, (v->count - lo) * sizeof *v->items);
-    v->items[lo] = x;
-    v->count++;
-    return true;
-}
-
-static void sorted_remove(sorted_values *v, double x)
-{
-    size_t lo = 0, hi = v->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (number_before(v->items[mid], x))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == v->count)
-        return;                         /* never inserted: cannot happen */
-    memmove(v->items + lo, v->items + lo + 1, (v->count - lo - 1) * sizeof *v->items);
-    v->count--;
-    if (v->capacity > 64 && v->count * 4 < v->capacity) {
-        double *items = realloc(v->items, v->capacity / 2 * sizeof *items);
-        if (items) {
-            v->items = items;
-            v->capacity /= 2;
-        }
-    }
-}
-
-/* ---- all accumulators of a cursor */
-
-static void cursor_add(fdl_group_state *g, cursor *c, const event *e, unsigned needs)
-{
-    c->count++;
-    bool ok = true;
-    if (needs & FDL_NEEDS_SUM) {
-        if (g->type == FDL_INT64)
-            c->sum.i += e->value.i;
-        else if (g->type == FDL_FLOAT64)
-            ok &= fdl_xsum_add(&c->sum.f, e->value.f);
-    }
-    if (c->moments)
-        ok &= fdl_window_moments_update(g->type, c->moments, e->value, 1);
-    if (c->distinct)
-        ok &= distinct_add(g->type, c->distinct, e->value);
-    if (c->sorted)
-        ok &= sorted_insert(c->sorted, payload_number(g->type, e->value));
-    if (c->sketch)
-        ok &= fdl_ddsketch_update(c->sketch, payload_number(g->type, e->value), 1);
-    if (c->hll)
-        fdl_hll_add_hash(c->hll, payload_hash(g->type, e->value));
-    if (!ok)
-        g->failed = true;
-}
-
-static void cursor_remove(fdl_group_state *g, cursor *c, const event *e, unsigned needs)
-{
-    c->count--;
-    bool ok = true;
-    if (needs & FDL_NEEDS_SUM) {
-        if (g->type == FDL_INT64)
-            c->sum.i -= e->value.i;
-        else if (g->type == FDL_FLOAT64)
-            ok &= fdl_xsum_sub(&c->sum.f, e->value.f);
-    }
-    if (c->moments)
-        ok &= fdl_window_moments_update(g->type, c->moments, e->value, -1);
-    if (c->distinct)
-        distinct_remove(g->type, c->distinct, e->value);
-    if (c->sorted)
-        sorted_remove(c->sorted, payload_number(g->type, e->value));
-    if (c->sketch)
-        ok &= fdl_ddsketch_update(c->sketch, payload_number(g->type, e->value), -1);
-    if (c->hll)
-        c->hll_stale = true;
-    if (!ok)
-        g->failed = true;
-}
-
-/* Empties every accumulator (a rebuild follows). */
-static void cursor_clear(fdl_group_state *g, cursor *c)
-{
-    c->count = 0;
-    if (g->type == FDL_INT64)
-        c->sum.i = 0;
-    else if (g->type == FDL_FLOAT64)
-        fdl_xsum_free(&c->sum.f);
-    if (c->extremes) {
-        c->extremes->min.count = c->extremes->max.count = 0;
-        c->extremes->valid = true;
-    }
-    if (c->moments)
-        fdl_window_moments_clear(c->moments);
-    if (c->distinct)
-        distinct_clear(g->type, c->distinct);
-    if (c->sorted)
-        c->sorted->count = 0;
-    if (c->sketch)
-        fdl_ddsketch_clear(c->sketch);
-    if (c->hll) {
-        fdl_hll_clear(c->hll);
-        c->hll_stale = false;
-    }
-}
-
-/* Appends index to a monotonic deque: drops the entries it dominates. */
-static void extremes_push(fdl_group_state *g, cursor_extremes *x, unsigned needs, int64_t index)
-{
-    const event *v = event_at(g, index);
-    if (needs & FDL_NEEDS_MIN) {
-        while (x->min.count > 0 &&
-               extreme_compare(g, event_at(g, deque_back(&x->min)), v, -1) > 0)
-            x->min.count--;
-        if (!deque_push_back(&x->min, index))
-            x->valid = false;
-    }
-    if (needs & FDL_NEEDS_MAX) {
-        while (x->max.count > 0 &&
-               extreme_compare(g, event_at(g, deque_back(&x->max)), v, 1) < 0)
-            x->max.count--;
-        if (!deque_push_back(&x->max, index))
-            x->valid = false;
-    }
-}
-
-void fdl_window_extremes_rebuild(fdl_group_state *g, cursor *c, unsigned needs)
-{
-    cursor_extremes *x = c->extremes;
-    x->min.count = x->min.head = 0;
-    x->max.count = x->max.head = 0;
-    x->valid = true;
-    for (int64_t i = c->lo; i < c->hi && x->valid; i++)
-        extremes_push(g, x, needs, i);
 }
 
 /* ------------------------------------------------------- lifetime base */
@@ -897,7 +427,7 @@ static fdl_status make_payload(fdl_type type, fdl_value value, event_payload *ou
     case FDL_STRING:
         if (!value.as.s.ptr && value.as.s.len)
             return FDL_ERR_ARGUMENT;
-        out->s = string_copy(value.as.s.ptr, value.as.s.len);
+        out->s = fdl_window_string_copy(value.as.s.ptr, value.as.s.len);
         if (!out->s)
             return FDL_ERR_MEMORY;
         break;
@@ -937,7 +467,7 @@ fdl_status fdl_group_state_push(fdl_group_state *g, fdl_time time, fdl_value val
         int l = plan->lifetime_cursor;
         if (l >= 0) {
             cursor *c = &g->cursors[l];
-            cursor_add(g, c, &e, plan->cursor_needs[l]);
+            fdl_window_cursor_add(g, c, &e, plan->cursor_needs[l]);
             base_fold(g, &e);
         }
         if (g->type == FDL_STRING)
@@ -963,31 +493,7 @@ fdl_status fdl_group_state_push(fdl_group_state *g, fdl_time time, fdl_value val
     if (g->type == FDL_STRING)
         g->string_bytes += sizeof *e.value.s + e.value.s->len;
 
-    int64_t index = g->front + (int64_t)position;
-    for (int i = 0; i < plan->ncursors; i++) {
-        cursor *c = &g->cursors[i];
-        unsigned needs = plan->cursor_needs[i];
-        if (time >= c->end)
-            continue;                   /* after the range: index >= hi */
-        bool inside = time >= c->start;
-        bool appended = index == c->hi;
-        if (!inside)
-            c->lo++;
-        c->hi++;
-        if (c->extremes) {
-            deque_shift_from(&c->extremes->min, index);
-            deque_shift_from(&c->extremes->max, index);
-        }
-        if (!inside)
-            continue;
-        cursor_add(g, c, &ev[position], needs);
-        if (c->extremes && c->extremes->valid) {
-            if (appended)
-                extremes_push(g, c->extremes, needs, index);
-            else
-                c->extremes->valid = false;
-        }
-    }
+    fdl_window_cursors_inserted(g, position);
     return FDL_OK;
 }
 
@@ -1009,35 +515,8 @@ static void evict_before(fdl_group_state *g, fdl_time cut, fdl_store_stats *stat
         k++;
     if (k == 0)
         return;
-    const fdl_group_plan *plan = g->plan;
     int64_t cut_index = g->front + (int64_t)k;
-    for (int i = 0; i < plan->ncursors; i++) {
-        cursor *c = &g->cursors[i];
-        unsigned needs = plan->cursor_needs[i];
-        if (i == plan->lifetime_cursor) {
-            /* Evicted events beyond the range join the base, which the
-             * lifetime cursor includes. */
-            for (int64_t j = c->hi; j < cut_index; j++)
-                cursor_add(g, c, event_at(g, j), needs);
-            if (c->end < cut)
-                c->end = cut;
-        } else {
-            for (int64_t j = c->lo; j < c->hi && j < cut_index; j++)
-                cursor_remove(g, c, event_at(g, j), needs);
-            if (c->start < cut)
-                c->start = cut;
-            if (c->end < cut)
-                c->end = cut;
-        }
-        if (c->lo < cut_index)
-            c->lo = cut_index;
-        if (c->hi < cut_index)
-            c->hi = cut_index;
-        if (c->extremes) {
-            deque_pop_front_below(&c->extremes->min, cut_index);
-            deque_pop_front_below(&c->extremes->max, cut_index);
-        }
-    }
+    fdl_window_cursors_evict(g, cut, cut_index);
     for (size_t j = 0; j < k; j++) {
         event *e = &live_events(g)[j];
         base_fold(g, e);
@@ -1054,55 +533,6 @@ static void evict_before(fdl_group_state *g, fdl_time cut, fdl_store_stats *stat
     if (g->count == 0)
         g->head = 0;
     events_shrink(g);
-}
-
-/* Moves cursor c to the events with start <= time < end. */
-static void cursor_move(fdl_group_state *g, int cursor_index, fdl_time start, fdl_time end)
-{
-    cursor *c = &g->cursors[cursor_index];
-    unsigned needs = g->plan->cursor_needs[cursor_index];
-    bool lifetime = cursor_index == g->plan->lifetime_cursor;
-    const event *ev = live_events(g);
-    int64_t front = g->front;
-    int64_t lo = lifetime ? front
-               : front + (int64_t)lower_bound_from(ev, g->count, (size_t)(c->lo - front), start);
-    int64_t hi = front + (int64_t)lower_bound_from(ev, g->count, (size_t)(c->hi - front), end);
-    if (hi < lo)
-        hi = lo;
-    cursor_extremes *x = c->extremes;
-
-    int64_t step_cost = llabs(lo - c->lo) + llabs(hi - c->hi);
-    if (!lifetime && (lo >= c->hi || hi <= c->lo || hi - lo < step_cost)) {
-        /* Disjoint or far: start over on the new range. */
-        cursor_clear(g, c);
-        for (int64_t i = lo; i < hi; i++) {
-            cursor_add(g, c, event_at(g, i), needs);
-            if (x && x->valid)
-                extremes_push(g, x, needs, i);
-        }
-    } else {
-        for (int64_t i = c->hi; i < hi; i++) {
-            cursor_add(g, c, event_at(g, i), needs);
-            if (x && x->valid)
-                extremes_push(g, x, needs, i);
-        }
-        for (int64_t i = hi; i < c->hi; i++)
-            cursor_remove(g, c, event_at(g, i), needs);
-        for (int64_t i = lo; i < c->lo; i++)
-            cursor_add(g, c, event_at(g, i), needs);
-        for (int64_t i = c->lo; i < lo; i++)
-            cursor_remove(g, c, event_at(g, i), needs);
-        if (x) {
-            if (hi < c->hi || lo < c->lo)
-                x->valid = false;
-            deque_pop_front_below(&x->min, lo);
-            deque_pop_front_below(&x->max, lo);
-        }
-    }
-    c->lo = lo;
-    c->hi = hi;
-    c->start = lifetime ? FDL_TIME_MIN : start;
-    c->end = end;
 }
 
 fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool keep_history,
@@ -1124,7 +554,7 @@ fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool ke
      * points at a string eviction frees. */
     if (!keep_history)
         evict_before(g, time_minus(t, plan->longest_window), stats);
-    cursor_move(g, cursor_index, start, t);
+    fdl_window_cursor_move(g, cursor_index, start, t);
     if (g->failed)
         return FDL_ERR_MEMORY;
 
@@ -1185,32 +615,13 @@ bool fdl_group_state_empty(const fdl_group_state *g, fdl_time watermark)
     return g->horizon <= watermark_cut(g->plan, watermark);
 }
 
-static size_t cursor_bytes(const fdl_group_state *g, const cursor *c)
-{
-    size_t n = g->type == FDL_FLOAT64 ? xsum_bytes(&c->sum.f) : 0;
-    if (c->extremes)
-        n += sizeof *c->extremes +
-             ((size_t)c->extremes->min.capacity + c->extremes->max.capacity) * sizeof(int64_t);
-    if (c->moments)
-        n += sizeof *c->moments + xsum_bytes(&c->moments->sum) + xsum_bytes(&c->moments->squares);
-    if (c->distinct)
-        n += sizeof *c->distinct + c->distinct->capacity * sizeof(distinct_entry);
-    if (c->sorted)
-        n += sizeof *c->sorted + c->sorted->capacity * sizeof(double);
-    if (c->sketch)
-        n += sizeof *c->sketch + sketch_bytes(c->sketch);
-    if (c->hll)
-        n += sizeof *c->hll;
-    return n;
-}
-
 size_t fdl_group_state_bytes(const fdl_group_state *g)
 {
     const fdl_group_plan *plan = g->plan;
     size_t n = sizeof *g + (size_t)plan->ncursors * sizeof(cursor);
     n += g->capacity * sizeof(event) + g->string_bytes;
     for (int i = 0; i < plan->ncursors && !g->tiles; i++)
-        n += cursor_bytes(g, &g->cursors[i]);
+        n += fdl_window_cursor_bytes(g, &g->cursors[i]);
     n += (g->base.first_k_capacity + g->base.last_k_capacity) * sizeof(timed_number);
     if (g->base.hll)
         n += sizeof *g->base.hll;

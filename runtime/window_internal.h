@@ -8,6 +8,7 @@
  *                    push, read, the store's watermark, byte accounting
  *   window_plan.c    group plans: checking the aggregations, which cursor
  *                    and which accumulators each needs
+ *   window_cursor.c  sliding cursors and their accumulators
  *   window_result.c  what each aggregation answers from a cursor (or a
  *                    merged tile state)
  *   window_tiles.c   the tile engine of hopped groups
@@ -279,13 +280,26 @@ static inline int64_t deque_front(const index_deque *d)
 
 /* ---- window.c (for now) */
 
+event_string *fdl_window_string_copy(const char *bytes, size_t len);
 /* Replaces *slot (owned) by a copy of e. */
 bool fdl_window_event_assign(fdl_type type, event *slot, const event *e, bool had_value);
+
+/* ---- window_cursor.c */
+
+bool fdl_window_cursors_init(fdl_group_state *g);
+void fdl_window_cursors_free(fdl_group_state *g);
+/* Adds an event to the cursor's accumulators (not to its range). */
+void fdl_window_cursor_add(fdl_group_state *g, cursor *c, const event *e, unsigned needs);
+void fdl_window_cursors_inserted(fdl_group_state *g, size_t position);
+void fdl_window_cursors_evict(fdl_group_state *g, fdl_time cut, int64_t cut_index);
+/* Moves cursor cursor_index to the events with start <= time < end. */
+void fdl_window_cursor_move(fdl_group_state *g, int cursor_index, fdl_time start, fdl_time end);
+/* Rebuilds the cursor's min/max deques by scanning its range. */
+void fdl_window_extremes_rebuild(fdl_group_state *g, cursor *c, unsigned needs);
 /* Adds (sign 1) or removes (-1) a value's contributions to the moments. */
 bool fdl_window_moments_update(fdl_type type, cursor_moments *m, event_payload p, int sign);
 void fdl_window_moments_clear(cursor_moments *m);
-/* Rebuilds the cursor's min/max deques by scanning its range. */
-void fdl_window_extremes_rebuild(fdl_group_state *g, cursor *c, unsigned needs);
+size_t fdl_window_cursor_bytes(const fdl_group_state *g, const cursor *c);
 
 /* ---- window_result.c */
 
