@@ -8,6 +8,8 @@
  *                    push, read, the store's watermark, byte accounting
  *   window_plan.c    group plans: checking the aggregations, which cursor
  *                    and which accumulators each needs
+ *   window_buffer.c  events: the time-sorted buffer, inserts, eviction,
+ *                    the lifetime base
  *   window_cursor.c  sliding cursors and their accumulators
  *   window_result.c  what each aggregation answers from a cursor (or a
  *                    merged tile state)
@@ -278,11 +280,21 @@ static inline int64_t deque_front(const index_deque *d)
  */
 #pragma GCC visibility push(hidden)
 
-/* ---- window.c (for now) */
+/* ---- window_buffer.c */
 
 event_string *fdl_window_string_copy(const char *bytes, size_t len);
 /* Replaces *slot (owned) by a copy of e. */
 bool fdl_window_event_assign(fdl_type type, event *slot, const event *e, bool had_value);
+/* A pushed value as the group holds it (int64 into a float64 group
+ * converted; strings copied); FDL_ERR_ARGUMENT for a wrong type or a
+ * non-finite float. */
+fdl_status fdl_window_make_payload(fdl_type type, fdl_value value, event_payload *out);
+fdl_status fdl_window_insert(fdl_group_state *g, event *e, fdl_store_stats *stats);
+/* Folds an event (evicted, or late) into the lifetime base. */
+void fdl_window_base_fold(fdl_group_state *g, const event *e);
+void fdl_window_evict_before(fdl_group_state *g, fdl_time cut, fdl_store_stats *stats);
+/* Frees the buffered events and the lifetime base. */
+void fdl_window_buffer_free(fdl_group_state *g);
 
 /* ---- window_cursor.c */
 
