@@ -214,36 +214,12 @@ fdl_status fdl_group_state_push(fdl_group_state *g, fdl_time time, fdl_value val
 
 /* -------------------------------------------------------------- reads */
 
-static fdl_time time_minus(fdl_time t, int64_t w)
-{
-    return t < FDL_TIME_MIN + w ? FDL_TIME_MIN : t - w;
-}
-
 fdl_status fdl_group_state_read(fdl_group_state *g, int agg, fdl_time t, bool keep_history,
                                 fdl_value *out, fdl_store_stats *stats)
 {
     if (g->tiles)
         return fdl_window_tiles_read(g, agg, t, keep_history, out, stats);
-    const fdl_group_plan *plan = g->plan;
-    const fdl_agg_desc *desc = &plan->desc->aggs[agg];
-    int cursor_index = plan->agg_cursor[agg];
-    bool lifetime = desc->window == 0;
-    fdl_time start = lifetime ? FDL_TIME_MIN : time_minus(t, desc->window);
-    *out = fdl_null();
-    if ((lifetime ? t : start) < g->horizon)
-        return FDL_ERR_HISTORY;
-    if (g->failed)
-        return FDL_ERR_MEMORY;
-    /* Evict first: nothing evicted is in this window, and a result never
-     * points at a string eviction frees. */
-    if (!keep_history)
-        fdl_window_evict_before(g, time_minus(t, plan->longest_window), stats);
-    fdl_window_cursor_move(g, cursor_index, start, t);
-    if (g->failed)
-        return FDL_ERR_MEMORY;
-
-    *out = fdl_window_cursor_result(g, agg, cursor_index);
-    return g->failed ? FDL_ERR_MEMORY : FDL_OK;
+    return fdl_window_cursor_read(g, agg, t, keep_history, out, stats);
 }
 
 /* ------------------------------------------------- the store's watermark */
@@ -304,8 +280,8 @@ size_t fdl_group_state_bytes(const fdl_group_state *g)
     const fdl_group_plan *plan = g->plan;
     size_t n = sizeof *g + (size_t)plan->ncursors * sizeof(cursor);
     n += g->capacity * sizeof(event) + g->string_bytes;
-    for (int i = 0; i < plan->ncursors && !g->tiles; i++)
-        n += fdl_window_cursor_bytes(g, &g->cursors[i]);
+    if (!g->tiles)
+        n += fdl_window_cursors_bytes(g);
     n += (g->base.first_k_capacity + g->base.last_k_capacity) * sizeof(timed_number);
     if (g->base.hll)
         n += sizeof *g->base.hll;

@@ -433,8 +433,8 @@ void fdl_window_extremes_rebuild(fdl_group_state *g, cursor *c, unsigned needs)
 
 /* ------------------------------------------------------------ cursors */
 
-/* Moves cursor c to the events with start <= time < end. */
-void fdl_window_cursor_move(fdl_group_state *g, int cursor_index, fdl_time start, fdl_time end)
+/* Moves cursor cursor_index to the events with start <= time < end. */
+static void cursor_move(fdl_group_state *g, int cursor_index, fdl_time start, fdl_time end)
 {
     cursor *c = &g->cursors[cursor_index];
     unsigned needs = g->plan->cursor_needs[cursor_index];
@@ -480,6 +480,104 @@ void fdl_window_cursor_move(fdl_group_state *g, int cursor_index, fdl_time start
     c->hi = hi;
     c->start = lifetime ? FDL_TIME_MIN : start;
     c->end = end;
+}
+
+/* fdl_group_state_read of a group with exact windows: evicts, moves the
+ * aggregation's cursor to the window [t - w, t), answers from it. */
+fdl_status fdl_window_cursor_read(fdl_group_state *g, int agg, fdl_time t, bool keep_history,
+                                  fdl_value *out, fdl_store_stats *stats)
+{
+    const fdl_group_plan *plan = g->plan;
+    const fdl_agg_desc *desc = &plan->desc->aggs[agg];
+    int cursor_index = plan->agg_cursor[agg];
+    bool lifetime = desc->window == 0;
+    fdl_time start = lifetime ? FDL_TIME_MIN : time_minus(t, desc->window);
+    *out = fdl_null();
+    if ((lifetime ? t : start) < g->horizon)
+        return FDL_ERR_HISTORY;
+    if (g->failed)
+        return FDL_ERR_MEMORY;
+    /* Evict first: nothing evicted is in this window, and a result never
+     * points at a string eviction frees. */
+    fdl_time cut = time_minus(t, plan->longest_window);
+    if (!keep_history && cut > g->horizon)     /* the common case, without a call */
+        fdl_window_evict_before(g, cut, stats);
+    cursor_move(g, cursor_index, start, t);
+    if (g->failed)
+        return FDL_ERR_MEMORY;
+
+    cursor *c = &g->cursors[cursor_index];
+    bool base = lifetime && g->base.count > 0;
+    switch (desc->function) {
+    case FDL_AGG_COUNT:
+        *out = fdl_int64(c->count);
+        break;
+    case FDL_AGG_SUM:
+        *out = c->count == 0 ? fdl_group_empty_result(desc) : fdl_window_sum_value(g, c);
+        break;
+    case FDL_AGG_MEAN:
+        *out = fdl_window_mean_value(g, c);
+        break;
+    case FDL_AGG_MIN:
+        *out = fdl_window_extreme_value(g, cursor_index, -1);
+        break;
+    case FDL_AGG_MAX:
+    case FDL_AGG_MAX_BY:
+        *out = fdl_window_extreme_value(g, cursor_index, 1);
+        break;
+    case FDL_AGG_MIN_BY:
+        *out = fdl_window_extreme_value(g, cursor_index, -1);
+        break;
+    case FDL_AGG_FIRST:
+        if (base)
+            *out = payload_value(g->type, g->base.first.value);
+        else if (c->lo < c->hi)
+            *out = payload_value(g->type, event_at(g, c->lo)->value);
+        break;
+    case FDL_AGG_LAST:
+        if (c->lo < c->hi)
+            *out = payload_value(g->type, event_at(g, c->hi - 1)->value);
+        else if (base)
+            *out = payload_value(g->type, g->base.last.value);
+        break;
+    case FDL_AGG_VARIANCE:
+    case FDL_AGG_STDDEV:
+        *out = fdl_window_variance_value(g, c, desc->function == FDL_AGG_STDDEV);
+        break;
+    case FDL_AGG_COUNT_DISTINCT:
+        *out = fdl_int64((int64_t)c->distinct->count);
+        break;
+    case FDL_AGG_FIRST_K:
+    case FDL_AGG_LAST_K:
+        *out = fdl_window_k_events_value(g, agg, c, desc->k, lifetime, desc->function == FDL_AGG_LAST_K);
+        break;
+    case FDL_AGG_PERCENTILE:
+        if (desc->npercentiles)
+            *out = fdl_window_percentiles_value(g, agg, c, desc);
+        else
+            *out = fdl_window_percentile_value(c->sorted, desc->percentile);
+        break;
+    case FDL_AGG_TOP_K:
+        *out = fdl_window_top_k_value(g, agg, c, desc->k);
+        break;
+    case FDL_AGG_APPROX_COUNT_DISTINCT:
+        if (c->hll_stale) {
+            /* The base's evicted events, then the live ones in range. */
+            memcpy(c->hll, g->base.hll, sizeof *c->hll);
+            for (int64_t i = c->lo; i < c->hi; i++)
+                fdl_hll_add_hash(c->hll, payload_hash(g->type, event_at(g, i)->value));
+            c->hll_stale = false;
+        }
+        *out = fdl_int64(fdl_hll_estimate(c->hll));
+        break;
+    case FDL_AGG_APPROX_PERCENTILE:
+        if (desc->npercentiles)
+            *out = fdl_window_percentiles_value(g, agg, c, desc);
+        else
+            *out = fdl_window_approx_percentile_value(c->sketch, desc->percentile);
+        break;
+    }
+    return g->failed ? FDL_ERR_MEMORY : FDL_OK;
 }
 
 /* Allocates each cursor's accumulators (the plan's needs); false when out of
@@ -616,7 +714,7 @@ void fdl_window_cursors_evict(fdl_group_state *g, fdl_time cut, int64_t cut_inde
     }
 }
 
-size_t fdl_window_cursor_bytes(const fdl_group_state *g, const cursor *c)
+static size_t cursor_bytes(const fdl_group_state *g, const cursor *c)
 {
     size_t n = g->type == FDL_FLOAT64 ? xsum_bytes(&c->sum.f) : 0;
     if (c->extremes)
@@ -632,5 +730,14 @@ size_t fdl_window_cursor_bytes(const fdl_group_state *g, const cursor *c)
         n += sizeof *c->sketch + sketch_bytes(c->sketch);
     if (c->hll)
         n += sizeof *c->hll;
+    return n;
+}
+
+/* The accumulators of every cursor (fdl_group_state_bytes). */
+size_t fdl_window_cursors_bytes(const fdl_group_state *g)
+{
+    size_t n = 0;
+    for (int i = 0; i < g->plan->ncursors; i++)
+        n += cursor_bytes(g, &g->cursors[i]);
     return n;
 }

@@ -256,6 +256,12 @@ static inline size_t sketch_bytes(const fdl_ddsketch *s)
 
 /* ------------------------------------------------------ event buffer */
 
+/* t - w, saturating at FDL_TIME_MIN (w >= 0). */
+static inline fdl_time time_minus(fdl_time t, int64_t w)
+{
+    return t < FDL_TIME_MIN + w ? FDL_TIME_MIN : t - w;
+}
+
 static inline event *event_at(fdl_group_state *g, int64_t index)
 {
     return &g->events[g->head + (size_t)(index - g->front)];
@@ -304,21 +310,25 @@ void fdl_window_cursors_free(fdl_group_state *g);
 void fdl_window_cursor_add(fdl_group_state *g, cursor *c, const event *e, unsigned needs);
 void fdl_window_cursors_inserted(fdl_group_state *g, size_t position);
 void fdl_window_cursors_evict(fdl_group_state *g, fdl_time cut, int64_t cut_index);
-/* Moves cursor cursor_index to the events with start <= time < end. */
-void fdl_window_cursor_move(fdl_group_state *g, int cursor_index, fdl_time start, fdl_time end);
+/* fdl_group_state_read of a group without hop. */
+fdl_status fdl_window_cursor_read(fdl_group_state *g, int agg, fdl_time t, bool keep_history,
+                                  fdl_value *out, fdl_store_stats *stats);
 /* Rebuilds the cursor's min/max deques by scanning its range. */
 void fdl_window_extremes_rebuild(fdl_group_state *g, cursor *c, unsigned needs);
 /* Adds (sign 1) or removes (-1) a value's contributions to the moments. */
 bool fdl_window_moments_update(fdl_type type, cursor_moments *m, event_payload p, int sign);
 void fdl_window_moments_clear(cursor_moments *m);
-size_t fdl_window_cursor_bytes(const fdl_group_state *g, const cursor *c);
+size_t fdl_window_cursors_bytes(const fdl_group_state *g);
 
 /* ---- window_result.c */
 
-/* Aggregation agg's result from its cursor, moved to the read's window. */
-fdl_value fdl_window_cursor_result(fdl_group_state *g, int agg, int cursor_index);
-/* Results the tiles share, from a cursor or a merged tile state (count,
- * sum, moments, sketch). */
+/* From a cursor moved to the read's window. */
+fdl_value fdl_window_extreme_value(fdl_group_state *g, int cursor_index, int want);
+fdl_value fdl_window_percentile_value(const sorted_values *v, double p);
+fdl_value fdl_window_top_k_value(fdl_group_state *g, int agg, const cursor *c, int64_t k);
+fdl_value fdl_window_k_events_value(fdl_group_state *g, int agg, const cursor *c, int64_t k,
+                                    bool lifetime, bool newest);
+/* From a cursor or a merged tile state (count, sum, moments, sketch). */
 fdl_value fdl_window_sum_value(fdl_group_state *g, const cursor *c);
 fdl_value fdl_window_mean_value(fdl_group_state *g, const cursor *c);
 fdl_value fdl_window_variance_value(fdl_group_state *g, const cursor *c, bool stddev);

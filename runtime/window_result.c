@@ -35,7 +35,7 @@ fdl_value fdl_window_mean_value(fdl_group_state *g, const cursor *c)
 }
 
 /* min (want < 0) or max (want > 0) of the range, with the base for lifetime. */
-static fdl_value extreme_value(fdl_group_state *g, int cursor_index, int want)
+fdl_value fdl_window_extreme_value(fdl_group_state *g, int cursor_index, int want)
 {
     cursor *c = &g->cursors[cursor_index];
     cursor_extremes *x = c->extremes;
@@ -119,7 +119,7 @@ fdl_value fdl_window_variance_value(fdl_group_state *g, const cursor *c, bool st
 }
 
 /* numpy's "linear" percentile of the sorted values. */
-static fdl_value percentile_value(const sorted_values *v, double p)
+fdl_value fdl_window_percentile_value(const sorted_values *v, double p)
 {
     if (v->count == 0)
         return fdl_null();
@@ -167,7 +167,7 @@ static void top_sort(fdl_type type, const distinct_entry **items, const distinct
 }
 
 /* The k most frequent values of the cursor with their counts, as JSON. */
-static fdl_value top_k_value(fdl_group_state *g, int agg, const cursor *c, int64_t k)
+fdl_value fdl_window_top_k_value(fdl_group_state *g, int agg, const cursor *c, int64_t k)
 {
     const distinct_map *m = c->distinct;
     if (m->count == 0)
@@ -245,8 +245,8 @@ static double *vector_reserve(fdl_group_state *g, int agg, size_t dim)
 
 /* first_k (newest == false) or last_k: the base, for lifetime, holds the
  * events before the range. */
-static fdl_value k_events_value(fdl_group_state *g, int agg, const cursor *c, int64_t k,
-                                bool lifetime, bool newest)
+fdl_value fdl_window_k_events_value(fdl_group_state *g, int agg, const cursor *c, int64_t k,
+                                    bool lifetime, bool newest)
 {
     const lifetime_base *b = &g->base;
     size_t want = (size_t)k;
@@ -296,7 +296,7 @@ fdl_value fdl_window_percentiles_value(fdl_group_state *g, int agg, const cursor
         return fdl_null();
     }
     for (int i = 0; i < desc->npercentiles; i++) {
-        fdl_value one = exact ? percentile_value(c->sorted, desc->percentiles[i])
+        fdl_value one = exact ? fdl_window_percentile_value(c->sorted, desc->percentiles[i])
                               : fdl_window_approx_percentile_value(c->sketch, desc->percentiles[i]);
         if (one.type != FDL_FLOAT64)
             return fdl_null();
@@ -317,85 +317,4 @@ fdl_value fdl_group_empty_result(const fdl_agg_desc *agg)
     default:
         return fdl_null();
     }
-}
-
-/* Aggregation agg's result from its cursor, just moved to the read's
- * window (g->failed set on running out of memory). */
-fdl_value fdl_window_cursor_result(fdl_group_state *g, int agg, int cursor_index)
-{
-    const fdl_agg_desc *desc = &g->plan->desc->aggs[agg];
-    bool lifetime = desc->window == 0;
-    fdl_value out = fdl_null();
-    cursor *c = &g->cursors[cursor_index];
-    bool base = lifetime && g->base.count > 0;
-    switch (desc->function) {
-    case FDL_AGG_COUNT:
-        out = fdl_int64(c->count);
-        break;
-    case FDL_AGG_SUM:
-        out = c->count == 0 ? fdl_group_empty_result(desc) : fdl_window_sum_value(g, c);
-        break;
-    case FDL_AGG_MEAN:
-        out = fdl_window_mean_value(g, c);
-        break;
-    case FDL_AGG_MIN:
-        out = extreme_value(g, cursor_index, -1);
-        break;
-    case FDL_AGG_MAX:
-    case FDL_AGG_MAX_BY:
-        out = extreme_value(g, cursor_index, 1);
-        break;
-    case FDL_AGG_MIN_BY:
-        out = extreme_value(g, cursor_index, -1);
-        break;
-    case FDL_AGG_FIRST:
-        if (base)
-            out = payload_value(g->type, g->base.first.value);
-        else if (c->lo < c->hi)
-            out = payload_value(g->type, event_at(g, c->lo)->value);
-        break;
-    case FDL_AGG_LAST:
-        if (c->lo < c->hi)
-            out = payload_value(g->type, event_at(g, c->hi - 1)->value);
-        else if (base)
-            out = payload_value(g->type, g->base.last.value);
-        break;
-    case FDL_AGG_VARIANCE:
-    case FDL_AGG_STDDEV:
-        out = fdl_window_variance_value(g, c, desc->function == FDL_AGG_STDDEV);
-        break;
-    case FDL_AGG_COUNT_DISTINCT:
-        out = fdl_int64((int64_t)c->distinct->count);
-        break;
-    case FDL_AGG_FIRST_K:
-    case FDL_AGG_LAST_K:
-        out = k_events_value(g, agg, c, desc->k, lifetime, desc->function == FDL_AGG_LAST_K);
-        break;
-    case FDL_AGG_PERCENTILE:
-        if (desc->npercentiles)
-            out = fdl_window_percentiles_value(g, agg, c, desc);
-        else
-            out = percentile_value(c->sorted, desc->percentile);
-        break;
-    case FDL_AGG_TOP_K:
-        out = top_k_value(g, agg, c, desc->k);
-        break;
-    case FDL_AGG_APPROX_COUNT_DISTINCT:
-        if (c->hll_stale) {
-            /* The base's evicted events, then the live ones in range. */
-            memcpy(c->hll, g->base.hll, sizeof *c->hll);
-            for (int64_t i = c->lo; i < c->hi; i++)
-                fdl_hll_add_hash(c->hll, payload_hash(g->type, event_at(g, i)->value));
-            c->hll_stale = false;
-        }
-        out = fdl_int64(fdl_hll_estimate(c->hll));
-        break;
-    case FDL_AGG_APPROX_PERCENTILE:
-        if (desc->npercentiles)
-            out = fdl_window_percentiles_value(g, agg, c, desc);
-        else
-            out = fdl_window_approx_percentile_value(c->sketch, desc->percentile);
-        break;
-    }
-    return out;
 }
