@@ -204,6 +204,7 @@ fdl_status fdl_group_state_push(fdl_group_state *g, fdl_time time, fdl_value val
             cursor *c = &g->cursors[l];
             fdl_window_cursor_add(g, c, &e, plan->cursor_needs[l]);
             fdl_window_base_fold(g, &e);
+            cursor_check(g, l);
         }
         if (g->type == FDL_STRING)
             free(e.value.s);

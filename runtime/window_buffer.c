@@ -85,12 +85,14 @@ static size_t upper_bound(const event *ev, size_t n, fdl_time key)
 /* Room for one more event at the back of the array. */
 static bool events_reserve(fdl_group_state *g)
 {
+    buffer_check(g);
     if (g->head + g->count < g->capacity)
         return true;
     if (g->head > 0 && g->head >= g->capacity / 2) {
         /* Half the array was evicted since: sliding down is amortized O(1). */
         memmove(g->events, g->events + g->head, g->count * sizeof *g->events);
         g->head = 0;
+        assert(g->count < g->capacity);
         return true;
     }
     size_t capacity = g->capacity ? g->capacity * 2 : 4;
@@ -103,6 +105,7 @@ static bool events_reserve(fdl_group_state *g)
     g->events = events;
     g->head = 0;
     g->capacity = capacity;
+    assert(g->count < g->capacity);
     return true;
 }
 
@@ -123,6 +126,7 @@ static void events_shrink(fdl_group_state *g)
     g->events = events;
     g->head = 0;
     g->capacity = capacity;
+    buffer_check(g);
 }
 
 /* Inserts e at its time position (after the events of equal time) and
@@ -146,6 +150,11 @@ fdl_status fdl_window_insert(fdl_group_state *g, event *e, fdl_store_stats *stat
     stats->events_held++;
     if (g->type == FDL_STRING)
         g->string_bytes += sizeof *e->value.s + e->value.s->len;
+    /* Still sorted, equal times in arrival order: e lands after every
+     * event of its time or before, and before every later one. */
+    assert(position == 0 || ev[position - 1].time <= e->time);
+    assert(position + 1 == g->count || ev[position + 1].time > e->time);
+    buffer_check(g);
 
     fdl_window_cursors_inserted(g, position);
     return FDL_OK;
@@ -195,6 +204,9 @@ static bool base_first_k_fold(fdl_group_state *g, const event *e)
     memmove(b->first_k + position + 1, b->first_k + position, (n - position) * sizeof *b->first_k);
     b->first_k[position] = (timed_number){e->time, payload_number(g->type, e->value)};
     b->first_k_count = n + 1;
+    assert(b->first_k_count <= k && b->first_k_count <= b->first_k_capacity);
+    assert(position == 0 || b->first_k[position - 1].time <= e->time);
+    assert(position + 1 == b->first_k_count || b->first_k[position + 1].time > e->time);
     return true;
 }
 
@@ -239,6 +251,9 @@ static bool base_last_k_fold(fdl_group_state *g, const event *e)
     memmove(items + position + 1, items + position, (n - position) * sizeof *items);
     items[position] = (timed_number){e->time, payload_number(g->type, e->value)};
     b->last_k_count = n + 1;
+    assert(b->last_k_count <= k && b->last_k_start + b->last_k_count <= b->last_k_capacity);
+    assert(position == 0 || items[position - 1].time <= e->time);
+    assert(position + 1 == b->last_k_count || items[position + 1].time > e->time);
     return true;
 }
 
@@ -301,7 +316,7 @@ void fdl_window_evict_before(fdl_group_state *g, fdl_time cut, fdl_store_stats *
 {
     if (cut <= g->horizon)
         return;
-    g->horizon = cut;
+    g->horizon = cut;                   /* only ever raised */
     size_t k = 0;
     while (k < g->count && live_events(g)[k].time < cut)
         k++;
@@ -325,6 +340,9 @@ void fdl_window_evict_before(fdl_group_state *g, fdl_time cut, fdl_store_stats *
     if (g->count == 0)
         g->head = 0;
     events_shrink(g);
+    assert(g->horizon == cut && g->front == cut_index);
+    buffer_check(g);
+    cursors_check(g);
 }
 
 void fdl_window_buffer_free(fdl_group_state *g)

@@ -26,7 +26,10 @@ static bool deque_push_back(index_deque *d, int64_t index)
         d->head = 0;
         d->capacity = capacity;
     }
+    /* Indexes increase from front to back (the deque follows the range). */
+    assert(d->count == 0 || d->items[(d->head + d->count - 1) & (d->capacity - 1)] < index);
     d->items[(d->head + d->count++) & (d->capacity - 1)] = index;
+    assert(d->count <= d->capacity && (d->capacity & (d->capacity - 1)) == 0 && d->head < d->capacity);
     return true;
 }
 
@@ -225,6 +228,7 @@ static bool distinct_add(fdl_type type, distinct_map *m, event_payload key)
     if ((m->count + 1) * 4 > m->capacity * 3 &&
         !distinct_rehash(m, m->capacity ? m->capacity * 2 : 16))
         return false;
+    assert((m->count + 1) * 4 <= m->capacity * 3);     /* a free slot ends every probe */
     uint64_t hash = payload_hash(type, key);
     distinct_entry *slot = &m->slots[distinct_find(type, m, key, hash)];
     if (slot->multiplicity > 0) {
@@ -299,6 +303,8 @@ static bool sorted_insert(sorted_values *v, double x)
     memmove(v->items + lo + 1, v->items + lo, (v->count - lo) * sizeof *v->items);
     v->items[lo] = x;
     v->count++;
+    assert(v->count <= v->capacity);
+    assert(lo + 1 == v->count || !number_before(v->items[lo + 1], x));
     return true;
 }
 
@@ -429,6 +435,7 @@ void fdl_window_extremes_rebuild(fdl_group_state *g, cursor *c, unsigned needs)
     x->valid = true;
     for (int64_t i = c->lo; i < c->hi && x->valid; i++)
         extremes_push(g, x, needs, i);
+    cursor_check(g, (int)(c - g->cursors));
 }
 
 /* ------------------------------------------------------------ cursors */
@@ -480,6 +487,7 @@ static void cursor_move(fdl_group_state *g, int cursor_index, fdl_time start, fd
     c->hi = hi;
     c->start = lifetime ? FDL_TIME_MIN : start;
     c->end = end;
+    cursor_check(g, cursor_index);
 }
 
 /* fdl_group_state_read of a group with exact windows: evicts, moves the
@@ -677,11 +685,13 @@ void fdl_window_cursors_inserted(fdl_group_state *g, size_t position)
                 c->extremes->valid = false;
         }
     }
+    cursors_check(g);
 }
 
 /* The events before absolute index cut_index (those with time < cut) are
  * being evicted: non-lifetime cursors remove them, the lifetime cursor
- * adds those beyond its range (the base will hold them). */
+ * adds those beyond its range (the base will hold them). The cursors'
+ * invariants hold again once the buffer drops them (evict_before). */
 void fdl_window_cursors_evict(fdl_group_state *g, fdl_time cut, int64_t cut_index)
 {
     const fdl_group_plan *plan = g->plan;

@@ -279,6 +279,82 @@ static inline int64_t deque_front(const index_deque *d)
     return d->items[d->head];
 }
 
+/* ---------------------------------------------------------- invariants */
+
+/*
+ * The invariants the engine keeps, asserted after each mutation that could
+ * break them (compiled in every build but Release: runtime/CMakeLists.txt
+ * undoes -DNDEBUG for the window files). Each check is O(1).
+ *
+ * Buffer: the live events are events[head .. head + count), so
+ * head + count <= capacity; they are sorted by time (checked where an
+ * event lands: against its neighbours); front, the absolute index of
+ * events[head], only grows; every live event is at or after the horizon.
+ */
+static inline void buffer_check(const fdl_group_state *g)
+{
+#ifndef NDEBUG
+    assert(g->head + g->count <= g->capacity);
+    assert(g->capacity == 0 || g->events);
+    assert(g->front >= 0);
+    assert(g->count == 0 || g->events[g->head].time >= g->horizon);
+#else
+    (void)g;
+#endif
+}
+
+/*
+ * Cursor i: front <= lo <= hi <= front + count, start <= end, and the
+ * range [lo, hi) is exactly the live events with start <= time < end (its
+ * ends checked against their neighbours); the lifetime cursor starts at
+ * the front. Its count is hi - lo, plus, for the lifetime cursor, the
+ * events folded into the base (unless an update ran out of memory). Valid
+ * min/max deques hold indexes inside the range.
+ */
+/* The time of the live event at absolute index `index`. */
+static inline fdl_time time_at(const fdl_group_state *g, int64_t index)
+{
+    assert(index >= g->front && index < g->front + (int64_t)g->count);
+    return g->events[g->head + (size_t)(index - g->front)].time;
+}
+
+static inline void cursor_check(const fdl_group_state *g, int i)
+{
+#ifndef NDEBUG
+    const cursor *c = &g->cursors[i];
+    int64_t back = g->front + (int64_t)g->count;
+    assert(g->front <= c->lo && c->lo <= c->hi && c->hi <= back);
+    assert(c->start <= c->end);
+    assert(c->lo == c->hi || (time_at(g, c->lo) >= c->start && time_at(g, c->hi - 1) < c->end));
+    assert(c->lo == g->front || time_at(g, c->lo - 1) < c->start);
+    assert(c->hi == back || time_at(g, c->hi) >= c->end);
+    if (i == g->plan->lifetime_cursor)
+        assert(c->lo == g->front && (g->failed || c->count == c->hi - c->lo + g->base.count));
+    else
+        assert(c->count == c->hi - c->lo);
+    const cursor_extremes *x = c->extremes;
+    if (x && x->valid) {
+        assert(x->min.count == 0 || (deque_front(&x->min) >= c->lo &&
+                                     x->min.items[(x->min.head + x->min.count - 1) & (x->min.capacity - 1)] < c->hi));
+        assert(x->max.count == 0 || (deque_front(&x->max) >= c->lo &&
+                                     x->max.items[(x->max.head + x->max.count - 1) & (x->max.capacity - 1)] < c->hi));
+    }
+#else
+    (void)g;
+    (void)i;
+#endif
+}
+
+static inline void cursors_check(const fdl_group_state *g)
+{
+#ifndef NDEBUG
+    for (int i = 0; i < g->plan->ncursors; i++)
+        cursor_check(g, i);
+#else
+    (void)g;
+#endif
+}
+
 /*
  * Functions one file of the engine calls in another: hidden, so that they
  * stay out of libfdlrt.so's symbol table and calls inside the library

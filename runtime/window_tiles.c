@@ -128,6 +128,16 @@ void fdl_window_tiles_free(fdl_group_state *g)
     g->tiles = NULL;
 }
 
+/* The tile set's invariant: count <= capacity, tiles strictly increasing
+ * by index (checked where a tile lands: against its neighbours), none
+ * below the horizon. O(1). */
+static void tiles_check(const tile_set *ts)
+{
+    assert(ts->count <= ts->capacity && (ts->capacity == 0 || ts->items));
+    assert(ts->count == 0 || ts->items[0].index >= ts->horizon);
+    (void)ts;
+}
+
 /* First position in the tiles whose index is >= key. */
 static size_t tiles_lower_bound(const tile_set *ts, int64_t key)
 {
@@ -261,6 +271,10 @@ fdl_status fdl_window_tiles_push(fdl_group_state *g, event *e, fdl_store_stats *
         ts->count++;
         stats->tiles_held++;
     }
+    assert(ts->items[position].index == index);
+    assert(position == 0 || ts->items[position - 1].index < index);
+    assert(position + 1 == ts->count || ts->items[position + 1].index > index);
+    tiles_check(ts);
     tile_add(g, &ts->items[position], e);
 done:
     if (g->type == FDL_STRING)
@@ -274,10 +288,12 @@ static void tiles_evict_before(fdl_group_state *g, int64_t cut, fdl_store_stats 
     tile_set *ts = g->tiles;
     if (cut <= ts->horizon)
         return;
-    ts->horizon = cut;
+    ts->horizon = cut;                  /* only ever raised */
     size_t k = tiles_lower_bound(ts, cut);
-    if (k == 0)
+    if (k == 0) {
+        tiles_check(ts);
         return;
+    }
     for (size_t i = 0; i < k; i++)
         tile_release(g, &ts->items[i]);
     memmove(ts->items, ts->items + k, (ts->count - k) * sizeof *ts->items);
@@ -290,6 +306,7 @@ static void tiles_evict_before(fdl_group_state *g, int64_t cut, fdl_store_stats 
             ts->capacity /= 4;
         }
     }
+    tiles_check(ts);
 }
 
 fdl_status fdl_window_tiles_read(fdl_group_state *g, int agg, fdl_time t, bool keep_history,
@@ -309,6 +326,7 @@ fdl_status fdl_window_tiles_read(fdl_group_state *g, int agg, fdl_time t, bool k
     if (!keep_history)
         tiles_evict_before(g, saturating_minus(end, plan->longest_window / hop), stats);
     size_t lo = tiles_lower_bound(ts, start), hi = tiles_lower_bound(ts, end);
+    assert(lo <= hi && hi <= ts->count);
     const tile *items = ts->items;
 
     /* The window's state, merged from its tiles; fdl_window_sum_value, fdl_window_mean_value and
