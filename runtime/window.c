@@ -1,8 +1,19 @@
 /*
- * window.c - the aggregation engine: time-ordered event buffers and
- * sliding-window cursors for count, sum, mean, min, max, first, last,
- * variance, stddev, count_distinct, first_k, last_k, percentile, the
- * sketches, top_k, min_by and max_by.
+ * window.c - the aggregation engine's entry points (window.h: a group
+ * state's lifecycle, push, read, the store's watermark, byte accounting),
+ * and the semantics every file of the engine keeps: time-ordered event
+ * buffers and sliding-window cursors for count, sum, mean, min, max,
+ * first, last, variance, stddev, count_distinct, first_k, last_k,
+ * percentile, the sketches, top_k, min_by and max_by. The engine's files
+ * (their shared structs and invariants: window_internal.h):
+ *
+ *   window.c         entry points; a push or read goes to the buffer and
+ *                    cursors, or to the tiles of a hopped group
+ *   window_plan.c    group plans (fdl_group_plan_init)
+ *   window_buffer.c  the event buffer, inserts, eviction, the lifetime base
+ *   window_cursor.c  cursors, their accumulators, reads of exact windows
+ *   window_result.c  result functions shared by cursor and tile reads
+ *   window_tiles.c   hopped groups: tiles
  *
  * Semantics. A read at t of an aggregation with window w covers the events
  * with t - w <= time < t (lifetime: time < t). Events are ordered by time;
@@ -48,8 +59,8 @@
  *       logarithm of the values' range, not with their number, also for
  *       lifetime.
  *   approx_count_distinct  a HyperLogLog (sketch.h) of the values' hashes,
- *       for lifetime windows (and hopped ones: see the tile section at the
- *       end) only (4 KiB however many distinct values,
+ *       for lifetime windows (and hopped ones: see window_tiles.c)
+ *       only (4 KiB however many distinct values,
  *       where count_distinct keeps them all). The registers are a max over
  *       hashes, so they depend on the set of values only. HLL cannot
  *       remove: a read earlier than the previous one (which takes events
@@ -78,14 +89,14 @@
  *       The vector lives in the group state, one buffer per aggregation,
  *       until the next read of the same aggregation (or the state's end).
  *
- * Buffer. Each group state holds its events sorted by time in an array used
+ * Buffer (window_buffer.c). Each group state holds its events sorted by time in an array used
  * as a deque: live events are events[head .. head + count). Appending is
  * the common case; an out-of-order event is inserted at its place (after
  * the events of equal time) with memmove. Events are named by absolute
  * index: the number of events evicted before them plus their position, so
  * evicting from the front renames nothing.
  *
- * Cursors. Aggregations with the same window share a cursor: the index
+ * Cursors (window_cursor.c). Aggregations with the same window share a cursor: the index
  * range [lo, hi) of the events with start <= time < end, where [start, end)
  * is the window of the cursor's last read, with the running count and sum
  * of that range and, for min/max, monotonic deques of indexes. A read moves
@@ -97,7 +108,7 @@
  * (O(window)). An insert keeps every cursor's invariant: before its range
  * it shifts the indexes, inside it adds the event.
  *
- * Eviction. Unless the store keeps history, a read at t evicts the events
+ * Eviction (window_buffer.c). Unless the store keeps history, a read at t evicts the events
  * with time < t - W (W: the group's longest finite window, 0 if none),
  * which no read at or after t can see, and raises the group's horizon to
  * t - W. A later read whose window starts before the horizon (lifetime:
@@ -109,10 +120,10 @@
  * the evicted events, since that cursor never rebuilds. An event older than
  * the horizon (late) can only matter to lifetime aggregations and goes
  * straight into the base. The store's watermark expires a group the same
- * way without a read (fdl_group_state_expire, at the end of the file).
+ * way without a read (fdl_group_state_expire, below).
  *
  * Hopped groups (fdl_group_desc.hop > 0) use none of the above: they keep
- * per-tile partial states instead of events (the tile section at the end).
+ * per-tile partial states instead of events (window_tiles.c).
  */
 #include "window_internal.h"
 

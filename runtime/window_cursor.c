@@ -5,8 +5,9 @@
  * (count and exact sum; monotonic min/max deques of event indexes; exact
  * moments; the distinct map of count_distinct and top_k, a second hash
  * table; the sorted values of percentile; a DDSketch; a HyperLogLog). A
- * read moves a cursor forward or back, or rebuilds it; inserts and
- * evictions keep every cursor consistent with the buffer.
+ * read of an exact window moves its cursor forward or back, or rebuilds
+ * it, and answers from it (fdl_window_cursor_read); inserts and evictions
+ * keep every cursor consistent with the buffer.
  */
 #include "window_internal.h"
 
@@ -27,15 +28,10 @@ static bool deque_push_back(index_deque *d, int64_t index)
         d->capacity = capacity;
     }
     /* Indexes increase from front to back (the deque follows the range). */
-    assert(d->count == 0 || d->items[(d->head + d->count - 1) & (d->capacity - 1)] < index);
+    assert(d->count == 0 || deque_back(d) < index);
     d->items[(d->head + d->count++) & (d->capacity - 1)] = index;
     assert(d->count <= d->capacity && (d->capacity & (d->capacity - 1)) == 0 && d->head < d->capacity);
     return true;
-}
-
-static int64_t deque_back(const index_deque *d)
-{
-    return d->items[(d->head + d->count - 1) & (d->capacity - 1)];
 }
 
 static void deque_pop_front_below(index_deque *d, int64_t index)

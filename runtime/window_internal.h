@@ -10,9 +10,9 @@
  *                    and which accumulators each needs
  *   window_buffer.c  events: the time-sorted buffer, inserts, eviction,
  *                    the lifetime base
- *   window_cursor.c  sliding cursors and their accumulators
- *   window_result.c  what each aggregation answers from a cursor (or a
- *                    merged tile state)
+ *   window_cursor.c  sliding cursors and their accumulators; reads of
+ *                    exact windows
+ *   window_result.c  result functions shared by cursor and tile reads
  *   window_tiles.c   the tile engine of hopped groups
  *
  * See window.c for the semantics every file keeps.
@@ -279,6 +279,11 @@ static inline int64_t deque_front(const index_deque *d)
     return d->items[d->head];
 }
 
+static inline int64_t deque_back(const index_deque *d)
+{
+    return d->items[(d->head + d->count - 1) & (d->capacity - 1)];
+}
+
 /* ---------------------------------------------------------- invariants */
 
 /*
@@ -334,10 +339,8 @@ static inline void cursor_check(const fdl_group_state *g, int i)
         assert(c->count == c->hi - c->lo);
     const cursor_extremes *x = c->extremes;
     if (x && x->valid) {
-        assert(x->min.count == 0 || (deque_front(&x->min) >= c->lo &&
-                                     x->min.items[(x->min.head + x->min.count - 1) & (x->min.capacity - 1)] < c->hi));
-        assert(x->max.count == 0 || (deque_front(&x->max) >= c->lo &&
-                                     x->max.items[(x->max.head + x->max.count - 1) & (x->max.capacity - 1)] < c->hi));
+        assert(x->min.count == 0 || (deque_front(&x->min) >= c->lo && deque_back(&x->min) < c->hi));
+        assert(x->max.count == 0 || (deque_front(&x->max) >= c->lo && deque_back(&x->max) < c->hi));
     }
 #else
     (void)g;

@@ -1,8 +1,10 @@
 /*
- * window_result.c - aggregation results: what each aggregation answers
- * from a cursor's accumulators (and, for lifetime windows, the base), and
- * the functions the tile engine shares to answer from a merged state
- * (sums, mean, variance, percentile lists), so both paths round alike.
+ * window_result.c - result functions: an aggregation's value from a
+ * cursor's accumulators (and, for lifetime windows, the base): sum, mean,
+ * min/max, variance, percentiles, top_k's JSON, first_k/last_k's vectors.
+ * Reads of exact windows (window_cursor.c) and of tiles (window_tiles.c,
+ * from a merged state in a cursor struct) call the same ones, so both
+ * round alike.
  */
 #define _POSIX_C_SOURCE 200809L         /* open_memstream */
 

@@ -329,8 +329,9 @@ fdl_status fdl_window_tiles_read(fdl_group_state *g, int agg, fdl_time t, bool k
     assert(lo <= hi && hi <= ts->count);
     const tile *items = ts->items;
 
-    /* The window's state, merged from its tiles; fdl_window_sum_value, fdl_window_mean_value and
-     * fdl_window_variance_value read it as they read a cursor. */
+    /* The window's state, merged from its tiles; fdl_window_sum_value,
+     * fdl_window_mean_value and fdl_window_variance_value read it as they
+     * read a cursor. */
     cursor merged;
     memset(&merged, 0, sizeof merged);
     cursor_moments moments;
