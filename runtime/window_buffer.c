@@ -156,7 +156,35 @@ fdl_status fdl_window_insert(fdl_group_state *g, event *e, fdl_store_stats *stat
     assert(position + 1 == g->count || ev[position + 1].time > e->time);
     buffer_check(g);
 
-    fdl_window_cursors_inserted(g, position);
+    /* Every cursor keeps its invariant: an insert before its range shifts
+     * its indexes, inside it adds the event. */
+    const fdl_group_plan *plan = g->plan;
+    int64_t index = g->front + (int64_t)position;
+    for (int i = 0; i < plan->ncursors; i++) {
+        cursor *c = &g->cursors[i];
+        unsigned needs = plan->cursor_needs[i];
+        if (e->time >= c->end)
+            continue;                   /* after the range: index >= hi */
+        bool inside = e->time >= c->start;
+        bool appended = index == c->hi;
+        if (!inside)
+            c->lo++;
+        c->hi++;
+        if (c->extremes) {
+            deque_shift_from(&c->extremes->min, index);
+            deque_shift_from(&c->extremes->max, index);
+        }
+        if (!inside)
+            continue;
+        fdl_window_cursor_add(g, c, &ev[position], needs);
+        if (c->extremes && c->extremes->valid) {
+            if (appended)
+                fdl_window_extremes_push(g, c->extremes, needs, index);
+            else
+                c->extremes->valid = false;
+        }
+    }
+    cursors_check(g);
     return FDL_OK;
 }
 
@@ -322,8 +350,35 @@ void fdl_window_evict_before(fdl_group_state *g, fdl_time cut, fdl_store_stats *
         k++;
     if (k == 0)
         return;
+    const fdl_group_plan *plan = g->plan;
     int64_t cut_index = g->front + (int64_t)k;
-    fdl_window_cursors_evict(g, cut, cut_index);
+    for (int i = 0; i < plan->ncursors; i++) {
+        cursor *c = &g->cursors[i];
+        unsigned needs = plan->cursor_needs[i];
+        if (i == plan->lifetime_cursor) {
+            /* Evicted events beyond the range join the base, which the
+             * lifetime cursor includes. */
+            for (int64_t j = c->hi; j < cut_index; j++)
+                fdl_window_cursor_add(g, c, event_at(g, j), needs);
+            if (c->end < cut)
+                c->end = cut;
+        } else {
+            for (int64_t j = c->lo; j < c->hi && j < cut_index; j++)
+                fdl_window_cursor_remove(g, c, event_at(g, j), needs);
+            if (c->start < cut)
+                c->start = cut;
+            if (c->end < cut)
+                c->end = cut;
+        }
+        if (c->lo < cut_index)
+            c->lo = cut_index;
+        if (c->hi < cut_index)
+            c->hi = cut_index;
+        if (c->extremes) {
+            deque_pop_front_below(&c->extremes->min, cut_index);
+            deque_pop_front_below(&c->extremes->max, cut_index);
+        }
+    }
     for (size_t j = 0; j < k; j++) {
         event *e = &live_events(g)[j];
         fdl_window_base_fold(g, e);

@@ -6,8 +6,9 @@
  * moments; the distinct map of count_distinct and top_k, a second hash
  * table; the sorted values of percentile; a DDSketch; a HyperLogLog). A
  * read of an exact window moves its cursor forward or back, or rebuilds
- * it, and answers from it (fdl_window_cursor_read); inserts and evictions
- * keep every cursor consistent with the buffer.
+ * it, and answers from it (fdl_window_cursor_read); the buffer's inserts
+ * and evictions (window_buffer.c) keep every cursor consistent through
+ * fdl_window_cursor_add/remove and the deques.
  */
 #include "window_internal.h"
 
@@ -32,24 +33,6 @@ static bool deque_push_back(index_deque *d, int64_t index)
     d->items[(d->head + d->count++) & (d->capacity - 1)] = index;
     assert(d->count <= d->capacity && (d->capacity & (d->capacity - 1)) == 0 && d->head < d->capacity);
     return true;
-}
-
-static void deque_pop_front_below(index_deque *d, int64_t index)
-{
-    while (d->count > 0 && deque_front(d) < index) {
-        d->head = (d->head + 1) & (d->capacity - 1);
-        d->count--;
-    }
-}
-
-/* An event was inserted at absolute index `index`: rename those after it. */
-static void deque_shift_from(index_deque *d, int64_t index)
-{
-    for (uint32_t i = 0; i < d->count; i++) {
-        int64_t *item = &d->items[(d->head + i) & (d->capacity - 1)];
-        if (*item >= index)
-            (*item)++;
-    }
 }
 
 static void deque_free(index_deque *d)
@@ -353,7 +336,7 @@ void fdl_window_cursor_add(fdl_group_state *g, cursor *c, const event *e, unsign
         g->failed = true;
 }
 
-static void cursor_remove(fdl_group_state *g, cursor *c, const event *e, unsigned needs)
+void fdl_window_cursor_remove(fdl_group_state *g, cursor *c, const event *e, unsigned needs)
 {
     c->count--;
     bool ok = true;
@@ -404,7 +387,8 @@ static void cursor_clear(fdl_group_state *g, cursor *c)
 }
 
 /* Appends index to a monotonic deque: drops the entries it dominates. */
-static void extremes_push(fdl_group_state *g, cursor_extremes *x, unsigned needs, int64_t index)
+void fdl_window_extremes_push(fdl_group_state *g, cursor_extremes *x, unsigned needs,
+                              int64_t index)
 {
     const event *v = event_at(g, index);
     if (needs & FDL_NEEDS_MIN) {
@@ -430,7 +414,7 @@ void fdl_window_extremes_rebuild(fdl_group_state *g, cursor *c, unsigned needs)
     x->max.count = x->max.head = 0;
     x->valid = true;
     for (int64_t i = c->lo; i < c->hi && x->valid; i++)
-        extremes_push(g, x, needs, i);
+        fdl_window_extremes_push(g, x, needs, i);
     cursor_check(g, (int)(c - g->cursors));
 }
 
@@ -458,20 +442,20 @@ static void cursor_move(fdl_group_state *g, int cursor_index, fdl_time start, fd
         for (int64_t i = lo; i < hi; i++) {
             fdl_window_cursor_add(g, c, event_at(g, i), needs);
             if (x && x->valid)
-                extremes_push(g, x, needs, i);
+                fdl_window_extremes_push(g, x, needs, i);
         }
     } else {
         for (int64_t i = c->hi; i < hi; i++) {
             fdl_window_cursor_add(g, c, event_at(g, i), needs);
             if (x && x->valid)
-                extremes_push(g, x, needs, i);
+                fdl_window_extremes_push(g, x, needs, i);
         }
         for (int64_t i = hi; i < c->hi; i++)
-            cursor_remove(g, c, event_at(g, i), needs);
+            fdl_window_cursor_remove(g, c, event_at(g, i), needs);
         for (int64_t i = lo; i < c->lo; i++)
             fdl_window_cursor_add(g, c, event_at(g, i), needs);
         for (int64_t i = c->lo; i < lo; i++)
-            cursor_remove(g, c, event_at(g, i), needs);
+            fdl_window_cursor_remove(g, c, event_at(g, i), needs);
         if (x) {
             if (hi < c->hi || lo < c->lo)
                 x->valid = false;
@@ -645,78 +629,6 @@ void fdl_window_cursors_free(fdl_group_state *g)
             free(c->sketch);
         }
         free(c->hll);
-    }
-}
-
-/* The event at live position `position` was just inserted: keeps every
- * cursor's range and accumulators (see window.c: an insert before a range
- * shifts its indexes, inside it adds the event). */
-void fdl_window_cursors_inserted(fdl_group_state *g, size_t position)
-{
-    const fdl_group_plan *plan = g->plan;
-    event *ev = live_events(g);
-    fdl_time time = ev[position].time;
-    int64_t index = g->front + (int64_t)position;
-    for (int i = 0; i < plan->ncursors; i++) {
-        cursor *c = &g->cursors[i];
-        unsigned needs = plan->cursor_needs[i];
-        if (time >= c->end)
-            continue;                   /* after the range: index >= hi */
-        bool inside = time >= c->start;
-        bool appended = index == c->hi;
-        if (!inside)
-            c->lo++;
-        c->hi++;
-        if (c->extremes) {
-            deque_shift_from(&c->extremes->min, index);
-            deque_shift_from(&c->extremes->max, index);
-        }
-        if (!inside)
-            continue;
-        fdl_window_cursor_add(g, c, &ev[position], needs);
-        if (c->extremes && c->extremes->valid) {
-            if (appended)
-                extremes_push(g, c->extremes, needs, index);
-            else
-                c->extremes->valid = false;
-        }
-    }
-    cursors_check(g);
-}
-
-/* The events before absolute index cut_index (those with time < cut) are
- * being evicted: non-lifetime cursors remove them, the lifetime cursor
- * adds those beyond its range (the base will hold them). The cursors'
- * invariants hold again once the buffer drops them (evict_before). */
-void fdl_window_cursors_evict(fdl_group_state *g, fdl_time cut, int64_t cut_index)
-{
-    const fdl_group_plan *plan = g->plan;
-    for (int i = 0; i < plan->ncursors; i++) {
-        cursor *c = &g->cursors[i];
-        unsigned needs = plan->cursor_needs[i];
-        if (i == plan->lifetime_cursor) {
-            /* Evicted events beyond the range join the base, which the
-             * lifetime cursor includes. */
-            for (int64_t j = c->hi; j < cut_index; j++)
-                fdl_window_cursor_add(g, c, event_at(g, j), needs);
-            if (c->end < cut)
-                c->end = cut;
-        } else {
-            for (int64_t j = c->lo; j < c->hi && j < cut_index; j++)
-                cursor_remove(g, c, event_at(g, j), needs);
-            if (c->start < cut)
-                c->start = cut;
-            if (c->end < cut)
-                c->end = cut;
-        }
-        if (c->lo < cut_index)
-            c->lo = cut_index;
-        if (c->hi < cut_index)
-            c->hi = cut_index;
-        if (c->extremes) {
-            deque_pop_front_below(&c->extremes->min, cut_index);
-            deque_pop_front_below(&c->extremes->max, cut_index);
-        }
     }
 }
 

@@ -284,6 +284,25 @@ static inline int64_t deque_back(const index_deque *d)
     return d->items[(d->head + d->count - 1) & (d->capacity - 1)];
 }
 
+/* Drops the indexes below `index` (events left the range). */
+static inline void deque_pop_front_below(index_deque *d, int64_t index)
+{
+    while (d->count > 0 && deque_front(d) < index) {
+        d->head = (d->head + 1) & (d->capacity - 1);
+        d->count--;
+    }
+}
+
+/* An event was inserted at absolute index `index`: rename those after it. */
+static inline void deque_shift_from(index_deque *d, int64_t index)
+{
+    for (uint32_t i = 0; i < d->count; i++) {
+        int64_t *item = &d->items[(d->head + i) & (d->capacity - 1)];
+        if (*item >= index)
+            (*item)++;
+    }
+}
+
 /* ---------------------------------------------------------- invariants */
 
 /*
@@ -385,10 +404,13 @@ void fdl_window_buffer_free(fdl_group_state *g);
 
 bool fdl_window_cursors_init(fdl_group_state *g);
 void fdl_window_cursors_free(fdl_group_state *g);
-/* Adds an event to the cursor's accumulators (not to its range). */
+/* Add an event to the cursor's accumulators, or remove it (not to or from
+ * its range: the caller moves lo and hi). */
 void fdl_window_cursor_add(fdl_group_state *g, cursor *c, const event *e, unsigned needs);
-void fdl_window_cursors_inserted(fdl_group_state *g, size_t position);
-void fdl_window_cursors_evict(fdl_group_state *g, fdl_time cut, int64_t cut_index);
+void fdl_window_cursor_remove(fdl_group_state *g, cursor *c, const event *e, unsigned needs);
+/* Appends index to a valid cursor's monotonic deques. */
+void fdl_window_extremes_push(fdl_group_state *g, cursor_extremes *x, unsigned needs,
+                              int64_t index);
 /* fdl_group_state_read of a group without hop. */
 fdl_status fdl_window_cursor_read(fdl_group_state *g, int agg, fdl_time t, bool keep_history,
                                   fdl_value *out, fdl_store_stats *stats);
