@@ -3,6 +3,9 @@
  * copies), the time-sorted event buffer used as a deque (appends, inserts
  * of out-of-order events, growing and shrinking), eviction up to the
  * horizon, and the lifetime base that evicted and late events fold into.
+ * Events are named by absolute index, so an insert or an eviction moves
+ * every cursor's range [lo, hi) too (here, in the same loop as the event:
+ * a call per cursor, not one more per push).
  */
 #include "window_internal.h"
 

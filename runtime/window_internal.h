@@ -8,8 +8,8 @@
  *                    push, read, the store's watermark, byte accounting
  *   window_plan.c    group plans: checking the aggregations, which cursor
  *                    and which accumulators each needs
- *   window_buffer.c  events: the time-sorted buffer, inserts, eviction,
- *                    the lifetime base
+ *   window_buffer.c  events: the time-sorted buffer, inserts, eviction
+ *                    (both keep the cursors' ranges), the lifetime base
  *   window_cursor.c  sliding cursors and their accumulators; reads of
  *                    exact windows
  *   window_result.c  result functions shared by cursor and tile reads
