@@ -287,13 +287,32 @@ bool fdl_group_state_empty(const fdl_group_state *g, fdl_time watermark)
     return g->horizon <= watermark_cut(g->plan, watermark);
 }
 
+static size_t cursor_bytes(const fdl_group_state *g, const cursor *c)
+{
+    size_t n = g->type == FDL_FLOAT64 ? xsum_bytes(&c->sum.f) : 0;
+    if (c->extremes)
+        n += sizeof *c->extremes +
+             ((size_t)c->extremes->min.capacity + c->extremes->max.capacity) * sizeof(int64_t);
+    if (c->moments)
+        n += sizeof *c->moments + xsum_bytes(&c->moments->sum) + xsum_bytes(&c->moments->squares);
+    if (c->distinct)
+        n += sizeof *c->distinct + c->distinct->capacity * sizeof(distinct_entry);
+    if (c->sorted)
+        n += sizeof *c->sorted + c->sorted->capacity * sizeof(double);
+    if (c->sketch)
+        n += sizeof *c->sketch + sketch_bytes(c->sketch);
+    if (c->hll)
+        n += sizeof *c->hll;
+    return n;
+}
+
 size_t fdl_group_state_bytes(const fdl_group_state *g)
 {
     const fdl_group_plan *plan = g->plan;
     size_t n = sizeof *g + (size_t)plan->ncursors * sizeof(cursor);
     n += g->capacity * sizeof(event) + g->string_bytes;
-    if (!g->tiles)
-        n += fdl_window_cursors_bytes(g);
+    for (int i = 0; i < plan->ncursors && !g->tiles; i++)
+        n += cursor_bytes(g, &g->cursors[i]);
     n += (g->base.first_k_capacity + g->base.last_k_capacity) * sizeof(timed_number);
     if (g->base.hll)
         n += sizeof *g->base.hll;

@@ -631,31 +631,3 @@ void fdl_window_cursors_free(fdl_group_state *g)
         free(c->hll);
     }
 }
-
-static size_t cursor_bytes(const fdl_group_state *g, const cursor *c)
-{
-    size_t n = g->type == FDL_FLOAT64 ? xsum_bytes(&c->sum.f) : 0;
-    if (c->extremes)
-        n += sizeof *c->extremes +
-             ((size_t)c->extremes->min.capacity + c->extremes->max.capacity) * sizeof(int64_t);
-    if (c->moments)
-        n += sizeof *c->moments + xsum_bytes(&c->moments->sum) + xsum_bytes(&c->moments->squares);
-    if (c->distinct)
-        n += sizeof *c->distinct + c->distinct->capacity * sizeof(distinct_entry);
-    if (c->sorted)
-        n += sizeof *c->sorted + c->sorted->capacity * sizeof(double);
-    if (c->sketch)
-        n += sizeof *c->sketch + sketch_bytes(c->sketch);
-    if (c->hll)
-        n += sizeof *c->hll;
-    return n;
-}
-
-/* The accumulators of every cursor (fdl_group_state_bytes). */
-size_t fdl_window_cursors_bytes(const fdl_group_state *g)
-{
-    size_t n = 0;
-    for (int i = 0; i < g->plan->ncursors; i++)
-        n += cursor_bytes(g, &g->cursors[i]);
-    return n;
-}

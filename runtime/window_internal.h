@@ -419,7 +419,6 @@ void fdl_window_extremes_rebuild(fdl_group_state *g, cursor *c, unsigned needs);
 /* Adds (sign 1) or removes (-1) a value's contributions to the moments. */
 bool fdl_window_moments_update(fdl_type type, cursor_moments *m, event_payload p, int sign);
 void fdl_window_moments_clear(cursor_moments *m);
-size_t fdl_window_cursors_bytes(const fdl_group_state *g);
 
 /* ---- window_result.c */
 
