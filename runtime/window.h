@@ -1,6 +1,6 @@
 /*
  * window.h - windowed aggregation state of one group of one entity
- * (internal to the runtime: store.c drives it, window.c implements it).
+ * (internal to the runtime: store.c drives it, window*.c implement it).
  *
  * A group state keeps the group's events in time order (equal times in
  * arrival order) and answers each aggregation of the group over
