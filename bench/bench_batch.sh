@@ -11,11 +11,14 @@
 # seconds, and a breakdown by difference between variant runs: loading and
 # ingesting the events, the spine's reads, writing the vector columns.
 #
-# Usage: bench_batch.sh [--fdlc PATH] [--data DIR] [--runs N] [--quick]
-#                       [--profile] [--generate-only]
+# Usage: bench_batch.sh [--fdlc PATH] [--data DIR] [--runs N] [--threads N]
+#                       [--quick] [--profile] [--generate-only]
 #   --fdlc PATH      fdlc to run (default: build-bench/, else build/ of this checkout)
 #   --data DIR       where the data lives (default: build-bench/bench/data)
 #   --runs N         timed runs after the first (default 3; the median is reported)
+#   --threads N      fdlc batch --threads N (default 1: one core, the figure
+#                    that compares across machines); each run's parts
+#                    (fdlc batch --timings) are printed too
 #   --quick          small data and one timed run: checks that it works, nothing more
 #   --profile        also record one run with perf and print the hottest functions
 #   --generate-only  only make sure the data exists
@@ -26,6 +29,7 @@ root=$(cd "$here/.." && pwd)
 fdlc=""
 data=""
 runs=3
+threads=1
 quick=0
 profile=0
 generate_only=0
@@ -34,6 +38,7 @@ while [ $# -gt 0 ]; do
         --fdlc) fdlc=$2; shift 2 ;;
         --data) data=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
+        --threads) threads=$2; shift 2 ;;
         --quick) quick=1; shift ;;
         --profile) profile=1; shift ;;
         --generate-only) generate_only=1; shift ;;
@@ -53,6 +58,9 @@ if [ $quick = 1 ]; then
 fi
 case "$runs" in
     ''|*[!0-9]*|0) echo "bench_batch.sh: --runs takes a positive integer" >&2; exit 2 ;;
+esac
+case "$threads" in
+    ''|*[!0-9]*|0) echo "bench_batch.sh: --threads takes a positive integer" >&2; exit 2 ;;
 esac
 
 command -v python3 >/dev/null || { echo "bench_batch.sh: python3 is needed to generate the data" >&2; exit 2; }
@@ -88,7 +96,7 @@ set_command() {
         --source "purchases=$data/purchases.csv" --source "orders=$data/orders.csv"
         --embedding "product2vec_v3=$data/product2vec_v3.csv"
         --embedding "user2vec_v3=$data/user2vec_v3.csv"
-        --spine "$2" --set "$3" --out "$4")
+        --spine "$2" --set "$3" --out "$4" --threads "$threads" --timings)
 }
 set_command "$seed/catalog.yaml" "$data/spine.csv" ranking_v1 "$out"
 
@@ -128,7 +136,7 @@ mib() { [ -n "$1" ] && awk -v k="$1" 'BEGIN { printf "%.0f MiB", k / 1024 }' || 
 
 cpu=$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | sed 's/^[^:]*: //' || true)
 echo "machine: $(nproc) CPUs online, ${cpu:-unknown CPU}"
-echo "fdlc: $fdlc"
+echo "fdlc: $fdlc (--threads $threads)"
 echo "data: $data ($(cat "$data/PARAMETERS"))"
 echo
 
@@ -143,6 +151,7 @@ for i in $(seq 1 "$runs"); do
     [ -n "$run_cpu" ] && cpus+=("$run_cpu")
     if [ -n "$run_rss" ] && { [ -z "$peak" ] || [ "$run_rss" -gt "$peak" ]; }; then peak=$run_rss; fi
     echo "run $i: wall ${run_wall} s, fdl_batch_run ${run_inner} s, CPU ${run_cpu:-n/a} s, peak RSS $(mib "$run_rss")"
+    grep -E '^fdlc: batch: .* load embeddings' "$work/stderr.$i" | sed 's/^fdlc: batch: /       parts: /' || true
 done
 
 # The output must have one row per spine row (plus the header): a benchmark
