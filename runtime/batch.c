@@ -308,7 +308,10 @@ static fdl_status fail_at(fdl_error *err, const char *file, long line, fdl_statu
  * the values are still the same (a buffer may be reused for other values),
  * so the cache can never change what is written.
  */
-enum { VECTOR_CACHE_SIZE = 1 << 12 };   /* the hash below takes 12 bits */
+/* Entries of all workers' caches together (each has a power of two, at
+ * least 1 << 10): enough for the seed's 10,000 products and the users of a
+ * chunk of rows, at most about 75 MB of text in all. */
+enum { VECTOR_CACHE_TOTAL_BITS = 15, VECTOR_CACHE_MIN_BITS = 10 };
 
 typedef struct vector_entry {
     const double *address;
@@ -366,10 +369,10 @@ typedef struct batch {
     uint32_t *key_rows;             /* per key: its first index in rows_by_key; nkeys + 1 */
     uint32_t *rows_by_key;          /* indexes into spine_order, grouped by key, in time order */
 
-    /* Formatted feature cells: row r's text is
-     * workers[row_worker[r]].output[row_output[2r], row_output[2r+1]). */
-    size_t *row_output;
-    uint16_t *row_worker;
+    /* The values read: row r's (file order) at row_values[r * nfeatures];
+     * strings and vectors not in an embedding table are copies held by
+     * the worker that read them (its arena). */
+    fdl_value *row_values;
 } batch;
 
 static void workers_free(batch *b);
@@ -400,8 +403,7 @@ static void batch_free(batch *b)
     free(b->events_by_key);
     free(b->key_rows);
     free(b->rows_by_key);
-    free(b->row_output);
-    free(b->row_worker);
+    free(b->row_values);
     free(b->event_start);
     free(b->event_end);
     if (b->quarantine.file)
@@ -1187,17 +1189,50 @@ typedef struct worker {
     fdl_value *set_request;         /* the set's request fields, in its order */
     fdl_value *event_values;        /* an event's fields, for push_values */
     vector_entry *vector_cache;     /* formatted vectors (write_value) */
+    int vector_cache_bits;          /* its size: 1 << bits entries */
+    struct arena_block *arena;      /* copies of the strings and vectors it read */
+    bool arena_failed;
 
-    char *output;                   /* its rows' feature cells */
-    size_t output_size;
+    /* Writing: the text of a range of rows. */
+    size_t from, to;
+    char *text;
+    size_t text_size;
+    bool text_failed;
 } worker;
+
+/* Blocks of copies that never move: values in row_values point into them. */
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, size;
+    _Alignas(max_align_t) unsigned char bytes[];
+} arena_block;
+
+/* n bytes aligned for doubles in w's arena; NULL when out of memory. */
+static void *arena_alloc(worker *w, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    arena_block *block = w->arena;
+    if (!block || block->size - block->used < n) {
+        size_t size = n > ((size_t)1 << 20) ? n : (size_t)1 << 20;
+        block = malloc(sizeof *block + size);
+        if (!block)
+            return NULL;
+        block->next = w->arena;
+        block->used = 0;
+        block->size = size;
+        w->arena = block;
+    }
+    void *p = block->bytes + block->used;
+    block->used += n;
+    return p;
+}
 
 static void workers_free(batch *b)
 {
     for (int i = 0; b->workers && i < b->nworkers; i++) {
         worker *w = &b->workers[i];
         if (w->vector_cache) {
-            for (int k = 0; k < VECTOR_CACHE_SIZE; k++) {
+            for (size_t k = 0; k < (size_t)1 << w->vector_cache_bits; k++) {
                 free(w->vector_cache[k].values);
                 free(w->vector_cache[k].text);
             }
@@ -1215,7 +1250,11 @@ static void workers_free(batch *b)
         free(w->request);
         free(w->set_request);
         free(w->event_values);
-        free(w->output);
+        free(w->text);
+        for (arena_block *block = w->arena, *next; block; block = next) {
+            next = block->next;
+            free(block);
+        }
     }
     free(b->workers);
     b->workers = NULL;
@@ -1239,6 +1278,9 @@ static fdl_status worker_init(batch *b, worker *w, int index)
     const fdl_program *p = b->program;
     w->b = b;
     w->index = index;
+    w->vector_cache_bits = VECTOR_CACHE_TOTAL_BITS;
+    for (int n = 1; n < b->nworkers && w->vector_cache_bits > VECTOR_CACHE_MIN_BITS; n *= 2)
+        w->vector_cache_bits--;
     w->status = FDL_OK;
     w->failed_at = UINT64_MAX;
     fdl_error_set(&w->err, FDL_OK, "%s", "");
@@ -1420,7 +1462,6 @@ static fdl_status deal(batch *b)
             target = key_partition(b, text, len);
         }
         worker *w = &b->workers[target];
-        b->row_worker[row] = (uint16_t)target;
         if (!append_index(&w->rows, &w->nrows, &w->rows_capacity, k))
             return out_of_memory(b);
     }
@@ -1548,8 +1589,6 @@ static fdl_status deal_by_key(batch *b)
         goto out_of_memory;
     scatter_by_key(event_key, b->nevents, b->key_events, nkeys, b->events_by_key);
     scatter_by_key(row_key, b->spine.nrows, b->key_rows, nkeys, b->rows_by_key);
-    for (size_t k = 0; k < b->spine.nrows; k++)
-        b->row_worker[b->spine_order[k].row] = owner[row_key[k]];
     for (uint32_t id = 0; id < nkeys; id++) {
         worker *w = &b->workers[owner[id]];
         if (b->key_rows[id + 1] > b->key_rows[id] &&
@@ -1580,10 +1619,12 @@ static fdl_status start_workers(batch *b)
         return status;
     b->cells = malloc((size_t)widest_row(b) * sizeof *b->cells);
     b->cell_lengths = malloc((size_t)widest_row(b) * sizeof *b->cell_lengths);
-    b->row_output = malloc((2 * b->spine.nrows + 1) * sizeof *b->row_output);
-    b->row_worker = malloc((b->spine.nrows + 1) * sizeof *b->row_worker);
+    size_t nvalues = b->spine.nrows * (size_t)b->nfeatures;
+    if (b->nfeatures > 0 && nvalues / (size_t)b->nfeatures != b->spine.nrows)
+        return out_of_memory(b);
+    b->row_values = malloc((nvalues + 1) * sizeof *b->row_values);
     b->workers = calloc((size_t)b->nworkers, sizeof *b->workers);
-    if (!b->cells || !b->cell_lengths || !b->row_output || !b->row_worker || !b->workers)
+    if (!b->cells || !b->cell_lengths || !b->row_values || !b->workers)
         return out_of_memory(b);
     for (int i = 0; i < b->nworkers; i++)
         if ((status = worker_init(b, &b->workers[i], i)) != FDL_OK)
@@ -1736,7 +1777,7 @@ static void write_value(worker *w, FILE *out, fdl_value value)
         return;
     }
     if (!vector_cache)
-        vector_cache = w->vector_cache = calloc(VECTOR_CACHE_SIZE, sizeof *vector_cache);
+        vector_cache = w->vector_cache = calloc((size_t)1 << w->vector_cache_bits, sizeof *vector_cache);
     if (!vector_cache) {
         fdl_csv_write_value(out, value);
         return;
@@ -1744,7 +1785,7 @@ static void write_value(worker *w, FILE *out, fdl_value value)
     size_t bytes = (size_t)value.dim * sizeof(double);
     uintptr_t address = (uintptr_t)value.as.v;
     /* Fibonacci hashing: table rows sit a fixed stride apart in memory. */
-    vector_entry *e = &vector_cache[((uint64_t)address * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - 12)];
+    vector_entry *e = &vector_cache[((uint64_t)address * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - w->vector_cache_bits)];
     if (e->address == value.as.v && e->dim == value.dim && memcmp(e->values, value.as.v, bytes) == 0) {
         fwrite(e->text, 1, e->length, out);
         return;
@@ -1775,11 +1816,40 @@ static void write_value(worker *w, FILE *out, fdl_value value)
     fwrite(text, 1, length, out);
 }
 
-/* Reads the vector of one spine row at time t and formats it into out. */
-static fdl_status read_row(worker *w, size_t row, fdl_time t, FILE *out)
+/*
+ * A value read, made to outlive the store's next call: strings and
+ * vectors are copied into the worker's arena, but for vectors of an
+ * embedding table, which stay where they are for the whole run.
+ */
+static fdl_value keep_value(worker *w, fdl_value value)
+{
+    if (value.type == FDL_STRING && value.as.s.len > 0) {
+        char *copy = arena_alloc(w, value.as.s.len);
+        if (!copy) {
+            w->arena_failed = true;
+            return fdl_null();
+        }
+        memcpy(copy, value.as.s.ptr, value.as.s.len);
+        value.as.s.ptr = copy;
+    } else if (value.type == FDL_VECTOR && value.dim > 0 && value.as.v &&
+               !fdl_store_holds_table_vector(w->b->store, value.as.v)) {
+        double *copy = arena_alloc(w, (size_t)value.dim * sizeof *copy);
+        if (!copy) {
+            w->arena_failed = true;
+            return fdl_null();
+        }
+        memcpy(copy, value.as.v, (size_t)value.dim * sizeof *copy);
+        value.as.v = copy;
+    }
+    return value;
+}
+
+/* Reads the vector of one spine row at time t into its row_values. */
+static fdl_status read_row(worker *w, size_t row, fdl_time t)
 {
     const batch *b = w->b;
     const fdl_program *p = b->program;
+    fdl_value *kept = b->row_values + row * (size_t)b->nfeatures;
     row_table_cells(&b->spine, row, w->cells, w->cell_lengths);
     fdl_status status = parse_keys(w, row);
     if (status == FDL_OK)
@@ -1795,24 +1865,23 @@ static fdl_status read_row(worker *w, size_t row, fdl_time t, FILE *out)
                                       &w->err);
         if (status != FDL_OK)
             return locate(&w->err, b->spine_path, b->spine.lines[row]);
+        for (int i = 0; i < b->nfeatures; i++)
+            kept[i] = keep_value(w, w->values[i]);
+    } else {
+        /* Feature by feature, each kept at once: a value may point into
+         * the store's scratch space, which the next read rewinds. */
         for (int i = 0; i < b->nfeatures; i++) {
-            putc(',', out);
-            write_value(w, out, w->values[i]);
+            const fdl_feature_desc *feature = &p->features[b->features[i]];
+            gather_keys(w, feature->entities, feature->nentities, w->keys);
+            status = fdl_read_feature_request(w->store, b->features[i], w->keys, w->request, t,
+                                              &w->values[i], &w->err);
+            if (status != FDL_OK)
+                return locate(&w->err, b->spine_path, b->spine.lines[row]);
+            kept[i] = keep_value(w, w->values[i]);
         }
-        return FDL_OK;
     }
-    /* Feature by feature, each written at once: a value may point into the
-     * store's scratch space, which the next read rewinds. */
-    for (int i = 0; i < b->nfeatures; i++) {
-        const fdl_feature_desc *feature = &p->features[b->features[i]];
-        gather_keys(w, feature->entities, feature->nentities, w->keys);
-        status = fdl_read_feature_request(w->store, b->features[i], w->keys, w->request, t,
-                                          &w->values[i], &w->err);
-        if (status != FDL_OK)
-            return locate(&w->err, b->spine_path, b->spine.lines[row]);
-        putc(',', out);
-        write_value(w, out, w->values[i]);
-    }
+    if (w->arena_failed)
+        return fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
     return FDL_OK;
 }
 
@@ -1826,23 +1895,14 @@ static void note_failure(worker *w, fdl_status status, uint64_t position)
     w->first_err = w->err;
 }
 
-/* Reads spine row k (in time order) into out, noting where its cells are. */
-static fdl_status read_spine_row(worker *w, size_t k, FILE *out)
+/* Reads spine row k (in time order); a failure is noted. */
+static fdl_status read_spine_row(worker *w, size_t k)
 {
-    batch *b = w->b;
-    const timed_row *spine_row = &b->spine_order[k];
-    off_t start = ftello(out);
-    fdl_status status = read_row(w, spine_row->row, spine_row->time, out);
-    off_t end = ftello(out);
-    if (status == FDL_OK && (start < 0 || end < 0))
-        status = fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
-    if (status != FDL_OK) {
+    const timed_row *spine_row = &w->b->spine_order[k];
+    fdl_status status = read_row(w, spine_row->row, spine_row->time);
+    if (status != FDL_OK)
         note_failure(w, status, 2 * (uint64_t)k + 1);
-        return status;
-    }
-    b->row_output[2 * (size_t)spine_row->row] = (size_t)start;
-    b->row_output[2 * (size_t)spine_row->row + 1] = (size_t)end;
-    return FDL_OK;
+    return status;
 }
 
 /* Ingests event i of b->events; a failure is noted. */
@@ -1857,7 +1917,7 @@ static fdl_status ingest(worker *w, uint32_t i)
 
 /* In time order: the worker's rows, ingesting its events as time passes;
  * the first failure is the earliest. */
-static void replay_in_time_order(worker *w, FILE *out)
+static void replay_in_time_order(worker *w)
 {
     const batch *b = w->b;
     size_t next = 0;
@@ -1866,7 +1926,7 @@ static void replay_in_time_order(worker *w, FILE *out)
         while (next < w->nevents && b->events[w->events[next]].time < t)
             if (ingest(w, w->events[next++]) != FDL_OK)
                 return;
-        if (read_spine_row(w, w->rows[i], out) != FDL_OK)
+        if (read_spine_row(w, w->rows[i]) != FDL_OK)
             return;
     }
 }
@@ -1874,7 +1934,7 @@ static void replay_in_time_order(worker *w, FILE *out)
 /* Key by key: each key's rows in time order, ingesting its events as time
  * passes, then the next key on a store emptied. A failure ends its key
  * only: a later key may hold an earlier failure. */
-static void replay_by_key(worker *w, FILE *out)
+static void replay_by_key(worker *w)
 {
     const batch *b = w->b;
     for (size_t i = 0; i < w->nkeys_owned; i++) {
@@ -1887,7 +1947,7 @@ static void replay_by_key(worker *w, FILE *out)
             while (!failed && next < nevents && b->events[events[next]].time < t)
                 failed = ingest(w, events[next++]) != FDL_OK;
             if (!failed)
-                read_spine_row(w, b->rows_by_key[r], out);
+                read_spine_row(w, b->rows_by_key[r]);
         }
         fdl_store_forget_entities(w->store);
     }
@@ -1895,50 +1955,49 @@ static void replay_by_key(worker *w, FILE *out)
 
 static void replay_partition(worker *w)
 {
-    FILE *out = open_memstream(&w->output, &w->output_size);
-    if (!out) {
-        fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
-        note_failure(w, FDL_ERR_MEMORY, 0);
-        return;
-    }
     if (w->b->by_key)
-        replay_by_key(w, out);
+        replay_by_key(w);
     else
-        replay_in_time_order(w, out);
-    if (fclose(out) != 0) {
-        fdl_error_set(&w->err, FDL_ERR_MEMORY, "out of memory");
-        note_failure(w, FDL_ERR_MEMORY, 2 * (uint64_t)w->b->spine.nrows);
-    }
+        replay_in_time_order(w);
 }
 
-static void *run_worker(void *arg)
+static void *run_replay(void *arg)
 {
     replay_partition(arg);
     return NULL;
 }
 
-/* Runs the workers, one thread each (the first on the calling thread),
- * and reports the failure the one-thread replay would have met first. */
-static fdl_status replay(batch *b)
+/* Runs fn on every worker, one thread each (the first on the calling
+ * thread; a thread that cannot be had runs here, in turn). */
+static bool run_workers(batch *b, void *(*fn)(void *))
 {
     pthread_t *threads = calloc((size_t)b->nworkers, sizeof *threads);
     bool *started = calloc((size_t)b->nworkers, sizeof *started);
     if (!threads || !started) {
         free(threads);
         free(started);
-        return out_of_memory(b);
+        return false;
     }
     for (int i = 1; i < b->nworkers; i++)
-        started[i] = pthread_create(&threads[i], NULL, run_worker, &b->workers[i]) == 0;
+        started[i] = pthread_create(&threads[i], NULL, fn, &b->workers[i]) == 0;
     for (int i = 1; i < b->nworkers; i++)
         if (!started[i])
-            run_worker(&b->workers[i]);     /* no thread to be had: here, in turn */
-    run_worker(&b->workers[0]);
+            fn(&b->workers[i]);
+    fn(&b->workers[0]);
     for (int i = 1; i < b->nworkers; i++)
         if (started[i])
             pthread_join(threads[i], NULL);
     free(threads);
     free(started);
+    return true;
+}
+
+/* Runs the workers' replays and reports the failure the one-thread replay
+ * would have met first. */
+static fdl_status replay(batch *b)
+{
+    if (!run_workers(b, run_replay))
+        return out_of_memory(b);
     const worker *first = NULL;
     for (int i = 0; i < b->nworkers; i++) {
         const worker *w = &b->workers[i];
@@ -1963,6 +2022,48 @@ static void write_cells(FILE *out, const row_table *table, size_t row, const cha
     }
 }
 
+/* Formats spine row r (file order) and its values: one line of output. */
+static void format_row(worker *w, FILE *out, size_t r)
+{
+    const batch *b = w->b;
+    write_cells(out, &b->spine, r, w->cells, w->cell_lengths);
+    const fdl_value *values = b->row_values + r * (size_t)b->nfeatures;
+    for (int i = 0; i < b->nfeatures; i++) {
+        putc(',', out);
+        write_value(w, out, values[i]);
+    }
+    putc('\n', out);
+}
+
+/* A worker's share of the writing: the text of rows [from, to). */
+static void *format_rows(void *arg)
+{
+    worker *w = arg;
+    free(w->text);
+    w->text = NULL;
+    w->text_size = 0;
+    w->text_failed = false;
+    if (w->from >= w->to)
+        return NULL;
+    FILE *out = open_memstream(&w->text, &w->text_size);
+    if (!out) {
+        w->text_failed = true;
+        return NULL;
+    }
+    for (size_t r = w->from; r < w->to; r++)
+        format_row(w, out, r);
+    w->text_failed = fclose(out) != 0;
+    return NULL;
+}
+
+/* Rows a worker formats at a time: their text is held until written. */
+enum { WRITE_CHUNK = 2048 };
+
+/*
+ * Writes the output in spine order: the workers format consecutive chunks
+ * of rows in parallel (floats are most of the work), and the chunks are
+ * written in order, so the bytes are those of one thread.
+ */
 static fdl_status write_output(batch *b)
 {
     fdl_output output;
@@ -1982,14 +2083,27 @@ static fdl_status write_output(batch *b)
         fdl_csv_write_field(out, name, strlen(name), false);
     }
     putc('\n', out);
-    size_t nrows = b->spine.nrows;
-    for (size_t r = 0; r < nrows; r++) {
-        write_cells(out, &b->spine, r, b->cells, b->cell_lengths);
-        size_t start = b->row_output[2 * r], end = b->row_output[2 * r + 1];
-        fwrite(b->workers[b->row_worker[r]].output + start, 1, end - start, out);
-        putc('\n', out);
+    size_t nrows = b->spine.nrows, step = (size_t)WRITE_CHUNK * (size_t)b->nworkers;
+    for (size_t start = 0; start < nrows && status == FDL_OK; start += step) {
+        for (int i = 0; i < b->nworkers; i++) {
+            worker *w = &b->workers[i];
+            size_t from = start + (size_t)i * WRITE_CHUNK;
+            w->from = from < nrows ? from : nrows;
+            w->to = nrows - w->from < WRITE_CHUNK ? nrows : w->from + WRITE_CHUNK;
+        }
+        if (!run_workers(b, format_rows))
+            status = out_of_memory(b);
+        for (int i = 0; i < b->nworkers && status == FDL_OK; i++) {
+            if (b->workers[i].text_failed)
+                status = out_of_memory(b);
+            else if (b->workers[i].text_size > 0)
+                fwrite(b->workers[i].text, 1, b->workers[i].text_size, out);
+        }
     }
-    status = fdl_output_commit(&output, b->err);
+    if (status == FDL_OK)
+        status = fdl_output_commit(&output, b->err);
+    else
+        fdl_output_abort(&output);
     free(buffer);
     return status;
 }

@@ -180,6 +180,12 @@ fail:
     return NULL;
 }
 
+bool fdl_embedding_table_holds(const fdl_embedding_table *table, const double *p)
+{
+    return table && table->count > 0 && p >= table->vectors &&
+           p < table->vectors + table->count * (size_t)table->dimension;
+}
+
 const double *fdl_embedding_table_find(const fdl_embedding_table *table, fdl_value key)
 {
     if (!table || key.type != table->key_type)

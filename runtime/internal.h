@@ -64,6 +64,8 @@ typedef struct fdl_embedding_table fdl_embedding_table;
 fdl_embedding_table *fdl_embedding_table_load(const char *path, fdl_type key_type,
                                               int32_t dimension, fdl_error *err);
 const double *fdl_embedding_table_find(const fdl_embedding_table *table, fdl_value key);
+/* Whether p points into the table's vectors (which never move once loaded). */
+bool fdl_embedding_table_holds(const fdl_embedding_table *table, const double *p);
 void fdl_embedding_table_free(fdl_embedding_table *table);
 
 /* ---- csv.c: RFC 4180 reader and writer. */
@@ -180,6 +182,9 @@ void fdl_store_set_eager_eviction(fdl_store *store, bool on);
 /* Drops every entity state (the store is then as new, but for its
  * counters and watermark): a batch worker done with a partition's key. */
 void fdl_store_forget_entities(fdl_store *store);
+/* Whether p points into one of the store's embedding tables: a vector a
+ * read returned that stays valid as long as the table is loaded. */
+bool fdl_store_holds_table_vector(const fdl_store *store, const double *p);
 /* Makes store use owner's embedding tables (read only, never freed by
  * store; owner must outlive it). Fails when store loaded tables of its own. */
 fdl_status fdl_store_borrow_embeddings(fdl_store *store, const fdl_store *owner, fdl_error *err);

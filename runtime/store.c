@@ -399,6 +399,14 @@ fdl_status fdl_store_load_embedding(fdl_store *store, int embedding, const char 
     return FDL_OK;
 }
 
+bool fdl_store_holds_table_vector(const fdl_store *store, const double *p)
+{
+    for (int i = 0; i < store->program->nembeddings; i++)
+        if (fdl_embedding_table_holds(store->embeddings[i], p))
+            return true;
+    return false;
+}
+
 fdl_status fdl_store_borrow_embeddings(fdl_store *store, const fdl_store *owner, fdl_error *err)
 {
     const fdl_program *p = store->program;
