@@ -635,11 +635,11 @@ static fdl_status start_loader(batch *b, loader *l)
     if (b->options->threads > 1 && b->program->nembeddings > 0 && !checks_read_tables(b->program) &&
         tables_open(b))
         l->started = pthread_create(&l->thread, NULL, run_loader, l) == 0;
-    if (!l->started) {
-        run_loader(l);
-        if (l->status != FDL_OK)
-            *b->err = l->err;
-    }
+    if (l->started)
+        return FDL_OK;          /* (l is the thread's until join_loader) */
+    run_loader(l);
+    if (l->status != FDL_OK)
+        *b->err = l->err;
     return l->status;
 }
 

@@ -62,20 +62,10 @@ struct fdl_csv_reader {
     const char **fields;        /* pointers handed out */
 };
 
-/* Bytes that end a run of plain text: in an unquoted field, and in quotes. */
-static unsigned char unquoted_stop[256];
-static unsigned char quoted_stop[256];
-
-static void init_stop_tables(void)
-{
-    if (unquoted_stop[0])
-        return;
-    /* Benign if two threads race: both write the same bytes. */
-    unquoted_stop[','] = unquoted_stop['\n'] = unquoted_stop['\r'] = unquoted_stop['"'] = 1;
-    quoted_stop['"'] = quoted_stop['\n'] = 1;
-    quoted_stop[0] = 1;
-    unquoted_stop[0] = 1;
-}
+/* Bytes that end a run of plain text: in an unquoted field, and in quotes
+ * (constant: readers run in several threads at once). */
+static const unsigned char unquoted_stop[256] = {[','] = 1, ['\n'] = 1, ['\r'] = 1, ['"'] = 1, [0] = 1};
+static const unsigned char quoted_stop[256] = {['"'] = 1, ['\n'] = 1, [0] = 1};
 
 static fdl_status reader_error(fdl_csv_reader *reader, fdl_error *err, fdl_status status,
                                long line, const char *message)
@@ -97,7 +87,6 @@ fdl_csv_reader *fdl_csv_open(const char *path, fdl_error *err)
 fdl_csv_reader *fdl_csv_open_sized(const char *path, size_t block_size, fdl_error *err)
 {
     assert(block_size > 0);
-    init_stop_tables();
     FILE *file = fopen(path, "rb");
     if (!file) {
         fdl_error_set(err, FDL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));

@@ -3,7 +3,8 @@
 # suite three times: a normal build (build/), a gcc sanitizer build with
 # AddressSanitizer and UndefinedBehaviorSanitizer (build-sanitize/) and the
 # same with clang (build-clang-sanitize/), so both compilers' sanitizers
-# run. Each runs ctest --output-on-failure. Then each fuzz harness of
+# run. Each runs ctest --output-on-failure. Then fdlc built with
+# ThreadSanitizer (build-tsan/) runs e2e/batch_threads, and each fuzz harness of
 # tests/fuzz runs for FUZZ_SECONDS (default 30) under libFuzzer
 # (scripts/fuzz.sh, clang, build-fuzz/), each counted as one test. The last
 # line sums it all:
@@ -70,6 +71,28 @@ run_suite() {
   fi
 }
 
+# run_tsan: fdlc built with ThreadSanitizer (build-tsan/) runs
+# e2e/batch_threads (--threads 1, 2, 3, 8 over both replay orders): any data
+# race among batch's threads fails it. One test.
+run_tsan() {
+  local dir=build-tsan
+  echo
+  echo "=== ThreadSanitizer: fdlc in $dir, e2e/batch_threads ==="
+  export FDLC_CACHE_DIR="$root/$dir/fdlc-cache"
+  if cmake -S . -B "$dir" -DFDL_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+       -DCMAKE_C_FLAGS="-fsanitize=thread -g" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
+       -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" </dev/null &&
+     cmake --build "$dir" -j "$jobs" --target fdlc </dev/null &&
+     TSAN_OPTIONS=halt_on_error=1:exitcode=66 python3 tests/e2e/batch_threads.py \
+       "$dir/compiler/fdlc" . "$dir/work" </dev/null; then
+    total_passed=$((total_passed + 1))
+  else
+    echo "=== ThreadSanitizer: FAILED ==="
+    total_failed=$((total_failed + 1))
+    status=1
+  fi
+}
+
 # run_fuzz SECONDS: each harness for SECONDS, seeded; one test per harness.
 run_fuzz() {
   echo
@@ -94,6 +117,7 @@ run_suite "normal build" build -DFDL_SANITIZE=OFF -DFDL_TESTS=ON
 run_suite "sanitizer build (ASan + UBSan)" build-sanitize -DFDL_SANITIZE=ON -DFDL_TESTS=ON
 run_suite "clang sanitizer build (ASan + UBSan)" build-clang-sanitize -DCMAKE_C_COMPILER=clang \
   -DFDL_SANITIZE=ON -DFDL_TESTS=ON
+run_tsan
 if [ "${FUZZ_SECONDS:-30}" != 0 ]; then
   run_fuzz "${FUZZ_SECONDS:-30}"
 fi
