@@ -503,90 +503,12 @@ size_t fdl_format_time(fdl_time t, char *buf, size_t size)
 
 /* ---------------------------------------------------------------- floats */
 
-/*
- * The fast path of fdl_format_float, for the common values that are short
- * decimals (as parsed from CSV: 0.745698, 19.99): finds the fewest fraction
- * digits k such that f == m / 10^k for an integer m of at most 15 digits.
- * Both are exact doubles then, the division is correctly rounded, and the
- * text of m with k fraction digits is exactly what "%.15g" prints for f
- * (f is within half an ulp of that 15-digit decimal, far from any rounding
- * midpoint of the 15-digit grid). Only for 1e-4 <= |f| < 1e15, where %g
- * prints without an exponent. Returns the length, or 0 to take the slow
- * path.
- */
-static size_t format_short_decimal(double f, char *text)
-{
-    static const double powers_of_ten[] = {
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    };
-    double magnitude = fabs(f);
-    if (!(magnitude >= 1e-4 && magnitude < 1e15))
-        return 0;
-    for (int k = 0; k <= 15; k++) {
-        double scaled = magnitude * powers_of_ten[k];
-        if (scaled >= 1e15)
-            return 0;       /* 16 digits or more: leave it to the slow path */
-        double m = round(scaled);
-        if (m / powers_of_ten[k] != magnitude)
-            continue;
-        /* m has no trailing zero when k > 0 (k would have been smaller). */
-        char digits[24];
-        int n = 0;
-        for (uint64_t v = (uint64_t)m; v > 0 || n == 0; v /= 10)
-            digits[n++] = (char)('0' + v % 10);
-        /* digits holds m backwards. */
-        size_t len = 0;
-        if (f < 0)
-            text[len++] = '-';
-        if (n <= k) {
-            text[len++] = '0';
-            text[len++] = '.';
-            for (int i = 0; i < k - n; i++)
-                text[len++] = '0';
-            for (int i = n - 1; i >= 0; i--)
-                text[len++] = digits[i];
-        } else {
-            for (int i = n - 1; i >= k; i--)
-                text[len++] = digits[i];
-            if (k > 0) {
-                text[len++] = '.';
-                for (int i = k - 1; i >= 0; i--)
-                    text[len++] = digits[i];
-            }
-        }
-        text[len] = '\0';
-        return len;
-    }
-    return 0;
-}
-
+/* The shortest of 15, 16, 17 significant digits that reads back exactly,
+ * as %g writes it: see dtoa.c. */
 size_t fdl_format_float(double f, char *buf, size_t size)
 {
-    char text[64];
-    if (isnan(f)) {
-        strcpy(text, "nan");
-    } else if (isinf(f)) {
-        strcpy(text, f < 0 ? "-inf" : "inf");
-    } else {
-        /* The shortest of 15, 16, 17 significant digits that reads back
-         * exactly; 17 always does. */
-        for (int precision = format_short_decimal(f, text) ? 18 : 15; precision <= 17; precision++) {
-            snprintf(text, sizeof text, "%.*g", precision, f);
-            if (strtod(text, NULL) == f)
-                break;
-        }
-        /* Replace the locale's decimal point with '.'. */
-        const char *point = locale_decimal_point();
-        if (strcmp(point, ".") != 0) {
-            char *found = strstr(text, point);
-            if (found) {
-                size_t point_len = strlen(point);
-                *found = '.';
-                memmove(found + 1, found + point_len, strlen(found + point_len) + 1);
-            }
-        }
-    }
-    size_t n = strlen(text);
+    char text[FDL_DTOA_SIZE];
+    size_t n = fdl_dtoa(f, text);
     if (size == 0)
         return 0;
     size_t copied = n < size ? n : size - 1;

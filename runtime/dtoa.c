@@ -1,0 +1,437 @@
+/*
+ * dtoa.c - doubles to decimal text and decimals to doubles, exactly, with
+ * one table of 128-bit powers of ten (dtoa_table.h, made by
+ * dtoa_table.py).
+ *
+ * Formatting (fdl_dtoa) keeps the rule fdlc has always printed by: the
+ * correctly rounded P-significant-digit decimal for the smallest P in
+ * {15, 16, 17} that reads back as the same double, written as printf's
+ * "%.Pg" writes it (exponent form when the decimal exponent X < -4 or
+ * X >= P, trailing zeros dropped, at least two exponent digits). The text
+ * is the one snprintf + strtod used to find; tests/unit/test_dtoa.c checks
+ * that against them on millions of doubles.
+ *
+ * How: f = m * 2^e. For a decimal exponent q, x = f * 10^q is computed as
+ * the 192-bit product of m (shifted so that its top bit is set) and the
+ * table's 10^q, truncated: an integer part and 64 bits of fraction that
+ * undershoot the true x by less than 2^-63. Rounding x to an integer, and
+ * comparing that integer with the scaled ends of f's rounding interval
+ * (where strtod would still return f), are decided from those bits unless
+ * the true value may sit exactly on the edge being tested; then a small
+ * exact big-integer comparison decides (rare: ties and near-ties).
+ *
+ * Parsing (fdl_decimal_to_double) is the Eisel-Lemire idea: w * 10^q for a
+ * 64-bit w, rounded to 53 bits from the same product, and refused (the
+ * caller falls back to strtod) when the truncation could change the
+ * rounding, or the result is subnormal or overflows.
+ */
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "internal.h"
+
+#if !defined(__SIZEOF_INT128__)
+#error "dtoa.c needs unsigned __int128 (gcc or clang on a 64-bit target)"
+#endif
+
+__extension__ typedef unsigned __int128 u128;   /* gcc and clang */
+
+#include "dtoa_table.h"
+
+/* ------------------------------------------------- the scaled product */
+
+/* M * (hi * 2^64 + lo): 192 bits, most significant word first. */
+typedef struct wide {
+    uint64_t w2, w1, w0;
+} wide;
+
+static inline wide multiply(uint64_t m, const struct fdl_pow10 *p)
+{
+    u128 low = (u128)m * p->lo;
+    u128 high = (u128)m * p->hi;
+    u128 middle = (u128)(uint64_t)high + (uint64_t)(low >> 64);
+    wide t = {(uint64_t)(high >> 64) + (uint64_t)(middle >> 64), (uint64_t)middle, (uint64_t)low};
+    return t;
+}
+
+/* M * 2^E * 10^q, truncated: integer part and the fraction's top 64 bits. */
+typedef struct scaled {
+    uint64_t integer;
+    uint64_t fraction;
+} scaled;
+
+/*
+ * M has one of its top two bits set (the ends of a rounding interval may
+ * lose the top one) and the result's integer part is between 1 and 2^63,
+ * so the product (at least 2^189) has between 128 and 191 fraction bits:
+ * the integer part lies in w2, the fraction across w2 and w1.
+ */
+static inline scaled scale(uint64_t m, int e, int q)
+{
+    assert(m >> 62 && q >= FDL_POW10_MIN && q <= FDL_POW10_MAX);
+    const struct fdl_pow10 *p = &fdl_pow10_table[q - FDL_POW10_MIN];
+    wide t = multiply(m, p);
+    int shift = -(e + p->exp2);         /* fraction bits */
+    assert(shift >= 128 && shift < 192);
+    int s = shift - 128;
+    scaled x;
+    x.integer = t.w2 >> s;
+    x.fraction = (uint64_t)((((u128)t.w2 << 64) | t.w1) >> s);
+    return x;
+}
+
+/* ------------------------------------------ exact comparison, rarely */
+
+#define BIG_LIMBS 64    /* 2048 bits: the largest operand here has ~900 */
+
+typedef struct big {
+    int n;                      /* limbs in use, little-endian */
+    uint32_t limb[BIG_LIMBS];
+} big;
+
+static void big_set(big *b, uint64_t v)
+{
+    b->limb[0] = (uint32_t)v;
+    b->limb[1] = (uint32_t)(v >> 32);
+    b->n = b->limb[1] ? 2 : b->limb[0] ? 1 : 0;
+}
+
+static void big_multiply_small(big *b, uint32_t factor)
+{
+    uint64_t carry = 0;
+    for (int i = 0; i < b->n; i++) {
+        uint64_t product = (uint64_t)b->limb[i] * factor + carry;
+        b->limb[i] = (uint32_t)product;
+        carry = product >> 32;
+    }
+    if (carry) {
+        assert(b->n < BIG_LIMBS);
+        b->limb[b->n++] = (uint32_t)carry;
+    }
+}
+
+static void big_multiply_pow5(big *b, int n)
+{
+    for (; n >= 13; n -= 13)
+        big_multiply_small(b, 1220703125u);     /* 5^13, the largest under 2^32 */
+    uint32_t rest = 1;
+    while (n-- > 0)
+        rest *= 5;
+    big_multiply_small(b, rest);
+}
+
+static void big_shift_left(big *b, int bits)
+{
+    if (b->n == 0 || bits == 0)
+        return;
+    int words = bits / 32, rest = bits % 32;
+    assert(b->n + words + 1 <= BIG_LIMBS);
+    b->limb[b->n + words] = 0;
+    for (int i = b->n - 1; i >= 0; i--) {
+        uint32_t v = b->limb[i];
+        if (rest) {
+            b->limb[i + words + 1] |= v >> (32 - rest);
+            b->limb[i + words] = v << rest;
+        } else {
+            b->limb[i + words] = v;
+        }
+    }
+    for (int i = 0; i < words; i++)
+        b->limb[i] = 0;
+    b->n += words + 1;
+    while (b->n > 0 && b->limb[b->n - 1] == 0)
+        b->n--;
+}
+
+static int big_compare(const big *a, const big *b)
+{
+    if (a->n != b->n)
+        return a->n < b->n ? -1 : 1;
+    for (int i = a->n - 1; i >= 0; i--)
+        if (a->limb[i] != b->limb[i])
+            return a->limb[i] < b->limb[i] ? -1 : 1;
+    return 0;
+}
+
+/* The sign of m * 2^e * 10^q - n * 2^g, exactly. */
+static int exact_compare(uint64_t m, int e, int q, uint64_t n, int g)
+{
+    big left, right;
+    big_set(&left, m);
+    big_set(&right, n);
+    /* 10^q = 5^q * 2^q: each power of five on the side where it multiplies. */
+    if (q >= 0)
+        big_multiply_pow5(&left, q);
+    else
+        big_multiply_pow5(&right, -q);
+    int left_two = e + q, right_two = g;
+    if (left_two > right_two)
+        big_shift_left(&left, left_two - right_two);
+    else
+        big_shift_left(&right, right_two - left_two);
+    return big_compare(&left, &right);
+}
+
+/*
+ * The sign of d - (the true M * 2^E * 10^q) given its truncation x, which
+ * is below the truth by less than 2^-63: only an integer part of x or x + 1
+ * with the fraction at its edges leaves doubt.
+ */
+static int compare_integer(uint64_t d, scaled x, uint64_t m, int e, int q)
+{
+    if (d < x.integer)
+        return -1;
+    if (d == x.integer)
+        return x.fraction != 0 ? -1 : -exact_compare(m, e, q, d, 0);
+    if (d == x.integer + 1 && x.fraction >= UINT64_MAX - 1)
+        return -exact_compare(m, e, q, d, 0);
+    return 1;
+}
+
+/* x rounded to an integer, ties to even, as printf rounds. */
+static uint64_t round_scaled(scaled x, uint64_t m, int e, int q)
+{
+    const uint64_t half = UINT64_C(1) << 63;
+    bool up;
+    if (x.fraction < half - 1)
+        up = false;
+    else if (x.fraction > half)
+        up = true;
+    else {
+        int c = exact_compare(m, e, q, 2 * x.integer + 1, -1);
+        up = c > 0 || (c == 0 && (x.integer & 1));
+    }
+    return x.integer + up;
+}
+
+/* ------------------------------------------------------------ digits */
+
+static const char two_digits[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Writes the n decimal digits of v (n exactly its length) at out. */
+static void write_digits(char *out, uint64_t v, int n)
+{
+    char *p = out + n;
+    while (v >= 100) {
+        p -= 2;
+        memcpy(p, two_digits + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, two_digits + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    assert(p == out);
+}
+
+static const uint64_t powers_of_ten[] = {
+    UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
+    UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000),
+    UINT64_C(1000000000), UINT64_C(10000000000), UINT64_C(100000000000),
+    UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
+    UINT64_C(1000000000000000), UINT64_C(10000000000000000), UINT64_C(100000000000000000),
+    UINT64_C(1000000000000000000),
+};
+
+/*
+ * Writes d * 10^(x - n + 1) as "%.Pg" would, d having n digits and no
+ * trailing zero: fixed notation for -4 <= x < precision, else d.ddde+XX.
+ */
+static size_t write_g(char *out, uint64_t d, int n, int x, int precision)
+{
+    char digits[20];
+    write_digits(digits, d, n);
+    char *p = out;
+    if (x < -4 || x >= precision) {
+        *p++ = digits[0];
+        if (n > 1) {
+            *p++ = '.';
+            memcpy(p, digits + 1, (size_t)n - 1);
+            p += n - 1;
+        }
+        *p++ = 'e';
+        *p++ = x < 0 ? '-' : '+';
+        int magnitude = x < 0 ? -x : x;
+        if (magnitude >= 100) {
+            *p++ = (char)('0' + magnitude / 100);
+            magnitude %= 100;
+        }
+        memcpy(p, two_digits + 2 * magnitude, 2);
+        p += 2;
+    } else if (x >= 0) {
+        if (n <= x + 1) {
+            memcpy(p, digits, (size_t)n);
+            p += n;
+            memset(p, '0', (size_t)(x + 1 - n));
+            p += x + 1 - n;
+        } else {
+            memcpy(p, digits, (size_t)x + 1);
+            p += x + 1;
+            *p++ = '.';
+            memcpy(p, digits + x + 1, (size_t)(n - x - 1));
+            p += n - x - 1;
+        }
+    } else {
+        *p++ = '0';
+        *p++ = '.';
+        memset(p, '0', (size_t)(-x - 1));
+        p += -x - 1;
+        memcpy(p, digits, (size_t)n);
+        p += n;
+    }
+    return (size_t)(p - out);
+}
+
+/* floor(log10(2^k)), for |k| well within 2000 (78913 / 2^18 ~ log10 2). */
+static int floor_log10_pow2(int k)
+{
+    return k >= 0 ? (k * 78913) >> 18 : -((-k * 78913 + (1 << 18) - 1) >> 18);
+}
+
+/* ------------------------------------------------------------ format */
+
+size_t fdl_dtoa(double f, char *out)
+{
+    uint64_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    uint64_t fraction_bits = bits & ((UINT64_C(1) << 52) - 1);
+    int biased = (int)(bits >> 52 & 0x7ff);
+    char *p = out;
+    if (biased == 0x7ff) {
+        const char *word = fraction_bits ? "nan" : bits >> 63 ? "-inf" : "inf";
+        size_t n = strlen(word);
+        memcpy(out, word, n + 1);
+        return n;
+    }
+    if (bits >> 63)
+        *p++ = '-';
+    if (biased == 0 && fraction_bits == 0) {
+        *p++ = '0';
+        *p = '\0';
+        return (size_t)(p - out);
+    }
+
+    /* f = m * 2^e, then m shifted up to a 64-bit m with its top bit set. */
+    uint64_t m = biased ? fraction_bits | UINT64_C(1) << 52 : fraction_bits;
+    int e = biased ? biased - 1075 : -1074;
+    bool even = (m & 1) == 0;
+    int shift = __builtin_clzll(m);
+    uint64_t mn = m << shift;
+    int en = e - shift;
+    /* Where strtod still returns f: half the gap to each neighbour, in mn's
+     * units (shift >= 11). Below a power of two the lower gap is half. */
+    uint64_t upper = mn + (UINT64_C(1) << (shift - 1));
+    bool closer_below = fraction_bits == 0 && biased > 1;
+    uint64_t lower = mn - (UINT64_C(1) << (shift - (closer_below ? 2 : 1)));
+
+    /* k = floor(log10 |f|): f lies in [2^(en+63), 2^(en+64)), so the
+     * estimate is k or k - 1; the 15-digit scaling tells which. */
+    int k = floor_log10_pow2(en + 63);
+    scaled x = scale(mn, en, 14 - k);
+    if (x.integer >= powers_of_ten[15]) {
+        k++;
+        x = scale(mn, en, 14 - k);
+    } else if (x.integer < powers_of_ten[14]) {
+        k--;
+        x = scale(mn, en, 14 - k);
+    }
+
+    for (int precision = 15;; precision++) {
+        int q = precision - 1 - k;
+        if (precision > 15)
+            x = scale(mn, en, q);
+        uint64_t d = round_scaled(x, mn, en, q);
+        assert(d >= powers_of_ten[precision - 2] && d <= powers_of_ten[precision]);
+        /* Does d * 10^-q read back as f? Inside the interval, or on its
+         * edge when f's mantissa is even (strtod's ties go to even). */
+        int above_lower = compare_integer(d, scale(lower, en, q), lower, en, q);
+        int below_upper = -compare_integer(d, scale(upper, en, q), upper, en, q);
+        bool reads_back = (above_lower > 0 || (above_lower == 0 && even)) &&
+                          (below_upper > 0 || (below_upper == 0 && even));
+        /* 17 digits always read back. */
+        assert(reads_back || precision < 17);
+        if (!reads_back && precision < 17)
+            continue;
+        int exponent = k;
+        if (d == powers_of_ten[precision]) {
+            d = powers_of_ten[precision - 1];   /* 9.99..5 rounded up to 10 */
+            exponent++;
+        }
+        int n = precision;
+        while (d % 10 == 0) {
+            d /= 10;
+            n--;
+        }
+        assert(n >= 1 && d < powers_of_ten[n] && d >= powers_of_ten[n - 1]);
+        p += write_g(p, d, n, exponent, precision);
+        *p = '\0';
+        return (size_t)(p - out);
+    }
+}
+
+/* ------------------------------------------------------------- parse */
+
+bool fdl_decimal_to_double(uint64_t w, int q, bool negative, double *out)
+{
+    uint64_t sign = negative ? UINT64_C(1) << 63 : 0;
+    if (w == 0) {
+        memcpy(out, &sign, sizeof sign);
+        return true;
+    }
+    if (q < FDL_POW10_MIN || q > FDL_POW10_MAX)
+        return false;
+    const struct fdl_pow10 *p = &fdl_pow10_table[q - FDL_POW10_MIN];
+    int shift = __builtin_clzll(w);
+    uint64_t wn = w << shift;
+    wide t = multiply(wn, p);
+    /* value = t * 2^(exp2 - shift), t in [2^190, 2^192); the truth is in
+     * [t, t + wn) in these units, and exactly t when 0 <= q <= 55. */
+    int top = t.w2 >> 63 ? 191 : 190;
+    int below = top - 52;       /* bits under the 53-bit mantissa: 137 or 138 */
+    /* mantissa = t >> below; the remainder is the bits under it. */
+    int s = below - 128;        /* 9 or 10 */
+    uint64_t mantissa = t.w2 >> s;
+    /* rest_high: the top 64 bits of the remainder; t.w1's low s bits and
+     * t.w0 lie under it. */
+    uint64_t rest_high = (uint64_t)((((u128)t.w2 << 64) | t.w1) >> s);
+    uint64_t rest_low_w1 = t.w1 & ((UINT64_C(1) << s) - 1);
+    bool rest_below_zero = rest_low_w1 == 0 && t.w0 == 0;
+    const uint64_t half = UINT64_C(1) << 63;
+    bool exact = q >= 0 && q <= 55;
+    bool up;
+    if (rest_high > half || (rest_high == half && !rest_below_zero)) {
+        up = true;
+    } else if (rest_high == half) {
+        /* Exactly half of t; the truth is above it unless t is exact. */
+        up = exact ? (mantissa & 1) != 0 : true;
+    } else if (exact) {
+        up = false;
+    } else {
+        /* Under half: refuse when t + wn could reach it. The remainder
+         * under the top 64 bits spans 2^(s + 64) units, wn < 2^64. */
+        if (rest_high == half - 1)
+            return false;
+        up = false;
+    }
+    int binary_exponent = p->exp2 - shift + below;      /* of the mantissa's unit */
+    int biased = binary_exponent + 1075;
+    if (biased < 1)
+        return false;   /* subnormal: strtod rounds those */
+    mantissa += up;
+    if (mantissa == UINT64_C(1) << 53) {
+        mantissa >>= 1;
+        biased++;
+    }
+    if (biased > 2046)
+        return false;   /* overflow */
+    uint64_t bits = sign | (uint64_t)biased << 52 | (mantissa & ((UINT64_C(1) << 52) - 1));
+    memcpy(out, &bits, sizeof bits);
+    return true;
+}
