@@ -102,99 +102,106 @@ static const char *locale_decimal_point(void)
     return point && *point ? point : ".";
 }
 
-/* [+-] (digits [. digits] | . digits) [(e|E) [+-] digits]: no nan, inf or hex. */
-static bool is_decimal_syntax(const char *text, size_t len)
+/*
+ * A decimal's syntax, [+-] (digits [. digits] | . digits) [(e|E) [+-]
+ * digits] (no nan, inf or hex), read in one pass into its first 19
+ * significant digits w and a power of ten q: the text is w * 10^q exactly
+ * unless a dropped digit was not 0 (then inexact).
+ */
+typedef struct decimal {
+    uint64_t w;
+    int64_t q;
+    bool negative;
+    bool inexact;
+} decimal;
+
+static bool scan_decimal(const char *text, size_t len, decimal *d)
 {
     size_t i = 0, digits = 0;
+    int kept = 0;
+    uint64_t w = 0;
+    int64_t q = 0;
+    bool inexact = false;
+    d->negative = false;
     if (i < len && (text[i] == '+' || text[i] == '-'))
-        i++;
-    while (i < len && is_digit(text[i]))
-        i++, digits++;
+        d->negative = text[i++] == '-';
+    for (; i < len && is_digit(text[i]); i++, digits++) {
+        unsigned digit = (unsigned)(text[i] - '0');
+        if (kept < 19) {
+            w = w * 10 + digit;
+            kept += w != 0;     /* leading zeros are not significant */
+        } else {
+            q++;
+            inexact |= digit != 0;
+        }
+    }
     if (i < len && text[i] == '.') {
-        i++;
-        while (i < len && is_digit(text[i]))
-            i++, digits++;
+        for (i++; i < len && is_digit(text[i]); i++, digits++) {
+            unsigned digit = (unsigned)(text[i] - '0');
+            if (kept < 19) {
+                w = w * 10 + digit;
+                kept += w != 0;
+                q--;
+            } else {
+                inexact |= digit != 0;
+            }
+        }
     }
     if (digits == 0)
         return false;
     if (i < len && (text[i] == 'e' || text[i] == 'E')) {
         i++;
+        bool negative_exponent = false;
         if (i < len && (text[i] == '+' || text[i] == '-'))
-            i++;
-        size_t exponent_digits = 0;
-        while (i < len && is_digit(text[i]))
-            i++, exponent_digits++;
-        if (exponent_digits == 0)
+            negative_exponent = text[i++] == '-';
+        size_t start = i;
+        int64_t exponent = 0;
+        for (; i < len && is_digit(text[i]); i++)
+            if (exponent < 100000000)   /* far past any double; no overflow */
+                exponent = exponent * 10 + (text[i] - '0');
+        if (i == start)
             return false;
+        q += negative_exponent ? -exponent : exponent;
     }
+    d->w = w;
+    d->q = q;
+    d->inexact = inexact;
     return i == len;
 }
 
 /*
- * Clinger's fast path, for text already known to be decimal syntax: with
- * at most 15 significant digits the digits make an exact double, and so
- * does a power of ten up to 1e22; one multiplication or division of the
- * two is then correctly rounded, exactly what strtod returns. Returns false
- * when the text needs strtod.
+ * Exact conversions that need no strtod: Clinger's fast path (w and 10^|q|
+ * both exact doubles, w <= 2^53 and |q| <= 22: one multiplication or
+ * division is then correctly rounded, exactly what strtod returns), else
+ * dtoa.c's Eisel-Lemire. False when the text needs strtod.
  */
-static bool parse_float64_fast(const char *text, size_t len, double *out)
+static bool parse_float64_fast(const decimal *d, double *out)
 {
+    if (d->inexact)
+        return false;
 #if FLT_EVAL_METHOD == 0
     static const double powers_of_ten[] = {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     };
-    size_t i = 0;
-    bool negative = false;
-    if (text[0] == '+' || text[0] == '-')
-        negative = text[i++] == '-';
-    uint64_t mantissa = 0;
-    int significant = 0, scale = 0;
-    bool fraction = false;
-    for (; i < len; i++) {
-        if (text[i] == '.') {
-            fraction = true;
-            continue;
-        }
-        if (!is_digit(text[i]))
-            break;
-        mantissa = mantissa * 10 + (uint64_t)(text[i] - '0');
-        if (mantissa != 0 && ++significant > 15)
-            return false;
-        scale -= fraction;
+    if (d->w <= UINT64_C(1) << 53 && d->q >= -22 && d->q <= 22) {
+        double value = (double)d->w;
+        value = d->q < 0 ? value / powers_of_ten[-d->q] : value * powers_of_ten[d->q];
+        *out = d->negative ? -value : value;
+        return true;
     }
-    if (i < len) {
-        /* An exponent: [eE][+-]digits. */
-        i++;
-        bool negative_exponent = false;
-        if (text[i] == '+' || text[i] == '-')
-            negative_exponent = text[i++] == '-';
-        if (len - i > 3)
-            return false;
-        int exponent = 0;
-        for (; i < len; i++)
-            exponent = exponent * 10 + (text[i] - '0');
-        scale += negative_exponent ? -exponent : exponent;
-    }
-    if (scale < -22 || scale > 22)
-        return false;
-    double value = (double)mantissa;
-    value = scale < 0 ? value / powers_of_ten[-scale] : value * powers_of_ten[scale];
-    *out = negative ? -value : value;
-    return true;
-#else
-    (void)text;
-    (void)len;
-    (void)out;
-    return false;
 #endif
+    if (d->q < INT32_MIN / 2 || d->q > INT32_MAX / 2)
+        return false;
+    return fdl_decimal_to_double(d->w, (int)d->q, d->negative, out);
 }
 
 static fdl_status parse_float64(const char *text, size_t len, double *out, fdl_error *err)
 {
-    if (!is_decimal_syntax(text, len))
+    decimal d;
+    if (!scan_decimal(text, len, &d))
         return invalid(err, text, len, "float64", NULL);
-    if (parse_float64_fast(text, len, out))
+    if (parse_float64_fast(&d, out))
         return FDL_OK;
     /* strtod wants a terminated string in the locale's notation. */
     const char *point = locale_decimal_point();
@@ -459,6 +466,15 @@ fdl_status fdl_parse_time(const char *text, size_t len, fdl_time *out, fdl_error
     return parse_rfc3339(text, len, out, err);
 }
 
+/* The last count digits of value (>= 0), zero-padded, at out. */
+static void put_digits(char *out, int value, int count)
+{
+    for (int i = count - 1; i >= 0; i--) {
+        out[i] = (char)('0' + value % 10);
+        value /= 10;
+    }
+}
+
 size_t fdl_format_time(fdl_time t, char *buf, size_t size)
 {
     int64_t days = t / MICROS_PER_DAY;
@@ -473,22 +489,32 @@ size_t fdl_format_time(fdl_time t, char *buf, size_t size)
     int64_t seconds_of_day = rest / FDL_MICROS_PER_SECOND;
     int micros = (int)(rest % FDL_MICROS_PER_SECOND);
 
+    /* Digits by hand (snprintf was most of the time of writing a row);
+     * the text is what "%04d-%02d-%02dT%02d:%02d:%02d" and ".%0*d" write. */
     char text[80];
     int n;
-    if (year >= 0)
+    if (year >= 0 && year <= 9999) {
+        put_digits(text, (int)year, 4);
+        n = 4;
+    } else if (year >= 0) {
         n = snprintf(text, sizeof text, "%04" PRId64, year);
-    else
+    } else {
         n = snprintf(text, sizeof text, "-%04" PRId64, -year);
-    n += snprintf(text + n, sizeof text - (size_t)n, "-%02d-%02dT%02d:%02d:%02d", month, day,
-                  (int)(seconds_of_day / 3600), (int)(seconds_of_day / 60 % 60),
-                  (int)(seconds_of_day % 60));
+    }
+    int fields[5] = {month, day, (int)(seconds_of_day / 3600), (int)(seconds_of_day / 60 % 60),
+                     (int)(seconds_of_day % 60)};
+    static const char separators[] = "--T::";
+    for (int i = 0; i < 5; i++) {
+        text[n++] = separators[i];
+        put_digits(text + n, fields[i], 2);
+        n += 2;
+    }
     if (micros != 0) {
-        int digits = 6;
-        while (micros % 10 == 0) {
-            micros /= 10;
-            digits--;
-        }
-        n += snprintf(text + n, sizeof text - (size_t)n, ".%0*d", digits, micros);
+        text[n++] = '.';
+        put_digits(text + n, micros, 6);
+        n += 6;
+        while (text[n - 1] == '0')
+            n--;
     }
     text[n++] = 'Z';
     text[n] = '\0';
@@ -507,6 +533,8 @@ size_t fdl_format_time(fdl_time t, char *buf, size_t size)
  * as %g writes it: see dtoa.c. */
 size_t fdl_format_float(double f, char *buf, size_t size)
 {
+    if (size >= FDL_DTOA_SIZE)
+        return fdl_dtoa(f, buf);
     char text[FDL_DTOA_SIZE];
     size_t n = fdl_dtoa(f, text);
     if (size == 0)
