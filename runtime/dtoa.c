@@ -213,24 +213,6 @@ static const char two_digits[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-/* Writes the n decimal digits of v (n exactly its length) at out. */
-static void write_digits(char *out, uint64_t v, int n)
-{
-    char *p = out + n;
-    while (v >= 100) {
-        p -= 2;
-        memcpy(p, two_digits + 2 * (v % 100), 2);
-        v /= 100;
-    }
-    if (v >= 10) {
-        p -= 2;
-        memcpy(p, two_digits + 2 * v, 2);
-    } else {
-        *--p = (char)('0' + v);
-    }
-    assert(p == out);
-}
-
 static const uint64_t powers_of_ten[] = {
     UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
     UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000),
@@ -240,20 +222,45 @@ static const uint64_t powers_of_ten[] = {
     UINT64_C(1000000000000000000),
 };
 
-/*
- * Writes d * 10^(x - n + 1) as "%.Pg" would, d having n digits and no
- * trailing zero: fixed notation for -4 <= x < precision, else d.ddde+XX.
- */
-static size_t write_g(char *out, uint64_t d, int n, int x, int precision)
+/* The 8 digits of v < 10^8, zero-padded: two independent halves, so the
+ * divisions (multiplications) run side by side. */
+static inline void write_8_digits(char *out, uint32_t v)
 {
-    char digits[20];
-    write_digits(digits, d, n);
+    uint32_t high = v / 10000, low = v % 10000;
+    memcpy(out, two_digits + 2 * (high / 100), 2);
+    memcpy(out + 2, two_digits + 2 * (high % 100), 2);
+    memcpy(out + 4, two_digits + 2 * (low / 100), 2);
+    memcpy(out + 6, two_digits + 2 * (low % 100), 2);
+}
+
+/*
+ * Writes d * 10^(x - precision + 1) as "%.Pg" would, d having exactly
+ * precision digits: trailing zeros dropped, fixed notation for
+ * -4 <= x < precision, else d.ddde+XX. Every copy is of a fixed size:
+ * out has room for FDL_DTOA_SIZE bytes, and the digits are followed by
+ * zeros in their buffer.
+ */
+static size_t write_g(char *out, uint64_t d, int x, int precision)
+{
+    assert(d >= powers_of_ten[precision - 1] && d < powers_of_ten[precision]);
+    char buffer[48];
+    if (precision == 17)
+        write_8_digits(buffer, (uint32_t)(d / UINT64_C(10000000000000000)));
+    write_8_digits(buffer + 8, (uint32_t)(d / 100000000 % 100000000));
+    write_8_digits(buffer + 16, (uint32_t)(d % 100000000));
+    memset(buffer + 24, '0', 24);
+    const char *digits = buffer + 24 - precision;
+    int n = precision;
+    if (memcmp(digits + n - 8, "00000000", 8) == 0)
+        n -= 8;
+    while (digits[n - 1] == '0')
+        n--;
     char *p = out;
     if (x < -4 || x >= precision) {
         *p++ = digits[0];
         if (n > 1) {
             *p++ = '.';
-            memcpy(p, digits + 1, (size_t)n - 1);
+            memcpy(p, digits + 1, 16);
             p += n - 1;
         }
         *p++ = 'e';
@@ -266,24 +273,18 @@ static size_t write_g(char *out, uint64_t d, int n, int x, int precision)
         memcpy(p, two_digits + 2 * magnitude, 2);
         p += 2;
     } else if (x >= 0) {
-        if (n <= x + 1) {
-            memcpy(p, digits, (size_t)n);
-            p += n;
-            memset(p, '0', (size_t)(x + 1 - n));
-            p += x + 1 - n;
-        } else {
-            memcpy(p, digits, (size_t)x + 1);
-            p += x + 1;
+        /* digits, then zeros up to the point if they end before it */
+        memcpy(p, digits, 17);
+        p += x + 1;
+        if (n > x + 1) {
             *p++ = '.';
-            memcpy(p, digits + x + 1, (size_t)(n - x - 1));
+            memcpy(p, digits + x + 1, 16);
             p += n - x - 1;
         }
     } else {
-        *p++ = '0';
-        *p++ = '.';
-        memset(p, '0', (size_t)(-x - 1));
-        p += -x - 1;
-        memcpy(p, digits, (size_t)n);
+        memcpy(p, "0.0000", 6);
+        p += 2 + (-x - 1);
+        memcpy(p, digits, 17);
         p += n;
     }
     return (size_t)(p - out);
@@ -296,6 +297,51 @@ static int floor_log10_pow2(int k)
 }
 
 /* ------------------------------------------------------------ format */
+
+__extension__ typedef __int128 i128;
+
+/* 2^e2 * 10^q in 64.64 fixed point, truncated (below the truth by less
+ * than 2^-63); only for results under 2^63. */
+static inline u128 scaled_power(int e2, int q)
+{
+    const struct fdl_pow10 *p = &fdl_pow10_table[q - FDL_POW10_MIN];
+    int r = -(p->exp2 + e2 + 64);   /* bits to drop from the 128-bit mantissa */
+    assert(r > 0);
+    if (r >= 128)
+        return 0;
+    return (((u128)p->hi << 64) | p->lo) >> r;
+}
+
+/*
+ * Whether d reads back as f = m * 2^e, from truncated values alone: x is
+ * f * 10^q, and strtod returns f for decimals within half the gap to each
+ * neighbour (g_up above, g_down below; scaled by 10^q as well). 1 yes,
+ * 0 no, -1 too close to the edge to tell (including on it).
+ */
+static int reads_back_fast(uint64_t d, scaled x, int e, bool closer_below, int q)
+{
+    /* Truncations: x and the gaps are below the truth by < 2 units of
+     * 2^-64, so with a = d - x (computed) the truth is in (a - 2, a]. */
+    i128 a = (i128)((u128)d << 64) - (i128)(((u128)x.integer << 64) | x.fraction);
+    i128 g_up = (i128)scaled_power(e - 1, q);
+    i128 g_down = (i128)scaled_power(e - (closer_below ? 2 : 1), q);
+    int up, down;
+    /* below the upper end: d - x < g_up */
+    if (a < g_up)
+        up = 1;
+    else if (a >= g_up + 4)
+        up = 0;
+    else
+        return -1;
+    /* above the lower end: x - d < g_down, x - d in [-a, -a + 2) */
+    if (-a + 2 <= g_down)
+        down = 1;
+    else if (-a >= g_down + 2)
+        down = 0;
+    else
+        return -1;
+    return up && down;
+}
 
 size_t fdl_dtoa(double f, char *out)
 {
@@ -351,10 +397,14 @@ size_t fdl_dtoa(double f, char *out)
         assert(d >= powers_of_ten[precision - 2] && d <= powers_of_ten[precision]);
         /* Does d * 10^-q read back as f? Inside the interval, or on its
          * edge when f's mantissa is even (strtod's ties go to even). */
-        int above_lower = compare_integer(d, scale(lower, en, q), lower, en, q);
-        int below_upper = -compare_integer(d, scale(upper, en, q), upper, en, q);
-        bool reads_back = (above_lower > 0 || (above_lower == 0 && even)) &&
-                          (below_upper > 0 || (below_upper == 0 && even));
+        int verdict = reads_back_fast(d, x, e, closer_below, q);
+        bool reads_back = verdict > 0;
+        if (verdict < 0) {
+            int above_lower = compare_integer(d, scale(lower, en, q), lower, en, q);
+            int below_upper = -compare_integer(d, scale(upper, en, q), upper, en, q);
+            reads_back = (above_lower > 0 || (above_lower == 0 && even)) &&
+                         (below_upper > 0 || (below_upper == 0 && even));
+        }
         /* 17 digits always read back. */
         assert(reads_back || precision < 17);
         if (!reads_back && precision < 17)
@@ -364,13 +414,7 @@ size_t fdl_dtoa(double f, char *out)
             d = powers_of_ten[precision - 1];   /* 9.99..5 rounded up to 10 */
             exponent++;
         }
-        int n = precision;
-        while (d % 10 == 0) {
-            d /= 10;
-            n--;
-        }
-        assert(n >= 1 && d < powers_of_ten[n] && d >= powers_of_ten[n - 1]);
-        p += write_g(p, d, n, exponent, precision);
+        p += write_g(p, d, exponent, precision);
         *p = '\0';
         return (size_t)(p - out);
     }

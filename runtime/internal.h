@@ -42,7 +42,7 @@ static inline fdl_value fdl_finite_or_null(double f)
  * correctly rounded, as strtod would return it, or false when it cannot
  * tell cheaply (the caller asks strtod): subnormal, overflow, |q| large,
  * or a rounding too close to call. */
-#define FDL_DTOA_SIZE 32
+#define FDL_DTOA_SIZE 48
 size_t fdl_dtoa(double f, char *out);
 bool fdl_decimal_to_double(uint64_t w, int q, bool negative, double *out);
 

@@ -50,6 +50,11 @@ static uint64_t to_bits(double f)
     return bits;
 }
 
+static double uniform_pm1(void)
+{
+    return (double)(next_random() >> 11) * 0x1p-52 - 1.0;
+}
+
 /* The old fdl_format_float, the reference. */
 static size_t reference_format(double f, char *text, size_t size)
 {
@@ -341,6 +346,133 @@ static void test_decimal_to_double(void **state)
     assert_true(answered > asked / 2);
 }
 
+/* ---------------------------------------- fdl_parse_value's float64 */
+
+/* The old parser, the reference: this syntax, then strtod; not finite is
+ * an error. */
+static bool reference_syntax(const char *text, size_t len)
+{
+    size_t i = 0, digits = 0;
+    if (i < len && (text[i] == '+' || text[i] == '-'))
+        i++;
+    while (i < len && text[i] >= '0' && text[i] <= '9')
+        i++, digits++;
+    if (i < len && text[i] == '.') {
+        i++;
+        while (i < len && text[i] >= '0' && text[i] <= '9')
+            i++, digits++;
+    }
+    if (digits == 0)
+        return false;
+    if (i < len && (text[i] == 'e' || text[i] == 'E')) {
+        i++;
+        if (i < len && (text[i] == '+' || text[i] == '-'))
+            i++;
+        size_t exponent_digits = 0;
+        while (i < len && text[i] >= '0' && text[i] <= '9')
+            i++, exponent_digits++;
+        if (exponent_digits == 0)
+            return false;
+    }
+    return i == len;
+}
+
+static void check_parse(const char *text)
+{
+    size_t len = strlen(text);
+    if (len == 0)
+        return;     /* the empty text is null, before any float parsing */
+    bool accepted = false;
+    double expected = 0;
+    if (reference_syntax(text, len)) {
+        expected = strtod(text, NULL);
+        accepted = isfinite(expected);
+    }
+    fdl_value v;
+    fdl_error err = {0};
+    fdl_status status = fdl_parse_value(FDL_FLOAT64, text, len, &v, &err);
+    if ((status == FDL_OK) != accepted) {
+        print_error("'%s': the old parser %s it, now %s\n", text, accepted ? "accepts" : "refuses",
+                    status == FDL_OK ? "accepted" : err.message);
+        fail();
+    }
+    if (accepted && to_bits(v.as.f) != to_bits(expected)) {
+        print_error("'%s': strtod %a, parsed %a\n", text, expected, v.as.f);
+        fail();
+    }
+}
+
+/* Random texts from the pieces of the syntax, and some that break it. */
+static void test_parse_value_float64(void **state)
+{
+    (void)state;
+    static const char *fixed[] = {
+        "0", "-0", "+0", "-0.0", "0e999999999999", "-0e-5", "1e400", "-1e400", "1e-400",
+        "1e308", "1.7976931348623157e308", "1.7976931348623159e308", "2.2250738585072011e-308",
+        "4.9406564584124654e-324", "2.4703282292062327e-324", "2.4703282292062328e-324",
+        "inf", "-inf", "nan", "NaN", "infinity", "0x1p3", "0x10", "1e", "1e+", "e5", ".", "-.",
+        ".5", "5.", "-.5e-3", "+.e1", "1.2.3", " 1", "1 ", "1_0", "١", "9007199254740993",
+        "9007199254740992.5", "123456789012345678901234567890", "0.1000000000000000055511151231257827",
+        "00000000000000000000000000000001.5", "0.000000000000000000000000000000000000001e39",
+        "1e-0000000000000000000000000000010", "18446744073709551615", "18446744073709551616e-20",
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        check_parse(fixed[i]);
+    rng_state = 8;
+    static const char pieces[] = "0123456789.eE+-x ";
+    for (int i = 0; i < 300000; i++) {
+        char text[96];
+        size_t n = 0;
+        if (next_random() % 4 == 0) {
+            /* noise from the alphabet */
+            int count = 1 + (int)(next_random() % 12);
+            for (int k = 0; k < count; k++)
+                text[n++] = pieces[next_random() % (sizeof pieces - 1)];
+        } else {
+            uint64_t sign = next_random() % 3;
+            if (sign)
+                text[n++] = sign == 1 ? '-' : '+';
+            int zeros = next_random() % 4 == 0 ? (int)(next_random() % 5) : 0;
+            for (int k = 0; k < zeros; k++)
+                text[n++] = '0';
+            int whole = (int)(next_random() % 26), fraction = (int)(next_random() % 26);
+            if (next_random() % 2)
+                whole = (int)(next_random() % 4);
+            for (int k = 0; k < whole; k++)
+                text[n++] = (char)('0' + next_random() % 10);
+            if (next_random() % 3) {
+                text[n++] = '.';
+                for (int k = 0; k < fraction; k++)
+                    text[n++] = (char)('0' + next_random() % 10);
+            }
+            if (next_random() % 2) {
+                text[n++] = next_random() % 2 ? 'e' : 'E';
+                uint64_t exponent_sign = next_random() % 3;
+                if (exponent_sign)
+                    text[n++] = exponent_sign == 1 ? '-' : '+';
+                int exponent_digits = (int)(next_random() % 4);
+                for (int k = 0; k < exponent_digits; k++)
+                    text[n++] = (char)('0' + next_random() % 10);
+            }
+        }
+        text[n] = '\0';
+        check_parse(text);
+    }
+    /* Every double's own text, and its 17-digit text. */
+    for (int i = 0; i < 200000; i++) {
+        double f = from_bits(next_random());
+        if (!isfinite(f))
+            continue;
+        char text[64];
+        fdl_format_float(f, text, sizeof text);
+        check_parse(text);
+        snprintf(text, sizeof text, "%.17g", f);
+        check_parse(text);
+        snprintf(text, sizeof text, "%.6f", uniform_pm1());
+        check_parse(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_format_exponent_switches),
         cmocka_unit_test(test_format_float_buffer),
         cmocka_unit_test(test_decimal_to_double),
+        cmocka_unit_test(test_parse_value_float64),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     printf("formatted %ld doubles; fdl_decimal_to_double answered %ld of %ld\n", checked,
