@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <assert.h>
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
@@ -310,16 +311,20 @@ static int days_in_month(int64_t year, int month)
     return month == 2 && is_leap_year(year) ? 29 : days[month - 1];
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil), valid for every year an int64 of days can hold here. */
-static int64_t days_from_civil(int64_t year, int month, int day)
+/*
+ * Days since 1970-01-01 of a proleptic Gregorian date of years 0000-9999
+ * (Howard Hinnant's days_from_civil with the eras folded in: the year,
+ * shifted by one 400-year era of 146097 days to stay positive, counts
+ * 365 days and its leap days; unsigned divisions by constants).
+ */
+static int64_t days_from_civil(int year, int month, int day)
 {
-    year -= month <= 2;
-    int64_t era = (year >= 0 ? year : year - 399) / 400;
-    int64_t year_of_era = year - era * 400;
-    int64_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * 146097 + day_of_era - 719468;
+    assert(year >= 0 && year <= 9999 && month >= 1 && month <= 12);
+    uint32_t y = (uint32_t)year + 400 - (month <= 2);
+    uint32_t month_from_march = (uint32_t)(month > 2 ? month - 3 : month + 9);
+    uint32_t day_of_year = (153 * month_from_march + 2) / 5 + (uint32_t)day - 1;
+    uint32_t days = y * 365 + y / 4 - y / 100 + y / 400 + day_of_year;
+    return (int64_t)days - 719468 - 146097;
 }
 
 /* The inverse: the civil date of a day count (Hinnant's civil_from_days). */
@@ -337,17 +342,20 @@ static void civil_from_days(int64_t days, int64_t *year, int *month, int *day)
     *year = year_of_era + era * 400 + (*month <= 2);
 }
 
-/* The number written by count digits at text, or -1 if one is not a digit. */
-static inline int digits_at(const char *text, int count)
+/* The number written by the two digits at text, or -1 if one is not a
+ * digit (no branch per digit). */
+static inline int two_digits_at(const char *text)
 {
-    int value = 0;
-    for (int i = 0; i < count; i++) {
-        unsigned digit = (unsigned)(unsigned char)text[i] - '0';
-        if (digit > 9)
-            return -1;
-        value = value * 10 + (int)digit;
-    }
-    return value;
+    unsigned tens = (unsigned)(unsigned char)text[0] - '0';
+    unsigned ones = (unsigned)(unsigned char)text[1] - '0';
+    return tens > 9 || ones > 9 ? -1 : (int)(tens * 10 + ones);
+}
+
+/* The same for four digits. */
+static inline int four_digits_at(const char *text)
+{
+    int high = two_digits_at(text), low = two_digits_at(text + 2);
+    return (high | low) < 0 ? -1 : high * 100 + low;
 }
 
 static const char rfc3339_shape[] =
@@ -363,18 +371,18 @@ static const char rfc3339_shape[] =
 static fdl_status parse_rfc3339(const char *text, size_t len, fdl_time *out, fdl_error *err)
 {
     bool date_shape = len >= 10 && text[4] == '-' && text[7] == '-';
-    int year = date_shape ? digits_at(text, 4) : -1;
-    int month = date_shape ? digits_at(text + 5, 2) : -1;
-    int day = date_shape ? digits_at(text + 8, 2) : -1;
+    int year = date_shape ? four_digits_at(text) : -1;
+    int month = date_shape ? two_digits_at(text + 5) : -1;
+    int day = date_shape ? two_digits_at(text + 8) : -1;
     if (year < 0 || month < 0 || day < 0)
         return invalid(err, text, len, "timestamp", rfc3339_shape);
     if (len == 10)
         return invalid(err, text, len, "timestamp", "a date without a time of day");
     bool time_shape = len >= 19 && (text[10] == 'T' || text[10] == 't' || text[10] == ' ') &&
                       text[13] == ':' && text[16] == ':';
-    int hour = time_shape ? digits_at(text + 11, 2) : -1;
-    int minute = time_shape ? digits_at(text + 14, 2) : -1;
-    int second = time_shape ? digits_at(text + 17, 2) : -1;
+    int hour = time_shape ? two_digits_at(text + 11) : -1;
+    int minute = time_shape ? two_digits_at(text + 14) : -1;
+    int second = time_shape ? two_digits_at(text + 17) : -1;
     if (hour < 0 || minute < 0 || second < 0)
         return invalid(err, text, len, "timestamp", rfc3339_shape);
     size_t pos = 19;
@@ -402,8 +410,8 @@ static fdl_status parse_rfc3339(const char *text, size_t len, fdl_time *out, fdl
     } else if (text[pos] == '+' || text[pos] == '-') {
         int sign = text[pos++] == '-' ? -1 : 1;
         bool offset_shape = len - pos >= 5 && text[pos + 2] == ':';
-        int offset_hour = offset_shape ? digits_at(text + pos, 2) : -1;
-        int offset_minute = offset_shape ? digits_at(text + pos + 3, 2) : -1;
+        int offset_hour = offset_shape ? two_digits_at(text + pos) : -1;
+        int offset_minute = offset_shape ? two_digits_at(text + pos + 3) : -1;
         if (offset_hour < 0 || offset_minute < 0)
             return invalid(err, text, len, "timestamp", "bad time zone offset (expected +hh:mm or -hh:mm)");
         pos += 5;
@@ -446,9 +454,10 @@ fdl_status fdl_parse_time(const char *text, size_t len, fdl_time *out, fdl_error
     if (!text || len == 0)
         return fdl_error_set(err, FDL_ERR_PARSE, "an empty text is not a valid timestamp");
     /* Epoch seconds: an optional sign and digits only. A date has a '-'
-     * after four digits, so the two forms never overlap. */
+     * after four digits, so the two forms never overlap (and such a text
+     * need not be scanned for them). */
     size_t first_digit = text[0] == '+' || text[0] == '-';
-    bool all_digits = len > first_digit;
+    bool all_digits = len > first_digit && !(len > 4 && text[4] == '-');
     for (size_t i = first_digit; i < len && all_digits; i++)
         all_digits = is_digit(text[i]);
     if (all_digits) {
