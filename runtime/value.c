@@ -116,8 +116,90 @@ typedef struct decimal {
     bool inexact;
 } decimal;
 
+/* The exponent part at text[i], [eE][+-]digits, added to *q; false if
+ * malformed. Returns with *end at the first byte after it. */
+static bool scan_exponent(const char *text, size_t len, size_t i, int64_t *q, size_t *end)
+{
+    i++;
+    bool negative_exponent = false;
+    if (i < len && (text[i] == '+' || text[i] == '-'))
+        negative_exponent = text[i++] == '-';
+    size_t start = i;
+    int64_t exponent = 0;
+    for (; i < len && is_digit(text[i]); i++)
+        if (exponent < 100000000)   /* far past any double; no overflow */
+            exponent = exponent * 10 + (text[i] - '0');
+    *q += negative_exponent ? -exponent : exponent;
+    *end = i;
+    return i > start;
+}
+
+/*
+ * Reads the run of decimal digits at text[i..len) into *w (w * 10 + digit
+ * each), four at a time while four remain: the four bytes are digits when
+ * each one's high nibble is 3 before and after adding 6; then byte pairs
+ * combine to two-digit values (x * 10 + x >> 8 puts d0 * 10 + d1 in byte
+ * 0 and d2 * 10 + d3 in byte 2, no byte above 99, so no carries). Returns
+ * where the run ends.
+ */
+static size_t scan_digits(const char *text, size_t len, size_t i, uint64_t *w)
+{
+    uint64_t value = *w;
+    while (len - i >= 4) {
+        uint32_t x;
+        memcpy(&x, text + i, 4);
+        if ((x & 0xF0F0F0F0u) != 0x30303030u || ((x + 0x06060606u) & 0xF0F0F0F0u) != 0x30303030u)
+            break;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x = __builtin_bswap32(x);
+#endif
+        x -= 0x30303030u;
+        x = x * 10 + (x >> 8);
+        value = value * 10000 + (x & 0xFF) * 100 + (x >> 16 & 0xFF);
+        i += 4;
+    }
+    for (; i < len && is_digit(text[i]); i++)
+        value = value * 10 + (unsigned)(text[i] - '0');
+    *w = value;
+    return i;
+}
+
+/*
+ * scan_decimal for texts of at most 19 bytes, the usual cells: they hold
+ * at most 19 digits, all kept, so the digit loops need no count.
+ */
+static bool scan_short_decimal(const char *text, size_t len, decimal *d)
+{
+    assert(len <= 19);
+    size_t i = 0;
+    uint64_t w = 0;
+    int64_t q = 0;
+    d->negative = false;
+    if (i < len && (text[i] == '+' || text[i] == '-'))
+        d->negative = text[i++] == '-';
+    size_t start = i;
+    i = scan_digits(text, len, i, &w);
+    size_t digits = i - start;
+    if (i < len && text[i] == '.') {
+        size_t fraction = ++i;
+        i = scan_digits(text, len, i, &w);
+        q = -(int64_t)(i - fraction);
+        digits += i - fraction;
+    }
+    if (digits == 0)
+        return false;
+    if (i < len && (text[i] == 'e' || text[i] == 'E') && !scan_exponent(text, len, i, &q, &i))
+        return false;
+    d->w = w;
+    d->q = q;
+    d->inexact = false;
+    return i == len;
+}
+
 static bool scan_decimal(const char *text, size_t len, decimal *d)
 {
+    if (len <= 19)
+        return scan_short_decimal(text, len, d);
     size_t i = 0, digits = 0;
     int kept = 0;
     uint64_t w = 0;
@@ -150,20 +232,8 @@ static bool scan_decimal(const char *text, size_t len, decimal *d)
     }
     if (digits == 0)
         return false;
-    if (i < len && (text[i] == 'e' || text[i] == 'E')) {
-        i++;
-        bool negative_exponent = false;
-        if (i < len && (text[i] == '+' || text[i] == '-'))
-            negative_exponent = text[i++] == '-';
-        size_t start = i;
-        int64_t exponent = 0;
-        for (; i < len && is_digit(text[i]); i++)
-            if (exponent < 100000000)   /* far past any double; no overflow */
-                exponent = exponent * 10 + (text[i] - '0');
-        if (i == start)
-            return false;
-        q += negative_exponent ? -exponent : exponent;
-    }
+    if (i < len && (text[i] == 'e' || text[i] == 'E') && !scan_exponent(text, len, i, &q, &i))
+        return false;
     d->w = w;
     d->q = q;
     d->inexact = inexact;
