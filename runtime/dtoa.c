@@ -313,18 +313,16 @@ static inline u128 scaled_power(int e2, int q)
 }
 
 /*
- * Whether d reads back as f = m * 2^e, from truncated values alone: x is
- * f * 10^q, and strtod returns f for decimals within half the gap to each
- * neighbour (g_up above, g_down below; scaled by 10^q as well). 1 yes,
- * 0 no, -1 too close to the edge to tell (including on it).
+ * Whether the integer d reads back as f, given x = f * 10^q truncated and
+ * the half gaps to f's neighbours scaled alike (g_up above, g_down below,
+ * truncated too): strtod returns f for decimals strictly inside. 1 yes,
+ * 0 no, -1 too close to an edge to tell from truncated values.
  */
-static int reads_back_fast(uint64_t d, scaled x, int e, bool closer_below, int q)
+static int reads_back_fast(uint64_t d, scaled x, i128 g_up, i128 g_down)
 {
-    /* Truncations: x and the gaps are below the truth by < 2 units of
-     * 2^-64, so with a = d - x (computed) the truth is in (a - 2, a]. */
+    /* x and the gaps are below the truth by < 2 units of 2^-64, so with
+     * a = d - x (computed) the truth is in (a - 2, a]. */
     i128 a = (i128)((u128)d << 64) - (i128)(((u128)x.integer << 64) | x.fraction);
-    i128 g_up = (i128)scaled_power(e - 1, q);
-    i128 g_down = (i128)scaled_power(e - (closer_below ? 2 : 1), q);
     int up, down;
     /* below the upper end: d - x < g_up */
     if (a < g_up)
@@ -341,6 +339,33 @@ static int reads_back_fast(uint64_t d, scaled x, int e, bool closer_below, int q
     else
         return -1;
     return up && down;
+}
+
+/*
+ * x / unit rounded to an integer, ties to even, for unit 100 or 10 (x at
+ * 17 digits, the result at 15 or 16): from the remainder of x's integer
+ * part and its fraction. *sure false when the truncation leaves doubt
+ * (the truth within 2^-63 of a half); *floor is x / unit rounded down,
+ * which the doubt never concerns.
+ */
+static inline uint64_t round_divided(scaled x, uint64_t unit, uint64_t *floor, bool *sure)
+{
+    assert(unit == 100 || unit == 10);
+    uint64_t quotient = unit == 100 ? x.integer / 100 : x.integer / 10;
+    uint64_t rest = x.integer - quotient * unit, half = unit / 2;
+    *floor = quotient;
+    *sure = true;
+    if (rest < half - 1)
+        return quotient;
+    if (rest > half)
+        return quotient + 1;
+    if (rest == half - 1) {
+        *sure = x.fraction < UINT64_MAX - 1;
+        return quotient;
+    }
+    /* rest == half: above it unless the fraction is (near) zero */
+    *sure = x.fraction != 0;
+    return quotient + 1;
 }
 
 size_t fdl_dtoa(double f, char *out)
@@ -378,30 +403,49 @@ size_t fdl_dtoa(double f, char *out)
     uint64_t lower = mn - (UINT64_C(1) << (shift - (closer_below ? 2 : 1)));
 
     /* k = floor(log10 |f|): f lies in [2^(en+63), 2^(en+64)), so the
-     * estimate is k or k - 1; the 15-digit scaling tells which. */
+     * estimate is k or k - 1; the 17-digit scaling tells which. */
     int k = floor_log10_pow2(en + 63);
-    scaled x = scale(mn, en, 14 - k);
-    if (x.integer >= powers_of_ten[15]) {
+    scaled x = scale(mn, en, 16 - k);
+    if (x.integer >= powers_of_ten[17]) {
         k++;
-        x = scale(mn, en, 14 - k);
-    } else if (x.integer < powers_of_ten[14]) {
+        x = scale(mn, en, 16 - k);
+    } else if (x.integer < powers_of_ten[16]) {
         k--;
-        x = scale(mn, en, 14 - k);
+        x = scale(mn, en, 16 - k);
     }
-
+    /*
+     * x = f * 10^(16 - k) is all it takes: the 15- and 16-digit decimals
+     * are x / 100 and x / 10 rounded, and each reads back when it lies
+     * within the half gaps around f, all three compared at x's scale.
+     */
+    int q = 16 - k;
+    i128 g_up = (i128)scaled_power(e - 1, q);
+    i128 g_down = (i128)scaled_power(e - (closer_below ? 2 : 1), q);
     for (int precision = 15;; precision++) {
-        int q = precision - 1 - k;
-        if (precision > 15)
-            x = scale(mn, en, q);
-        uint64_t d = round_scaled(x, mn, en, q);
+        uint64_t unit = powers_of_ten[17 - precision];
+        uint64_t d;
+        if (precision == 17) {
+            d = round_scaled(x, mn, en, q);
+        } else {
+            bool sure;
+            uint64_t floor;
+            d = round_divided(x, unit, &floor, &sure);
+            if (!sure) {
+                /* Against floor + 1/2 exactly, at this precision's scale. */
+                int c = exact_compare(mn, en, precision - 1 - k, 2 * floor + 1, -1);
+                d = floor + (c > 0 || (c == 0 && (floor & 1)));
+            }
+        }
         assert(d >= powers_of_ten[precision - 2] && d <= powers_of_ten[precision]);
-        /* Does d * 10^-q read back as f? Inside the interval, or on its
-         * edge when f's mantissa is even (strtod's ties go to even). */
-        int verdict = reads_back_fast(d, x, e, closer_below, q);
+        /* Does d * 10^-(precision - 1 - k) read back as f? Inside the
+         * interval, or on its edge when f's mantissa is even (strtod's
+         * ties go to even). At x's scale that decimal is d * unit. */
+        uint64_t scaled_d = d * unit;
+        int verdict = reads_back_fast(scaled_d, x, g_up, g_down);
         bool reads_back = verdict > 0;
         if (verdict < 0) {
-            int above_lower = compare_integer(d, scale(lower, en, q), lower, en, q);
-            int below_upper = -compare_integer(d, scale(upper, en, q), upper, en, q);
+            int above_lower = compare_integer(scaled_d, scale(lower, en, q), lower, en, q);
+            int below_upper = -compare_integer(scaled_d, scale(upper, en, q), upper, en, q);
             reads_back = (above_lower > 0 || (above_lower == 0 && even)) &&
                          (below_upper > 0 || (below_upper == 0 && even));
         }
