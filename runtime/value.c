@@ -165,12 +165,14 @@ static size_t scan_digits(const char *text, size_t len, size_t i, uint64_t *w)
 }
 
 /*
- * scan_decimal for texts of at most 19 bytes, the usual cells: they hold
- * at most 19 digits, all kept, so the digit loops need no count.
+ * scan_decimal for the usual cells, up to 32 bytes: digits are not
+ * counted one by one; a text of more than 19 digits (which may have
+ * overflowed w) is left to scan_decimal's general loop (-1). 1 when the
+ * syntax holds, 0 when not.
  */
-static bool scan_short_decimal(const char *text, size_t len, decimal *d)
+static int scan_short_decimal(const char *text, size_t len, decimal *d)
 {
-    assert(len <= 19);
+    assert(len <= 32);
     size_t i = 0;
     uint64_t w = 0;
     int64_t q = 0;
@@ -187,9 +189,11 @@ static bool scan_short_decimal(const char *text, size_t len, decimal *d)
         digits += i - fraction;
     }
     if (digits == 0)
-        return false;
+        return 0;
+    if (digits > 19)
+        return -1;
     if (i < len && (text[i] == 'e' || text[i] == 'E') && !scan_exponent(text, len, i, &q, &i))
-        return false;
+        return 0;
     d->w = w;
     d->q = q;
     d->inexact = false;
@@ -198,8 +202,11 @@ static bool scan_short_decimal(const char *text, size_t len, decimal *d)
 
 static bool scan_decimal(const char *text, size_t len, decimal *d)
 {
-    if (len <= 19)
-        return scan_short_decimal(text, len, d);
+    if (len <= 32) {
+        int result = scan_short_decimal(text, len, d);
+        if (result >= 0)
+            return result == 1;
+    }
     size_t i = 0, digits = 0;
     int kept = 0;
     uint64_t w = 0;
