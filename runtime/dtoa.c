@@ -392,15 +392,11 @@ size_t fdl_dtoa(double f, char *out)
     /* f = m * 2^e, then m shifted up to a 64-bit m with its top bit set. */
     uint64_t m = biased ? fraction_bits | UINT64_C(1) << 52 : fraction_bits;
     int e = biased ? biased - 1075 : -1074;
-    bool even = (m & 1) == 0;
     int shift = __builtin_clzll(m);
     uint64_t mn = m << shift;
     int en = e - shift;
-    /* Where strtod still returns f: half the gap to each neighbour, in mn's
-     * units (shift >= 11). Below a power of two the lower gap is half. */
-    uint64_t upper = mn + (UINT64_C(1) << (shift - 1));
+    /* Below a power of two the gap to the lower neighbour is half. */
     bool closer_below = fraction_bits == 0 && biased > 1;
-    uint64_t lower = mn - (UINT64_C(1) << (shift - (closer_below ? 2 : 1)));
 
     /* k = floor(log10 |f|): f lies in [2^(en+63), 2^(en+64)), so the
      * estimate is k or k - 1; the 17-digit scaling tells which. */
@@ -420,7 +416,7 @@ size_t fdl_dtoa(double f, char *out)
      */
     int q = 16 - k;
     i128 g_up = (i128)scaled_power(e - 1, q);
-    i128 g_down = (i128)scaled_power(e - (closer_below ? 2 : 1), q);
+    i128 g_down = closer_below ? g_up >> 1 : g_up;     /* still < 2 units short */
     for (int precision = 15;; precision++) {
         uint64_t unit = powers_of_ten[17 - precision];
         uint64_t d;
@@ -444,6 +440,11 @@ size_t fdl_dtoa(double f, char *out)
         int verdict = reads_back_fast(scaled_d, x, g_up, g_down);
         bool reads_back = verdict > 0;
         if (verdict < 0) {
+            /* Where strtod still returns f: half the gap to each
+             * neighbour, in mn's units (shift >= 11). */
+            uint64_t upper = mn + (UINT64_C(1) << (shift - 1));
+            uint64_t lower = mn - (UINT64_C(1) << (shift - (closer_below ? 2 : 1)));
+            bool even = (m & 1) == 0;
             int above_lower = compare_integer(scaled_d, scale(lower, en, q), lower, en, q);
             int below_upper = -compare_integer(scaled_d, scale(upper, en, q), upper, en, q);
             reads_back = (above_lower > 0 || (above_lower == 0 && even)) &&
