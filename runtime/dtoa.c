@@ -247,7 +247,11 @@ static size_t write_g(char *out, uint64_t d, int x, int precision)
     if (precision == 17)
         write_8_digits(buffer, (uint32_t)(d / UINT64_C(10000000000000000)));
     write_8_digits(buffer + 8, (uint32_t)(d / 100000000 % 100000000));
-    write_8_digits(buffer + 16, (uint32_t)(d % 100000000));
+    uint32_t low = (uint32_t)(d % 100000000);
+    if (low == 0)       /* short decimals: 0.745698 is 745698000000000 */
+        memcpy(buffer + 16, "00000000", 8);
+    else
+        write_8_digits(buffer + 16, low);
     memset(buffer + 24, '0', 24);
     const char *digits = buffer + 24 - precision;
     int n = precision;
