@@ -372,6 +372,30 @@ static inline uint64_t round_divided(scaled x, uint64_t unit, uint64_t *floor, b
     return quotient + 1;
 }
 
+/*
+ * Whether the integer d, at the scale of x = f * 10^q, reads back as
+ * f = m * 2^e = mn * 2^en (mn: m shifted left by shift): inside the
+ * interval of the half gaps g_up and g_down around x, or on its edge when
+ * m is even (strtod's ties go to even). Exactly, where the truncated
+ * values leave doubt.
+ */
+static bool reads_back(uint64_t d, scaled x, i128 g_up, i128 g_down, uint64_t m, int shift,
+                       int en, bool closer_below, int q)
+{
+    int verdict = reads_back_fast(d, x, g_up, g_down);
+    if (verdict >= 0)
+        return verdict > 0;
+    /* The interval's ends in mn's units (shift >= 11). */
+    uint64_t mn = m << shift;
+    uint64_t upper = mn + (UINT64_C(1) << (shift - 1));
+    uint64_t lower = mn - (UINT64_C(1) << (shift - (closer_below ? 2 : 1)));
+    bool even = (m & 1) == 0;
+    int above_lower = compare_integer(d, scale(lower, en, q), lower, en, q);
+    int below_upper = -compare_integer(d, scale(upper, en, q), upper, en, q);
+    return (above_lower > 0 || (above_lower == 0 && even)) &&
+           (below_upper > 0 || (below_upper == 0 && even));
+}
+
 size_t fdl_dtoa(double f, char *out)
 {
     uint64_t bits;
@@ -437,26 +461,10 @@ size_t fdl_dtoa(double f, char *out)
             }
         }
         assert(d >= powers_of_ten[precision - 2] && d <= powers_of_ten[precision]);
-        /* Does d * 10^-(precision - 1 - k) read back as f? Inside the
-         * interval, or on its edge when f's mantissa is even (strtod's
-         * ties go to even). At x's scale that decimal is d * unit. */
-        uint64_t scaled_d = d * unit;
-        int verdict = reads_back_fast(scaled_d, x, g_up, g_down);
-        bool reads_back = verdict > 0;
-        if (verdict < 0) {
-            /* Where strtod still returns f: half the gap to each
-             * neighbour, in mn's units (shift >= 11). */
-            uint64_t upper = mn + (UINT64_C(1) << (shift - 1));
-            uint64_t lower = mn - (UINT64_C(1) << (shift - (closer_below ? 2 : 1)));
-            bool even = (m & 1) == 0;
-            int above_lower = compare_integer(scaled_d, scale(lower, en, q), lower, en, q);
-            int below_upper = -compare_integer(scaled_d, scale(upper, en, q), upper, en, q);
-            reads_back = (above_lower > 0 || (above_lower == 0 && even)) &&
-                         (below_upper > 0 || (below_upper == 0 && even));
-        }
-        /* 17 digits always read back. */
-        assert(reads_back || precision < 17);
-        if (!reads_back && precision < 17)
+        /* Does d * 10^-(precision - 1 - k) read back as f? At x's scale
+         * that decimal is d * unit. 17 digits always do. */
+        assert(reads_back(d * unit, x, g_up, g_down, m, shift, en, closer_below, q));
+        if (precision < 17 && !reads_back(d * unit, x, g_up, g_down, m, shift, en, closer_below, q))
             continue;
         int exponent = k;
         if (d == powers_of_ten[precision]) {
