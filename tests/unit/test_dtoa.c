@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <float.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +272,88 @@ static void test_format_float_buffer(void **state)
     assert_int_equal(fdl_format_float(1.5, buf, 0), 0);
 }
 
+/* ------------------------------------------------------- CSV cells */
+
+/* The old writer of a vector cell: each number through the old rule, the
+ * separators by putc. */
+static void reference_write_vector(FILE *out, const double *values, int32_t count)
+{
+    putc('"', out);
+    putc('[', out);
+    for (int32_t i = 0; i < count; i++) {
+        char text[64];
+        if (i > 0)
+            putc(',', out);
+        fwrite(text, 1, reference_format(values[i], text, sizeof text), out);
+    }
+    putc(']', out);
+    putc('"', out);
+}
+
+/* fdl_csv_write_value and fdl_write_float_list write the old bytes, for
+ * vectors short and long (past the writer's 4 KiB buffer, and each float
+ * length at its edge), and int64 cells read as printf writes them. */
+static void test_csv_cells(void **state)
+{
+    (void)state;
+    rng_state = 9;
+    static double values[3000];
+    static const int32_t dims[] = {0, 1, 2, 3, 128, 200, 211, 212, 213, 230, 500, 1000, 3000};
+    for (size_t t = 0; t < sizeof dims / sizeof dims[0]; t++) {
+        for (int kind = 0; kind < 3; kind++) {
+            for (int32_t i = 0; i < dims[t]; i++) {
+                if (kind == 0)
+                    values[i] = round(uniform_pm1() * 1e6) / 1e6;
+                else if (kind == 1)
+                    values[i] = uniform_pm1();
+                else
+                    values[i] = -from_bits(next_random() & UINT64_C(0x7fefffffffffffff));
+            }
+            char *expected = NULL, *actual = NULL, *list = NULL;
+            size_t expected_size = 0, actual_size = 0, list_size = 0;
+            FILE *e = open_memstream(&expected, &expected_size);
+            FILE *a = open_memstream(&actual, &actual_size);
+            FILE *l = open_memstream(&list, &list_size);
+            assert_non_null(e);
+            assert_non_null(a);
+            assert_non_null(l);
+            reference_write_vector(e, values, dims[t]);
+            fdl_csv_write_value(a, fdl_vector(values, dims[t]));
+            putc('"', l);
+            putc('[', l);
+            fdl_write_float_list(l, values, dims[t]);
+            putc(']', l);
+            putc('"', l);
+            fclose(e);
+            fclose(a);
+            fclose(l);
+            assert_int_equal(actual_size, expected_size);
+            assert_memory_equal(actual, expected, expected_size);
+            assert_int_equal(list_size, expected_size);
+            assert_memory_equal(list, expected, expected_size);
+            free(expected);
+            free(actual);
+            free(list);
+        }
+    }
+    /* int64 cells */
+    static const int64_t fixed[] = {0, 1, -1, 9, 10, -10, INT64_MAX, INT64_MIN, INT64_MIN + 1,
+                                    1000000000000000000, -999999999999999999};
+    for (int i = 0; i < 200000; i++) {
+        int64_t v = i < (int)(sizeof fixed / sizeof fixed[0])
+                        ? fixed[i]
+                        : (int64_t)(next_random() >> (next_random() % 64));
+        if (i >= (int)(sizeof fixed / sizeof fixed[0]) && next_random() % 2 && v != INT64_MIN)
+            v = -v;
+        char expected[32], buf[64];
+        snprintf(expected, sizeof expected, "%" PRId64, v);
+        size_t len;
+        const char *text = fdl_value_cell_text(fdl_int64(v), buf, sizeof buf, &len);
+        assert_int_equal(len, strlen(expected));
+        assert_memory_equal(text, expected, len);
+    }
+}
+
 /* ---------------------------------------------------------------- parsing */
 
 /* fdl_decimal_to_double(w, q) equals strtod("we q") when it answers. */
@@ -486,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_format_subnormals_and_edges),
         cmocka_unit_test(test_format_exponent_switches),
         cmocka_unit_test(test_format_float_buffer),
+        cmocka_unit_test(test_csv_cells),
         cmocka_unit_test(test_decimal_to_double),
         cmocka_unit_test(test_parse_value_float64),
     };
