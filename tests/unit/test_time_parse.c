@@ -3,7 +3,8 @@
  * below verbatim as old_parse_time, from the commit before the faster
  * one): on valid timestamps and on millions of mutations of them, both
  * must accept the same texts with the same instant, and refuse the same
- * with the same message.
+ * with the same message. And fdl_format_time against its snprintf
+ * version (old_format_time) on any int64 instant.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +251,65 @@ static fdl_status old_parse_time(const char *text, size_t len, fdl_time *out, fd
 }
 
 
+/* The old fdl_format_time, as it was. */
+
+/* The inverse: the civil date of a day count (Hinnant's civil_from_days). */
+static void civil_from_days(int64_t days, int64_t *year, int *month, int *day)
+{
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    int64_t day_of_era = days - era * 146097;
+    int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 -
+                           day_of_era / 146096) / 365;
+    int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    int64_t month_index = (5 * day_of_year + 2) / 153;
+    *day = (int)(day_of_year - (153 * month_index + 2) / 5 + 1);
+    *month = (int)(month_index < 10 ? month_index + 3 : month_index - 9);
+    *year = year_of_era + era * 400 + (*month <= 2);
+}
+
+static size_t old_format_time(fdl_time t, char *buf, size_t size)
+{
+    int64_t days = t / MICROS_PER_DAY;
+    int64_t rest = t % MICROS_PER_DAY;
+    if (rest < 0) {
+        rest += MICROS_PER_DAY;
+        days--;
+    }
+    int64_t year;
+    int month, day;
+    civil_from_days(days, &year, &month, &day);
+    int64_t seconds_of_day = rest / FDL_MICROS_PER_SECOND;
+    int micros = (int)(rest % FDL_MICROS_PER_SECOND);
+
+    char text[80];
+    int n;
+    if (year >= 0)
+        n = snprintf(text, sizeof text, "%04" PRId64, year);
+    else
+        n = snprintf(text, sizeof text, "-%04" PRId64, -year);
+    n += snprintf(text + n, sizeof text - (size_t)n, "-%02d-%02dT%02d:%02d:%02d", month, day,
+                  (int)(seconds_of_day / 3600), (int)(seconds_of_day / 60 % 60),
+                  (int)(seconds_of_day % 60));
+    if (micros != 0) {
+        int digits = 6;
+        while (micros % 10 == 0) {
+            micros /= 10;
+            digits--;
+        }
+        n += snprintf(text + n, sizeof text - (size_t)n, ".%0*d", digits, micros);
+    }
+    text[n++] = 'Z';
+    text[n] = '\0';
+
+    if (size == 0)
+        return 0;
+    size_t copied = (size_t)n < size ? (size_t)n : size - 1;
+    memcpy(buf, text, copied);
+    buf[copied] = '\0';
+    return copied;
+}
+
 /* ------------------------------------------------------------------ tests */
 
 static uint64_t rng_state = 11;
@@ -340,9 +401,50 @@ static void test_mutated_timestamps(void **state)
         check_same(fixed[i], strlen(fixed[i]));
 }
 
+/* fdl_format_time writes what the old snprintf version wrote, for any
+ * instant: the readable years, the edges, and any int64 at all. */
+static void test_format_time_as_before(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 1000000; i++) {
+        fdl_time t;
+        switch (i % 4) {
+        case 0: t = (fdl_time)(next_random() % (uint64_t)(FDL_TIME_READ_MAX - FDL_TIME_READ_MIN)) +
+                    FDL_TIME_READ_MIN; break;
+        case 1: t = (fdl_time)(next_random() % 400000000) * FDL_MICROS_PER_SECOND +
+                    (fdl_time)(next_random() % 3) * 250000; break;
+        case 2: t = (fdl_time)next_random(); break;
+        default: t = (fdl_time)(next_random() >> (next_random() % 64)) * (next_random() % 2 ? -1 : 1);
+        }
+        char expected[96], actual[96];
+        size_t expected_len = old_format_time(t, expected, sizeof expected);
+        size_t actual_len = fdl_format_time(t, actual, sizeof actual);
+        if (expected_len != actual_len || strcmp(expected, actual) != 0) {
+            print_error("%lld: old '%s', new '%s'\n", (long long)t, expected, actual);
+            fail();
+        }
+        /* Cut to a small buffer the same way. */
+        size_t size = next_random() % 24;
+        expected_len = old_format_time(t, expected, size);
+        actual_len = fdl_format_time(t, actual, size);
+        assert_int_equal(actual_len, expected_len);
+        if (size > 0)
+            assert_string_equal(actual, expected);
+    }
+    static const fdl_time edges[] = {0, -1, 1, INT64_MAX, INT64_MIN, INT64_MIN + 1, FDL_TIME_READ_MIN,
+                                     FDL_TIME_READ_MAX, FDL_TIME_READ_MIN - 1, FDL_TIME_READ_MAX + 1};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        char expected[96], actual[96];
+        old_format_time(edges[i], expected, sizeof expected);
+        fdl_format_time(edges[i], actual, sizeof actual);
+        assert_string_equal(actual, expected);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_format_time_as_before),
         cmocka_unit_test(test_random_timestamps),
         cmocka_unit_test(test_mutated_timestamps),
     };
