@@ -468,16 +468,76 @@ void fdl_csv_write_field(FILE *out, const char *text, size_t len, bool force_quo
     putc('"', out);
 }
 
+/* The decimal text of v into out (at least 21 bytes), NUL-terminated, as
+ * printf's "%" PRId64 writes it; returns the length. */
+static size_t format_int64(int64_t v, char *out)
+{
+    char digits[20];
+    uint64_t magnitude = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    size_t len = 0;
+    if (v < 0)
+        out[len++] = '-';
+    while (n > 0)
+        out[len++] = digits[--n];
+    out[len] = '\0';
+    return len;
+}
+
 const char *fdl_value_cell_text(fdl_value v, char *buf, size_t size, size_t *len)
 {
+    char text[FDL_DTOA_SIZE];
     switch (v.type) {
     case FDL_STRING: *len = v.as.s.len; return v.as.s.ptr ? v.as.s.ptr : "";
-    case FDL_INT64: *len = (size_t)snprintf(buf, size, "%" PRId64, v.as.i); return buf;
+    case FDL_INT64:
+        *len = format_int64(v.as.i, text);
+        break;
     case FDL_FLOAT64: *len = fdl_format_float(v.as.f, buf, size); return buf;
     case FDL_BOOL: *len = (size_t)snprintf(buf, size, "%s", v.as.b ? "true" : "false"); return buf;
     case FDL_TIMESTAMP: *len = fdl_format_time(v.as.t, buf, size); return buf;
     default: *len = 0; return NULL;
     }
+    /* Cut to the buffer as snprintf would. */
+    if (size == 0)
+        return buf;
+    if (*len >= size)
+        *len = size - 1;
+    memcpy(buf, text, *len);
+    buf[*len] = '\0';
+    return buf;
+}
+
+/*
+ * Writes prefix, the values as round-trip floats separated by commas, and
+ * suffix: formatted into a buffer on the stack and handed to stdio a few
+ * kilobytes at a time (a 128-d vector in one fwrite), not byte by byte.
+ */
+static void write_float_list(FILE *out, const char *prefix, const double *values, int32_t count,
+                             const char *suffix)
+{
+    char buffer[4096];
+    size_t n = strlen(prefix);
+    memcpy(buffer, prefix, n);
+    for (int32_t i = 0; i < count; i++) {
+        if (n + 1 + FDL_DTOA_SIZE > sizeof buffer) {
+            fwrite(buffer, 1, n, out);
+            n = 0;
+        }
+        if (i > 0)
+            buffer[n++] = ',';
+        n += fdl_dtoa(values[i], buffer + n);
+    }
+    size_t suffix_len = strlen(suffix);
+    if (n + suffix_len > sizeof buffer) {
+        fwrite(buffer, 1, n, out);
+        n = 0;
+    }
+    memcpy(buffer + n, suffix, suffix_len);
+    fwrite(buffer, 1, n + suffix_len, out);
 }
 
 void fdl_csv_write_value(FILE *out, fdl_value value)
@@ -502,21 +562,12 @@ void fdl_csv_write_value(FILE *out, fdl_value value)
     case FDL_VECTOR:
         /* Numbers hold no quote or comma that needs escaping inside the
          * quotes, only the commas between them. */
-        putc('"', out);
-        putc('[', out);
-        fdl_write_float_list(out, value.as.v, value.as.v ? value.dim : 0);
-        putc(']', out);
-        putc('"', out);
+        write_float_list(out, "\"[", value.as.v, value.as.v ? value.dim : 0, "]\"");
         return;
     }
 }
 
 void fdl_write_float_list(FILE *out, const double *values, int32_t count)
 {
-    char text[64];
-    for (int32_t i = 0; i < count; i++) {
-        if (i > 0)
-            putc(',', out);
-        fwrite(text, 1, fdl_format_float(values[i], text, sizeof text), out);
-    }
+    write_float_list(out, "", values, count, "");
 }

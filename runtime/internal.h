@@ -34,6 +34,18 @@ static inline fdl_value fdl_finite_or_null(double f)
 #define FDL_TIME_READ_MIN (INT64_C(-62167219200) * FDL_MICROS_PER_SECOND)
 #define FDL_TIME_READ_MAX (INT64_C(253402300800) * FDL_MICROS_PER_SECOND - 1)
 
+/* ---- dtoa.c: doubles to text and decimals to doubles, exactly.
+ * fdl_dtoa writes f's text by fdl_format_float's rule (the correctly
+ * rounded %.15g, %.16g or %.17g, the first that reads back; "nan", "inf",
+ * "-inf", "-0") and a NUL into out, which must hold FDL_DTOA_SIZE bytes;
+ * returns the length. fdl_decimal_to_double: (-1)^negative * w * 10^q
+ * correctly rounded, as strtod would return it, or false when it cannot
+ * tell cheaply (the caller asks strtod): subnormal, overflow, |q| large,
+ * or a rounding too close to call. */
+#define FDL_DTOA_SIZE 48
+size_t fdl_dtoa(double f, char *out);
+bool fdl_decimal_to_double(uint64_t w, int q, bool negative, double *out);
+
 /* ---- hashmap.c: open-addressing map from byte-string keys to pointers. */
 typedef struct fdl_hashmap fdl_hashmap;
 fdl_hashmap *fdl_hashmap_new(void);

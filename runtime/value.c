@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <assert.h>
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
@@ -102,99 +103,183 @@ static const char *locale_decimal_point(void)
     return point && *point ? point : ".";
 }
 
-/* [+-] (digits [. digits] | . digits) [(e|E) [+-] digits]: no nan, inf or hex. */
-static bool is_decimal_syntax(const char *text, size_t len)
+/*
+ * A decimal's syntax, [+-] (digits [. digits] | . digits) [(e|E) [+-]
+ * digits] (no nan, inf or hex), read in one pass into its first 19
+ * significant digits w and a power of ten q: the text is w * 10^q exactly
+ * unless a dropped digit was not 0 (then inexact).
+ */
+typedef struct decimal {
+    uint64_t w;
+    int64_t q;
+    bool negative;
+    bool inexact;
+} decimal;
+
+/* The exponent part at text[i], [eE][+-]digits, added to *q; false if
+ * malformed. Returns with *end at the first byte after it. */
+static bool scan_exponent(const char *text, size_t len, size_t i, int64_t *q, size_t *end)
 {
-    size_t i = 0, digits = 0;
+    i++;
+    bool negative_exponent = false;
     if (i < len && (text[i] == '+' || text[i] == '-'))
-        i++;
-    while (i < len && is_digit(text[i]))
-        i++, digits++;
+        negative_exponent = text[i++] == '-';
+    size_t start = i;
+    int64_t exponent = 0;
+    for (; i < len && is_digit(text[i]); i++)
+        if (exponent < 100000000)   /* far past any double; no overflow */
+            exponent = exponent * 10 + (text[i] - '0');
+    *q += negative_exponent ? -exponent : exponent;
+    *end = i;
+    return i > start;
+}
+
+/*
+ * Reads the run of decimal digits at text[i..len) into *w (w * 10 + digit
+ * each), four at a time while four remain: the four bytes are digits when
+ * each one's high nibble is 3 before and after adding 6; then byte pairs
+ * combine to two-digit values (x * 10 + x >> 8 puts d0 * 10 + d1 in byte
+ * 0 and d2 * 10 + d3 in byte 2, no byte above 99, so no carries). Returns
+ * where the run ends.
+ */
+static size_t scan_digits(const char *text, size_t len, size_t i, uint64_t *w)
+{
+    uint64_t value = *w;
+    while (len - i >= 4) {
+        uint32_t x;
+        memcpy(&x, text + i, 4);
+        if ((x & 0xF0F0F0F0u) != 0x30303030u || ((x + 0x06060606u) & 0xF0F0F0F0u) != 0x30303030u)
+            break;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x = __builtin_bswap32(x);
+#endif
+        x -= 0x30303030u;
+        x = x * 10 + (x >> 8);
+        value = value * 10000 + (x & 0xFF) * 100 + (x >> 16 & 0xFF);
+        i += 4;
+    }
+    for (; i < len && is_digit(text[i]); i++)
+        value = value * 10 + (unsigned)(text[i] - '0');
+    *w = value;
+    return i;
+}
+
+/*
+ * scan_decimal for the usual cells, up to 32 bytes: digits are not
+ * counted one by one; a text of more than 19 digits (which may have
+ * overflowed w) is left to scan_decimal's general loop (-1). 1 when the
+ * syntax holds, 0 when not.
+ */
+static int scan_short_decimal(const char *text, size_t len, decimal *d)
+{
+    assert(len <= 32);
+    size_t i = 0;
+    uint64_t w = 0;
+    int64_t q = 0;
+    d->negative = false;
+    if (i < len && (text[i] == '+' || text[i] == '-'))
+        d->negative = text[i++] == '-';
+    size_t start = i;
+    i = scan_digits(text, len, i, &w);
+    size_t digits = i - start;
     if (i < len && text[i] == '.') {
-        i++;
-        while (i < len && is_digit(text[i]))
-            i++, digits++;
+        size_t fraction = ++i;
+        i = scan_digits(text, len, i, &w);
+        q = -(int64_t)(i - fraction);
+        digits += i - fraction;
+    }
+    if (digits == 0)
+        return 0;
+    if (digits > 19)
+        return -1;
+    if (i < len && (text[i] == 'e' || text[i] == 'E') && !scan_exponent(text, len, i, &q, &i))
+        return 0;
+    d->w = w;
+    d->q = q;
+    d->inexact = false;
+    return i == len;
+}
+
+static bool scan_decimal(const char *text, size_t len, decimal *d)
+{
+    if (len <= 32) {
+        int result = scan_short_decimal(text, len, d);
+        if (result >= 0)
+            return result == 1;
+    }
+    size_t i = 0, digits = 0;
+    int kept = 0;
+    uint64_t w = 0;
+    int64_t q = 0;
+    bool inexact = false;
+    d->negative = false;
+    if (i < len && (text[i] == '+' || text[i] == '-'))
+        d->negative = text[i++] == '-';
+    for (; i < len && is_digit(text[i]); i++, digits++) {
+        unsigned digit = (unsigned)(text[i] - '0');
+        if (kept < 19) {
+            w = w * 10 + digit;
+            kept += w != 0;     /* leading zeros are not significant */
+        } else {
+            q++;
+            inexact |= digit != 0;
+        }
+    }
+    if (i < len && text[i] == '.') {
+        for (i++; i < len && is_digit(text[i]); i++, digits++) {
+            unsigned digit = (unsigned)(text[i] - '0');
+            if (kept < 19) {
+                w = w * 10 + digit;
+                kept += w != 0;
+                q--;
+            } else {
+                inexact |= digit != 0;
+            }
+        }
     }
     if (digits == 0)
         return false;
-    if (i < len && (text[i] == 'e' || text[i] == 'E')) {
-        i++;
-        if (i < len && (text[i] == '+' || text[i] == '-'))
-            i++;
-        size_t exponent_digits = 0;
-        while (i < len && is_digit(text[i]))
-            i++, exponent_digits++;
-        if (exponent_digits == 0)
-            return false;
-    }
+    if (i < len && (text[i] == 'e' || text[i] == 'E') && !scan_exponent(text, len, i, &q, &i))
+        return false;
+    d->w = w;
+    d->q = q;
+    d->inexact = inexact;
     return i == len;
 }
 
 /*
- * Clinger's fast path, for text already known to be decimal syntax: with
- * at most 15 significant digits the digits make an exact double, and so
- * does a power of ten up to 1e22; one multiplication or division of the
- * two is then correctly rounded, exactly what strtod returns. Returns false
- * when the text needs strtod.
+ * Exact conversions that need no strtod: Clinger's fast path (w and 10^|q|
+ * both exact doubles, w <= 2^53 and |q| <= 22: one multiplication or
+ * division is then correctly rounded, exactly what strtod returns), else
+ * dtoa.c's Eisel-Lemire. False when the text needs strtod.
  */
-static bool parse_float64_fast(const char *text, size_t len, double *out)
+static bool parse_float64_fast(const decimal *d, double *out)
 {
+    if (d->inexact)
+        return false;
 #if FLT_EVAL_METHOD == 0
     static const double powers_of_ten[] = {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     };
-    size_t i = 0;
-    bool negative = false;
-    if (text[0] == '+' || text[0] == '-')
-        negative = text[i++] == '-';
-    uint64_t mantissa = 0;
-    int significant = 0, scale = 0;
-    bool fraction = false;
-    for (; i < len; i++) {
-        if (text[i] == '.') {
-            fraction = true;
-            continue;
-        }
-        if (!is_digit(text[i]))
-            break;
-        mantissa = mantissa * 10 + (uint64_t)(text[i] - '0');
-        if (mantissa != 0 && ++significant > 15)
-            return false;
-        scale -= fraction;
+    if (d->w <= UINT64_C(1) << 53 && d->q >= -22 && d->q <= 22) {
+        double value = (double)d->w;
+        value = d->q < 0 ? value / powers_of_ten[-d->q] : value * powers_of_ten[d->q];
+        *out = d->negative ? -value : value;
+        return true;
     }
-    if (i < len) {
-        /* An exponent: [eE][+-]digits. */
-        i++;
-        bool negative_exponent = false;
-        if (text[i] == '+' || text[i] == '-')
-            negative_exponent = text[i++] == '-';
-        if (len - i > 3)
-            return false;
-        int exponent = 0;
-        for (; i < len; i++)
-            exponent = exponent * 10 + (text[i] - '0');
-        scale += negative_exponent ? -exponent : exponent;
-    }
-    if (scale < -22 || scale > 22)
-        return false;
-    double value = (double)mantissa;
-    value = scale < 0 ? value / powers_of_ten[-scale] : value * powers_of_ten[scale];
-    *out = negative ? -value : value;
-    return true;
-#else
-    (void)text;
-    (void)len;
-    (void)out;
-    return false;
 #endif
+    if (d->q < INT32_MIN / 2 || d->q > INT32_MAX / 2)
+        return false;
+    return fdl_decimal_to_double(d->w, (int)d->q, d->negative, out);
 }
 
 static fdl_status parse_float64(const char *text, size_t len, double *out, fdl_error *err)
 {
-    if (!is_decimal_syntax(text, len))
+    decimal d;
+    if (!scan_decimal(text, len, &d))
         return invalid(err, text, len, "float64", NULL);
-    if (parse_float64_fast(text, len, out))
+    if (parse_float64_fast(&d, out))
         return FDL_OK;
     /* strtod wants a terminated string in the locale's notation. */
     const char *point = locale_decimal_point();
@@ -303,16 +388,20 @@ static int days_in_month(int64_t year, int month)
     return month == 2 && is_leap_year(year) ? 29 : days[month - 1];
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil), valid for every year an int64 of days can hold here. */
-static int64_t days_from_civil(int64_t year, int month, int day)
+/*
+ * Days since 1970-01-01 of a proleptic Gregorian date of years 0000-9999
+ * (Howard Hinnant's days_from_civil with the eras folded in: the year,
+ * shifted by one 400-year era of 146097 days to stay positive, counts
+ * 365 days and its leap days; unsigned divisions by constants).
+ */
+static int64_t days_from_civil(int year, int month, int day)
 {
-    year -= month <= 2;
-    int64_t era = (year >= 0 ? year : year - 399) / 400;
-    int64_t year_of_era = year - era * 400;
-    int64_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * 146097 + day_of_era - 719468;
+    assert(year >= 0 && year <= 9999 && month >= 1 && month <= 12);
+    uint32_t y = (uint32_t)year + 400 - (month <= 2);
+    uint32_t month_from_march = (uint32_t)(month > 2 ? month - 3 : month + 9);
+    uint32_t day_of_year = (153 * month_from_march + 2) / 5 + (uint32_t)day - 1;
+    uint32_t days = y * 365 + y / 4 - y / 100 + y / 400 + day_of_year;
+    return (int64_t)days - 719468 - 146097;
 }
 
 /* The inverse: the civil date of a day count (Hinnant's civil_from_days). */
@@ -330,17 +419,20 @@ static void civil_from_days(int64_t days, int64_t *year, int *month, int *day)
     *year = year_of_era + era * 400 + (*month <= 2);
 }
 
-/* The number written by count digits at text, or -1 if one is not a digit. */
-static inline int digits_at(const char *text, int count)
+/* The number written by the two digits at text, or -1 if one is not a
+ * digit (no branch per digit). */
+static inline int two_digits_at(const char *text)
 {
-    int value = 0;
-    for (int i = 0; i < count; i++) {
-        unsigned digit = (unsigned)(unsigned char)text[i] - '0';
-        if (digit > 9)
-            return -1;
-        value = value * 10 + (int)digit;
-    }
-    return value;
+    unsigned tens = (unsigned)(unsigned char)text[0] - '0';
+    unsigned ones = (unsigned)(unsigned char)text[1] - '0';
+    return tens > 9 || ones > 9 ? -1 : (int)(tens * 10 + ones);
+}
+
+/* The same for four digits. */
+static inline int four_digits_at(const char *text)
+{
+    int high = two_digits_at(text), low = two_digits_at(text + 2);
+    return (high | low) < 0 ? -1 : high * 100 + low;
 }
 
 static const char rfc3339_shape[] =
@@ -356,18 +448,18 @@ static const char rfc3339_shape[] =
 static fdl_status parse_rfc3339(const char *text, size_t len, fdl_time *out, fdl_error *err)
 {
     bool date_shape = len >= 10 && text[4] == '-' && text[7] == '-';
-    int year = date_shape ? digits_at(text, 4) : -1;
-    int month = date_shape ? digits_at(text + 5, 2) : -1;
-    int day = date_shape ? digits_at(text + 8, 2) : -1;
+    int year = date_shape ? four_digits_at(text) : -1;
+    int month = date_shape ? two_digits_at(text + 5) : -1;
+    int day = date_shape ? two_digits_at(text + 8) : -1;
     if (year < 0 || month < 0 || day < 0)
         return invalid(err, text, len, "timestamp", rfc3339_shape);
     if (len == 10)
         return invalid(err, text, len, "timestamp", "a date without a time of day");
     bool time_shape = len >= 19 && (text[10] == 'T' || text[10] == 't' || text[10] == ' ') &&
                       text[13] == ':' && text[16] == ':';
-    int hour = time_shape ? digits_at(text + 11, 2) : -1;
-    int minute = time_shape ? digits_at(text + 14, 2) : -1;
-    int second = time_shape ? digits_at(text + 17, 2) : -1;
+    int hour = time_shape ? two_digits_at(text + 11) : -1;
+    int minute = time_shape ? two_digits_at(text + 14) : -1;
+    int second = time_shape ? two_digits_at(text + 17) : -1;
     if (hour < 0 || minute < 0 || second < 0)
         return invalid(err, text, len, "timestamp", rfc3339_shape);
     size_t pos = 19;
@@ -395,8 +487,8 @@ static fdl_status parse_rfc3339(const char *text, size_t len, fdl_time *out, fdl
     } else if (text[pos] == '+' || text[pos] == '-') {
         int sign = text[pos++] == '-' ? -1 : 1;
         bool offset_shape = len - pos >= 5 && text[pos + 2] == ':';
-        int offset_hour = offset_shape ? digits_at(text + pos, 2) : -1;
-        int offset_minute = offset_shape ? digits_at(text + pos + 3, 2) : -1;
+        int offset_hour = offset_shape ? two_digits_at(text + pos) : -1;
+        int offset_minute = offset_shape ? two_digits_at(text + pos + 3) : -1;
         if (offset_hour < 0 || offset_minute < 0)
             return invalid(err, text, len, "timestamp", "bad time zone offset (expected +hh:mm or -hh:mm)");
         pos += 5;
@@ -439,9 +531,10 @@ fdl_status fdl_parse_time(const char *text, size_t len, fdl_time *out, fdl_error
     if (!text || len == 0)
         return fdl_error_set(err, FDL_ERR_PARSE, "an empty text is not a valid timestamp");
     /* Epoch seconds: an optional sign and digits only. A date has a '-'
-     * after four digits, so the two forms never overlap. */
+     * after four digits, so the two forms never overlap (and such a text
+     * need not be scanned for them). */
     size_t first_digit = text[0] == '+' || text[0] == '-';
-    bool all_digits = len > first_digit;
+    bool all_digits = len > first_digit && !(len > 4 && text[4] == '-');
     for (size_t i = first_digit; i < len && all_digits; i++)
         all_digits = is_digit(text[i]);
     if (all_digits) {
@@ -459,6 +552,15 @@ fdl_status fdl_parse_time(const char *text, size_t len, fdl_time *out, fdl_error
     return parse_rfc3339(text, len, out, err);
 }
 
+/* The last count digits of value (>= 0), zero-padded, at out. */
+static void put_digits(char *out, int value, int count)
+{
+    for (int i = count - 1; i >= 0; i--) {
+        out[i] = (char)('0' + value % 10);
+        value /= 10;
+    }
+}
+
 size_t fdl_format_time(fdl_time t, char *buf, size_t size)
 {
     int64_t days = t / MICROS_PER_DAY;
@@ -473,22 +575,32 @@ size_t fdl_format_time(fdl_time t, char *buf, size_t size)
     int64_t seconds_of_day = rest / FDL_MICROS_PER_SECOND;
     int micros = (int)(rest % FDL_MICROS_PER_SECOND);
 
+    /* Digits by hand (snprintf was most of the time of writing a row);
+     * the text is what "%04d-%02d-%02dT%02d:%02d:%02d" and ".%0*d" write. */
     char text[80];
     int n;
-    if (year >= 0)
+    if (year >= 0 && year <= 9999) {
+        put_digits(text, (int)year, 4);
+        n = 4;
+    } else if (year >= 0) {
         n = snprintf(text, sizeof text, "%04" PRId64, year);
-    else
+    } else {
         n = snprintf(text, sizeof text, "-%04" PRId64, -year);
-    n += snprintf(text + n, sizeof text - (size_t)n, "-%02d-%02dT%02d:%02d:%02d", month, day,
-                  (int)(seconds_of_day / 3600), (int)(seconds_of_day / 60 % 60),
-                  (int)(seconds_of_day % 60));
+    }
+    int fields[5] = {month, day, (int)(seconds_of_day / 3600), (int)(seconds_of_day / 60 % 60),
+                     (int)(seconds_of_day % 60)};
+    static const char separators[] = "--T::";
+    for (int i = 0; i < 5; i++) {
+        text[n++] = separators[i];
+        put_digits(text + n, fields[i], 2);
+        n += 2;
+    }
     if (micros != 0) {
-        int digits = 6;
-        while (micros % 10 == 0) {
-            micros /= 10;
-            digits--;
-        }
-        n += snprintf(text + n, sizeof text - (size_t)n, ".%0*d", digits, micros);
+        text[n++] = '.';
+        put_digits(text + n, micros, 6);
+        n += 6;
+        while (text[n - 1] == '0')
+            n--;
     }
     text[n++] = 'Z';
     text[n] = '\0';
@@ -503,90 +615,14 @@ size_t fdl_format_time(fdl_time t, char *buf, size_t size)
 
 /* ---------------------------------------------------------------- floats */
 
-/*
- * The fast path of fdl_format_float, for the common values that are short
- * decimals (as parsed from CSV: 0.745698, 19.99): finds the fewest fraction
- * digits k such that f == m / 10^k for an integer m of at most 15 digits.
- * Both are exact doubles then, the division is correctly rounded, and the
- * text of m with k fraction digits is exactly what "%.15g" prints for f
- * (f is within half an ulp of that 15-digit decimal, far from any rounding
- * midpoint of the 15-digit grid). Only for 1e-4 <= |f| < 1e15, where %g
- * prints without an exponent. Returns the length, or 0 to take the slow
- * path.
- */
-static size_t format_short_decimal(double f, char *text)
-{
-    static const double powers_of_ten[] = {
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    };
-    double magnitude = fabs(f);
-    if (!(magnitude >= 1e-4 && magnitude < 1e15))
-        return 0;
-    for (int k = 0; k <= 15; k++) {
-        double scaled = magnitude * powers_of_ten[k];
-        if (scaled >= 1e15)
-            return 0;       /* 16 digits or more: leave it to the slow path */
-        double m = round(scaled);
-        if (m / powers_of_ten[k] != magnitude)
-            continue;
-        /* m has no trailing zero when k > 0 (k would have been smaller). */
-        char digits[24];
-        int n = 0;
-        for (uint64_t v = (uint64_t)m; v > 0 || n == 0; v /= 10)
-            digits[n++] = (char)('0' + v % 10);
-        /* digits holds m backwards. */
-        size_t len = 0;
-        if (f < 0)
-            text[len++] = '-';
-        if (n <= k) {
-            text[len++] = '0';
-            text[len++] = '.';
-            for (int i = 0; i < k - n; i++)
-                text[len++] = '0';
-            for (int i = n - 1; i >= 0; i--)
-                text[len++] = digits[i];
-        } else {
-            for (int i = n - 1; i >= k; i--)
-                text[len++] = digits[i];
-            if (k > 0) {
-                text[len++] = '.';
-                for (int i = k - 1; i >= 0; i--)
-                    text[len++] = digits[i];
-            }
-        }
-        text[len] = '\0';
-        return len;
-    }
-    return 0;
-}
-
+/* The shortest of 15, 16, 17 significant digits that reads back exactly,
+ * as %g writes it: see dtoa.c. */
 size_t fdl_format_float(double f, char *buf, size_t size)
 {
-    char text[64];
-    if (isnan(f)) {
-        strcpy(text, "nan");
-    } else if (isinf(f)) {
-        strcpy(text, f < 0 ? "-inf" : "inf");
-    } else {
-        /* The shortest of 15, 16, 17 significant digits that reads back
-         * exactly; 17 always does. */
-        for (int precision = format_short_decimal(f, text) ? 18 : 15; precision <= 17; precision++) {
-            snprintf(text, sizeof text, "%.*g", precision, f);
-            if (strtod(text, NULL) == f)
-                break;
-        }
-        /* Replace the locale's decimal point with '.'. */
-        const char *point = locale_decimal_point();
-        if (strcmp(point, ".") != 0) {
-            char *found = strstr(text, point);
-            if (found) {
-                size_t point_len = strlen(point);
-                *found = '.';
-                memmove(found + 1, found + point_len, strlen(found + point_len) + 1);
-            }
-        }
-    }
-    size_t n = strlen(text);
+    if (size >= FDL_DTOA_SIZE)
+        return fdl_dtoa(f, buf);
+    char text[FDL_DTOA_SIZE];
+    size_t n = fdl_dtoa(f, text);
     if (size == 0)
         return 0;
     size_t copied = n < size ? n : size - 1;
