@@ -2056,8 +2056,15 @@ static void *format_rows(void *arg)
     return NULL;
 }
 
-/* Rows a worker formats at a time: their text is held until written. */
-enum { WRITE_CHUNK = 2048 };
+/* Rows a worker formats at a time (their text is held until written):
+ * about WRITE_CELLS cells, within [16, 2048] rows. */
+enum { WRITE_CELLS = 1 << 18, WRITE_ROWS_MIN = 16, WRITE_ROWS_MAX = 2048 };
+
+static size_t write_chunk(const batch *b)
+{
+    size_t rows = WRITE_CELLS / ((size_t)b->nfeatures + 1);
+    return rows < WRITE_ROWS_MIN ? WRITE_ROWS_MIN : rows > WRITE_ROWS_MAX ? WRITE_ROWS_MAX : rows;
+}
 
 /*
  * Writes the output in spine order: the workers format consecutive chunks
@@ -2083,13 +2090,13 @@ static fdl_status write_output(batch *b)
         fdl_csv_write_field(out, name, strlen(name), false);
     }
     putc('\n', out);
-    size_t nrows = b->spine.nrows, step = (size_t)WRITE_CHUNK * (size_t)b->nworkers;
+    size_t nrows = b->spine.nrows, chunk = write_chunk(b), step = chunk * (size_t)b->nworkers;
     for (size_t start = 0; start < nrows && status == FDL_OK; start += step) {
         for (int i = 0; i < b->nworkers; i++) {
             worker *w = &b->workers[i];
-            size_t from = start + (size_t)i * WRITE_CHUNK;
+            size_t from = start + (size_t)i * chunk;
             w->from = from < nrows ? from : nrows;
-            w->to = nrows - w->from < WRITE_CHUNK ? nrows : w->from + WRITE_CHUNK;
+            w->to = nrows - w->from < chunk ? nrows : w->from + chunk;
         }
         if (!run_workers(b, format_rows))
             status = out_of_memory(b);
