@@ -4,17 +4,19 @@
  * uses (fdl_batch_run in fdlrt.h).
  *
  * The run, in order:
- *   1. check the options against the program; open a store; load the
- *      embedding tables;
+ *   1. check the options against the program; open the main store (its
+ *      counters check rows; it owns the embedding tables) and load the
+ *      tables, in a thread of their own when the run has threads;
  *   2. read the spine: its header decides the features (a set's, or every
  *      feature whose entities' join keys are columns), its rows are kept;
- *   3. read every source CSV, keeping the cells of the program's fields;
- *   4. sort events and spine rows by time (stable);
- *   5. walk the spine rows in time order: ingest every event before the
- *      row's time, then read the row's vector and format it at once (values
- *      point into the store only until the next ingest);
- *   6. write the spine rows in their original order with their vectors, to
- *      a temporary file renamed over the output at the end.
+ *   3. read every source CSV, checking each row: the cells of the
+ *      program's fields are kept, and the values check_row gave;
+ *   4. sort events and spine rows by time (stable) and deal them to the
+ *      workers, by a hash of the partition entity's key ("workers");
+ *   5. each worker, in a thread, replays its share (in time order, or key
+ *      by key) into a store of its own and keeps the values it reads;
+ *   6. the workers format the rows in spine order, chunk by chunk, and the
+ *      chunks go to a temporary file renamed over the output at the end.
  *
  * Rows are held as cells in one byte buffer per file (row_table): no
  * allocation per row or cell. The sort is a natural merge sort, linear on
