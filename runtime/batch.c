@@ -308,11 +308,11 @@ static fdl_status fail_at(fdl_error *err, const char *file, long line, fdl_statu
  * in many rows, and formatting 128 floats costs far more than comparing
  * them. Direct-mapped by the vector's address; an entry is used only when
  * the values are still the same (a buffer may be reused for other values),
- * so the cache can never change what is written.
+ * so the cache can never change what is written. Each worker has its own;
+ * together they hold 1 << VECTOR_CACHE_TOTAL_BITS entries (each a power of
+ * two, at least 1 << VECTOR_CACHE_MIN_BITS): enough for the seed's 10,000
+ * products and the users of a chunk of rows, about 75 MB of text at most.
  */
-/* Entries of all workers' caches together (each has a power of two, at
- * least 1 << 10): enough for the seed's 10,000 products and the users of a
- * chunk of rows, at most about 75 MB of text in all. */
 enum { VECTOR_CACHE_TOTAL_BITS = 15, VECTOR_CACHE_MIN_BITS = 10 };
 
 typedef struct vector_entry {
@@ -1431,7 +1431,7 @@ static bool append_index(uint32_t **array, size_t *n, size_t *capacity, size_t i
 }
 
 /* Deals the events and spine rows (both in time order) to the workers. */
-static fdl_status deal(batch *b)
+static fdl_status deal_in_time_order(batch *b)
 {
     for (size_t i = 0; i < b->nevents; i++) {
         const timed_row *event = &b->events[i];
@@ -1631,7 +1631,7 @@ static fdl_status start_workers(batch *b)
     for (int i = 0; i < b->nworkers; i++)
         if ((status = worker_init(b, &b->workers[i], i)) != FDL_OK)
             return status;
-    return b->by_key ? deal_by_key(b) : deal(b);
+    return b->by_key ? deal_by_key(b) : deal_in_time_order(b);
 }
 
 /* ------------------------------------------------------------------ replay */
