@@ -30,6 +30,15 @@
 #include "internal.h"
 #include "window.h"
 
+/* The last key looked up, per entity: consecutive events and reads of one
+ * key (a batch worker's replay, a session's burst) skip the hash and the
+ * probe. Cleared whenever a state is freed. */
+typedef struct entity_memo {
+    struct fdl_entity_state *state;     /* NULL: nothing remembered */
+    size_t len;
+    char key[32];                       /* longer keys are not remembered */
+} entity_memo;
+
 struct fdl_entity_state {
     int entity;                         /* index into program->entities */
     fdl_group_state *groups[];          /* per group of the entity, NULL until pushed */
@@ -39,6 +48,7 @@ struct fdl_store {
     const fdl_program *program;
     fdl_store_options options;
     fdl_hashmap **entity_maps;          /* per entity */
+    entity_memo *memo;                  /* per entity */
     int *entity_ngroups;                /* per entity: groups keyed by it */
     int *group_slot;                    /* per group: its slot in an entity state */
     fdl_group_plan *plans;              /* per group */
@@ -179,6 +189,7 @@ void fdl_store_close(fdl_store *store)
         for (int i = 0; i < p->nembeddings; i++)
             fdl_embedding_table_free(store->embeddings[i]);
     free(store->entity_maps);
+    free(store->memo);
     free(store->entity_ngroups);
     free(store->group_slot);
     free(store->plans);
@@ -294,12 +305,13 @@ fdl_store *fdl_store_open(const fdl_program *program, const fdl_store_options *o
     size_t nentities = (size_t)program->nentities + 1;
     size_t ngroups = (size_t)program->ngroups + 1;
     store->entity_maps = calloc(nentities, sizeof *store->entity_maps);
+    store->memo = calloc(nentities, sizeof *store->memo);
     store->entity_ngroups = calloc(nentities, sizeof *store->entity_ngroups);
     store->group_slot = calloc(ngroups, sizeof *store->group_slot);
     store->plans = calloc(ngroups, sizeof *store->plans);
     store->embeddings = calloc((size_t)program->nembeddings + 1, sizeof *store->embeddings);
     store->checks = fdl_checks_new(program);
-    if (!store->checks || !store->entity_maps || !store->entity_ngroups || !store->group_slot || !store->plans ||
+    if (!store->checks || !store->entity_maps || !store->memo || !store->entity_ngroups || !store->group_slot || !store->plans ||
         !store->embeddings)
         goto out_of_memory;
     for (int e = 0; e < program->nentities; e++)
@@ -538,6 +550,8 @@ static bool visit_slot(fdl_store *store, int e, size_t *at)
         return true;
     }
     fdl_entity_state *state = *slot;
+    if (store->memo[e].state == state)
+        store->memo[e].state = NULL;
     store->state_bytes -= entity_state_size(store, state->entity);
     free(state);
     store->stats.entities--;
@@ -585,6 +599,7 @@ void fdl_store_advance_time(fdl_store *store, fdl_time t)
 void fdl_store_forget_entities(fdl_store *store)
 {
     for (int e = 0; e < store->program->nentities; e++) {
+        store->memo[e].state = NULL;
         fdl_hashmap *map = store->entity_maps[e];
         for (size_t at = 0; at < fdl_hashmap_capacity(map);) {
             void **slot = fdl_hashmap_slot_at(map, at);
@@ -806,6 +821,9 @@ fdl_entity_state *fdl_store_entity(fdl_store *store, int entity, fdl_value key, 
     char buffer[8];
     const void *bytes;
     size_t len = fdl_key_bytes(key, buffer, sizeof buffer, &bytes);
+    entity_memo *memo = &store->memo[entity];
+    if (memo->state && memo->len == len && (len == 0 || memcmp(memo->key, bytes, len) == 0))
+        return memo->state;
     void **slot = fdl_hashmap_slot(store->entity_maps[entity], bytes, len, create);
     if (!slot)
         return NULL;
@@ -818,6 +836,12 @@ fdl_entity_state *fdl_store_entity(fdl_store *store, int entity, fdl_value key, 
         *slot = state;
         store->stats.entities++;
         store->state_bytes += size;
+    }
+    if (len <= sizeof memo->key) {
+        if (len)
+            memcpy(memo->key, bytes, len);
+        memo->len = len;
+        memo->state = *slot;
     }
     return *slot;
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "fdlrt.h"
+#include "internal.h"
 #include "hand_parse.h"
 
 /* ------------------------------------------- a hand-written "generated" program */
@@ -255,6 +256,44 @@ static void test_entities(void **state)
     fdl_store_close(store);
 }
 
+/* The store remembers the last key looked up per entity; a state freed by
+ * the sweep or forgotten by a batch worker must never be handed out. */
+static void test_remembered_key_after_drop(void **state)
+{
+    (void)state;
+    fdl_store *store = open_store(false);
+    fdl_value book = fdl_string("book", 4);
+    fdl_time t0 = (fdl_time)1700000000 * 1000000;
+    fdl_entity_state *item = fdl_store_entity(store, E_ITEM, book, true);
+    assert_non_null(item);
+    assert_int_equal(fdl_group_push(store, item, G_ITEM_ORDERS, t0, fdl_null()), FDL_OK);
+    assert_ptr_equal(fdl_store_entity(store, E_ITEM, book, false), item);   /* remembered */
+    /* A day later the 1-hour window holds nothing: the entity is dropped. */
+    fdl_store_advance_time(store, t0 + (fdl_time)86400 * 1000000);
+    fdl_store_stats stats;
+    fdl_store_get_stats(store, &stats);
+    assert_int_equal(stats.entities_dropped, 1);
+    assert_null(fdl_store_entity(store, E_ITEM, book, false));
+    fdl_entity_state *again = fdl_store_entity(store, E_ITEM, book, true);
+    assert_non_null(again);
+    assert_int_equal(fdl_group_push(store, again, G_ITEM_ORDERS, t0 + (fdl_time)86400 * 1000000, fdl_null()),
+                     FDL_OK);
+    /* Forgotten (a batch worker done with a key): the same. */
+    assert_ptr_equal(fdl_store_entity(store, E_ITEM, book, false), again);
+    fdl_store_forget_entities(store);
+    assert_null(fdl_store_entity(store, E_ITEM, book, false));
+    fdl_store_get_stats(store, &stats);
+    assert_int_equal(stats.entities, 0);
+    /* Keys longer than what is remembered still work. */
+    char long_key[100];
+    memset(long_key, 'k', sizeof long_key);
+    fdl_entity_state *a = fdl_store_entity(store, E_ITEM, fdl_string(long_key, 100), true);
+    fdl_entity_state *b = fdl_store_entity(store, E_ITEM, fdl_string(long_key, 99), true);
+    assert_ptr_not_equal(a, b);
+    assert_ptr_equal(fdl_store_entity(store, E_ITEM, fdl_string(long_key, 100), false), a);
+    fdl_store_close(store);
+}
+
 static void test_ingest_and_read(void **state)
 {
     (void)state;
@@ -376,6 +415,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_and_options),
         cmocka_unit_test(test_entities),
+        cmocka_unit_test(test_remembered_key_after_drop),
         cmocka_unit_test(test_ingest_and_read),
         cmocka_unit_test(test_embeddings),
     };
