@@ -305,10 +305,12 @@ static fdl_status fail_at(fdl_error *err, const char *file, long line, fdl_statu
 
 /*
  * Formatted vectors, remembered: a training set repeats the same embedding
- * in many rows, and formatting 128 floats costs far more than comparing
- * them. Direct-mapped by the vector's address; an entry is used only when
- * the values are still the same (a buffer may be reused for other values),
- * so the cache can never change what is written. Each worker has its own;
+ * in many rows, and formatting 128 floats costs far more than looking
+ * them up. Direct-mapped by the vector's address. The values written are
+ * the kept ones (keep_value): rows of an embedding table or copies in a
+ * worker's arena, neither of which changes or is freed before the output
+ * is written, so one address always holds the same values and the cache
+ * can never change what is written. Each worker has its own;
  * together they hold 1 << VECTOR_CACHE_TOTAL_BITS entries (each a power of
  * two, at least 1 << VECTOR_CACHE_MIN_BITS): enough for the seed's 10,000
  * products and the users of a chunk of rows, about 75 MB of text at most.
@@ -318,7 +320,6 @@ enum { VECTOR_CACHE_TOTAL_BITS = 15, VECTOR_CACHE_MIN_BITS = 10 };
 typedef struct vector_entry {
     const double *address;
     int32_t dim;
-    double *values;             /* a copy, to check the entry still holds */
     char *text;                 /* the cell, quotes included */
     size_t length;
 } vector_entry;
@@ -1234,10 +1235,8 @@ static void workers_free(batch *b)
     for (int i = 0; b->workers && i < b->nworkers; i++) {
         worker *w = &b->workers[i];
         if (w->vector_cache) {
-            for (size_t k = 0; k < (size_t)1 << w->vector_cache_bits; k++) {
-                free(w->vector_cache[k].values);
+            for (size_t k = 0; k < (size_t)1 << w->vector_cache_bits; k++)
                 free(w->vector_cache[k].text);
-            }
             free(w->vector_cache);
         }
         fdl_store_close(w->store);
@@ -1784,37 +1783,28 @@ static void write_value(worker *w, FILE *out, fdl_value value)
         fdl_csv_write_value(out, value);
         return;
     }
-    size_t bytes = (size_t)value.dim * sizeof(double);
     uintptr_t address = (uintptr_t)value.as.v;
     /* Fibonacci hashing: table rows sit a fixed stride apart in memory. */
     vector_entry *e = &vector_cache[((uint64_t)address * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - w->vector_cache_bits)];
-    if (e->address == value.as.v && e->dim == value.dim && memcmp(e->values, value.as.v, bytes) == 0) {
+    if (e->address == value.as.v && e->dim == value.dim) {
         fwrite(e->text, 1, e->length, out);
         return;
     }
     char *text = NULL;
     size_t length = 0;
     FILE *cell = open_memstream(&text, &length);
-    double *values = malloc(bytes);
-    if (!cell || !values) {
-        if (cell)
-            fclose(cell);
-        free(text);
-        free(values);
+    if (!cell) {
         fdl_csv_write_value(out, value);
         return;
     }
     fdl_csv_write_value(cell, value);
     if (fclose(cell) != 0) {
         free(text);
-        free(values);
         fdl_csv_write_value(out, value);
         return;
     }
-    memcpy(values, value.as.v, bytes);
-    free(e->values);
     free(e->text);
-    *e = (vector_entry){value.as.v, value.dim, values, text, length};
+    *e = (vector_entry){value.as.v, value.dim, text, length};
     fwrite(text, 1, length, out);
 }
 
