@@ -463,7 +463,7 @@ size_t fdl_dtoa(double f, char *out)
         assert(d >= powers_of_ten[precision - 2] && d <= powers_of_ten[precision]);
         /* Does d * 10^-(precision - 1 - k) read back as f? At x's scale
          * that decimal is d * unit. 17 digits always do. */
-        assert(reads_back(d * unit, x, g_up, g_down, m, shift, en, closer_below, q));
+        assert(precision < 17 || reads_back(d * unit, x, g_up, g_down, m, shift, en, closer_below, q));
         if (precision < 17 && !reads_back(d * unit, x, g_up, g_down, m, shift, en, closer_below, q))
             continue;
         int exponent = k;
