@@ -540,24 +540,42 @@ static bool expire_entity(fdl_store *store, fdl_entity_state *state)
  * and *at starts over (a key visited twice or once less this round is
  * visited the next).
  */
-static bool visit_slot(fdl_store *store, int e, size_t *at)
+/*
+ * Removes the key at position *at of entity map e and frees its state (the
+ * groups it still has included), with their accounting and the key the
+ * store remembers. A later key of the probe run may move into *at (look
+ * at it again); *at becomes 0 when the map was resized instead.
+ */
+static void drop_entity(fdl_store *store, int e, size_t *at)
 {
     fdl_hashmap *map = store->entity_maps[e];
-    void **slot = fdl_hashmap_slot_at(map, *at);
+    fdl_entity_state *state = *fdl_hashmap_slot_at(map, *at);
+    if (state) {
+        for (int i = 0; i < store->entity_ngroups[e]; i++)
+            if (state->groups[i]) {
+                store->state_bytes -= group_bytes(store, state->groups[i]);
+                fdl_group_state_free(state->groups[i]);
+            }
+        if (store->memo[e].state == state)
+            store->memo[e].state = NULL;
+        store->state_bytes -= entity_state_size(store, e);
+        free(state);
+        store->stats.entities--;
+    }
+    if (fdl_hashmap_remove_at(map, *at))
+        *at = 0;
+}
+
+static bool visit_slot(fdl_store *store, int e, size_t *at)
+{
+    void **slot = fdl_hashmap_slot_at(store->entity_maps[e], *at);
     /* (a NULL value: creating the state failed; the next push retries) */
     if (!slot || !*slot || !expire_entity(store, *slot)) {
         (*at)++;
         return true;
     }
-    fdl_entity_state *state = *slot;
-    if (store->memo[e].state == state)
-        store->memo[e].state = NULL;
-    store->state_bytes -= entity_state_size(store, state->entity);
-    free(state);
-    store->stats.entities--;
+    drop_entity(store, e, at);      /* (expire_entity freed its groups) */
     store->stats.entities_dropped++;
-    if (fdl_hashmap_remove_at(map, *at))
-        *at = 0;
     return false;
 }
 
@@ -598,31 +616,13 @@ void fdl_store_advance_time(fdl_store *store, fdl_time t)
 
 void fdl_store_forget_entities(fdl_store *store)
 {
-    for (int e = 0; e < store->program->nentities; e++) {
-        store->memo[e].state = NULL;
-        fdl_hashmap *map = store->entity_maps[e];
-        for (size_t at = 0; at < fdl_hashmap_capacity(map);) {
-            void **slot = fdl_hashmap_slot_at(map, at);
-            if (!slot) {
+    for (int e = 0; e < store->program->nentities; e++)
+        for (size_t at = 0; at < fdl_hashmap_capacity(store->entity_maps[e]);) {
+            if (fdl_hashmap_slot_at(store->entity_maps[e], at))
+                drop_entity(store, e, &at);
+            else
                 at++;
-                continue;
-            }
-            fdl_entity_state *state = *slot;
-            if (state) {
-                for (int i = 0; i < store->entity_ngroups[state->entity]; i++)
-                    if (state->groups[i]) {
-                        store->state_bytes -= group_bytes(store, state->groups[i]);
-                        fdl_group_state_free(state->groups[i]);
-                    }
-                store->state_bytes -= entity_state_size(store, e);
-                free(state);
-                store->stats.entities--;
-            }
-            /* A later key may move into this position: look at it again. */
-            if (fdl_hashmap_remove_at(map, at))
-                at = 0;
         }
-    }
 }
 
 void fdl_store_set_eager_eviction(fdl_store *store, bool on)
