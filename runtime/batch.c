@@ -177,19 +177,25 @@ typedef struct timed_row {
 
 /* Sorts items[start, end) by binary insertion, stably; items[start, sorted)
  * is already in order. */
+/* The first position in items[low, high) (sorted by time) whose time is
+ * greater than time: after equal times. */
+static size_t upper_bound(const timed_row *items, size_t low, size_t high, fdl_time time)
+{
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (items[mid].time <= time)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return low;
+}
+
 static void insertion_sort(timed_row *items, size_t start, size_t sorted, size_t end)
 {
     for (size_t i = sorted; i < end; i++) {
         timed_row item = items[i];
-        /* First position whose time is greater: after equal times. */
-        size_t low = start, high = i;
-        while (low < high) {
-            size_t mid = low + (high - low) / 2;
-            if (items[mid].time <= item.time)
-                low = mid + 1;
-            else
-                high = mid;
-        }
+        size_t low = upper_bound(items, start, i, item.time);
         memmove(items + low + 1, items + low, (i - low) * sizeof *items);
         items[low] = item;
     }
@@ -1643,15 +1649,7 @@ static fdl_status start_workers(batch *b)
  */
 static uint64_t event_position(const batch *b, fdl_time time)
 {
-    size_t low = 0, high = b->spine.nrows;
-    while (low < high) {
-        size_t mid = low + (high - low) / 2;
-        if (b->spine_order[mid].time <= time)
-            low = mid + 1;
-        else
-            high = mid;
-    }
-    return 2 * (uint64_t)low;
+    return 2 * (uint64_t)upper_bound(b->spine_order, 0, b->spine.nrows, time);
 }
 
 /*
