@@ -356,9 +356,10 @@ static fdl_status src1_orders_ingest_row(fdl_store *store, const char *const *fi
 
 /* -------------------------------------------------------------- read */
 
-/* A feature's compute function: states and keys in its entity order. */
-typedef fdl_status compute_function(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out);
+/* A computed feature's function: the values of the features it reads, in
+ * its order (a cosine's two arguments, a derived feature's names). */
+typedef fdl_value compute_function(fdl_store *store, const fdl_value *in,
+    const fdl_value *request, fdl_time t);
 typedef compute_function *compute_fn;
 
 /* A plain feature: one runtime call, then its default. */
@@ -369,14 +370,22 @@ typedef struct plain_feature {
     fdl_value fallback;
 } plain_feature;
 
-/* One feature a set or entity reader computes, into the next value of out:
- * plain row `plain`, or else `compute`; its states and keys start at `slot`
- * of the reader's. */
-typedef struct feature_call {
+/* One feature a reader computes, once, into value `dest`: values below the
+ * reader's output count are its out[], the others its temporaries. A plain
+ * feature (row `plain`) reads the state and key of entity slot `slot`; a
+ * computed one calls `compute` on the values inputs[first .. first+count);
+ * with neither, dest is a copy of value inputs[first]. */
+typedef struct feature_step {
+    int dest;
     int slot;
     int plain;
     compute_fn compute;
-} feature_call;
+    int first, count;
+} feature_step;
+
+/* The most inputs of a computed feature; the most temporaries of a
+ * one-entity computed feature's read (read_computed). */
+enum { STEP_INPUTS = 2, STEP_TEMPS = 1 };
 
 /* The plain features, in definition order: the window aggregations and
  * embedding lookups, each computed by plain_read. */
@@ -408,6 +417,33 @@ static fdl_status plain_read(fdl_store *store, fdl_entity_state *state, fdl_valu
     return FDL_OK;
 }
 
+/* Runs steps[0..n) in order (see feature_step); stops at an error. */
+static fdl_status run_steps(fdl_store *store, fdl_entity_state *const *states,
+    const fdl_value *keys, const fdl_value *request, fdl_time t,
+    const feature_step *steps, int n, const int *inputs,
+    fdl_value *out, int nout, fdl_value *temp)
+{
+    for (int i = 0; i < n; i++) {
+        const feature_step *step = &steps[i];
+        fdl_value *dest = step->dest < nout ? &out[step->dest] : &temp[step->dest - nout];
+        if (step->plain >= 0) {
+            fdl_status status = plain_read(store, states[step->slot], keys[step->slot],
+                                   step->plain, t, dest);
+            if (status != FDL_OK)
+                return status;
+            continue;
+        }
+        fdl_value in[STEP_INPUTS];
+        /* step->count <= STEP_INPUTS, by construction */
+        for (int k = 0; k < step->count; k++) {
+            int v = inputs[step->first + k];
+            in[k] = v < nout ? out[v] : temp[v - nout];
+        }
+        *dest = step->compute ? step->compute(store, in, request, t) : in[0];
+    }
+    return FDL_OK;
+}
+
 /* Reads plain feature `row` of one entity whose key is one column. */
 static fdl_status read_plain(fdl_store *store, int entity, const fdl_value *keys, int row,
     fdl_time t, fdl_value *out)
@@ -416,36 +452,16 @@ static fdl_status read_plain(fdl_store *store, int entity, const fdl_value *keys
     return plain_read(store, state, keys[0], row, t, out);
 }
 
-/* Computes calls[0..n) into out[0..n), in order; stops at an error. */
-static fdl_status call_features(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t,
-    const feature_call *calls, int n, fdl_value *out)
-{
-    for (int i = 0; i < n; i++) {
-        const feature_call *call = &calls[i];
-        fdl_status status = call->compute
-            ? call->compute(store, &states[call->slot], &keys[call->slot], request, t, &out[i])
-            : plain_read(store, states[call->slot], keys[call->slot], call->plain, t, &out[i]);
-        if (status != FDL_OK)
-            return status;
-    }
-    return FDL_OK;
-}
-
 /* user_product_affinity (features.yaml:41): cosine_similarity(user.user_embedding, product.product_embedding)
  * Cosine similarity between user and product embeddings */
-static fdl_status feat4_user_product_affinity_compute(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)
+static fdl_value feat4_user_product_affinity_compute(fdl_store *store, const fdl_value *in,
+    const fdl_value *request, fdl_time t)
 {
+    (void)store;
     (void)request;
-    fdl_value a, b;
-    fdl_status status;
-    if ((status = plain_read(store, states[0], keys[0], 0, t, &a)) != FDL_OK)
-        return status;   /* user_embedding */
-    if ((status = plain_read(store, states[1], keys[1], 3, t, &b)) != FDL_OK)
-        return status;   /* product_embedding */
-    *out = fdl_cosine_similarity(a, b);
-    return FDL_OK;
+    (void)t;
+    fdl_value out = fdl_cosine_similarity(in[0], in[1]);   /* user_embedding, product_embedding */
+    return out;
 }
 
 /* Reads feature user_embedding; keys: user. */
@@ -487,7 +503,16 @@ static fdl_status feat4_user_product_affinity_read(fdl_store *store, const fdl_v
     fdl_entity_state *states[2];
     states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
     states[1] = fdl_store_entity(store, ENTITY1_product, keys[1], false);
-    return feat4_user_product_affinity_compute(store, states, keys, request, t, out);
+    static const feature_step feat4_user_product_affinity_steps[3] = {
+        {1, 0, 0, NULL, 0, 0},   /* temp[0] user_embedding */
+        {2, 1, 3, NULL, 0, 0},   /* temp[1] product_embedding */
+        {0, 0, -1, feat4_user_product_affinity_compute, 0, 2},   /* out[0] user_product_affinity of temp[0], temp[1] */
+    };
+    static const int feat4_user_product_affinity_inputs[2] = {1, 2};
+    fdl_value temp[2];
+    fdl_status status = run_steps(store, states, keys, request, t,
+        feat4_user_product_affinity_steps, 3, feat4_user_product_affinity_inputs, out, 1, temp);
+    return status;
 }
 
 /* Feature set ranking_v1 (catalog.yaml:48). */
@@ -499,17 +524,17 @@ fdl_status features_read_set_ranking_v1(fdl_store *store, const fdl_value *keys,
     fdl_entity_state *states[2];
     states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
     states[1] = fdl_store_entity(store, ENTITY1_product, keys[1], false);
-    static const feature_call set0_ranking_v1_calls[5] = {
-        {0, 1, NULL},   /* out[0] user_purchase_count_30d */
-        {0, 2, NULL},   /* out[1] user_avg_order_value_90d */
-        {1, 3, NULL},   /* out[2] product_embedding */
-        {0, 0, NULL},   /* out[3] user_embedding */
-        {0, -1, feat4_user_product_affinity_compute},   /* out[4] user_product_affinity */
+    static const feature_step set0_ranking_v1_steps[5] = {
+        {0, 0, 1, NULL, 0, 0},   /* out[0] user_purchase_count_30d */
+        {1, 0, 2, NULL, 0, 0},   /* out[1] user_avg_order_value_90d */
+        {2, 1, 3, NULL, 0, 0},   /* out[2] product_embedding */
+        {3, 0, 0, NULL, 0, 0},   /* out[3] user_embedding */
+        {4, 0, -1, feat4_user_product_affinity_compute, 0, 2},   /* out[4] user_product_affinity of out[3], out[2] */
     };
-    fdl_status status;
-    if ((status = call_features(store, states, keys, request, t, &set0_ranking_v1_calls[0], 5, &out[0])) != FDL_OK)
-        return status;
-    return FDL_OK;
+    static const int set0_ranking_v1_inputs[2] = {3, 2};
+    fdl_status status = run_steps(store, states, keys, request, t,
+        set0_ranking_v1_steps, 5, set0_ranking_v1_inputs, out, 5, (fdl_value *)0);
+    return status;
 }
 
 /* Every feature of entity user alone. */
@@ -520,15 +545,14 @@ fdl_status features_read_entity_user(fdl_store *store, fdl_value key, fdl_time t
     const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY0_user, key, false);
-    static const feature_call ent0_user_calls[3] = {
-        {0, 0, NULL},   /* out[0] user_embedding */
-        {0, 1, NULL},   /* out[1] user_purchase_count_30d */
-        {0, 2, NULL},   /* out[2] user_avg_order_value_90d */
+    static const feature_step ent0_user_steps[3] = {
+        {0, 0, 0, NULL, 0, 0},   /* out[0] user_embedding */
+        {1, 0, 1, NULL, 0, 0},   /* out[1] user_purchase_count_30d */
+        {2, 0, 2, NULL, 0, 0},   /* out[2] user_avg_order_value_90d */
     };
-    fdl_status status;
-    if ((status = call_features(store, states, keys, request, t, &ent0_user_calls[0], 3, &out[0])) != FDL_OK)
-        return status;
-    return FDL_OK;
+    fdl_status status = run_steps(store, states, keys, request, t,
+        ent0_user_steps, 3, (const int *)0, out, 3, (fdl_value *)0);
+    return status;
 }
 
 /* Every feature of entity product alone. */
@@ -539,13 +563,12 @@ fdl_status features_read_entity_product(fdl_store *store, fdl_value key, fdl_tim
     const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY1_product, key, false);
-    static const feature_call ent1_product_calls[1] = {
-        {0, 3, NULL},   /* out[0] product_embedding */
+    static const feature_step ent1_product_steps[1] = {
+        {0, 0, 3, NULL, 0, 0},   /* out[0] product_embedding */
     };
-    fdl_status status;
-    if ((status = call_features(store, states, keys, request, t, &ent1_product_calls[0], 1, &out[0])) != FDL_OK)
-        return status;
-    return FDL_OK;
+    fdl_status status = run_steps(store, states, keys, request, t,
+        ent1_product_steps, 1, (const int *)0, out, 1, (fdl_value *)0);
+    return status;
 }
 
 /* ------------------------------------------------------------ tables */
