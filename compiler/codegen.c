@@ -10,6 +10,8 @@
  * emit_comment_text(), so no definition can break or inject into the
  * generated code.
  */
+#define _POSIX_C_SOURCE 200809L   /* open_memstream */
+
 #include "codegen.h"
 
 #include <assert.h>
@@ -618,6 +620,252 @@ static bool expr_uses(const expr *e, int flags)
     }
 }
 
+/* ------------------------------------------------------ typed expressions */
+
+/*
+ * Where sema knows an expression's type (int64, float64, bool), its code is
+ * native: a value and a null flag (fdl_nint64, fdl_nfloat64, fdl_nbool of
+ * fdlrt.h, whose inline helpers are the operators' rules), one local per
+ * operator, and `and`/`or` that skip their right side once the left decides.
+ * Other nodes (strings, timestamps, vectors, calls, `in` lists, null) stay
+ * tagged fdl_values (emit_expr) and are converted where they meet typed ones.
+ */
+typedef enum typed_kind { K_VALUE, K_INT, K_FLOAT, K_BOOL } typed_kind;
+
+typedef struct typed {
+    typed_kind kind;
+    const char *text;   /* a C expression of that kind: a local, a literal, a conversion */
+    bool is_local;      /* text is a local of its own (used once: it may be reassigned) */
+    const expr *literal;   /* an int64 literal: widened to float64 at compile time */
+} typed;
+
+typedef struct typed_emitter {
+    generator *g;
+    const ir_source *source;   /* a where or an expectation: names are its fields */
+    int depth;                 /* of blocks, for the indent */
+    int temps;                 /* locals v1, v2, ... */
+} typed_emitter;
+
+static const char *const typed_c_type[] = {"fdl_value", "fdl_nint64", "fdl_nfloat64", "fdl_nbool"};
+
+static typed_kind kind_of(const expr *e)
+{
+    switch (e->type.kind) {
+    case TYPE_INT64: return K_INT;
+    case TYPE_FLOAT64: return K_FLOAT;
+    case TYPE_BOOL: return K_BOOL;
+    default: return K_VALUE;
+    }
+}
+
+static typed typed_of(typed_kind kind, const char *text)
+{
+    typed t = {kind, text, false, NULL};
+    return t;
+}
+
+/* The tagged expression emit_expr writes for e, as text. */
+static typed generic(typed_emitter *te, const expr *e)
+{
+    generator *g = te->g;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *kept = g->out;
+    g->out = open_memstream(&text, &size);
+    if (!g->out) {
+        g->out = kept;
+        emit(g, "#error \"fdlc: out of memory\"\n");
+        return typed_of(K_VALUE, "fdl_null()");
+    }
+    emit_expr(g, te->source, e);
+    fclose(g->out);
+    g->out = kept;
+    const char *copy = arena_strdup(g->arena, text);
+    free(text);
+    return typed_of(K_VALUE, copy);
+}
+
+/* x as kind `to`: the conversions are the operators' own (a tagged value of
+ * another type is null; an int64 widens to float64). */
+static const char *convert(typed_emitter *te, typed x, typed_kind to)
+{
+    arena *a = te->g->arena;
+    if (x.kind == to)
+        return x.text;
+    if (to == K_VALUE)
+        return arena_printf(a, "%s_value(%s)", typed_c_type[x.kind], x.text);
+    if (x.kind == K_VALUE)
+        return arena_printf(a, "%s_from(%s)", typed_c_type[to], x.text);
+    if (x.kind == K_INT && to == K_FLOAT && x.literal) {
+        char number[40];   /* the same nearest double the conversion gives */
+        ir_format_double((double)x.literal->as.int_value, number, sizeof number);
+        return arena_printf(a, "fdl_nfloat64_of(%s)", number);
+    }
+    if (x.kind == K_INT && to == K_FLOAT)
+        return arena_printf(a, "fdl_nint64_to_float64(%s)", x.text);
+    /* Sema gives no other mixes; through a tagged value, to be safe. */
+    return arena_printf(a, "%s_from(%s_value(%s))", typed_c_type[to], typed_c_type[x.kind], x.text);
+}
+
+/* A new local of `kind` holding text. */
+static typed local(typed_emitter *te, typed_kind kind, const char *text)
+{
+    const char *name = arena_printf(te->g->arena, "v%d", ++te->temps);
+    emit(te->g, "%*s%s %s = %s;\n", 4 * (te->depth + 1), "", typed_c_type[kind], name, text);
+    typed t = typed_of(kind, name);
+    t.is_local = true;
+    return t;
+}
+
+static typed emit_typed(typed_emitter *te, const expr *e);
+
+static bool numeric(typed_kind k)
+{
+    return k == K_INT || k == K_FLOAT;
+}
+
+static typed emit_typed_arith(typed_emitter *te, const expr *e)
+{
+    static const char *const names[] = {"add", "sub", "mul", "div", "mod"};
+    expr_op op = e->as.binary.op;
+    typed_kind lk = kind_of(e->as.binary.left), rk = kind_of(e->as.binary.right), k = kind_of(e);
+    bool ints = k == K_INT && lk == K_INT && rk == K_INT;
+    /* A float result of two ints would be an int at run time: keep tagged. */
+    bool floats = k == K_FLOAT && numeric(lk) && numeric(rk) && (lk == K_FLOAT || rk == K_FLOAT);
+    if (!ints && !floats)
+        return generic(te, e);
+    typed l = emit_typed(te, e->as.binary.left), r = emit_typed(te, e->as.binary.right);
+    return local(te, k, arena_printf(te->g->arena, "%s_%s(%s, %s)", typed_c_type[k], names[op - OP_ADD],
+                                     convert(te, l, k), convert(te, r, k)));
+}
+
+static typed emit_typed_compare(typed_emitter *te, const expr *e)
+{
+    static const char *const ops[] = {"FDL_CMP_EQ", "FDL_CMP_NE", "FDL_CMP_LT",
+                                      "FDL_CMP_LE", "FDL_CMP_GT", "FDL_CMP_GE"};
+    const char *op = ops[e->as.binary.op - OP_EQ];
+    typed_kind lk = kind_of(e->as.binary.left), rk = kind_of(e->as.binary.right);
+    const char *helper;
+    if (lk == K_INT && rk == K_INT)
+        helper = "fdl_nint64_compare";
+    else if (lk == K_FLOAT && rk == K_FLOAT)
+        helper = "fdl_nfloat64_compare";
+    else if (lk == K_INT && rk == K_FLOAT)
+        helper = "fdl_nint64_float64_compare";
+    else if (lk == K_FLOAT && rk == K_INT)
+        helper = "fdl_nfloat64_int64_compare";
+    else if (lk == K_BOOL && rk == K_BOOL)
+        helper = "fdl_nbool_compare";
+    else   /* strings, timestamps, null: the tagged comparison */
+        return local(te, K_BOOL, convert(te, generic(te, e), K_BOOL));
+    typed l = emit_typed(te, e->as.binary.left), r = emit_typed(te, e->as.binary.right);
+    return local(te, K_BOOL, arena_printf(te->g->arena, "%s(%s, %s, %s)", helper, op,
+                                          convert(te, l, lk), convert(te, r, rk)));
+}
+
+/* a and b, a or b: b is computed only when a does not decide. */
+static typed emit_typed_logic(typed_emitter *te, const expr *e)
+{
+    bool is_or = e->as.binary.op == OP_OR;
+    typed l = emit_typed(te, e->as.binary.left);
+    typed result = l.is_local && l.kind == K_BOOL ? l : local(te, K_BOOL, convert(te, l, K_BOOL));
+    emit(te->g, "%*sif (!fdl_nbool_decides(%s, %s)) {\n", 4 * (te->depth + 1), "", result.text,
+         is_or ? "true" : "false");
+    te->depth++;
+    typed r = emit_typed(te, e->as.binary.right);
+    emit(te->g, "%*s%s = fdl_nbool_%s(%s, %s);\n", 4 * (te->depth + 1), "", result.text,
+         is_or ? "or" : "and", result.text, convert(te, r, K_BOOL));
+    te->depth--;
+    emit(te->g, "%*s}\n", 4 * (te->depth + 1), "");
+    return result;
+}
+
+static typed emit_typed(typed_emitter *te, const expr *e)
+{
+    arena *a = te->g->arena;
+    typed_kind k = kind_of(e);
+    switch (e->kind) {
+    case EXPR_INT:
+        if (k != K_INT)
+            break;
+    {
+        typed t = typed_of(K_INT, arena_printf(a, "fdl_nint64_of(INT64_C(%" PRId64 "))", e->as.int_value));
+        t.literal = e;
+        return t;
+    }
+    case EXPR_FLOAT: {
+        char number[40];
+        ir_format_double(e->as.float_value, number, sizeof number);
+        return typed_of(K_FLOAT, arena_printf(a, "fdl_nfloat64_of(%s)", number));
+    }
+    case EXPR_BOOL:
+        return typed_of(K_BOOL, e->as.bool_value ? "fdl_nbool_of(true)" : "fdl_nbool_of(false)");
+    case EXPR_UNARY: {
+        expr_op op = e->as.unary.op;
+        typed_kind ok = kind_of(e->as.unary.operand);
+        if (op == OP_PLUS)
+            return emit_typed(te, e->as.unary.operand);
+        if ((op == OP_NOT && ok == K_BOOL && k == K_BOOL) || (op == OP_NEG && numeric(ok) && k == ok)) {
+            typed x = emit_typed(te, e->as.unary.operand);
+            return local(te, k, arena_printf(a, "%s_%s(%s)", typed_c_type[k], op == OP_NOT ? "not" : "neg",
+                                             convert(te, x, k)));
+        }
+        break;
+    }
+    case EXPR_BINARY: {
+        expr_op op = e->as.binary.op;
+        if (op >= OP_ADD && op <= OP_MOD)
+            return emit_typed_arith(te, e);
+        if (op >= OP_EQ && op <= OP_GE)
+            return emit_typed_compare(te, e);
+        if (op == OP_AND || op == OP_OR)
+            return emit_typed_logic(te, e);
+        break;
+    }
+    case EXPR_IS_NULL: {
+        typed x = emit_typed(te, e->as.is_null.operand);
+        const char *not = e->as.is_null.negated ? "!" : "";
+        return local(te, K_BOOL, x.kind == K_VALUE
+                                     ? arena_printf(a, "fdl_nbool_of(%sfdl_is_null(%s))", not, x.text)
+                                     : arena_printf(a, "fdl_nbool_of(%s%s.null)", not, x.text));
+    }
+    default:
+        break;
+    }
+    return generic(te, e);   /* names, strings, null, calls, in lists */
+}
+
+/* The statements computing e; the result as kind `to`. */
+static const char *emit_typed_body(generator *g, const ir_source *source, const expr *e, typed_kind to)
+{
+    typed_emitter te = {g, source, 0, 0};
+    return convert(&te, emit_typed(&te, e), to);
+}
+
+static const char *where_name(generator *g, int s, int group)
+{
+    return src_ident(g, s, arena_printf(g->arena, "where%d", group));
+}
+
+static const char *expectation_name(generator *g, int s, int check)
+{
+    return src_ident(g, s, arena_printf(g->arena, "expect%d", check));
+}
+
+/* A where filter or an expression expectation of source s, as a function
+ * of the event: whether it holds (null does not). */
+static void emit_event_test(generator *g, int s, const char *name, const expr *e, const char *what,
+                            const char *text)
+{
+    emit(g, "/* %s", what);
+    emit_comment_text(g, text);
+    emit(g, " */\n");
+    emit(g, "static bool %s(fdl_store *store, const %s *event)\n{\n    (void)store;\n    (void)event;\n",
+         name, event_type(g, s));
+    const char *result = emit_typed_body(g, &g->ir->sources[s], e, K_BOOL);
+    emit(g, "    return fdl_nbool_is_true(%s);\n}\n\n", result);
+}
+
 /* --------------------------------------------------------------- header */
 
 static const char *ident(generator *g, const char *name) { return cg_ident(g->arena, name); }
@@ -883,9 +1131,7 @@ static void emit_check(generator *g, const ir_source *src, int k)
         emit_violation(g, src, k, x, NULL);
         break;
     case EXPECT_EXPR:
-        emit(g, "    if (!fdl_is_true(");
-        emit_expr(g, src, check->expr);
-        emit(g, ")) {\n");
+        emit(g, "    if (!%s(store, event)) {\n", expectation_name(g, src - g->ir->sources, k));
         emit_violation(g, src, k, "fdl_null()", NULL);
         break;
     case EXPECT_UNIQUE:
@@ -1025,9 +1271,7 @@ static void emit_push(generator *g, int s)
                                                    : arena_printf(g->arena, "event->%s",
                                                                   ident(g, src->fields[grp->field].name));
                 if (grp->where) {
-                    emit(g, "    if (status == FDL_OK && fdl_is_true(");
-                    emit_expr(g, src, grp->where);
-                    emit(g, "))\n");
+                    emit(g, "    if (status == FDL_OK && %s(store, event))\n", where_name(g, s, gi));
                 } else {
                     emit(g, "    if (status == FDL_OK)\n");
                 }
@@ -1160,8 +1404,27 @@ static void emit_row_forms(generator *g, int s)
     emit(g, "    return %s(store, &event, err);\n}\n\n", push);
 }
 
+/* The where filters of source s's groups and its expression expectations,
+ * each a function of the event (emit_event_test). */
+static void emit_event_tests(generator *g, int s)
+{
+    const ir_program *p = g->ir;
+    const ir_source *src = &p->sources[s];
+    for (int k = 0; k < src->nchecks; k++)
+        if (!src->checks[k].invalid && src->checks[k].kind == EXPECT_EXPR)
+            emit_event_test(g, s, expectation_name(g, s, k), src->checks[k].expr,
+                            arena_printf(g->arena, "Expectation %d of source %s: ", k, src->name),
+                            src->checks[k].text);
+    for (int gi = 0; gi < p->ngroups; gi++)
+        if (p->groups[gi].source == s && p->groups[gi].where)
+            emit_event_test(g, s, where_name(g, s, gi), p->groups[gi].where,
+                            arena_printf(g->arena, "Group %d's filter: where ", gi),
+                            p->groups[gi].where_text);
+}
+
 static void emit_ingest(generator *g, int s)
 {
+    emit_event_tests(g, s);
     emit_check_function(g, s);
     emit_push(g, s);
     emit_typed_ingest(g, s);
@@ -1802,9 +2065,7 @@ static void emit_compute(generator *g, int fi)
             emit(g, "    (void)in;\n");
         for (int i = 0; i < f->nrefs; i++)
             emit(g, "    const fdl_value %s = in[%d];\n", feat_ident(g, f->refs[i], NULL), i);
-        emit(g, "    fdl_value out = ");
-        emit_expr(g, NULL, f->expr);
-        emit(g, ";\n");
+        emit(g, "    fdl_value out = %s;\n", emit_typed_body(g, NULL, f->expr, K_VALUE));
         break;
     default:
         assert(!"a plain feature has no compute function");

@@ -11,6 +11,15 @@ enum { SOURCE0_orders = 0 };
 
 /* ------------------------------------------------------------ ingest */
 
+/* Group 2's filter: where (total_amount > 0) */
+static bool src0_orders_where2(fdl_store *store, const by_and_lists_event_orders *event)
+{
+    (void)store;
+    (void)event;
+    fdl_nbool v1 = fdl_nfloat64_int64_compare(FDL_CMP_GT, fdl_nfloat64_from(event->total_amount), fdl_nint64_of(INT64_C(0)));
+    return fdl_nbool_is_true(v1);
+}
+
 /* Expectations of source orders (by_and_lists.yaml:6): counts and policies; see fdl_check_violated. */
 static fdl_status src0_orders_check(fdl_store *store, by_and_lists_event_orders *event, const bool *invalid,
     bool *changed, fdl_error *err)
@@ -51,7 +60,7 @@ static fdl_status src0_orders_push(fdl_store *store, const by_and_lists_event_or
     if (status == FDL_OK)
         status = fdl_group_push_by(store, state, 1, time, event->channel, event->total_amount);
     /* group 2: channel by ordered_at where (total_amount > 0) */
-    if (status == FDL_OK && fdl_is_true(fdl_op_compare(FDL_CMP_GT, event->total_amount, fdl_int64(INT64_C(0)))))
+    if (status == FDL_OK && src0_orders_where2(store, event))
         status = fdl_group_push_by(store, state, 2, time, event->channel, event->ordered_at);
     if (status != FDL_OK)
         return fdl_error_set(err, status, "source orders: the store could not take the event");

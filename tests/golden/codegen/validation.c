@@ -155,6 +155,19 @@ static fdl_status src0_signups_ingest_row(fdl_store *store, const char *const *f
     return src0_signups_push(store, &event, err);
 }
 
+/* Expectation 7 of source purchases: expr ((amount > 0) or (channel = 'store')) */
+static bool src1_purchases_expect7(fdl_store *store, const validation_event_purchases *event)
+{
+    (void)store;
+    (void)event;
+    fdl_nbool v1 = fdl_nfloat64_int64_compare(FDL_CMP_GT, fdl_nfloat64_from(event->amount), fdl_nint64_of(INT64_C(0)));
+    if (!fdl_nbool_decides(v1, true)) {
+        fdl_nbool v2 = fdl_nbool_from(fdl_op_compare(FDL_CMP_EQ, event->channel, fdl_string("store", 5)));
+        v1 = fdl_nbool_or(v1, v2);
+    }
+    return fdl_nbool_is_true(v1);
+}
+
 /* Expectations of source purchases (definitions.yaml:21): counts and policies; see fdl_check_violated. */
 static fdl_status src1_purchases_check(fdl_store *store, validation_event_purchases *event, const bool *invalid,
     bool *changed, fdl_error *err)
@@ -213,7 +226,7 @@ static fdl_status src1_purchases_check(fdl_store *store, validation_event_purcha
             changed[3] = true;
     }
     /* expr ((amount > 0) or (channel = 'store')), policy flag */
-    if (!fdl_is_true(fdl_op_or(fdl_op_compare(FDL_CMP_GT, event->amount, fdl_int64(INT64_C(0))), fdl_op_compare(FDL_CMP_EQ, event->channel, fdl_string("store", 5))))) {
+    if (!src1_purchases_expect7(store, event)) {
         if ((status = fdl_check_violated(store, SOURCE1_purchases, 7, fdl_null(), err)) != FDL_OK)
             return status;
     }
