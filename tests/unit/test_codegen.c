@@ -42,7 +42,8 @@ static const char hostile_yaml[] =
     "feature_sets:\n"
     "  - {name: return, features: [case, while]}\n";
 
-static char *generate_named(const compiled *c, bool header, const char *name)
+/* noinline: gcc 12 -O2 takes the returned text for the local pointer to it (-Wdangling-pointer) */
+__attribute__((noinline)) static char *generate_named(const compiled *c, bool header, const char *name)
 {
     char *text = NULL;
     size_t size = 0;
