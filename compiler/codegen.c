@@ -420,12 +420,10 @@ static const char *fdl_type_constant(type_kind k)
 
 static const char *agg_constant(agg_function fn)
 {
-    static const char *names[AGG_FUNCTION_COUNT] = {
-        "FDL_AGG_COUNT", "FDL_AGG_SUM", "FDL_AGG_MEAN", "FDL_AGG_MIN", "FDL_AGG_MAX",
-        "FDL_AGG_FIRST", "FDL_AGG_LAST", "FDL_AGG_VARIANCE", "FDL_AGG_STDDEV",
-        "FDL_AGG_COUNT_DISTINCT", "FDL_AGG_FIRST_K", "FDL_AGG_LAST_K", "FDL_AGG_PERCENTILE",
-        "FDL_AGG_APPROX_PERCENTILE", "FDL_AGG_APPROX_COUNT_DISTINCT", "FDL_AGG_TOP_K",
-        "FDL_AGG_MIN_BY", "FDL_AGG_MAX_BY",
+    static const char *const names[AGG_FUNCTION_COUNT] = {
+#define FDL_AGGREGATION(name, id, ...) "FDL_AGG_" #id,
+#include "aggregations.def"
+#undef FDL_AGGREGATION
     };
     return names[fn];
 }
