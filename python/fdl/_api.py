@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
 
 import numpy as np
 import pandas as pd
@@ -37,12 +36,17 @@ def check(files):
     return diagnostics
 
 
+def _stamp(path):
+    st = os.stat(path)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def _written(out_dir, name, started):
     """The files of `fdlc compile -o out_dir [--name name]`: dict of header, sources, manifest."""
     if name is None:
         manifests = [p for p in glob.glob(os.path.join(out_dir, "*.json"))
-                     if os.path.getmtime(p) >= started - 1]
-        for path in sorted(manifests, key=os.path.getmtime, reverse=True):
+                     if started.get(p) != _stamp(p)]
+        for path in manifests:
             try:
                 with open(path, encoding="utf-8") as f:
                     data = json.load(f)
@@ -69,7 +73,8 @@ def compile(files, out_dir, name=None):   # noqa: A001 - the API the issue names
     args = ["compile"] + files + ["-o", out_dir]
     if name is not None:
         args += ["--name", name]
-    started = time.time()
+    # What was there before: the manifest fdlc writes is the one that changed.
+    started = {p: _stamp(p) for p in glob.glob(os.path.join(out_dir, "*.json"))}
     result = _fdlc.run(args)
     if result.returncode != 0:
         raise _fdlc.failure(result, files, "compile")
@@ -434,6 +439,11 @@ class Store:
             _raise_native(e)
 
     # -- counters, life
+
+    def set_limits(self, max_entities=0, max_bytes=0):
+        """Bounds the store (0: no bound): at a bound, ingest refuses events whole with
+        fdl.LimitError; nothing held is dropped to make room."""
+        self._store.set_limits(int(max_entities), int(max_bytes))
 
     def stats(self):
         """The store's counters (events ingested, entities, events held, bytes held, ...)."""

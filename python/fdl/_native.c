@@ -620,7 +620,22 @@ static PyObject *store_source_counts(store_object *self, PyObject *args)
                          "failed", (unsigned long long)c.failed, "clean", (unsigned long long)c.clean);
 }
 
+/* set_limits(max_entities, max_bytes): 0 = no bound (fdl_store_set_limits). */
+static PyObject *store_set_limits(store_object *self, PyObject *args)
+{
+    unsigned long long max_entities, max_bytes;
+    if (!PyArg_ParseTuple(args, "KK", &max_entities, &max_bytes))
+        return NULL;
+    fdl_store *store = open_store(self);
+    if (!store)
+        return NULL;
+    fdl_store_set_limits(store, max_entities, max_bytes);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef store_methods[] = {
+    {"set_limits", (PyCFunction)store_set_limits, METH_VARARGS,
+     "set_limits(max_entities, max_bytes): refuse events at these bounds (0: none)."},
     {"ingest", (PyCFunction)store_ingest, METH_VARARGS,
      "ingest(source, rows) -> accepted: rows of str/None cells in field order."},
     {"read_set", (PyCFunction)store_read_set, METH_VARARGS,

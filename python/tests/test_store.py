@@ -123,3 +123,12 @@ def test_a_store_over_a_built_library_with_embeddings(tmp_path):
         assert got["user_embedding"].shape == (128,) and isinstance(got["user_product_affinity"], float)
     with pytest.raises(fdl.Error, match="libNAME.so"):
         fdl.Store(lib=str(tmp_path / "seedlib.so"))
+
+
+def test_limits_refuse_events_with_limit_error():
+    rows = make_events(40, seed=8)
+    with fdl.Store(TYPES) as s:
+        s.set_limits(max_entities=1)
+        with pytest.raises(fdl.LimitError):
+            s.ingest("events", [r for r in rows if r["user_id"] is not None])
+        assert s.stats()["entities"] >= 1

@@ -154,3 +154,20 @@ def test_errors_carry_fdlcs_message(tmp_path, data_dir):
         fdl.training_set(str(strict), sources={"events": broken}, spine=data_dir / "spine.csv")
     with pytest.raises(TypeError):
         fdl.training_set(TYPES, sources={"events": 42}, spine=data_dir / "spine.csv")
+
+
+def test_embedding_paths_can_be_overridden(tmp_path):
+    sources = {"purchases": SEED_DATA + "/purchases.csv", "orders": SEED_DATA + "/orders.csv"}
+    spine = SEED_DATA + "/spine.csv"
+    # A user table whose every vector is [1, 0, ...]: the affinity is then a product vector's
+    # first element over its norm, different from the definitions' table.
+    ones = tmp_path / "users.csv"
+    with open(SEED_DATA + "/user2vec_v3.csv", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    ones.write_text(lines[0] + "\n" + "".join(
+        line.split(",")[0] + "," + ",".join(["1"] + ["0"] * 127) + "\n" for line in lines[1:]))
+    default = fdl.training_set(SEED, sources=sources, spine=spine, feature_set="ranking_v1")
+    other = fdl.training_set(SEED, sources=sources, spine=spine, feature_set="ranking_v1",
+                             embeddings={"user2vec_v3": ones})
+    assert other["user_embedding"].dropna().map(lambda v: v[0] == 1.0 and not v[1:].any()).all()
+    assert not default["user_product_affinity"].equals(other["user_product_affinity"])
