@@ -166,7 +166,10 @@ fail:
 
 static void library_dealloc(library_object *self)
 {
-    /* Never dlclose: a store or a value may still point into the library's tables. */
+    /* Every Store holds a reference to its Library, and values read are
+     * copied into Python objects: nothing points into the library now. */
+    if (self->handle)
+        dlclose(self->handle);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 

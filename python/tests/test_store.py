@@ -132,3 +132,18 @@ def test_limits_refuse_events_with_limit_error():
         with pytest.raises(fdl.LimitError):
             s.ingest("events", [r for r in rows if r["user_id"] is not None])
         assert s.stats()["entities"] >= 1
+
+
+def test_stores_and_training_sets_over_different_definitions_in_one_process(data_dir, tmp_path):
+    # Each builds and loads its own library (the same name each time), many times over:
+    # a library must never be mistaken for another, nor leak its mapping.
+    import gc
+    for round in range(3):
+        with fdl.Store(SEED) as seed, fdl.Store(TYPES) as types:
+            assert "ranking_v1" in seed.feature_sets and "user_all" in types.feature_sets
+        frame = fdl.training_set(TYPES, sources={"events": data_dir / "events.csv"},
+                                 spine=data_dir / "spine.csv", feature_set="by_item")
+        assert list(frame.columns)[-2:] == ["item_n", "item_avg"]
+        gc.collect()
+    with open("/proc/self/maps", encoding="utf-8") as f:
+        assert sum("libpyfeatures.so" in line for line in f) < 20
