@@ -150,24 +150,25 @@ def _library_for(files, work_dir, lib=None):
     return _load(path, _LIBRARY_NAME), path
 
 
-def _input_path(what, value, work_dir, name):
-    """A CSV path for a source or spine given as a path or a DataFrame (written to work_dir)."""
+def _input_path(what, value, work_dir, name, kinds):
+    """A CSV path for a source or spine given as a path or a DataFrame (written to work_dir;
+    kinds: {column: runtime type})."""
     if isinstance(value, pd.DataFrame):
         path = os.path.join(work_dir, name + ".csv")
-        _convert.write_csv(value, path)
+        _convert.write_csv(value, path, kinds)
         return path
     if isinstance(value, (str, os.PathLike)):
         return os.fspath(value)
     raise TypeError("fdl: %s must be a path or a pandas.DataFrame, not %s" % (what, type(value).__name__))
 
 
-def _spine_columns(program, spine_header, spine_time):
-    """Types of the spine's columns fdl knows: key columns, the time column, request fields."""
+def _spine_kinds(program, spine_time):
+    """{column: type} of the spine's columns fdl knows: keys, the time column, request fields."""
     kinds = {name: kind for name, kind in program.requests}
     for entity in program.entities:
         kinds.update(zip(entity["keys"], entity["key_types"]))
     kinds[spine_time] = "timestamp"
-    return [kinds.get(c) for c in spine_header]
+    return kinds
 
 
 def training_set(files, sources, spine, feature_set=None, embeddings=None, spine_time=None,
@@ -192,15 +193,17 @@ def training_set(files, sources, spine, feature_set=None, embeddings=None, spine
         program = _Program(library)
         args = ["batch"] + files + ["--lib", lib_path]
         for i, (source, data) in enumerate(sorted(sources.items())):
+            fields = (dict(program.sources[program.source(source)]["fields"])
+                      if any(s["name"] == source for s in program.sources) else {})
             args += ["--source", "%s=%s" % (source, _input_path("source " + source, data, work,
-                                                                 "source%d" % i))]
-        spine_path = _input_path("spine", spine, work, "spine")
+                                                                 "source%d" % i, fields))]
+        spine_time = spine_time or "timestamp"
+        spine_path = _input_path("spine", spine, work, "spine", _spine_kinds(program, spine_time))
         out = os.path.join(work, "training.csv")
         args += ["--spine", spine_path, "--out", out]
         if feature_set is not None:
             args += ["--set", feature_set]
-        if spine_time is not None:
-            args += ["--spine-time", spine_time]
+        args += ["--spine-time", spine_time]
         for name, path in sorted((embeddings or {}).items()):
             args += ["--embedding", "%s=%s" % (name, os.fspath(path))]
         if now is not None:
@@ -217,7 +220,7 @@ def training_set(files, sources, spine, feature_set=None, embeddings=None, spine
         if result.returncode != 0:
             raise _fdlc.failure(result, files, "batch")
         return _frame(program, _convert.read_csv_cells(out), spine if isinstance(spine, pd.DataFrame)
-                      else spine_path, spine_time or "timestamp")
+                      else spine_path, spine_time)
 
 
 def _frame(program, rows, spine, spine_time):
@@ -230,7 +233,8 @@ def _frame(program, rows, spine, spine_time):
     nspine = len(spine.columns) if isinstance(spine, pd.DataFrame) else len(_convert.header(spine))
     data = {}
     columns = list(zip(*body)) if body else [()] * len(header)
-    spine_kinds = _spine_columns(program, header[:nspine], spine_time)
+    known = _spine_kinds(program, spine_time)
+    spine_kinds = [known.get(c) for c in header[:nspine]]
     for i, name in enumerate(header):
         texts = list(columns[i])
         if i < nspine:
@@ -245,6 +249,8 @@ def _frame(program, rows, spine, spine_time):
     frame = pd.DataFrame({i: pd.Series(data[i]) if not isinstance(data[i], pd.Series) else data[i]
                           for i in range(len(header))})
     frame.columns = header
+    if isinstance(spine, pd.DataFrame):
+        frame.index = spine.index       # rows in spine order: join back on the spine's index
     return frame
 
 
@@ -328,14 +334,14 @@ class Store:
         except _native.NativeError as e:
             _raise_native(e)
 
-    @staticmethod
-    def _cells(source, fields, rows):
+    def _cells(self, source, fields, rows):
+        kinds = dict(self._program.sources[self._program.source(source)]["fields"])
         if isinstance(rows, pd.DataFrame):
             missing = [f for f in fields if f not in rows.columns]
             if missing:
                 raise DataError("fdl: source %s: the DataFrame has no column %s"
                                 % (source, ", ".join(repr(m) for m in missing)))
-            return list(zip(*[_convert.column_texts(rows[f]) for f in fields]))
+            return list(zip(*[_convert.column_texts(rows[f], kinds[f]) for f in fields]))
         if isinstance(rows, dict):
             rows = [rows]
         cells = []
@@ -344,9 +350,10 @@ class Store:
                 unknown = set(row) - set(fields)
                 if unknown:
                     raise DataError("fdl: source %s has no field %s" % (source, ", ".join(sorted(unknown))))
-                cells.append([_convert.to_text(row.get(f)) for f in fields])
+                cells.append([_convert.to_text(row.get(f), kinds[f]) for f in fields])
             else:
-                cells.append([_convert.to_text(v) for v in row])
+                cells.append([_convert.to_text(v, kinds.get(f)) for v, f in zip(row, fields)]
+                             + [_convert.to_text(v) for v in list(row)[len(fields):]])
         return cells
 
     # -- reads
@@ -424,15 +431,16 @@ class Store:
         if len(parts) != len(columns):
             raise Error("fdl: a key here has %d columns (%s), got %d"
                         % (len(columns), ", ".join(c for c, _ in columns), len(parts)))
-        texts = [_convert.to_text(p) for p in parts]
+        texts = [_convert.to_text(p, kind) for p, (_, kind) in zip(parts, columns)]
         t = _native.now() if at is None else _convert.time_micros(at)
         request_texts = None
+        kinds = dict(self._program.requests)
         if request:
             unknown = set(request) - set(requests)
             if unknown:
                 raise Error("fdl: no request field %s here (there are: %s)"
                             % (", ".join(sorted(unknown)), ", ".join(requests) or "none"))
-            request_texts = [_convert.to_text(request.get(r)) for r in requests]
+            request_texts = [_convert.to_text(request.get(r), kinds.get(r)) for r in requests]
         try:
             return read(texts, request_texts, t)
         except _native.NativeError as e:

@@ -69,8 +69,10 @@ def time_micros(value):
                     % type(value).__name__)
 
 
-def to_text(value):
-    """The cell text of one value, or None for null."""
+def to_text(value, kind=None):
+    """The cell text of one value, or None for null. kind: the runtime type it goes to,
+    when known: an int64 given as an integral float (pandas makes an int column with
+    missing values float64) is written as the integer."""
     if is_null(value):
         return None
     if isinstance(value, str):
@@ -80,7 +82,10 @@ def to_text(value):
     if isinstance(value, numbers.Integral):
         return str(int(value))
     if isinstance(value, numbers.Real):
-        return repr(float(value))
+        value = float(value)
+        if kind == "int64" and value.is_integer() and abs(value) < 2.0 ** 63:
+            return str(int(value))
+        return repr(value)
     if isinstance(value, (datetime.datetime, datetime.date, np.datetime64, pd.Timestamp)):
         return _native.format_time(time_micros(value))
     if isinstance(value, bytes):
@@ -90,21 +95,22 @@ def to_text(value):
     return str(value)
 
 
-def column_texts(series):
-    """A pandas Series as cell texts (None for null)."""
+def column_texts(series, kind=None):
+    """A pandas Series as cell texts (None for null); kind as for to_text."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         values = series.dt.tz_convert("UTC") if series.dt.tz is not None else series
         micros = values.array.asi8 // 1000 if hasattr(values.array, "asi8") else None
         if micros is not None:
             nat = series.isna().to_numpy()
             return [None if n else _native.format_time(int(m)) for m, n in zip(micros, nat)]
-    return [to_text(v) for v in series.tolist()]
+    return [to_text(v, kind) for v in series.tolist()]
 
 
-def write_csv(frame, path):
-    """Writes a DataFrame as a CSV fdlc reads: a header, cells as to_text, null as an empty
-    unquoted cell, the empty string as "" (quoted)."""
-    columns = [column_texts(frame[c]) for c in frame.columns]
+def write_csv(frame, path, kinds=None):
+    """Writes a DataFrame as a CSV fdlc reads: a header, cells as to_text (kinds: {column:
+    runtime type} where known), null as an empty unquoted cell, the empty string as ""."""
+    kinds = kinds or {}
+    columns = [column_texts(frame.iloc[:, i], kinds.get(c)) for i, c in enumerate(frame.columns)]
     with open(path, "w", encoding="utf-8", newline="") as out:
         out.write(",".join(_quote(str(c)) for c in frame.columns) + "\n")
         for row in zip(*columns):

@@ -147,3 +147,31 @@ def test_stores_and_training_sets_over_different_definitions_in_one_process(data
         gc.collect()
     with open("/proc/self/maps", encoding="utf-8") as f:
         assert sum("libpyfeatures.so" in line for line in f) < 20
+
+
+def test_pandas_read_csv_frames_ingest_as_the_text_does(data_dir):
+    # pd.read_csv makes an int column with missing values float64 (qty, 5.0 for 5), bools
+    # objects with NaN, and times strings: all must mean what the CSV text means.
+    typed = pd.read_csv(data_dir / "events.csv", float_precision="round_trip")
+    assert typed["qty"].dtype == np.float64 and typed["qty"].isna().any()
+    text = pd.read_csv(data_dir / "events.csv", dtype=str, keep_default_na=False, na_values=[""])
+    with fdl.Store(TYPES, keep_history=True) as a, fdl.Store(TYPES, keep_history=True) as b:
+        assert a.ingest("events", typed) == b.ingest("events", text) == len(text)
+        keys = pd.DataFrame({"user_id": ["u%d" % i for i in range(12)]})
+        at = "2024-01-25T00:00:00Z"
+        x = a.get("user_all", keys, at=at, request={"rate": 2.0})
+        y = b.get("user_all", keys, at=at, request={"rate": 2.0})
+        for name in FEATURE_DTYPES:
+            assert all(same(p, q) for p, q in zip(x[name], y[name])), name
+        assert x["qty_sum"].notna().any()
+        # a float key for an int64 key column (store_id 2.0) reads as 2
+        assert a.get("by_item", (2.0, "a"), at=at) == a.get("by_item", (2, "a"), at=at)
+
+
+def test_training_set_keeps_the_spines_index(data_dir, frames):
+    events, spine = frames
+    spine = spine.set_index(pd.Index(range(1000, 1000 + len(spine))))
+    spine["store_id"] = spine["store_id"].astype(float)     # as pandas makes it with gaps
+    frame = fdl.training_set(TYPES, sources={"events": events}, spine=spine, feature_set="by_item")
+    assert list(frame.index) == list(spine.index)
+    assert frame["item_n"].sum() > 0
