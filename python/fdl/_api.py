@@ -192,7 +192,9 @@ def training_set(files, sources, spine, feature_set=None, embeddings=None, spine
         library, lib_path = _library_for(files, work, lib)
         program = _Program(library)
         args = ["batch"] + files + ["--lib", lib_path]
-        for i, (source, data) in enumerate(sorted(sources.items())):
+        # In the dict's order, as fdlc takes --source options: events of equal times
+        # replay in source order.
+        for i, (source, data) in enumerate(sources.items()):
             fields = (dict(program.sources[program.source(source)]["fields"])
                       if any(s["name"] == source for s in program.sources) else {})
             args += ["--source", "%s=%s" % (source, _input_path("source " + source, data, work,
