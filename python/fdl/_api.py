@@ -22,11 +22,12 @@ from .errors import DataError, Error, ExpectationError, ToolError, from_native
 _LIBRARY_NAME = "pyfeatures"      # the name of the libraries fdl builds for itself
 
 
-def check(files):
+def check(files, flags=()):
     """Type-checks definition files (.yaml or .fdl); returns the list of
-    fdl.Diagnostic (errors, warnings, notes), empty when all is well."""
+    fdl.Diagnostic (errors, warnings, notes), empty when all is well.
+    flags: more options for `fdlc check` (e.g. warning options), passed as given."""
     files = _fdlc.file_list(files)
-    result = _fdlc.run(["check"] + files)
+    result = _fdlc.run(["check"] + list(flags) + files)
     if result.returncode not in (0, 1):
         raise _fdlc.failure(result, files, "check")
     diagnostics = _fdlc.parse_diagnostics(result.stderr, files)

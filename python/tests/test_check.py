@@ -70,3 +70,8 @@ def test_a_missing_fdlc_is_a_tool_error(tmp_path):
             fdl.check(SEED)
     finally:
         fdl.set_fdlc(None)
+
+
+def test_flags_go_to_fdlc(tmp_path):
+    with pytest.raises(fdl.ToolError, match="--no-such-option"):
+        fdl.check(SEED, flags=["--no-such-option"])
