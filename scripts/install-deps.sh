@@ -12,6 +12,11 @@ set -euo pipefail
 # (libclang_rt.fuzzer*.a), for the clang sanitizer build and tests/fuzz.
 packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev libcmocka-dev pkg-config
           python3 sqlite3)
+# The Python module fdl (python/): built with the system Python's headers
+# and pip, offline (setuptools, wheel), used with numpy and pandas, tested
+# with pytest.
+packages+=(python3-dev python3-pip python3-setuptools python3-wheel python3-numpy python3-pandas
+           python3-pytest)
 
 is_installed() {
   dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
