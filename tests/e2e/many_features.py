@@ -209,7 +209,7 @@ def main():
     cc = os.environ.get("CC", "cc").split()
     for name in c_files:
         proc = subprocess.run(cc + ["-std=c11", "-O0", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
-                                    "-I", os.path.join(source_dir, "runtime"), "-c", name,
+                                    "-I", os.path.join(source_dir, "runtime", "include"), "-c", name,
                                     "-o", os.devnull], cwd=gen, stderr=subprocess.PIPE)
         if proc.returncode != 0:
             fail("%s does not compile cleanly:\n%s" % (name, proc.stderr.decode("utf-8", "replace")))
