@@ -59,6 +59,18 @@ set_target_properties(answer PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON)
 fdlc_add_features(TARGET answer FILES seed/catalog.yaml seed/features.yaml
                   NAME seedfeat SET ${FEATURE_SET})
 """
+SPLIT_CMAKE = """cmake_minimum_required(VERSION 3.25)
+project(split_consumer LANGUAGES C)
+find_package(fdlc 0.1 REQUIRED)
+add_executable(count count.c)
+fdlc_add_features(TARGET count FILES seed/catalog.yaml seed/features.yaml many.yaml
+                  NAME splitfeat RUNTIME fdlc::fdlrt_static)
+"""
+SPLIT_MAIN = """#include <stdio.h>
+#include "splitfeat.h"
+int main(void) { printf("%d features\\n", splitfeat_program()->nfeatures); return 0; }
+"""
+SPLIT_FEATURES = 2000   # enough for fdlc to split the C (codegen.c, SPLIT_BYTES)
 NEW_FEATURE = """
   - name: user_purchase_count_7d_added
     entity: user
@@ -320,7 +332,34 @@ def mode_cmake(args, work):
                  ["-DFEATURE_SET=no_such_set"], env=env, expect=None)
     check(result.returncode != 0 and "no feature set" in result.stderr and "ranking_v1" in result.stderr,
           "SET no_such_set:\n" + result.stderr)
-    print("ok: find_package(fdlc) + fdlc_add_features build, answer as batch, rebuild on edit")
+    split_program(args, work, prefix, env)
+    print("ok: find_package(fdlc) + fdlc_add_features build, answer as batch, rebuild on edit,"
+          " a split program")
+
+
+def split_program(args, work, prefix, env):
+    """fdlc_add_features on a program fdlc writes as several C files: every
+    one is compiled in (else the link fails), with the static runtime. The
+    generated C is compiled without FLAGS (sanitizers make 2,000 features'
+    code slow to compile; the runtime linked is still instrumented)."""
+    project = os.path.join(work, "split")
+    seed_copy(args, os.path.join(project, "seed"))
+    lines = ["features:"]
+    for i in range(SPLIT_FEATURES):
+        lines.append("  - {name: f%d, entity: user, value_type: float64, aggregation: {function: sum,"
+                     " source: purchases.amount, window: %dd, where: \"amount > %d\"}}"
+                     % (i, i % 90 + 1, i))
+    write(os.path.join(project, "many.yaml"), "\n".join(lines) + "\n")
+    write(os.path.join(project, "count.c"), SPLIT_MAIN)
+    write(os.path.join(project, "CMakeLists.txt"), SPLIT_CMAKE)
+    build = os.path.join(work, "split-build")
+    run([args.cmake, "-S", project, "-B", build, "-DCMAKE_PREFIX_PATH=" + prefix,
+         "-DCMAKE_C_COMPILER=" + args.cc, "-DCMAKE_EXE_LINKER_FLAGS=" + args.flags], env=env)
+    run([args.cmake, "--build", build, "-j", "2"], env=env)
+    units = sorted(n for n in os.listdir(os.path.join(build, "fdlc", "count")) if n.endswith(".c"))
+    check(len(units) >= 2 and "splitfeat_1.c" in units, "not a split program: %s" % units)
+    out = run([os.path.join(build, "count")], env=env).stdout
+    check(out.strip() == "%d features" % (SPLIT_FEATURES + 5), "count says %r" % out)
 
 
 def mode_pkgconfig(args, work):
