@@ -12,7 +12,8 @@ MODE:
              describes every command and option `fdlc help` shows; then P
              is copied elsewhere and removed, and the copy's `fdlc batch`
              (a cache of its own, no FDLC_INCLUDE) writes the same training
-             set as the build tree's fdlc; names that would shadow a system
+             set as the build tree's fdlc, also (where unshare -m is allowed)
+             with the source and build trees hidden; names that would shadow a system
              header are refused, the default name is not one; an fdlc
              without its include/ says so.
   cmake      an out-of-tree project: find_package(fdlc) against the moved
@@ -38,6 +39,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 
 SEED_FILES = ["catalog.yaml", "features.yaml"]
 EVENTS = {  # the events answer.c ingests, as CSV for fdlc batch
@@ -212,6 +214,42 @@ def batch(fdlc, work, defs_dir, out, env):
         return f.read()
 
 
+def hidden_tree_batch(args, prefix, seed, expected):
+    """The moved prefix, copied outside the trees, runs fdlc batch in a mount
+    namespace where the source and build trees are empty tmpfs mounts: it
+    needs nothing of them. Skipped (said so) where unshare is not allowed."""
+    if not shutil.which("unshare") or run(["unshare", "-m", "true"], expect=None).returncode != 0:
+        print("note: unshare -m not permitted here; the hidden-tree batch is skipped")
+        return
+    outside = tempfile.mkdtemp(prefix="fdlc-install-test-")
+    try:
+        shutil.copytree(prefix, os.path.join(outside, "prefix"), symlinks=True)
+        shutil.copytree(seed, os.path.join(outside, "seed"))
+        hide = [args.source] + ([] if is_under(args.build, args.source) else [args.build])
+        fdlc = os.path.join(outside, "prefix", "bin", "fdlc")
+        data = os.path.join(outside, "seed", "data")
+        out = os.path.join(outside, "hidden.csv")
+        batch_command = [fdlc, "batch"] + [os.path.join(outside, "seed", f) for f in SEED_FILES] + [
+            "--source", "purchases=" + os.path.join(data, "purchases.csv"),
+            "--source", "orders=" + os.path.join(data, "orders.csv"),
+            "--spine", os.path.join(data, "spine.csv"), "--set", "ranking_v1",
+            "--threads", "2", "--out", out]
+        script = "".join("mount -t tmpfs none %s && " % shlex.quote(d) for d in hide)
+        script += "test ! -e %s && exec %s" % (shlex.quote(os.path.join(args.source, "CMakeLists.txt")),
+                                               " ".join(map(shlex.quote, batch_command)))
+        env = dict(os.environ, FDLC_CACHE_DIR=os.path.join(outside, "cache"))
+        env.pop("FDLC_INCLUDE", None)
+        run(["unshare", "-m", "sh", "-c", script], cwd=outside, env=env)
+        with open(out, "rb") as f:
+            check(f.read() == expected, "fdlc batch with the trees hidden differs")
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+
+
+def is_under(path, directory):
+    return os.path.realpath(path).startswith(os.path.realpath(directory) + os.sep)
+
+
 def mode_prefix(args, work):
     prefix = install_moved(args, work)
     expected_files(prefix)
@@ -228,6 +266,8 @@ def mode_prefix(args, work):
     tree = batch(args.fdlc, work, seed, os.path.join(work, "tree.csv"), tree_env)
     check(installed == tree, "the installed fdlc batch differs from the build tree's")
     check(installed.count(b"\n") > 10, "the training set is nearly empty")
+
+    hidden_tree_batch(args, prefix, seed, tree)
 
     # Output names.
     defs = [os.path.join(seed, f) for f in SEED_FILES]
