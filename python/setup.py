@@ -27,8 +27,10 @@ def runtime_include_dirs():
     if given:
         return [d for d in given.split(os.pathsep) if d]
     # The public header may sit in runtime/include (an installable layout) or runtime/.
+    # stdlib/: the aggregation table the runtime's sources include.
+    stdlib = os.path.normpath(os.path.join(RUNTIME, "..", "stdlib"))
     return [d for d in (os.path.join(RUNTIME, "include"), RUNTIME)
-            if os.path.exists(os.path.join(d, "fdlrt.h"))] + [RUNTIME]
+            if os.path.exists(os.path.join(d, "fdlrt.h"))] + [RUNTIME, stdlib]
 
 
 def runtime_parts():

@@ -10,8 +10,10 @@ set -euo pipefail
 
 # libclang-rt-14-dev: clang's sanitizer runtimes and libFuzzer
 # (libclang_rt.fuzzer*.a), for the clang sanitizer build and tests/fuzz.
+# binutils (readelf), dpkg-dev (dpkg-shlibdeps for cpack -G DEB), groff-base
+# (the man page checked): tests/install.
 packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev libcmocka-dev pkg-config
-          python3 sqlite3)
+          python3 sqlite3 binutils dpkg-dev groff-base)
 # The Python module fdl (python/): built with the system Python's headers
 # and pip, offline (setuptools, wheel), used with numpy and pandas, tested
 # with pytest.

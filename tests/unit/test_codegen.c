@@ -85,7 +85,7 @@ static void compiles_cleanly_named(const compiled *c, const char *cc, const char
     snprintf(path, sizeof path, "%s/%s.c", dir, name);
     write_text(path, src);
     snprintf(command, sizeof command,
-             "%s -std=c11 -Wall -Wextra -Wpedantic -Werror %s -I%s/runtime -c %s/%s.c -o %s/lib.o 2>%s/log",
+             "%s -std=c11 -Wall -Wextra -Wpedantic -Werror %s -I%s/runtime/include -c %s/%s.c -o %s/lib.o 2>%s/log",
              cc, flags, FDL_SOURCE_DIR, dir, name, dir, dir);
     int status = system(command);
     if (status != 0) {
@@ -432,12 +432,12 @@ static void split_program_compiles(void **state)
         cg_source_unit(&c.ir, &c.sources, &a, "lib", unit, out);
         fclose(out);
         snprintf(command, sizeof command,
-                 "cd %s && gcc -std=c11 -O0 -fPIC -Wall -Wextra -Wpedantic -Werror -I%s/runtime -c %s -o %d.o",
+                 "cd %s && gcc -std=c11 -O0 -fPIC -Wall -Wextra -Wpedantic -Werror -I%s/runtime/include -c %s -o %d.o",
                  dir, FDL_SOURCE_DIR, path, unit);
         assert_int_equal(shell(command), 0);
         snprintf(command, sizeof command,
                  "! command -v clang >/dev/null 2>&1 || clang -std=c11 -fsyntax-only -Wall -Wextra"
-                 " -Wpedantic -Werror -I%s/runtime %s", FDL_SOURCE_DIR, path);
+                 " -Wpedantic -Werror -I%s/runtime/include %s", FDL_SOURCE_DIR, path);
         assert_int_equal(shell(command), 0);
     }
     snprintf(command, sizeof command,
