@@ -152,7 +152,7 @@ files=$(find "$work/compiled" -name '*.c' | sort)
 bytes=$(cat $files | wc -c)
 largest=$(for f in $files; do wc -c <"$f"; done | sort -n | tail -n 1)
 echo "generated C: $(echo "$files" | wc -l) .c file(s), $bytes bytes in all, largest $largest bytes;" \
-     "header $(wc -c <"$work/compiled/features.h") bytes"
-echo "library: $(wc -c <"$work/built/libfeatures.so") bytes"
+     "header $(cat "$work"/compiled/*.h | wc -c) bytes"
+echo "library: $(cat "$work"/built/lib*.so | wc -c) bytes"
 [ $keep = 1 ] && echo "kept: $work"
 exit 0

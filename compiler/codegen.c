@@ -206,6 +206,11 @@ static size_t feature_code_bytes(const ir_program *p, const ir_feature *f)
     return bytes;
 }
 
+static bool simple_read(generator *g, int f);
+
+/* Features of one entity with a one-column key (simple_read: nearly all)
+ * are read through tables (read_feature); the others have a read function
+ * of their own, in NAME.c or a read file. */
 static void plan_program(generator *g)
 {
     const ir_program *p = g->ir;
@@ -216,7 +221,8 @@ static void plan_program(generator *g)
     size_t total = 0;
     for (int f = 0; f < p->nfeatures; f++) {
         g->plain[f] = is_plain(&p->features[f]) ? g->nplain++ : -1;
-        g->unit[f] = g->read_unit[f] = 0;
+        g->unit[f] = 0;
+        g->read_unit[f] = simple_read(g, f) ? -1 : 0;
         total += feature_code_bytes(p, &p->features[f]);
     }
     g->nunits = 1;
@@ -233,11 +239,13 @@ static void plan_program(generator *g)
     g->ncompute_units = g->nunits - 1;
     count = 0;
     for (int f = 0; f < p->nfeatures; f++) {
+        if (g->read_unit[f] < 0)
+            continue;
         if (count++ % READS_PER_FILE == 0)
             g->nunits++;
         g->read_unit[f] = g->nunits - 1;
     }
-    assert(g->nunits > g->ncompute_units + 1);   /* NAME.c, compute files, read files */
+    assert(g->nunits > g->ncompute_units);   /* NAME.c, compute files, read files if any */
 }
 
 /* The tag spellings for library `name`: none is NAME's leading letters when
@@ -1973,6 +1981,8 @@ static void emit_unit_declarations(generator *g, int unit)
     }
     if (unit == 0)
         for (int f = 0; f < p->nfeatures; f++) {
+            if (g->read_unit[f] <= 0)
+                continue;
             if (!any)
                 emit(g, "/* Defined in the program's other files. */\n%s", visibility_push);
             any = true;
@@ -2128,11 +2138,12 @@ static void emit_plan_run(generator *g, const read_plan *pl, const char *steps, 
                        : "    return status;\n");
 }
 
-/* featN_FEATURE_read: the feature table's read function. One entity whose
- * key is one column (almost every feature) goes through a kernel. */
+/* featN_FEATURE_read: the read function (fdl_feature_desc.read) of a
+ * feature of several entities, or of an entity with a composite key. */
 static void emit_read_feature(generator *g, int fi)
 {
     const ir_feature *f = &g->ir->features[fi];
+    assert(!simple_read(g, fi));   /* those are rows of feature_readers */
     emit(g, "/* Reads feature %s; keys:", f->name);
     for (int e = 0; e < f->nentities; e++)
         emit(g, " %s", g->ir->entities[f->entities[e]].name);
@@ -2141,44 +2152,105 @@ static void emit_read_feature(generator *g, int fi)
     emit(g, "%sfdl_status %s(fdl_store *store, const fdl_value *%s,\n"
             "    const fdl_value *request, fdl_time t, fdl_value *out)\n{\n", linkage(g),
          read_name(g, fi), composite ? "parts" : "keys");
-    if (g->plain[fi] >= 0) {
+    if (g->plain[fi] >= 0)
         emit(g, "    (void)request;\n");
-        if (simple_read(g, fi)) {
-            emit(g, "    return %s(store, %s, keys, %d, t, out);\n}\n\n", shared(g, "read_plain"),
-                 entity_id(g, f->entities[0]), g->plain[fi]);
-            return;
-        }
-        /* A composite key: assembled in the scratch space. */
-        if (g->scratch)
-            emit(g, "    fdl_scratch_reset(store);\n");
-        if (composite)
-            emit_key_assembly(g, f->entities, f->nentities);
-        emit_state_lookup(g, f->entities, f->nentities, "    ");
-        emit(g, "    fdl_status status = %s(store, states[0], keys[0], %d, t, out);\n",
-             shared(g, "plain_read"), g->plain[fi]);
-        emit(g, g->scratch ? "    return status == FDL_OK && fdl_scratch_failed(store) ? FDL_ERR_MEMORY : status;\n"
-                           : "    return status;\n");
-        emit(g, "}\n\n");
-        return;
-    }
-    read_plan pl;
-    plan_feature(g, &pl, fi);
-    const char *steps = feat_ident(g, fi, "steps"), *inputs = feat_ident(g, fi, "inputs");
-    if (simple_read(g, fi)) {
-        emit_plan_tables(g, &pl, steps, inputs);
-        emit(g, "    return %s(store, %s, keys, request,\n        %s, t, out);\n}\n\n", shared(g, "read_computed"),
-             entity_id(g, f->entities[0]), plan_arguments(g, &pl, steps, inputs));
-        plan_done(g, &pl);
-        return;
-    }
     if (g->scratch)
         emit(g, "    fdl_scratch_reset(store);\n");
     if (composite)
         emit_key_assembly(g, f->entities, f->nentities);
     emit_state_lookup(g, f->entities, f->nentities, "    ");
-    emit_plan_run(g, &pl, steps, inputs);
+    if (g->plain[fi] >= 0) {
+        emit(g, "    fdl_status status = %s(store, states[0], keys[0], %d, t, out);\n",
+             shared(g, "plain_read"), g->plain[fi]);
+        emit(g, g->scratch ? "    return status == FDL_OK && fdl_scratch_failed(store) ? FDL_ERR_MEMORY : status;\n"
+                           : "    return status;\n");
+    } else {
+        read_plan pl;
+        plan_feature(g, &pl, fi);
+        emit_plan_run(g, &pl, feat_ident(g, fi, "steps"), feat_ident(g, fi, "inputs"));
+        plan_done(g, &pl);
+    }
     emit(g, "}\n\n");
-    plan_done(g, &pl);
+}
+
+/* Whether some feature is read through the tables (read_feature). */
+static bool any_table_read(generator *g)
+{
+    for (int f = 0; f < g->ir->nfeatures; f++)
+        if (g->read_unit[f] < 0)
+            return true;
+    return false;
+}
+
+/*
+ * The features of one entity with a one-column key, read alone: rows of
+ * feature_readers (a plain row, or a computed feature's plan, whose tables
+ * are here), run by read_feature, the program's fdl_program.read_feature.
+ * Data rather than a function per feature: with 10,000 features the C
+ * compiler's cost is per function.
+ */
+static void emit_table_reads(generator *g)
+{
+    const ir_program *p = g->ir;
+    if (!any_table_read(g))
+        return;
+    const char **steps = arena_alloc(g->arena, sizeof(char *) * (size_t)(p->nfeatures + 1));
+    const char **inputs = arena_alloc(g->arena, sizeof(char *) * (size_t)(p->nfeatures + 1));
+    int *nsteps = arena_alloc(g->arena, sizeof(int) * (size_t)(p->nfeatures + 1));
+    bool any_plan = false;
+    for (int f = 0; f < p->nfeatures; f++) {
+        steps[f] = inputs[f] = "NULL";
+        nsteps[f] = 0;
+        if (g->read_unit[f] >= 0 || g->plain[f] >= 0)
+            continue;
+        if (!any_plan)
+            emit(g, "/* The plans of the computed features read alone (feature_readers). */\n");
+        any_plan = true;
+        read_plan pl;
+        plan_feature(g, &pl, f);
+        const char *s = feat_ident(g, f, "steps"), *in = feat_ident(g, f, "inputs");
+        emit_plan_tables(g, &pl, s, in);
+        steps[f] = s;
+        inputs[f] = pl.ninputs ? in : "NULL";
+        nsteps[f] = pl.nsteps;
+        plan_done(g, &pl);
+    }
+    if (any_plan)
+        emit(g, "\n");
+    emit(g, "/* How read_feature reads each feature: of entity `entity`, plain row\n"
+            " * `plain`, or else its plan. Entity -1: a feature with a read function of\n"
+            " * its own (fdl_feature_desc.read), never read here. */\n"
+            "typedef struct feature_reader {\n"
+            "    int entity;\n"
+            "    int plain;\n"
+            "    const feature_step *steps;\n"
+            "    int nsteps;\n"
+            "    const int *inputs;\n"
+            "} feature_reader;\n\n");
+    emit(g, "static const feature_reader feature_readers[%d] = {\n", p->nfeatures);
+    for (int f = 0; f < p->nfeatures; f++) {
+        if (g->read_unit[f] >= 0)
+            emit(g, "    {-1, -1, NULL, 0, NULL},");
+        else
+            emit(g, "    {%s, %d, %s, %d, %s},", entity_id(g, p->features[f].entities[0]), g->plain[f],
+                 steps[f], nsteps[f], inputs[f]);
+        emit(g, "   /* [%d] %s */\n", f, p->features[f].name);
+    }
+    emit(g, "};\n\n");
+    emit(g, "/* fdl_program.read_feature: feature `feature` of one entity whose key is one column. */\n"
+            "static fdl_status read_feature(fdl_store *store, int feature, const fdl_value *keys,\n"
+            "    const fdl_value *request, fdl_time t, fdl_value *out)\n{\n"
+            "    const feature_reader *reader = &feature_readers[feature];\n");
+    kernel_use use = kernels_used(g);
+    if (use.read_plain)
+        emit(g, "    if (reader->plain >= 0)\n"
+                "        return %s(store, reader->entity, keys, reader->plain, t, out);\n",
+             shared(g, "read_plain"));
+    if (use.read_computed)
+        emit(g, "    return %s(store, reader->entity, keys, request, reader->steps, reader->nsteps,\n"
+                "        reader->inputs, t, out);\n}\n\n", shared(g, "read_computed"));
+    else
+        emit(g, "    (void)request;\n    return FDL_ERR_ARGUMENT;   /* no computed feature is read here */\n}\n\n");
 }
 
 static void emit_read_set(generator *g, int si)
@@ -2448,7 +2520,8 @@ static void emit_tables(generator *g)
             emit(g, ", %s, %d, %d, %s, ", fdl_type_constant(feature->type.kind),
                  feature->type.dim, feature->nentities, entities);
             emit_cstring(g, feature->ast->description);
-            emit(g, ", %s, %d, %s},\n", read_name(g, f), feature->nrequests,
+            emit(g, ", %s, %d, %s},\n", g->read_unit[f] < 0 ? "NULL" : read_name(g, f),
+                 feature->nrequests,
                  feature->nrequests ? feat_ident(g, f, "requests") : "NULL");
         }
         emit(g, "};\n\n");
@@ -2503,6 +2576,7 @@ static void emit_tables(generator *g)
     emit(g, "    %d, %s,\n", p->nsets, p->nsets ? "sets" : "NULL");
     emit(g, "    %d, %s,\n", p->nrequests, p->nrequests ? "requests" : "NULL");
     emit(g, "    %d, %s,\n", p->nreferences, p->nreferences ? "references" : "NULL");
+    emit(g, "    %s,\n", any_table_read(g) ? "read_feature" : "NULL");
     emit(g, "};\n\n");
     emit(g, "const fdl_program *%s_program(void)\n{\n    return &program;\n}\n", g->name);
 }
@@ -2555,6 +2629,7 @@ static void emit_source_file(generator *g)
     for (int f = 0; f < p->nfeatures; f++)
         if (g->unit[f] == 0)
             emit_compute(g, f);
+    emit_table_reads(g);
     for (int f = 0; f < p->nfeatures; f++)
         if (g->read_unit[f] == 0)
             emit_read_feature(g, f);

@@ -776,13 +776,14 @@ fdl_status fdl_read_feature_request(fdl_store *store, int feature, const fdl_val
         return fdl_error_set(err, FDL_ERR_ARGUMENT, "no feature %d (the program has %d)",
                              feature, p->nfeatures);
     const fdl_feature_desc *desc = &p->features[feature];
-    if ((!keys && desc->nentities > 0) || !out || !desc->read)
+    if ((!keys && desc->nentities > 0) || !out || (!desc->read && !p->read_feature))
         return fdl_error_set(err, FDL_ERR_ARGUMENT, "feature '%s': missing keys or output",
                              desc->name);
     fdl_status status = check_request(p, "feature", desc->name, NULL, p->nrequests, request, err);
     if (status != FDL_OK)
         return status;
-    status = desc->read(store, keys, request, t, out);
+    status = desc->read ? desc->read(store, keys, request, t, out)
+                        : p->read_feature(store, feature, keys, request, t, out);
     return status == FDL_OK ? FDL_OK : read_error(status, err, "feature", desc->name, t);
 }
 

@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the layout of the tables below changes. */
-#define FDL_ABI_VERSION 6
+#define FDL_ABI_VERSION 7
 
 /* Event and query time: microseconds since 1970-01-01T00:00:00Z. */
 typedef int64_t fdl_time;
@@ -337,6 +337,9 @@ typedef struct fdl_group_desc {
  * NULL (all null). */
 typedef fdl_status (*fdl_read_feature_fn)(fdl_store *store, const fdl_value *keys,
                                           const fdl_value *request, fdl_time t, fdl_value *out);
+/* The same for feature number `feature` of the program (fdl_program.read_feature). */
+typedef fdl_status (*fdl_read_feature_at_fn)(fdl_store *store, int feature, const fdl_value *keys,
+                                             const fdl_value *request, fdl_time t, fdl_value *out);
 
 typedef struct fdl_feature_desc {
     const char *name;
@@ -345,7 +348,7 @@ typedef struct fdl_feature_desc {
     int nentities;
     const int *entities;        /* indexes into entities, in key order */
     const char *description;
-    fdl_read_feature_fn read;
+    fdl_read_feature_fn read;   /* NULL: fdl_program.read_feature reads it (from tables) */
     int nrequests;
     const int *requests;        /* request fields it reads: indexes into fdl_program.requests */
 } fdl_feature_desc;
@@ -378,6 +381,10 @@ typedef struct fdl_program {
     int nsets;          const fdl_set_desc *sets;
     int nrequests;      const fdl_field_desc *requests;   /* request-time fields (request.NAME) */
     int nreferences;    const fdl_reference_desc *references;   /* exists_in targets */
+    /* Reads the features whose read is NULL (most of them: a feature of one
+     * entity with a one-column key is a row of generated tables, not a
+     * function of its own). */
+    fdl_read_feature_at_fn read_feature;
 } fdl_program;
 
 /* Lookups by name; -1 when absent. */

@@ -201,7 +201,7 @@ static void test_program_lookups(void **state)
     static const fdl_set_desc sets[] = {{"s", 0, NULL, 0, NULL, NULL, 0, NULL}};
     static const fdl_embedding_desc embeddings[] = {{"emb", 1, 4, "x.csv"}};
     fdl_program p = {FDL_ABI_VERSION, "p", "", 2, entities, 1, sources, 1, embeddings,
-                     0, NULL, 2, features, 1, sets, 0, NULL, 0, NULL};
+                     0, NULL, 2, features, 1, sets, 0, NULL, 0, NULL, NULL};
     assert_int_equal(fdl_program_entity(&p, "item"), 1);
     assert_int_equal(fdl_program_entity(&p, "nobody"), -1);
     assert_int_equal(fdl_program_source(&p, "orders"), 0);

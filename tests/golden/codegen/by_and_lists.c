@@ -283,44 +283,34 @@ static fdl_status read_plain(fdl_store *store, int entity, const fdl_value *keys
     return plain_read(store, state, keys[0], row, t, out);
 }
 
-/* Reads feature amount_quantiles_7d; keys: user. */
-static fdl_status feat0_amount_quantiles_7d_read(fdl_store *store, const fdl_value *keys,
-    const fdl_value *request, fdl_time t, fdl_value *out)
-{
-    (void)request;
-    return read_plain(store, ENTITY0_user, keys, 0, t, out);
-}
+/* How read_feature reads each feature: of entity `entity`, plain row
+ * `plain`, or else its plan. Entity -1: a feature with a read function of
+ * its own (fdl_feature_desc.read), never read here. */
+typedef struct feature_reader {
+    int entity;
+    int plain;
+    const feature_step *steps;
+    int nsteps;
+    const int *inputs;
+} feature_reader;
 
-/* Reads feature amount_p90_7d; keys: user. */
-static fdl_status feat1_amount_p90_7d_read(fdl_store *store, const fdl_value *keys,
-    const fdl_value *request, fdl_time t, fdl_value *out)
-{
-    (void)request;
-    return read_plain(store, ENTITY0_user, keys, 1, t, out);
-}
+static const feature_reader feature_readers[5] = {
+    {ENTITY0_user, 0, NULL, 0, NULL},   /* [0] amount_quantiles_7d */
+    {ENTITY0_user, 1, NULL, 0, NULL},   /* [1] amount_p90_7d */
+    {ENTITY0_user, 2, NULL, 0, NULL},   /* [2] approx_quantiles_life */
+    {ENTITY0_user, 3, NULL, 0, NULL},   /* [3] biggest_order_channel_30d */
+    {ENTITY0_user, 4, NULL, 0, NULL},   /* [4] first_paid_channel */
+};
 
-/* Reads feature approx_quantiles_life; keys: user. */
-static fdl_status feat2_approx_quantiles_life_read(fdl_store *store, const fdl_value *keys,
+/* fdl_program.read_feature: feature `feature` of one entity whose key is one column. */
+static fdl_status read_feature(fdl_store *store, int feature, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
+    const feature_reader *reader = &feature_readers[feature];
+    if (reader->plain >= 0)
+        return read_plain(store, reader->entity, keys, reader->plain, t, out);
     (void)request;
-    return read_plain(store, ENTITY0_user, keys, 2, t, out);
-}
-
-/* Reads feature biggest_order_channel_30d; keys: user. */
-static fdl_status feat3_biggest_order_channel_30d_read(fdl_store *store, const fdl_value *keys,
-    const fdl_value *request, fdl_time t, fdl_value *out)
-{
-    (void)request;
-    return read_plain(store, ENTITY0_user, keys, 3, t, out);
-}
-
-/* Reads feature first_paid_channel; keys: user. */
-static fdl_status feat4_first_paid_channel_read(fdl_store *store, const fdl_value *keys,
-    const fdl_value *request, fdl_time t, fdl_value *out)
-{
-    (void)request;
-    return read_plain(store, ENTITY0_user, keys, 4, t, out);
+    return FDL_ERR_ARGUMENT;   /* no computed feature is read here */
 }
 
 /* Feature set orders_v1 (by_and_lists.yaml:30). */
@@ -421,11 +411,11 @@ static const fdl_group_desc groups[] = {
 static const int single_entity[] = {ENTITY0_user};
 
 static const fdl_feature_desc features[] = {
-    {"amount_quantiles_7d", FDL_VECTOR, 3, 1, &single_entity[ENTITY0_user], NULL, feat0_amount_quantiles_7d_read, 0, NULL},
-    {"amount_p90_7d", FDL_FLOAT64, 0, 1, &single_entity[ENTITY0_user], NULL, feat1_amount_p90_7d_read, 0, NULL},
-    {"approx_quantiles_life", FDL_VECTOR, 2, 1, &single_entity[ENTITY0_user], NULL, feat2_approx_quantiles_life_read, 0, NULL},
-    {"biggest_order_channel_30d", FDL_STRING, 0, 1, &single_entity[ENTITY0_user], NULL, feat3_biggest_order_channel_30d_read, 0, NULL},
-    {"first_paid_channel", FDL_STRING, 0, 1, &single_entity[ENTITY0_user], NULL, feat4_first_paid_channel_read, 0, NULL},
+    {"amount_quantiles_7d", FDL_VECTOR, 3, 1, &single_entity[ENTITY0_user], NULL, NULL, 0, NULL},
+    {"amount_p90_7d", FDL_FLOAT64, 0, 1, &single_entity[ENTITY0_user], NULL, NULL, 0, NULL},
+    {"approx_quantiles_life", FDL_VECTOR, 2, 1, &single_entity[ENTITY0_user], NULL, NULL, 0, NULL},
+    {"biggest_order_channel_30d", FDL_STRING, 0, 1, &single_entity[ENTITY0_user], NULL, NULL, 0, NULL},
+    {"first_paid_channel", FDL_STRING, 0, 1, &single_entity[ENTITY0_user], NULL, NULL, 0, NULL},
 };
 
 static const int set0_orders_v1_features[] = {0, 1, 2, 3, 4};
@@ -448,6 +438,7 @@ static const fdl_program program = {
     1, sets,
     0, NULL,
     0, NULL,
+    read_feature,
 };
 
 const fdl_program *by_and_lists_program(void)

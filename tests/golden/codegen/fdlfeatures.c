@@ -464,36 +464,34 @@ static fdl_value feat4_user_product_affinity_compute(fdl_store *store, const fdl
     return out;
 }
 
-/* Reads feature user_embedding; keys: user. */
-static fdl_status feat0_user_embedding_read(fdl_store *store, const fdl_value *keys,
-    const fdl_value *request, fdl_time t, fdl_value *out)
-{
-    (void)request;
-    return read_plain(store, ENTITY0_user, keys, 0, t, out);
-}
+/* How read_feature reads each feature: of entity `entity`, plain row
+ * `plain`, or else its plan. Entity -1: a feature with a read function of
+ * its own (fdl_feature_desc.read), never read here. */
+typedef struct feature_reader {
+    int entity;
+    int plain;
+    const feature_step *steps;
+    int nsteps;
+    const int *inputs;
+} feature_reader;
 
-/* Reads feature user_purchase_count_30d; keys: user. */
-static fdl_status feat1_user_purchase_count_30d_read(fdl_store *store, const fdl_value *keys,
-    const fdl_value *request, fdl_time t, fdl_value *out)
-{
-    (void)request;
-    return read_plain(store, ENTITY0_user, keys, 1, t, out);
-}
+static const feature_reader feature_readers[5] = {
+    {ENTITY0_user, 0, NULL, 0, NULL},   /* [0] user_embedding */
+    {ENTITY0_user, 1, NULL, 0, NULL},   /* [1] user_purchase_count_30d */
+    {ENTITY0_user, 2, NULL, 0, NULL},   /* [2] user_avg_order_value_90d */
+    {ENTITY1_product, 3, NULL, 0, NULL},   /* [3] product_embedding */
+    {-1, -1, NULL, 0, NULL},   /* [4] user_product_affinity */
+};
 
-/* Reads feature user_avg_order_value_90d; keys: user. */
-static fdl_status feat2_user_avg_order_value_90d_read(fdl_store *store, const fdl_value *keys,
+/* fdl_program.read_feature: feature `feature` of one entity whose key is one column. */
+static fdl_status read_feature(fdl_store *store, int feature, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
+    const feature_reader *reader = &feature_readers[feature];
+    if (reader->plain >= 0)
+        return read_plain(store, reader->entity, keys, reader->plain, t, out);
     (void)request;
-    return read_plain(store, ENTITY0_user, keys, 2, t, out);
-}
-
-/* Reads feature product_embedding; keys: product. */
-static fdl_status feat3_product_embedding_read(fdl_store *store, const fdl_value *keys,
-    const fdl_value *request, fdl_time t, fdl_value *out)
-{
-    (void)request;
-    return read_plain(store, ENTITY1_product, keys, 3, t, out);
+    return FDL_ERR_ARGUMENT;   /* no computed feature is read here */
 }
 
 /* Reads feature user_product_affinity; keys: user product. */
@@ -651,10 +649,10 @@ static const int single_entity[] = {ENTITY0_user, ENTITY1_product};
 static const int feat4_user_product_affinity_entities[] = {ENTITY0_user, ENTITY1_product};
 
 static const fdl_feature_desc features[] = {
-    {"user_embedding", FDL_VECTOR, 128, 1, &single_entity[ENTITY0_user], "Dense embedding of the user", feat0_user_embedding_read, 0, NULL},
-    {"user_purchase_count_30d", FDL_INT64, 0, 1, &single_entity[ENTITY0_user], "Number of purchases in the last 30 days", feat1_user_purchase_count_30d_read, 0, NULL},
-    {"user_avg_order_value_90d", FDL_FLOAT64, 0, 1, &single_entity[ENTITY0_user], "Average order value in the last 90 days", feat2_user_avg_order_value_90d_read, 0, NULL},
-    {"product_embedding", FDL_VECTOR, 128, 1, &single_entity[ENTITY1_product], "Dense embedding from product2vec model", feat3_product_embedding_read, 0, NULL},
+    {"user_embedding", FDL_VECTOR, 128, 1, &single_entity[ENTITY0_user], "Dense embedding of the user", NULL, 0, NULL},
+    {"user_purchase_count_30d", FDL_INT64, 0, 1, &single_entity[ENTITY0_user], "Number of purchases in the last 30 days", NULL, 0, NULL},
+    {"user_avg_order_value_90d", FDL_FLOAT64, 0, 1, &single_entity[ENTITY0_user], "Average order value in the last 90 days", NULL, 0, NULL},
+    {"product_embedding", FDL_VECTOR, 128, 1, &single_entity[ENTITY1_product], "Dense embedding from product2vec model", NULL, 0, NULL},
     {"user_product_affinity", FDL_FLOAT64, 0, 2, feat4_user_product_affinity_entities, "Cosine similarity between user and product embeddings", feat4_user_product_affinity_read, 0, NULL},
 };
 
@@ -678,6 +676,7 @@ static const fdl_program program = {
     1, sets,
     0, NULL,
     0, NULL,
+    read_feature,
 };
 
 const fdl_program *fdlfeatures_program(void)

@@ -475,20 +475,31 @@ static fdl_status read_plain(fdl_store *store, int entity, const fdl_value *keys
     return plain_read(store, state, keys[0], row, t, out);
 }
 
-/* Reads feature purchases_7d; keys: user. */
-static fdl_status feat0_purchases_7d_read(fdl_store *store, const fdl_value *keys,
-    const fdl_value *request, fdl_time t, fdl_value *out)
-{
-    (void)request;
-    return read_plain(store, ENTITY0_user, keys, 0, t, out);
-}
+/* How read_feature reads each feature: of entity `entity`, plain row
+ * `plain`, or else its plan. Entity -1: a feature with a read function of
+ * its own (fdl_feature_desc.read), never read here. */
+typedef struct feature_reader {
+    int entity;
+    int plain;
+    const feature_step *steps;
+    int nsteps;
+    const int *inputs;
+} feature_reader;
 
-/* Reads feature spend_7d; keys: user. */
-static fdl_status feat1_spend_7d_read(fdl_store *store, const fdl_value *keys,
+static const feature_reader feature_readers[2] = {
+    {ENTITY0_user, 0, NULL, 0, NULL},   /* [0] purchases_7d */
+    {ENTITY0_user, 1, NULL, 0, NULL},   /* [1] spend_7d */
+};
+
+/* fdl_program.read_feature: feature `feature` of one entity whose key is one column. */
+static fdl_status read_feature(fdl_store *store, int feature, const fdl_value *keys,
     const fdl_value *request, fdl_time t, fdl_value *out)
 {
+    const feature_reader *reader = &feature_readers[feature];
+    if (reader->plain >= 0)
+        return read_plain(store, reader->entity, keys, reader->plain, t, out);
     (void)request;
-    return read_plain(store, ENTITY0_user, keys, 1, t, out);
+    return FDL_ERR_ARGUMENT;   /* no computed feature is read here */
 }
 
 /* Feature set risk_v1 (definitions.yaml:56). */
@@ -605,8 +616,8 @@ static const fdl_group_desc groups[] = {
 static const int single_entity[] = {ENTITY0_user};
 
 static const fdl_feature_desc features[] = {
-    {"purchases_7d", FDL_INT64, 0, 1, &single_entity[ENTITY0_user], NULL, feat0_purchases_7d_read, 0, NULL},
-    {"spend_7d", FDL_FLOAT64, 0, 1, &single_entity[ENTITY0_user], NULL, feat1_spend_7d_read, 0, NULL},
+    {"purchases_7d", FDL_INT64, 0, 1, &single_entity[ENTITY0_user], NULL, NULL, 0, NULL},
+    {"spend_7d", FDL_FLOAT64, 0, 1, &single_entity[ENTITY0_user], NULL, NULL, 0, NULL},
 };
 
 static const int set0_risk_v1_features[] = {0, 1};
@@ -629,6 +640,7 @@ static const fdl_program program = {
     1, sets,
     0, NULL,
     1, references,
+    read_feature,
 };
 
 const fdl_program *validation_program(void)
