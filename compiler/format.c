@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "comments.h"
 #include "ir.h"
 
 /* ------------------------------------------------------------ names */
@@ -253,28 +254,6 @@ static void print_percentiles(FILE *out, const ast_aggregation *agg, const char 
     putc(']', out);
 }
 
-static const char *window_text(arena *a, const ast_aggregation *agg)
-{
-    if (agg->lifetime)
-        return "lifetime";
-    static const struct { int64_t seconds; char unit; } units[] = {
-        {604800, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'},
-    };
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (agg->window_seconds % units[i].seconds == 0)
-            return arena_printf(a, "%" PRId64 "%c", agg->window_seconds / units[i].seconds,
-                                units[i].unit);
-    return "?";
-}
-
-/* A hop in the same largest whole unit as a window. */
-static const char *hop_text(arena *a, const ast_aggregation *agg)
-{
-    ast_aggregation hop = {0};
-    hop.window_seconds = agg->hop_seconds;
-    return window_text(a, &hop);
-}
-
 /* The embedding path relative to the declaring file's directory when it
  * lies below it (the front ends made it absolute). */
 static const char *relative_path(arena *a, const source_set *sources, int file, const char *path)
@@ -373,6 +352,46 @@ static const char *duration_text(arena *a, int64_t seconds)
     return "?";
 }
 
+/*
+ * A duration as it was written at sp when that text says `seconds` (24h
+ * stays 24h, 7d stays 7d, whichever syntax it is printed in); else, for
+ * text the printer cannot see, in the largest unit that divides it.
+ */
+static const char *written_duration(arena *a, const source_set *sources, span sp, int64_t seconds)
+{
+    const source_file *f = span_valid(sp) ? source_get(sources, sp.file) : NULL;
+    if (f && sp.end <= f->size && sp.end - sp.start < 64) {
+        const char *s = f->text + sp.start, *end = f->text + sp.end;
+        while (s < end && (*s == ' ' || *s == '"' || *s == '\''))
+            s++;
+        while (end > s && (end[-1] == ' ' || end[-1] == '"' || end[-1] == '\''))
+            end--;
+        const char *digits_end = s;
+        int64_t number = 0;
+        while (digits_end < end && *digits_end >= '0' && *digits_end <= '9' && number < INT64_MAX / 100)
+            number = number * 10 + (*digits_end++ - '0');
+        static const char units[] = "smhdw";
+        static const int64_t unit_seconds[] = {1, 60, 3600, 86400, 604800};
+        const char *unit = digits_end > s && digits_end + 1 == end ? strchr(units, *digits_end) : NULL;
+        if (unit && *unit && number * unit_seconds[unit - units] == seconds)
+            return arena_strndup(a, s, (size_t)(end - s));
+    }
+    return duration_text(a, seconds);
+}
+
+static const char *window_text(arena *a, const source_set *sources, const ast_aggregation *agg)
+{
+    if (agg->lifetime)
+        return "lifetime";
+    return written_duration(a, sources, agg->window_span, agg->window_seconds);
+}
+
+/* A hop as written, like a window. */
+static const char *hop_text(arena *a, const source_set *sources, const ast_aggregation *agg)
+{
+    return written_duration(a, sources, agg->hop_span, agg->hop_seconds);
+}
+
 static const char *double_text(arena *a, double value)
 {
     char number[40];
@@ -433,7 +452,7 @@ static void print_values(FILE *out, const ast_expectation *e, bool bare, bool ya
     putc(']', out);
 }
 
-static void fdl_expectation(FILE *out, arena *a, const ast_expectation *e, type_kind field_type)
+static void fdl_expectation(FILE *out, arena *a, const source_set *sources, const ast_expectation *e, type_kind field_type)
 {
     bool bare = values_may_be_bare(e, field_type);
     if (e->kind == EXPECT_EXPR) {
@@ -460,7 +479,7 @@ static void fdl_expectation(FILE *out, arena *a, const ast_expectation *e, type_
         break;
     case EXPECT_MAX_FUTURE:
     case EXPECT_MAX_GAP:
-        fprintf(out, " %s", duration_text(a, e->seconds));
+        fprintf(out, " %s", written_duration(a, sources, e->argument_span, e->seconds));
         break;
     case EXPECT_EXISTS_IN:
         putc(' ', out);
@@ -491,7 +510,7 @@ enum { FDL_LINE_WIDTH = 100 };
  * expect(E, E...) on the line when it fits in FDL_LINE_WIDTH after `used`
  * columns, else one expectation a line, indented under `indent`.
  */
-static void fdl_expectations(FILE *out, arena *a, const ast_expectation *list, int count,
+static void fdl_expectations(FILE *out, arena *a, const source_set *sources, const ast_expectation *list, int count,
                              type_kind field_type, size_t used, const char *indent)
 {
     const char **texts = arena_alloc(a, sizeof *texts * (size_t)count);
@@ -501,7 +520,7 @@ static void fdl_expectations(FILE *out, arena *a, const ast_expectation *list, i
         size_t size = 0;
         FILE *mem = open_memstream(&text, &size);
         if (mem) {
-            fdl_expectation(mem, a, &list[i], field_type);
+            fdl_expectation(mem, a, sources, &list[i], field_type);
             fclose(mem);
         }
         texts[i] = arena_strndup(a, text ? text : "", text ? size : 0);
@@ -548,7 +567,7 @@ static void fdl_sla(FILE *out, arena *a, const ast_sla *sla)
 }
 
 /* One flow mapping: {range: [0, 10000], policy: clamp} */
-static void yaml_expectation(FILE *out, arena *a, const ast_expectation *e, type_kind field_type)
+static void yaml_expectation(FILE *out, arena *a, const source_set *sources, const ast_expectation *e, type_kind field_type)
 {
     bool bare = values_may_be_bare(e, field_type);
     fprintf(out, "{%s: ", expectation_kind_name(e->kind));
@@ -570,7 +589,7 @@ static void yaml_expectation(FILE *out, arena *a, const ast_expectation *e, type
         break;
     case EXPECT_MAX_FUTURE:
     case EXPECT_MAX_GAP:
-        fputs(duration_text(a, e->seconds), out);
+        fputs(written_duration(a, sources, e->argument_span, e->seconds), out);
         break;
     case EXPECT_EXISTS_IN:
         if (e->target_field.text)
@@ -597,13 +616,13 @@ static void yaml_expectation(FILE *out, arena *a, const ast_expectation *e, type
     putc('}', out);
 }
 
-static void yaml_expectations(FILE *out, arena *a, const char *indent, const ast_expectation *list,
+static void yaml_expectations(FILE *out, arena *a, const source_set *sources, const char *indent, const ast_expectation *list,
                               int count, type_kind field_type)
 {
     fprintf(out, "%sexpect:\n", indent);
     for (int i = 0; i < count; i++) {
         fprintf(out, "%s  - ", indent);
-        yaml_expectation(out, a, &list[i], field_type);
+        yaml_expectation(out, a, sources, &list[i], field_type);
         putc('\n', out);
     }
 }
@@ -645,7 +664,50 @@ static void fdl_description(FILE *out, const char *description)
     }
 }
 
-static void format_fdl(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a)
+/*
+ * The spans a feature's definition line shows (function, source, window,
+ * where...) are marked on it; the first of them leads it.
+ */
+static void body_marks(comment_layout *L, const ast_feature *f, const char *indent)
+{
+    span spans[10];
+    int n = 0;
+    if (f->kind == FEATURE_AGGREGATION) {
+        const ast_aggregation *agg = &f->aggregation;
+        spans[n++] = agg->function.span;
+        spans[n++] = agg->source_span;
+        spans[n++] = agg->window_span;
+        if (agg->has_hop)
+            spans[n++] = agg->hop_span;
+        if (agg->where)
+            spans[n++] = agg->where_span;
+        if (agg->has_k)
+            spans[n++] = agg->k_span;
+        if (agg->has_percentile)
+            spans[n++] = agg->percentile_span;
+        if (agg->by.text)
+            spans[n++] = agg->by.span;
+    } else if (f->kind == FEATURE_COMPUTATION) {
+        spans[n++] = f->computation.function.span;
+        if (f->computation.nargs)
+            spans[n++] = f->computation.args_span;
+        if (f->computation.model.text)
+            spans[n++] = f->computation.model.span;
+    } else {
+        spans[n++] = f->expr_span;
+    }
+    span first = span_none();
+    for (int i = 0; i < n; i++)
+        if (span_valid(spans[i]) && spans[i].file == f->span.file &&
+            (!span_valid(first) || spans[i].start < first.start))
+            first = spans[i];
+    comment_lead(L, first, indent);
+    for (int i = 0; i < n; i++)
+        comment_mark(L, spans[i]);
+}
+
+static void format_fdl(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a,
+                       comment_layout *L)
 {
     bool first = true;
 #define SEPARATE() (first ? (void)(first = false) : (void)putc('\n', out))
@@ -654,6 +716,8 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (!in_file(e->span, file) || !e->name.text)
             continue;
         SEPARATE();
+        comment_lead(L, e->span, "");
+        comment_mark(L, e->name.span);
         fputs("entity ", out);
         fdl_name(out, e->name.text);
         fputs(" { key ", out);
@@ -676,6 +740,9 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (!in_file(s->span, file) || !s->name.text)
             continue;
         SEPARATE();
+        comment_lead(L, s->span, "");
+        comment_mark(L, s->name.span);
+        comment_mark(L, s->timestamp.span);
         fputs("source ", out);
         fdl_name(out, s->name.text);
         fputs(" at ", out);
@@ -683,6 +750,8 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         fputs(" {\n", out);
         for (int f = 0; f < s->nfields; f++) {
             const ast_field *field = &s->fields[f];
+            comment_lead(L, field->name.span, "    ");
+            comment_mark(L, field->name.span);
             fputs("    ", out);
             /* The line so far, measured to decide whether expect(...) fits on it. */
             char *line = NULL;
@@ -703,7 +772,7 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             }
             if (field->nexpects) {
                 putc(' ', out);
-                fdl_expectations(out, a, field->expects, field->nexpects, field->type, 4 + length + 1,
+                fdl_expectations(out, a, sources, field->expects, field->nexpects, field->type, 4 + length + 1,
                                  "    ");
             }
             fputs(f + 1 < s->nfields ? ",\n" : "\n", out);
@@ -712,7 +781,7 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         fdl_description(out, s->description);
         if (s->nexpects) {
             fputs("\n    ", out);
-            fdl_expectations(out, a, s->expects, s->nexpects, TYPE_ERROR, 4, "    ");
+            fdl_expectations(out, a, sources, s->expects, s->nexpects, TYPE_ERROR, 4, "    ");
         }
         if (s->sla.written) {
             fputs("\n    ", out);
@@ -725,6 +794,9 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (!in_file(e->span, file) || !e->name.text)
             continue;
         SEPARATE();
+        comment_lead(L, e->span, "");
+        comment_mark(L, e->name.span);
+        comment_mark(L, e->path_span);
         fputs("embedding ", out);
         fdl_name(out, e->name.text);
         fputs(" of ", out);
@@ -739,6 +811,9 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (!in_file(f->span, file) || !f->name.text || f->kind == FEATURE_INVALID)
             continue;
         SEPARATE();
+        comment_lead(L, f->span, "");
+        comment_mark(L, f->name.span);
+        comment_mark(L, f->entities_span);
         fputs("feature ", out);
         fdl_name(out, f->name.text);
         fputs(" of ", out);
@@ -750,6 +825,7 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (f->has_value_type)
             fprintf(out, ": %s", type_name(f->value_type.kind));
         fputs(" =\n    ", out);
+        body_marks(L, f, "    ");
         if (f->kind == FEATURE_AGGREGATION) {
             const ast_aggregation *agg = &f->aggregation;
             fprintf(out, "%s(", agg->function.text);
@@ -770,9 +846,9 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
                 fputs(", ", out);
                 fdl_name(out, agg->by.text);
             }
-            fprintf(out, ") over %s", window_text(a, agg));
+            fprintf(out, ") over %s", window_text(a, sources, agg));
             if (agg->has_hop)
-                fprintf(out, " hop %s", hop_text(a, agg));
+                fprintf(out, " hop %s", hop_text(a, sources, agg));
         } else if (f->kind == FEATURE_COMPUTATION) {
             const ast_computation *c = &f->computation;
             fprintf(out, "%s(", c->function.text);
@@ -813,7 +889,10 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (f->online_compute)
             fputs("\n    online", out);
         if (f->has_default) {
-            fputs("\n    default ", out);
+            fputs("\n", out);
+            comment_lead(L, f->default_span, "    ");
+            comment_mark(L, f->default_span);
+            fputs("    default ", out);
             if (literal_is_bare(f->default_text, f->default_length))
                 fputs(f->default_text, out);
             else
@@ -826,16 +905,21 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (!in_file(s->span, file) || !s->name.text)
             continue;
         SEPARATE();
+        comment_lead(L, s->span, "");
+        comment_mark(L, s->name.span);
         fputs("set ", out);
         fdl_name(out, s->name.text);
         fputs(" {\n", out);
         for (int f = 0; f < s->nfeatures; f++) {
+            comment_lead(L, s->features[f].span, "    ");
+            comment_mark(L, s->features[f].span);
             fputs("    ", out);
             fdl_name(out, s->features[f].text);
             fputs(f + 1 < s->nfeatures ? ",\n" : "\n", out);
         }
         putc('}', out);
         if (s->nrequest) {
+            comment_mark(L, s->request_span);
             fputs(" request { ", out);
             for (int r = 0; r < s->nrequest; r++) {
                 if (r)
@@ -862,15 +946,36 @@ static void yaml_description(FILE *out, const char *indent, const char *descript
     }
 }
 
-static void format_yaml(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a)
+/* An item of a section (entities:, features:...): the section's first
+ * item leads its header line, so a comment before it stays above both. */
+static void yaml_item(FILE *out, comment_layout *L, bool *any, const char *section, span sp)
+{
+    if (!*any) {
+        comment_lead(L, sp, "");
+        fprintf(out, "%s:\n", section);
+        *any = true;
+    } else {
+        comment_lead(L, sp, "  ");
+    }
+}
+
+/* A key line (`    window: 7d`) showing the text at sp. */
+static void yaml_key(comment_layout *L, span sp, const char *indent)
+{
+    comment_lead(L, sp, indent);
+    comment_mark(L, sp);
+}
+
+static void format_yaml(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a,
+                        comment_layout *L)
 {
     bool any = false;
     for (int i = 0; i < p->nentities; i++) {
         const ast_entity *e = &p->entities[i];
         if (!in_file(e->span, file) || !e->name.text)
             continue;
-        if (!any)
-            fputs("entities:\n", out), any = true;
+        yaml_item(out, L, &any, "entities", e->span);
+        comment_mark(L, e->name.span);
         fprintf(out, "  - name: %s\n", yaml_name(a, e->name.text));
         if (e->nkeys == 1) {
             fprintf(out, "    join_key: %s\n", yaml_name(a, e->join_keys[0].text));
@@ -891,12 +996,13 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
         const ast_source *s = &p->sources[i];
         if (!in_file(s->span, file) || !s->name.text)
             continue;
-        if (!any)
-            fputs("sources:\n", out), any = true;
+        yaml_item(out, L, &any, "sources", s->span);
+        comment_mark(L, s->name.span);
         fprintf(out, "  - name: %s\n    timestamp: %s\n    fields:\n", yaml_name(a, s->name.text),
                 yaml_name(a, s->timestamp.text ? s->timestamp.text : "?"));
         for (int f = 0; f < s->nfields; f++) {
             const ast_field *field = &s->fields[f];
+            yaml_key(L, field->name.span, "      ");
             if (field->on_invalid.kind == POLICY_DEFAULT && field->nexpects == 0) {
                 fprintf(out, "      - {name: %s, type: %s}\n", yaml_name(a, field->name.text),
                         type_name(field->type));
@@ -910,11 +1016,11 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
                 putc('\n', out);
             }
             if (field->nexpects)
-                yaml_expectations(out, a, "        ", field->expects, field->nexpects, field->type);
+                yaml_expectations(out, a, sources, "        ", field->expects, field->nexpects, field->type);
         }
         yaml_description(out, "    ", s->description);
         if (s->nexpects)
-            yaml_expectations(out, a, "    ", s->expects, s->nexpects, TYPE_ERROR);
+            yaml_expectations(out, a, sources, "    ", s->expects, s->nexpects, TYPE_ERROR);
         if (s->sla.written)
             yaml_sla(out, a, &s->sla);
     }
@@ -923,8 +1029,8 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
         const ast_embedding *e = &p->embeddings[i];
         if (!in_file(e->span, file) || !e->name.text)
             continue;
-        if (!any)
-            fputs("embeddings:\n", out), any = true;
+        yaml_item(out, L, &any, "embeddings", e->span);
+        comment_mark(L, e->name.span);
         fprintf(out, "  - name: %s\n    entity: %s\n    dimension: %" PRId64 "\n    path: ",
                 yaml_name(a, e->name.text), yaml_name(a, e->entity.text ? e->entity.text : "?"), e->dimension);
         yaml_quoted_text(out, e->path ? relative_path(a, sources, file, e->path) : "");
@@ -936,9 +1042,10 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
         const ast_feature *f = &p->features[i];
         if (!in_file(f->span, file) || !f->name.text || f->kind == FEATURE_INVALID)
             continue;
-        if (!any)
-            fputs("features:\n", out), any = true;
+        yaml_item(out, L, &any, "features", f->span);
+        comment_mark(L, f->name.span);
         fprintf(out, "  - name: %s\n", yaml_name(a, f->name.text));
+        yaml_key(L, f->entities_span, "    ");
         if (f->nentities == 1) {
             fprintf(out, "    entity: %s\n", yaml_name(a, f->entities[0].text));
         } else {
@@ -950,46 +1057,66 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
         yaml_description(out, "    ", f->description);
         if (f->kind == FEATURE_AGGREGATION) {
             const ast_aggregation *agg = &f->aggregation;
-            fprintf(out, "    aggregation:\n      function: %s\n      source: %s%s%s\n",
-                    agg->function.text, agg->source.text, agg->field.text ? "." : "",
+            fputs("    aggregation:\n", out);
+            yaml_key(L, agg->function.span, "      ");
+            fprintf(out, "      function: %s\n", agg->function.text);
+            yaml_key(L, agg->source_span, "      ");
+            fprintf(out, "      source: %s%s%s\n", agg->source.text, agg->field.text ? "." : "",
                     agg->field.text ? agg->field.text : "");
-            fprintf(out, "      window: %s\n", window_text(a, agg));
-            if (agg->has_hop)
-                fprintf(out, "      hop: %s\n", hop_text(a, agg));
+            yaml_key(L, agg->window_span, "      ");
+            fprintf(out, "      window: %s\n", window_text(a, sources, agg));
+            if (agg->has_hop) {
+                yaml_key(L, agg->hop_span, "      ");
+                fprintf(out, "      hop: %s\n", hop_text(a, sources, agg));
+            }
             if (agg->where) {
+                yaml_key(L, agg->where_span, "      ");
                 fputs("      where: ", out);
                 yaml_quoted_text(out, expr_string(a, agg->where));
                 putc('\n', out);
             }
-            if (agg->has_k)
+            if (agg->has_k) {
+                yaml_key(L, agg->k_span, "      ");
                 fprintf(out, "      k: %" PRId64 "\n", agg->k);
+            }
             if (agg->has_percentile) {
+                yaml_key(L, agg->percentile_span, "      ");
                 print_percentiles(out, agg, "      percentile: ");
                 putc('\n', out);
             }
-            if (agg->by.text)
+            if (agg->by.text) {
+                yaml_key(L, agg->by.span, "      ");
                 fprintf(out, "      by: %s\n", yaml_name(a, agg->by.text));
+            }
         } else if (f->kind == FEATURE_COMPUTATION) {
             const ast_computation *c = &f->computation;
-            fprintf(out, "    computation:\n      function: %s\n", c->function.text);
+            fputs("    computation:\n", out);
+            yaml_key(L, c->function.span, "      ");
+            fprintf(out, "      function: %s\n", c->function.text);
             if (c->model.text)
                 fprintf(out, "      model: %s\n", yaml_name(a, c->model.text));
             if (c->dimension_written)
                 fprintf(out, "      dimension: %" PRId64 "\n", c->dimension);
             if (c->nargs) {
                 fputs("      args:\n", out);
-                for (int k = 0; k < c->nargs; k++)
+                for (int k = 0; k < c->nargs; k++) {
+                    yaml_key(L, c->args[k].span, "        ");
                     fprintf(out, "        - %s%s%s\n", c->args[k].entity.text ? c->args[k].entity.text : "",
                             c->args[k].entity.text ? "." : "", c->args[k].feature.text);
+                }
             }
         } else {
+            yaml_key(L, f->expr_span, "    ");
             fputs("    expr: ", out);
             yaml_quoted_text(out, f->expr ? expr_string(a, f->expr) : "");
             putc('\n', out);
         }
-        if (f->has_value_type)
+        if (f->has_value_type) {
+            yaml_key(L, f->value_type_span, "    ");
             fprintf(out, "    value_type: %s\n", type_name(f->value_type.kind));
+        }
         if (f->has_default) {
+            yaml_key(L, f->default_span, "    ");
             fputs("    default: ", out);
             quoted_as(out, f->default_text, f->default_length, true);
             putc('\n', out);
@@ -1011,18 +1138,22 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
         const ast_feature_set *s = &p->sets[i];
         if (!in_file(s->span, file) || !s->name.text)
             continue;
-        if (!any)
-            fputs("feature_sets:\n", out), any = true;
+        yaml_item(out, L, &any, "feature_sets", s->span);
+        comment_mark(L, s->name.span);
         fprintf(out, "  - name: %s\n", yaml_name(a, s->name.text));
         yaml_description(out, "    ", s->description);
         fputs("    features:\n", out);
-        for (int f = 0; f < s->nfeatures; f++)
+        for (int f = 0; f < s->nfeatures; f++) {
+            yaml_key(L, s->features[f].span, "      ");
             fprintf(out, "      - %s\n", yaml_name(a, s->features[f].text));
+        }
         if (s->nrequest) {
             fputs("    request:\n", out);
-            for (int r = 0; r < s->nrequest; r++)
+            for (int r = 0; r < s->nrequest; r++) {
+                yaml_key(L, s->request[r].name.span, "      ");
                 fprintf(out, "      - {name: %s, type: %s}\n", yaml_name(a, s->request[r].name.text),
                         type_name(s->request[r].type));
+            }
         }
     }
 }
@@ -1032,9 +1163,20 @@ void format_file(FILE *out, const source_set *sources, int file, const ast_progr
 {
     arena a;
     arena_init(&a);
+    const source_file *f = source_get(sources, file);
+    size_t length = f ? strlen(f->path) : 0;
+    bool native_fdl = length > 4 && strcmp(f->path + length - 4, ".fdl") == 0;
+    fmt_comments comments;
+    comments_scan(sources, file, native_fdl, &a, &comments);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream(&text, &size);
+    comment_layout *layout = mem ? comment_layout_new(&a, sources, file, mem, &text, &size) : NULL;
     if (syntax == FORMAT_FDL)
-        format_fdl(out, sources, file, program, &a);
+        format_fdl(mem ? mem : out, sources, file, program, &a, layout);
     else
-        format_yaml(out, sources, file, program, &a);
+        format_yaml(mem ? mem : out, sources, file, program, &a, layout);
+    if (layout)
+        comment_layout_write(layout, &comments, out);
     arena_free(&a);
 }
