@@ -510,7 +510,8 @@ enum { FDL_LINE_WIDTH = 100 };
  * expect(E, E...) on the line when it fits in FDL_LINE_WIDTH after `used`
  * columns, else one expectation a line, indented under `indent`.
  */
-static void fdl_expectations(FILE *out, arena *a, const source_set *sources, const ast_expectation *list, int count,
+static void fdl_expectations(FILE *out, arena *a, const source_set *sources, comment_layout *L,
+                             const ast_expectation *list, int count,
                              type_kind field_type, size_t used, const char *indent)
 {
     const char **texts = arena_alloc(a, sizeof *texts * (size_t)count);
@@ -534,6 +535,7 @@ static void fdl_expectations(FILE *out, arena *a, const source_set *sources, con
             fputs(i ? ", " : "", out);
         else
             fprintf(out, "%s\n%s    ", i ? "," : "", indent);
+        comment_mark(L, list[i].span);
         fputs(texts[i], out);
     }
     if (!inline_list)
@@ -616,11 +618,13 @@ static void yaml_expectation(FILE *out, arena *a, const source_set *sources, con
     putc('}', out);
 }
 
-static void yaml_expectations(FILE *out, arena *a, const source_set *sources, const char *indent, const ast_expectation *list,
-                              int count, type_kind field_type)
+static void yaml_expectations(FILE *out, arena *a, const source_set *sources, comment_layout *L,
+                              const char *indent, const ast_expectation *list, int count,
+                              type_kind field_type)
 {
     fprintf(out, "%sexpect:\n", indent);
     for (int i = 0; i < count; i++) {
+        comment_mark(L, list[i].span);
         fprintf(out, "%s  - ", indent);
         yaml_expectation(out, a, sources, &list[i], field_type);
         putc('\n', out);
@@ -664,9 +668,20 @@ static void fdl_description(FILE *out, const char *description)
     }
 }
 
+/* The closing '}' of a block whose source span is sp: comments written
+ * before the end of the block stay inside it. */
+static void closing_lead(comment_layout *L, const source_set *sources, span sp)
+{
+    /* Only where the span ends at a '}' (a YAML mapping's end is no place). */
+    const source_file *f = L && span_valid(sp) ? source_get(sources, sp.file) : NULL;
+    if (f && sp.end > sp.start && sp.end <= f->size && f->text[sp.end - 1] == '}')
+        comment_lead(L, span_make(sp.file, sp.end - 1, sp.end), "    ");
+}
+
 /*
  * The spans a feature's definition line shows (function, source, window,
- * where...) are marked on it; the first of them leads it.
+ * where...) are marked on it, and each leads it: a comment written before
+ * any of them goes above the line.
  */
 static void body_marks(comment_layout *L, const ast_feature *f, const char *indent)
 {
@@ -696,14 +711,10 @@ static void body_marks(comment_layout *L, const ast_feature *f, const char *inde
     } else {
         spans[n++] = f->expr_span;
     }
-    span first = span_none();
-    for (int i = 0; i < n; i++)
-        if (span_valid(spans[i]) && spans[i].file == f->span.file &&
-            (!span_valid(first) || spans[i].start < first.start))
-            first = spans[i];
-    comment_lead(L, first, indent);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        comment_lead(L, spans[i], indent);
         comment_mark(L, spans[i]);
+    }
 }
 
 static void format_fdl(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a,
@@ -772,16 +783,17 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             }
             if (field->nexpects) {
                 putc(' ', out);
-                fdl_expectations(out, a, sources, field->expects, field->nexpects, field->type, 4 + length + 1,
+                fdl_expectations(out, a, sources, L, field->expects, field->nexpects, field->type, 4 + length + 1,
                                  "    ");
             }
             fputs(f + 1 < s->nfields ? ",\n" : "\n", out);
         }
+        closing_lead(L, sources, s->span);
         putc('}', out);
         fdl_description(out, s->description);
         if (s->nexpects) {
             fputs("\n    ", out);
-            fdl_expectations(out, a, sources, s->expects, s->nexpects, TYPE_ERROR, 4, "    ");
+            fdl_expectations(out, a, sources, L, s->expects, s->nexpects, TYPE_ERROR, 4, "    ");
         }
         if (s->sla.written) {
             fputs("\n    ", out);
@@ -917,6 +929,7 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             fdl_name(out, s->features[f].text);
             fputs(f + 1 < s->nfeatures ? ",\n" : "\n", out);
         }
+        closing_lead(L, sources, s->span);
         putc('}', out);
         if (s->nrequest) {
             comment_mark(L, s->request_span);
@@ -978,6 +991,7 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
         comment_mark(L, e->name.span);
         fprintf(out, "  - name: %s\n", yaml_name(a, e->name.text));
         if (e->nkeys == 1) {
+            yaml_key(L, e->join_keys[0].span, "    ");
             fprintf(out, "    join_key: %s\n", yaml_name(a, e->join_keys[0].text));
             fprintf(out, "    key_type: %s\n", type_name(e->key_types[0]));
         } else {
@@ -1008,19 +1022,20 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
                         type_name(field->type));
                 continue;
             }
-            fprintf(out, "      - name: %s\n        type: %s\n", yaml_name(a, field->name.text),
-                    type_name(field->type));
+            fprintf(out, "      - name: %s\n", yaml_name(a, field->name.text));
+            yaml_key(L, field->type_span, "        ");
+            fprintf(out, "        type: %s\n", type_name(field->type));
             if (field->on_invalid.kind != POLICY_DEFAULT) {
                 fputs("        on_invalid: ", out);
                 yaml_policy(out, &field->on_invalid, field->type);
                 putc('\n', out);
             }
             if (field->nexpects)
-                yaml_expectations(out, a, sources, "        ", field->expects, field->nexpects, field->type);
+                yaml_expectations(out, a, sources, L, "        ", field->expects, field->nexpects, field->type);
         }
         yaml_description(out, "    ", s->description);
         if (s->nexpects)
-            yaml_expectations(out, a, sources, "    ", s->expects, s->nexpects, TYPE_ERROR);
+            yaml_expectations(out, a, sources, L, "    ", s->expects, s->nexpects, TYPE_ERROR);
         if (s->sla.written)
             yaml_sla(out, a, &s->sla);
     }
