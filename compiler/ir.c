@@ -89,7 +89,9 @@ void ir_format_double(double value, char *out, size_t size)
         strncat(out, ".0", size - strlen(out) - 1);
 }
 
-static void expr_text(text_buffer *b, const expr *e)
+/* fingerprints: when not NULL, a feature name is written as the
+ * fingerprint of the feature it refers to (ir_feature_fingerprints). */
+static void expr_text(text_buffer *b, const expr *e, char (*fingerprints)[65])
 {
     switch (e->kind) {
     case EXPR_INT: text_printf(b, "%" PRId64, e->as.int_value); break;
@@ -127,34 +129,37 @@ static void expr_text(text_buffer *b, const expr *e)
          * qualifier adds nothing, except for request-time data. */
         if (e->as.name.is_request)
             text_puts(b, "request.");
-        text_puts(b, e->as.name.name);
+        if (fingerprints && !e->as.name.is_request && e->as.name.ref >= 0)
+            text_printf(b, "feature:%s", fingerprints[e->as.name.ref]);
+        else
+            text_puts(b, e->as.name.name);
         break;
     case EXPR_UNARY:
         text_puts(b, e->as.unary.op == OP_NOT ? "(not " : e->as.unary.op == OP_NEG ? "(-" : "(+");
-        expr_text(b, e->as.unary.operand);
+        expr_text(b, e->as.unary.operand, fingerprints);
         text_puts(b, ")");
         break;
     case EXPR_BINARY:
         text_puts(b, "(");
-        expr_text(b, e->as.binary.left);
+        expr_text(b, e->as.binary.left, fingerprints);
         text_printf(b, " %s ", expr_op_name(e->as.binary.op));
-        expr_text(b, e->as.binary.right);
+        expr_text(b, e->as.binary.right, fingerprints);
         text_puts(b, ")");
         break;
     case EXPR_IN:
         text_puts(b, "(");
-        expr_text(b, e->as.in.operand);
+        expr_text(b, e->as.in.operand, fingerprints);
         text_puts(b, e->as.in.negated ? " not in (" : " in (");
         for (int i = 0; i < e->as.in.list.count; i++) {
             if (i)
                 text_puts(b, ", ");
-            expr_text(b, e->as.in.list.items[i]);
+            expr_text(b, e->as.in.list.items[i], fingerprints);
         }
         text_puts(b, "))");
         break;
     case EXPR_IS_NULL:
         text_puts(b, "(");
-        expr_text(b, e->as.is_null.operand);
+        expr_text(b, e->as.is_null.operand, fingerprints);
         text_puts(b, e->as.is_null.negated ? " is not null)" : " is null)");
         break;
     case EXPR_CALL:
@@ -162,7 +167,7 @@ static void expr_text(text_buffer *b, const expr *e)
         for (int i = 0; i < e->as.call.args.count; i++) {
             if (i)
                 text_puts(b, ", ");
-            expr_text(b, e->as.call.args.items[i]);
+            expr_text(b, e->as.call.args.items[i], fingerprints);
         }
         text_puts(b, ")");
         break;
@@ -172,7 +177,7 @@ static void expr_text(text_buffer *b, const expr *e)
 const char *ir_expr_text(arena *a, const expr *e)
 {
     text_buffer b = {a, NULL, 0, 0};
-    expr_text(&b, e);
+    expr_text(&b, e, NULL);
     return b.data ? b.data : "";
 }
 
@@ -408,7 +413,17 @@ void ir_feature_fingerprints(arena *a, const ir_program *p, char (*out)[65])
                 text_printf(&b, " %s:%s", entity->join_keys[k], type_name(entity->key_types[k]));
             text_puts(&b, "\n");
         }
-        text_printf(&b, "= %s\n", f->definition);
+        /* What it reads by name is said by fingerprint below, so that
+         * renaming an upstream feature does not change this one. */
+        if (f->kind == IR_DERIVED) {
+            text_puts(&b, "= ");
+            expr_text(&b, f->expr, out);
+            text_puts(&b, "\n");
+        } else if (f->kind == IR_COSINE_SIMILARITY) {
+            text_printf(&b, "= cosine_similarity slots %d %d\n", f->arg_slots[0], f->arg_slots[1]);
+        } else {
+            text_printf(&b, "= %s\n", f->definition);
+        }
         if (f->has_default)
             text_printf(&b, "default %s\n", ir_literal_text(a, &f->default_value));
         if (f->kind == IR_AGGREGATE)

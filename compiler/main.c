@@ -25,6 +25,7 @@
 #include "cc_build.h"
 #include "codegen.h"
 #include "drift.h"
+#include "diff.h"
 #include "fmt_command.h"
 #include "internal.h"
 #include "predlog_read.h"
@@ -58,6 +59,9 @@ static const char usage_text[] =
     "        [--lib DIR/libN.so] [--allow-other-fingerprint]\n"
     "                                     recompute a prediction log through batch and compare (exit 4\n"
     "                                     on differences)\n"
+    "  diff [--format json] OLD... -- NEW...  (or --manifest OLD.json -- NEW...)\n"
+    "                                     features added, removed, renamed, changed in meaning;\n"
+    "                                     sets reshaped (exit 3 changes, 4 breaking, 0 none)\n"
     "  functions                          list the expression functions\n"
     "  drift TRAIN.csv SERVING.csv [--ignore COL]... [--json PATH]\n"
     "                                     compare feature distributions (exit 3 on drift)\n"
@@ -1187,6 +1191,8 @@ int main(int argc, char **argv)
         return command_verify(argc - 2, argv + 2);
     if (strcmp(command, "fmt") == 0)
         return fmt_main(argc - 2, argv + 2);
+    if (strcmp(command, "diff") == 0)
+        return diff_main(argc - 2, argv + 2);
     if (strcmp(command, "drift") == 0)
         return drift_main(argc - 2, argv + 2);
     if (strcmp(command, "functions") == 0)

@@ -11,6 +11,7 @@ set -euo pipefail
 # libclang-rt-14-dev: clang's sanitizer runtimes and libFuzzer
 # (libclang_rt.fuzzer*.a), for the clang sanitizer build and tests/fuzz.
 packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev libcmocka-dev pkg-config
+          libjansson-dev
           python3 sqlite3)
 
 is_installed() {
