@@ -260,31 +260,51 @@ void comment_lead(comment_layout *l, span sp, const char *indent)
     l->leads[l->nleads++] = (lead){current_line(l), sp.start, indent};
 }
 
-/* The output line a trailing comment on source line `line` ends; -1 if none. */
-static int64_t trailing_line(const comment_layout *l, uint32_t line)
+/* For each source line, the last output line showing an item that starts
+ * there, else one that ends there; -1 when none (a trailing comment on it
+ * then goes on a line of its own). */
+static int64_t *trailing_lines(const comment_layout *l, uint32_t nsource)
 {
-    int64_t best = -1;
-    for (int pass = 0; pass < 2 && best < 0; pass++)
-        for (int i = 0; i < l->nmarks; i++) {
-            uint32_t at = pass == 0 ? l->marks[i].start_line : l->marks[i].end_line;
-            if (at == line && (int64_t)l->marks[i].out_line > best)
-                best = l->marks[i].out_line;
-        }
-    return best;
+    int64_t *starts = arena_alloc(l->arena, sizeof(int64_t) * (nsource + 1));
+    int64_t *ends = arena_alloc(l->arena, sizeof(int64_t) * (nsource + 1));
+    for (uint32_t i = 0; i <= nsource; i++)
+        starts[i] = ends[i] = -1;
+    for (int i = 0; i < l->nmarks; i++) {
+        const mark *m = &l->marks[i];
+        assert(m->start_line < nsource && m->end_line < nsource);
+        if ((int64_t)m->out_line > starts[m->start_line])
+            starts[m->start_line] = m->out_line;
+        if ((int64_t)m->out_line > ends[m->end_line])
+            ends[m->end_line] = m->out_line;
+    }
+    for (uint32_t i = 0; i < nsource; i++)
+        if (starts[i] < 0)
+            starts[i] = ends[i];
+    return starts;
+}
+
+/* Leads by offset, then output line: the first at or after an offset is
+ * where a full-line comment there goes. */
+static int compare_leads(const void *x, const void *y)
+{
+    const lead *a = x, *b = y;
+    if (a->offset != b->offset)
+        return a->offset < b->offset ? -1 : 1;
+    return a->out_line < b->out_line ? -1 : a->out_line > b->out_line;
 }
 
 /* The lead a full-line comment at offset goes before; NULL: the end. */
 static const lead *next_lead(const comment_layout *l, uint32_t offset)
 {
-    const lead *best = NULL;
-    for (int i = 0; i < l->nleads; i++) {
-        const lead *x = &l->leads[i];
-        if (x->offset < offset)
-            continue;
-        if (!best || x->offset < best->offset || (x->offset == best->offset && x->out_line < best->out_line))
-            best = x;
+    int low = 0, high = l->nleads;   /* leads are sorted: the first with offset >= it */
+    while (low < high) {
+        int mid = low + (high - low) / 2;
+        if (l->leads[mid].offset < offset)
+            low = mid + 1;
+        else
+            high = mid;
     }
-    return best;
+    return low < l->nleads ? &l->leads[low] : NULL;
 }
 
 /* Where each comment goes: before output line `line` (full) or at its end. */
@@ -305,11 +325,15 @@ void comment_layout_write(comment_layout *l, const fmt_comments *comments, FILE 
         nlines += text[i] == '\n';
     if (size && text[size - 1] != '\n')
         nlines++;
+    const source_file *f = source_get(l->sources, l->file);
+    int64_t *trailing = trailing_lines(l, f->nlines);
+    if (l->nleads > 1)
+        qsort(l->leads, (size_t)l->nleads, sizeof *l->leads, compare_leads);
     placed *where = arena_alloc(l->arena, sizeof *where * (size_t)(comments->count + 1));
     for (int c = 0; c < comments->count; c++) {
         const fmt_comment *comment = &comments->items[c];
         placed p = {nlines, false, "", comment};
-        int64_t at = comment->trailing ? trailing_line(l, comment->line) : -1;
+        int64_t at = comment->trailing ? trailing[comment->line] : -1;
         if (at >= 0 && (uint32_t)at < nlines) {
             p.line = (uint32_t)at;
             p.at_end = true;
@@ -322,19 +346,27 @@ void comment_layout_write(comment_layout *l, const fmt_comments *comments, FILE 
         }
         where[c] = p;
     }
-    /* Line by line: the full-line comments before it in source order, the
-     * line, its trailing comments; then what goes at the end. */
+    /* Comments by output line, each line's in source order (a counting sort). */
+    int *first = arena_alloc(l->arena, sizeof(int) * ((size_t)nlines + 2));
+    int *order = arena_alloc(l->arena, sizeof(int) * (size_t)(comments->count + 1));
+    for (int c = 0; c < comments->count; c++)
+        first[where[c].line + 1]++;
+    for (uint32_t line = 0; line <= nlines; line++)
+        first[line + 1] += first[line];
+    int *fill = arena_alloc(l->arena, sizeof(int) * ((size_t)nlines + 1));
+    for (int c = 0; c < comments->count; c++)
+        order[first[where[c].line] + fill[where[c].line]++] = c;
+    /* Line by line: the full-line comments before it, the line, its
+     * trailing comments; then what goes at the end (no blank line after
+     * the file's last comment). */
     size_t pos = 0;
     for (uint32_t line = 0; line <= nlines; line++) {
-        int last_footer = -1;
-        for (int c = 0; c < comments->count; c++)
-            if (where[c].line == nlines)
-                last_footer = c;
-        for (int c = 0; c < comments->count; c++) {
-            if (where[c].line != line || where[c].at_end)
+        for (int k = first[line]; k < first[line + 1]; k++) {
+            const placed *p = &where[order[k]];
+            if (p->at_end)
                 continue;
-            fprintf(out, "%s%s\n", where[c].indent, where[c].comment->text);
-            if (where[c].comment->blank_after && !(line == nlines && c == last_footer))
+            fprintf(out, "%s%s\n", p->indent, p->comment->text);
+            if (p->comment->blank_after && !(line == nlines && k + 1 == first[line + 1]))
                 putc('\n', out);
         }
         if (line == nlines)
@@ -343,9 +375,9 @@ void comment_layout_write(comment_layout *l, const fmt_comments *comments, FILE 
         while (end < size && text[end] != '\n')
             end++;
         fwrite(text + pos, 1, end - pos, out);
-        for (int c = 0; c < comments->count; c++)
-            if (where[c].line == line && where[c].at_end)
-                fprintf(out, "  %s", where[c].comment->text);
+        for (int k = first[line]; k < first[line + 1]; k++)
+            if (where[order[k]].at_end)
+                fprintf(out, "  %s", where[order[k]].comment->text);
         putc('\n', out);
         pos = end + 1;
     }
