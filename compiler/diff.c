@@ -179,7 +179,9 @@ static bool catalog_of_manifest(arena *a, const char *path, catalog *out)
 
 /* ------------------------------------------------------------ comparing */
 
-typedef enum set_change { SET_SAME, SET_ADDED, SET_REMOVED, SET_RESHAPED, SET_MEANING, SET_RENAMED } set_change;
+typedef enum set_change {
+    SET_SAME, SET_ADDED, SET_REMOVED, SET_RESHAPED, SET_MEANING, SET_RENAMED
+} set_change;
 
 static const char *const set_change_names[] = {"same", "added", "removed", "reshaped", "changed", "renamed"};
 
@@ -260,8 +262,8 @@ static json_t *compare(catalog *old, catalog *new)
         else if (strcmp(o->name, n->name) != 0)
             json_array_append_new(renamed, json_pack("{s:s, s:s}", "from", o->name, "to", n->name));
         else if (strcmp(o->fingerprint, n->fingerprint) != 0)
-            json_array_append_new(changed, json_pack("{s:s, s:o, s:o}", "name", o->name, "old", feature_json(o),
-                                                     "new", feature_json(n)));
+            json_array_append_new(changed, json_pack("{s:s, s:o, s:o}", "name", o->name, "old",
+                                                     feature_json(o), "new", feature_json(n)));
     }
     for (int j = 0; j < new->nfeatures; j++)
         if (new->features[j].match < 0)
@@ -320,7 +322,8 @@ static void print_text(FILE *out, json_t *result)
     json_array_foreach(json_object_get(result, "removed"), i, item)
         fprintf(out, "removed  feature %s\n", text_of(item, "name"));
     json_array_foreach(json_object_get(result, "renamed"), i, item)
-        fprintf(out, "renamed  feature %s -> %s (same meaning)\n", text_of(item, "from"), text_of(item, "to"));
+        fprintf(out, "renamed  feature %s -> %s (same meaning)\n", text_of(item, "from"),
+                text_of(item, "to"));
     json_array_foreach(json_object_get(result, "changed"), i, item) {
         json_t *o = json_object_get(item, "old"), *n = json_object_get(item, "new");
         fprintf(out, "changed  feature %s: another meaning, its training data needs a backfill\n"
@@ -382,8 +385,10 @@ int diff_main(int argc, char **argv)
     arena_init(&a);
     catalog old = {0}, new = {0};
     int status = DIFF_SAME;
-    if (manifest ? !catalog_of_manifest(&a, manifest, &old) : !catalog_of_files(&a, argv + old_first, old_count, &old))
-        status = manifest ? DIFF_OTHER : DIFF_DEFINITIONS;
+    if (manifest && !catalog_of_manifest(&a, manifest, &old))
+        status = DIFF_OTHER;
+    else if (!manifest && !catalog_of_files(&a, argv + old_first, old_count, &old))
+        status = DIFF_DEFINITIONS;
     else if (!catalog_of_files(&a, argv + new_first, argc - new_first, &new))
         status = DIFF_DEFINITIONS;
     if (status == DIFF_SAME) {

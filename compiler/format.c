@@ -4,8 +4,14 @@
  * Both printers walk the AST of one file in declaration order (entities,
  * sources, embeddings, features, sets, as the front ends store them) and
  * print every field the language gives a meaning to. Expressions are printed
- * with the fewest parentheses their precedence needs; windows in the largest
- * unit that divides them; names that are .fdl keywords in backquotes.
+ * with the fewest parentheses their precedence needs; windows and durations
+ * in the unit they were written in (read back from their spans); names that
+ * are .fdl keywords in backquotes.
+ *
+ * Comments: both printers write into a memory stream and tell comments.c,
+ * as they go, which source spans each output line shows (comment_mark) and
+ * where each item begins (comment_lead); comments.c then puts the file's
+ * comments back into the text (format_file).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -452,7 +458,8 @@ static void print_values(FILE *out, const ast_expectation *e, bool bare, bool ya
     putc(']', out);
 }
 
-static void fdl_expectation(FILE *out, arena *a, const source_set *sources, const ast_expectation *e, type_kind field_type)
+static void fdl_expectation(FILE *out, arena *a, const source_set *sources, const ast_expectation *e,
+                            type_kind field_type)
 {
     bool bare = values_may_be_bare(e, field_type);
     if (e->kind == EXPECT_EXPR) {
@@ -511,8 +518,8 @@ enum { FDL_LINE_WIDTH = 100 };
  * columns, else one expectation a line, indented under `indent`.
  */
 static void fdl_expectations(FILE *out, arena *a, const source_set *sources, comment_layout *L,
-                             const ast_expectation *list, int count,
-                             type_kind field_type, size_t used, const char *indent)
+                             const ast_expectation *list, int count, type_kind field_type,
+                             size_t used, const char *indent)
 {
     const char **texts = arena_alloc(a, sizeof *texts * (size_t)count);
     size_t width = used + strlen("expect()") + 1;
@@ -569,7 +576,8 @@ static void fdl_sla(FILE *out, arena *a, const ast_sla *sla)
 }
 
 /* One flow mapping: {range: [0, 10000], policy: clamp} */
-static void yaml_expectation(FILE *out, arena *a, const source_set *sources, const ast_expectation *e, type_kind field_type)
+static void yaml_expectation(FILE *out, arena *a, const source_set *sources, const ast_expectation *e,
+                             type_kind field_type)
 {
     bool bare = values_may_be_bare(e, field_type);
     fprintf(out, "{%s: ", expectation_kind_name(e->kind));
@@ -783,8 +791,8 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             }
             if (field->nexpects) {
                 putc(' ', out);
-                fdl_expectations(out, a, sources, L, field->expects, field->nexpects, field->type, 4 + length + 1,
-                                 "    ");
+                fdl_expectations(out, a, sources, L, field->expects, field->nexpects, field->type,
+                                 4 + length + 1, "    ");
             }
             fputs(f + 1 < s->nfields ? ",\n" : "\n", out);
         }
@@ -1031,7 +1039,8 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
                 putc('\n', out);
             }
             if (field->nexpects)
-                yaml_expectations(out, a, sources, L, "        ", field->expects, field->nexpects, field->type);
+                yaml_expectations(out, a, sources, L, "        ", field->expects, field->nexpects,
+                                  field->type);
         }
         yaml_description(out, "    ", s->description);
         if (s->nexpects)

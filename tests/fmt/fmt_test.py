@@ -7,7 +7,8 @@
   and converted give tests/fmt/expected/*; --update rewrites those files;
 - every example and tests/fdl program: `fmt --write` then `fmt --check` finds
   nothing (idempotent), and `fdlc compile` writes the same manifest before
-  and after (fingerprints, per-feature fingerprints, everything);
+  and after (fingerprints, per-feature fingerprints, everything); the same
+  with comments inserted at random, each of which comes back once;
 - --check: exit 1 and the changed files listed, 0 and nothing otherwise;
 - --write: keeps the mode, follows a symbolic link (the link stays), leaves a
   canonical file untouched, writes nothing when a file has an error, refuses
@@ -15,6 +16,7 @@
   read-only directory unless root) leaves the file whole and no temporary.
 """
 import os
+import random
 import resource
 import shutil
 import signal
@@ -129,6 +131,50 @@ def programs():
     print("ok programs" if not FAILED else "programs done")
 
 
+def random_comments(seed=12, rounds=8):
+    """Comments inserted at random (own lines and line ends) into every
+    program: fmt keeps each once, is idempotent and keeps the manifest."""
+    rng = random.Random(seed)
+    tried = 0
+    for name, directory, files in PROGRAMS:
+        for round_ in range(rounds):
+            work = fresh("random-%s-%d" % (name, round_))
+            shutil.copytree(os.path.join(SRC, directory), work, dirs_exist_ok=True)
+            before, _ = manifest(work, files, os.path.join(work, "out-before"))
+            inserted = []
+            for f in files:
+                lines = open(os.path.join(work, f)).read().split("\n")
+                for _ in range(rng.randint(1, 6)):
+                    at = rng.randrange(len(lines))
+                    text = "# random %d" % len(inserted)
+                    inserted.append(text)
+                    if rng.random() < 0.5 and lines[at].strip() and "#" not in lines[at]:
+                        lines[at] += "  " + text
+                    else:
+                        lines.insert(at, " " * rng.randint(0, 6) + text)
+                with open(os.path.join(work, f), "w") as out:
+                    out.write("\n".join(lines))
+            mutated, _ = manifest(work, files, os.path.join(work, "out-mutated"))
+            if mutated != before:
+                continue        # a comment inside a multi-line scalar: not a comment
+            tried += 1
+            result = run(["fmt", "--write"] + files, work)
+            if result.returncode != 0:
+                fail("random %s %d: fmt --write: %s" % (name, round_, result.stderr))
+                continue
+            text = "".join(open(os.path.join(work, f)).read() for f in files)
+            for comment in inserted:
+                if text.count(comment + "\n") + text.count(comment + "  #") != 1:
+                    fail("random %s %d: %r is there %d times" % (name, round_, comment, text.count(comment)))
+            after, _ = manifest(work, files, os.path.join(work, "out-after"))
+            if after != before:
+                fail("random %s %d: the manifest changed" % (name, round_))
+            result = run(["fmt", "--check"] + files, work)
+            if result.returncode != 0:
+                fail("random %s %d: not idempotent: %s" % (name, round_, result.stdout))
+    print("ok random comments (%d programs)" % tried)
+
+
 def check_codes():
     work = fresh("check")
     shutil.copy(os.path.join(SRC, "tests", "fmt", "comments.yaml"), os.path.join(work, "messy.yaml"))
@@ -224,6 +270,7 @@ def write_safety():
 def main():
     golden()
     programs()
+    random_comments()
     check_codes()
     write_safety()
     if FAILED:
