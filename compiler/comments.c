@@ -315,6 +315,56 @@ typedef struct placed {
     const fmt_comment *comment;
 } placed;
 
+/* Whether offset is the first thing on its line (after spaces and a YAML
+ * item's "- "): an item written there, not one inside another's line. */
+static bool starts_line(const source_file *f, uint32_t offset)
+{
+    for (uint32_t i = offset; i > 0 && f->text[i - 1] != '\n'; i--)
+        if (f->text[i - 1] != ' ' && f->text[i - 1] != '\t' && f->text[i - 1] != '-')
+            return false;
+    return true;
+}
+
+/*
+ * The output lines a blank line goes before: those of an item written
+ * after a blank line in the source (or whose comments placed above it
+ * were), unless the printer's line before is blank already. So the blank
+ * lines between items a user left stay, one each, and formatting again
+ * finds them where it put them.
+ */
+static bool *blank_before(const comment_layout *l, const source_file *f, const placed *where,
+                          int ncomments, const char *text, size_t size, uint32_t nlines)
+{
+    uint32_t *first = arena_alloc(l->arena, sizeof(uint32_t) * ((size_t)nlines + 1));
+    for (uint32_t i = 0; i <= nlines; i++)
+        first[i] = UINT32_MAX;
+    /* Indented items only: a top-level line (a YAML section's header, a
+     * .fdl definition) is not where its first item was written, and .fdl
+     * definitions are always apart. */
+    for (int i = 0; i < l->nleads; i++) {
+        uint32_t at = source_line(f, l->leads[i].offset);
+        if (l->leads[i].indent[0] && l->leads[i].out_line < nlines && at < first[l->leads[i].out_line] &&
+            starts_line(f, l->leads[i].offset))
+            first[l->leads[i].out_line] = at;
+    }
+    for (int c = 0; c < ncomments; c++)
+        if (!where[c].at_end && where[c].line < nlines && first[where[c].line] != UINT32_MAX &&
+            where[c].comment->line < first[where[c].line])
+            first[where[c].line] = where[c].comment->line;
+    bool *blank = arena_alloc(l->arena, (size_t)nlines + 1);
+    bool previous_empty = false;
+    size_t pos = 0;
+    for (uint32_t line = 0; line < nlines; line++) {
+        blank[line] = line > 0 && !previous_empty && first[line] != UINT32_MAX && first[line] > 0 &&
+                      blank_line(f, first[line] - 1);
+        previous_empty = pos < size && text[pos] == '\n';
+        while (pos < size && text[pos] != '\n')
+            pos++;
+        pos++;
+    }
+    return blank;
+}
+
 void comment_layout_write(comment_layout *l, const fmt_comments *comments, FILE *out)
 {
     fclose(l->mem);
@@ -346,6 +396,7 @@ void comment_layout_write(comment_layout *l, const fmt_comments *comments, FILE 
         }
         where[c] = p;
     }
+    bool *blank = blank_before(l, f, where, comments->count, text, size, nlines);
     /* Comments by output line, each line's in source order (a counting sort). */
     int *first = arena_alloc(l->arena, sizeof(int) * ((size_t)nlines + 2));
     int *order = arena_alloc(l->arena, sizeof(int) * (size_t)(comments->count + 1));
@@ -361,6 +412,8 @@ void comment_layout_write(comment_layout *l, const fmt_comments *comments, FILE 
      * the file's last comment). */
     size_t pos = 0;
     for (uint32_t line = 0; line <= nlines; line++) {
+        if (line < nlines && blank[line])
+            putc('\n', out);
         for (int k = first[line]; k < first[line + 1]; k++) {
             const placed *p = &where[order[k]];
             if (p->at_end)

@@ -16,7 +16,9 @@
  *   - a full-line comment goes on its own line before the output line of
  *     the next item in the source (the first lead at or after its offset),
  *     at that item's indentation, or at the end when no item follows; a
- *     blank line after it in the source is kept.
+ *     blank line after it in the source is kept;
+ *   - an indented item written at the start of its line after a blank line
+ *     (or whose comments were) gets one blank line before it.
  *
  * Every comment is printed exactly once, whatever the printers mark, and
  * formatting the result again places each comment where it already is.

@@ -725,6 +725,40 @@ static void body_marks(comment_layout *L, const ast_feature *f, const char *inde
     }
 }
 
+/* A key line (`    window: 7d`, or a .fdl feature's line) showing the text at sp. */
+static void yaml_key(comment_layout *L, span sp, const char *indent)
+{
+    comment_lead(L, sp, indent);
+    comment_mark(L, sp);
+}
+
+/*
+ * Where a feature's key with no span of its own (description, tags,
+ * online_compute) was written: the first `yaml_key:` or `fdl_word` at a
+ * word's start within the feature's text, else a zero span. Only a hint
+ * for placing comments: a wrong guess moves a comment, never loses it.
+ */
+static span key_span(const source_set *sources, span within, const char *yaml_key,
+                     const char *fdl_word)
+{
+    const source_file *f = span_valid(within) ? source_get(sources, within.file) : NULL;
+    if (!f || within.end > f->size)
+        return span_make(0, 0, 0);
+    const char *words[] = {yaml_key, fdl_word};
+    for (int w = 0; w < 2; w++) {
+        size_t n = words[w] ? strlen(words[w]) : 0;
+        for (uint32_t i = within.start; n && i + n <= within.end; i++) {
+            const char *at = f->text + i;
+            bool starts = i == 0 || strchr(" \t\n{,", at[-1]);
+            char after = i + n < f->size ? at[n] : '\0';
+            bool ends = w == 0 ? after == ':' : !(after == '_' || (after >= 'a' && after <= 'z'));
+            if (starts && ends && strncmp(at, words[w], n) == 0)
+                return span_make(within.file, i, i + (uint32_t)n);
+        }
+    }
+    return span_make(0, 0, 0);
+}
+
 static void format_fdl(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a,
                        comment_layout *L)
 {
@@ -894,11 +928,15 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             putc(')', out);
         }
         if (f->description) {
-            fputs("\n    ", out);
+            fputs("\n", out);
+            yaml_key(L, key_span(sources, f->span, "description", NULL), "    ");
+            fputs("    ", out);
             quoted_text(out, f->description);
         }
         if (f->ntags) {
-            fputs("\n    tags(", out);
+            fputs("\n", out);
+            yaml_key(L, key_span(sources, f->span, "tags", "tags"), "    ");
+            fputs("    tags(", out);
             for (int t = 0; t < f->ntags; t++) {
                 if (t)
                     fputs(", ", out);
@@ -906,8 +944,11 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             }
             putc(')', out);
         }
-        if (f->online_compute)
-            fputs("\n    online", out);
+        if (f->online_compute) {
+            fputs("\n", out);
+            yaml_key(L, key_span(sources, f->span, "online_compute", "online"), "    ");
+            fputs("    online", out);
+        }
         if (f->has_default) {
             fputs("\n", out);
             comment_lead(L, f->default_span, "    ");
@@ -978,13 +1019,6 @@ static void yaml_item(FILE *out, comment_layout *L, bool *any, const char *secti
     } else {
         comment_lead(L, sp, "  ");
     }
-}
-
-/* A key line (`    window: 7d`) showing the text at sp. */
-static void yaml_key(comment_layout *L, span sp, const char *indent)
-{
-    comment_lead(L, sp, indent);
-    comment_mark(L, sp);
 }
 
 static void format_yaml(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a,
@@ -1078,6 +1112,8 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
                 fprintf(out, "%s%s", e ? ", " : "", yaml_name(a, f->entities[e].text));
             fputs("]\n", out);
         }
+        if (f->description)
+            yaml_key(L, key_span(sources, f->span, "description", NULL), "    ");
         yaml_description(out, "    ", f->description);
         if (f->kind == FEATURE_AGGREGATION) {
             const ast_aggregation *agg = &f->aggregation;
@@ -1145,9 +1181,12 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             quoted_as(out, f->default_text, f->default_length, true);
             putc('\n', out);
         }
-        if (f->online_compute)
+        if (f->online_compute) {
+            yaml_key(L, key_span(sources, f->span, "online_compute", "online"), "    ");
             fputs("    online_compute: true\n", out);
+        }
         if (f->ntags) {
+            yaml_key(L, key_span(sources, f->span, "tags", "tags"), "    ");
             fputs("    tags: [", out);
             for (int t = 0; t < f->ntags; t++) {
                 if (t)

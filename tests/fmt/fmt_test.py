@@ -132,8 +132,9 @@ def programs():
 
 
 def random_comments(seed=12, rounds=8):
-    """Comments inserted at random (own lines and line ends) into every
-    program: fmt keeps each once, is idempotent and keeps the manifest."""
+    """Comments and blank lines inserted at random (comments on their own
+    lines and at line ends) into every program: fmt keeps each comment once,
+    is idempotent and keeps the manifest."""
     rng = random.Random(seed)
     tried = 0
     for name, directory, files in PROGRAMS:
@@ -144,6 +145,8 @@ def random_comments(seed=12, rounds=8):
             inserted = []
             for f in files:
                 lines = open(os.path.join(work, f)).read().split("\n")
+                for _ in range(rng.randint(0, 3)):
+                    lines.insert(rng.randrange(len(lines)), "")   # blank lines, kept between items
                 for _ in range(rng.randint(1, 6)):
                     at = rng.randrange(len(lines))
                     text = "# random %d" % len(inserted)
