@@ -188,6 +188,7 @@ struct comment_layout {
     FILE *mem;
     char **text;
     size_t *size;
+    bool blank_lines;     /* keep blank lines between items */
     size_t counted;       /* bytes of *text whose newlines are in `lines` */
     uint32_t lines;
     mark *marks;
@@ -197,7 +198,7 @@ struct comment_layout {
 };
 
 comment_layout *comment_layout_new(arena *a, const source_set *sources, int file, FILE *mem,
-                                   char **text, size_t *size)
+                                   char **text, size_t *size, bool blank_lines)
 {
     comment_layout *l = arena_alloc(a, sizeof *l);
     l->arena = a;
@@ -206,6 +207,7 @@ comment_layout *comment_layout_new(arena *a, const source_set *sources, int file
     l->mem = mem;
     l->text = text;
     l->size = size;
+    l->blank_lines = blank_lines;
     return l;
 }
 
@@ -355,7 +357,7 @@ static bool *blank_before(const comment_layout *l, const source_file *f, const p
     bool previous_empty = false;
     size_t pos = 0;
     for (uint32_t line = 0; line < nlines; line++) {
-        blank[line] = line > 0 && !previous_empty && first[line] != UINT32_MAX && first[line] > 0 &&
+        blank[line] = l->blank_lines && line > 0 && !previous_empty && first[line] != UINT32_MAX && first[line] > 0 &&
                       blank_line(f, first[line] - 1);
         previous_empty = pos < size && text[pos] == '\n';
         while (pos < size && text[pos] != '\n')

@@ -17,8 +17,9 @@
  *     the next item in the source (the first lead at or after its offset),
  *     at that item's indentation, or at the end when no item follows; a
  *     blank line after it in the source is kept;
- *   - an indented item written at the start of its line after a blank line
- *     (or whose comments were) gets one blank line before it.
+ *   - in the file's own syntax, an indented item written at the start of
+ *     its line after a blank line (or whose comments were) gets one blank
+ *     line before it.
  *
  * Every comment is printed exactly once, whatever the printers mark, and
  * formatting the result again places each comment where it already is.
@@ -52,9 +53,11 @@ void comments_scan(const source_set *sources, int file, bool fdl, arena *a, fmt_
 /* What the printers record while they print into a memory stream. */
 typedef struct comment_layout comment_layout;
 
-/* A layout over the memory stream `mem` (open_memstream's *text, *size). */
+/* A layout over the memory stream `mem` (open_memstream's *text, *size);
+ * blank_lines: keep blank lines between items (printing in the file's own
+ * syntax: another syntax's blank lines say nothing about this one's). */
 comment_layout *comment_layout_new(arena *a, const source_set *sources, int file, FILE *mem,
-                                   char **text, size_t *size);
+                                   char **text, size_t *size, bool blank_lines);
 /* The output line being printed shows the text of sp (a name, a window...). */
 void comment_mark(comment_layout *l, span sp);
 /* The next output line begins the item that starts at sp in the source;

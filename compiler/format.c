@@ -1234,7 +1234,8 @@ void format_file(FILE *out, const source_set *sources, int file, const ast_progr
     char *text = NULL;
     size_t size = 0;
     FILE *mem = open_memstream(&text, &size);
-    comment_layout *layout = mem ? comment_layout_new(&a, sources, file, mem, &text, &size) : NULL;
+    comment_layout *layout = mem ? comment_layout_new(&a, sources, file, mem, &text, &size,
+                                                         native_fdl == (syntax == FORMAT_FDL)) : NULL;
     if (syntax == FORMAT_FDL)
         format_fdl(mem ? mem : out, sources, file, program, &a, layout);
     else

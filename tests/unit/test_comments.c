@@ -90,7 +90,7 @@ static void test_layout_places_every_comment(void **state)
     char *text = NULL, *result = NULL;
     size_t size = 0, result_size = 0;
     FILE *mem = open_memstream(&text, &size);
-    comment_layout *l = comment_layout_new(&s.arena, &s.sources, 0, mem, &text, &size);
+    comment_layout *l = comment_layout_new(&s.arena, &s.sources, 0, mem, &text, &size, true);
     fputs("entity a { key k: string }\n", mem);
     FILE *out = open_memstream(&result, &result_size);
     comment_layout_write(l, &s.comments, out);
@@ -110,7 +110,7 @@ static void test_layout_marks_and_leads(void **state)
     char *text = NULL, *result = NULL;
     size_t size = 0, result_size = 0;
     FILE *mem = open_memstream(&text, &size);
-    comment_layout *l = comment_layout_new(&s.arena, &s.sources, 0, mem, &text, &size);
+    comment_layout *l = comment_layout_new(&s.arena, &s.sources, 0, mem, &text, &size, true);
     uint32_t entity = (uint32_t)(strstr(source, "entity") - source);
     fputs("header\n", mem);
     comment_lead(l, span_make(0, entity, entity + 17), "  ");
