@@ -2734,10 +2734,14 @@ void cg_manifest(const ir_program *p, const char *name, FILE *out)
         fputs("}", out);
     }
     fputs("\n  ],\n  \"features\": [", out);
+    /* Per feature: what its values mean, for `fdlc diff` (ir.h). */
+    char (*fingerprints)[65] = arena_alloc(&a, sizeof *fingerprints * (size_t)(p->nfeatures + 1));
+    ir_feature_fingerprints(&a, p, fingerprints);
     for (int i = 0; i < p->nfeatures; i++) {
         const ir_feature *f = &p->features[i];
         fprintf(out, "%s\n    {\"name\": ", i ? "," : "");
         json_string(out, f->name);
+        fprintf(out, ", \"fingerprint\": \"%s\"", fingerprints[i]);
         fprintf(out, ", \"type\": \"%s\"", type_name(f->type.kind));
         if (f->type.kind == TYPE_VECTOR)
             fprintf(out, ", \"dimension\": %d", f->type.dim);
@@ -2774,6 +2778,7 @@ void cg_manifest(const ir_program *p, const char *name, FILE *out)
         fputs("]}", out);
     }
     fputs("\n  ]\n}\n", out);
+    arena_free(&a);
 }
 
 void cg_header(const ir_program *p, const source_set *sources, arena *a, const char *name, FILE *out)

@@ -4,8 +4,14 @@
  * Both printers walk the AST of one file in declaration order (entities,
  * sources, embeddings, features, sets, as the front ends store them) and
  * print every field the language gives a meaning to. Expressions are printed
- * with the fewest parentheses their precedence needs; windows in the largest
- * unit that divides them; names that are .fdl keywords in backquotes.
+ * with the fewest parentheses their precedence needs; windows and durations
+ * in the unit they were written in (read back from their spans); names that
+ * are .fdl keywords in backquotes.
+ *
+ * Comments: both printers write into a memory stream and tell comments.c,
+ * as they go, which source spans each output line shows (comment_mark) and
+ * where each item begins (comment_lead); comments.c then puts the file's
+ * comments back into the text (format_file).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -18,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "comments.h"
 #include "ir.h"
 
 /* ------------------------------------------------------------ names */
@@ -253,28 +260,6 @@ static void print_percentiles(FILE *out, const ast_aggregation *agg, const char 
     putc(']', out);
 }
 
-static const char *window_text(arena *a, const ast_aggregation *agg)
-{
-    if (agg->lifetime)
-        return "lifetime";
-    static const struct { int64_t seconds; char unit; } units[] = {
-        {604800, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'},
-    };
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (agg->window_seconds % units[i].seconds == 0)
-            return arena_printf(a, "%" PRId64 "%c", agg->window_seconds / units[i].seconds,
-                                units[i].unit);
-    return "?";
-}
-
-/* A hop in the same largest whole unit as a window. */
-static const char *hop_text(arena *a, const ast_aggregation *agg)
-{
-    ast_aggregation hop = {0};
-    hop.window_seconds = agg->hop_seconds;
-    return window_text(a, &hop);
-}
-
 /* The embedding path relative to the declaring file's directory when it
  * lies below it (the front ends made it absolute). */
 static const char *relative_path(arena *a, const source_set *sources, int file, const char *path)
@@ -373,6 +358,46 @@ static const char *duration_text(arena *a, int64_t seconds)
     return "?";
 }
 
+/*
+ * A duration as it was written at sp when that text says `seconds` (24h
+ * stays 24h, 7d stays 7d, whichever syntax it is printed in); else, for
+ * text the printer cannot see, in the largest unit that divides it.
+ */
+static const char *written_duration(arena *a, const source_set *sources, span sp, int64_t seconds)
+{
+    const source_file *f = span_valid(sp) ? source_get(sources, sp.file) : NULL;
+    if (f && sp.end <= f->size && sp.end - sp.start < 64) {
+        const char *s = f->text + sp.start, *end = f->text + sp.end;
+        while (s < end && (*s == ' ' || *s == '"' || *s == '\''))
+            s++;
+        while (end > s && (end[-1] == ' ' || end[-1] == '"' || end[-1] == '\''))
+            end--;
+        const char *digits_end = s;
+        int64_t number = 0;
+        while (digits_end < end && *digits_end >= '0' && *digits_end <= '9' && number < INT64_MAX / 100)
+            number = number * 10 + (*digits_end++ - '0');
+        static const char units[] = "smhdw";
+        static const int64_t unit_seconds[] = {1, 60, 3600, 86400, 604800};
+        const char *unit = digits_end > s && digits_end + 1 == end ? strchr(units, *digits_end) : NULL;
+        if (unit && *unit && number * unit_seconds[unit - units] == seconds)
+            return arena_strndup(a, s, (size_t)(end - s));
+    }
+    return duration_text(a, seconds);
+}
+
+static const char *window_text(arena *a, const source_set *sources, const ast_aggregation *agg)
+{
+    if (agg->lifetime)
+        return "lifetime";
+    return written_duration(a, sources, agg->window_span, agg->window_seconds);
+}
+
+/* A hop as written, like a window. */
+static const char *hop_text(arena *a, const source_set *sources, const ast_aggregation *agg)
+{
+    return written_duration(a, sources, agg->hop_span, agg->hop_seconds);
+}
+
 static const char *double_text(arena *a, double value)
 {
     char number[40];
@@ -433,7 +458,8 @@ static void print_values(FILE *out, const ast_expectation *e, bool bare, bool ya
     putc(']', out);
 }
 
-static void fdl_expectation(FILE *out, arena *a, const ast_expectation *e, type_kind field_type)
+static void fdl_expectation(FILE *out, arena *a, const source_set *sources, const ast_expectation *e,
+                            type_kind field_type)
 {
     bool bare = values_may_be_bare(e, field_type);
     if (e->kind == EXPECT_EXPR) {
@@ -460,7 +486,7 @@ static void fdl_expectation(FILE *out, arena *a, const ast_expectation *e, type_
         break;
     case EXPECT_MAX_FUTURE:
     case EXPECT_MAX_GAP:
-        fprintf(out, " %s", duration_text(a, e->seconds));
+        fprintf(out, " %s", written_duration(a, sources, e->argument_span, e->seconds));
         break;
     case EXPECT_EXISTS_IN:
         putc(' ', out);
@@ -491,8 +517,9 @@ enum { FDL_LINE_WIDTH = 100 };
  * expect(E, E...) on the line when it fits in FDL_LINE_WIDTH after `used`
  * columns, else one expectation a line, indented under `indent`.
  */
-static void fdl_expectations(FILE *out, arena *a, const ast_expectation *list, int count,
-                             type_kind field_type, size_t used, const char *indent)
+static void fdl_expectations(FILE *out, arena *a, const source_set *sources, comment_layout *L,
+                             const ast_expectation *list, int count, type_kind field_type,
+                             size_t used, const char *indent)
 {
     const char **texts = arena_alloc(a, sizeof *texts * (size_t)count);
     size_t width = used + strlen("expect()") + 1;
@@ -501,7 +528,7 @@ static void fdl_expectations(FILE *out, arena *a, const ast_expectation *list, i
         size_t size = 0;
         FILE *mem = open_memstream(&text, &size);
         if (mem) {
-            fdl_expectation(mem, a, &list[i], field_type);
+            fdl_expectation(mem, a, sources, &list[i], field_type);
             fclose(mem);
         }
         texts[i] = arena_strndup(a, text ? text : "", text ? size : 0);
@@ -515,6 +542,7 @@ static void fdl_expectations(FILE *out, arena *a, const ast_expectation *list, i
             fputs(i ? ", " : "", out);
         else
             fprintf(out, "%s\n%s    ", i ? "," : "", indent);
+        comment_mark(L, list[i].span);
         fputs(texts[i], out);
     }
     if (!inline_list)
@@ -548,7 +576,8 @@ static void fdl_sla(FILE *out, arena *a, const ast_sla *sla)
 }
 
 /* One flow mapping: {range: [0, 10000], policy: clamp} */
-static void yaml_expectation(FILE *out, arena *a, const ast_expectation *e, type_kind field_type)
+static void yaml_expectation(FILE *out, arena *a, const source_set *sources, const ast_expectation *e,
+                             type_kind field_type)
 {
     bool bare = values_may_be_bare(e, field_type);
     fprintf(out, "{%s: ", expectation_kind_name(e->kind));
@@ -570,7 +599,7 @@ static void yaml_expectation(FILE *out, arena *a, const ast_expectation *e, type
         break;
     case EXPECT_MAX_FUTURE:
     case EXPECT_MAX_GAP:
-        fputs(duration_text(a, e->seconds), out);
+        fputs(written_duration(a, sources, e->argument_span, e->seconds), out);
         break;
     case EXPECT_EXISTS_IN:
         if (e->target_field.text)
@@ -597,13 +626,15 @@ static void yaml_expectation(FILE *out, arena *a, const ast_expectation *e, type
     putc('}', out);
 }
 
-static void yaml_expectations(FILE *out, arena *a, const char *indent, const ast_expectation *list,
-                              int count, type_kind field_type)
+static void yaml_expectations(FILE *out, arena *a, const source_set *sources, comment_layout *L,
+                              const char *indent, const ast_expectation *list, int count,
+                              type_kind field_type)
 {
     fprintf(out, "%sexpect:\n", indent);
     for (int i = 0; i < count; i++) {
+        comment_mark(L, list[i].span);
         fprintf(out, "%s  - ", indent);
-        yaml_expectation(out, a, &list[i], field_type);
+        yaml_expectation(out, a, sources, &list[i], field_type);
         putc('\n', out);
     }
 }
@@ -645,7 +676,91 @@ static void fdl_description(FILE *out, const char *description)
     }
 }
 
-static void format_fdl(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a)
+/* The closing '}' of a block whose source span is sp: comments written
+ * before the end of the block stay inside it. */
+static void closing_lead(comment_layout *L, const source_set *sources, span sp)
+{
+    /* Only where the span ends at a '}' (a YAML mapping's end is no place). */
+    const source_file *f = L && span_valid(sp) ? source_get(sources, sp.file) : NULL;
+    if (f && sp.end > sp.start && sp.end <= f->size && f->text[sp.end - 1] == '}')
+        comment_lead(L, span_make(sp.file, sp.end - 1, sp.end), "    ");
+}
+
+/*
+ * The spans a feature's definition line shows (function, source, window,
+ * where...) are marked on it, and each leads it: a comment written before
+ * any of them goes above the line.
+ */
+static void body_marks(comment_layout *L, const ast_feature *f, const char *indent)
+{
+    span spans[10];
+    int n = 0;
+    if (f->kind == FEATURE_AGGREGATION) {
+        const ast_aggregation *agg = &f->aggregation;
+        spans[n++] = agg->function.span;
+        spans[n++] = agg->source_span;
+        spans[n++] = agg->window_span;
+        if (agg->has_hop)
+            spans[n++] = agg->hop_span;
+        if (agg->where)
+            spans[n++] = agg->where_span;
+        if (agg->has_k)
+            spans[n++] = agg->k_span;
+        if (agg->has_percentile)
+            spans[n++] = agg->percentile_span;
+        if (agg->by.text)
+            spans[n++] = agg->by.span;
+    } else if (f->kind == FEATURE_COMPUTATION) {
+        spans[n++] = f->computation.function.span;
+        if (f->computation.nargs)
+            spans[n++] = f->computation.args_span;
+        if (f->computation.model.text)
+            spans[n++] = f->computation.model.span;
+    } else {
+        spans[n++] = f->expr_span;
+    }
+    for (int i = 0; i < n; i++) {
+        comment_lead(L, spans[i], indent);
+        comment_mark(L, spans[i]);
+    }
+}
+
+/* A key line (`    window: 7d`, or a .fdl feature's line) showing the text at sp. */
+static void yaml_key(comment_layout *L, span sp, const char *indent)
+{
+    comment_lead(L, sp, indent);
+    comment_mark(L, sp);
+}
+
+/*
+ * Where a feature's key with no span of its own (description, tags,
+ * online_compute) was written: the first `yaml_key:` or `fdl_word` at a
+ * word's start within the feature's text, else a zero span. Only a hint
+ * for placing comments: a wrong guess moves a comment, never loses it.
+ */
+static span key_span(const source_set *sources, span within, const char *yaml_key,
+                     const char *fdl_word)
+{
+    const source_file *f = span_valid(within) ? source_get(sources, within.file) : NULL;
+    if (!f || within.end > f->size)
+        return span_make(0, 0, 0);
+    const char *words[] = {yaml_key, fdl_word};
+    for (int w = 0; w < 2; w++) {
+        size_t n = words[w] ? strlen(words[w]) : 0;
+        for (uint32_t i = within.start; n && i + n <= within.end; i++) {
+            const char *at = f->text + i;
+            bool starts = i == 0 || strchr(" \t\n{,", at[-1]);
+            char after = i + n < f->size ? at[n] : '\0';
+            bool ends = w == 0 ? after == ':' : !(after == '_' || (after >= 'a' && after <= 'z'));
+            if (starts && ends && strncmp(at, words[w], n) == 0)
+                return span_make(within.file, i, i + (uint32_t)n);
+        }
+    }
+    return span_make(0, 0, 0);
+}
+
+static void format_fdl(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a,
+                       comment_layout *L)
 {
     bool first = true;
 #define SEPARATE() (first ? (void)(first = false) : (void)putc('\n', out))
@@ -654,6 +769,8 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (!in_file(e->span, file) || !e->name.text)
             continue;
         SEPARATE();
+        comment_lead(L, e->span, "");
+        comment_mark(L, e->name.span);
         fputs("entity ", out);
         fdl_name(out, e->name.text);
         fputs(" { key ", out);
@@ -676,6 +793,9 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (!in_file(s->span, file) || !s->name.text)
             continue;
         SEPARATE();
+        comment_lead(L, s->span, "");
+        comment_mark(L, s->name.span);
+        comment_mark(L, s->timestamp.span);
         fputs("source ", out);
         fdl_name(out, s->name.text);
         fputs(" at ", out);
@@ -683,6 +803,8 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         fputs(" {\n", out);
         for (int f = 0; f < s->nfields; f++) {
             const ast_field *field = &s->fields[f];
+            comment_lead(L, field->name.span, "    ");
+            comment_mark(L, field->name.span);
             fputs("    ", out);
             /* The line so far, measured to decide whether expect(...) fits on it. */
             char *line = NULL;
@@ -703,16 +825,17 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             }
             if (field->nexpects) {
                 putc(' ', out);
-                fdl_expectations(out, a, field->expects, field->nexpects, field->type, 4 + length + 1,
-                                 "    ");
+                fdl_expectations(out, a, sources, L, field->expects, field->nexpects, field->type,
+                                 4 + length + 1, "    ");
             }
             fputs(f + 1 < s->nfields ? ",\n" : "\n", out);
         }
+        closing_lead(L, sources, s->span);
         putc('}', out);
         fdl_description(out, s->description);
         if (s->nexpects) {
             fputs("\n    ", out);
-            fdl_expectations(out, a, s->expects, s->nexpects, TYPE_ERROR, 4, "    ");
+            fdl_expectations(out, a, sources, L, s->expects, s->nexpects, TYPE_ERROR, 4, "    ");
         }
         if (s->sla.written) {
             fputs("\n    ", out);
@@ -725,6 +848,9 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (!in_file(e->span, file) || !e->name.text)
             continue;
         SEPARATE();
+        comment_lead(L, e->span, "");
+        comment_mark(L, e->name.span);
+        comment_mark(L, e->path_span);
         fputs("embedding ", out);
         fdl_name(out, e->name.text);
         fputs(" of ", out);
@@ -739,6 +865,9 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (!in_file(f->span, file) || !f->name.text || f->kind == FEATURE_INVALID)
             continue;
         SEPARATE();
+        comment_lead(L, f->span, "");
+        comment_mark(L, f->name.span);
+        comment_mark(L, f->entities_span);
         fputs("feature ", out);
         fdl_name(out, f->name.text);
         fputs(" of ", out);
@@ -750,6 +879,7 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (f->has_value_type)
             fprintf(out, ": %s", type_name(f->value_type.kind));
         fputs(" =\n    ", out);
+        body_marks(L, f, "    ");
         if (f->kind == FEATURE_AGGREGATION) {
             const ast_aggregation *agg = &f->aggregation;
             fprintf(out, "%s(", agg->function.text);
@@ -770,9 +900,9 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
                 fputs(", ", out);
                 fdl_name(out, agg->by.text);
             }
-            fprintf(out, ") over %s", window_text(a, agg));
+            fprintf(out, ") over %s", window_text(a, sources, agg));
             if (agg->has_hop)
-                fprintf(out, " hop %s", hop_text(a, agg));
+                fprintf(out, " hop %s", hop_text(a, sources, agg));
         } else if (f->kind == FEATURE_COMPUTATION) {
             const ast_computation *c = &f->computation;
             fprintf(out, "%s(", c->function.text);
@@ -798,11 +928,15 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             putc(')', out);
         }
         if (f->description) {
-            fputs("\n    ", out);
+            fputs("\n", out);
+            yaml_key(L, key_span(sources, f->span, "description", NULL), "    ");
+            fputs("    ", out);
             quoted_text(out, f->description);
         }
         if (f->ntags) {
-            fputs("\n    tags(", out);
+            fputs("\n", out);
+            yaml_key(L, key_span(sources, f->span, "tags", "tags"), "    ");
+            fputs("    tags(", out);
             for (int t = 0; t < f->ntags; t++) {
                 if (t)
                     fputs(", ", out);
@@ -810,10 +944,16 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             }
             putc(')', out);
         }
-        if (f->online_compute)
-            fputs("\n    online", out);
+        if (f->online_compute) {
+            fputs("\n", out);
+            yaml_key(L, key_span(sources, f->span, "online_compute", "online"), "    ");
+            fputs("    online", out);
+        }
         if (f->has_default) {
-            fputs("\n    default ", out);
+            fputs("\n", out);
+            comment_lead(L, f->default_span, "    ");
+            comment_mark(L, f->default_span);
+            fputs("    default ", out);
             if (literal_is_bare(f->default_text, f->default_length))
                 fputs(f->default_text, out);
             else
@@ -826,16 +966,22 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (!in_file(s->span, file) || !s->name.text)
             continue;
         SEPARATE();
+        comment_lead(L, s->span, "");
+        comment_mark(L, s->name.span);
         fputs("set ", out);
         fdl_name(out, s->name.text);
         fputs(" {\n", out);
         for (int f = 0; f < s->nfeatures; f++) {
+            comment_lead(L, s->features[f].span, "    ");
+            comment_mark(L, s->features[f].span);
             fputs("    ", out);
             fdl_name(out, s->features[f].text);
             fputs(f + 1 < s->nfeatures ? ",\n" : "\n", out);
         }
+        closing_lead(L, sources, s->span);
         putc('}', out);
         if (s->nrequest) {
+            comment_mark(L, s->request_span);
             fputs(" request { ", out);
             for (int r = 0; r < s->nrequest; r++) {
                 if (r)
@@ -862,17 +1008,32 @@ static void yaml_description(FILE *out, const char *indent, const char *descript
     }
 }
 
-static void format_yaml(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a)
+/* An item of a section (entities:, features:...): the section's first
+ * item leads its header line, so a comment before it stays above both. */
+static void yaml_item(FILE *out, comment_layout *L, bool *any, const char *section, span sp)
+{
+    if (!*any) {
+        comment_lead(L, sp, "");
+        fprintf(out, "%s:\n", section);
+        *any = true;
+    } else {
+        comment_lead(L, sp, "  ");
+    }
+}
+
+static void format_yaml(FILE *out, const source_set *sources, int file, const ast_program *p, arena *a,
+                        comment_layout *L)
 {
     bool any = false;
     for (int i = 0; i < p->nentities; i++) {
         const ast_entity *e = &p->entities[i];
         if (!in_file(e->span, file) || !e->name.text)
             continue;
-        if (!any)
-            fputs("entities:\n", out), any = true;
+        yaml_item(out, L, &any, "entities", e->span);
+        comment_mark(L, e->name.span);
         fprintf(out, "  - name: %s\n", yaml_name(a, e->name.text));
         if (e->nkeys == 1) {
+            yaml_key(L, e->join_keys[0].span, "    ");
             fprintf(out, "    join_key: %s\n", yaml_name(a, e->join_keys[0].text));
             fprintf(out, "    key_type: %s\n", type_name(e->key_types[0]));
         } else {
@@ -891,30 +1052,33 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
         const ast_source *s = &p->sources[i];
         if (!in_file(s->span, file) || !s->name.text)
             continue;
-        if (!any)
-            fputs("sources:\n", out), any = true;
+        yaml_item(out, L, &any, "sources", s->span);
+        comment_mark(L, s->name.span);
         fprintf(out, "  - name: %s\n    timestamp: %s\n    fields:\n", yaml_name(a, s->name.text),
                 yaml_name(a, s->timestamp.text ? s->timestamp.text : "?"));
         for (int f = 0; f < s->nfields; f++) {
             const ast_field *field = &s->fields[f];
+            yaml_key(L, field->name.span, "      ");
             if (field->on_invalid.kind == POLICY_DEFAULT && field->nexpects == 0) {
                 fprintf(out, "      - {name: %s, type: %s}\n", yaml_name(a, field->name.text),
                         type_name(field->type));
                 continue;
             }
-            fprintf(out, "      - name: %s\n        type: %s\n", yaml_name(a, field->name.text),
-                    type_name(field->type));
+            fprintf(out, "      - name: %s\n", yaml_name(a, field->name.text));
+            yaml_key(L, field->type_span, "        ");
+            fprintf(out, "        type: %s\n", type_name(field->type));
             if (field->on_invalid.kind != POLICY_DEFAULT) {
                 fputs("        on_invalid: ", out);
                 yaml_policy(out, &field->on_invalid, field->type);
                 putc('\n', out);
             }
             if (field->nexpects)
-                yaml_expectations(out, a, "        ", field->expects, field->nexpects, field->type);
+                yaml_expectations(out, a, sources, L, "        ", field->expects, field->nexpects,
+                                  field->type);
         }
         yaml_description(out, "    ", s->description);
         if (s->nexpects)
-            yaml_expectations(out, a, "    ", s->expects, s->nexpects, TYPE_ERROR);
+            yaml_expectations(out, a, sources, L, "    ", s->expects, s->nexpects, TYPE_ERROR);
         if (s->sla.written)
             yaml_sla(out, a, &s->sla);
     }
@@ -923,8 +1087,8 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
         const ast_embedding *e = &p->embeddings[i];
         if (!in_file(e->span, file) || !e->name.text)
             continue;
-        if (!any)
-            fputs("embeddings:\n", out), any = true;
+        yaml_item(out, L, &any, "embeddings", e->span);
+        comment_mark(L, e->name.span);
         fprintf(out, "  - name: %s\n    entity: %s\n    dimension: %" PRId64 "\n    path: ",
                 yaml_name(a, e->name.text), yaml_name(a, e->entity.text ? e->entity.text : "?"), e->dimension);
         yaml_quoted_text(out, e->path ? relative_path(a, sources, file, e->path) : "");
@@ -936,9 +1100,10 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
         const ast_feature *f = &p->features[i];
         if (!in_file(f->span, file) || !f->name.text || f->kind == FEATURE_INVALID)
             continue;
-        if (!any)
-            fputs("features:\n", out), any = true;
+        yaml_item(out, L, &any, "features", f->span);
+        comment_mark(L, f->name.span);
         fprintf(out, "  - name: %s\n", yaml_name(a, f->name.text));
+        yaml_key(L, f->entities_span, "    ");
         if (f->nentities == 1) {
             fprintf(out, "    entity: %s\n", yaml_name(a, f->entities[0].text));
         } else {
@@ -947,56 +1112,81 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
                 fprintf(out, "%s%s", e ? ", " : "", yaml_name(a, f->entities[e].text));
             fputs("]\n", out);
         }
+        if (f->description)
+            yaml_key(L, key_span(sources, f->span, "description", NULL), "    ");
         yaml_description(out, "    ", f->description);
         if (f->kind == FEATURE_AGGREGATION) {
             const ast_aggregation *agg = &f->aggregation;
-            fprintf(out, "    aggregation:\n      function: %s\n      source: %s%s%s\n",
-                    agg->function.text, agg->source.text, agg->field.text ? "." : "",
+            fputs("    aggregation:\n", out);
+            yaml_key(L, agg->function.span, "      ");
+            fprintf(out, "      function: %s\n", agg->function.text);
+            yaml_key(L, agg->source_span, "      ");
+            fprintf(out, "      source: %s%s%s\n", agg->source.text, agg->field.text ? "." : "",
                     agg->field.text ? agg->field.text : "");
-            fprintf(out, "      window: %s\n", window_text(a, agg));
-            if (agg->has_hop)
-                fprintf(out, "      hop: %s\n", hop_text(a, agg));
+            yaml_key(L, agg->window_span, "      ");
+            fprintf(out, "      window: %s\n", window_text(a, sources, agg));
+            if (agg->has_hop) {
+                yaml_key(L, agg->hop_span, "      ");
+                fprintf(out, "      hop: %s\n", hop_text(a, sources, agg));
+            }
             if (agg->where) {
+                yaml_key(L, agg->where_span, "      ");
                 fputs("      where: ", out);
                 yaml_quoted_text(out, expr_string(a, agg->where));
                 putc('\n', out);
             }
-            if (agg->has_k)
+            if (agg->has_k) {
+                yaml_key(L, agg->k_span, "      ");
                 fprintf(out, "      k: %" PRId64 "\n", agg->k);
+            }
             if (agg->has_percentile) {
+                yaml_key(L, agg->percentile_span, "      ");
                 print_percentiles(out, agg, "      percentile: ");
                 putc('\n', out);
             }
-            if (agg->by.text)
+            if (agg->by.text) {
+                yaml_key(L, agg->by.span, "      ");
                 fprintf(out, "      by: %s\n", yaml_name(a, agg->by.text));
+            }
         } else if (f->kind == FEATURE_COMPUTATION) {
             const ast_computation *c = &f->computation;
-            fprintf(out, "    computation:\n      function: %s\n", c->function.text);
+            fputs("    computation:\n", out);
+            yaml_key(L, c->function.span, "      ");
+            fprintf(out, "      function: %s\n", c->function.text);
             if (c->model.text)
                 fprintf(out, "      model: %s\n", yaml_name(a, c->model.text));
             if (c->dimension_written)
                 fprintf(out, "      dimension: %" PRId64 "\n", c->dimension);
             if (c->nargs) {
                 fputs("      args:\n", out);
-                for (int k = 0; k < c->nargs; k++)
+                for (int k = 0; k < c->nargs; k++) {
+                    yaml_key(L, c->args[k].span, "        ");
                     fprintf(out, "        - %s%s%s\n", c->args[k].entity.text ? c->args[k].entity.text : "",
                             c->args[k].entity.text ? "." : "", c->args[k].feature.text);
+                }
             }
         } else {
+            yaml_key(L, f->expr_span, "    ");
             fputs("    expr: ", out);
             yaml_quoted_text(out, f->expr ? expr_string(a, f->expr) : "");
             putc('\n', out);
         }
-        if (f->has_value_type)
+        if (f->has_value_type) {
+            yaml_key(L, f->value_type_span, "    ");
             fprintf(out, "    value_type: %s\n", type_name(f->value_type.kind));
+        }
         if (f->has_default) {
+            yaml_key(L, f->default_span, "    ");
             fputs("    default: ", out);
             quoted_as(out, f->default_text, f->default_length, true);
             putc('\n', out);
         }
-        if (f->online_compute)
+        if (f->online_compute) {
+            yaml_key(L, key_span(sources, f->span, "online_compute", "online"), "    ");
             fputs("    online_compute: true\n", out);
+        }
         if (f->ntags) {
+            yaml_key(L, key_span(sources, f->span, "tags", "tags"), "    ");
             fputs("    tags: [", out);
             for (int t = 0; t < f->ntags; t++) {
                 if (t)
@@ -1011,18 +1201,22 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
         const ast_feature_set *s = &p->sets[i];
         if (!in_file(s->span, file) || !s->name.text)
             continue;
-        if (!any)
-            fputs("feature_sets:\n", out), any = true;
+        yaml_item(out, L, &any, "feature_sets", s->span);
+        comment_mark(L, s->name.span);
         fprintf(out, "  - name: %s\n", yaml_name(a, s->name.text));
         yaml_description(out, "    ", s->description);
         fputs("    features:\n", out);
-        for (int f = 0; f < s->nfeatures; f++)
+        for (int f = 0; f < s->nfeatures; f++) {
+            yaml_key(L, s->features[f].span, "      ");
             fprintf(out, "      - %s\n", yaml_name(a, s->features[f].text));
+        }
         if (s->nrequest) {
             fputs("    request:\n", out);
-            for (int r = 0; r < s->nrequest; r++)
+            for (int r = 0; r < s->nrequest; r++) {
+                yaml_key(L, s->request[r].name.span, "      ");
                 fprintf(out, "      - {name: %s, type: %s}\n", yaml_name(a, s->request[r].name.text),
                         type_name(s->request[r].type));
+            }
         }
     }
 }
@@ -1032,9 +1226,21 @@ void format_file(FILE *out, const source_set *sources, int file, const ast_progr
 {
     arena a;
     arena_init(&a);
+    const source_file *f = source_get(sources, file);
+    size_t length = f ? strlen(f->path) : 0;
+    bool native_fdl = length > 4 && strcmp(f->path + length - 4, ".fdl") == 0;
+    fmt_comments comments;
+    comments_scan(sources, file, native_fdl, &a, &comments);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream(&text, &size);
+    comment_layout *layout = mem ? comment_layout_new(&a, sources, file, mem, &text, &size,
+                                                         native_fdl == (syntax == FORMAT_FDL)) : NULL;
     if (syntax == FORMAT_FDL)
-        format_fdl(out, sources, file, program, &a);
+        format_fdl(mem ? mem : out, sources, file, program, &a, layout);
     else
-        format_yaml(out, sources, file, program, &a);
+        format_yaml(mem ? mem : out, sources, file, program, &a, layout);
+    if (layout)
+        comment_layout_write(layout, &comments, out);
     arena_free(&a);
 }

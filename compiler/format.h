@@ -15,9 +15,10 @@ typedef enum format_syntax { FORMAT_FDL, FORMAT_YAML } format_syntax;
 /*
  * Prints the definitions of `file` (those whose spans lie in it) in the
  * canonical form of one syntax. Embedding paths are printed relative to the
- * file's directory when they lie below it. Comments and layout are not
- * kept; everything the language means is, so formatting again gives the
- * same text and converting there and back gives the same program.
+ * file's directory when they lie below it. Comments are kept (comments.h
+ * says where each goes), layout is not; everything the language means is,
+ * so formatting again gives the same text and converting there and back
+ * gives the same program.
  */
 void format_file(FILE *out, const source_set *sources, int file, const ast_program *program,
                  format_syntax syntax);

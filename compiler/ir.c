@@ -108,7 +108,9 @@ void ir_format_double(double value, char *out, size_t size)
         strncat(out, ".0", size - strlen(out) - 1);
 }
 
-static void expr_text(text_buffer *b, const expr *e)
+/* fingerprints: when not NULL, a feature name is written as the
+ * fingerprint of the feature it refers to (ir_feature_fingerprints). */
+static void expr_text(text_buffer *b, const expr *e, char (*fingerprints)[65])
 {
     switch (e->kind) {
     case EXPR_INT: text_printf(b, "%" PRId64, e->as.int_value); break;
@@ -146,34 +148,37 @@ static void expr_text(text_buffer *b, const expr *e)
          * qualifier adds nothing, except for request-time data. */
         if (e->as.name.is_request)
             text_puts(b, "request.");
-        text_puts(b, e->as.name.name);
+        if (fingerprints && !e->as.name.is_request && e->as.name.ref >= 0)
+            text_printf(b, "feature:%s", fingerprints[e->as.name.ref]);
+        else
+            text_puts(b, e->as.name.name);
         break;
     case EXPR_UNARY:
         text_puts(b, e->as.unary.op == OP_NOT ? "(not " : e->as.unary.op == OP_NEG ? "(-" : "(+");
-        expr_text(b, e->as.unary.operand);
+        expr_text(b, e->as.unary.operand, fingerprints);
         text_puts(b, ")");
         break;
     case EXPR_BINARY:
         text_puts(b, "(");
-        expr_text(b, e->as.binary.left);
+        expr_text(b, e->as.binary.left, fingerprints);
         text_printf(b, " %s ", expr_op_name(e->as.binary.op));
-        expr_text(b, e->as.binary.right);
+        expr_text(b, e->as.binary.right, fingerprints);
         text_puts(b, ")");
         break;
     case EXPR_IN:
         text_puts(b, "(");
-        expr_text(b, e->as.in.operand);
+        expr_text(b, e->as.in.operand, fingerprints);
         text_puts(b, e->as.in.negated ? " not in (" : " in (");
         for (int i = 0; i < e->as.in.list.count; i++) {
             if (i)
                 text_puts(b, ", ");
-            expr_text(b, e->as.in.list.items[i]);
+            expr_text(b, e->as.in.list.items[i], fingerprints);
         }
         text_puts(b, "))");
         break;
     case EXPR_IS_NULL:
         text_puts(b, "(");
-        expr_text(b, e->as.is_null.operand);
+        expr_text(b, e->as.is_null.operand, fingerprints);
         text_puts(b, e->as.is_null.negated ? " is not null)" : " is null)");
         break;
     case EXPR_CALL:
@@ -181,7 +186,7 @@ static void expr_text(text_buffer *b, const expr *e)
         for (int i = 0; i < e->as.call.args.count; i++) {
             if (i)
                 text_puts(b, ", ");
-            expr_text(b, e->as.call.args.items[i]);
+            expr_text(b, e->as.call.args.items[i], fingerprints);
         }
         text_puts(b, ")");
         break;
@@ -191,7 +196,7 @@ static void expr_text(text_buffer *b, const expr *e)
 const char *ir_expr_text(arena *a, const expr *e)
 {
     text_buffer b = {a, NULL, 0, 0};
-    expr_text(&b, e);
+    expr_text(&b, e, NULL);
     return b.data ? b.data : "";
 }
 
@@ -354,6 +359,111 @@ void ir_compute_fingerprint(arena *a, ir_program *p)
 {
     const char *text = ir_canonical_text(a, p);
     ir_sha256_hex(text, strlen(text), p->fingerprint);
+}
+
+/* ------------------------------------------------ feature fingerprints */
+
+/* Marks the source fields an expression (a where filter) names. */
+static void fields_named(const expr *e, bool *named, int nfields)
+{
+    if (!e)
+        return;
+    switch (e->kind) {
+    case EXPR_NAME:
+        if (!e->as.name.is_request && e->as.name.ref >= 0 && e->as.name.ref < nfields)
+            named[e->as.name.ref] = true;
+        break;
+    case EXPR_UNARY: fields_named(e->as.unary.operand, named, nfields); break;
+    case EXPR_BINARY:
+        fields_named(e->as.binary.left, named, nfields);
+        fields_named(e->as.binary.right, named, nfields);
+        break;
+    case EXPR_IN:
+        fields_named(e->as.in.operand, named, nfields);
+        for (int i = 0; i < e->as.in.list.count; i++)
+            fields_named(e->as.in.list.items[i], named, nfields);
+        break;
+    case EXPR_IS_NULL: fields_named(e->as.is_null.operand, named, nfields); break;
+    case EXPR_CALL:
+        for (int i = 0; i < e->as.call.args.count; i++)
+            fields_named(e->as.call.args.items[i], named, nfields);
+        break;
+    default: break;
+    }
+}
+
+/* What an aggregation reads from its source: the fields and the checks. */
+static void source_reads(text_buffer *b, arena *a, const ir_program *p, const ir_group *g)
+{
+    const ir_source *s = &p->sources[g->source];
+    bool *named = arena_alloc(a, sizeof(bool) * (size_t)(s->nfields + 1));
+    named[s->time_field] = true;
+    for (int k = 0; k < p->entities[g->entity].nkeys; k++)
+        named[g->key_fields ? g->key_fields[k] : g->key_field] = true;
+    if (g->field >= 0)
+        named[g->field] = true;
+    if (g->by_field >= 0)
+        named[g->by_field] = true;
+    fields_named(g->where, named, s->nfields);
+    text_printf(b, "source time %s\n", s->fields[s->time_field].name);
+    for (int f = 0; f < s->nfields; f++)
+        if (named[f])
+            text_printf(b, "reads %s:%s\n", s->fields[f].name, type_name(s->fields[f].type));
+    for (int k = 0; k < s->nchecks && s->has_expectations; k++) {
+        const ir_check *check = &s->checks[k];
+        text_printf(b, "check %s %s %s", check->field >= 0 ? s->fields[check->field].name : "row",
+                    check->text, policy_kind_name(check->policy));
+        if (check->policy == POLICY_IMPUTE)
+            text_printf(b, " %s", ir_literal_text(a, &check->impute));
+        text_puts(b, "\n");
+    }
+}
+
+void ir_feature_fingerprints(arena *a, const ir_program *p, char (*out)[65])
+{
+    for (int i = 0; i < p->nfeatures; i++) {
+        const ir_feature *f = &p->features[i];
+        text_buffer b = {a, NULL, 0, 0};
+        text_printf(&b, "fdl-feature 1\ntype %s\n", type_text(a, f->type));
+        for (int e = 0; e < f->nentities; e++) {
+            const ir_entity *entity = &p->entities[f->entities[e]];
+            text_puts(&b, "key");
+            for (int k = 0; k < entity->nkeys; k++)
+                text_printf(&b, " %s:%s", entity->join_keys[k], type_name(entity->key_types[k]));
+            text_puts(&b, "\n");
+        }
+        /* What it reads by name is said by fingerprint below, so that
+         * renaming an upstream feature does not change this one. */
+        if (f->kind == IR_DERIVED) {
+            text_puts(&b, "= ");
+            expr_text(&b, f->expr, out);
+            text_puts(&b, "\n");
+        } else if (f->kind == IR_COSINE_SIMILARITY) {
+            text_printf(&b, "= cosine_similarity slots %d %d\n", f->arg_slots[0], f->arg_slots[1]);
+        } else {
+            text_printf(&b, "= %s\n", f->definition);
+        }
+        if (f->has_default)
+            text_printf(&b, "default %s\n", ir_literal_text(a, &f->default_value));
+        if (f->kind == IR_AGGREGATE)
+            source_reads(&b, a, p, &p->groups[f->group]);
+        if (f->kind == IR_LOOKUP_EMBEDDING)
+            text_printf(&b, "embedding dimension %d\n", p->embeddings[f->embedding].dimension);
+        /* Features are in dependency order: what it reads is done. */
+        if (f->kind == IR_COSINE_SIMILARITY)
+            for (int k = 0; k < 2; k++) {
+                assert(f->args[k] < i);
+                text_printf(&b, "reads %s\n", out[f->args[k]]);
+            }
+        for (int r = 0; r < f->nrefs; r++) {
+            assert(f->refs[r] < i);
+            text_printf(&b, "reads %s\n", out[f->refs[r]]);
+        }
+        for (int r = 0; r < f->nrequests; r++)
+            text_printf(&b, "request %s:%s\n", p->requests[f->requests[r]].name,
+                        type_name(p->requests[f->requests[r]].type));
+        ir_sha256_hex(b.data, b.length, out[i]);
+    }
 }
 
 /* ---------------------------------------------------------------- dump */

@@ -220,6 +220,16 @@ const char *ir_literal_text(arena *a, const ir_literal *d);
  * windows, filters; not descriptions or tags), hashed into the fingerprint. */
 const char *ir_canonical_text(arena *a, const ir_program *p);
 void ir_compute_fingerprint(arena *a, ir_program *p);
+/*
+ * One fingerprint per feature (out[i] for features[i], 64 hex digits): a
+ * SHA-256 of what its values mean, not of its name: its type, keys,
+ * definition and default, the types of the source fields it reads (keys,
+ * time, value, by and where fields), its source's expectations (they
+ * decide which rows count), an embedding's dimension, request fields'
+ * types, and the fingerprints of the features it reads. Renaming or
+ * changing anything else leaves it as it was.
+ */
+void ir_feature_fingerprints(arena *a, const ir_program *p, char (*out)[65]);
 /* SHA-256 of bytes as 64 hex digits. */
 void ir_sha256_hex(const void *data, size_t n, char out[65]);
 /* Human-readable dump for `fdlc check --dump-ir`. */

@@ -25,7 +25,8 @@
 #include "cc_build.h"
 #include "codegen.h"
 #include "drift.h"
-#include "format.h"
+#include "diff.h"
+#include "fmt_command.h"
 #include "internal.h"
 #include "predlog_read.h"
 #include "fdlrt.h"
@@ -54,10 +55,15 @@ static const char usage_text[] =
     "                                     N threads (default: the CPUs available), the same output\n"
     "                                     for any N; --timings: the run's parts, on stderr\n"
     "  fmt [--to fdl|yaml] FILE...        print definitions in canonical form (or convert)\n"
+    "  fmt --check|--write FILE...        list the files fmt would change (exit 1 if any), or\n"
+    "                                     rewrite them in place (comments are kept)\n"
     "  verify FILE... --log PATH --source NAME=PATH... [--embedding NAME=PATH]...\n"
     "        [--lib DIR/libN.so] [--allow-other-fingerprint]\n"
     "                                     recompute a prediction log through batch and compare (exit 4\n"
     "                                     on differences)\n"
+    "  diff [--format json] OLD... -- NEW...  (or --manifest OLD.json -- NEW...)\n"
+    "                                     features added, removed, renamed, changed in meaning;\n"
+    "                                     sets reshaped (exit 3 changes, 4 breaking, 0 none)\n"
     "  functions                          list the expression functions\n"
     "  drift TRAIN.csv SERVING.csv [--ignore COL]... [--json PATH]\n"
     "                                     compare feature distributions (exit 3 on drift)\n"
@@ -110,56 +116,6 @@ static bool compile_definitions(compilation *c, char **files, int nfiles)
         fprintf(stderr, "%d error%s generated.\n", n, n == 1 ? "" : "s");
     }
     return ok;
-}
-
-/*
- * fdlc fmt [--to fdl|yaml] FILE...: each file's definitions in canonical
- * form (the file's own syntax unless --to says otherwise), on stdout. Only
- * the front end runs: a file may use names another file declares.
- */
-static int command_fmt(int argc, char **argv)
-{
-    const char *to = NULL;
-    int first = 0;
-    if (argc >= 2 && strcmp(argv[0], "--to") == 0) {
-        to = argv[1];
-        first = 2;
-        if (strcmp(to, "fdl") != 0 && strcmp(to, "yaml") != 0) {
-            fprintf(stderr, "fdlc: fmt --to takes fdl or yaml, not '%s'\n", to);
-            return EXIT_OTHER;
-        }
-    }
-    if (first >= argc) {
-        fprintf(stderr, "usage: fdlc fmt [--to fdl|yaml] FILE...\n");
-        return EXIT_OTHER;
-    }
-    compilation c;
-    arena_init(&c.arena);
-    source_set_init(&c.sources, &c.arena);
-    memset(&c.ast, 0, sizeof c.ast);
-    int *ids = arena_alloc(&c.arena, sizeof(int) * (size_t)(argc + 1));
-    for (int i = first; i < argc; i++) {
-        ids[i] = source_load(&c.sources, argv[i]);
-        if (ids[i] >= 0)
-            read_definitions(&c, ids[i], argv[i]);
-    }
-    if (c.sources.errors > 0) {
-        int n = c.sources.errors;
-        fprintf(stderr, "%d error%s generated.\n", n, n == 1 ? "" : "s");
-        arena_free(&c.arena);
-        return EXIT_DEFINITIONS;
-    }
-    for (int i = first; i < argc; i++) {
-        size_t length = strlen(argv[i]);
-        bool native = length > 4 && strcmp(argv[i] + length - 4, ".fdl") == 0;
-        format_syntax syntax = to ? (strcmp(to, "fdl") == 0 ? FORMAT_FDL : FORMAT_YAML)
-                                  : (native ? FORMAT_FDL : FORMAT_YAML);
-        if (argc - first > 1)
-            printf("%s# %s\n", i > first ? "\n" : "", argv[i]);
-        format_file(stdout, &c.sources, ids[i], &c.ast, syntax);
-    }
-    arena_free(&c.arena);
-    return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_OTHER;
 }
 
 static bool is_identifier(const char *s)
@@ -1239,7 +1195,9 @@ int main(int argc, char **argv)
     if (strcmp(command, "verify") == 0)
         return command_verify(argc - 2, argv + 2);
     if (strcmp(command, "fmt") == 0)
-        return command_fmt(argc - 2, argv + 2);
+        return fmt_main(argc - 2, argv + 2);
+    if (strcmp(command, "diff") == 0)
+        return diff_main(argc - 2, argv + 2);
     if (strcmp(command, "drift") == 0)
         return drift_main(argc - 2, argv + 2);
     if (strcmp(command, "functions") == 0)

@@ -13,6 +13,7 @@ set -euo pipefail
 # binutils (readelf), dpkg-dev (dpkg-shlibdeps for cpack -G DEB), groff-base
 # (the man page checked): tests/install.
 packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev libcmocka-dev pkg-config
+          libjansson-dev
           python3 sqlite3 binutils dpkg-dev groff-base)
 # The Python module fdl (python/): built with the system Python's headers
 # and pip, offline (setuptools, wheel), used with numpy and pandas, tested
