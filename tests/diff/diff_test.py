@@ -100,7 +100,7 @@ def main():
     if built.returncode != 0:
         fail("compile base.yaml: " + built.stderr)
         sys.exit(1)
-    manifest = json.load(open(os.path.join(WORK, "lib", "features.json")))
+    manifest = json.load(open(os.path.join(WORK, "lib", "fdlfeatures.json")))
     if not all(len(f.get("fingerprint", "")) == 64 for f in manifest["features"]):
         fail("the manifest lacks per-feature fingerprints")
     for name, (edits, status, expected) in VARIANTS.items():
@@ -112,7 +112,7 @@ def main():
         path = name + ".yaml"
         with open(os.path.join(WORK, path), "w") as f:
             f.write(text)
-        for old_side in (["base.yaml"], ["--manifest", "lib/features.json"]):
+        for old_side in (["base.yaml"], ["--manifest", "lib/fdlfeatures.json"]):
             how = "%s from %s" % (name, old_side[-1])
             result = run(["diff", "--format", "json"] + old_side + ["--", path], WORK)
             if result.returncode != status:

@@ -103,7 +103,7 @@ def manifest(cwd, files, out):
     result = run(["compile"] + files + ["-o", out], cwd)
     if result.returncode != 0:
         return None, result.stderr
-    return read(os.path.join(out, "features.json")), ""
+    return read(os.path.join(out, "fdlfeatures.json")), ""
 
 
 def programs():
