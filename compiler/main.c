@@ -52,6 +52,8 @@ static const char usage_text[] =
     "                                     N threads (default: the CPUs available), the same output\n"
     "                                     for any N; --timings: the run's parts, on stderr\n"
     "  fmt [--to fdl|yaml] FILE...        print definitions in canonical form (or convert)\n"
+    "  library FILE...                    build (or reuse) the cached library of the definitions,\n"
+    "                                     as batch does, and print its path (used by fdl-server)\n"
     "  verify FILE... --log PATH --source NAME=PATH... [--embedding NAME=PATH]...\n"
     "        [--lib DIR/libN.so] [--allow-other-fingerprint]\n"
     "                                     recompute a prediction log through batch and compare (exit 4\n"
@@ -889,6 +891,29 @@ done:
     return status;
 }
 
+/* fdlc library FILE...: the cached library's path on stdout, for fdl-server,
+ * which compiles definitions through the same cache as batch. */
+static int command_library(int argc, char **argv)
+{
+    options o;
+    if (!parse_options(argc, argv, &o, false)) {
+        free_options(&o);
+        return EXIT_OTHER;
+    }
+    compilation c;
+    int status = 0;
+    char library[4400];
+    if (!compile_definitions(&c, o.files, o.nfiles))
+        status = EXIT_DEFINITIONS;
+    else if (!cached_library(&c, library, sizeof library))
+        status = EXIT_OTHER;
+    else
+        printf("%s\n", library);
+    arena_free(&c.arena);
+    free_options(&o);
+    return status == 0 && fflush(stdout) != 0 ? EXIT_OTHER : status;
+}
+
 /* Every file batch reads or writes; no output may be an input or another
  * output (the runtime checks its own files again; this adds the
  * definitions and the library). */
@@ -1231,6 +1256,8 @@ int main(int argc, char **argv)
         return command_compile(argc - 2, argv + 2, true);
     if (strcmp(command, "batch") == 0)
         return command_batch(argc - 2, argv + 2);
+    if (strcmp(command, "library") == 0)
+        return command_library(argc - 2, argv + 2);
     if (strcmp(command, "verify") == 0)
         return command_verify(argc - 2, argv + 2);
     if (strcmp(command, "fmt") == 0)
