@@ -200,41 +200,41 @@ static enum MHD_Result answer(struct MHD_Connection *c, server *s, endpoint e, r
     return result;
 }
 
+/*
+ * libmicrohttpd calls this once with the headers, then once per chunk of
+ * the body, then once more with none. Auth and an announced oversize body
+ * are answered at the first call, before any body is read (a response may
+ * be queued then, or at the last call, never in between).
+ */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *data,
                                   size_t *size, void **state)
 {
     server *s = cls;
     request *q = *state;
+    endpoint e = endpoint_of(url);
+    reply r = {0};
     if (!q) {
         q = calloc(1, sizeof *q);
         if (!q)
             return MHD_NO;
         q->start_ns = now_ns();
         *state = q;
-        /* An announced oversize body is refused before it is read. */
         const char *announced = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (announced && strtoull(announced, NULL, 10) > s->options.max_body)
-            q->too_big = true;
-        else
+        if (!authorized(s, c)) {
+            atomic_fetch_add(&s->metrics.auth_failures, 1);
+            reply_error(&r, 401, "missing or wrong bearer token (Authorization: Bearer TOKEN)");
+        } else if (announced && strtoull(announced, NULL, 10) > s->options.max_body) {
+            reply_error(&r, 413, "request body over %zu bytes (--max-body)", s->options.max_body);
+        } else {
             return MHD_YES;
-    }
-    endpoint e = endpoint_of(url);
-    reply r = {0};
-    if (!authorized(s, c)) {
-        atomic_fetch_add(&s->metrics.auth_failures, 1);
-        reply_error(&r, 401, "missing or wrong bearer token (Authorization: Bearer TOKEN)");
+        }
         return answer(c, s, e, q, &r);
     }
     if (*size) {
         take_body(s, q, data, *size);
         *size = 0;
-        if (!q->too_big)
-            return MHD_YES;
-    }
-    if (q->too_big) {
-        reply_error(&r, 413, "request body over %zu bytes (--max-body)", s->options.max_body);
-        return answer(c, s, e, q, &r);
+        return MHD_YES;
     }
     dispatch(s, e, method, q, &r);
     return answer(c, s, e, q, &r);

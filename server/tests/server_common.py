@@ -49,7 +49,8 @@ class Server:
         own = conn is None
         conn = conn or self.connection()
         try:
-            data = body if isinstance(body, (bytes, str)) or body is None else json.dumps(body)
+            data = body if body is None or isinstance(body, (bytes, str)) or hasattr(body, "__next__") \
+                else json.dumps(body)
             conn.request(method, path, body=data, headers=headers or {})
             response = conn.getresponse()
             raw = response.read().decode("utf-8")
