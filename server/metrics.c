@@ -87,6 +87,7 @@ static void write_requests(FILE *out, metrics *m)
 typedef struct store_figures {
     fdl_store_stats stats;
     uint64_t violations;
+    wal_stats wal;              /* its counters change under the same lock */
 } store_figures;
 
 static void read_store(server *s, store_figures *f)
@@ -97,6 +98,7 @@ static void read_store(server *s, store_figures *f)
     for (int src = 0; src < s->program->nsources; src++)
         for (int k = 0; k < s->program->sources[src].nchecks; k++)
             f->violations += fdl_store_check_violations(s->store, src, k);
+    wal_get_stats(s->wal, &f->wal);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -129,8 +131,7 @@ void api_metrics(server *s, reply *r)
         gauge(out, "fdl_events_held", "Events buffered in windows.", (double)f.stats.events_held);
         gauge(out, "fdl_store_bytes", "Memory of entity states, by the store's accounting.",
               (double)f.stats.bytes_held);
-        wal_stats w;
-        wal_get_stats(s->wal, &w);
+        const wal_stats w = f.wal;
         gauge(out, "fdl_wal_segments", "WAL segment files.", (double)w.segments);
         gauge(out, "fdl_wal_bytes", "Bytes in the WAL segments.", (double)w.bytes);
         counter(out, "fdl_wal_records_appended_total", "WAL records appended since start.", w.records_appended);
