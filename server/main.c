@@ -316,6 +316,7 @@ int main(int argc, char **argv)
         goto done;
     status = serve(&s, &signals);
 done:
+    api_read_free(&s);
     if (s.store)
         fdl_store_close(s.store);
     library_unload(&s.lib);

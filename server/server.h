@@ -167,7 +167,7 @@ typedef struct server {
     size_t token_length;
     atomic_bool ready;          /* recovered: reads and pushes served */
     atomic_bool wal_failed;     /* a WAL write failed: pushes refused */
-    int largest_set_keys;       /* buffers sized from the program */
+    struct vector_text *vectors;    /* api_read.c's cache of vectors as JSON, under lock */
 } server;
 
 /* An answer: status, content type and a malloc'd body. */
@@ -184,6 +184,7 @@ void reply_error(reply *r, int status, const char *fmt, ...) __attribute__((form
 void reply_json(reply *r, int status, char *text, size_t length);
 
 void api_get_online_features(server *s, const char *body, size_t length, reply *r);
+void api_read_free(server *s);  /* its cache, at exit */
 void api_push(server *s, const char *body, size_t length, reply *r);
 void api_schema(server *s, reply *r);
 void api_metrics(server *s, reply *r);
