@@ -597,6 +597,22 @@ void fdl_store_advance_time(fdl_store *store, fdl_time t);
  */
 void fdl_store_set_limits(fdl_store *store, uint64_t max_entities, uint64_t max_bytes);
 
+/*
+ * Snapshots (docs/snapshots.md): the store's whole state (entities and
+ * their windows, lifetime totals, sketches, expectations' counters and
+ * memory, its time and counters) in one file, so that a restored store
+ * gives bit-identical values to the one saved from then on. Embedding
+ * tables are not saved (only which were loaded: load them before
+ * restoring). A snapshot written under other definitions (fingerprint),
+ * truncated or damaged is refused with an error naming the file and the
+ * offset. Restoring replaces the statistics window and processing time
+ * settings with the saved ones; on an error the store is left fresh.
+ */
+/* Writes the store's whole state to PATH (a temporary + rename, fsync'd), with TAG stored in its header. */
+fdl_status fdl_store_save(const fdl_store *store, const char *path, uint64_t tag, fdl_error *err);
+/* Replaces the state of a freshly opened, empty store with the one saved at PATH; *tag gets its TAG. */
+fdl_status fdl_store_restore(fdl_store *store, const char *path, uint64_t *tag, fdl_error *err);
+
 /* ----------------------------------- used by generated code (and tests) */
 
 typedef struct fdl_entity_state fdl_entity_state;
