@@ -1035,7 +1035,9 @@ void fdl_quarantine_event(fdl_store *store, int source, const char *const *cells
 
 /*
  * The expectations' state in a store snapshot (snapshot.c): the processing
- * time and statistics window settings, then per source its counts,
+ * time and statistics window settings (for the record: a restored store
+ * keeps its own, and the window's tiles only when the windows agree),
+ * then per source its counts,
  * violations, the memory of ordered/max_gap (latest time), per field its
  * statistics (and the Welford sum, the distinct set, the window's tiles),
  * per unique check its set of keys; then per reference its set of values.
@@ -1116,7 +1118,7 @@ static bool get_double_bits(fdl_snap_reader *r, double *out)
     return true;
 }
 
-static bool get_field(fdl_snap_reader *r, field_state *f)
+static bool get_field(fdl_snap_reader *r, field_state *f, bool keep_tiles)
 {
     fdl_field_stats *s = &f->stats;
     uint8_t tiles;
@@ -1149,6 +1151,10 @@ static bool get_field(fdl_snap_reader *r, field_state *f)
             return false;
         if (t->index != INT64_MIN && (t->index % WINDOW_TILES + WINDOW_TILES) % WINDOW_TILES != i)
             return fdl_snap_fail(r, "a statistics tile in the wrong slot");
+    }
+    if (!keep_tiles) {
+        free_tiles(f->tiles);
+        f->tiles = NULL;
     }
     return true;
 }
@@ -1184,10 +1190,15 @@ void fdl_checks_save(const fdl_checks *checks, fdl_snap_writer *w)
 bool fdl_checks_restore(fdl_checks *checks, fdl_snap_reader *r)
 {
     const fdl_program *p = checks->program;
-    if (!fdl_snap_get_i64(r, &checks->processing_time) || !fdl_snap_get_i64(r, &checks->window))
+    fdl_time processing_time;
+    int64_t window;
+    if (!fdl_snap_get_i64(r, &processing_time) || !fdl_snap_get_i64(r, &window))
         return false;
-    if (checks->window < 0)
+    if (window < 0)
         return fdl_snap_fail(r, "a negative statistics window");
+    /* Settings stay the restoring store's; the window's tiles only mean
+     * something under the same window. */
+    bool keep_tiles = window == checks->window;
     for (int s = 0; s < p->nsources; s++) {
         source_state *state = &checks->sources[s];
         const fdl_source_desc *src = &p->sources[s];
@@ -1205,13 +1216,25 @@ bool fdl_checks_restore(fdl_checks *checks, fdl_snap_reader *r)
             if (!fdl_snap_get_u64(r, &state->violations[k]) || !get_set(r, state->unique[k]))
                 return false;
         for (int f = 0; f < src->nfields; f++)
-            if (!get_field(r, &state->fields[f]))
+            if (!get_field(r, &state->fields[f], keep_tiles))
                 return false;
+        if (!keep_tiles)
+            state->newest_tile = INT64_MIN;
     }
     for (int i = 0; i < p->nreferences; i++)
         if (!get_set(r, checks->references[i]))
             return false;
     return true;
+}
+
+fdl_checks *fdl_checks_new_like(const fdl_checks *old)
+{
+    fdl_checks *fresh = fdl_checks_new(old->program);
+    if (fresh) {
+        fresh->processing_time = old->processing_time;
+        fresh->window = old->window;
+    }
+    return fresh;
 }
 
 void fdl_checks_take_run(fdl_checks *fresh, fdl_checks *old)

@@ -632,7 +632,7 @@ fdl_status fdl_store_restore_buffer(fdl_store *store, const void *data, size_t s
         free(records);
         return status;
     }
-    fdl_checks *checks = fdl_checks_new(fdl_store_program(store));
+    fdl_checks *checks = fdl_checks_new_like(fdl_store_checks(store));
     if (!checks) {
         free(records);
         return fdl_error_set(err, FDL_ERR_MEMORY, "%s: out of memory", name);

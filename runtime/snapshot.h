@@ -83,6 +83,8 @@ bool fdl_window_tiles_restore(fdl_group_state *g, fdl_snap_reader *r, fdl_store_
 typedef struct fdl_checks fdl_checks;
 void fdl_checks_save(const fdl_checks *checks, fdl_snap_writer *w);
 bool fdl_checks_restore(fdl_checks *checks, fdl_snap_reader *r);
+/* A fresh fdl_checks with old's settings (processing time, window). */
+fdl_checks *fdl_checks_new_like(const fdl_checks *old);
 /* Moves what belongs to the run (the quarantine) from old to fresh; frees old. */
 void fdl_checks_take_run(fdl_checks *fresh, fdl_checks *old);
 
@@ -116,5 +118,7 @@ void fdl_store_restored(fdl_store *store, fdl_time newest, fdl_time watermark);
  * success, so they are as they were). */
 void fdl_store_clear_state(fdl_store *store);
 void fdl_store_replace_checks(fdl_store *store, fdl_checks *fresh);
+/* Puts checks in the store; returns the ones it had (the caller's now). */
+fdl_checks *fdl_store_swap_checks(fdl_store *store, fdl_checks *checks);
 
 #endif

@@ -1002,3 +1002,10 @@ void fdl_store_replace_checks(fdl_store *store, fdl_checks *fresh)
     fdl_checks_take_run(fresh, store->checks);
     store->checks = fresh;
 }
+
+fdl_checks *fdl_store_swap_checks(fdl_store *store, fdl_checks *checks)
+{
+    fdl_checks *old = store->checks;
+    store->checks = checks;
+    return old;
+}
