@@ -25,6 +25,7 @@
 #include "cc_build.h"
 #include "codegen.h"
 #include "drift.h"
+#include "materialize.h"
 #include "format.h"
 #include "internal.h"
 #include "predlog_read.h"
@@ -51,6 +52,10 @@ static const char usage_text[] =
     "                                     sources' expectations (exit 5 when the data breaks them);\n"
     "                                     N threads (default: the CPUs available), the same output\n"
     "                                     for any N; --timings: the run's parts, on stderr\n"
+    "  materialize FILE... --source NAME=PATH... --data DIR [--until TIME] [--embedding NAME=PATH]...\n"
+    "        [--lib DIR/libN.so] [--quarantine PATH] [--now TIME]\n"
+    "                                     write the store state ingesting the sources would give\n"
+    "                                     (DIR/snapshot-00000000000000000000.fdls) for a server to start from\n"
     "  fmt [--to fdl|yaml] FILE...        print definitions in canonical form (or convert)\n"
     "  library FILE...                    build (or reuse) the cached library of the definitions,\n"
     "                                     as batch does, and print its path (used by fdl-server)\n"
@@ -783,50 +788,83 @@ static bool batch_threads(const char *text, int *threads)
     return true;
 }
 
-static int run_batch(compilation *c, const options *o, const char *spine, const char *spine_time,
-                     const char *set, const char *out, bool quiet)
+/*
+ * Loads the library of compiled definitions (lib, else the build cache,
+ * building it there first) and returns its program, checked against the
+ * definitions (ABI, fingerprint); NULL after a message on stderr. *handle
+ * is for dlclose (NULL on failure).
+ */
+static const fdl_program *load_program(compilation *c, const char *lib, void **handle)
 {
-    int status = EXIT_OTHER;
-    void *handle = NULL;
     char library[4400], name[256] = "features";
-    if (o->lib) {
-        snprintf(library, sizeof library, "%s", o->lib);
-        if (!library_name(o->lib, name, sizeof name)) {
-            fprintf(stderr, "fdlc: --lib '%s' must be a path to libNAME.so\n", o->lib);
-            return EXIT_OTHER;
+    *handle = NULL;
+    if (lib) {
+        snprintf(library, sizeof library, "%s", lib);
+        if (!library_name(lib, name, sizeof name)) {
+            fprintf(stderr, "fdlc: --lib '%s' must be a path to libNAME.so\n", lib);
+            return NULL;
         }
     } else if (!cached_library(c, library, sizeof library)) {
-        return EXIT_OTHER;
+        return NULL;
     }
     /* dlopen searches the library path for names without a slash. */
     char resolved[4500];
     snprintf(resolved, sizeof resolved, "%s%s", strchr(library, '/') ? "" : "./", library);
-    handle = dlopen(resolved, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
+    *handle = dlopen(resolved, RTLD_NOW | RTLD_LOCAL);
+    if (!*handle) {
         fprintf(stderr, "fdlc: cannot load '%s': %s\n", library, dlerror());
-        return EXIT_OTHER;
+        return NULL;
     }
     char symbol[300];
     snprintf(symbol, sizeof symbol, "%s_program", name);
     const fdl_program *(*entry)(void);
-    *(void **)&entry = dlsym(handle, symbol);
-    if (!entry) {
+    *(void **)&entry = dlsym(*handle, symbol);
+    const fdl_program *program = entry ? entry() : NULL;
+    if (!entry)
         fprintf(stderr, "fdlc: '%s' has no %s(): not a library built by fdlc build --name %s\n",
                 library, symbol, name);
-        goto done;
-    }
-    const fdl_program *program = entry();
-    if (program->abi_version != FDL_ABI_VERSION) {
+    else if (program->abi_version != FDL_ABI_VERSION)
         fprintf(stderr, "fdlc: '%s' was built for runtime ABI %d; this fdlc has ABI %d: rebuild it\n",
                 library, program->abi_version, FDL_ABI_VERSION);
-        goto done;
-    }
-    if (strcmp(program->fingerprint, c->ir.fingerprint) != 0) {
+    else if (strcmp(program->fingerprint, c->ir.fingerprint) != 0)
         fprintf(stderr,
                 "fdlc: '%s' was built from other definitions (fingerprint %.12s..., these are %.12s...);"
                 " rebuild it with fdlc build\n", library, program->fingerprint, c->ir.fingerprint);
-        goto done;
+    else
+        return program;
+    dlclose(*handle);
+    *handle = NULL;
+    return NULL;
+}
+
+const fdl_program *fdlc_load_program(char **files, int nfiles, const char *lib, void **handle,
+                                     int *status)
+{
+    compilation *c = malloc(sizeof *c);
+    *handle = NULL;
+    if (!c) {
+        *status = EXIT_OTHER;
+        return NULL;
     }
+    const fdl_program *program = NULL;
+    *status = EXIT_DEFINITIONS;
+    if (compile_definitions(c, files, nfiles)) {
+        *status = EXIT_OTHER;
+        program = load_program(c, lib, handle);
+    }
+    arena_free(&c->arena);
+    free(c);
+    return program;
+}
+
+static int run_batch(compilation *c, const options *o, const char *spine, const char *spine_time,
+                     const char *set, const char *out, bool quiet)
+{
+    int status = EXIT_OTHER;
+    void *handle;
+    const fdl_program *program = load_program(c, o->lib, &handle);
+    if (!program)
+        return EXIT_OTHER;
     /* Embedding tables: the paths of these definitions, unless overridden. */
     fdl_batch_embedding *embeddings = calloc((size_t)c->ir.nembeddings + (size_t)o->nembeddings + 1,
                                              sizeof *embeddings);
@@ -1260,6 +1298,8 @@ int main(int argc, char **argv)
         return command_library(argc - 2, argv + 2);
     if (strcmp(command, "verify") == 0)
         return command_verify(argc - 2, argv + 2);
+    if (strcmp(command, "materialize") == 0)
+        return materialize_main(argc - 2, argv + 2);
     if (strcmp(command, "fmt") == 0)
         return command_fmt(argc - 2, argv + 2);
     if (strcmp(command, "drift") == 0)
