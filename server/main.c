@@ -6,12 +6,14 @@
  *              [--lib PATH] [--fsync always|everysec|no] [--threads N] [--token-file PATH]
  *              [--rebuild] [--keep-history] [--lateness SECONDS] [--max-body BYTES]
  *              [--max-rows N] [--timeout SECONDS] [--segment-bytes BYTES]
+ *              [--snapshot-every DURATION]
  *
  * The start, in a straight line: options; the library (compiled through
  * the batch cache, or --lib); the store and its embedding tables; the
  * HTTP daemon (/health answers at once, the rest 503 until ready); the
- * recovery from DIR's WAL; ready. SIGINT or SIGTERM stop it: the daemon
- * finishes, the WAL is synced and closed. Exit 0 after a stop, 2 when it
+ * recovery: DIR's newest snapshot, then the WAL after it; ready (and
+ * background snapshots with --snapshot-every). SIGINT or SIGTERM stop it:
+ * the daemon finishes, the WAL is synced and closed. Exit 0 after a stop, 2 when it
  * cannot start (said on stderr).
  */
 #define _GNU_SOURCE
@@ -32,7 +34,8 @@ static const char USAGE[] =
     "usage: fdl-server FILE... --data DIR [--listen 127.0.0.1:6566] [--embedding NAME=PATH]...\n"
     "                  [--lib PATH] [--fsync always|everysec|no] [--threads N] [--token-file PATH]\n"
     "                  [--rebuild] [--keep-history] [--lateness SECONDS] [--max-body BYTES]\n"
-    "                  [--max-rows N] [--timeout SECONDS] [--segment-bytes BYTES]\n";
+    "                  [--max-rows N] [--timeout SECONDS] [--segment-bytes BYTES]\n"
+    "                  [--snapshot-every DURATION]\n";
 
 static bool number(const char *option, const char *text, long long low, long long high, long long *out)
 {
@@ -101,8 +104,18 @@ static bool valued_option(server_options *o, const char *option, char *value)
         if (!number(option, value, 4096, (long long)1 << 40, &n))
             return false;
         o->segment_bytes = (uint64_t)n;
-    } else if (strcmp(option, "--redis") == 0 || strcmp(option, "--stream") == 0 ||
-               strcmp(option, "--snapshot-every") == 0) {
+    } else if (strcmp(option, "--snapshot-every") == 0) {
+        char *end;
+        errno = 0;
+        long long count = strtoll(value, &end, 10);
+        long long unit = strcmp(end, "") == 0 || strcmp(end, "s") == 0 ? 1
+                       : strcmp(end, "m") == 0 ? 60 : strcmp(end, "h") == 0 ? 3600 : 0;
+        if (errno || end == value || count <= 0 || unit == 0 || count > 100000000 / unit) {
+            fprintf(stderr, "fdl-server: --snapshot-every '%s': expected a duration such as 30s, 5m, 1h\n", value);
+            return false;
+        }
+        o->snapshot_every_ns = (int64_t)(count * unit) * 1000000000;
+    } else if (strcmp(option, "--redis") == 0 || strcmp(option, "--stream") == 0) {
         fprintf(stderr, "fdl-server: %s is not built yet (docs/serving.md, what is left)\n", option);
         return false;
     } else {
@@ -256,8 +269,21 @@ static int serve(server *s, sigset_t *signals)
     if (!d)
         return 2;
     fdl_error err = {0};
+    uint64_t covered = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (!snapshot_restore(s->options.data_dir, s->store, &covered, &s->restored, &err)) {
+        fprintf(stderr, "fdl-server: recovery: %s%s\n", err.message,
+                s->options.rebuild ? " (--rebuild replays only the WAL: a snapshot cannot be"
+                                     " replayed under other definitions)" : "");
+        http_stop(d);
+        return 2;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    s->restored_tag = covered;
+    s->restore_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     s->wal = wal_open(s->options.data_dir, s->store, s->options.fsync, s->options.segment_bytes,
-                      s->options.rebuild, &err);
+                      s->options.rebuild, covered, &err);
     if (!s->wal) {
         fprintf(stderr, "fdl-server: recovery: %s\n", err.message);
         http_stop(d);
@@ -268,15 +294,21 @@ static int serve(server *s, sigset_t *signals)
     syncer y = {.s = s, .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
     bool syncing = s->options.fsync == FSYNC_EVERYSEC &&
                    pthread_create(&y.thread, NULL, sync_every_second, &y) == 0;
+    snapshotter *snapshots = s->options.snapshot_every_ns ? snapshotter_start(s, s->options.snapshot_every_ns) : NULL;
     atomic_store(&s->ready, true);
-    printf("fdl-server: listening on %s (recovered %llu rows in %llu records, %llu torn, %.3f s)\n", bound,
+    char restored[128] = "";
+    if (s->restored)
+        snprintf(restored, sizeof restored, "; snapshot of WAL segment %llu restored in %.3f s",
+                 (unsigned long long)covered, s->restore_seconds);
+    printf("fdl-server: listening on %s (recovered %llu rows in %llu records, %llu torn, %.3f s%s)\n", bound,
            (unsigned long long)w.rows_replayed, (unsigned long long)w.records_replayed,
-           (unsigned long long)w.torn_dropped, w.recovery_seconds);
+           (unsigned long long)w.torn_dropped, w.recovery_seconds, restored);
     fflush(stdout);
     int sig = 0;
     sigwait(signals, &sig);
     fprintf(stderr, "fdl-server: %s: stopping\n", strsignal(sig));
     http_stop(d);
+    snapshotter_stop(snapshots);
     if (syncing) {
         pthread_mutex_lock(&y.lock);
         y.stop = true;

@@ -144,7 +144,18 @@ void api_metrics(server *s, reply *r)
         gauge(out, "fdl_recovery_rows", "Rows replayed at start.", (double)w.rows_replayed);
         gauge(out, "fdl_recovery_torn_records", "Torn last records dropped at start.", (double)w.torn_dropped);
         gauge(out, "fdl_recovery_seconds", "Time the recovery took.", w.recovery_seconds);
-        gauge(out, "fdl_snapshots", "Snapshots taken (none: snapshots are not built yet).", 0);
+        counter(out, "fdl_snapshots_total", "Snapshots written since start.", atomic_load(&m->snapshots));
+        counter(out, "fdl_snapshot_failures_total", "Snapshots that failed.", atomic_load(&m->snapshot_failures));
+        gauge(out, "fdl_snapshot_last_segment", "WAL segment the last snapshot covers.",
+              (double)atomic_load(&m->snapshot_last_tag));
+        gauge(out, "fdl_snapshot_last_seconds", "Time the last snapshot took (fork to file synced).",
+              (double)atomic_load(&m->snapshot_last_ns) * 1e-9);
+        gauge(out, "fdl_snapshot_pause_last_seconds", "Reads and pushes stopped for the last snapshot"
+              " (WAL rotation and fork).", (double)atomic_load(&m->snapshot_pause_last_ns) * 1e-9);
+        gauge(out, "fdl_snapshot_pause_max_seconds", "The longest such stop since start.",
+              (double)atomic_load(&m->snapshot_pause_max_ns) * 1e-9);
+        gauge(out, "fdl_recovery_snapshot_restored", "1 when the start restored a snapshot.", s->restored);
+        gauge(out, "fdl_recovery_snapshot_seconds", "Time restoring it took.", s->restore_seconds);
     }
     if (fclose(out) != 0) {
         free(text);

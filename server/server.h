@@ -33,6 +33,8 @@
 
 #include "fdlrt.h"
 
+struct server;
+
 /* ------------------------------------------------------------ options */
 
 typedef enum { FSYNC_ALWAYS, FSYNC_EVERYSEC, FSYNC_NO } fsync_policy;
@@ -60,6 +62,7 @@ typedef struct server_options {
     size_t max_rows;            /* rows of one push, keys of one read */
     unsigned timeout;           /* seconds a connection may idle */
     uint64_t segment_bytes;     /* WAL segment size before a new one */
+    int64_t snapshot_every_ns;  /* --snapshot-every; 0: none */
 } server_options;
 
 /* ------------------------------------------------------------ library */
@@ -95,13 +98,13 @@ typedef struct wal_stats {
 
 /*
  * Opens DIR/wal (created if missing) and replays every record into store:
- * the recovery. Snapshots plug in here: a snapshot's tag would be the WAL
- * position it covers, and replay would start after it. False (err says
+ * the recovery, after a snapshot restored into store that covers the
+ * segments up to covered (0: none), which are skipped. False (err says
  * which file and offset) on corruption, a fingerprint of other definitions
  * without rebuild, or an I/O error.
  */
 wal *wal_open(const char *dir, fdl_store *store, fsync_policy policy, uint64_t segment_bytes,
-              bool rebuild, fdl_error *err);
+              bool rebuild, uint64_t covered, fdl_error *err);
 void wal_close(wal *w);
 
 /*
@@ -130,6 +133,24 @@ bool wal_sync(wal *w, uint64_t position, fdl_error *err);
 /* everysec: syncs what was appended since the last sync. */
 void wal_sync_pending(wal *w);
 void wal_get_stats(wal *w, wal_stats *out);
+/* Under the server lock: appends go to a new segment; *tag = the last
+ * segment before it (what a snapshot taken now covers). */
+bool wal_rotate(wal *w, uint64_t *tag, fdl_error *err);
+/* Under the server lock: deletes the segments up to tag (a snapshot has them). */
+void wal_delete_through(wal *w, uint64_t tag);
+
+/* ------------------------------------------------------------ snapshots */
+
+typedef struct snapshotter snapshotter;
+/* The newest snapshot in DATA_DIR/snapshots into a fresh store: *found,
+ * *covered = the WAL segments it covers. False (err names the file) when
+ * it does not restore. */
+bool snapshot_restore(const char *data_dir, fdl_store *store, uint64_t *covered, bool *found,
+                      fdl_error *err);
+/* Background snapshots every every_ns while the WAL grows. */
+snapshotter *snapshotter_start(struct server *s, int64_t every_ns);
+void snapshotter_stop(snapshotter *t);
+bool snapshot_take(struct server *s, fdl_error *err);
 
 uint32_t crc32c(uint32_t crc, const void *data, size_t n);
 
@@ -148,6 +169,9 @@ typedef struct metrics {
     _Atomic uint64_t latency_sum_ns[EP_COUNT];
     _Atomic uint64_t rows_pushed, rows_accepted, rows_dropped, rows_failed;
     _Atomic uint64_t auth_failures;
+    _Atomic uint64_t snapshots, snapshot_failures, snapshot_last_tag;
+    _Atomic uint64_t snapshot_last_ns;          /* rotation to the child's end */
+    _Atomic uint64_t snapshot_pause_last_ns, snapshot_pause_max_ns;    /* lock held: rotate + fork */
 } metrics;
 
 void metrics_observe(metrics *m, endpoint e, int status, uint64_t nanoseconds);
@@ -167,6 +191,9 @@ typedef struct server {
     size_t token_length;
     atomic_bool ready;          /* recovered: reads and pushes served */
     atomic_bool wal_failed;     /* a WAL write failed: pushes refused */
+    bool restored;              /* a snapshot was restored at start */
+    uint64_t restored_tag;
+    double restore_seconds;
     struct vector_text *vectors;    /* api_read.c's cache of vectors as JSON, under lock */
 } server;
 

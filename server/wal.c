@@ -67,6 +67,8 @@ struct wal_record {
     bool failed;
 };
 
+static char **list_segments(const char *dir, int *n, fdl_error *err);
+
 /* ------------------------------------------------------------ records */
 
 wal_record *wal_record_new(void)
@@ -327,6 +329,32 @@ bool wal_append(wal *w, wal_record *r, uint64_t *position, fdl_error *err)
     w->stats.rows_appended += nrows;
     *position = atomic_fetch_add(&w->appended, r->length) + r->length;
     return true;
+}
+
+bool wal_rotate(wal *w, uint64_t *tag, fdl_error *err)
+{
+    *tag = w->sequence;
+    return rotate(w, err);
+}
+
+void wal_delete_through(wal *w, uint64_t tag)
+{
+    int n;
+    fdl_error err = {0};
+    char **names = list_segments(w->dir, &n, &err);
+    char path[4300];
+    for (int i = 0; i < n; i++) {
+        uint64_t sequence = strtoull(names[i], NULL, 10);
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", w->dir, names[i]);
+        if (sequence <= tag && sequence != w->sequence && stat(path, &st) == 0 && unlink(path) == 0) {
+            w->stats.segments--;
+            w->stats.bytes -= (uint64_t)st.st_size;
+        }
+        free(names[i]);
+    }
+    free(names);
+    sync_directory(w->dir);
 }
 
 bool wal_sync(wal *w, uint64_t position, fdl_error *err)
@@ -635,7 +663,7 @@ static bool adopt_segment(wal *w, const char *path, fdl_error *err)
 
 /* Replays every segment; the last one stays open for appends when it is
  * whole and ours (cut to its last whole record). */
-static bool recover(wal *w, bool rebuild, fdl_error *err)
+static bool recover(wal *w, bool rebuild, uint64_t covered, fdl_error *err)
 {
     int n;
     char **names = list_segments(w->dir, &n, err);
@@ -646,9 +674,15 @@ static bool recover(wal *w, bool rebuild, fdl_error *err)
         most = w->program->sources[s].nfields > most ? w->program->sources[s].nfields : most;
     replay rp = {w, rebuild, calloc((size_t)most, sizeof(char *)), calloc((size_t)most, sizeof(size_t)), 0};
     bool ok = rp.cells && rp.lengths;
+    w->sequence = covered;
     for (int i = 0; ok && i < n; i++) {
         segment s = {.data = NULL};
         snprintf(s.path, sizeof s.path, "%s/%s", w->dir, names[i]);
+        if (strtoull(names[i], NULL, 10) <= covered) {
+            /* In the restored snapshot: left by a crash before its deletion. */
+            unlink(s.path);
+            continue;
+        }
         bool other = false, torn = false;
         size_t valid = 0;
         ok = read_segment(&s, err);
@@ -693,7 +727,7 @@ static bool make_directory(const char *path, fdl_error *err)
 }
 
 wal *wal_open(const char *dir, fdl_store *store, fsync_policy policy, uint64_t segment_bytes,
-              bool rebuild, fdl_error *err)
+              bool rebuild, uint64_t covered, fdl_error *err)
 {
     wal *w = calloc(1, sizeof *w);
     if (!w) {
@@ -709,7 +743,7 @@ wal *wal_open(const char *dir, fdl_store *store, fsync_policy policy, uint64_t s
     pthread_mutex_init(&w->sync_lock, NULL);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!make_directory(dir, err) || !make_directory(w->dir, err) || !recover(w, rebuild, err)) {
+    if (!make_directory(dir, err) || !make_directory(w->dir, err) || !recover(w, rebuild, covered, err)) {
         wal_close(w);
         return NULL;
     }
