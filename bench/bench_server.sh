@@ -87,5 +87,19 @@ for policy in no everysec always; do
 done
 # Recovery: the everysec run's WAL replayed at a restart.
 start "$work/push-everysec" --fsync everysec
-echo "recovery: $(grep -o 'recovered.*' "$work/out")"
+echo "recovery from the WAL: $(grep -o 'recovered.*' "$work/out")"
+# A snapshot of that store in the background while pushes go on: the
+# pause (rotation + fork) and the time to write it; then a restart
+# restores it instead of replaying the WAL.
+stop
+start "$work/push-everysec" --fsync everysec --snapshot-every 1s
+BENCH_ROWS=1000 wrk -t1 -c4 -d3s -s "$root/bench/server/push.lua" "$url" >/dev/null
+for _ in $(seq 100); do
+  curl -s "$url/metrics" | grep -q '^fdl_snapshots_total [1-9]' && break
+  sleep 0.2
+done
+curl -s "$url/metrics" | grep -E '^fdl_(snapshot_pause_max_seconds|snapshot_last_seconds|store_bytes|events_held) '
+stop
+start "$work/push-everysec" --fsync everysec
+echo "recovery from the snapshot: $(grep -o 'recovered.*' "$work/out")"
 stop

@@ -180,18 +180,21 @@ static bool csv_record(csv_split *s, char **fields, size_t *lengths, int max, in
             lengths[*n] = (size_t)(out - start);
         }
         (*n)++;
-        char c = s->p < s->end ? *s->p : '\n';
-        if (c == ',') {
+        if (s->p < s->end && *s->p == ',') {
             *s->p++ = '\0';
+            *out = '\0';
             continue;
         }
-        if (c == '\r' && s->p + 1 < s->end && s->p[1] == '\n')
-            *s->p++ = '\0';
-        if (c != '\n' && c != '\r' && s->p < s->end)
+        /* Text after a closing quote: the record is bad; skip to its end. */
+        if (s->p < s->end && *s->p != '\n' && *s->p != '\r') {
             *bad = true;
-        while (s->p < s->end && *s->p != '\n')
+            while (s->p < s->end && *s->p != '\n' && *s->p != '\r')
+                s->p++;
+        }
+        /* The record ends at \n, \r\n or a lone \r, or at the end. */
+        if (s->p < s->end && *s->p == '\r')
             *s->p++ = '\0';
-        if (s->p < s->end)
+        if (s->p < s->end && *s->p == '\n')
             *s->p++ = '\0';
         if (out < s->end)
             *out = '\0';
@@ -207,9 +210,10 @@ static bool rows_from_csv(table *t, const fdl_source_desc *src, json_t *csv, rep
         return reply_error(r, 500, "out of memory"), false;
     memcpy(t->csv, json_string_value(csv), length + 1);
     size_t rows = 0;
+    /* At most one record per line ending (\n, \r\n or a lone \r), and a last one. */
     for (size_t i = 0; i < length; i++)
-        rows += t->csv[i] == '\n';
-    rows += length && t->csv[length - 1] != '\n';
+        rows += t->csv[i] == '\n' || (t->csv[i] == '\r' && t->csv[i + 1] != '\n');
+    rows++;
     enum { MAX_COLUMNS = 1024 };
     char *fields[MAX_COLUMNS];
     size_t lengths[MAX_COLUMNS];

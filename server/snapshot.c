@@ -126,9 +126,13 @@ static void delete_older(const char *dir, uint64_t tag)
     free(tags);
 }
 
-/* The child: writes the store and exits; never returns. */
+/* The child: writes the store and exits; never returns. It first closes
+ * every descriptor but stdin/out/err: the listening socket and the data
+ * directory's lock must not outlive the server in a child still writing
+ * (a restart after a crash would find the port or the lock taken). */
 static void child_save(server *s, const char *path, uint64_t tag)
 {
+    close_range(3, ~0u, 0);
     fdl_error err = {0};
     if (fdl_store_save(s->store, path, tag, &err) == FDL_OK)
         _exit(0);

@@ -119,6 +119,12 @@ def bad_requests(srv):
                                                 "csv": "ts,user_id\n2024-03-01T00:00:00Z,u1\n\"x,1\n"})
     if status != 200 or answer["accepted"] != 1 or answer["failed"] != 1:
         fail("CSV with a broken quote: %d %s" % (status, answer))
+    # Line endings: \n, \r\n and a lone \r all end a record; blank lines are skipped.
+    for ending in ["\n", "\r\n", "\r"]:
+        text = ending.join(["ts,user_id,amount", "2024-03-01T00:00:00Z,u1,1.5", "", "2024-03-01T00:00:01Z,u2,\"2\""])
+        status, answer = srv.request("POST", push, {"source": "purchases", "csv": text})
+        if status != 200 or answer["accepted"] != 2 or answer["failed"] != 0:
+            fail("CSV with %r line endings: %d %s" % (ending, status, answer))
     # An announced body over the limit is refused before it is sent.
     reply = raw(srv, b"POST /push HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n")
     if b" 413 " not in reply.split(b"\r\n")[0]:
