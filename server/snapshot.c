@@ -7,7 +7,8 @@
  * old one, its tag) and the process forks; the lock is let go at once, and
  * the child, which has the store as it was at that instant (copy on
  * write), writes it with fdl_store_save (a temporary renamed into
- * DIR/snapshots/<tag>.snap, synced) and exits. Reads and pushes stop only
+ * DIR/snapshot-<tag, 20 digits>.fdls, synced: the name docs/snapshots.md
+ * gives, which `fdlc materialize` writes with tag 0) and exits. Reads and pushes stop only
  * for the rotation and the fork (measured: fdl_snapshot_pause_seconds).
  * Once the child succeeded, the WAL segments the snapshot covers and the
  * older snapshots are deleted.
@@ -49,7 +50,14 @@ static uint64_t now_ns(void)
 
 static void snapshot_dir(const char *data_dir, char *out, size_t size)
 {
-    snprintf(out, size, "%s/snapshots", data_dir);
+    snprintf(out, size, "%s", data_dir);
+}
+
+enum { NAME_LENGTH = 34 };  /* snapshot-<20 digits>.fdls */
+
+static void snapshot_path(const char *dir, uint64_t tag, char *out, size_t size)
+{
+    snprintf(out, size, "%s/snapshot-%020llu.fdls", dir, (unsigned long long)tag);
 }
 
 /* The tags of the snapshots in dir, highest first; *n of them (-1: error). */
@@ -65,8 +73,8 @@ static uint64_t *list_snapshots(const char *dir, int *n)
     int capacity = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (strlen(e->d_name) != 25 || strcmp(e->d_name + 20, ".snap") != 0 ||
-            strspn(e->d_name, "0123456789") != 20)
+        if (strlen(e->d_name) != NAME_LENGTH || strncmp(e->d_name, "snapshot-", 9) != 0 ||
+            strcmp(e->d_name + 29, ".fdls") != 0 || strspn(e->d_name + 9, "0123456789") != 20)
             continue;
         if (*n == capacity) {
             capacity = capacity ? 2 * capacity : 8;
@@ -75,7 +83,7 @@ static uint64_t *list_snapshots(const char *dir, int *n)
                 break;
             tags = more;
         }
-        tags[(*n)++] = strtoull(e->d_name, NULL, 10);
+        tags[(*n)++] = strtoull(e->d_name + 9, NULL, 10);
     }
     closedir(d);
     for (int i = 1; i < *n; i++)    /* a few files: insertion sort, highest first */
@@ -99,7 +107,7 @@ bool snapshot_restore(const char *data_dir, fdl_store *store, uint64_t *covered,
         return fdl_error_set(err, FDL_ERR_IO, "%s: %s", dir, strerror(errno)) == FDL_OK;
     bool ok = true;
     if (n > 0) {
-        snprintf(path, sizeof path, "%s/%020llu.snap", dir, (unsigned long long)tags[0]);
+        snapshot_path(dir, tags[0], path, sizeof path);
         uint64_t tag = 0;
         ok = fdl_store_restore(store, path, &tag, err) == FDL_OK;
         if (ok && tag != tags[0])
@@ -120,7 +128,7 @@ static void delete_older(const char *dir, uint64_t tag)
     char path[4300];
     for (int i = 0; i < n; i++)
         if (tags[i] < tag) {
-            snprintf(path, sizeof path, "%s/%020llu.snap", dir, (unsigned long long)tags[i]);
+            snapshot_path(dir, tags[i], path, sizeof path);
             unlink(path);
         }
     free(tags);
@@ -144,14 +152,12 @@ bool snapshot_take(server *s, fdl_error *err)
 {
     char dir[4200], path[4300];
     snapshot_dir(s->options.data_dir, dir, sizeof dir);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return fdl_error_set(err, FDL_ERR_IO, "cannot create %s: %s", dir, strerror(errno)) == FDL_OK;
     pthread_mutex_lock(&s->lock);
     uint64_t began = now_ns(), tag = 0;
     bool ok = wal_rotate(s->wal, &tag, err);
     pid_t pid = ok ? fork() : -1;
     if (pid == 0) {
-        snprintf(path, sizeof path, "%s/%020llu.snap", dir, (unsigned long long)tag);
+        snapshot_path(dir, tag, path, sizeof path);
         child_save(s, path, tag);
     }
     uint64_t pause = now_ns() - began;

@@ -118,13 +118,16 @@ def table(path):
     return header, [[c.text if (c.text or c.quoted) else None for c in r] for r in records[1:]]
 
 
-def compare_with_batch(srv, train_path, set_name, key_columns, time_column, conn=None):
-    """Reads every training-set row through /get-online-features at its
-    time and compares every feature value; returns the number of cells."""
+def compare_with_batch(srv, train_path, set_name, key_columns, time_column, conn=None, keep=None):
+    """Reads every training-set row (those keep(record) accepts) through
+    /get-online-features at its time and compares every feature value;
+    returns the number of cells."""
     header, rows = table(train_path)
     cells = 0
     for i, row in enumerate(rows):
         record = dict(zip(header, row))
+        if keep and not keep(record):
+            continue
         body = {"feature_set": set_name, "as_of": record[time_column],
                 "entities": {k: [record[k]] for k in key_columns}}
         status, answer = srv.request("POST", "/get-online-features", body, conn=conn)

@@ -79,8 +79,8 @@ def main():
         push_source(srv, seed, "orders", "orders.csv", as_csv=True)
     finally:
         srv.kill()
-    snapshots = os.listdir(os.path.join(data, "snapshots"))
-    if len(snapshots) != 1 or not snapshots[0].endswith(".snap"):
+    snapshots = [n for n in os.listdir(data) if n.startswith("snapshot-")]
+    if len(snapshots) != 1 or not snapshots[0].endswith(".fdls"):
         fail("expected one snapshot file: %s" % snapshots)
 
     srv = Server(server, args, cwd=seed, env=env, log=log)
@@ -95,7 +95,7 @@ def main():
         stop_cleanly(srv)
 
     # A damaged snapshot: the start stops, naming it.
-    path = os.path.join(data, "snapshots", snapshots[0])
+    path = os.path.join(data, snapshots[0])
     blob = bytearray(open(path, "rb").read())
     blob[len(blob) // 2] ^= 0x10
     with open(path, "wb") as f:
