@@ -128,7 +128,7 @@ static bool valued_option(server_options *o, const char *option, char *value)
 static bool parse_options(server_options *o, int argc, char **argv)
 {
     *o = (server_options){.listen = "127.0.0.1:6566", .fsync = FSYNC_EVERYSEC, .threads = 2,
-                          .lateness = -1, .max_body = 64u << 20, .max_rows = 100000, .timeout = 30,
+                          .lateness = -1, .max_body = 16u << 20, .max_rows = 100000, .timeout = 30,
                           .segment_bytes = UINT64_C(64) << 20};
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     o->embeddings = calloc((size_t)argc + 1, sizeof *o->embeddings);
