@@ -238,7 +238,10 @@ static bool rows_from_csv(table *t, const fdl_source_desc *src, json_t *csv, rep
         if (bad || n != ncolumns) {
             char what[64];
             snprintf(what, sizeof what, "%d", n);
-            row_error(t, row, bad ? "malformed CSV (quotes)%s" : "%s fields where the header has another number", bad ? "" : what);
+            if (bad)
+                row_error(t, row, "malformed CSV (quotes)%s", "");
+            else
+                row_error(t, row, "%s fields where the header has another number", what);
         } else {
             for (int c = 0; c < n; c++) {
                 t->cells[row * (size_t)t->nfields + (size_t)map[c]] = fields[c];

@@ -13,8 +13,8 @@
  * HTTP daemon (/health answers at once, the rest 503 until ready); the
  * recovery: DIR's newest snapshot, then the WAL after it; ready (and
  * background snapshots with --snapshot-every). SIGINT or SIGTERM stop it:
- * the daemon finishes, the WAL is synced and closed. Exit 0 after a stop, 2 when it
- * cannot start (said on stderr).
+ * the daemon finishes, the WAL is synced and closed. Exit 0 after a stop,
+ * 2 when it cannot start (said on stderr).
  */
 #define _GNU_SOURCE
 
