@@ -12,7 +12,7 @@ set -euo pipefail
 # (libclang_rt.fuzzer*.a), for the clang sanitizer build and tests/fuzz.
 packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev libcmocka-dev pkg-config
           python3 sqlite3
-          libmicrohttpd-dev libjansson-dev wrk)   # fdl-server: HTTP, JSON; bench/bench_server
+          libmicrohttpd-dev libjansson-dev wrk curl)   # fdl-server: HTTP, JSON; bench/bench_server, quickstart
 
 is_installed() {
   dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
