@@ -26,9 +26,7 @@ install(TARGETS fdlrt fdlrt_static EXPORT fdlcTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/runtime/include/fdlrt.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
-# ---- fdl-server (server/, issue 10): its install line goes here, e.g.
-# install(TARGETS fdl-server EXPORT fdlcTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-# ---- end fdl-server
+# fdl-server (server/, issue 10) installs itself beside fdlc: server/CMakeLists.txt.
 
 # The CMake package: imported targets, version, fdlc_add_features().
 install(EXPORT fdlcTargets NAMESPACE fdlc:: DESTINATION ${FDLC_CMAKE_DIR})

@@ -27,6 +27,8 @@
 #include "drift.h"
 #include "diff.h"
 #include "fmt_command.h"
+#include "materialize.h"
+#include "format.h"
 #include "internal.h"
 #include "predlog_read.h"
 #include "fdlrt.h"
@@ -54,9 +56,15 @@ static const char usage_text[] =
     "                                     sources' expectations (exit 5 when the data breaks them);\n"
     "                                     N threads (default: the CPUs available), the same output\n"
     "                                     for any N; --timings: the run's parts, on stderr\n"
+    "  materialize FILE... --source NAME=PATH... --data DIR [--until TIME] [--embedding NAME=PATH]...\n"
+    "        [--lib DIR/libN.so] [--quarantine PATH] [--now TIME]\n"
+    "                                     write the store state ingesting the sources would give\n"
+    "                                     (DIR/snapshot-00000000000000000000.fdls) for a server to start from\n"
     "  fmt [--to fdl|yaml] FILE...        print definitions in canonical form (or convert)\n"
     "  fmt --check|--write FILE...        list the files fmt would change (exit 1 if any), or\n"
     "                                     rewrite them in place (comments are kept)\n"
+    "  library FILE...                    build (or reuse) the cached library of the definitions,\n"
+    "                                     as batch does, and print its path (used by fdl-server)\n"
     "  verify FILE... --log PATH --source NAME=PATH... [--embedding NAME=PATH]...\n"
     "        [--lib DIR/libN.so] [--allow-other-fingerprint]\n"
     "                                     recompute a prediction log through batch and compare (exit 4\n"
@@ -742,50 +750,83 @@ static bool batch_threads(const char *text, int *threads)
     return true;
 }
 
-static int run_batch(compilation *c, const options *o, const char *spine, const char *spine_time,
-                     const char *set, const char *out, bool quiet)
+/*
+ * Loads the library of compiled definitions (lib, else the build cache,
+ * building it there first) and returns its program, checked against the
+ * definitions (ABI, fingerprint); NULL after a message on stderr. *handle
+ * is for dlclose (NULL on failure).
+ */
+static const fdl_program *load_program(compilation *c, const char *lib, void **handle)
 {
-    int status = EXIT_OTHER;
-    void *handle = NULL;
     char library[4400], name[256] = "features";
-    if (o->lib) {
-        snprintf(library, sizeof library, "%s", o->lib);
-        if (!library_name(o->lib, name, sizeof name)) {
-            fprintf(stderr, "fdlc: --lib '%s' must be a path to libNAME.so\n", o->lib);
-            return EXIT_OTHER;
+    *handle = NULL;
+    if (lib) {
+        snprintf(library, sizeof library, "%s", lib);
+        if (!library_name(lib, name, sizeof name)) {
+            fprintf(stderr, "fdlc: --lib '%s' must be a path to libNAME.so\n", lib);
+            return NULL;
         }
     } else if (!cached_library(c, library, sizeof library)) {
-        return EXIT_OTHER;
+        return NULL;
     }
     /* dlopen searches the library path for names without a slash. */
     char resolved[4500];
     snprintf(resolved, sizeof resolved, "%s%s", strchr(library, '/') ? "" : "./", library);
-    handle = dlopen(resolved, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
+    *handle = dlopen(resolved, RTLD_NOW | RTLD_LOCAL);
+    if (!*handle) {
         fprintf(stderr, "fdlc: cannot load '%s': %s\n", library, dlerror());
-        return EXIT_OTHER;
+        return NULL;
     }
     char symbol[300];
     snprintf(symbol, sizeof symbol, "%s_program", name);
     const fdl_program *(*entry)(void);
-    *(void **)&entry = dlsym(handle, symbol);
-    if (!entry) {
+    *(void **)&entry = dlsym(*handle, symbol);
+    const fdl_program *program = entry ? entry() : NULL;
+    if (!entry)
         fprintf(stderr, "fdlc: '%s' has no %s(): not a library built by fdlc build --name %s\n",
                 library, symbol, name);
-        goto done;
-    }
-    const fdl_program *program = entry();
-    if (program->abi_version != FDL_ABI_VERSION) {
+    else if (program->abi_version != FDL_ABI_VERSION)
         fprintf(stderr, "fdlc: '%s' was built for runtime ABI %d; this fdlc has ABI %d: rebuild it\n",
                 library, program->abi_version, FDL_ABI_VERSION);
-        goto done;
-    }
-    if (strcmp(program->fingerprint, c->ir.fingerprint) != 0) {
+    else if (strcmp(program->fingerprint, c->ir.fingerprint) != 0)
         fprintf(stderr,
                 "fdlc: '%s' was built from other definitions (fingerprint %.12s..., these are %.12s...);"
                 " rebuild it with fdlc build\n", library, program->fingerprint, c->ir.fingerprint);
-        goto done;
+    else
+        return program;
+    dlclose(*handle);
+    *handle = NULL;
+    return NULL;
+}
+
+const fdl_program *fdlc_load_program(char **files, int nfiles, const char *lib, void **handle,
+                                     int *status)
+{
+    compilation *c = malloc(sizeof *c);
+    *handle = NULL;
+    if (!c) {
+        *status = EXIT_OTHER;
+        return NULL;
     }
+    const fdl_program *program = NULL;
+    *status = EXIT_DEFINITIONS;
+    if (compile_definitions(c, files, nfiles)) {
+        *status = EXIT_OTHER;
+        program = load_program(c, lib, handle);
+    }
+    arena_free(&c->arena);
+    free(c);
+    return program;
+}
+
+static int run_batch(compilation *c, const options *o, const char *spine, const char *spine_time,
+                     const char *set, const char *out, bool quiet)
+{
+    int status = EXIT_OTHER;
+    void *handle;
+    const fdl_program *program = load_program(c, o->lib, &handle);
+    if (!program)
+        return EXIT_OTHER;
     /* Embedding tables: the paths of these definitions, unless overridden. */
     fdl_batch_embedding *embeddings = calloc((size_t)c->ir.nembeddings + (size_t)o->nembeddings + 1,
                                              sizeof *embeddings);
@@ -848,6 +889,29 @@ static int run_batch(compilation *c, const options *o, const char *spine, const 
 done:
     dlclose(handle);
     return status;
+}
+
+/* fdlc library FILE...: the cached library's path on stdout, for fdl-server,
+ * which compiles definitions through the same cache as batch. */
+static int command_library(int argc, char **argv)
+{
+    options o;
+    if (!parse_options(argc, argv, &o, false)) {
+        free_options(&o);
+        return EXIT_OTHER;
+    }
+    compilation c;
+    int status = 0;
+    char library[4400];
+    if (!compile_definitions(&c, o.files, o.nfiles))
+        status = EXIT_DEFINITIONS;
+    else if (!cached_library(&c, library, sizeof library))
+        status = EXIT_OTHER;
+    else
+        printf("%s\n", library);
+    arena_free(&c.arena);
+    free_options(&o);
+    return status == 0 && fflush(stdout) != 0 ? EXIT_OTHER : status;
 }
 
 /* Every file batch reads or writes; no output may be an input or another
@@ -1192,8 +1256,12 @@ int main(int argc, char **argv)
         return command_compile(argc - 2, argv + 2, true);
     if (strcmp(command, "batch") == 0)
         return command_batch(argc - 2, argv + 2);
+    if (strcmp(command, "library") == 0)
+        return command_library(argc - 2, argv + 2);
     if (strcmp(command, "verify") == 0)
         return command_verify(argc - 2, argv + 2);
+    if (strcmp(command, "materialize") == 0)
+        return materialize_main(argc - 2, argv + 2);
     if (strcmp(command, "fmt") == 0)
         return fmt_main(argc - 2, argv + 2);
     if (strcmp(command, "diff") == 0)

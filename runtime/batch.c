@@ -36,6 +36,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "snapshot.h"
 
 /* ------------------------------------------------------------- row tables */
 
@@ -382,6 +383,13 @@ typedef struct batch {
      * strings and vectors not in an embedding table are copies held by
      * the worker that read them (its arena). */
     fdl_value *row_values;
+
+    /* fdl_materialize: no spine and no output, events before until only,
+     * the state saved at snapshot_path. */
+    bool materialize;
+    const char *snapshot_path;
+    bool has_until;
+    fdl_time until;
 } batch;
 
 static void workers_free(batch *b);
@@ -473,7 +481,7 @@ static fdl_status check_paths(batch *b)
 {
     const fdl_program *p = b->program;
     const fdl_batch_options *o = b->options;
-    int n = p->nsources + p->nembeddings + o->nembeddings + 4;
+    int n = p->nsources + p->nembeddings + o->nembeddings + 5;
     fdl_path_use *uses = calloc((size_t)n, sizeof *uses);
     if (!uses)
         return out_of_memory(b);
@@ -488,6 +496,7 @@ static fdl_status check_paths(batch *b)
     uses[k++] = (fdl_path_use){o->out_path, "the output", true};
     uses[k++] = (fdl_path_use){o->quarantine_path, "the quarantine", true};
     uses[k++] = (fdl_path_use){o->report_path, "the report", true};
+    uses[k++] = (fdl_path_use){b->snapshot_path, "the snapshot", true};
     assert(k == n);
     fdl_status status = fdl_paths_check(uses, n, b->err);
     free(uses);
@@ -501,9 +510,9 @@ static fdl_status check_options(batch *b)
     fdl_status status = check_program(b);
     if (status != FDL_OK)
         return status;
-    if (!o->spine_path)
+    if (!o->spine_path && !b->materialize)
         return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "no spine file given");
-    if (!o->out_path)
+    if (!o->out_path && !b->materialize)
         return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "no output file given");
     if (o->nsources < 0 || (o->nsources > 0 && !o->sources) || o->nembeddings < 0 ||
         (o->nembeddings > 0 && !o->embeddings))
@@ -1018,6 +1027,10 @@ static fdl_status read_source(batch *b, int s)
         }
         fdl_time t;
         bool changed = false;
+        if (b->has_until && lengths[time_column] > 0 &&
+            fdl_parse_time(fields[time_column], lengths[time_column], &t, NULL) == FDL_OK &&
+            t >= b->until)
+            continue;   /* materialize --until: not read at all (nor checked, nor counted) */
         if (source->check_row) {
             bool accepted;
             status = check_source_row(b, s, path, line, fields, lengths, quoted, columns,
@@ -2260,6 +2273,141 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
         stats->events = stats->accepted + stats->dropped;
         stats->spine_rows = b.spine.nrows;
     }
+    batch_free(&b);
+    stats->seconds = seconds_since(&start);
+    return status;
+}
+
+/* ------------------------------------------------------------ materialize */
+
+/* The events, in time order, into the one worker's store (a serving
+ * store: eager eviction, as fdl_ingest_row's). */
+static fdl_status materialize_replay(batch *b)
+{
+    b->nworkers = 1;
+    b->workers = calloc(1, sizeof *b->workers);
+    if (!b->workers)
+        return out_of_memory(b);
+    worker *w = &b->workers[0];
+    fdl_status status = worker_init(b, w, 0);
+    if (status != FDL_OK)
+        return status;
+    fdl_store_set_eager_eviction(w->store, true);
+    for (size_t i = 0; i < b->nevents; i++) {
+        fdl_scratch_reset(w->store);
+        status = ingest_event(w, &b->events[i]);
+        if (status != FDL_OK) {
+            *b->err = w->err;
+            return status;
+        }
+    }
+    return FDL_OK;
+}
+
+/* The worker's store takes the main store's expectations (the rows were
+ * checked there) and is saved. */
+static fdl_status materialize_save(batch *b, uint64_t tag)
+{
+    fdl_store *store = b->workers[0].store;
+    fdl_checks *checked = fdl_store_swap_checks(b->store, NULL);
+    fdl_store_swap_checks(b->store, fdl_store_swap_checks(store, checked));
+    return fdl_store_save(store, b->snapshot_path, tag, b->err);
+}
+
+fdl_status fdl_materialize(const fdl_program *program, const fdl_materialize_options *options,
+                           fdl_batch_stats *stats, fdl_error *err)
+{
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    fdl_error local_err;
+    fdl_batch_stats local_stats;
+    if (!err)
+        err = &local_err;
+    if (!stats)
+        stats = &local_stats;
+    memset(stats, 0, sizeof *stats);
+    fdl_error_set(err, FDL_OK, "%s", "");
+    if (!program || !options || !options->snapshot_path)
+        return fdl_error_set(err, FDL_ERR_ARGUMENT, "no program, options or snapshot path");
+    fdl_batch_options o = {
+        .sources = options->sources, .nsources = options->nsources,
+        .embeddings = options->embeddings, .nembeddings = options->nembeddings,
+        .quarantine_path = options->quarantine_path, .now = options->now,
+        .summary = options->summary,
+    };
+    batch b = {0};
+    b.program = program;
+    b.options = &o;
+    b.err = err;
+    b.set = -1;
+    b.materialize = true;
+    b.snapshot_path = options->snapshot_path;
+    b.has_until = options->has_until;
+    b.until = options->until;
+    struct timespec phase = start;
+    loader tables = {0};
+    fdl_status status = check_options(&b);
+    if (status == FDL_OK)
+        status = open_store(&b);
+    if (status == FDL_OK)
+        status = start_loader(&b, &tables);
+    if (status == FDL_OK) {
+        b.sources = calloc((size_t)program->nsources + 1, sizeof *b.sources);
+        b.event_start = calloc((size_t)program->nsources + 1, sizeof *b.event_start);
+        b.event_end = calloc((size_t)program->nsources + 1, sizeof *b.event_end);
+        if (!b.sources || !b.event_start || !b.event_end)
+            status = out_of_memory(&b);
+    }
+    if (status == FDL_OK) {
+        fdl_store_set_processing_time(b.store, options->now ? options->now : fdl_now());
+        if (options->quarantine_path)
+            status = fdl_output_open(&b.quarantine, options->quarantine_path, err);
+    }
+    if (status == FDL_OK) {
+        int *order = read_order(&b);
+        if (!order)
+            status = out_of_memory(&b);
+        for (int i = 0; i < o.nsources && status == FDL_OK; i++)
+            status = read_source(&b, order[i]);
+        free(order);
+    }
+    if (tables.started) {
+        status = join_loader(&b, &tables, status);
+        if (tables.status != FDL_OK && b.quarantine.file)
+            fdl_output_abort(&b.quarantine);
+        stats->load_seconds = tables.seconds;
+    }
+    stats->read_seconds = lap(&phase);
+    if (status == FDL_OK && (!events_in_option_order(&b) || !sort_by_time(b.events, b.nevents)))
+        status = out_of_memory(&b);
+    stats->sort_seconds = lap(&phase);
+    if (status == FDL_OK)
+        status = materialize_replay(&b);
+    stats->replay_seconds = lap(&phase);
+    if (b.quarantine.file) {
+        fdl_error quarantine_err;
+        if (fdl_output_commit(&b.quarantine, &quarantine_err) != FDL_OK && status == FDL_OK)
+            status = fdl_error_set(err, quarantine_err.status, "%s", quarantine_err.message);
+    }
+    if (b.store)
+        status = finish_checks(&b, status);
+    if (status == FDL_OK || status == FDL_ERR_SLA) {
+        stats->accepted = b.nevents;
+        for (int s = 0; s < program->nsources; s++) {
+            fdl_source_counts counts;
+            fdl_store_source_counts(b.store, s, &counts);
+            stats->dropped += counts.dropped;
+        }
+        stats->events = stats->accepted + stats->dropped;
+    }
+    /* Saved after a broken SLA too, as a batch run writes its output. */
+    if ((status == FDL_OK || status == FDL_ERR_SLA) && b.workers) {
+        fdl_status saved = materialize_save(&b, options->tag);
+        if (saved != FDL_OK)
+            status = saved;
+    }
+    stats->write_seconds = lap(&phase);
+    stats->threads = 1;
     batch_free(&b);
     stats->seconds = seconds_since(&start);
     return status;

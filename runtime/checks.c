@@ -22,6 +22,7 @@
 
 #include "internal.h"
 #include "sketch.h"
+#include "snapshot.h"
 
 /*
  * The statistics window of serving (fdl_store_set_statistics_window): a
@@ -1028,4 +1029,220 @@ void fdl_quarantine_event(fdl_store *store, int source, const char *const *cells
                          n, texts, sizes);
     if (ferror(checks->quarantine))
         checks->quarantine_failed = true;
+}
+
+/* ------------------------------------------------------------ snapshots */
+
+/*
+ * The expectations' state in a store snapshot (snapshot.c): the processing
+ * time and statistics window settings (for the record: a restored store
+ * keeps its own, and the window's tiles only when the windows agree),
+ * then per source its counts,
+ * violations, the memory of ordered/max_gap (latest time), per field its
+ * statistics (and the Welford sum, the distinct set, the window's tiles),
+ * per unique check its set of keys; then per reference its set of values.
+ * Sets go as their keys' bytes. Not saved: the quarantine file, compiled
+ * patterns and the last violation's text (they belong to a run).
+ */
+static void put_set(fdl_snap_writer *w, const fdl_hashmap *set)
+{
+    if (!set) {
+        fdl_snap_put_u64(w, 0);
+        return;
+    }
+    fdl_snap_put_u64(w, fdl_hashmap_count(set));
+    for (size_t i = 0; i < fdl_hashmap_capacity(set); i++) {
+        size_t len;
+        const void *key = fdl_hashmap_key_at(set, i, &len);
+        if (key)
+            fdl_snap_put_string(w, key, len);
+    }
+}
+
+static bool get_set(fdl_snap_reader *r, fdl_hashmap *set)
+{
+    size_t count;
+    if (!fdl_snap_get_count(r, 8, (uint64_t)1 << 40, &count))
+        return false;
+    if (count > 0 && !set)
+        return fdl_snap_fail(r, "a set of values this program does not keep");
+    for (size_t i = 0; i < count; i++) {
+        const char *bytes;
+        size_t len;
+        if (!fdl_snap_get_string(r, &bytes, &len))
+            return false;
+        if (!set_insert(set, bytes, len))
+            return fdl_snap_fail(r, "a value twice in a set (or out of memory)");
+    }
+    return true;
+}
+
+static void put_field(fdl_snap_writer *w, const field_state *f)
+{
+    const fdl_field_stats *s = &f->stats;
+    fdl_snap_put_u64(w, s->rows);
+    fdl_snap_put_u64(w, s->nulls);
+    fdl_snap_put_u64(w, s->invalid);
+    fdl_snap_put_u64(w, s->numbers);
+    fdl_snap_put_f64(w, s->min);
+    fdl_snap_put_f64(w, s->max);
+    fdl_snap_put_f64(w, s->mean);
+    fdl_snap_put_f64(w, s->stddev);
+    fdl_snap_put_i64(w, s->distinct);
+    fdl_snap_put_f64(w, f->m2);
+    put_set(w, f->distinct);
+    fdl_snap_put_u8(w, f->tiles ? 1 : 0);
+    for (int i = 0; f->tiles && i < WINDOW_TILES; i++) {
+        const stats_tile *t = &f->tiles[i];
+        fdl_snap_put_i64(w, t->index);
+        fdl_snap_put_u64(w, t->rows);
+        fdl_snap_put_u64(w, t->nulls);
+        fdl_snap_put_u64(w, t->numbers);
+        fdl_snap_put_f64(w, t->sum);
+        fdl_snap_put_f64(w, t->sum_squares);
+        fdl_snap_put_f64(w, t->min);
+        fdl_snap_put_f64(w, t->max);
+        if (t->distinct)
+            fdl_snap_put_bytes(w, t->distinct->registers, sizeof t->distinct->registers);
+    }
+}
+
+/* Field statistics are plain doubles that may not be finite (a sum of
+ * squares overflows): taken as bits. */
+static bool get_double_bits(fdl_snap_reader *r, double *out)
+{
+    uint64_t bits;
+    if (!fdl_snap_get_u64(r, &bits))
+        return false;
+    memcpy(out, &bits, sizeof *out);
+    return true;
+}
+
+static bool get_field(fdl_snap_reader *r, field_state *f, bool keep_tiles)
+{
+    fdl_field_stats *s = &f->stats;
+    uint8_t tiles;
+    bool ok = fdl_snap_get_u64(r, &s->rows) && fdl_snap_get_u64(r, &s->nulls) &&
+              fdl_snap_get_u64(r, &s->invalid) && fdl_snap_get_u64(r, &s->numbers) &&
+              get_double_bits(r, &s->min) && get_double_bits(r, &s->max) &&
+              get_double_bits(r, &s->mean) && get_double_bits(r, &s->stddev) &&
+              fdl_snap_get_i64(r, &s->distinct) && get_double_bits(r, &f->m2) &&
+              get_set(r, f->distinct) && fdl_snap_get_u8(r, &tiles);
+    if (!ok)
+        return false;
+    if (f->distinct && (uint64_t)s->distinct != fdl_hashmap_count(f->distinct))
+        return fdl_snap_fail(r, "a field's distinct count is not its set's");
+    if (tiles > 1 || (tiles && !f->statistical))
+        return fdl_snap_fail(r, "statistics tiles of a field no check reads");
+    if (!tiles)
+        return true;
+    if (!(f->tiles = calloc(WINDOW_TILES, sizeof *f->tiles)))
+        return fdl_snap_fail(r, "out of memory");
+    for (int i = 0; i < WINDOW_TILES; i++) {
+        stats_tile *t = &f->tiles[i];
+        if (f->distinct && !(t->distinct = malloc(sizeof *t->distinct)))
+            return fdl_snap_fail(r, "out of memory");
+        ok = fdl_snap_get_i64(r, &t->index) && fdl_snap_get_u64(r, &t->rows) &&
+             fdl_snap_get_u64(r, &t->nulls) && fdl_snap_get_u64(r, &t->numbers) &&
+             get_double_bits(r, &t->sum) && get_double_bits(r, &t->sum_squares) &&
+             get_double_bits(r, &t->min) && get_double_bits(r, &t->max) &&
+             (!t->distinct || fdl_snap_get_bytes(r, t->distinct->registers, sizeof t->distinct->registers));
+        if (!ok)
+            return false;
+        if (t->index != INT64_MIN && (t->index % WINDOW_TILES + WINDOW_TILES) % WINDOW_TILES != i)
+            return fdl_snap_fail(r, "a statistics tile in the wrong slot");
+    }
+    if (!keep_tiles) {
+        free_tiles(f->tiles);
+        f->tiles = NULL;
+    }
+    return true;
+}
+
+void fdl_checks_save(const fdl_checks *checks, fdl_snap_writer *w)
+{
+    const fdl_program *p = checks->program;
+    fdl_snap_put_i64(w, checks->processing_time);
+    fdl_snap_put_i64(w, checks->window);
+    for (int s = 0; s < p->nsources; s++) {
+        const source_state *state = &checks->sources[s];
+        const fdl_source_desc *src = &p->sources[s];
+        const fdl_source_counts *c = &state->counts;
+        fdl_snap_put_u64(w, c->read);
+        fdl_snap_put_u64(w, c->accepted);
+        fdl_snap_put_u64(w, c->dropped);
+        fdl_snap_put_u64(w, c->failed);
+        fdl_snap_put_u64(w, c->clean);
+        fdl_snap_put_u8(w, state->has_latest ? 1 : 0);
+        fdl_snap_put_i64(w, state->latest);
+        fdl_snap_put_i64(w, state->newest_tile);
+        for (int k = 0; k < src->nchecks; k++) {
+            fdl_snap_put_u64(w, state->violations[k]);
+            put_set(w, state->unique[k]);
+        }
+        for (int f = 0; f < src->nfields; f++)
+            put_field(w, &state->fields[f]);
+    }
+    for (int r = 0; r < p->nreferences; r++)
+        put_set(w, checks->references[r]);
+}
+
+bool fdl_checks_restore(fdl_checks *checks, fdl_snap_reader *r)
+{
+    const fdl_program *p = checks->program;
+    fdl_time processing_time;
+    int64_t window;
+    if (!fdl_snap_get_i64(r, &processing_time) || !fdl_snap_get_i64(r, &window))
+        return false;
+    if (window < 0)
+        return fdl_snap_fail(r, "a negative statistics window");
+    /* Settings stay the restoring store's; the window's tiles only mean
+     * something under the same window. */
+    bool keep_tiles = window == checks->window;
+    for (int s = 0; s < p->nsources; s++) {
+        source_state *state = &checks->sources[s];
+        const fdl_source_desc *src = &p->sources[s];
+        fdl_source_counts *c = &state->counts;
+        uint8_t has_latest;
+        if (!fdl_snap_get_u64(r, &c->read) || !fdl_snap_get_u64(r, &c->accepted) ||
+            !fdl_snap_get_u64(r, &c->dropped) || !fdl_snap_get_u64(r, &c->failed) ||
+            !fdl_snap_get_u64(r, &c->clean) || !fdl_snap_get_u8(r, &has_latest) ||
+            !fdl_snap_get_i64(r, &state->latest) || !fdl_snap_get_i64(r, &state->newest_tile))
+            return false;
+        if (has_latest > 1)
+            return fdl_snap_fail(r, "a bad source state");
+        state->has_latest = has_latest;
+        for (int k = 0; k < src->nchecks; k++)
+            if (!fdl_snap_get_u64(r, &state->violations[k]) || !get_set(r, state->unique[k]))
+                return false;
+        for (int f = 0; f < src->nfields; f++)
+            if (!get_field(r, &state->fields[f], keep_tiles))
+                return false;
+        if (!keep_tiles)
+            state->newest_tile = INT64_MIN;
+    }
+    for (int i = 0; i < p->nreferences; i++)
+        if (!get_set(r, checks->references[i]))
+            return false;
+    return true;
+}
+
+fdl_checks *fdl_checks_new_like(const fdl_checks *old)
+{
+    fdl_checks *fresh = fdl_checks_new(old->program);
+    if (fresh) {
+        fresh->processing_time = old->processing_time;
+        fresh->window = old->window;
+    }
+    return fresh;
+}
+
+void fdl_checks_take_run(fdl_checks *fresh, fdl_checks *old)
+{
+    fresh->quarantine = old->quarantine;
+    fresh->quarantine_path = old->quarantine_path;
+    fresh->quarantine_failed = old->quarantine_failed;
+    old->quarantine = NULL;
+    old->quarantine_path = NULL;
+    fdl_checks_free(old);
 }

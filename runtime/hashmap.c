@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "snapshot.h"
 
 #define HASHMAP_INLINE_KEY 16
 #define HASHMAP_MIN_CAPACITY 16
@@ -243,4 +244,13 @@ bool fdl_hashmap_remove_at(fdl_hashmap *map, size_t i)
 size_t fdl_hashmap_bytes(const fdl_hashmap *map)
 {
     return sizeof *map + map->capacity * sizeof *map->slots + map->heap_key_bytes;
+}
+
+const void *fdl_hashmap_key_at(const fdl_hashmap *map, size_t i, size_t *len)
+{
+    assert(i < map->capacity);
+    if (!map->slots[i].used)
+        return NULL;
+    *len = map->slots[i].len;
+    return slot_key(&map->slots[i]);
 }

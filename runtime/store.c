@@ -23,11 +23,13 @@
  * changes one. Without a limit bytes_held walks the states when asked:
  * an ingest or read then pays nothing for an answer nobody needs yet.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "snapshot.h"
 #include "window.h"
 
 /* The last key looked up, per entity: consecutive events and reads of one
@@ -906,4 +908,105 @@ fdl_status fdl_group_read(fdl_store *store, fdl_entity_state *entity, int group,
                                              &store->stats);
     store->state_bytes += group_bytes(store, state) - before;
     return status;
+}
+
+/* -------------------------------------------- snapshot.c's access (snapshot.h) */
+
+fdl_hashmap *fdl_store_entity_map(const fdl_store *store, int entity)
+{
+    assert(entity >= 0 && entity < store->program->nentities);
+    return store->entity_maps[entity];
+}
+
+fdl_group_state **fdl_store_group_ref(const fdl_store *store, fdl_entity_state *state, int group)
+{
+    assert(group >= 0 && group < store->program->ngroups &&
+           store->program->groups[group].entity == state->entity);
+    return &state->groups[store->group_slot[group]];
+}
+
+const fdl_group_plan *fdl_store_group_plan(const fdl_store *store, int group)
+{
+    return &store->plans[group];
+}
+
+fdl_entity_state *fdl_store_entity_insert(fdl_store *store, int entity, const void *key, size_t len,
+                                          bool *existed)
+{
+    void **slot = fdl_hashmap_slot(store->entity_maps[entity], key, len, true);
+    *existed = slot && *slot;
+    if (!slot || *slot)
+        return NULL;
+    size_t size = entity_state_size(store, entity);
+    fdl_entity_state *state = calloc(1, size);
+    if (!state) {
+        size_t at = 0;      /* the empty slot goes (a later sweep would drop it anyway) */
+        while (fdl_hashmap_slot_at(store->entity_maps[entity], at) != slot)
+            at++;
+        fdl_hashmap_remove_at(store->entity_maps[entity], at);
+        return NULL;
+    }
+    state->entity = entity;
+    *slot = state;
+    store->stats.entities++;
+    store->state_bytes += size;
+    return state;
+}
+
+void fdl_store_snapshot_times(const fdl_store *store, fdl_time *newest, fdl_time *watermark)
+{
+    *newest = store->newest;
+    *watermark = store->watermark;
+}
+
+fdl_store_stats *fdl_store_snapshot_stats(fdl_store *store)
+{
+    return &store->stats;
+}
+
+bool fdl_store_embedding_loaded(const fdl_store *store, int embedding)
+{
+    return store->embeddings[embedding] != NULL;
+}
+
+bool fdl_store_is_fresh(const fdl_store *store)
+{
+    return store->stats.entities == 0 && store->stats.events_ingested == 0 &&
+           store->newest == FDL_TIME_MIN;
+}
+
+void fdl_store_restored(fdl_store *store, fdl_time newest, fdl_time watermark)
+{
+    /* The saved cut stays (reads before it were refused); this store's
+     * own lateness may cut later still. */
+    store->newest = FDL_TIME_MIN;
+    move_watermark(store, newest);
+    if (watermark > store->watermark)
+        store->watermark = watermark;
+    if (store->account_groups)
+        store->state_bytes += all_group_bytes(store);
+}
+
+void fdl_store_clear_state(fdl_store *store)
+{
+    fdl_store_forget_entities(store);
+    uint64_t reads_logged = store->stats.reads_logged, log_errors = store->stats.log_errors;
+    memset(&store->stats, 0, sizeof store->stats);
+    store->stats.reads_logged = reads_logged;
+    store->stats.log_errors = log_errors;
+    store->newest = store->watermark = FDL_TIME_MIN;
+    store->state_bytes = 0;
+}
+
+void fdl_store_replace_checks(fdl_store *store, fdl_checks *fresh)
+{
+    fdl_checks_take_run(fresh, store->checks);
+    store->checks = fresh;
+}
+
+fdl_checks *fdl_store_swap_checks(fdl_store *store, fdl_checks *checks)
+{
+    fdl_checks *old = store->checks;
+    store->checks = checks;
+    return old;
 }

@@ -6,6 +6,7 @@
  * store's watermark), and the tiles' byte accounting.
  */
 #include "window_internal.h"
+#include "window_snapshot.h"
 
 /*
  * Hopped groups (fdl_group_desc.hop = H > 0) trade exactness of the window's
@@ -472,4 +473,102 @@ size_t fdl_window_tiles_bytes(const struct tile_set *ts)
     if (ts->merged_hll)
         n += sizeof *ts->merged_hll + ts->count * sizeof(fdl_hll);
     return n;
+}
+
+/* ------------------------------------------------------------ snapshots */
+
+/* A tile set in a store snapshot (window_snapshot.c): the horizon, the
+ * newest time, and per tile its index, count and partial state as the
+ * plan's needs say. The read scratch is not saved. */
+void fdl_window_tiles_save(const fdl_group_state *g, fdl_snap_writer *w)
+{
+    const tile_set *ts = g->tiles;
+    unsigned needs = g->plan->tile_needs;
+    fdl_snap_put_i64(w, ts->horizon);
+    fdl_snap_put_i64(w, ts->newest);
+    fdl_snap_put_u8(w, ts->any ? 1 : 0);
+    fdl_snap_put_u64(w, ts->count);
+    for (size_t i = 0; i < ts->count; i++) {
+        const tile *t = &ts->items[i];
+        fdl_snap_put_i64(w, t->index);
+        fdl_snap_put_i64(w, t->count);
+        if ((needs & FDL_NEEDS_SUM) && g->type == FDL_INT64)
+            fdl_window_snapshot_put_int128(w, t->sum.i);
+        else if ((needs & FDL_NEEDS_SUM) && g->type == FDL_FLOAT64)
+            fdl_window_snapshot_put_xsum(w, &t->sum.f);
+        const event *events[4] = {&t->min, &t->max, &t->first, &t->last};
+        const unsigned event_needs[4] = {FDL_NEEDS_MIN, FDL_NEEDS_MAX, FDL_NEEDS_FIRST, FDL_NEEDS_LAST};
+        for (int k = 0; k < 4 && t->count > 0; k++)
+            if (needs & event_needs[k])
+                fdl_window_snapshot_put_event(w, g, events[k]);
+        if (needs & FDL_NEEDS_MOMENTS)
+            fdl_window_snapshot_put_moments(w, &t->moments);
+        if (needs & FDL_NEEDS_SKETCH)
+            fdl_window_snapshot_put_sketch(w, &t->sketch);
+        if (t->hll)
+            fdl_window_snapshot_put_hll(w, t->hll);
+    }
+}
+
+static bool tile_restore(fdl_group_state *g, tile *t, fdl_snap_reader *r)
+{
+    unsigned needs = g->plan->tile_needs;
+    int64_t count;
+    if (!fdl_snap_get_i64(r, &count))
+        return false;
+    if (count < 0)
+        return fdl_snap_fail(r, "a tile counts %lld events", (long long)count);
+    bool ok = true;
+    if ((needs & FDL_NEEDS_SUM) && g->type == FDL_INT64)
+        ok = fdl_window_snapshot_get_int128(r, &t->sum.i);
+    else if ((needs & FDL_NEEDS_SUM) && g->type == FDL_FLOAT64)
+        ok = fdl_window_snapshot_get_xsum(r, &t->sum.f);
+    event *events[4] = {&t->min, &t->max, &t->first, &t->last};
+    const unsigned event_needs[4] = {FDL_NEEDS_MIN, FDL_NEEDS_MAX, FDL_NEEDS_FIRST, FDL_NEEDS_LAST};
+    for (int k = 0; k < 4 && ok && count > 0; k++)
+        if (needs & event_needs[k]) {
+            ok = fdl_window_snapshot_get_event(r, g, events[k]);
+            if (ok)
+                t->count = count;       /* owns its strings from here on */
+        }
+    t->count = ok ? count : t->count;
+    if (ok && (needs & FDL_NEEDS_MOMENTS))
+        ok = fdl_window_snapshot_get_moments(r, &t->moments);
+    if (ok && (needs & FDL_NEEDS_SKETCH))
+        ok = fdl_window_snapshot_get_sketch(r, &t->sketch);
+    if (ok && t->hll)
+        ok = fdl_window_snapshot_get_hll(r, t->hll);
+    return ok;
+}
+
+bool fdl_window_tiles_restore(fdl_group_state *g, fdl_snap_reader *r, fdl_store_stats *stats)
+{
+    tile_set *ts = g->tiles;
+    uint8_t any;
+    size_t count;
+    if (!fdl_snap_get_i64(r, &ts->horizon) || !fdl_snap_get_i64(r, &ts->newest) ||
+        !fdl_snap_get_u8(r, &any) || !fdl_snap_get_count(r, 16, (uint64_t)1 << 40, &count))
+        return false;
+    if (any > 1)
+        return fdl_snap_fail(r, "a bad tile set");
+    ts->any = any;
+    if (count > 0 && !(ts->items = calloc(count, sizeof *ts->items)))
+        return fdl_snap_fail(r, "out of memory");
+    ts->capacity = count;
+    for (size_t i = 0; i < count; i++) {
+        tile *t = &ts->items[i];
+        fdl_ddsketch_init(&t->sketch);
+        if ((g->plan->tile_needs & FDL_NEEDS_HLL) && !(t->hll = calloc(1, sizeof *t->hll)))
+            return fdl_snap_fail(r, "out of memory");
+        ts->count = i + 1;              /* released with the set from here on */
+        stats->tiles_held++;
+        if (!fdl_snap_get_i64(r, &t->index))
+            return false;
+        if (t->index < ts->horizon || (i > 0 && t->index <= ts->items[i - 1].index))
+            return fdl_snap_fail(r, "tiles out of order or before the horizon");
+        if (!tile_restore(g, t, r))
+            return false;
+    }
+    tiles_check(ts);
+    return true;
 }

@@ -4,7 +4,7 @@
 # one at a time on one core, seeded, starting from the checked-in seed
 # corpus. See docs/fuzzing.md.
 #
-#   bash scripts/fuzz.sh [SECONDS] [HARNESS...]     (harnesses: yaml fdl csv batch serve)
+#   bash scripts/fuzz.sh [SECONDS] [HARNESS...]     (harnesses: yaml fdl csv batch serve snapshot)
 #
 # Each harness's new inputs go to build-fuzz/fuzz-corpus/NAME (emptied first
 # unless FUZZ_KEEP_CORPUS=1), a crash to build-fuzz/fuzz-artifacts/NAME/ and
@@ -24,7 +24,7 @@ cd "$root"
 seconds=${1:-30}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -eq 0 ] && harnesses=(yaml fdl csv batch serve)
+[ ${#harnesses[@]} -eq 0 ] && harnesses=(yaml fdl csv batch serve snapshot)
 dir=${FUZZ_BUILD_DIR:-build-fuzz}
 seed=${FUZZ_SEED:-1}
 

@@ -14,7 +14,8 @@ set -euo pipefail
 # (the man page checked): tests/install.
 packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev libcmocka-dev pkg-config
           libjansson-dev
-          python3 sqlite3 binutils dpkg-dev groff-base)
+          python3 sqlite3 binutils dpkg-dev groff-base
+          libmicrohttpd-dev wrk curl)   # fdl-server: HTTP; bench/bench_server, quickstart
 # The Python module fdl (python/): built with the system Python's headers
 # and pip, offline (setuptools, wheel), used with numpy and pandas, tested
 # with pytest.

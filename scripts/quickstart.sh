@@ -129,6 +129,30 @@ service.stdin.close()
 sys.exit(service.wait())
 PY
 
+step "fdl-server: the same functions over HTTP, with a write-ahead log (docs/serving.md)"
+rm -rf "$out/server-data"
+"$root/build/server/fdl-server" "$root/examples/seed/catalog.yaml" "$root/examples/seed/features.yaml" \
+  --data "$out/server-data" --listen 127.0.0.1:0 >"$out/server.out" 2>"$out/server.err" &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 300); do
+  grep -q "listening on" "$out/server.out" 2>/dev/null && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$out/server.err" >&2; exit 1; }
+  sleep 0.1
+done
+url=http://$(grep -o '127.0.0.1:[0-9]*' "$out/server.out")
+show curl -s "$url/ready"
+show curl -s -XPOST "$url/push" -d '{"source": "purchases", "rows": [{"ts": "2024-03-01T09:30:00Z", "user_id": "u0001", "product_id": "p0003", "amount": 19.99, "category": "food"}]}'
+show curl -s -XPOST "$url/push" -d '{"source": "orders", "csv": "ordered_at,order_id,user_id,total_amount\n2024-03-20T18:06:00Z,9001,u0001,269.99\n"}'
+curl -s -XPOST "$url/get-online-features" -d '{"feature_set": "ranking_v1", "entities": {"user_id": ["u0001"], "product_id": ["p0003"]}, "as_of": "2024-03-21T00:00:00Z"}' |
+  python3 -c 'import json, sys; a = json.load(sys.stdin)
+for name, r in zip(a["metadata"]["feature_names"], a["results"]):
+    v = r["values"][0]
+    print("  %-28s %-12s %s" % (name, r["statuses"][0], "[%d values]" % len(v) if isinstance(v, list) else json.dumps(v)))'
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+trap - EXIT
+
 step "Done"
 echo "Generated code: $out/gen    Training set: $out/training.csv"
 echo "Run the tests with: bash scripts/test.sh"

@@ -4,7 +4,8 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer (build-sanitize/) and the
 # same with clang (build-clang-sanitize/), so both compilers' sanitizers
 # run. Each runs ctest --output-on-failure. Then fdlc built with
-# ThreadSanitizer (build-tsan/) runs e2e/batch_threads, and each fuzz harness of
+# ThreadSanitizer (build-tsan/) runs e2e/batch_threads and fdl-server runs
+# server/concurrent, and each fuzz harness of
 # tests/fuzz runs for FUZZ_SECONDS (default 30) under libFuzzer
 # (scripts/fuzz.sh, clang, build-fuzz/), each counted as one test. The last
 # line sums it all:
@@ -93,6 +94,29 @@ run_tsan() {
   fi
 }
 
+# run_tsan_server: fdl-server built with ThreadSanitizer (build-tsan/) runs
+# server/concurrent (readers on 4 HTTP threads in parallel with pushes,
+# each push read back at once): any data race in the server fails it.
+# One test.
+run_tsan_server() {
+  local dir=build-tsan
+  echo
+  echo "=== ThreadSanitizer: fdl-server in $dir, server/concurrent ==="
+  export FDLC_CACHE_DIR="$root/$dir/fdlc-cache"
+  if cmake -S . -B "$dir" -DFDL_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+       -DCMAKE_C_FLAGS="-fsanitize=thread -g" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
+       -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" </dev/null &&
+     cmake --build "$dir" -j "$jobs" --target fdlc fdl-server </dev/null &&
+     TSAN_OPTIONS=halt_on_error=1:exitcode=66 python3 server/tests/server_concurrent.py \
+       "$dir/compiler/fdlc" "$dir/server/fdl-server" examples/seed "$dir/work/server_concurrent" 6 </dev/null; then
+    total_passed=$((total_passed + 1))
+  else
+    echo "=== ThreadSanitizer (fdl-server): FAILED ==="
+    total_failed=$((total_failed + 1))
+    status=1
+  fi
+}
+
 # run_fuzz SECONDS: each harness for SECONDS, seeded; one test per harness.
 run_fuzz() {
   echo
@@ -118,6 +142,7 @@ run_suite "sanitizer build (ASan + UBSan)" build-sanitize -DFDL_SANITIZE=ON -DFD
 run_suite "clang sanitizer build (ASan + UBSan)" build-clang-sanitize -DCMAKE_C_COMPILER=clang \
   -DFDL_SANITIZE=ON -DFDL_TESTS=ON
 run_tsan
+run_tsan_server
 if [ "${FUZZ_SECONDS:-30}" != 0 ]; then
   run_fuzz "${FUZZ_SECONDS:-30}"
 fi

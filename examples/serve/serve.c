@@ -29,7 +29,9 @@
  * Usage: fdl-serve [--embedding NAME=PATH]... [--keep-history] [--log PATH]
  *                  [--log-fsync] [--quarantine PATH] [--now TIME]
  *                  [--statistics-window SECONDS] [--report-dir DIR]
- *                  [--max-line BYTES]
+ *                  [--max-line BYTES] [--restore PATH]
+ * --restore starts from the state a store snapshot holds (fdl_store_restore;
+ * `fdlc materialize` writes one, docs/snapshots.md) instead of empty.
  * --log appends every vector served to PATH, one JSON line each (the
  * prediction log, see fdl_store_log_open): each line is written before the
  * answer, so it survives the process being killed; --log-fsync also syncs
@@ -528,7 +530,7 @@ static void serve_state_free(serve_state *st)
 typedef struct {
     fdl_store_options store;
     const char **overrides;
-    const char *log_path, *quarantine_path, *report_dir;
+    const char *log_path, *quarantine_path, *report_dir, *restore_path;
     unsigned log_flags;
     fdl_time now;
     long long window_seconds;
@@ -538,7 +540,7 @@ typedef struct {
 static const char USAGE[] =
     "usage: fdl-serve [--embedding NAME=PATH]... [--keep-history] [--log PATH] [--log-fsync]"
     " [--quarantine PATH] [--now TIME] [--statistics-window SECONDS] [--report-dir DIR]"
-    " [--max-line BYTES]\n";
+    " [--max-line BYTES] [--restore PATH]\n";
 
 /* One option with a value at argv[*i + 1]; false (said on stderr) when bad. */
 static bool parse_valued_option(serve_options *o, const fdl_program *program, char **argv, int *i)
@@ -550,6 +552,8 @@ static bool parse_valued_option(serve_options *o, const fdl_program *program, ch
         o->log_path = value;
     } else if (strcmp(option, "--quarantine") == 0) {
         o->quarantine_path = value;
+    } else if (strcmp(option, "--restore") == 0) {
+        o->restore_path = value;
     } else if (strcmp(option, "--report-dir") == 0) {
         struct stat info;
         if (stat(value, &info) != 0 || !S_ISDIR(info.st_mode)) {
@@ -630,6 +634,7 @@ static fdl_store *open_store(const fdl_program *program, const serve_options *o)
         fdl_store_set_statistics_window(store, o->window_seconds * FDL_MICROS_PER_SECOND);
     ok = ok && (!o->quarantine_path || fdl_store_quarantine_open(store, o->quarantine_path, &err) == FDL_OK);
     ok = ok && (!o->log_path || fdl_store_log_open_flags(store, o->log_path, o->log_flags, &err) == FDL_OK);
+    ok = ok && (!o->restore_path || fdl_store_restore(store, o->restore_path, NULL, &err) == FDL_OK);
     if (!ok) {
         fprintf(stderr, "fdl-serve: %s\n", err.message);
         fdl_store_close(store);

@@ -604,6 +604,22 @@ void fdl_store_advance_time(fdl_store *store, fdl_time t);
  */
 void fdl_store_set_limits(fdl_store *store, uint64_t max_entities, uint64_t max_bytes);
 
+/*
+ * Snapshots (docs/snapshots.md): the store's whole state (entities and
+ * their windows, lifetime totals, sketches, expectations' counters and
+ * memory, its time and counters) in one file, so that a restored store
+ * gives bit-identical values to the one saved from then on. Embedding
+ * tables are not saved (only which were loaded: load them before
+ * restoring). A snapshot written under other definitions (fingerprint),
+ * truncated or damaged is refused with an error naming the file and the
+ * offset. The restored store keeps its own settings (options, statistics
+ * window, processing time, limits); on an error it is left fresh.
+ */
+/* Writes the store's whole state to PATH (a temporary + rename, fsync'd), with TAG stored in its header. */
+fdl_status fdl_store_save(const fdl_store *store, const char *path, uint64_t tag, fdl_error *err);
+/* Replaces the state of a freshly opened, empty store with the one saved at PATH; *tag gets its TAG. */
+fdl_status fdl_store_restore(fdl_store *store, const char *path, uint64_t *tag, fdl_error *err);
+
 /* ----------------------------------- used by generated code (and tests) */
 
 typedef struct fdl_entity_state fdl_entity_state;
@@ -1000,6 +1016,31 @@ typedef struct fdl_batch_stats {
  */
 fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *options,
                          fdl_batch_stats *stats, fdl_error *err);
+
+/*
+ * `fdlc materialize` (docs/snapshots.md): the state a serving store would
+ * hold after ingesting every source CSV, read and checked as fdl_batch_run
+ * reads them (with has_until: only the rows whose time is before until;
+ * the later rows are neither read nor counted), pushed in time order
+ * (stable: equal times keep file order, sources in option order) into one
+ * store opened with the default options and embeddings (overridden as
+ * fdl_batch_run's), saved by fdl_store_save at snapshot_path with tag.
+ * stats: events, accepted, dropped and the phases' seconds.
+ */
+typedef struct fdl_materialize_options {
+    const fdl_batch_source *sources;  int nsources;
+    const fdl_batch_embedding *embeddings; int nembeddings;  /* overrides */
+    bool has_until;
+    fdl_time until;
+    const char *snapshot_path;
+    uint64_t tag;
+    const char *quarantine_path;      /* NULL: dropped rows are only counted */
+    fdl_time now;                     /* processing time for max_future; 0 = wall clock at start */
+    void *summary;                    /* FILE * for the readable summary, or NULL */
+} fdl_materialize_options;
+
+fdl_status fdl_materialize(const fdl_program *program, const fdl_materialize_options *options,
+                           fdl_batch_stats *stats, fdl_error *err);
 
 #ifdef __cplusplus
 }

@@ -21,7 +21,11 @@
  *   shuffled   every event first, in a random order, then every read in a
  *              random order; store keeping history;
  *   reversed   every event first in reverse time order, then the reads in
- *              reverse time order (windows move backwards); keeping history.
+ *              reverse time order (windows move backwards); keeping history;
+ *   snapshots  streaming and jittered again, but every eighth of the events
+ *   snapjit    the store is saved (fdl_store_save), closed, and a new store
+ *              restored from the file (fdl_store_restore) goes on: a
+ *              restored store continues bit for bit (docs/snapshots.md).
  *
  * Ties: the runtime orders events of equal time by arrival (fdl_group_push:
  * "equal times keep arrival order"), and first/last can see that order, so
@@ -918,8 +922,31 @@ static size_t request_capacity(const dual_path *d)
 
 /* Runs one mode: events arrive in arrival order (batch positions), spine
  * rows are read in read_order (indexes into spine_rows). */
-static bool run_mode(const dual_path *d, const char *mode, bool keep_history, int64_t lateness,
-                     const size_t *arrival, read_schedule schedule, const size_t *read_order)
+/* Saves the store, closes it and returns a new one restored from the file
+ * (the batch output's path + ".fdls"). */
+static fdl_store *save_and_restore(const dual_path *d, fdl_store *store, bool keep_history,
+                                   int64_t lateness, uint64_t tag)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s.fdls", d->batch_path);
+    fdl_error err;
+    die_on(fdl_store_save(store, path, tag, &err), &err, "fdl_store_save");
+    fdl_store_close(store);
+    store = open_store(d, keep_history, lateness);
+    uint64_t got = 0;
+    die_on(fdl_store_restore(store, path, &got, &err), &err, "fdl_store_restore");
+    if (got != tag)
+        die("restored tag %" PRIu64 ", saved %" PRIu64, got, tag);
+    remove(path);
+    return store;
+}
+
+/* Runs one mode: events arrive in arrival order (batch positions), spine
+ * rows are read in read_order (indexes into spine_rows); with snapshots,
+ * the store goes through a file every eighth of the events. */
+static bool run_mode_snapshots(const dual_path *d, const char *mode, bool keep_history,
+                               int64_t lateness, const size_t *arrival, read_schedule schedule,
+                               const size_t *read_order, bool snapshots)
 {
     comparison c = {0};
     c.mode = mode;
@@ -946,6 +973,8 @@ static bool run_mode(const dual_path *d, const char *mode, bool keep_history, in
             }
             if (a == d->nevents)
                 break;
+            if (snapshots && a % (d->nevents / 8 + 1) == 0)
+                store = save_and_restore(d, store, keep_history, lateness, a);
             ingest(d, store, &d->events[arrival[a]]);
             arrived[arrival[a]] = true;
             while (prefix < d->nevents && arrived[prefix])
@@ -997,6 +1026,12 @@ static bool run_mode(const dual_path *d, const char *mode, bool keep_history, in
     return c.differences == 0;
 }
 
+static bool run_mode(const dual_path *d, const char *mode, bool keep_history, int64_t lateness,
+                     const size_t *arrival, read_schedule schedule, const size_t *read_order)
+{
+    return run_mode_snapshots(d, mode, keep_history, lateness, arrival, schedule, read_order, false);
+}
+
 int main(int argc, char **argv)
 {
     dual_path d = {0};
@@ -1019,12 +1054,15 @@ int main(int argc, char **argv)
     for (size_t r = 0; r < nrows; r++)
         read_order[r] = r;
     ok &= run_mode(&d, "streaming", false, 0, arrival, READ_AS_EVENTS_ARRIVE, read_order);
+    ok &= run_mode_snapshots(&d, "snapshots", false, 0, arrival, READ_AS_EVENTS_ARRIVE, read_order, true);
 
     /* jittered: shuffled within blocks, reads in time order when ready. */
     for (size_t lo = 0; lo < n; lo += JITTER_BLOCK)
         shuffle_keeping_ties(&d, arrival, lo, lo + JITTER_BLOCK < n ? lo + JITTER_BLOCK : n,
                              &state);
     ok &= run_mode(&d, "jittered", false, block_span(&d), arrival, READ_AS_EVENTS_ARRIVE, read_order);
+    ok &= run_mode_snapshots(&d, "snapjit", false, block_span(&d), arrival, READ_AS_EVENTS_ARRIVE,
+                             read_order, true);
 
     /* shuffled: any order of events, then reads in any order. */
     shuffle_keeping_ties(&d, arrival, 0, n, &state);
@@ -1037,7 +1075,7 @@ int main(int argc, char **argv)
         read_order[r] = nrows - 1 - r;
     ok &= run_mode(&d, "reversed", true, 0, arrival, READ_AFTER_ALL_EVENTS, read_order);
 
-    printf("dual_path: %zu events from %d sources, %zu spine rows x %d features, 4 modes: %s\n",
+    printf("dual_path: %zu events from %d sources, %zu spine rows x %d features, 6 modes: %s\n",
            n, d.nsources, nrows, d.nfeatures, ok ? "bit-identical" : "DIFFERENCES FOUND");
 
     free(arrival);
