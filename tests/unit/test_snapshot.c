@@ -317,7 +317,7 @@ static void test_restore_continues_bit_identically(void **state)
     (void)state;
     const int64_t latenesses[] = {FDL_STORE_DEFAULT_LATENESS, 150, 0};
     for (size_t l = 0; l < 3; l++)
-        for (int cut = 0; cut <= 2000; cut += 333)
+        for (int cut = 0; cut <= 2000; cut += 400)
             check_split(2000, cut, latenesses[l], 0x9e3779b97f4a7c15u + (uint64_t)cut);
 }
 
