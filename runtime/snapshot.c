@@ -589,6 +589,8 @@ static bool decode(const record *records, size_t count, fdl_store *store, fdl_ch
         bool ok;
         if (i < 3 && kind != order[i])
             ok = fdl_snap_fail(&r, "record '%c' where '%c' belongs", kind, order[i]);
+        else if (i >= 3 && kind != 'E' && kind != 'Z')
+            ok = fdl_snap_fail(&r, "record '%c' after the entities began", kind);
         else if (kind == 'H')
             ok = restore_header(&r, store, tag);
         else if (kind == 'S')

@@ -118,9 +118,14 @@ static bool get_expansion(fdl_snap_reader *r, fdl_expansion *view, double *parts
         return false;
     if (n > (uint32_t)max)
         return fdl_snap_fail(r, "an exact sum of %u partials", n);
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n; i++) {
         if (!fdl_snap_get_f64(r, &parts[i]))
             return false;
+        /* The engine's partials stay far below this; adding a few bigger
+         * ones could overflow into a sum that is not finite. */
+        if (fabs(parts[i]) >= 0x1p1000)
+            return fdl_snap_fail(r, "an exact sum's partial out of range");
+    }
     view->count = (int32_t)n;
     view->capacity = (int32_t)n;
     view->heap = parts;

@@ -58,6 +58,7 @@ for name in "${harnesses[@]}"; do
     yaml | fdl) dict=tests/fuzz/definitions.dict ;;
     csv | batch) dict=tests/fuzz/csv.dict ;;
     serve) dict=tests/fuzz/serve.dict ;;
+    snapshot) dict=tests/fuzz/snapshot.dict ;;
   esac
   # shellcheck disable=SC2086
   if "$dir/tests/fuzz/fuzz_$name" -seed="$seed" -max_total_time="$seconds" -timeout=60 \

@@ -22,7 +22,7 @@
 
 #include "fdlrt.h"
 #include "snapshot.h"
-#include "features.h"
+#include "fdlfeatures.h"
 
 enum { PREAMBLE = 16, RECORD_HEAD = 9, RECORD_CRC = 4 };
 
@@ -117,7 +117,7 @@ static fdl_store *open_store(void)
 {
     fdl_error err;
     fdl_store_options options = fdl_store_options_default();
-    fdl_store *store = fdl_store_open(features_program(), &options, &err);
+    fdl_store *store = fdl_store_open(fdlfeatures_program(), &options, &err);
     FUZZ_CHECK(store != NULL, "fdl_store_open: %s", err.message);
     return store;
 }
@@ -129,7 +129,7 @@ static void exercise(fdl_store *store)
     const size_t lengths[] = {20, 2, 4, 1, 3};
     fdl_error err;
     fdl_ingest_row(store, 0, fields, lengths, &err);
-    const fdl_program *p = features_program();
+    const fdl_program *p = fdlfeatures_program();
     fdl_value keys[] = {fdl_string("u1", 2)};
     fdl_value *out = calloc((size_t)p->sets[0].nfeatures + 1, sizeof *out);
     FUZZ_CHECK(out != NULL, "out of memory");
@@ -149,7 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned char *fixed = NULL;
     const unsigned char *bytes = data + 1;
     if (data[0] & 1)
-        bytes = fixed = fix_up(data + 1, size - 1, &n, features_program()->fingerprint);
+        bytes = fixed = fix_up(data + 1, size - 1, &n, fdlfeatures_program()->fingerprint);
     fdl_store *store = open_store();
     fdl_error err;
     uint64_t tag = 1;

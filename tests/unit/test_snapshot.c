@@ -317,7 +317,7 @@ static void test_restore_continues_bit_identically(void **state)
     (void)state;
     const int64_t latenesses[] = {FDL_STORE_DEFAULT_LATENESS, 150, 0};
     for (size_t l = 0; l < 3; l++)
-        for (int cut = 0; cut <= 2000; cut += 333)
+        for (int cut = 0; cut <= 2000; cut += 400)
             check_split(2000, cut, latenesses[l], 0x9e3779b97f4a7c15u + (uint64_t)cut);
 }
 
@@ -414,6 +414,26 @@ static void test_bad_snapshots_are_refused(void **state)
         expect_error_in(&program, bad, size, at < 8 ? "magic" : "offset");
         free(bad);
     }
+    /* A whole, valid record out of its place: the expectations' record
+     * again after the entities began (each record's CRC still holds). */
+    size_t at = 16, c_at = 0, c_len = 0;
+    for (int k = 0; k < 3; k++) {
+        uint64_t len = 0;
+        for (int i = 7; i >= 0; i--)
+            len = (len << 8) | good[at + 1 + (size_t)i];
+        if (k == 2) {
+            c_at = at;
+            c_len = 9 + (size_t)len + 4;
+        }
+        at += 9 + (size_t)len + 4;
+    }
+    assert_int_equal(good[c_at], 'C');
+    unsigned char *moved = malloc(size + c_len);
+    memcpy(moved, good, at);
+    memcpy(moved + at, good + c_at, c_len);
+    memcpy(moved + at + c_len, good + at, size - at);
+    expect_error_in(&program, moved, size + c_len, "after the entities began");
+    free(moved);
     /* Trailing garbage. */
     unsigned char *longer = malloc(size + 3);
     memcpy(longer, good, size);
