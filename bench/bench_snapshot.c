@@ -30,7 +30,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "features.h"
+#include "fdlfeatures.h"
 #include "internal.h"
 
 static double now_seconds(void)
@@ -50,7 +50,7 @@ static char data_dir[4096], work_dir[4096];
 
 static fdl_store *open_store(void)
 {
-    const fdl_program *p = features_program();
+    const fdl_program *p = fdlfeatures_program();
     fdl_store_options options = fdl_store_options_default();
     options.load_embeddings = false;
     fdl_error err;
@@ -81,7 +81,7 @@ static size_t nrows, rows_capacity;
 
 static void read_source(int s, const char *file)
 {
-    const fdl_source_desc *src = &features_program()->sources[s];
+    const fdl_source_desc *src = &fdlfeatures_program()->sources[s];
     char path[4300];
     snprintf(path, sizeof path, "%s/%s", data_dir, file);
     fdl_error err;
@@ -170,7 +170,7 @@ static bool same_value(fdl_value a, fdl_value b)
 /* ranking_v1 for the keys of sampled rows, on both stores. */
 static long compare_reads(fdl_store *a, fdl_store *b, fdl_time t, long samples)
 {
-    const fdl_program *p = features_program();
+    const fdl_program *p = fdlfeatures_program();
     int set = fdl_program_set(p, "ranking_v1");
     int n = p->sets[set].nfeatures;
     fdl_value *va = calloc((size_t)n, sizeof *va), *vb = calloc((size_t)n, sizeof *vb);
@@ -212,7 +212,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_snapshot --data DIR --work DIR [--samples N]\n");
         return 2;
     }
-    const fdl_program *p = features_program();
+    const fdl_program *p = fdlfeatures_program();
     mkdir(work_dir, 0777);
     char purchases[4300], orders[4300], snapshot[4300], again[4300];
     snprintf(purchases, sizeof purchases, "%s/purchases.csv", data_dir);
