@@ -693,7 +693,7 @@ default_value
                                           $$.length = (size_t)$1.node->as.string.len; }
     | "null"                            { $$ = default_written(parser, @1, @1);
                                           $$.text = NULL;
-                                          diag_error(parser->sources, SPAN(@1),
+                                          diag_error(parser->sources, DIAG_INVALID_DEFAULT, SPAN(@1),
                                                      "default must be a value, not null"); }
     ;
 
@@ -850,7 +850,7 @@ void expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    diag_error(p->sources, expr_grammar_span(p, start, end), "%s", message);
+    diag_error(p->sources, DIAG_SYNTAX, expr_grammar_span(p, start, end), "%s", message);
     if (++p->errors >= p->max_errors)
         p->abandoned = true;
 }
@@ -1286,12 +1286,12 @@ static bool parser_begin(expr_parser *parser, yyscan_t *scanner, source_set *sou
 
     if (parser->length > EXPR_MAX_LENGTH ||
         (!offsets && parser->length > (size_t)UINT32_MAX - base)) {
-        diag_error(sources, span_make(file, base, base), "expression is too long (%zu bytes)",
+        diag_error(sources, DIAG_INPUT_TOO_LARGE, span_make(file, base, base), "expression is too long (%zu bytes)",
                    parser->length);
         return false;
     }
     if (yylex_init_extra(parser, scanner) != 0) {
-        diag_error(sources, expr_grammar_span(parser, 0, 0), "out of memory parsing an expression");
+        diag_error(sources, DIAG_SYNTAX, expr_grammar_span(parser, 0, 0), "out of memory parsing an expression");
         return false;
     }
     yy_scan_bytes(parser->text, (int)parser->length, *scanner);
@@ -1317,7 +1317,7 @@ expr *expr_parse(source_set *sources, arena *a, int file, uint32_t base,
     if (status == 0 && parser.errors == 0)
         return parser.result;
     if (parser.errors == 0)   /* never fail silently */
-        diag_error(sources, expr_grammar_span(&parser, 0, (uint32_t)parser.length),
+        diag_error(sources, DIAG_SYNTAX, expr_grammar_span(&parser, 0, (uint32_t)parser.length),
                    "invalid expression");
     return NULL;
 }
@@ -1335,7 +1335,7 @@ bool expr_parse_definitions(source_set *sources, arena *a, int file, const char 
     int status = yyparse(scanner, &parser);
     parser_end(&parser, scanner);
     if (status != 0 && parser.errors == 0)   /* never fail silently */
-        diag_error(sources, expr_grammar_span(&parser, 0, 0), "invalid definition file");
+        diag_error(sources, DIAG_SYNTAX, expr_grammar_span(&parser, 0, 0), "invalid definition file");
     return status == 0 && parser.errors == 0;
 }
 
