@@ -10,6 +10,7 @@
 
 #include "front_yaml.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -290,15 +291,21 @@ typedef struct mapping_view {
 /*
  * Reads a mapping's keys against a spec: reports unknown keys (suggesting a
  * close one), duplicates (with a note at the first) and missing required keys.
+ * A misspelt key (one with a suggestion that is not given) then stands for
+ * the key it suggests: one mistake, one error, not a second "missing".
  */
 static bool read_mapping(reader *r, const ynode *n, const char *what, const key_spec *spec,
                          int nspec, mapping_view *view)
 {
+    assert(nspec <= 16);
     memset(view, 0, sizeof *view);
     view->node = n;
     if (!expect_kind(r, n, YNODE_MAPPING, what))
         return false;
     bool ok = true;
+    int misspelt[16];          /* by key_spec index: the item index of a close unknown key, or -1 */
+    for (int k = 0; k < 16; k++)
+        misspelt[k] = -1;
     for (int i = 0; i + 1 < n->count; i += 2) {
         const ynode *key = n->items[i], *value = n->items[i + 1];
         if (key->kind != YNODE_SCALAR) {
@@ -320,6 +327,9 @@ static bool read_mapping(reader *r, const ynode *n, const char *what, const key_
                            key->value, what, close);
             else
                 diag_error(r->sources, DIAG_UNKNOWN_KEY, key->span, "unknown key '%s' in %s", key->value, what);
+            for (int k = 0; close && k < nspec; k++)
+                if (names[k] == close && misspelt[k] < 0)
+                    misspelt[k] = i;
             ok = false;
             continue;
         }
@@ -332,6 +342,11 @@ static bool read_mapping(reader *r, const ynode *n, const char *what, const key_
         view->values[found] = value;
         view->keys[found] = key;
     }
+    for (int k = 0; k < nspec; k++)
+        if (misspelt[k] >= 0 && !view->values[k]) {
+            view->keys[k] = n->items[misspelt[k]];
+            view->values[k] = n->items[misspelt[k] + 1];
+        }
     for (int k = 0; k < nspec; k++)
         if (spec[k].required && !view->values[k]) {
             diag_error(r->sources, DIAG_MISSING_KEY, n->span, "%s is missing required key '%s'", what, spec[k].name);
@@ -1297,6 +1312,44 @@ static void read_feature_set(reader *r, const ynode *n)
     }
 }
 
+/*
+ * A definition under another kind's section (a feature under
+ * feature_sets:) has keys only that kind has and none of its section's:
+ * one error saying so, and it is read as what it is, so that what refers
+ * to it does not fail too. Returns the kind it is read as.
+ */
+static int section_of(reader *r, int section, const ynode *item, const char *const list_names[])
+{
+    static const char *const own_keys[5][9] = {
+        {"join_key", "join_keys", "key_type", "key_types"},
+        {"timestamp", "fields", "expect", "sla"},
+        {"dimension", "path"},
+        {"entities", "aggregation", "computation", "expr", "value_type", "tags", "online_compute", "default"},
+        {"features", "request"},
+    };
+    static const char *const kinds[5] = {"an entity", "a source", "an embedding", "a feature", "a feature set"};
+    if (item->kind != YNODE_MAPPING)
+        return section;
+    const ynode *first[5] = {NULL};
+    for (int i = 0; i + 1 < item->count; i += 2) {
+        const ynode *key = item->items[i];
+        for (int k = 0; key->kind == YNODE_SCALAR && k < 5; k++)
+            for (int j = 0; j < 9 && own_keys[k][j]; j++)
+                if (strcmp(key->value, own_keys[k][j]) == 0 && !first[k])
+                    first[k] = key;
+    }
+    if (first[section])
+        return section;
+    for (int k = 0; k < 5; k++)
+        if (first[k]) {
+            diag_error(r->sources, DIAG_WRONG_SECTION, first[k]->span,
+                       "%s under '%s:' (it has '%s'): move it under '%s:'", kinds[k],
+                       list_names[section], first[k]->value, list_names[k]);
+            return k;
+        }
+    return section;
+}
+
 bool front_yaml_read(source_set *sources, arena *a, int file, ast_program *program)
 {
     reader r = {0};
@@ -1334,7 +1387,7 @@ bool front_yaml_read(source_set *sources, arena *a, int file, ast_program *progr
         if (!expect_kind(&r, list, YNODE_SEQUENCE, list_names[k]))
             continue;
         for (int i = 0; i < list->count; i++)
-            readers[k](&r, list->items[i]);
+            readers[section_of(&r, k, list->items[i], list_names)](&r, list->items[i]);
     }
     return sources->errors == r.errors_before;
 }

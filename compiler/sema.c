@@ -1849,7 +1849,7 @@ static ast_type check_feature_name(checker *c, const expr_scope *scope, expr *e)
                 known[i] = c->ir->requests[i].name;
             const char *close = suggest_closest(name, known, c->ir->nrequests);
             if (close)
-                diag_error(c->sources, DIAG_REQUEST_FIELD, e->span, "no feature set declares request field '%s'; did you mean '%s'?",
+                diag_error(c->sources, DIAG_REQUEST_FIELD, e->span, "no feature set declares request field '%s'; did you mean 'request.%s'?",
                            name, close);
             else
                 diag_error(c->sources, DIAG_REQUEST_FIELD, e->span,

@@ -166,6 +166,16 @@ typedef struct expr_parser {
     int pending_prefix;      /* prefix operators still waiting for their operand */
     int nesting;             /* open parentheses + all pending prefix operators */
     int prefix_before[EXPR_MAX_DEPTH + 1];   /* pending_prefix saved at each "(" */
+    uint32_t paren_start[EXPR_MAX_DEPTH + 1];  /* where each open "(" is, for "to match this '('" */
+    /* File mode, a definition keyword or the end reached with "(" open: the
+     * scanner reports it, hands the parser UNCLOSED (an error it does not
+     * report again) and the ")" owed, then the held token, so recovery
+     * stops there and the next definition is parsed as written. */
+    uint32_t definition_start;   /* offset of the current definition's keyword */
+    int closes_owed;
+    bool holding;
+    int held_token;
+    uint32_t held_start, held_end;
 
     /* the string literal being scanned */
     char *string_bytes;      /* malloc'd scratch, freed by expr_parse */
@@ -176,8 +186,11 @@ expr_parser;
 
 /* Helpers shared with the scanner (defined at the end of this file). */
 span expr_grammar_span(const expr_parser *p, uint32_t start, uint32_t end);
-void expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char *fmt, ...)
+/* Reports a syntax error; false when it was not shown (too many). */
+bool expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* After a shown error: "note: to match this '('" at the innermost open one. */
+void expr_grammar_note_open(expr_parser *p);
 void expr_grammar_describe_byte(unsigned char c, char out[8]);
 }
 
@@ -186,6 +199,7 @@ int yylex(YYSTYPE *value, YYLTYPE *location, yyscan_t scanner);
 }
 
 %code {
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +296,8 @@ static expr *whole_tree(const expr_parser *p, expr_value value, expr_location wh
 %token DEFAULT "default" REQUEST "request" DIMENSION "dimension" FROM "from"
 %token LIFETIME "lifetime" EXPR "expr" HOP "hop"
 %token LBRACE "{" RBRACE "}" COLON ":" LBRACKET "[" RBRACKET "]"
+/* Made by the scanner after an unclosed "(" (see expr_parser); in no rule. */
+%token UNCLOSED "unclosed '('"
 %token <name> WINDOW "window"
 
 %nterm <value> expr conjunction negation comparison sum product unary primary item
@@ -839,12 +855,12 @@ span expr_grammar_span(const expr_parser *p, uint32_t start, uint32_t end)
     return span_make(p->file, (size_t)p->base + start, (size_t)p->base + end);
 }
 
-void expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char *fmt, ...)
+bool expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char *fmt, ...)
 {
     p->error_seen = true;
     p->last_error_start = start;
     if (p->abandoned)
-        return;
+        return false;
     char message[512];
     va_list ap;
     va_start(ap, fmt);
@@ -853,6 +869,14 @@ void expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char
     diag_error(p->sources, DIAG_SYNTAX, expr_grammar_span(p, start, end), "%s", message);
     if (++p->errors >= p->max_errors)
         p->abandoned = true;
+    return true;
+}
+
+void expr_grammar_note_open(expr_parser *p)
+{
+    assert(p->open_parentheses > 0 && p->open_parentheses <= EXPR_MAX_DEPTH + 1);
+    uint32_t open = p->paren_start[p->open_parentheses - 1];
+    diag_note(p->sources, expr_grammar_span(p, open, open + 1), "to match this '('");
 }
 
 /* A byte as it is shown in a message: itself when printable, else \xNN. */
@@ -1006,9 +1030,8 @@ static int report_file_syntax_error(expr_parser *parser, yysymbol_kind_t lookahe
  * "an expression" for anything that starts one, "an operator" for the
  * binary operators, and the few remaining tokens by their spelling.
  */
-static int yyreport_syntax_error(const yypcontext_t *context, yyscan_t scanner, expr_parser *parser)
+static int describe_syntax_error(const yypcontext_t *context, expr_parser *parser)
 {
-    (void)scanner;
     if (parser->abandoned)
         return 0;
     const YYLTYPE *where = yypcontext_location(context);
@@ -1099,6 +1122,27 @@ static int yyreport_syntax_error(const yypcontext_t *context, yyscan_t scanner, 
     }
     expr_grammar_error(parser, where->start, where->end, "%s", message);
     return 0;
+}
+
+/* The error as describe_syntax_error says it, and where ')' would do and a
+ * "(" is open, a note at that "(". UNCLOSED is the scanner's, which has
+ * said it (or knows this definition already has its error). */
+static int yyreport_syntax_error(const yypcontext_t *context, yyscan_t scanner, expr_parser *parser)
+{
+    (void)scanner;
+    if (yypcontext_token(context) == YYSYMBOL_UNCLOSED)
+        return 0;
+    int before = parser->errors;
+    int status = describe_syntax_error(context, parser);
+    yysymbol_kind_t expected[YYNTOKENS];
+    int count = status == 0 && parser->errors > before && parser->open_parentheses > 0
+                    ? yypcontext_expected_tokens(context, expected, YYNTOKENS) : 0;
+    for (int i = 0; i < count; i++)
+        if (expected[i] == YYSYMBOL_RPAREN) {
+            expr_grammar_note_open(parser);
+            break;
+        }
+    return status;
 }
 
 /* ------------------------------------------------------------ building nodes */
