@@ -10,8 +10,10 @@ set -euo pipefail
 
 # libclang-rt-14-dev: clang's sanitizer runtimes and libFuzzer
 # (libclang_rt.fuzzer*.a), for the clang sanitizer build and tests/fuzz.
+# python3-jsonschema: tests/e2e/diagnostics_formats.py checks fdlc's SARIF with it.
 packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev libcmocka-dev pkg-config
-          python3 sqlite3)
+          python3 sqlite3
+          python3-jsonschema)
 
 is_installed() {
   dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
