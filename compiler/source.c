@@ -44,6 +44,7 @@ void source_set_init(source_set *s, arena *a)
     s->out = stderr;
     s->max_errors = 100;
     s->config.color = 0;
+    s->config.disabled[DIAG_MISSING_DESCRIPTION] = true;  /* --require-descriptions turns it on */
 }
 
 /* Records where each line starts, so positions are a binary search away. */
