@@ -203,6 +203,8 @@ int yylex(YYSTYPE *value, YYLTYPE *location, yyscan_t scanner);
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "suggest.h"
 #include <string.h>
 
 /* A rule's location runs from its first symbol to its last; empty rules sit
@@ -946,6 +948,30 @@ static bool is_operator_token(yysymbol_kind_t token)
     }
 }
 
+/* A misspelt keyword where keywords may come: the closest of those wanted
+ * ("ovr": over) that starts with the same letter (short keywords are close
+ * to too much: "oops" is not "hop"), or NULL. */
+static const char *closest_keyword(const char *text, const bool wanted[])
+{
+    static const struct { yysymbol_kind_t token; const char *word; } keywords[] = {
+        {YYSYMBOL_OVER, "over"}, {YYSYMBOL_HOP, "hop"}, {YYSYMBOL_WHERE, "where"},
+        {YYSYMBOL_TAGS, "tags"}, {YYSYMBOL_ONLINE, "online"}, {YYSYMBOL_DEFAULT, "default"},
+        {YYSYMBOL_KEY, "key"}, {YYSYMBOL_OF, "of"}, {YYSYMBOL_AT, "at"},
+        {YYSYMBOL_DIMENSION, "dimension"}, {YYSYMBOL_FROM, "from"}, {YYSYMBOL_REQUEST, "request"},
+        {YYSYMBOL_EXPR, "expr"}, {YYSYMBOL_LIFETIME, "lifetime"}, {YYSYMBOL_ENTITY, "entity"},
+        {YYSYMBOL_SOURCE, "source"}, {YYSYMBOL_EMBEDDING, "embedding"},
+        {YYSYMBOL_FEATURE, "feature"}, {YYSYMBOL_SET, "set"},
+    };
+    enum { N = sizeof keywords / sizeof keywords[0] };
+    const char *words[N];
+    int n = 0;
+    for (int i = 0; i < N; i++)
+        if (wanted[keywords[i].token])
+            words[n++] = keywords[i].word;
+    const char *close = n ? suggest_closest(text, words, n) : NULL;
+    return close && close[0] == text[0] ? close : NULL;
+}
+
 /*
  * In a definition file: "unexpected X, expected Y" with Y in the file's
  * terms. Where an expression may start, as in an expression; elsewhere the
@@ -962,9 +988,16 @@ static int report_file_syntax_error(expr_parser *parser, yysymbol_kind_t lookahe
     case YYSYMBOL_YYEOF:
         used = snprintf(message, sizeof message, "unexpected end of file");
         break;
-    case YYSYMBOL_NAME:
+    case YYSYMBOL_NAME: {
+        const char *keyword = closest_keyword(text, wanted);
+        if (keyword) {
+            expr_grammar_error(parser, where->start, where->end,
+                               "unexpected name '%s'; did you mean '%s'?", text, keyword);
+            return 0;
+        }
         used = snprintf(message, sizeof message, "unexpected name '%s'", text);
         break;
+    }
     case YYSYMBOL_INT:
     case YYSYMBOL_FLOAT:
         used = snprintf(message, sizeof message, "unexpected number '%s'", text);
