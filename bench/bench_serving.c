@@ -9,7 +9,7 @@
  *
  *   1. ingest every event as a row of strings (fdl_ingest_row: parses the
  *      timestamp and numbers) into store "now";
- *   2. ingest the same events as typed values (features_ingest_SOURCE, the
+ *   2. ingest the same events as typed values (fdlfeatures_ingest_SOURCE, the
  *      application already holds native values) into store "history",
  *      opened with keep_history (which turns off eviction on ingest too:
  *      store "now" evicts as the newest event time moves on);
@@ -54,7 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "features.h"
+#include "fdlfeatures.h"
 
 /* ------------------------------------------------------------ parameters */
 
@@ -423,7 +423,7 @@ static fdl_store *open_store(const bench_config *config, bool keep_history, bool
     options.keep_history = keep_history;
     options.load_embeddings = false;    /* loaded below, from --embeddings when given */
     fdl_error err = {0};
-    fdl_store *store = fdl_store_open(features_program(), &options, &err);
+    fdl_store *store = fdl_store_open(fdlfeatures_program(), &options, &err);
     if (!store)
         fail("fdl_store_open", &err);
     load_embeddings(store, config, print);
@@ -473,29 +473,29 @@ static void ingest_typed(fdl_store *store, const workload *w)
         fdl_error err = {0};
         fdl_status status;
         if (e->is_order) {
-            features_event_orders event = {
+            fdlfeatures_event_orders event = {
                 .ordered_at = fdl_timestamp(e->time),
                 .order_id = fdl_int64(++order_id),
                 .user_id = fdl_string(user, strlen(user)),
                 .total_amount = amount,
             };
-            status = features_ingest_orders(store, &event, &err);
+            status = fdlfeatures_ingest_orders(store, &event, &err);
         } else {
             const char *product = w->product_keys[e->product];
             const char *category = categories[e->category];
-            features_event_purchases event = {
+            fdlfeatures_event_purchases event = {
                 .ts = fdl_timestamp(e->time),
                 .user_id = fdl_string(user, strlen(user)),
                 .product_id = fdl_string(product, strlen(product)),
                 .amount = amount,
                 .category = fdl_string(category, strlen(category)),
             };
-            status = features_ingest_purchases(store, &event, &err);
+            status = fdlfeatures_ingest_purchases(store, &event, &err);
         }
         if (status != FDL_OK)
-            fail("features_ingest_*", &err);
+            fail("fdlfeatures_ingest_*", &err);
     }
-    print_throughput("ingest typed events (features_ingest_*)", w->nevents,
+    print_throughput("ingest typed events (fdlfeatures_ingest_*)", w->nevents,
                      now_seconds() - start, cpu_seconds() - cpu);
 }
 
@@ -649,7 +649,7 @@ static void check_stores_agree(fdl_store *a, fdl_store *b, const bench_config *c
                          (x.type == FDL_FLOAT64 && x.as.f == y.as.f));
             if (!same) {
                 fprintf(stderr, "bench_serving: stores disagree on %s for %s\n",
-                        features_program()->features[features[f]].name, w->user_keys[u]);
+                        fdlfeatures_program()->features[features[f]].name, w->user_keys[u]);
                 exit(1);
             }
         }
@@ -730,7 +730,7 @@ int main(int argc, char **argv)
 {
     bench_config config = parse_args(argc, argv);
     rng_state = config.seed;
-    const fdl_program *program = features_program();
+    const fdl_program *program = fdlfeatures_program();
     int purchases = fdl_program_source(program, "purchases");
     int orders = fdl_program_source(program, "orders");
     check_source(program, purchases, purchases_columns, 5);

@@ -10,6 +10,8 @@
  * emit_comment_text(), so no definition can break or inject into the
  * generated code.
  */
+#define _POSIX_C_SOURCE 200809L   /* open_memstream */
+
 #include "codegen.h"
 
 #include <assert.h>
@@ -48,6 +50,11 @@ typedef struct generator {
     int *read_unit;        /* per feature: the C file of its read function */
     int nunits;            /* 1: one file; else NAME.c, NAME_1.c... and NAME_units.h */
     int ncompute_units;    /* NAME_1.c ... NAME_{ncompute_units}.c: compute functions */
+    int *first_step;       /* per feature: its first step in the read plan being built */
+    int *reserved;         /* per feature: the output it is in that plan, or -1 */
+    int **reserved_slots;  /* ... and over which entity slots */
+    bool limits_known;     /* step_inputs and step_temps computed (plan_limits) */
+    int step_inputs, step_temps;
 } generator;
 
 static void emit(generator *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -239,7 +246,7 @@ static void generator_init(generator *g, const ir_program *p, const source_set *
                            const char *name, FILE *out)
 {
     assert(cg_library_name_problem(name) == NULL);
-    *g = (generator){p, sources, name, out, a, false, {0}, NULL, 0, NULL, NULL, 1, 0};
+    *g = (generator){p, sources, name, out, a, false, {0}, NULL, 0, NULL, NULL, 1, 0, NULL, NULL, NULL, false, 0, 0};
     size_t letters = 0;
     while ((name[letters] >= 'a' && name[letters] <= 'z') || (name[letters] >= 'A' && name[letters] <= 'Z'))
         letters++;
@@ -413,12 +420,10 @@ static const char *fdl_type_constant(type_kind k)
 
 static const char *agg_constant(agg_function fn)
 {
-    static const char *names[AGG_FUNCTION_COUNT] = {
-        "FDL_AGG_COUNT", "FDL_AGG_SUM", "FDL_AGG_MEAN", "FDL_AGG_MIN", "FDL_AGG_MAX",
-        "FDL_AGG_FIRST", "FDL_AGG_LAST", "FDL_AGG_VARIANCE", "FDL_AGG_STDDEV",
-        "FDL_AGG_COUNT_DISTINCT", "FDL_AGG_FIRST_K", "FDL_AGG_LAST_K", "FDL_AGG_PERCENTILE",
-        "FDL_AGG_APPROX_PERCENTILE", "FDL_AGG_APPROX_COUNT_DISTINCT", "FDL_AGG_TOP_K",
-        "FDL_AGG_MIN_BY", "FDL_AGG_MAX_BY",
+    static const char *const names[AGG_FUNCTION_COUNT] = {
+#define FDL_AGGREGATION(name, id, ...) "FDL_AGG_" #id,
+#include "aggregations.def"
+#undef FDL_AGGREGATION
     };
     return names[fn];
 }
@@ -611,6 +616,252 @@ static bool expr_uses(const expr *e, int flags)
         return false;
     default: return false;
     }
+}
+
+/* ------------------------------------------------------ typed expressions */
+
+/*
+ * Where sema knows an expression's type (int64, float64, bool), its code is
+ * native: a value and a null flag (fdl_nint64, fdl_nfloat64, fdl_nbool of
+ * fdlrt.h, whose inline helpers are the operators' rules), one local per
+ * operator, and `and`/`or` that skip their right side once the left decides.
+ * Other nodes (strings, timestamps, vectors, calls, `in` lists, null) stay
+ * tagged fdl_values (emit_expr) and are converted where they meet typed ones.
+ */
+typedef enum typed_kind { K_VALUE, K_INT, K_FLOAT, K_BOOL } typed_kind;
+
+typedef struct typed {
+    typed_kind kind;
+    const char *text;   /* a C expression of that kind: a local, a literal, a conversion */
+    bool is_local;      /* text is a local of its own (used once: it may be reassigned) */
+    const expr *literal;   /* an int64 literal: widened to float64 at compile time */
+} typed;
+
+typedef struct typed_emitter {
+    generator *g;
+    const ir_source *source;   /* a where or an expectation: names are its fields */
+    int depth;                 /* of blocks, for the indent */
+    int temps;                 /* locals v1, v2, ... */
+} typed_emitter;
+
+static const char *const typed_c_type[] = {"fdl_value", "fdl_nint64", "fdl_nfloat64", "fdl_nbool"};
+
+static typed_kind kind_of(const expr *e)
+{
+    switch (e->type.kind) {
+    case TYPE_INT64: return K_INT;
+    case TYPE_FLOAT64: return K_FLOAT;
+    case TYPE_BOOL: return K_BOOL;
+    default: return K_VALUE;
+    }
+}
+
+static typed typed_of(typed_kind kind, const char *text)
+{
+    typed t = {kind, text, false, NULL};
+    return t;
+}
+
+/* The tagged expression emit_expr writes for e, as text. */
+static typed generic(typed_emitter *te, const expr *e)
+{
+    generator *g = te->g;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *kept = g->out;
+    g->out = open_memstream(&text, &size);
+    if (!g->out) {
+        g->out = kept;
+        emit(g, "#error \"fdlc: out of memory\"\n");
+        return typed_of(K_VALUE, "fdl_null()");
+    }
+    emit_expr(g, te->source, e);
+    fclose(g->out);
+    g->out = kept;
+    const char *copy = arena_strdup(g->arena, text);
+    free(text);
+    return typed_of(K_VALUE, copy);
+}
+
+/* x as kind `to`: the conversions are the operators' own (a tagged value of
+ * another type is null; an int64 widens to float64). */
+static const char *convert(typed_emitter *te, typed x, typed_kind to)
+{
+    arena *a = te->g->arena;
+    if (x.kind == to)
+        return x.text;
+    if (to == K_VALUE)
+        return arena_printf(a, "%s_value(%s)", typed_c_type[x.kind], x.text);
+    if (x.kind == K_VALUE)
+        return arena_printf(a, "%s_from(%s)", typed_c_type[to], x.text);
+    if (x.kind == K_INT && to == K_FLOAT && x.literal) {
+        char number[40];   /* the same nearest double the conversion gives */
+        ir_format_double((double)x.literal->as.int_value, number, sizeof number);
+        return arena_printf(a, "fdl_nfloat64_of(%s)", number);
+    }
+    if (x.kind == K_INT && to == K_FLOAT)
+        return arena_printf(a, "fdl_nint64_to_float64(%s)", x.text);
+    /* Sema gives no other mixes; through a tagged value, to be safe. */
+    return arena_printf(a, "%s_from(%s_value(%s))", typed_c_type[to], typed_c_type[x.kind], x.text);
+}
+
+/* A new local of `kind` holding text. */
+static typed local(typed_emitter *te, typed_kind kind, const char *text)
+{
+    const char *name = arena_printf(te->g->arena, "v%d", ++te->temps);
+    emit(te->g, "%*s%s %s = %s;\n", 4 * (te->depth + 1), "", typed_c_type[kind], name, text);
+    typed t = typed_of(kind, name);
+    t.is_local = true;
+    return t;
+}
+
+static typed emit_typed(typed_emitter *te, const expr *e);
+
+static bool numeric(typed_kind k)
+{
+    return k == K_INT || k == K_FLOAT;
+}
+
+static typed emit_typed_arith(typed_emitter *te, const expr *e)
+{
+    static const char *const names[] = {"add", "sub", "mul", "div", "mod"};
+    expr_op op = e->as.binary.op;
+    typed_kind lk = kind_of(e->as.binary.left), rk = kind_of(e->as.binary.right), k = kind_of(e);
+    bool ints = k == K_INT && lk == K_INT && rk == K_INT;
+    /* A float result of two ints would be an int at run time: keep tagged. */
+    bool floats = k == K_FLOAT && numeric(lk) && numeric(rk) && (lk == K_FLOAT || rk == K_FLOAT);
+    if (!ints && !floats)
+        return generic(te, e);
+    typed l = emit_typed(te, e->as.binary.left), r = emit_typed(te, e->as.binary.right);
+    return local(te, k, arena_printf(te->g->arena, "%s_%s(%s, %s)", typed_c_type[k], names[op - OP_ADD],
+                                     convert(te, l, k), convert(te, r, k)));
+}
+
+static typed emit_typed_compare(typed_emitter *te, const expr *e)
+{
+    static const char *const ops[] = {"FDL_CMP_EQ", "FDL_CMP_NE", "FDL_CMP_LT",
+                                      "FDL_CMP_LE", "FDL_CMP_GT", "FDL_CMP_GE"};
+    const char *op = ops[e->as.binary.op - OP_EQ];
+    typed_kind lk = kind_of(e->as.binary.left), rk = kind_of(e->as.binary.right);
+    const char *helper;
+    if (lk == K_INT && rk == K_INT)
+        helper = "fdl_nint64_compare";
+    else if (lk == K_FLOAT && rk == K_FLOAT)
+        helper = "fdl_nfloat64_compare";
+    else if (lk == K_INT && rk == K_FLOAT)
+        helper = "fdl_nint64_float64_compare";
+    else if (lk == K_FLOAT && rk == K_INT)
+        helper = "fdl_nfloat64_int64_compare";
+    else if (lk == K_BOOL && rk == K_BOOL)
+        helper = "fdl_nbool_compare";
+    else   /* strings, timestamps, null: the tagged comparison */
+        return local(te, K_BOOL, convert(te, generic(te, e), K_BOOL));
+    typed l = emit_typed(te, e->as.binary.left), r = emit_typed(te, e->as.binary.right);
+    return local(te, K_BOOL, arena_printf(te->g->arena, "%s(%s, %s, %s)", helper, op,
+                                          convert(te, l, lk), convert(te, r, rk)));
+}
+
+/* a and b, a or b: b is computed only when a does not decide. */
+static typed emit_typed_logic(typed_emitter *te, const expr *e)
+{
+    bool is_or = e->as.binary.op == OP_OR;
+    typed l = emit_typed(te, e->as.binary.left);
+    typed result = l.is_local && l.kind == K_BOOL ? l : local(te, K_BOOL, convert(te, l, K_BOOL));
+    emit(te->g, "%*sif (!fdl_nbool_decides(%s, %s)) {\n", 4 * (te->depth + 1), "", result.text,
+         is_or ? "true" : "false");
+    te->depth++;
+    typed r = emit_typed(te, e->as.binary.right);
+    emit(te->g, "%*s%s = fdl_nbool_%s(%s, %s);\n", 4 * (te->depth + 1), "", result.text,
+         is_or ? "or" : "and", result.text, convert(te, r, K_BOOL));
+    te->depth--;
+    emit(te->g, "%*s}\n", 4 * (te->depth + 1), "");
+    return result;
+}
+
+static typed emit_typed(typed_emitter *te, const expr *e)
+{
+    arena *a = te->g->arena;
+    typed_kind k = kind_of(e);
+    switch (e->kind) {
+    case EXPR_INT:
+        if (k != K_INT)
+            break;
+    {
+        typed t = typed_of(K_INT, arena_printf(a, "fdl_nint64_of(INT64_C(%" PRId64 "))", e->as.int_value));
+        t.literal = e;
+        return t;
+    }
+    case EXPR_FLOAT: {
+        char number[40];
+        ir_format_double(e->as.float_value, number, sizeof number);
+        return typed_of(K_FLOAT, arena_printf(a, "fdl_nfloat64_of(%s)", number));
+    }
+    case EXPR_BOOL:
+        return typed_of(K_BOOL, e->as.bool_value ? "fdl_nbool_of(true)" : "fdl_nbool_of(false)");
+    case EXPR_UNARY: {
+        expr_op op = e->as.unary.op;
+        typed_kind ok = kind_of(e->as.unary.operand);
+        if (op == OP_PLUS)
+            return emit_typed(te, e->as.unary.operand);
+        if ((op == OP_NOT && ok == K_BOOL && k == K_BOOL) || (op == OP_NEG && numeric(ok) && k == ok)) {
+            typed x = emit_typed(te, e->as.unary.operand);
+            return local(te, k, arena_printf(a, "%s_%s(%s)", typed_c_type[k], op == OP_NOT ? "not" : "neg",
+                                             convert(te, x, k)));
+        }
+        break;
+    }
+    case EXPR_BINARY: {
+        expr_op op = e->as.binary.op;
+        if (op >= OP_ADD && op <= OP_MOD)
+            return emit_typed_arith(te, e);
+        if (op >= OP_EQ && op <= OP_GE)
+            return emit_typed_compare(te, e);
+        if (op == OP_AND || op == OP_OR)
+            return emit_typed_logic(te, e);
+        break;
+    }
+    case EXPR_IS_NULL: {
+        typed x = emit_typed(te, e->as.is_null.operand);
+        const char *not = e->as.is_null.negated ? "!" : "";
+        return local(te, K_BOOL, x.kind == K_VALUE
+                                     ? arena_printf(a, "fdl_nbool_of(%sfdl_is_null(%s))", not, x.text)
+                                     : arena_printf(a, "fdl_nbool_of(%s%s.null)", not, x.text));
+    }
+    default:
+        break;
+    }
+    return generic(te, e);   /* names, strings, null, calls, in lists */
+}
+
+/* The statements computing e; the result as kind `to`. */
+static const char *emit_typed_body(generator *g, const ir_source *source, const expr *e, typed_kind to)
+{
+    typed_emitter te = {g, source, 0, 0};
+    return convert(&te, emit_typed(&te, e), to);
+}
+
+static const char *where_name(generator *g, int s, int group)
+{
+    return src_ident(g, s, arena_printf(g->arena, "where%d", group));
+}
+
+static const char *expectation_name(generator *g, int s, int check)
+{
+    return src_ident(g, s, arena_printf(g->arena, "expect%d", check));
+}
+
+/* A where filter or an expression expectation of source s, as a function
+ * of the event: whether it holds (null does not). */
+static void emit_event_test(generator *g, int s, const char *name, const expr *e, const char *what,
+                            const char *text)
+{
+    emit(g, "/* %s", what);
+    emit_comment_text(g, text);
+    emit(g, " */\n");
+    emit(g, "static bool %s(fdl_store *store, const %s *event)\n{\n    (void)store;\n    (void)event;\n",
+         name, event_type(g, s));
+    const char *result = emit_typed_body(g, &g->ir->sources[s], e, K_BOOL);
+    emit(g, "    return fdl_nbool_is_true(%s);\n}\n\n", result);
 }
 
 /* --------------------------------------------------------------- header */
@@ -878,9 +1129,7 @@ static void emit_check(generator *g, const ir_source *src, int k)
         emit_violation(g, src, k, x, NULL);
         break;
     case EXPECT_EXPR:
-        emit(g, "    if (!fdl_is_true(");
-        emit_expr(g, src, check->expr);
-        emit(g, ")) {\n");
+        emit(g, "    if (!%s(store, event)) {\n", expectation_name(g, src - g->ir->sources, k));
         emit_violation(g, src, k, "fdl_null()", NULL);
         break;
     case EXPECT_UNIQUE:
@@ -1020,9 +1269,7 @@ static void emit_push(generator *g, int s)
                                                    : arena_printf(g->arena, "event->%s",
                                                                   ident(g, src->fields[grp->field].name));
                 if (grp->where) {
-                    emit(g, "    if (status == FDL_OK && fdl_is_true(");
-                    emit_expr(g, src, grp->where);
-                    emit(g, "))\n");
+                    emit(g, "    if (status == FDL_OK && %s(store, event))\n", where_name(g, s, gi));
                 } else {
                     emit(g, "    if (status == FDL_OK)\n");
                 }
@@ -1155,8 +1402,27 @@ static void emit_row_forms(generator *g, int s)
     emit(g, "    return %s(store, &event, err);\n}\n\n", push);
 }
 
+/* The where filters of source s's groups and its expression expectations,
+ * each a function of the event (emit_event_test). */
+static void emit_event_tests(generator *g, int s)
+{
+    const ir_program *p = g->ir;
+    const ir_source *src = &p->sources[s];
+    for (int k = 0; k < src->nchecks; k++)
+        if (!src->checks[k].invalid && src->checks[k].kind == EXPECT_EXPR)
+            emit_event_test(g, s, expectation_name(g, s, k), src->checks[k].expr,
+                            arena_printf(g->arena, "Expectation %d of source %s: ", k, src->name),
+                            src->checks[k].text);
+    for (int gi = 0; gi < p->ngroups; gi++)
+        if (p->groups[gi].source == s && p->groups[gi].where)
+            emit_event_test(g, s, where_name(g, s, gi), p->groups[gi].where,
+                            arena_printf(g->arena, "Group %d's filter: where ", gi),
+                            p->groups[gi].where_text);
+}
+
 static void emit_ingest(generator *g, int s)
 {
+    emit_event_tests(g, s);
     emit_check_function(g, s);
     emit_push(g, s);
     emit_typed_ingest(g, s);
@@ -1222,31 +1488,285 @@ static bool simple_read(generator *g, int f)
     return feature->nentities == 1 && g->ir->entities[feature->entities[0]].nkeys == 1;
 }
 
+/* ------------------------------------------------------------ read plans */
+
+/*
+ * A reader (a feature set, an entity, one computed feature) computes every
+ * feature it needs once: its outputs and the features those read, each a
+ * step of a static table the kernel run_steps() runs in order, inputs
+ * before the features that read them. Values 0..nout-1 are the reader's
+ * out[], the others its temporaries. So a derived feature that reads
+ * another twice, or a set whose cosine reads two of its own embeddings,
+ * computes each of them once (issue 9: "each feature computed at most once
+ * per set read").
+ */
+typedef struct plan_step {
+    int feature;        /* -1: a copy of value inputs[first] (a feature listed twice) */
+    int *slots;         /* the reader's entity slot of each of the feature's entities */
+    int dest;           /* the value it computes */
+    int first, count;   /* a computed feature: its inputs, inputs[first .. first+count) */
+    int next;           /* the next step of the same feature (other slots), or -1 */
+} plan_step;
+
+typedef struct read_plan {
+    plan_step *steps;
+    int nsteps, step_cap;
+    int *inputs;
+    int ninputs, input_cap;
+    int nout, ntemps;
+} read_plan;
+
+/* The generator's per-feature first step of the plan being built: -1 when
+ * the plan has none; reset after each plan for the steps it made. */
+static int *plan_first_step(generator *g)
+{
+    if (!g->first_step) {
+        size_t n = (size_t)g->ir->nfeatures + 1;
+        g->first_step = arena_alloc(g->arena, sizeof(int) * n);
+        g->reserved = arena_alloc(g->arena, sizeof(int) * n);
+        g->reserved_slots = arena_alloc(g->arena, sizeof(int *) * n);
+        for (size_t f = 0; f < n; f++) {
+            g->first_step[f] = g->reserved[f] = -1;
+            g->reserved_slots[f] = NULL;
+        }
+    }
+    return g->first_step;
+}
+
+static void plan_init(generator *g, read_plan *pl, int nout)
+{
+    *pl = (read_plan){NULL, 0, 0, NULL, 0, 0, nout, 0};
+    plan_first_step(g);
+}
+
+/* Forgets the plan's steps in the generator's index (the plan itself stays
+ * in the arena until the generator's end). */
+static void plan_done(generator *g, read_plan *pl)
+{
+    for (int s = 0; s < pl->nsteps; s++)
+        if (pl->steps[s].feature >= 0)
+            g->first_step[pl->steps[s].feature] = g->reserved[pl->steps[s].feature] = -1;
+}
+
+static plan_step *plan_add_step(generator *g, read_plan *pl)
+{
+    if (pl->nsteps == pl->step_cap) {
+        int cap = pl->step_cap ? 2 * pl->step_cap : 8;
+        plan_step *steps = arena_alloc(g->arena, sizeof *steps * (size_t)cap);
+        if (pl->nsteps)
+            memcpy(steps, pl->steps, sizeof *steps * (size_t)pl->nsteps);
+        pl->steps = steps;
+        pl->step_cap = cap;
+    }
+    return &pl->steps[pl->nsteps++];
+}
+
+static int plan_add_inputs(generator *g, read_plan *pl, const int *values, int count)
+{
+    if (pl->ninputs + count > pl->input_cap) {
+        int cap = pl->input_cap ? 2 * pl->input_cap : 8;
+        while (cap < pl->ninputs + count)
+            cap *= 2;
+        int *inputs = arena_alloc(g->arena, sizeof *inputs * (size_t)cap);
+        if (pl->ninputs)
+            memcpy(inputs, pl->inputs, sizeof *inputs * (size_t)pl->ninputs);
+        pl->inputs = inputs;
+        pl->input_cap = cap;
+    }
+    int first = pl->ninputs;
+    for (int i = 0; i < count; i++)
+        pl->inputs[pl->ninputs++] = values[i];
+    return first;
+}
+
+/* The features a computed feature reads: count, and the i-th with the map
+ * from its entities to the reader feature's (see ir_feature). */
+static int feature_inputs(const ir_feature *f)
+{
+    return f->kind == IR_DERIVED ? f->nrefs : f->kind == IR_COSINE_SIMILARITY ? 2 : 0;
+}
+
+static int feature_input(const ir_feature *f, int i, const int **map)
+{
+    assert(i >= 0 && i < feature_inputs(f));
+    if (f->kind == IR_DERIVED) {
+        *map = f->ref_slots[i];
+        return f->refs[i];
+    }
+    *map = &f->arg_slots[i];   /* an argument is a feature of one entity */
+    return f->args[i];
+}
+
+/*
+ * The value of feature f over the reader's entity slots `slots`: an earlier
+ * step's if the plan has one, else a new step after those of its inputs;
+ * into value `want` when want >= 0 (an output), else a new temporary.
+ */
+static int plan_value(generator *g, read_plan *pl, int f, const int *slots, int want)
+{
+    const ir_feature *feature = &g->ir->features[f];
+    size_t key_bytes = sizeof(int) * (size_t)feature->nentities;
+    for (int s = g->first_step[f]; s >= 0; s = pl->steps[s].next) {
+        if (memcmp(pl->steps[s].slots, slots, key_bytes) != 0)
+            continue;
+        int have = pl->steps[s].dest;
+        if (want < 0 || want == have)
+            return have;
+        plan_step *copy = plan_add_step(g, pl);
+        *copy = (plan_step){-1, NULL, want, plan_add_inputs(g, pl, &have, 1), 1, -1};
+        return want;
+    }
+    int count = feature_inputs(feature);
+    int *values = arena_alloc(g->arena, sizeof(int) * (size_t)(count + 1));
+    for (int i = 0; i < count; i++) {
+        const int *map;
+        int input = feature_input(feature, i, &map);
+        const ir_feature *target = &g->ir->features[input];
+        int *target_slots = arena_alloc(g->arena, sizeof(int) * (size_t)target->nentities);
+        for (int e = 0; e < target->nentities; e++) {
+            assert(map[e] >= 0 && map[e] < feature->nentities);
+            target_slots[e] = slots[map[e]];
+        }
+        values[i] = plan_value(g, pl, input, target_slots, -1);
+    }
+    /* An input that is also an output goes straight there. */
+    if (want < 0 && g->reserved[f] >= 0 && memcmp(g->reserved_slots[f], slots, key_bytes) == 0)
+        want = g->reserved[f];
+    int dest = want >= 0 ? want : pl->nout + pl->ntemps++;
+    int first = plan_add_inputs(g, pl, values, count);
+    int *own = arena_alloc(g->arena, key_bytes + sizeof(int));
+    memcpy(own, slots, key_bytes);
+    plan_step *step = plan_add_step(g, pl);
+    *step = (plan_step){f, own, dest, first, count, g->first_step[f]};
+    g->first_step[f] = pl->nsteps - 1;
+    return dest;
+}
+
+/* The reader's slot of each of feature f's entities. */
+static int *reader_slots(generator *g, int f, const int *entities, int nentities)
+{
+    const ir_feature *feature = &g->ir->features[f];
+    int *slots = arena_alloc(g->arena, sizeof(int) * (size_t)(feature->nentities + 1));
+    for (int e = 0; e < feature->nentities; e++) {
+        slots[e] = -1;
+        for (int k = 0; k < nentities && slots[e] < 0; k++)
+            if (entities[k] == feature->entities[e])
+                slots[e] = k;
+        assert(slots[e] >= 0);   /* a reader's entities cover its features' */
+    }
+    return slots;
+}
+
+/* The plan of a reader of `features` (its outputs, in order) over `entities`. */
+static void plan_reader(generator *g, read_plan *pl, const int *features, int nfeatures,
+                        const int *entities, int nentities)
+{
+    plan_init(g, pl, nfeatures);
+    int **slots = arena_alloc(g->arena, sizeof(int *) * (size_t)(nfeatures + 1));
+    for (int i = 0; i < nfeatures; i++) {
+        int f = features[i];
+        slots[i] = reader_slots(g, f, entities, nentities);
+        if (g->reserved[f] < 0) {   /* the first time it is listed */
+            g->reserved[f] = i;
+            g->reserved_slots[f] = slots[i];
+        }
+    }
+    for (int i = 0; i < nfeatures; i++)
+        plan_value(g, pl, features[i], slots[i], i);
+    for (int i = 0; i < nfeatures; i++)
+        g->reserved[features[i]] = -1;
+}
+
+/* The plan of computed feature f read alone, over its own entities. */
+static void plan_feature(generator *g, read_plan *pl, int f)
+{
+    const ir_feature *feature = &g->ir->features[f];
+    plan_reader(g, pl, &f, 1, feature->entities, feature->nentities);
+}
+
+/* The most temporaries a one-entity computed feature's read needs (the
+ * kernel read_computed holds them) and the most inputs of any computed
+ * feature (run_steps gathers them): the constants STEP_TEMPS, STEP_INPUTS. */
+static void plan_limits(generator *g)
+{
+    if (g->limits_known)
+        return;
+    g->limits_known = true;
+    plan_first_step(g);   /* in the generator's arena, not the plans' below */
+    g->step_temps = 1;
+    g->step_inputs = 1;
+    for (int f = 0; f < g->ir->nfeatures; f++) {
+        const ir_feature *feature = &g->ir->features[f];
+        if (g->plain[f] >= 0)
+            continue;
+        if (feature_inputs(feature) > g->step_inputs)
+            g->step_inputs = feature_inputs(feature);
+        if (!simple_read(g, f))
+            continue;
+        arena scratch;
+        arena_init(&scratch);
+        arena *kept = g->arena;
+        g->arena = &scratch;
+        read_plan pl;
+        plan_feature(g, &pl, f);
+        plan_done(g, &pl);
+        g->arena = kept;
+        arena_free(&scratch);
+        if (pl.ntemps > g->step_temps)
+            g->step_temps = pl.ntemps;
+    }
+}
+
+/* Value v of a reader, as its comment shows it. */
+static const char *plan_value_name(generator *g, const read_plan *pl, int v)
+{
+    return v < pl->nout ? arena_printf(g->arena, "out[%d]", v)
+                        : arena_printf(g->arena, "temp[%d]", v - pl->nout);
+}
+
+/* The plan's static tables, `steps` and (if any) `inputs`. */
+static void emit_plan_tables(generator *g, const read_plan *pl, const char *steps, const char *inputs)
+{
+    const ir_program *p = g->ir;
+    emit(g, "    static const feature_step %s[%d] = {\n", steps, pl->nsteps);
+    for (int s = 0; s < pl->nsteps; s++) {
+        const plan_step *step = &pl->steps[s];
+        const char *dest = plan_value_name(g, pl, step->dest);
+        if (step->feature < 0) {
+            emit(g, "        {%d, 0, -1, NULL, %d, 1},   /* %s = %s: listed again */\n", step->dest,
+                 step->first, dest, plan_value_name(g, pl, pl->inputs[step->first]));
+        } else if (g->plain[step->feature] >= 0) {
+            emit(g, "        {%d, %d, %d, NULL, 0, 0},   /* %s %s */\n", step->dest, step->slots[0],
+                 g->plain[step->feature], dest, p->features[step->feature].name);
+        } else {
+            emit(g, "        {%d, 0, -1, %s, %d, %d},   /* %s %s", step->dest,
+                 compute_name(g, step->feature), step->first, step->count, dest,
+                 p->features[step->feature].name);
+            for (int i = 0; i < step->count; i++)
+                emit(g, "%s%s", i ? ", " : " of ", plan_value_name(g, pl, pl->inputs[step->first + i]));
+            emit(g, " */\n");
+        }
+    }
+    emit(g, "    };\n");
+    if (pl->ninputs) {
+        emit(g, "    static const int %s[%d] = {", inputs, pl->ninputs);
+        for (int i = 0; i < pl->ninputs; i++)
+            emit(g, "%s%d", i ? ", " : "", pl->inputs[i]);
+        emit(g, "};\n");
+    }
+}
+
+/* The arguments of run_steps / read_computed naming the plan's tables. */
+static const char *plan_arguments(generator *g, const read_plan *pl, const char *steps, const char *inputs)
+{
+    return arena_printf(g->arena, "%s, %d, %s", steps, pl->nsteps,
+                        pl->ninputs ? inputs : "(const int *)0");
+}
+
 /* Which kernels the program uses (an unused static function is a warning). */
 typedef struct kernel_use {
-    bool read_plain, read_computed, call_features;
+    bool read_plain, read_computed, run_steps;
 } kernel_use;
-
-/* Whether feature fi, read by a caller over `entities`, has its keys side by
- * side there (then one row of a feature_call table computes it); its first
- * key's place in *slot. */
-static bool contiguous_slots(generator *g, int fi, const int *entities, int nentities, int *slot)
-{
-    const ir_feature *f = &g->ir->features[fi];
-    int first = -1;
-    for (int e = 0; e < f->nentities; e++) {
-        int at = -1;
-        for (int k = 0; k < nentities; k++)
-            if (entities[k] == f->entities[e])
-                at = k;
-        if (e == 0)
-            first = at;
-        else if (at != first + e)
-            return false;
-    }
-    *slot = first;
-    return first >= 0;
-}
 
 static kernel_use kernels_used(generator *g)
 {
@@ -1255,23 +1775,22 @@ static kernel_use kernels_used(generator *g)
     for (int f = 0; f < p->nfeatures; f++) {
         if (simple_read(g, f))
             *(g->plain[f] >= 0 ? &use.read_plain : &use.read_computed) = true;
-        use.call_features |= p->features[f].nentities == 1;   /* its entity's reader */
+        use.run_steps |= g->plain[f] < 0;                 /* its read */
+        use.run_steps |= p->features[f].nentities == 1;   /* its entity's reader */
     }
     for (int s = 0; s < p->nsets; s++)
-        for (int i = 0; i < p->sets[s].nfeatures; i++) {
-            int slot;
-            use.call_features |= contiguous_slots(g, p->sets[s].features[i], p->sets[s].entities,
-                                                  p->sets[s].nentities, &slot);
-        }
+        use.run_steps |= p->sets[s].nfeatures > 0;
     return use;
 }
 
 /* The types the kernels and tables share (in NAME_units.h when split). */
 static void emit_kernel_types(generator *g)
 {
-    emit(g, "/* A feature's compute function: states and keys in its entity order. */\n"
-            "typedef fdl_status compute_function(fdl_store *store, fdl_entity_state *const *states,\n"
-            "    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out);\n"
+    plan_limits(g);
+    emit(g, "/* A computed feature's function: the values of the features it reads, in\n"
+            " * its order (a cosine's two arguments, a derived feature's names). */\n"
+            "typedef fdl_value compute_function(fdl_store *store, const fdl_value *in,\n"
+            "    const fdl_value *request, fdl_time t);\n"
             "typedef compute_function *compute_fn;\n");
     if (g->nunits > 1)
         emit(g, "/* A feature's read function (fdl_feature_desc.read). */\n"
@@ -1285,14 +1804,21 @@ static void emit_kernel_types(generator *g)
             "    bool has_default;   /* a null result reads as fallback */\n"
             "    fdl_value fallback;\n"
             "} plain_feature;\n\n");
-    emit(g, "/* One feature a set or entity reader computes, into the next value of out:\n"
-            " * plain row `plain`, or else `compute`; its states and keys start at `slot`\n"
-            " * of the reader's. */\n"
-            "typedef struct feature_call {\n"
+    emit(g, "/* One feature a reader computes, once, into value `dest`: values below the\n"
+            " * reader's output count are its out[], the others its temporaries. A plain\n"
+            " * feature (row `plain`) reads the state and key of entity slot `slot`; a\n"
+            " * computed one calls `compute` on the values inputs[first .. first+count);\n"
+            " * with neither, dest is a copy of value inputs[first]. */\n"
+            "typedef struct feature_step {\n"
+            "    int dest;\n"
             "    int slot;\n"
             "    int plain;\n"
             "    compute_fn compute;\n"
-            "} feature_call;\n\n");
+            "    int first, count;\n"
+            "} feature_step;\n\n");
+    emit(g, "/* The most inputs of a computed feature; the most temporaries of a\n"
+            " * one-entity computed feature's read (read_computed). */\n"
+            "enum { STEP_INPUTS = %d, STEP_TEMPS = %d };\n\n", g->step_inputs, g->step_temps);
 }
 
 /* The kernels' signatures (definitions and, when split, prototypes). */
@@ -1304,15 +1830,49 @@ static void emit_kernel_signature(generator *g, const char *which)
     else if (strcmp(which, "read_plain") == 0)
         emit(g, "%sfdl_status %s(fdl_store *store, int entity, const fdl_value *keys, int row,\n"
                 "    fdl_time t, fdl_value *out)", linkage(g), shared(g, which));
+    else if (strcmp(which, "run_steps") == 0)
+        emit(g, "%sfdl_status %s(fdl_store *store, fdl_entity_state *const *states,\n"
+                "    const fdl_value *keys, const fdl_value *request, fdl_time t,\n"
+                "    const feature_step *steps, int n, const int *inputs,\n"
+                "    fdl_value *out, int nout, fdl_value *temp)", linkage(g), shared(g, which));
     else
         emit(g, "%sfdl_status %s(fdl_store *store, int entity, const fdl_value *keys,\n"
-                "    const fdl_value *request, compute_fn compute, fdl_time t, fdl_value *out)",
-             linkage(g), shared(g, which));
+                "    const fdl_value *request, const feature_step *steps, int n, const int *inputs,\n"
+                "    fdl_time t, fdl_value *out)", linkage(g), shared(g, which));
 }
 
-/* The kernels: every plain feature is computed by plain_read; the read
- * functions of one-entity features and the set and entity readers go
- * through read_plain, read_computed and call_features. */
+static void emit_run_steps(generator *g)
+{
+    emit(g, "/* Runs steps[0..n) in order (see feature_step); stops at an error. */\n");
+    emit_kernel_signature(g, "run_steps");
+    emit(g, "\n{\n"
+            "    for (int i = 0; i < n; i++) {\n"
+            "        const feature_step *step = &steps[i];\n"
+            "        fdl_value *dest = step->dest < nout ? &out[step->dest] : &temp[step->dest - nout];\n");
+    if (g->nplain)
+        emit(g, "        if (step->plain >= 0) {\n"
+                "            fdl_status status = %s(store, states[step->slot], keys[step->slot],\n"
+                "                                   step->plain, t, dest);\n"
+                "            if (status != FDL_OK)\n"
+                "                return status;\n"
+                "            continue;\n"
+                "        }\n", shared(g, "plain_read"));
+    else
+        emit(g, "        (void)states;\n        (void)keys;\n");
+    emit(g, "        fdl_value in[STEP_INPUTS];\n"
+            "        /* step->count <= STEP_INPUTS, by construction */\n"
+            "        for (int k = 0; k < step->count; k++) {\n"
+            "            int v = inputs[step->first + k];\n"
+            "            in[k] = v < nout ? out[v] : temp[v - nout];\n"
+            "        }\n"
+            "        *dest = step->compute ? step->compute(store, in, request, t) : in[0];\n"
+            "    }\n"
+            "    return FDL_OK;\n}\n\n");
+}
+
+/* The kernels: every plain feature is computed by plain_read, every reader
+ * by run_steps; the read functions of one-entity features go through
+ * read_plain and read_computed. */
 static void emit_kernels(generator *g)
 {
     kernel_use use = kernels_used(g);
@@ -1329,6 +1889,8 @@ static void emit_kernels(generator *g)
                 "        *out = feature->fallback;\n"
                 "    return FDL_OK;\n}\n\n");
     }
+    if (use.run_steps)
+        emit_run_steps(g);
     const char *reset = g->scratch ? "    fdl_scratch_reset(store);\n" : "";
     const char *result = g->scratch ? "    return status == FDL_OK && fdl_scratch_failed(store) ? FDL_ERR_MEMORY : status;\n"
                                     : "    return status;\n";
@@ -1344,28 +1906,14 @@ static void emit_kernels(generator *g)
                     "    return %s(store, state, keys[0], row, t, out);\n}\n\n", shared(g, "plain_read"));
     }
     if (use.read_computed) {
-        emit(g, "/* Reads a computed feature of one entity whose key is one column. */\n");
+        emit(g, "/* Reads a computed feature of one entity whose key is one column: its\n"
+                " * plan, with the feature as out[0]. */\n");
         emit_kernel_signature(g, "read_computed");
-        emit(g, "\n{\n%s    fdl_entity_state *states[1];\n"
+        emit(g, "\n{\n%s    fdl_value temp[STEP_TEMPS];\n"
+                "    fdl_entity_state *states[1];\n"
                 "    states[0] = fdl_store_entity(store, entity, keys[0], false);\n"
-                "    fdl_status status = compute(store, states, keys, request, t, out);\n%s}\n\n",
-             reset, result);
-    }
-    if (use.call_features) {
-        emit(g, "/* Computes calls[0..n) into out[0..n), in order; stops at an error. */\n"
-                "static fdl_status call_features(fdl_store *store, fdl_entity_state *const *states,\n"
-                "    const fdl_value *keys, const fdl_value *request, fdl_time t,\n"
-                "    const feature_call *calls, int n, fdl_value *out)\n{\n"
-                "    for (int i = 0; i < n; i++) {\n"
-                "        const feature_call *call = &calls[i];\n"
-                "        fdl_status status = call->compute\n"
-                "            ? call->compute(store, &states[call->slot], &keys[call->slot], request, t, &out[i])\n");
-        if (g->nplain)
-            emit(g, "            : %s(store, states[call->slot], keys[call->slot], call->plain, t, &out[i]);\n",
-                 shared(g, "plain_read"));
-        else
-            emit(g, "            : FDL_ERR_ARGUMENT;   /* no plain features: never */\n");
-        emit(g, "        if (status != FDL_OK)\n            return status;\n    }\n    return FDL_OK;\n}\n\n");
+                "    fdl_status status = %s(store, states, keys, request, t, steps, n, inputs, out, 1, temp);\n%s}\n\n",
+             reset, shared(g, "run_steps"), result);
     }
 }
 
@@ -1373,9 +1921,9 @@ static void emit_kernels(generator *g)
 static void emit_shared_prototypes(generator *g)
 {
     kernel_use use = kernels_used(g);
-    static const char *const names[] = {"plain_read", "read_plain", "read_computed"};
-    bool used[] = {g->nplain > 0, use.read_plain, use.read_computed};
-    for (int i = 0; i < 3; i++)
+    static const char *const names[] = {"plain_read", "run_steps", "read_plain", "read_computed"};
+    bool used[] = {g->nplain > 0, use.run_steps, use.read_plain, use.read_computed};
+    for (int i = 0; i < 4; i++)
         if (used[i]) {
             emit_kernel_signature(g, names[i]);
             emit(g, ";\n");
@@ -1386,27 +1934,35 @@ static void emit_shared_prototypes(generator *g)
 static const char visibility_push[] = "#if defined(__GNUC__)\n#pragma GCC visibility push(hidden)\n#endif\n";
 static const char visibility_pop[] = "#if defined(__GNUC__)\n#pragma GCC visibility pop\n#endif\n";
 
+/* Marks computed feature f and the computed features it reads, through any
+ * depth: the compute functions its plan names. */
+static void mark_computes(generator *g, int f, bool *used)
+{
+    if (used[f] || g->plain[f] >= 0)
+        return;
+    used[f] = true;
+    const ir_feature *feature = &g->ir->features[f];
+    for (int i = 0; i < feature_inputs(feature); i++) {
+        const int *map;
+        mark_computes(g, feature_input(feature, i, &map), used);
+    }
+}
+
 /* In a file of a split program: the features' functions it uses that
- * other files define (compute_function and read_function, NAME_units.h). */
+ * other files define (compute_function and read_function, NAME_units.h):
+ * NAME.c's readers may name any compute function, a read file's plans
+ * those its features read. Compute files call none. */
 static void emit_unit_declarations(generator *g, int unit)
 {
     const ir_program *p = g->ir;
     bool any = false;
-    /* Each feature's users come after it: mark them in one pass. */
     bool *used = arena_alloc(g->arena, sizeof(bool) * (size_t)(p->nfeatures + 1));
     for (int f = 0; f < p->nfeatures; f++)
         used[f] = unit == 0 && g->plain[f] < 0;
     if (unit > 0)
-        for (int i = 0; i < p->nfeatures; i++) {
-            const ir_feature *user = &p->features[i];
-            used[i] |= g->read_unit[i] == unit && g->plain[i] < 0;
-            if (g->unit[i] != unit || g->plain[i] >= 0)
-                continue;
-            for (int r = 0; r < user->nrefs; r++)
-                used[user->refs[r]] = true;
-            if (user->kind == IR_COSINE_SIMILARITY)
-                used[user->args[0]] = used[user->args[1]] = true;
-        }
+        for (int f = 0; f < p->nfeatures; f++)
+            if (g->read_unit[f] == unit)
+                mark_computes(g, f, used);
     for (int f = 0; f < p->nfeatures; f++) {
         if (!used[f] || g->plain[f] >= 0 || g->unit[f] == unit)
             continue;
@@ -1425,6 +1981,7 @@ static void emit_unit_declarations(generator *g, int unit)
     if (any)
         emit(g, "%s\n", visibility_pop);
 }
+
 
 /* One row of plain_features: a plain feature's group and aggregation (or
  * embedding) and default, commented with its definition. */
@@ -1470,40 +2027,9 @@ static void emit_plain_table(generator *g)
 
 /* ---------------------------------------------------------- features */
 
-/*
- * Calls feature ti into dest, with the caller's states and keys picked by
- * slots (target's key i is the caller's slots[i]); returns on error.
- */
-static void emit_feature_call(generator *g, int ti, const int *slots, const char *dest)
-{
-    const ir_feature *target = &g->ir->features[ti];
-    if (g->plain[ti] >= 0) {
-        emit(g, "    if ((status = %s(store, states[%d], keys[%d], %d, t, %s)) != FDL_OK)\n"
-                "        return status;   /* %s */\n", shared(g, "plain_read"), slots[0], slots[0],
-             g->plain[ti], dest, target->name);
-        return;
-    }
-    const char *compute = compute_name(g, ti);
-    bool contiguous = true;
-    for (int e = 1; e < target->nentities; e++)
-        contiguous &= slots[e] == slots[e - 1] + 1;
-    if (contiguous) {
-        emit(g, "    if ((status = %s(store, &states[%d], &keys[%d], request, t, %s)) != FDL_OK)\n"
-                "        return status;\n", compute, slots[0], slots[0], dest);
-        return;
-    }
-    emit(g, "    {\n        fdl_entity_state *feature_states[] = {");
-    for (int e = 0; e < target->nentities; e++)
-        emit(g, "%sstates[%d]", e ? ", " : "", slots[e]);
-    emit(g, "};\n        const fdl_value feature_keys[] = {");
-    for (int e = 0; e < target->nentities; e++)
-        emit(g, "%skeys[%d]", e ? ", " : "", slots[e]);
-    emit(g, "};\n        if ((status = %s(store, feature_states, feature_keys, request, t, %s)) != FDL_OK)\n"
-            "            return status;\n    }\n", compute, dest);
-}
-
-/* featN_FEATURE_compute(store, states, keys, request, t, out): states and
- * keys in the feature's entity order. Plain features have none. */
+/* featN_FEATURE_compute(store, in, request, t): a computed feature from the
+ * values of the features it reads (the reader computed them first), then
+ * its default. Plain features have none. */
 static void emit_compute(generator *g, int fi)
 {
     const ir_program *p = g->ir;
@@ -1523,45 +2049,31 @@ static void emit_compute(generator *g, int fi)
         emit_comment_text(g, f->ast->description);
     }
     emit(g, " */\n");
-    emit(g, "%sfdl_status %s(fdl_store *store, fdl_entity_state *const *states,\n"
-            "    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out)\n{\n",
-         linkage(g), compute_name(g, fi));
-    /* request: read by request.NAME and passed on to the computed features it
-     * reads, if any (plain ones do not take it). */
-    emit(g, "    (void)request;\n");
+    emit(g, "%sfdl_value %s(fdl_store *store, const fdl_value *in,\n"
+            "    const fdl_value *request, fdl_time t)\n{\n", linkage(g), compute_name(g, fi));
+    /* Not every expression reads the store (scratch), the request or the time. */
+    emit(g, "    (void)store;\n    (void)request;\n    (void)t;\n");
     switch (f->kind) {
     case IR_COSINE_SIMILARITY:
-        emit(g, "    fdl_value a, b;\n    fdl_status status;\n");
-        for (int i = 0; i < 2; i++)
-            emit_feature_call(g, f->args[i], &f->arg_slots[i], i ? "&b" : "&a");
-        emit(g, "    *out = fdl_cosine_similarity(a, b);\n");
+        emit(g, "    fdl_value out = fdl_cosine_similarity(in[0], in[1]);   /* %s, %s */\n",
+             p->features[f->args[0]].name, p->features[f->args[1]].name);
         break;
     case IR_DERIVED:
-        if (f->nrefs == 0) {
-            emit(g, "    (void)store;\n    (void)states;\n    (void)keys;\n    (void)t;\n");
-        } else {
-            /* The features it reads, each computed once, then the expression. */
-            emit(g, "    fdl_value");
-            for (int i = 0; i < f->nrefs; i++)
-                emit(g, "%s %s", i ? "," : "", feat_ident(g, f->refs[i], NULL));
-            emit(g, ";\n    fdl_status status;\n");
-            for (int i = 0; i < f->nrefs; i++)
-                emit_feature_call(g, f->refs[i], f->ref_slots[i],
-                                  arena_printf(g->arena, "&%s", feat_ident(g, f->refs[i], NULL)));
-        }
-        emit(g, "    *out = ");
-        emit_expr(g, NULL, f->expr);
-        emit(g, ";\n");
+        if (f->nrefs == 0)
+            emit(g, "    (void)in;\n");
+        for (int i = 0; i < f->nrefs; i++)
+            emit(g, "    const fdl_value %s = in[%d];\n", feat_ident(g, f->refs[i], NULL), i);
+        emit(g, "    fdl_value out = %s;\n", emit_typed_body(g, NULL, f->expr, K_VALUE));
         break;
     default:
         assert(!"a plain feature has no compute function");
     }
     if (f->has_default) {
-        emit(g, "    if (fdl_is_null(*out))\n        *out = ");
+        emit(g, "    if (fdl_is_null(out))\n        out = ");
         emit_literal(g, &f->default_value);
         emit(g, ";\n");
     }
-    emit(g, "    return FDL_OK;\n}\n\n");
+    emit(g, "    return out;\n}\n\n");
 }
 
 /* Looks up the entity states for a list of keys, then computes. */
@@ -1602,6 +2114,20 @@ static void emit_key_assembly(generator *g, const int *entities, int count)
     }
 }
 
+/* Runs a reader's plan over `states`/`keys` into out[0..nout): its tables,
+ * its temporaries, the call. Ends the function. */
+static void emit_plan_run(generator *g, const read_plan *pl, const char *steps, const char *inputs)
+{
+    emit_plan_tables(g, pl, steps, inputs);
+    if (pl->ntemps)
+        emit(g, "    fdl_value temp[%d];\n", pl->ntemps);
+    emit(g, "    fdl_status status = %s(store, states, keys, request, t,\n"
+            "        %s, out, %d, %s);\n", shared(g, "run_steps"), plan_arguments(g, pl, steps, inputs),
+         pl->nout, pl->ntemps ? "temp" : "(fdl_value *)0");
+    emit(g, g->scratch ? "    return status == FDL_OK && fdl_scratch_failed(store) ? FDL_ERR_MEMORY : status;\n"
+                       : "    return status;\n");
+}
+
 /* featN_FEATURE_read: the feature table's read function. One entity whose
  * key is one column (almost every feature) goes through a kernel. */
 static void emit_read_feature(generator *g, int fi)
@@ -1615,93 +2141,44 @@ static void emit_read_feature(generator *g, int fi)
     emit(g, "%sfdl_status %s(fdl_store *store, const fdl_value *%s,\n"
             "    const fdl_value *request, fdl_time t, fdl_value *out)\n{\n", linkage(g),
          read_name(g, fi), composite ? "parts" : "keys");
-    if (simple_read(g, fi)) {
-        if (g->plain[fi] >= 0)
-            emit(g, "    (void)request;\n    return %s(store, %s, keys, %d, t, out);\n}\n\n",
-                 shared(g, "read_plain"), entity_id(g, f->entities[0]), g->plain[fi]);
-        else
-            emit(g, "    return %s(store, %s, keys, request, %s, t, out);\n}\n\n",
-                 shared(g, "read_computed"), entity_id(g, f->entities[0]), compute_name(g, fi));
-        return;
-    }
-    const char *call = g->plain[fi] >= 0
-        ? arena_printf(g->arena, "%s(store, states[0], keys[0], %d, t, out)", shared(g, "plain_read"),
-                       g->plain[fi])
-        : arena_printf(g->arena, "%s(store, states, keys, request, t, out)", compute_name(g, fi));
-    if (g->plain[fi] >= 0)
+    if (g->plain[fi] >= 0) {
         emit(g, "    (void)request;\n");
-    if (g->scratch) {
-        emit(g, "    fdl_scratch_reset(store);\n");
+        if (simple_read(g, fi)) {
+            emit(g, "    return %s(store, %s, keys, %d, t, out);\n}\n\n", shared(g, "read_plain"),
+                 entity_id(g, f->entities[0]), g->plain[fi]);
+            return;
+        }
+        /* A composite key: assembled in the scratch space. */
+        if (g->scratch)
+            emit(g, "    fdl_scratch_reset(store);\n");
         if (composite)
             emit_key_assembly(g, f->entities, f->nentities);
         emit_state_lookup(g, f->entities, f->nentities, "    ");
-        emit(g, "    fdl_status status = %s;\n", call);
-        emit(g, "    return status == FDL_OK && fdl_scratch_failed(store) ? FDL_ERR_MEMORY : status;\n}\n\n");
+        emit(g, "    fdl_status status = %s(store, states[0], keys[0], %d, t, out);\n",
+             shared(g, "plain_read"), g->plain[fi]);
+        emit(g, g->scratch ? "    return status == FDL_OK && fdl_scratch_failed(store) ? FDL_ERR_MEMORY : status;\n"
+                           : "    return status;\n");
+        emit(g, "}\n\n");
         return;
     }
+    read_plan pl;
+    plan_feature(g, &pl, fi);
+    const char *steps = feat_ident(g, fi, "steps"), *inputs = feat_ident(g, fi, "inputs");
+    if (simple_read(g, fi)) {
+        emit_plan_tables(g, &pl, steps, inputs);
+        emit(g, "    return %s(store, %s, keys, request,\n        %s, t, out);\n}\n\n", shared(g, "read_computed"),
+             entity_id(g, f->entities[0]), plan_arguments(g, &pl, steps, inputs));
+        plan_done(g, &pl);
+        return;
+    }
+    if (g->scratch)
+        emit(g, "    fdl_scratch_reset(store);\n");
+    if (composite)
+        emit_key_assembly(g, f->entities, f->nentities);
     emit_state_lookup(g, f->entities, f->nentities, "    ");
-    emit(g, "    return %s;\n}\n\n", call);
-}
-
-/*
- * Computes the features listed into out[], for keys/states of `entities`:
- * those whose keys sit side by side among the reader's are rows of the
- * table `calls` (runs of them computed by call_features), the others (a
- * feature of several entities in another order) are called one by one.
- */
-static void emit_compute_calls(generator *g, const char *calls, const int *features, int nfeatures,
-                               const int *entities, int nentities)
-{
-    const ir_program *p = g->ir;
-    int *slot = arena_alloc(g->arena, sizeof(int) * (size_t)(nfeatures + 1));
-    int rows = 0;
-    for (int i = 0; i < nfeatures; i++)
-        if (contiguous_slots(g, features[i], entities, nentities, &slot[i]))
-            rows++;
-        else
-            slot[i] = -1;
-    if (rows) {
-        emit(g, "    static const feature_call %s[%d] = {\n", calls, rows);
-        for (int i = 0; i < nfeatures; i++) {
-            if (slot[i] < 0)
-                continue;
-            int f = features[i];
-            if (g->plain[f] >= 0)
-                emit(g, "        {%d, %d, NULL},   /* out[%d] %s */\n", slot[i], g->plain[f], i,
-                     p->features[f].name);
-            else
-                emit(g, "        {%d, -1, %s},   /* out[%d] %s */\n", slot[i], compute_name(g, f), i,
-                     p->features[f].name);
-        }
-        emit(g, "    };\n");
-    }
-    emit(g, "    fdl_status status;\n");
-    int row = 0;
-    for (int i = 0; i < nfeatures;) {
-        if (slot[i] < 0) {
-            const ir_feature *f = &p->features[features[i]];
-            /* Where this feature's keys sit among the caller's. */
-            int *slots = arena_alloc(g->arena, sizeof(int) * (size_t)(f->nentities + 1));
-            for (int e = 0; e < f->nentities; e++) {
-                slots[e] = -1;
-                for (int k = 0; k < nentities; k++)
-                    if (entities[k] == f->entities[e])
-                        slots[e] = k;
-            }
-            emit_feature_call(g, features[i], slots, arena_printf(g->arena, "&out[%d]", i));
-            i++;
-            continue;
-        }
-        int run = 0;
-        while (i + run < nfeatures && slot[i + run] >= 0)
-            run++;
-        emit(g, "    if ((status = call_features(store, states, keys, request, t, &%s[%d], %d, &out[%d])) != FDL_OK)\n"
-                "        return status;\n", calls, row, run, i);
-        row += run;
-        i += run;
-    }
-    emit(g, g->scratch ? "    return fdl_scratch_failed(store) ? FDL_ERR_MEMORY : FDL_OK;\n"
-                       : "    return FDL_OK;\n");
+    emit_plan_run(g, &pl, steps, inputs);
+    emit(g, "}\n\n");
+    plan_done(g, &pl);
 }
 
 static void emit_read_set(generator *g, int si)
@@ -1724,13 +2201,20 @@ static void emit_read_set(generator *g, int si)
             emit(g, "    request[%d] = fdl_request_value(set_request, %d);   /* %s */\n",
                  set->requests[r], r, g->ir->requests[set->requests[r]].name);
     }
+    if (set->nfeatures == 0) {
+        emit(g, "    (void)request;\n    (void)store;\n    (void)%s;\n    (void)t;\n    (void)out;\n"
+                "    return FDL_OK;\n}\n\n", composite ? "parts" : "keys");
+        return;
+    }
     if (g->scratch)
         emit(g, "    fdl_scratch_reset(store);\n");
     if (composite)
         emit_key_assembly(g, set->entities, set->nentities);
     emit_state_lookup(g, set->entities, set->nentities, "    ");
-    emit_compute_calls(g, set_ident(g, si, "calls"), set->features, set->nfeatures, set->entities,
-                       set->nentities);
+    read_plan pl;
+    plan_reader(g, &pl, set->features, set->nfeatures, set->entities, set->nentities);
+    emit_plan_run(g, &pl, set_ident(g, si, "steps"), set_ident(g, si, "inputs"));
+    plan_done(g, &pl);
     emit(g, "}\n\n");
 }
 
@@ -1762,7 +2246,10 @@ static void emit_read_entity(generator *g, int e)
     emit(g, "    fdl_entity_state *states[1];\n");
     emit(g, "    states[0] = fdl_store_entity(store, %s, key, false);\n", entity_id(g, e));
     int entity[1] = {e};
-    emit_compute_calls(g, ent_ident(g, e, "calls"), features, count, entity, 1);
+    read_plan pl;
+    plan_reader(g, &pl, features, count, entity, 1);
+    emit_plan_run(g, &pl, ent_ident(g, e, "steps"), ent_ident(g, e, "inputs"));
+    plan_done(g, &pl);
     emit(g, "}\n\n");
 }
 

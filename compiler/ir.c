@@ -7,19 +7,39 @@
  */
 #include "ir.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The flags column's words (stdlib/aggregations.def). */
+#define HOP AGG_FLAG_HOP
+#define NO_SLIDING AGG_FLAG_NO_SLIDING
+static const agg_info agg_table[AGG_FUNCTION_COUNT] = {
+#define FDL_AGGREGATION(name, id, param, values, result, needs, flags, no_hop, doc) \
+    {#name, AGG_PARAM_##param, AGG_VALUES_##values, AGG_RESULT_##result, (flags), no_hop, doc},
+#include "aggregations.def"
+#undef FDL_AGGREGATION
+};
+#undef HOP
+#undef NO_SLIDING
+
 const char *const agg_function_names[AGG_FUNCTION_COUNT] = {
-    "count", "sum", "mean", "min", "max", "first", "last",
-    "variance", "stddev", "count_distinct", "first_k", "last_k", "percentile",
-    "approx_percentile", "approx_count_distinct", "top_k", "min_by", "max_by",
+#define FDL_AGGREGATION(name, ...) #name,
+#include "aggregations.def"
+#undef FDL_AGGREGATION
 };
 
-const char *agg_function_name(agg_function fn) { return agg_function_names[fn]; }
+const agg_info *agg_info_of(agg_function fn)
+{
+    assert(fn >= 0 && fn < AGG_FUNCTION_COUNT);
+    assert((agg_table[fn].no_hop == NULL) == ((agg_table[fn].flags & AGG_FLAG_HOP) != 0));
+    return &agg_table[fn];
+}
+
+const char *agg_function_name(agg_function fn) { return agg_info_of(fn)->name; }
 
 bool agg_function_parse(const char *name, agg_function *out)
 {

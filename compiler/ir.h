@@ -12,12 +12,34 @@
 
 #include "ast.h"
 
+/* The window aggregations: one per row of stdlib/aggregations.def. */
 typedef enum agg_function {
-    AGG_COUNT, AGG_SUM, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_FIRST, AGG_LAST,
-    AGG_VARIANCE, AGG_STDDEV, AGG_COUNT_DISTINCT, AGG_FIRST_K, AGG_LAST_K, AGG_PERCENTILE,
-    AGG_APPROX_PERCENTILE, AGG_APPROX_COUNT_DISTINCT, AGG_TOP_K, AGG_MIN_BY, AGG_MAX_BY,
+#define FDL_AGGREGATION(name, id, ...) AGG_##id,
+#include "aggregations.def"
+#undef FDL_AGGREGATION
     AGG_FUNCTION_COUNT
 } agg_function;
+
+/* The columns of stdlib/aggregations.def (see there). */
+typedef enum agg_param { AGG_PARAM_NONE, AGG_PARAM_K, AGG_PARAM_PERCENTILE, AGG_PARAM_BY } agg_param;
+typedef enum agg_values { AGG_VALUES_ANY, AGG_VALUES_NUMBER, AGG_VALUES_SCALAR } agg_values;
+typedef enum agg_result_kind {
+    AGG_RESULT_INT64, AGG_RESULT_FLOAT64, AGG_RESULT_STRING, AGG_RESULT_VECTOR, AGG_RESULT_VALUE
+} agg_result_kind;
+enum { AGG_FLAG_HOP = 1, AGG_FLAG_NO_SLIDING = 2 };
+
+typedef struct agg_info {
+    const char *name;
+    agg_param param;
+    agg_values values;
+    agg_result_kind result;
+    int flags;               /* AGG_FLAG_* */
+    const char *no_hop;      /* why hop: is refused; NULL with AGG_FLAG_HOP */
+    const char *doc;
+} agg_info;
+
+/* The row of an aggregation. */
+const agg_info *agg_info_of(agg_function fn);
 
 /* The names, in agg_function order (for suggestions). */
 extern const char *const agg_function_names[AGG_FUNCTION_COUNT];

@@ -33,6 +33,8 @@
 #include "fdlrt.h"
 #include "front_fdl.h"
 #include "front_yaml.h"
+#include "header_names.h"
+#include "install_paths.h"
 #include "ir.h"
 #include "sema.h"
 #include "functions.h"
@@ -47,7 +49,7 @@ static const char usage_text[] =
     "        [--format=text|json|sarif] [--color=auto|always|never] [-Werror] [-Wno-NAME]\n"
     "        [--require-descriptions]     (these options apply to every command that reads\n"
     "                                     definitions; JSON and SARIF go to stdout)\n"
-    "  compile FILE... -o DIR [--name N]  write DIR/N.h, DIR/N.c, DIR/N.json (N: features)\n"
+    "  compile FILE... -o DIR [--name N]  write DIR/N.h, DIR/N.c, DIR/N.json (N: fdlfeatures)\n"
     "  build FILE... -o DIR [--name N]    compile, then build DIR/libN.so with $CC (cc)\n"
     "  batch FILE... --source NAME=PATH... --spine PATH --out PATH|-\n"
     "        [--set NAME] [--spine-time COL] [--embedding NAME=PATH]... [--lib DIR/libN.so]\n"
@@ -374,18 +376,14 @@ static int generate(const compilation *c, const char *dir, const char *name)
     return ok ? nunits : 0;
 }
 
-/* Where fdlrt.h is: $FDLC_INCLUDE, else the source tree fdlc was built from. */
-static const char *runtime_include_dir(void)
-{
-    const char *env = getenv("FDLC_INCLUDE");
-    return env && *env ? env : FDL_RUNTIME_INCLUDE_DIR;
-}
-
 /* Builds DIR/libNAME.so from the program's C files (cc_build.c), each
  * optimized as cg_source_level says. */
 static bool build_library(const compilation *c, const char *dir, const char *name, int nunits,
                           char *library, size_t size)
 {
+    const char *include_dir = install_runtime_include_dir();   /* NULL: it said why */
+    if (!include_dir)
+        return false;
     int *levels = calloc((size_t)nunits, sizeof *levels);
     if (!levels) {
         fprintf(stderr, "fdlc: out of memory\n");
@@ -396,7 +394,7 @@ static bool build_library(const compilation *c, const char *dir, const char *nam
     for (int unit = 0; unit < nunits; unit++)
         levels[unit] = cg_source_level(&c->ir, &a, unit);
     arena_free(&a);
-    bool ok = cc_build_library(dir, name, nunits, levels, runtime_include_dir(), library, size);
+    bool ok = cc_build_library(dir, name, nunits, levels, include_dir, library, size);
     free(levels);
     return ok;
 }
@@ -447,7 +445,7 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
     o->files = calloc((size_t)argc + 1, sizeof(char *));
     o->sources = calloc((size_t)argc + 1, sizeof(fdl_batch_source));
     o->embeddings = calloc((size_t)argc + 1, sizeof(fdl_batch_embedding));
-    o->name = "features";
+    o->name = FDL_DEFAULT_OUTPUT_NAME;
     for (int i = 0; i < argc; i++) {
         char *arg = argv[i];
         const char **value = NULL;
@@ -531,6 +529,10 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
         char reason[256];
         snprintf(reason, sizeof reason, "--name '%s': %s", o->name, cg_library_name_problem(o->name));
         usage_error("%s", reason);
+        return false;
+    }
+    if (header_name_problem(o->name)) {
+        fprintf(stderr, "fdlc: --name '%s': %s\n", o->name, header_name_problem(o->name));
         return false;
     }
     return true;
@@ -699,6 +701,9 @@ static void append_file(FILE *out, const char *path)
  */
 static bool cached_library(const compilation *c, char *library, size_t size)
 {
+    const char *include_dir = install_runtime_include_dir();
+    if (!include_dir)
+        return false;
     char *text = NULL;
     size_t length = 0;
     FILE *mem = open_memstream(&text, &length);
@@ -714,7 +719,7 @@ static bool cached_library(const compilation *c, char *library, size_t size)
     fprintf(mem, "\n-- abi %d cc %s fdlc %s\n-- fdlrt.h\n", FDL_ABI_VERSION, cc && *cc ? cc : "cc",
             FDL_VERSION);
     char header[4200];
-    snprintf(header, sizeof header, "%s/fdlrt.h", runtime_include_dir());
+    snprintf(header, sizeof header, "%s/fdlrt.h", include_dir);
     append_file(mem, header);
     fclose(mem);
     char key[65];

@@ -1246,32 +1246,31 @@ static const char *window_text(arena *a, int64_t seconds)
     return "?";
 }
 
-/* The aggregations that take `percentile: P`. */
-#define IS_PERCENTILE(fn) ((fn) == AGG_PERCENTILE || (fn) == AGG_APPROX_PERCENTILE)
+/* The aggregations that take `percentile: P` (stdlib/aggregations.def). */
+#define IS_PERCENTILE(fn) (agg_info_of(fn)->param == AGG_PARAM_PERCENTILE)
 
-/* Result type of an aggregation over a value type; TYPE_ERROR if not allowed. */
+/* Result type of an aggregation over a value type (TYPE_NULL: no field);
+ * TYPE_ERROR if it does not take that type. From its row of the table. */
 static type_kind agg_result(agg_function fn, type_kind value)
 {
-    switch (fn) {
-    case AGG_COUNT: return TYPE_INT64;
-    case AGG_SUM: return is_numeric(value) ? value : TYPE_ERROR;
-    case AGG_MEAN: return is_numeric(value) ? TYPE_FLOAT64 : TYPE_ERROR;
-    case AGG_MIN:
-    case AGG_MAX:
-    case AGG_MIN_BY:
-    case AGG_MAX_BY:
-    case AGG_FIRST:
-    case AGG_LAST: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : value;
-    case AGG_VARIANCE:
-    case AGG_STDDEV:
-    case AGG_PERCENTILE:
-    case AGG_APPROX_PERCENTILE: return is_numeric(value) ? TYPE_FLOAT64 : TYPE_ERROR;
-    case AGG_COUNT_DISTINCT:
-    case AGG_APPROX_COUNT_DISTINCT: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : TYPE_INT64;
-    case AGG_TOP_K: return value == TYPE_VECTOR || value == TYPE_NULL ? TYPE_ERROR : TYPE_STRING;
-    case AGG_FIRST_K:
-    case AGG_LAST_K: return is_numeric(value) ? TYPE_VECTOR : TYPE_ERROR;
-    case AGG_FUNCTION_COUNT: break;
+    const agg_info *info = agg_info_of(fn);
+    switch (info->values) {
+    case AGG_VALUES_ANY: break;
+    case AGG_VALUES_NUMBER:
+        if (!is_numeric(value))
+            return TYPE_ERROR;
+        break;
+    case AGG_VALUES_SCALAR:
+        if (value == TYPE_VECTOR || value == TYPE_NULL)
+            return TYPE_ERROR;
+        break;
+    }
+    switch (info->result) {
+    case AGG_RESULT_INT64: return TYPE_INT64;
+    case AGG_RESULT_FLOAT64: return TYPE_FLOAT64;
+    case AGG_RESULT_STRING: return TYPE_STRING;
+    case AGG_RESULT_VECTOR: return TYPE_VECTOR;
+    case AGG_RESULT_VALUE: return value;
     }
     return TYPE_ERROR;
 }
@@ -1352,40 +1351,12 @@ static bool check_hop(checker *c, const ast_aggregation *agg, agg_function fn)
         return false;                   /* malformed: reported */
     const char *hop = window_text(c->arena, agg->hop_seconds);
     bool ok = true;
-    switch (fn) {
-    /* The functions with a per-tile state that merges exactly (window.c's
-     * is_tileable); any other, including one added later, is refused. */
-    case AGG_COUNT:
-    case AGG_SUM:
-    case AGG_MEAN:
-    case AGG_MIN:
-    case AGG_MAX:
-    case AGG_FIRST:
-    case AGG_LAST:
-    case AGG_VARIANCE:
-    case AGG_STDDEV:
-    case AGG_APPROX_PERCENTILE:
-    case AGG_APPROX_COUNT_DISTINCT:
-    case AGG_MIN_BY:
-    case AGG_MAX_BY:
-        break;
-    default: {
-        static const struct { agg_function fn; const char *why; } reasons[] = {
-            {AGG_PERCENTILE, "an exact percentile needs every value; approx_percentile can"},
-            {AGG_COUNT_DISTINCT, "exact distinct values do not fit in bounded tiles; "
-                                 "approx_count_distinct can"},
-            {AGG_TOP_K, "exact counts of every value do not fit in bounded tiles"},
-            {AGG_FIRST_K, "it needs the events themselves, in order"},
-            {AGG_LAST_K, "it needs the events themselves, in order"},
-        };
-        const char *why = "it has no per-tile state that merges exactly";
-        for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
-            if (reasons[i].fn == fn)
-                why = reasons[i].why;
-        diag_error(c->sources, DIAG_INVALID_HOP, agg->hop_span, "%s cannot use hop: (%s)", agg_function_name(fn), why);
+    /* Only a function with a per-tile state that merges exactly (its row's
+     * HOP flag, which the runtime's plans read too). */
+    if (!(agg_info_of(fn)->flags & AGG_FLAG_HOP)) {
+        diag_error(c->sources, DIAG_INVALID_HOP, agg->hop_span, "%s cannot use hop: (%s)", agg_function_name(fn),
+                   agg_info_of(fn)->no_hop);
         ok = false;
-        break;
-    }
     }
     if (!agg->has_window)
         return ok;                      /* the missing or malformed window is reported */
@@ -1428,7 +1399,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         ok = false;
     }
     /* k: for first_k and last_k only; percentile: for percentile only. */
-    bool wants_k = fn == AGG_FIRST_K || fn == AGG_LAST_K || fn == AGG_TOP_K;
+    bool wants_k = agg_info_of(fn)->param == AGG_PARAM_K;
     if (agg->k_written && !agg->has_k) {
         ok = false;   /* not an integer: reported */
     } else if (ok && wants_k && !agg->has_k) {
@@ -1474,7 +1445,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         ok = false;
     }
     /* by: for min_by and max_by only */
-    bool wants_by = fn == AGG_MIN_BY || fn == AGG_MAX_BY;
+    bool wants_by = agg_info_of(fn)->param == AGG_PARAM_BY;
     if (agg->by_written && !agg->by.text) {
         ok = false;   /* not a name: reported */
     } else if (ok && wants_by && !agg->by.text) {
@@ -1490,7 +1461,8 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     }
     if (!agg->function.text || !agg->source.text)
         return false;
-    if (fn == AGG_APPROX_COUNT_DISTINCT && agg->has_window && !agg->lifetime && !agg->hop_written) {
+    if ((agg_info_of(fn)->flags & AGG_FLAG_NO_SLIDING) && agg->has_window && !agg->lifetime &&
+        !agg->hop_written) {
         diag_error(c->sources, DIAG_INVALID_HOP, agg->window_span,
                    "approx_count_distinct needs 'window: lifetime' or a hop (a HyperLogLog cannot "
                    "forget events, but one per tile goes with its tile); count_distinct is exact "
@@ -1530,7 +1502,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
             unknown_field(c, agg->field.span, src, agg->field.text);
             return false;
         }
-    } else if (ok && fn != AGG_COUNT) {
+    } else if (ok && agg_info_of(fn)->values != AGG_VALUES_ANY) {
         diag_error(c->sources, DIAG_AGGREGATION_TYPE, agg->source_span,
                    "%s needs a field to aggregate: write '%s.FIELD'", agg_function_name(fn),
                    agg->source.text);
@@ -1562,9 +1534,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     if (ok && result == TYPE_ERROR) {
         diag_error(c->sources, DIAG_AGGREGATION_TYPE, agg->function.span, "%s cannot aggregate %s field '%s'%s",
                    agg_function_name(fn), type_name(value), agg->field.text,
-                   fn == AGG_SUM || fn == AGG_MEAN || fn == AGG_VARIANCE || fn == AGG_STDDEV ||
-                           IS_PERCENTILE(fn) || fn == AGG_FIRST_K || fn == AGG_LAST_K
-                       ? " (it needs int64 or float64)"
+                   agg_info_of(fn)->values == AGG_VALUES_NUMBER ? " (it needs int64 or float64)"
                        : "");
         ok = false;
     }

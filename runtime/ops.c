@@ -112,8 +112,13 @@ fdl_value fdl_op_arith(int op, fdl_value a, fdl_value b)
 
 /* ------------------------------------------------------------ comparison */
 
+double fdl_fmod(double x, double y)
+{
+    return fmod(x, y);
+}
+
 /* Sign of i - d, exactly (d finite). */
-static int compare_int64_double(int64_t i, double d)
+int fdl_order_int64_float64(int64_t i, double d)
 {
     if (d >= 0x1p63)
         return -1;
@@ -141,9 +146,9 @@ static bool compare_values(fdl_value a, fdl_value b, int *order)
         else if (a.type == FDL_FLOAT64 && b.type == FDL_FLOAT64)
             *order = (a.as.f > b.as.f) - (a.as.f < b.as.f);
         else if (a.type == FDL_INT64)
-            *order = compare_int64_double(a.as.i, b.as.f);
+            *order = fdl_order_int64_float64(a.as.i, b.as.f);
         else
-            *order = -compare_int64_double(b.as.i, a.as.f);
+            *order = -fdl_order_int64_float64(b.as.i, a.as.f);
         return !(a.type == FDL_FLOAT64 && isnan(a.as.f)) &&
                !(b.type == FDL_FLOAT64 && isnan(b.as.f));
     }

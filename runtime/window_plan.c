@@ -18,55 +18,67 @@ static bool is_orderable(fdl_type type)
            type == FDL_STRING || type == FDL_BOOL;
 }
 
-static fdl_type expected_result_type(fdl_agg function, fdl_type value_type)
+/* stdlib/aggregations.def, the runtime's columns: rows in fdl_agg order. */
+enum {
+#define FDL_AGGREGATION(name, id, ...) ROW_##id,
+#include "aggregations.def"
+#undef FDL_AGGREGATION
+    AGGREGATION_ROWS
+};
+#define FDL_AGGREGATION(name, id, ...) \
+    _Static_assert((int)FDL_AGG_##id == (int)ROW_##id, "fdl_agg (fdlrt.h) and stdlib/aggregations.def disagree: " #name);
+#include "aggregations.def"
+#undef FDL_AGGREGATION
+
+enum { PARAM_NONE, PARAM_K, PARAM_PERCENTILE, PARAM_BY };
+enum { VALUES_ANY, VALUES_NUMBER, VALUES_SCALAR };
+enum { RESULT_INT64, RESULT_FLOAT64, RESULT_STRING, RESULT_VECTOR, RESULT_VALUE };
+enum { HOP = 1, NO_SLIDING = 2 };
+
+typedef struct aggregation_row {
+    const char *name;
+    int param, values, result;
+    unsigned needs;       /* FDL_NEEDS_*: what a cursor (or tile) keeps for it */
+    int flags;            /* HOP, NO_SLIDING */
+} aggregation_row;
+
+static const aggregation_row rows[AGGREGATION_ROWS] = {
+#define FDL_AGGREGATION(name, id, param, values, result, needs, flags, no_hop, doc) \
+    {#name, PARAM_##param, VALUES_##values, RESULT_##result, (needs), (flags)},
+#include "aggregations.def"
+#undef FDL_AGGREGATION
+};
+
+static const aggregation_row *row_of(fdl_agg function)
 {
-    switch (function) {
-    case FDL_AGG_COUNT:
-    case FDL_AGG_COUNT_DISTINCT: return FDL_INT64;
-    case FDL_AGG_MEAN:
-    case FDL_AGG_VARIANCE:
-    case FDL_AGG_STDDEV:
-    case FDL_AGG_PERCENTILE:
-    case FDL_AGG_APPROX_PERCENTILE: return FDL_FLOAT64;
-    case FDL_AGG_APPROX_COUNT_DISTINCT: return FDL_INT64;
-    case FDL_AGG_TOP_K: return FDL_STRING;
-    case FDL_AGG_MIN_BY:
-    case FDL_AGG_MAX_BY: return value_type;
-    case FDL_AGG_FIRST_K:
-    case FDL_AGG_LAST_K: return FDL_VECTOR;
+    return (unsigned)function < AGGREGATION_ROWS ? &rows[function] : NULL;
+}
+
+static fdl_type expected_result_type(const aggregation_row *row, fdl_type value_type)
+{
+    switch (row->result) {
+    case RESULT_INT64: return FDL_INT64;
+    case RESULT_FLOAT64: return FDL_FLOAT64;
+    case RESULT_STRING: return FDL_STRING;
+    case RESULT_VECTOR: return FDL_VECTOR;
     default: return value_type;
     }
 }
 
-/* Aggregations a hopped group answers from mergeable per-tile states. */
-static bool is_tileable(fdl_agg function)
+/* Whether the function takes values of `type` (FDL_NULL: a count of events). */
+static bool takes(const aggregation_row *row, fdl_type type)
 {
-    switch (function) {
-    case FDL_AGG_COUNT:
-    case FDL_AGG_SUM:
-    case FDL_AGG_MEAN:
-    case FDL_AGG_MIN:
-    case FDL_AGG_MAX:
-    case FDL_AGG_FIRST:
-    case FDL_AGG_LAST:
-    case FDL_AGG_VARIANCE:
-    case FDL_AGG_STDDEV:
-    case FDL_AGG_APPROX_PERCENTILE:
-    case FDL_AGG_APPROX_COUNT_DISTINCT:
-    /* a tile's best (by, time, value) under extreme_compare's total order */
-    case FDL_AGG_MIN_BY:
-    case FDL_AGG_MAX_BY: return true;
-    default: return false;
+    switch (row->values) {
+    case VALUES_NUMBER: return is_summable(type);
+    case VALUES_SCALAR: return is_orderable(type);
+    default: return true;
     }
 }
 
 static const char *agg_name(fdl_agg function)
 {
-    static const char *const names[] = {"count", "sum", "mean", "min", "max", "first", "last",
-                                        "variance", "stddev", "count_distinct", "first_k",
-                                        "last_k", "percentile", "approx_percentile",
-                                        "approx_count_distinct", "top_k", "min_by", "max_by"};
-    return (unsigned)function < sizeof names / sizeof names[0] ? names[function] : "?";
+    const aggregation_row *row = row_of(function);
+    return row ? row->name : "?";
 }
 
 fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
@@ -92,47 +104,28 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
                              fdl_type_name(by_type));
     for (int i = 0; i < desc->naggs; i++) {
         const fdl_agg_desc *agg = &desc->aggs[i];
-        bool fits;
+        const aggregation_row *row = row_of(agg->function);
         bool list = agg->npercentiles != 0;
-        fdl_type expected = expected_result_type(agg->function, type);
-        if ((agg->function == FDL_AGG_MIN_BY || agg->function == FDL_AGG_MAX_BY) != by_group) {
-            fits = false;
-        } else if (list) {
+        fdl_type expected = row ? expected_result_type(row, type) : FDL_NULL;
+        /* Its row: the values it takes, its parameter in range (written so that
+         * NaN fails too), and a by-group exactly for the by-functions. */
+        bool fits = row && takes(row, type) && (row->param == PARAM_BY) == by_group;
+        if (fits && row->param == PARAM_K)
+            fits = agg->k >= 1 && agg->k <= INT32_MAX;
+        if (fits && list) {
             /* percentile: [p, ...]: a vector of the same results */
-            fits = (agg->function == FDL_AGG_PERCENTILE || agg->function == FDL_AGG_APPROX_PERCENTILE) &&
-                   is_summable(type) && agg->npercentiles > 0 && agg->percentiles;
+            fits = row->param == PARAM_PERCENTILE && agg->npercentiles > 0 && agg->percentiles;
             for (int p = 0; fits && p < agg->npercentiles; p++)
                 fits = agg->percentiles[p] >= 0.0 && agg->percentiles[p] <= 1.0;
             expected = FDL_VECTOR;
-        } else switch (agg->function) {
-        case FDL_AGG_COUNT: fits = true; break;
-        case FDL_AGG_SUM:
-        case FDL_AGG_MEAN: fits = is_summable(type); break;
-        case FDL_AGG_MIN:
-        case FDL_AGG_MAX:
-        case FDL_AGG_FIRST:
-        case FDL_AGG_LAST:
-        case FDL_AGG_COUNT_DISTINCT: fits = is_orderable(type); break;
-        case FDL_AGG_VARIANCE:
-        case FDL_AGG_STDDEV: fits = is_summable(type); break;
-        case FDL_AGG_FIRST_K:
-        case FDL_AGG_LAST_K: fits = is_summable(type) && agg->k >= 1 && agg->k <= INT32_MAX; break;
-        case FDL_AGG_APPROX_COUNT_DISTINCT:
-            /* A HyperLogLog cannot forget: lifetime, or one per tile of a hopped group. */
-            fits = is_orderable(type) && (desc->hop > 0 || agg->window == 0);
-            break;
-        case FDL_AGG_TOP_K: fits = is_orderable(type) && agg->k >= 1 && agg->k <= INT32_MAX; break;
-        case FDL_AGG_PERCENTILE:
-        case FDL_AGG_APPROX_PERCENTILE:
-            /* written so that NaN fails too */
-            fits = is_summable(type) && agg->percentile >= 0.0 && agg->percentile <= 1.0;
-            break;
-        case FDL_AGG_MIN_BY:
-        case FDL_AGG_MAX_BY: fits = is_orderable(type); break;
-        default: fits = false; break;
+        } else if (fits && row->param == PARAM_PERCENTILE) {
+            fits = agg->percentile >= 0.0 && agg->percentile <= 1.0;
         }
+        /* A HyperLogLog cannot forget: lifetime, or one per tile of a hopped group. */
+        if (fits && (row->flags & NO_SLIDING))
+            fits = desc->hop > 0 || agg->window == 0;
         if (fits && desc->hop != 0)
-            fits = is_tileable(agg->function) && desc->hop > 0 && agg->window > 0 &&
+            fits = (row->flags & HOP) && desc->hop > 0 && agg->window > 0 &&
                    agg->window % desc->hop == 0;
         if (!fits || agg->window < 0 || agg->result_type != expected)
             return fdl_error_set(err, FDL_ERR_ARGUMENT,
@@ -157,20 +150,9 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
         if (c == plan->ncursors)
             plan->cursor_window[plan->ncursors++] = agg->window;
         plan->agg_cursor[i] = c;
-        static const unsigned needs[] = {
-            [FDL_AGG_COUNT] = 0, [FDL_AGG_SUM] = FDL_NEEDS_SUM, [FDL_AGG_MEAN] = FDL_NEEDS_SUM,
-            [FDL_AGG_MIN] = FDL_NEEDS_MIN, [FDL_AGG_MAX] = FDL_NEEDS_MAX,
-            [FDL_AGG_FIRST] = FDL_NEEDS_FIRST, [FDL_AGG_LAST] = FDL_NEEDS_LAST,
-            [FDL_AGG_VARIANCE] = FDL_NEEDS_MOMENTS, [FDL_AGG_STDDEV] = FDL_NEEDS_MOMENTS,
-            [FDL_AGG_COUNT_DISTINCT] = FDL_NEEDS_DISTINCT, [FDL_AGG_FIRST_K] = FDL_NEEDS_FIRST_K,
-            [FDL_AGG_LAST_K] = FDL_NEEDS_LAST_K, [FDL_AGG_PERCENTILE] = FDL_NEEDS_SORTED,
-            [FDL_AGG_APPROX_PERCENTILE] = FDL_NEEDS_SKETCH,
-            [FDL_AGG_APPROX_COUNT_DISTINCT] = FDL_NEEDS_HLL, [FDL_AGG_TOP_K] = FDL_NEEDS_DISTINCT,
-            /* the extremes deques, ordered by the by-value (see extreme_compare) */
-            [FDL_AGG_MIN_BY] = FDL_NEEDS_MIN, [FDL_AGG_MAX_BY] = FDL_NEEDS_MAX,
-        };
-        plan->cursor_needs[c] |= needs[agg->function];
-        plan->tile_needs |= needs[agg->function];
+        unsigned needs = row_of(agg->function)->needs;   /* checked above */
+        plan->cursor_needs[c] |= needs;
+        plan->tile_needs |= needs;
         if (agg->window == 0) {
             plan->lifetime_cursor = c;
             if (agg->function == FDL_AGG_FIRST_K && agg->k > plan->lifetime_first_k)

@@ -10,10 +10,17 @@ set -euo pipefail
 
 # libclang-rt-14-dev: clang's sanitizer runtimes and libFuzzer
 # (libclang_rt.fuzzer*.a), for the clang sanitizer build and tests/fuzz.
-# python3-jsonschema: tests/e2e/diagnostics_formats.py checks fdlc's SARIF with it.
+# binutils (readelf), dpkg-dev (dpkg-shlibdeps for cpack -G DEB), groff-base
+# (the man page checked): tests/install.
 packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev libcmocka-dev pkg-config
-          python3 sqlite3
-          python3-jsonschema)
+          python3 sqlite3 binutils dpkg-dev groff-base)
+# The Python module fdl (python/): built with the system Python's headers
+# and pip, offline (setuptools, wheel), used with numpy and pandas, tested
+# with pytest.
+packages+=(python3-dev python3-pip python3-setuptools python3-wheel python3-numpy python3-pandas
+           python3-pytest)
+# python3-jsonschema: tests/e2e/diagnostics_formats.py checks fdlc's SARIF with it.
+packages+=(python3-jsonschema)
 
 is_installed() {
   dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'

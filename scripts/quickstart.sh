@@ -48,13 +48,13 @@ show "$fdlc" check catalog.yaml features.yaml --dump-ir
 echo "(exit status $?: no errors)"
 
 step "fdlc compile: generated C, header and manifest"
-show "$fdlc" compile catalog.yaml features.yaml -o "$out/gen" --name features
+show "$fdlc" compile catalog.yaml features.yaml -o "$out/gen"   # --name fdlfeatures, the default
 ls -l "$out/gen"
-echo "Entry points in features.h:"
-sed -e :a -e '/,$/N; s/,\n */, /; ta' "$out/gen/features.h" |
+echo "Entry points in fdlfeatures.h:"
+sed -e :a -e '/,$/N; s/,\n */, /; ta' "$out/gen/fdlfeatures.h" |
   grep -E '^(fdl_status|const fdl_program) ' | sed 's/^/    /'
-echo "One generated function, from features.c:"
-sed -n '/^\/\* user_avg_order_value_90d /,/^}/p' "$out/gen/features.c" | sed 's/^/    /'
+echo "One generated function, from fdlfeatures.c:"
+sed -n '/^\/\* user_avg_order_value_90d /,/^}/p' "$out/gen/fdlfeatures.c" | sed 's/^/    /'
 
 step "fdlc batch: a training set, each spine row's features as of its own time"
 show "$fdlc" batch catalog.yaml features.yaml \

@@ -1,8 +1,8 @@
 /*
  * serve.c - an example feature service: the serving path of fdlc.
  *
- * It is built together with code fdlc generated (features.c/features.h) and
- * answers a line protocol on stdin/stdout, one request per line:
+ * It is built together with code fdlc generated (fdlfeatures.c and
+ * fdlfeatures.h, the default --name) and answers a line protocol on stdin/stdout, one request per line:
  *
  *   ingest SOURCE FIELD,FIELD,...   one event, fields as CSV in the source's
  *                                   field order (see `schema`); empty = null
@@ -58,7 +58,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "features.h"
+#include "fdlfeatures.h"
 
 enum { DEFAULT_MAX_LINE = 1 << 20, LARGEST_MAX_LINE = 1 << 30, MAX_REPORT_NAME = 255 };
 
@@ -657,7 +657,7 @@ static int close_store(fdl_store *store)
 
 int main(int argc, char **argv)
 {
-    const fdl_program *program = features_program();
+    const fdl_program *program = fdlfeatures_program();
     serve_options o = {.store = fdl_store_options_default(), .max_line = DEFAULT_MAX_LINE};
     o.store.load_embeddings = false;
     o.overrides = calloc((size_t)program->nembeddings + 1, sizeof *o.overrides);

@@ -10,7 +10,7 @@ request field share spellings; the pool holds the names codegen emits
 (check_X, X_row, X_fields, compute_X, SOURCE_X, src0_X_check, ...) and the
 public API's (NAME_ingest_X, NAME_X_event, NAME_read_set_X, NAME_program)
 built from the program's own names and its --name, C keywords, libc names
-and macros, every fdl_/FDL_ name of runtime/fdlrt.h, the locals of generated
+and macros, every fdl_/FDL_ name of runtime/include/fdlrt.h, the locals of generated
 functions, names differing only by '_', and 128-character names. The --name
 itself is drawn adversarially too (src0, SOURCE, check, fdl, ...). Each set
 must pass `fdlc compile`, and the generated NAME.c must compile with
@@ -73,13 +73,21 @@ DESCRIPTION = ("RLO \u202e evil \u202c, LRI \u2066 x \u2069, bell \x07 esc \x1b 
 
 def runtime_names(source_dir):
     """Every fdl_ and FDL_ identifier of the public runtime header."""
-    with open(os.path.join(source_dir, "runtime", "fdlrt.h"), encoding="utf-8") as f:
+    with open(os.path.join(source_dir, "runtime", "include", "fdlrt.h"), encoding="utf-8") as f:
         return sorted(set(re.findall(r"\b(?:fdl|FDL)_\w+", f.read())))
 
 
 def runtime_prefix(lib):
     """Whether --name lib is the runtime's prefix, which fdlc refuses."""
     return lib.lower() == "fdl" or lib.lower().startswith("fdl_")
+
+
+def header_names(source_dir):
+    """The names fdlc refuses as --name because NAME.h would shadow a system
+    header (compiler/header_names.c's table), lower case."""
+    with open(os.path.join(source_dir, "compiler", "header_names.c"), encoding="utf-8") as f:
+        table = f.read().split("static const header_set")[0]
+    return set(re.findall(r'"([a-z_0-9]+)"', table))
 
 
 def quote(text):
@@ -274,7 +282,7 @@ def run(command, **kwargs):
 
 def cc_flags(source_dir, cc="cc"):
     flags = ["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wtrigraphs",
-             "-I", os.path.join(source_dir, "runtime")]
+             "-I", os.path.join(source_dir, "runtime", "include")]
     # gcc 12 has -Wbidi-chars; the bytes test below holds for any compiler.
     probe = run([cc, "-Werror", "-Wbidi-chars=any", "-fsyntax-only", "-x", "c", os.devnull])
     return flags + (["-Wbidi-chars=any"] if probe.returncode == 0 else [])
@@ -350,10 +358,13 @@ def main():
 
     # Names: many programs, compiled in batches of 25 files per cc call.
     paths = []
+    shadowing = header_names(source_dir)
+    assert "features" in shadowing and "stdio" in shadowing
     for i in range(1, programs + 1):
         lib = rng.choice(LIB_NAMES + [rng.choice(base_pool)])
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", lib) or runtime_prefix(lib):
-            lib = "features"
+        if (not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", lib) or runtime_prefix(lib)
+                or lib.lower() in shadowing):
+            lib = "fdlfeatures"
         paths.append(generate(fdlc, work, i, make_program(rng, base_pool, lib), lib))
     for start in range(0, len(paths), 25):
         batch = paths[start:start + 25]

@@ -139,7 +139,7 @@ def check_manifest(fdlc, work):
     proc = run([fdlc, "compile", "d.fdl", "-o", "gen"], work)
     if proc.returncode != 0:
         fail("fdlc compile: %r" % proc.stderr)
-    manifest = strict_json(open(os.path.join(work, "gen", "features.json"), "rb").read(), "the manifest")
+    manifest = strict_json(open(os.path.join(work, "gen", "fdlfeatures.json"), "rb").read(), "the manifest")
     description = manifest["features"][0]["description"]
     wanted = "description with caf\ufffd, \ufffd\ufffd\ufffd and \u00e9"
     if description != wanted:

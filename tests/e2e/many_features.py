@@ -197,26 +197,26 @@ def main():
     # Compile: split files, listed in the manifest.
     run([fdlc, "compile", "many.yaml", "-o", "gen"], work)
     gen = os.path.join(work, "gen")
-    with open(os.path.join(gen, "features.json")) as f:
+    with open(os.path.join(gen, "fdlfeatures.json")) as f:
         c_files = json.load(f)["c_files"]
-    if len(c_files) < 3 or c_files[0] != "features.c":
+    if len(c_files) < 3 or c_files[0] != "fdlfeatures.c":
         fail("expected a split program, manifest c_files: %r" % c_files)
     on_disk = sorted(n for n in os.listdir(gen) if n.endswith(".c"))
-    if on_disk != sorted(c_files) or not os.path.exists(os.path.join(gen, "features_units.h")):
+    if on_disk != sorted(c_files) or not os.path.exists(os.path.join(gen, "fdlfeatures_units.h")):
         fail("files %r, manifest %r" % (on_disk, c_files))
 
     # Each file compiles on its own, warning-free (fdlc build does not use -Werror).
     cc = os.environ.get("CC", "cc").split()
     for name in c_files:
         proc = subprocess.run(cc + ["-std=c11", "-O0", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
-                                    "-I", os.path.join(source_dir, "runtime"), "-c", name,
+                                    "-I", os.path.join(source_dir, "runtime", "include"), "-c", name,
                                     "-o", os.devnull], cwd=gen, stderr=subprocess.PIPE)
         if proc.returncode != 0:
             fail("%s does not compile cleanly:\n%s" % (name, proc.stderr.decode("utf-8", "replace")))
 
     # Build: one library.
     run([fdlc, "build", "many.yaml", "-o", "built"], work)
-    library = os.path.join(work, "built", "libfeatures.so")
+    library = os.path.join(work, "built", "libfdlfeatures.so")
     if not os.path.exists(library):
         fail("fdlc build wrote no library")
     # A compiler that fails: exit 2, the old library kept, no objects or
@@ -284,7 +284,7 @@ def main():
     seed = os.path.join(source_dir, "examples", "seed")
     run([fdlc, "compile", os.path.join(seed, "catalog.yaml"), os.path.join(seed, "features.yaml"),
          "-o", "gen"], work)
-    left = sorted(n for n in os.listdir(gen) if n.startswith("features_"))
+    left = sorted(n for n in os.listdir(gen) if n.startswith("fdlfeatures_"))
     if left:
         fail("stale files of the split program left: %r" % left)
 

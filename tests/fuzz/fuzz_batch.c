@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "features.h"
+#include "fdlfeatures.h"
 #include "internal.h"
 
 /* Data records of a CSV file (the header not counted); -1 if malformed. */
@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     options.now = (fdl_time)1735689600 * FDL_MICROS_PER_SECOND;   /* 2025-01-01 */
     fdl_batch_stats stats;
     fdl_error err = {0};
-    fdl_status status = fdl_batch_run(features_program(), &options, &stats, &err);
+    fdl_status status = fdl_batch_run(fdlfeatures_program(), &options, &stats, &err);
     if (status != FDL_OK && status != FDL_ERR_SLA)
         return 0;
 

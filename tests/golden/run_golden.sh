@@ -7,7 +7,7 @@
 # diagnostics/NAME.yaml is checked together with diagnostics/_base.yaml
 # (unless its first line is "# alone"); stderr and the exit status must match
 # diagnostics/NAME.err. codegen/: the seed example's generated files must
-# match codegen/features.{h,c,json}, those of codegen/by_and_lists.yaml
+# match codegen/fdlfeatures.{h,c,json}, those of codegen/by_and_lists.yaml
 # codegen/by_and_lists.{h,c,json}, and the validation example's
 # (expectations, policies, SLAs) codegen/validation.{h,c} (the source path
 # shown as @SRC@).
@@ -75,7 +75,7 @@ codegen() {
 }
 # The seed example; the validation example (expectations, policies, SLAs);
 # percentile lists and min_by/max_by.
-codegen "$src/examples/seed" features "features.h features.c features.json" catalog.yaml features.yaml
+codegen "$src/examples/seed" fdlfeatures "fdlfeatures.h fdlfeatures.c fdlfeatures.json" catalog.yaml features.yaml
 codegen "$src/examples/validation" validation "validation.h validation.c" definitions.yaml
 codegen "$here/codegen" by_and_lists "by_and_lists.h by_and_lists.c by_and_lists.json" by_and_lists.yaml
 

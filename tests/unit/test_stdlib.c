@@ -520,7 +520,7 @@ static void generated_calls_compile_cleanly(void **state)
     fclose(src);
     arena_free(&a);
     snprintf(command, sizeof command,
-             "cc -std=c11 -Wall -Wextra -Wpedantic -Werror -I%s/runtime -c %s/lib.c -o %s/lib.o 2>%s/log"
+             "cc -std=c11 -Wall -Wextra -Wpedantic -Werror -I%s/runtime/include -c %s/lib.c -o %s/lib.o 2>%s/log"
              " || cat %s/log",
              FDL_SOURCE_DIR, dir, dir, dir, dir);
     assert_int_equal(system(command), 0);

@@ -11,6 +11,15 @@ enum { SOURCE0_orders = 0 };
 
 /* ------------------------------------------------------------ ingest */
 
+/* Group 2's filter: where (total_amount > 0) */
+static bool src0_orders_where2(fdl_store *store, const by_and_lists_event_orders *event)
+{
+    (void)store;
+    (void)event;
+    fdl_nbool v1 = fdl_nfloat64_int64_compare(FDL_CMP_GT, fdl_nfloat64_from(event->total_amount), fdl_nint64_of(INT64_C(0)));
+    return fdl_nbool_is_true(v1);
+}
+
 /* Expectations of source orders (by_and_lists.yaml:6): counts and policies; see fdl_check_violated. */
 static fdl_status src0_orders_check(fdl_store *store, by_and_lists_event_orders *event, const bool *invalid,
     bool *changed, fdl_error *err)
@@ -51,7 +60,7 @@ static fdl_status src0_orders_push(fdl_store *store, const by_and_lists_event_or
     if (status == FDL_OK)
         status = fdl_group_push_by(store, state, 1, time, event->channel, event->total_amount);
     /* group 2: channel by ordered_at where (total_amount > 0) */
-    if (status == FDL_OK && fdl_is_true(fdl_op_compare(FDL_CMP_GT, event->total_amount, fdl_int64(INT64_C(0)))))
+    if (status == FDL_OK && src0_orders_where2(store, event))
         status = fdl_group_push_by(store, state, 2, time, event->channel, event->ordered_at);
     if (status != FDL_OK)
         return fdl_error_set(err, status, "source orders: the store could not take the event");
@@ -181,9 +190,10 @@ static fdl_status src0_orders_ingest_row(fdl_store *store, const char *const *fi
 
 /* -------------------------------------------------------------- read */
 
-/* A feature's compute function: states and keys in its entity order. */
-typedef fdl_status compute_function(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out);
+/* A computed feature's function: the values of the features it reads, in
+ * its order (a cosine's two arguments, a derived feature's names). */
+typedef fdl_value compute_function(fdl_store *store, const fdl_value *in,
+    const fdl_value *request, fdl_time t);
 typedef compute_function *compute_fn;
 
 /* A plain feature: one runtime call, then its default. */
@@ -194,14 +204,22 @@ typedef struct plain_feature {
     fdl_value fallback;
 } plain_feature;
 
-/* One feature a set or entity reader computes, into the next value of out:
- * plain row `plain`, or else `compute`; its states and keys start at `slot`
- * of the reader's. */
-typedef struct feature_call {
+/* One feature a reader computes, once, into value `dest`: values below the
+ * reader's output count are its out[], the others its temporaries. A plain
+ * feature (row `plain`) reads the state and key of entity slot `slot`; a
+ * computed one calls `compute` on the values inputs[first .. first+count);
+ * with neither, dest is a copy of value inputs[first]. */
+typedef struct feature_step {
+    int dest;
     int slot;
     int plain;
     compute_fn compute;
-} feature_call;
+    int first, count;
+} feature_step;
+
+/* The most inputs of a computed feature; the most temporaries of a
+ * one-entity computed feature's read (read_computed). */
+enum { STEP_INPUTS = 1, STEP_TEMPS = 1 };
 
 /* The plain features, in definition order: the window aggregations and
  * embedding lookups, each computed by plain_read. */
@@ -230,28 +248,39 @@ static fdl_status plain_read(fdl_store *store, fdl_entity_state *state, fdl_valu
     return FDL_OK;
 }
 
+/* Runs steps[0..n) in order (see feature_step); stops at an error. */
+static fdl_status run_steps(fdl_store *store, fdl_entity_state *const *states,
+    const fdl_value *keys, const fdl_value *request, fdl_time t,
+    const feature_step *steps, int n, const int *inputs,
+    fdl_value *out, int nout, fdl_value *temp)
+{
+    for (int i = 0; i < n; i++) {
+        const feature_step *step = &steps[i];
+        fdl_value *dest = step->dest < nout ? &out[step->dest] : &temp[step->dest - nout];
+        if (step->plain >= 0) {
+            fdl_status status = plain_read(store, states[step->slot], keys[step->slot],
+                                   step->plain, t, dest);
+            if (status != FDL_OK)
+                return status;
+            continue;
+        }
+        fdl_value in[STEP_INPUTS];
+        /* step->count <= STEP_INPUTS, by construction */
+        for (int k = 0; k < step->count; k++) {
+            int v = inputs[step->first + k];
+            in[k] = v < nout ? out[v] : temp[v - nout];
+        }
+        *dest = step->compute ? step->compute(store, in, request, t) : in[0];
+    }
+    return FDL_OK;
+}
+
 /* Reads plain feature `row` of one entity whose key is one column. */
 static fdl_status read_plain(fdl_store *store, int entity, const fdl_value *keys, int row,
     fdl_time t, fdl_value *out)
 {
     fdl_entity_state *state = fdl_store_entity(store, entity, keys[0], false);
     return plain_read(store, state, keys[0], row, t, out);
-}
-
-/* Computes calls[0..n) into out[0..n), in order; stops at an error. */
-static fdl_status call_features(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t,
-    const feature_call *calls, int n, fdl_value *out)
-{
-    for (int i = 0; i < n; i++) {
-        const feature_call *call = &calls[i];
-        fdl_status status = call->compute
-            ? call->compute(store, &states[call->slot], &keys[call->slot], request, t, &out[i])
-            : plain_read(store, states[call->slot], keys[call->slot], call->plain, t, &out[i]);
-        if (status != FDL_OK)
-            return status;
-    }
-    return FDL_OK;
 }
 
 /* Reads feature amount_quantiles_7d; keys: user. */
@@ -302,17 +331,16 @@ fdl_status by_and_lists_read_set_orders_v1(fdl_store *store, const fdl_value *ke
     const fdl_value *request = (const fdl_value *)0;
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
-    static const feature_call set0_orders_v1_calls[5] = {
-        {0, 0, NULL},   /* out[0] amount_quantiles_7d */
-        {0, 1, NULL},   /* out[1] amount_p90_7d */
-        {0, 2, NULL},   /* out[2] approx_quantiles_life */
-        {0, 3, NULL},   /* out[3] biggest_order_channel_30d */
-        {0, 4, NULL},   /* out[4] first_paid_channel */
+    static const feature_step set0_orders_v1_steps[5] = {
+        {0, 0, 0, NULL, 0, 0},   /* out[0] amount_quantiles_7d */
+        {1, 0, 1, NULL, 0, 0},   /* out[1] amount_p90_7d */
+        {2, 0, 2, NULL, 0, 0},   /* out[2] approx_quantiles_life */
+        {3, 0, 3, NULL, 0, 0},   /* out[3] biggest_order_channel_30d */
+        {4, 0, 4, NULL, 0, 0},   /* out[4] first_paid_channel */
     };
-    fdl_status status;
-    if ((status = call_features(store, states, keys, request, t, &set0_orders_v1_calls[0], 5, &out[0])) != FDL_OK)
-        return status;
-    return FDL_OK;
+    fdl_status status = run_steps(store, states, keys, request, t,
+        set0_orders_v1_steps, 5, (const int *)0, out, 5, (fdl_value *)0);
+    return status;
 }
 
 /* Every feature of entity user alone. */
@@ -323,17 +351,16 @@ fdl_status by_and_lists_read_entity_user(fdl_store *store, fdl_value key, fdl_ti
     const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY0_user, key, false);
-    static const feature_call ent0_user_calls[5] = {
-        {0, 0, NULL},   /* out[0] amount_quantiles_7d */
-        {0, 1, NULL},   /* out[1] amount_p90_7d */
-        {0, 2, NULL},   /* out[2] approx_quantiles_life */
-        {0, 3, NULL},   /* out[3] biggest_order_channel_30d */
-        {0, 4, NULL},   /* out[4] first_paid_channel */
+    static const feature_step ent0_user_steps[5] = {
+        {0, 0, 0, NULL, 0, 0},   /* out[0] amount_quantiles_7d */
+        {1, 0, 1, NULL, 0, 0},   /* out[1] amount_p90_7d */
+        {2, 0, 2, NULL, 0, 0},   /* out[2] approx_quantiles_life */
+        {3, 0, 3, NULL, 0, 0},   /* out[3] biggest_order_channel_30d */
+        {4, 0, 4, NULL, 0, 0},   /* out[4] first_paid_channel */
     };
-    fdl_status status;
-    if ((status = call_features(store, states, keys, request, t, &ent0_user_calls[0], 5, &out[0])) != FDL_OK)
-        return status;
-    return FDL_OK;
+    fdl_status status = run_steps(store, states, keys, request, t,
+        ent0_user_steps, 5, (const int *)0, out, 5, (fdl_value *)0);
+    return status;
 }
 
 /* ------------------------------------------------------------ tables */

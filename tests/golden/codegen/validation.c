@@ -155,6 +155,19 @@ static fdl_status src0_signups_ingest_row(fdl_store *store, const char *const *f
     return src0_signups_push(store, &event, err);
 }
 
+/* Expectation 7 of source purchases: expr ((amount > 0) or (channel = 'store')) */
+static bool src1_purchases_expect7(fdl_store *store, const validation_event_purchases *event)
+{
+    (void)store;
+    (void)event;
+    fdl_nbool v1 = fdl_nfloat64_int64_compare(FDL_CMP_GT, fdl_nfloat64_from(event->amount), fdl_nint64_of(INT64_C(0)));
+    if (!fdl_nbool_decides(v1, true)) {
+        fdl_nbool v2 = fdl_nbool_from(fdl_op_compare(FDL_CMP_EQ, event->channel, fdl_string("store", 5)));
+        v1 = fdl_nbool_or(v1, v2);
+    }
+    return fdl_nbool_is_true(v1);
+}
+
 /* Expectations of source purchases (definitions.yaml:21): counts and policies; see fdl_check_violated. */
 static fdl_status src1_purchases_check(fdl_store *store, validation_event_purchases *event, const bool *invalid,
     bool *changed, fdl_error *err)
@@ -213,7 +226,7 @@ static fdl_status src1_purchases_check(fdl_store *store, validation_event_purcha
             changed[3] = true;
     }
     /* expr ((amount > 0) or (channel = 'store')), policy flag */
-    if (!fdl_is_true(fdl_op_or(fdl_op_compare(FDL_CMP_GT, event->amount, fdl_int64(INT64_C(0))), fdl_op_compare(FDL_CMP_EQ, event->channel, fdl_string("store", 5))))) {
+    if (!src1_purchases_expect7(store, event)) {
         if ((status = fdl_check_violated(store, SOURCE1_purchases, 7, fdl_null(), err)) != FDL_OK)
             return status;
     }
@@ -372,9 +385,10 @@ static fdl_status src1_purchases_ingest_row(fdl_store *store, const char *const 
 
 /* -------------------------------------------------------------- read */
 
-/* A feature's compute function: states and keys in its entity order. */
-typedef fdl_status compute_function(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t, fdl_value *out);
+/* A computed feature's function: the values of the features it reads, in
+ * its order (a cosine's two arguments, a derived feature's names). */
+typedef fdl_value compute_function(fdl_store *store, const fdl_value *in,
+    const fdl_value *request, fdl_time t);
 typedef compute_function *compute_fn;
 
 /* A plain feature: one runtime call, then its default. */
@@ -385,14 +399,22 @@ typedef struct plain_feature {
     fdl_value fallback;
 } plain_feature;
 
-/* One feature a set or entity reader computes, into the next value of out:
- * plain row `plain`, or else `compute`; its states and keys start at `slot`
- * of the reader's. */
-typedef struct feature_call {
+/* One feature a reader computes, once, into value `dest`: values below the
+ * reader's output count are its out[], the others its temporaries. A plain
+ * feature (row `plain`) reads the state and key of entity slot `slot`; a
+ * computed one calls `compute` on the values inputs[first .. first+count);
+ * with neither, dest is a copy of value inputs[first]. */
+typedef struct feature_step {
+    int dest;
     int slot;
     int plain;
     compute_fn compute;
-} feature_call;
+    int first, count;
+} feature_step;
+
+/* The most inputs of a computed feature; the most temporaries of a
+ * one-entity computed feature's read (read_computed). */
+enum { STEP_INPUTS = 1, STEP_TEMPS = 1 };
 
 /* The plain features, in definition order: the window aggregations and
  * embedding lookups, each computed by plain_read. */
@@ -418,28 +440,39 @@ static fdl_status plain_read(fdl_store *store, fdl_entity_state *state, fdl_valu
     return FDL_OK;
 }
 
+/* Runs steps[0..n) in order (see feature_step); stops at an error. */
+static fdl_status run_steps(fdl_store *store, fdl_entity_state *const *states,
+    const fdl_value *keys, const fdl_value *request, fdl_time t,
+    const feature_step *steps, int n, const int *inputs,
+    fdl_value *out, int nout, fdl_value *temp)
+{
+    for (int i = 0; i < n; i++) {
+        const feature_step *step = &steps[i];
+        fdl_value *dest = step->dest < nout ? &out[step->dest] : &temp[step->dest - nout];
+        if (step->plain >= 0) {
+            fdl_status status = plain_read(store, states[step->slot], keys[step->slot],
+                                   step->plain, t, dest);
+            if (status != FDL_OK)
+                return status;
+            continue;
+        }
+        fdl_value in[STEP_INPUTS];
+        /* step->count <= STEP_INPUTS, by construction */
+        for (int k = 0; k < step->count; k++) {
+            int v = inputs[step->first + k];
+            in[k] = v < nout ? out[v] : temp[v - nout];
+        }
+        *dest = step->compute ? step->compute(store, in, request, t) : in[0];
+    }
+    return FDL_OK;
+}
+
 /* Reads plain feature `row` of one entity whose key is one column. */
 static fdl_status read_plain(fdl_store *store, int entity, const fdl_value *keys, int row,
     fdl_time t, fdl_value *out)
 {
     fdl_entity_state *state = fdl_store_entity(store, entity, keys[0], false);
     return plain_read(store, state, keys[0], row, t, out);
-}
-
-/* Computes calls[0..n) into out[0..n), in order; stops at an error. */
-static fdl_status call_features(fdl_store *store, fdl_entity_state *const *states,
-    const fdl_value *keys, const fdl_value *request, fdl_time t,
-    const feature_call *calls, int n, fdl_value *out)
-{
-    for (int i = 0; i < n; i++) {
-        const feature_call *call = &calls[i];
-        fdl_status status = call->compute
-            ? call->compute(store, &states[call->slot], &keys[call->slot], request, t, &out[i])
-            : plain_read(store, states[call->slot], keys[call->slot], call->plain, t, &out[i]);
-        if (status != FDL_OK)
-            return status;
-    }
-    return FDL_OK;
 }
 
 /* Reads feature purchases_7d; keys: user. */
@@ -466,14 +499,13 @@ fdl_status validation_read_set_risk_v1(fdl_store *store, const fdl_value *keys,
     const fdl_value *request = (const fdl_value *)0;
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY0_user, keys[0], false);
-    static const feature_call set0_risk_v1_calls[2] = {
-        {0, 0, NULL},   /* out[0] purchases_7d */
-        {0, 1, NULL},   /* out[1] spend_7d */
+    static const feature_step set0_risk_v1_steps[2] = {
+        {0, 0, 0, NULL, 0, 0},   /* out[0] purchases_7d */
+        {1, 0, 1, NULL, 0, 0},   /* out[1] spend_7d */
     };
-    fdl_status status;
-    if ((status = call_features(store, states, keys, request, t, &set0_risk_v1_calls[0], 2, &out[0])) != FDL_OK)
-        return status;
-    return FDL_OK;
+    fdl_status status = run_steps(store, states, keys, request, t,
+        set0_risk_v1_steps, 2, (const int *)0, out, 2, (fdl_value *)0);
+    return status;
 }
 
 /* Every feature of entity user alone. */
@@ -484,14 +516,13 @@ fdl_status validation_read_entity_user(fdl_store *store, fdl_value key, fdl_time
     const fdl_value *request = (const fdl_value *)0;   /* request fields read as null */
     fdl_entity_state *states[1];
     states[0] = fdl_store_entity(store, ENTITY0_user, key, false);
-    static const feature_call ent0_user_calls[2] = {
-        {0, 0, NULL},   /* out[0] purchases_7d */
-        {0, 1, NULL},   /* out[1] spend_7d */
+    static const feature_step ent0_user_steps[2] = {
+        {0, 0, 0, NULL, 0, 0},   /* out[0] purchases_7d */
+        {1, 0, 1, NULL, 0, 0},   /* out[1] spend_7d */
     };
-    fdl_status status;
-    if ((status = call_features(store, states, keys, request, t, &ent0_user_calls[0], 2, &out[0])) != FDL_OK)
-        return status;
-    return FDL_OK;
+    fdl_status status = run_steps(store, states, keys, request, t,
+        ent0_user_steps, 2, (const int *)0, out, 2, (fdl_value *)0);
+    return status;
 }
 
 /* ------------------------------------------------------------ tables */

@@ -657,6 +657,182 @@ fdl_value fdl_op_not(fdl_value a);
 fdl_value fdl_op_negate(fdl_value a);
 enum { FDL_CMP_EQ, FDL_CMP_NE, FDL_CMP_LT, FDL_CMP_LE, FDL_CMP_GT, FDL_CMP_GE };
 
+/*
+ * Typed values of generated code: a native value and a null flag, for
+ * expressions whose types sema knows (int64, float64, bool). The helpers
+ * below are the operators' rules, the same as fdl_op_* above (SQL nulls,
+ * null on int64 overflow and on division by zero, null for a float result
+ * that is not finite), so typed and tagged code give the same values; a
+ * compiler inlines them into native arithmetic.
+ */
+typedef struct fdl_nint64 { int64_t v; bool null; } fdl_nint64;
+typedef struct fdl_nfloat64 { double v; bool null; } fdl_nfloat64;
+typedef struct fdl_nbool { bool v; bool null; } fdl_nbool;
+
+static inline fdl_nint64 fdl_nint64_of(int64_t v) { fdl_nint64 r = {v, false}; return r; }
+static inline fdl_nfloat64 fdl_nfloat64_of(double v) { fdl_nfloat64 r = {v, false}; return r; }
+static inline fdl_nbool fdl_nbool_of(bool v) { fdl_nbool r = {v, false}; return r; }
+static inline fdl_nint64 fdl_nint64_null(void) { fdl_nint64 r = {0, true}; return r; }
+static inline fdl_nfloat64 fdl_nfloat64_null(void) { fdl_nfloat64 r = {0.0, true}; return r; }
+static inline fdl_nbool fdl_nbool_null(void) { fdl_nbool r = {false, true}; return r; }
+
+/* From a tagged value: null unless it holds that type (an int64 widens to
+ * float64, as the operators widen it). */
+static inline fdl_nint64 fdl_nint64_from(fdl_value v)
+{
+    return v.type == FDL_INT64 ? fdl_nint64_of(v.as.i) : fdl_nint64_null();
+}
+static inline fdl_nfloat64 fdl_nfloat64_from(fdl_value v)
+{
+    return v.type == FDL_FLOAT64 ? fdl_nfloat64_of(v.as.f)
+         : v.type == FDL_INT64 ? fdl_nfloat64_of((double)v.as.i) : fdl_nfloat64_null();
+}
+static inline fdl_nbool fdl_nbool_from(fdl_value v)
+{
+    return v.type == FDL_BOOL ? fdl_nbool_of(v.as.b) : fdl_nbool_null();
+}
+static inline fdl_value fdl_nint64_value(fdl_nint64 a) { return a.null ? fdl_null() : fdl_int64(a.v); }
+static inline fdl_value fdl_nfloat64_value(fdl_nfloat64 a) { return a.null ? fdl_null() : fdl_float64(a.v); }
+static inline fdl_value fdl_nbool_value(fdl_nbool a) { return a.null ? fdl_null() : fdl_bool(a.v); }
+static inline fdl_nfloat64 fdl_nint64_to_float64(fdl_nint64 a)
+{
+    fdl_nfloat64 r = {(double)a.v, a.null};
+    return r;
+}
+
+/* A float result: null unless finite (x - x is 0 only for finite x). */
+static inline fdl_nfloat64 fdl_nfloat64_finite(double x)
+{
+    return x - x == 0.0 ? fdl_nfloat64_of(x) : fdl_nfloat64_null();
+}
+
+static inline fdl_nint64 fdl_nint64_add(fdl_nint64 a, fdl_nint64 b)
+{
+    fdl_nint64 r = {0, a.null || b.null};
+    r.null = __builtin_add_overflow(a.v, b.v, &r.v) || r.null;
+    return r;
+}
+static inline fdl_nint64 fdl_nint64_sub(fdl_nint64 a, fdl_nint64 b)
+{
+    fdl_nint64 r = {0, a.null || b.null};
+    r.null = __builtin_sub_overflow(a.v, b.v, &r.v) || r.null;
+    return r;
+}
+static inline fdl_nint64 fdl_nint64_mul(fdl_nint64 a, fdl_nint64 b)
+{
+    fdl_nint64 r = {0, a.null || b.null};
+    r.null = __builtin_mul_overflow(a.v, b.v, &r.v) || r.null;
+    return r;
+}
+/* INT64_MIN / -1 overflows; its remainder is 0 but C leaves it undefined. */
+static inline fdl_nint64 fdl_nint64_div(fdl_nint64 a, fdl_nint64 b)
+{
+    if (a.null || b.null || b.v == 0 || (a.v == INT64_MIN && b.v == -1))
+        return fdl_nint64_null();
+    return fdl_nint64_of(a.v / b.v);
+}
+static inline fdl_nint64 fdl_nint64_mod(fdl_nint64 a, fdl_nint64 b)
+{
+    if (a.null || b.null || b.v == 0 || (a.v == INT64_MIN && b.v == -1))
+        return fdl_nint64_null();
+    return fdl_nint64_of(a.v % b.v);
+}
+static inline fdl_nint64 fdl_nint64_neg(fdl_nint64 a)
+{
+    return a.null || a.v == INT64_MIN ? fdl_nint64_null() : fdl_nint64_of(-a.v);
+}
+
+static inline fdl_nfloat64 fdl_nfloat64_add(fdl_nfloat64 a, fdl_nfloat64 b)
+{
+    return a.null || b.null ? fdl_nfloat64_null() : fdl_nfloat64_finite(a.v + b.v);
+}
+static inline fdl_nfloat64 fdl_nfloat64_sub(fdl_nfloat64 a, fdl_nfloat64 b)
+{
+    return a.null || b.null ? fdl_nfloat64_null() : fdl_nfloat64_finite(a.v - b.v);
+}
+static inline fdl_nfloat64 fdl_nfloat64_mul(fdl_nfloat64 a, fdl_nfloat64 b)
+{
+    return a.null || b.null ? fdl_nfloat64_null() : fdl_nfloat64_finite(a.v * b.v);
+}
+static inline fdl_nfloat64 fdl_nfloat64_div(fdl_nfloat64 a, fdl_nfloat64 b)
+{
+    return a.null || b.null || b.v == 0.0 ? fdl_nfloat64_null() : fdl_nfloat64_finite(a.v / b.v);
+}
+double fdl_fmod(double x, double y);   /* fmod, so generated code needs no <math.h> */
+static inline fdl_nfloat64 fdl_nfloat64_mod(fdl_nfloat64 a, fdl_nfloat64 b)
+{
+    return a.null || b.null || b.v == 0.0 ? fdl_nfloat64_null() : fdl_nfloat64_finite(fdl_fmod(a.v, b.v));
+}
+static inline fdl_nfloat64 fdl_nfloat64_neg(fdl_nfloat64 a)
+{
+    fdl_nfloat64 r = {-a.v, a.null};
+    return r;
+}
+
+/* Comparison: the test `op` (FDL_CMP_*) of a three-way order. */
+static inline bool fdl_order_holds(int op, int order)
+{
+    switch (op) {
+    case FDL_CMP_EQ: return order == 0;
+    case FDL_CMP_NE: return order != 0;
+    case FDL_CMP_LT: return order < 0;
+    case FDL_CMP_LE: return order <= 0;
+    case FDL_CMP_GT: return order > 0;
+    default: return order >= 0;
+    }
+}
+/* The sign of i - d, exactly, for a finite d (no rounding of i). */
+int fdl_order_int64_float64(int64_t i, double d);
+static inline fdl_nbool fdl_nint64_compare(int op, fdl_nint64 a, fdl_nint64 b)
+{
+    return a.null || b.null ? fdl_nbool_null() : fdl_nbool_of(fdl_order_holds(op, (a.v > b.v) - (a.v < b.v)));
+}
+/* NaN compares as null (as in fdl_op_compare). */
+static inline fdl_nbool fdl_nfloat64_compare(int op, fdl_nfloat64 a, fdl_nfloat64 b)
+{
+    if (a.null || b.null || a.v != a.v || b.v != b.v)
+        return fdl_nbool_null();
+    return fdl_nbool_of(fdl_order_holds(op, (a.v > b.v) - (a.v < b.v)));
+}
+static inline fdl_nbool fdl_nint64_float64_compare(int op, fdl_nint64 a, fdl_nfloat64 b)
+{
+    if (a.null || b.null || b.v != b.v)
+        return fdl_nbool_null();
+    return fdl_nbool_of(fdl_order_holds(op, fdl_order_int64_float64(a.v, b.v)));
+}
+static inline fdl_nbool fdl_nfloat64_int64_compare(int op, fdl_nfloat64 a, fdl_nint64 b)
+{
+    if (a.null || b.null || a.v != a.v)
+        return fdl_nbool_null();
+    return fdl_nbool_of(fdl_order_holds(op, -fdl_order_int64_float64(b.v, a.v)));
+}
+static inline fdl_nbool fdl_nbool_compare(int op, fdl_nbool a, fdl_nbool b)
+{
+    return a.null || b.null ? fdl_nbool_null() : fdl_nbool_of(fdl_order_holds(op, (int)a.v - (int)b.v));
+}
+
+/* Three-valued logic. fdl_nbool_decides(a, false) says whether `a and b`
+ * is known from a alone (a is false), so generated code skips b. */
+static inline bool fdl_nbool_decides(fdl_nbool a, bool by_or) { return !a.null && a.v == by_or; }
+static inline fdl_nbool fdl_nbool_and(fdl_nbool a, fdl_nbool b)
+{
+    if ((!a.null && !a.v) || (!b.null && !b.v))
+        return fdl_nbool_of(false);
+    return a.null || b.null ? fdl_nbool_null() : fdl_nbool_of(true);
+}
+static inline fdl_nbool fdl_nbool_or(fdl_nbool a, fdl_nbool b)
+{
+    if ((!a.null && a.v) || (!b.null && b.v))
+        return fdl_nbool_of(true);
+    return a.null || b.null ? fdl_nbool_null() : fdl_nbool_of(false);
+}
+static inline fdl_nbool fdl_nbool_not(fdl_nbool a)
+{
+    fdl_nbool r = {!a.v, a.null};
+    return r;
+}
+static inline bool fdl_nbool_is_true(fdl_nbool a) { return !a.null && a.v; }
+
 /* Request field i of a read, or null when the caller gave none. */
 static inline fdl_value fdl_request_value(const fdl_value *request, int i)
 {
