@@ -2,6 +2,8 @@
  * source.c - source files, span arithmetic, the table of diagnostic codes
  * and the diagnostic printer (clang's layout and colours).
  */
+#define _POSIX_C_SOURCE 200809L  /* open_memstream */
+
 #include "source.h"
 
 #include <assert.h>
@@ -274,6 +276,14 @@ static void report(source_set *s, char kind, diag_code code, const char *flag, s
         record(s, kind, code, sp, fmt, ap);
         return;
     }
+    /* Composed in memory and written at once: stderr is unbuffered, and a
+     * byte-by-byte excerpt made thousands of warnings cost a write each. */
+    FILE *out = s->out;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *buffer = open_memstream(&text, &size);
+    if (buffer)
+        s->out = buffer;
     const char *name = kind == 'e' ? "error" : kind == 'w' ? "warning" : "note";
     const char *color = kind == 'e' ? COLOR_ERROR : kind == 'w' ? COLOR_WARNING : COLOR_NOTE;
     const source_file *f = source_get(s, sp.file);
@@ -297,6 +307,12 @@ static void report(source_set *s, char kind, diag_code code, const char *flag, s
         fputs(COLOR_RESET, s->out);
     fputc('\n', s->out);
     print_excerpt(s, sp);
+    if (buffer) {
+        s->out = out;
+        if (fclose(buffer) == 0)
+            fwrite(text, 1, size, out);
+        free(text);
+    }
 }
 
 /* Counts an error; false when it is past max_errors and is not shown. */
