@@ -86,14 +86,14 @@ static bool read_duration(source_set *sources, span sp, const char *s, const cha
         }
     }
     if (unit == 0) {
-        diag_error(sources, sp,
+        diag_error(sources, DIAG_INVALID_DURATION, sp,
                    "malformed %s '%.64s': write a positive whole number and a unit "
                    "(s, m, h, d, w), e.g. %s", what, s, example);
         return false;
     }
     /* Durations are kept in microseconds: bound them well inside int64. */
     if (overflow || number == 0 || number > INT64_MAX / 1000000 / unit / 4) {
-        diag_error(sources, sp, number == 0 ? "%s '%s' must be longer than zero"
+        diag_error(sources, DIAG_INVALID_DURATION, sp, number == 0 ? "%s '%s' must be longer than zero"
                                             : "%s '%.64s' is too long", what, s);
         return false;
     }
@@ -123,7 +123,7 @@ void ast_read_hop(source_set *sources, span sp, const char *s, ast_aggregation *
     agg->hop_span = sp;
     agg->hop_written = true;
     if (strcmp(s, "lifetime") == 0) {
-        diag_error(sources, sp, "a hop is a duration (s, m, h, d, w), e.g. 1h, not 'lifetime'");
+        diag_error(sources, DIAG_INVALID_DURATION, sp, "a hop is a duration (s, m, h, d, w), e.g. 1h, not 'lifetime'");
         return;
     }
     if (read_duration(sources, sp, s, "hop", "1h", &agg->hop_seconds))

@@ -92,7 +92,7 @@ ast_name fdl_name(fdl_context *c, const char *text, span sp, const char *what)
     if (!text)
         return name;
     if (strlen(text) > 128) {
-        diag_error(c->sources, sp,
+        diag_error(c->sources, DIAG_INVALID_NAME, sp,
                    "%s '%.64s' is not a valid name: use letters, digits and '_', starting with a "
                    "letter or '_', at most 128 characters", what, text);
         return name;
@@ -109,10 +109,10 @@ static bool read_type(fdl_context *c, ast_name written, type_kind *out)
     static const char *names[] = {"int64", "float64", "bool", "string", "timestamp", "float64_vector"};
     const char *close = suggest_closest(written.text, names, 6);
     if (close)
-        diag_error(c->sources, written.span, "unknown type '%.64s'; did you mean '%s'?", written.text,
+        diag_error(c->sources, DIAG_UNKNOWN_TYPE, written.span, "unknown type '%.64s'; did you mean '%s'?", written.text,
                    close);
     else
-        diag_error(c->sources, written.span,
+        diag_error(c->sources, DIAG_UNKNOWN_TYPE, written.span,
                    "unknown type '%.64s' (types: int64, float64, bool, string, timestamp, "
                    "float64_vector)", written.text);
     return false;
@@ -135,7 +135,7 @@ static const char *string_text(fdl_context *c, const expr *string, const char *w
     if (!string || string->kind != EXPR_STRING)
         return NULL;
     if (memchr(string->as.string.bytes, '\0', (size_t)string->as.string.len)) {
-        diag_error(c->sources, string->span, "%s contains a NUL character", what);
+        diag_error(c->sources, DIAG_INVALID_VALUE, string->span, "%s contains a NUL character", what);
         return NULL;
     }
     return string->as.string.bytes;
@@ -150,7 +150,7 @@ ast_name fdl_tag(fdl_context *c, const expr *string)
 {
     ast_name tag = {string_text(c, string, "tag"), string->span};
     if (tag.text && !tag.text[0]) {
-        diag_error(c->sources, string->span, "tag must not be empty");
+        diag_error(c->sources, DIAG_INVALID_VALUE, string->span, "tag must not be empty");
         tag.text = NULL;
     }
     return tag;
@@ -160,7 +160,7 @@ void fdl_clauses_add(fdl_context *c, fdl_clauses *clauses, const fdl_clause *cla
 {
     static const char *const names[FDL_NCLAUSES] = {"description", "tags", "online", "default"};
     if (clauses->given[clause->kind]) {
-        diag_error(c->sources, clause->span, "duplicate %s in feature", names[clause->kind]);
+        diag_error(c->sources, DIAG_DUPLICATE_KEY, clause->span, "duplicate %s in feature", names[clause->kind]);
         diag_note(c->sources, clauses->clause[clause->kind].span, "first given here");
         return;
     }
@@ -189,13 +189,13 @@ void fdl_add_entity(fdl_context *c, span whole, ast_name name, fdl_fields keys, 
         for (int k = 0; k < e->nkeys; k++)
             repeated |= strcmp(e->join_keys[k].text, key->name.text) == 0;
         if (repeated) {
-            diag_error(c->sources, key->name.span, "join key '%s' is listed twice", key->name.text);
+            diag_error(c->sources, DIAG_DUPLICATE_DEFINITION, key->name.span, "join key '%s' is listed twice", key->name.text);
             continue;
         }
         type_kind type = key->type;
         if (type != TYPE_STRING && type != TYPE_INT64) {
             if (type != TYPE_ERROR)
-                diag_error(c->sources, key->type_span, "%s must be string or int64",
+                diag_error(c->sources, DIAG_TYPE_MISMATCH, key->type_span, "%s must be string or int64",
                            composite ? "key type" : "key_type");
             type = TYPE_STRING;
         }
@@ -296,13 +296,13 @@ static void read_policy(fdl_context *c, const fdl_parts *parts, int *at, const c
     static const policy_kind kinds[] = {POLICY_FAIL, POLICY_DROP, POLICY_CLAMP, POLICY_FLAG,
                                         POLICY_IMPUTE};
     if (*at >= parts->count) {
-        diag_error(c->sources, after, "%s is missing: write fail, drop, clamp, flag or impute VALUE",
+        diag_error(c->sources, DIAG_INVALID_POLICY, after, "%s is missing: write fail, drop, clamp, flag or impute VALUE",
                    what);
         return;
     }
     const fdl_part *word = &parts->items[(*at)++];
     if (word->kind != FDL_PART_NAME || word->qualifier.text) {
-        diag_error(c->sources, word->span,
+        diag_error(c->sources, DIAG_INVALID_POLICY, word->span,
                    "%s must be fail, drop, clamp, flag or impute VALUE, not '%s'", what,
                    shown(c, word->span));
         return;
@@ -317,7 +317,7 @@ static void read_policy(fdl_context *c, const fdl_parts *parts, int *at, const c
         }
         const fdl_part *value = *at < parts->count ? &parts->items[*at] : NULL;
         if (!value || value->kind != FDL_PART_VALUE) {
-            diag_error(c->sources, value ? value->span : word->span,
+            diag_error(c->sources, DIAG_INVALID_POLICY, value ? value->span : word->span,
                        "impute needs a value: impute 0, impute \"other\"");
             return;
         }
@@ -328,7 +328,7 @@ static void read_policy(fdl_context *c, const fdl_parts *parts, int *at, const c
         return;
     }
     const char *close = suggest_closest(word->name.text, names, 5);
-    diag_error(c->sources, word->span,
+    diag_error(c->sources, DIAG_INVALID_POLICY, word->span,
                "unknown %s '%.64s'%s%s%s (policies: fail, drop, clamp, flag, impute VALUE)", what,
                word->name.text, close ? "; did you mean '" : "", close ? close : "",
                close ? "'?" : "");
@@ -353,12 +353,12 @@ static bool read_values(fdl_context *c, const fdl_part *list, ast_expectation *e
 {
     const char *what = expectation_kind_name(e->kind);
     if (pair && list->items.count != 2) {
-        diag_error(c->sources, list->span, "%s takes [LOW, HIGH] (either may be null), not %d value%s",
+        diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, list->span, "%s takes [LOW, HIGH] (either may be null), not %d value%s",
                    what, list->items.count, list->items.count == 1 ? "" : "s");
         return false;
     }
     if (!pair && list->items.count == 0) {
-        diag_error(c->sources, list->span, "%s needs at least one value", what);
+        diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, list->span, "%s needs at least one value", what);
         return false;
     }
     e->values = arena_alloc(c->arena, sizeof(ast_value) * (size_t)list->items.count);
@@ -368,7 +368,7 @@ static bool read_values(fdl_context *c, const fdl_part *list, ast_expectation *e
         if (item->kind == FDL_PART_VALUE) {
             e->values[i] = item->value;
         } else {
-            diag_error(c->sources, item->span,
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, item->span,
                        "%s '%s' is a name: write a literal (a number, true, false, null, or a "
                        "string in quotes: \"%s\")", pair ? "bound" : "value", shown(c, item->span),
                        shown(c, item->span));
@@ -425,10 +425,10 @@ static bool read_expectation(fdl_context *c, const fdl_spec *spec, bool row, ast
         const char *close = spec->head.text ? suggest_closest(spec->head.text, names, EXPECT_KIND_COUNT)
                                             : NULL;
         if (close)
-            diag_error(c->sources, spec->head.span, "unknown expectation '%.64s'; did you mean '%s'?",
+            diag_error(c->sources, DIAG_UNKNOWN_EXPECTATION, spec->head.span, "unknown expectation '%.64s'; did you mean '%s'?",
                        spec->head.text, close);
         else
-            diag_error(c->sources, spec->head.span,
+            diag_error(c->sources, DIAG_UNKNOWN_EXPECTATION, spec->head.span,
                        "unknown expectation '%.64s' (expectations: not_null, range, in, matches, "
                        "max_future, ordered, max_gap, exists_in, mean, stddev, null_ratio, distinct%s)",
                        spec->head.text ? spec->head.text : "", row ? "; of a source: expr, unique" : "");
@@ -436,7 +436,7 @@ static bool read_expectation(fdl_context *c, const fdl_spec *spec, bool row, ast
     }
     bool row_kind = e->kind == EXPECT_EXPR || e->kind == EXPECT_UNIQUE;
     if (row_kind != row) {
-        diag_error(c->sources, spec->head.span,
+        diag_error(c->sources, DIAG_UNKNOWN_EXPECTATION, spec->head.span,
                    row ? "'%s' checks a field: write it in that field's expect(...)"
                        : "'%s' checks a whole row: write it in the source's expect(...), after its fields",
                    name);
@@ -528,7 +528,7 @@ static bool read_expectation(fdl_context *c, const fdl_spec *spec, bool row, ast
         at = 1;
         e->argument_span = argument->span;
         if (argument->items.count == 0) {
-            diag_error(c->sources, argument->span, "unique needs at least one field");
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, argument->span, "unique needs at least one field");
             ok = false;
             break;
         }
@@ -536,7 +536,7 @@ static bool read_expectation(fdl_context *c, const fdl_spec *spec, bool row, ast
         for (int i = 0; i < argument->items.count; i++) {
             const fdl_part *item = &argument->items.items[i];
             if (item->kind != FDL_PART_NAME) {
-                diag_error(c->sources, item->span, "unique takes field names, not %s",
+                diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, item->span, "unique takes field names, not %s",
                            part_kind_words(item));
                 continue;
             }
@@ -551,13 +551,13 @@ static bool read_expectation(fdl_context *c, const fdl_spec *spec, bool row, ast
     }
     if (!shape) {
         if (argument)
-            diag_error(c->sources, argument->span, "%s takes %s, not %s: write %s", name,
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, argument->span, "%s takes %s, not %s: write %s", name,
                        e->kind == EXPECT_MAX_FUTURE || e->kind == EXPECT_MAX_GAP ? "a duration"
                        : e->kind == EXPECT_EXISTS_IN ? "a name"
                        : e->kind == EXPECT_MATCHES || e->kind == EXPECT_NULL_RATIO ? "a value"
                        : "a list", part_kind_words(argument), expectation_usage(e->kind));
         else
-            diag_error(c->sources, spec->head.span, "%s needs its argument: write %s", name,
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, spec->head.span, "%s needs its argument: write %s", name,
                        expectation_usage(e->kind));
         return false;
     }
@@ -565,7 +565,7 @@ static bool read_expectation(fdl_context *c, const fdl_spec *spec, bool row, ast
         read_policy(c, parts, &at, "policy", spec->span, &e->policy);
     if (at < parts->count) {
         const fdl_part *extra = &parts->items[at];
-        diag_error(c->sources, extra->span,
+        diag_error(c->sources, DIAG_INVALID_POLICY, extra->span,
                    "unexpected '%s' after the %s: an expectation is %s, then a policy if any",
                    shown(c, extra->span), at == 1 || e->policy.kind == POLICY_DEFAULT ? "argument" : "policy",
                    expectation_usage(e->kind));
@@ -592,13 +592,13 @@ ast_field fdl_source_field(fdl_context *c, ast_name name, ast_name type, const f
         const fdl_part *word = &parts->items[at++];
         if (is_word(word, "on_invalid")) {
             if (has_on_invalid) {
-                diag_error(c->sources, word->span, "duplicate on_invalid in field");
+                diag_error(c->sources, DIAG_DUPLICATE_KEY, word->span, "duplicate on_invalid in field");
                 diag_note(c->sources, on_invalid, "first given here");
             }
             ast_policy policy = {0};
             const fdl_part *next = at < parts->count ? &parts->items[at] : NULL;
             if (next && (is_word(next, "expect") || is_word(next, "on_invalid")))
-                diag_error(c->sources, word->span,
+                diag_error(c->sources, DIAG_INVALID_POLICY, word->span,
                            "on_invalid policy is missing: write fail, drop, clamp, flag or impute VALUE");
             else
                 read_policy(c, parts, &at, "on_invalid policy", word->span, &policy);
@@ -612,7 +612,7 @@ ast_field fdl_source_field(fdl_context *c, ast_name name, ast_name type, const f
         if (is_word(word, "expect") && group && group->kind == FDL_PART_GROUP) {
             at++;
             if (has_expect) {
-                diag_error(c->sources, word->span, "duplicate expect in field");
+                diag_error(c->sources, DIAG_DUPLICATE_KEY, word->span, "duplicate expect in field");
                 diag_note(c->sources, expect, "first given here");
                 continue;
             }
@@ -622,7 +622,7 @@ ast_field fdl_source_field(fdl_context *c, ast_name name, ast_name type, const f
             continue;
         }
         if (is_word(word, "expect")) {
-            diag_error(c->sources, word->span,
+            diag_error(c->sources, DIAG_WRONG_SHAPE, word->span,
                        "expect takes its expectations in parentheses: expect(not_null, range [0, 100])");
             break;
         }
@@ -630,10 +630,10 @@ ast_field fdl_source_field(fdl_context *c, ast_name name, ast_name type, const f
         const char *close = word->kind == FDL_PART_NAME && !word->qualifier.text
                                 ? suggest_closest(word->name.text, words, 2) : NULL;
         if (close)
-            diag_error(c->sources, word->span, "unexpected '%s' after the field's type; did you mean '%s'?",
+            diag_error(c->sources, DIAG_UNKNOWN_KEY, word->span, "unexpected '%s' after the field's type; did you mean '%s'?",
                        shown(c, word->span), close);
         else
-            diag_error(c->sources, word->span,
+            diag_error(c->sources, DIAG_UNKNOWN_KEY, word->span,
                        "unexpected '%s' after the field's type: write on_invalid POLICY or "
                        "expect(EXPECTATION, ...)", shown(c, word->span));
         break;
@@ -664,7 +664,7 @@ fdl_source_clause fdl_source_clause_make(fdl_context *c, span whole, const expr 
         if (strcmp(word.text, words[i]) == 0)
             clause.kind = i == 0 ? FDL_SOURCE_EXPECT : FDL_SOURCE_SLA;
     if (clause.kind >= 0 && !group) {
-        diag_error(c->sources, word.span, "%s takes its items in parentheses: %s", word.text,
+        diag_error(c->sources, DIAG_WRONG_SHAPE, word.span, "%s takes its items in parentheses: %s", word.text,
                    clause.kind == FDL_SOURCE_EXPECT ? "expect(unique [id], expr(amount > 0) flag)"
                                                     : "sla(pass_rate 0.99, min_rows 1000)");
         clause.kind = -1;
@@ -688,18 +688,18 @@ void fdl_source_clauses_add(fdl_context *c, fdl_source_clauses *clauses,
         clauses->unknown_seen = true;
         const char *close = suggest_closest(clause->word.text, words, 7);
         if (close)
-            diag_error(c->sources, clause->word.span,
+            diag_error(c->sources, DIAG_UNKNOWN_KEY, clause->word.span,
                        "unknown clause '%.64s' of a source; did you mean '%s'?", clause->word.text,
                        close);
         else
-            diag_error(c->sources, clause->word.span,
+            diag_error(c->sources, DIAG_UNKNOWN_KEY, clause->word.span,
                        "unknown clause '%.64s' of a source: expected a description, expect(...) or "
                        "sla(...)", clause->word.text);
     }
     if (clause->kind < 0)
         return;
     if (clauses->given[clause->kind]) {
-        diag_error(c->sources, clause->span, "duplicate %s in source", names[clause->kind]);
+        diag_error(c->sources, DIAG_DUPLICATE_KEY, clause->span, "duplicate %s in source", names[clause->kind]);
         diag_note(c->sources, clauses->clause[clause->kind].span, "first given here");
         return;
     }
@@ -712,11 +712,11 @@ static const fdl_part *sla_argument(fdl_context *c, const fdl_spec *item, const 
 {
     const fdl_parts *parts = &item->parts;
     if (parts->count == 0) {
-        diag_error(c->sources, item->head.span, "%s needs a value: %s", item->head.text, usage);
+        diag_error(c->sources, DIAG_INVALID_SLA, item->head.span, "%s needs a value: %s", item->head.text, usage);
         return NULL;
     }
     if (parts->count > 1)
-        diag_error(c->sources, parts->items[1].span, "unexpected '%s': write %s",
+        diag_error(c->sources, DIAG_INVALID_SLA, parts->items[1].span, "unexpected '%s': write %s",
                    shown(c, parts->items[1].span), usage);
     return &parts->items[0];
 }
@@ -739,15 +739,15 @@ static void read_sla(fdl_context *c, span whole, const fdl_specs *specs, ast_sla
             const char *close = item->head.text ? suggest_closest(item->head.text, names, 3) : NULL;
             const char *text = item->head.text ? item->head.text : "expr";
             if (close)
-                diag_error(c->sources, item->head.span, "unknown item '%.64s' in sla; did you mean '%s'?",
+                diag_error(c->sources, DIAG_INVALID_SLA, item->head.span, "unknown item '%.64s' in sla; did you mean '%s'?",
                            text, close);
             else
-                diag_error(c->sources, item->head.span,
+                diag_error(c->sources, DIAG_INVALID_SLA, item->head.span,
                            "unknown item '%.64s' in sla (items: pass_rate, min_rows, max_null_ratio)", text);
             continue;
         }
         if (given[which]) {
-            diag_error(c->sources, item->head.span, "duplicate %s in sla", names[which]);
+            diag_error(c->sources, DIAG_INVALID_SLA, item->head.span, "duplicate %s in sla", names[which]);
             diag_note(c->sources, first[which], "first given here");
             continue;
         }
@@ -764,7 +764,7 @@ static void read_sla(fdl_context *c, span whole, const fdl_specs *specs, ast_sla
                 sla->has_pass_rate = true;
                 sla->pass_rate = number;
             } else {
-                diag_error(c->sources, value->span, "pass_rate must be a number, not '%s'",
+                diag_error(c->sources, DIAG_INVALID_SLA, value->span, "pass_rate must be a number, not '%s'",
                            shown(c, value->span));
             }
             break;
@@ -776,7 +776,7 @@ static void read_sla(fdl_context *c, span whole, const fdl_specs *specs, ast_sla
                 sla->has_min_rows = true;
                 sla->min_rows = value->negative ? -value->number->as.int_value : value->number->as.int_value;
             } else {
-                diag_error(c->sources, value->span, "min_rows must be an integer, not '%s'",
+                diag_error(c->sources, DIAG_INVALID_SLA, value->span, "min_rows must be an integer, not '%s'",
                            shown(c, value->span));
             }
             break;
@@ -785,7 +785,7 @@ static void read_sla(fdl_context *c, span whole, const fdl_specs *specs, ast_sla
             if (!(value = sla_argument(c, item, usage)))
                 break;
             if (value->kind != FDL_PART_GROUP) {
-                diag_error(c->sources, value->span, "max_null_ratio takes %s", usage + 14);
+                diag_error(c->sources, DIAG_INVALID_SLA, value->span, "max_null_ratio takes %s", usage + 14);
                 break;
             }
             const fdl_specs *limits = &value->specs;
@@ -794,7 +794,7 @@ static void read_sla(fdl_context *c, span whole, const fdl_specs *specs, ast_sla
                 const fdl_spec *limit = &limits->items[l];
                 ast_null_limit *out = &sla->max_null_ratio[sla->nmax_null_ratio];
                 if (!limit->head.text || strcmp(limit->head.text, "in") == 0) {
-                    diag_error(c->sources, limit->head.span, "max_null_ratio takes field names, "
+                    diag_error(c->sources, DIAG_INVALID_SLA, limit->head.span, "max_null_ratio takes field names, "
                                                              "e.g. max_null_ratio(user_id 0.01)");
                     continue;
                 }
@@ -802,7 +802,7 @@ static void read_sla(fdl_context *c, span whole, const fdl_specs *specs, ast_sla
                 for (int k = 0; k < sla->nmax_null_ratio; k++)
                     repeated |= strcmp(sla->max_null_ratio[k].field.text, limit->head.text) == 0;
                 if (repeated) {
-                    diag_error(c->sources, limit->head.span, "max_null_ratio lists field '%s' twice",
+                    diag_error(c->sources, DIAG_INVALID_SLA, limit->head.span, "max_null_ratio lists field '%s' twice",
                                limit->head.text);
                     continue;
                 }
@@ -812,7 +812,7 @@ static void read_sla(fdl_context *c, span whole, const fdl_specs *specs, ast_sla
                 out->span = ratio->span;
                 out->field = fdl_name(c, limit->head.text, limit->head.span, "field name");
                 if (!part_number(ratio, &out->max_ratio)) {
-                    diag_error(c->sources, ratio->span, "null ratio must be a number, not '%s'",
+                    diag_error(c->sources, DIAG_INVALID_SLA, ratio->span, "null ratio must be a number, not '%s'",
                                shown(c, ratio->span));
                     continue;
                 }
@@ -864,12 +864,12 @@ void fdl_add_embedding(fdl_context *c, span whole, ast_name name, ast_name entit
     e->dimension_span = dimension_span;
     e->dimension = dimension->as.int_value;
     if (e->dimension <= 0 || e->dimension > 65536) {
-        diag_error(c->sources, dimension_span, "dimension must be between 1 and 65536");
+        diag_error(c->sources, DIAG_INVALID_VALUE, dimension_span, "dimension must be between 1 and 65536");
         e->dimension = 0;
     }
     const char *text = string_text(c, path, "path");
     if (text && !text[0]) {
-        diag_error(c->sources, path->span, "path must not be empty");
+        diag_error(c->sources, DIAG_INVALID_VALUE, path->span, "path must not be empty");
         text = NULL;
     }
     if (text) {
@@ -893,7 +893,7 @@ static bool no_filter(fdl_context *c, const fdl_arg *arg, const char *function)
 {
     if (!arg->where_written)
         return true;
-    diag_error(c->sources, arg->where_span, "only an aggregation's source takes a 'where' filter, "
+    diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, arg->where_span, "only an aggregation's source takes a 'where' filter, "
                                             "not an argument of %s", function);
     return false;
 }
@@ -930,7 +930,7 @@ static void read_percentile_list(fdl_context *c, const fdl_arg *parameter, ast_a
         }
         agg->percentile_spans[i] = item->span;
         if (!list_number(item, &agg->percentiles[i])) {
-            diag_error(c->sources, item->span, "percentile must be a number");
+            diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, item->span, "percentile must be a number");
             agg->has_percentile = false;
         }
     }
@@ -947,14 +947,14 @@ static void read_aggregation(fdl_context *c, const fdl_body *body, ast_feature *
     const char *function = body->function.text ? body->function.text : "aggregation";
     const fdl_args *args = &body->args;
     if (args->count == 0) {
-        diag_error(c->sources, body->args_span.start == body->args_span.end ? body->function.span
+        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, body->args_span.start == body->args_span.end ? body->function.span
                                                                             : body->args_span,
                    "%s() needs a source: %s(SOURCE) or %s(SOURCE.FIELD)", function, function,
                    function);
     } else {
         const fdl_arg *source = &args->items[0];
         if (source->kind != FDL_ARG_REF) {
-            diag_error(c->sources, source->span,
+            diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, source->span,
                        "the first argument of %s is a source: SOURCE or SOURCE.FIELD", function);
         } else {
             agg->source_span = source->ref_span;
@@ -982,12 +982,12 @@ static void read_aggregation(fdl_context *c, const fdl_body *body, ast_feature *
             /* min_by(SOURCE.FIELD, BY): BY a field of the same source, SOURCE.BY allowed */
             agg->by_written = true;
             if (parameter->kind != FDL_ARG_REF) {
-                diag_error(c->sources, parameter->span,
+                diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, parameter->span,
                            "the second argument of %s is the field that orders the events: "
                            "%s(SOURCE.FIELD, BY)", function, function);
             } else if (parameter->qualifier.text && agg->source.text &&
                        strcmp(parameter->qualifier.text, agg->source.text) != 0) {
-                diag_error(c->sources, parameter->qualifier.span,
+                diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, parameter->qualifier.span,
                            "the field that orders the events must be of source '%s', not '%s'",
                            agg->source.text, parameter->qualifier.text);
             } else {
@@ -1003,10 +1003,10 @@ static void read_aggregation(fdl_context *c, const fdl_body *body, ast_feature *
                 agg->percentile = number->kind == EXPR_INT ? (double)number->as.int_value
                                                            : number->as.float_value;
             } else {
-                diag_error(c->sources, parameter->span, "percentile must be a number");
+                diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, parameter->span, "percentile must be a number");
             }
         } else if (parameter->kind == FDL_ARG_LIST) {
-            diag_error(c->sources, parameter->span,
+            diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, parameter->span,
                        "a list of percentiles is for percentile and approx_percentile, not %s", function);
         } else {
             agg->k_span = parameter->span;
@@ -1015,13 +1015,13 @@ static void read_aggregation(fdl_context *c, const fdl_body *body, ast_feature *
                 agg->has_k = true;
                 agg->k = number->as.int_value;
             } else {
-                diag_error(c->sources, parameter->span, "k must be an integer");
+                diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, parameter->span, "k must be an integer");
             }
         }
         no_filter(c, parameter, function);
     }
     if (args->count > 2)
-        diag_error(c->sources, args->items[2].span,
+        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, args->items[2].span,
                    "an aggregation takes a source and at most one parameter (k, percentile or by)");
     if (body->hop_written)
         ast_read_hop(c->sources, body->hop.span, body->hop.text, agg);
@@ -1031,7 +1031,7 @@ static void read_aggregation(fdl_context *c, const fdl_body *body, ast_feature *
         /* Said here in this syntax; window_written keeps sema from saying it in YAML's. */
         agg->window_written = true;
         agg->window_span = body->window.span;
-        diag_error(c->sources, body->window.span,
+        diag_error(c->sources, DIAG_MISSING_WINDOW, body->window.span,
                    "aggregation needs a window: add 'over 30d' (s, m, h, d, w) or 'over lifetime'");
     }
 }
@@ -1043,10 +1043,10 @@ static void read_computation(fdl_context *c, const fdl_body *body, ast_feature *
     comp->function = body->function;
     comp->args_span = body->args_span;
     if (body->window_written)
-        diag_error(c->sources, body->window.span, "%s is not an aggregation: it takes no window",
+        diag_error(c->sources, DIAG_MISSING_WINDOW, body->window.span, "%s is not an aggregation: it takes no window",
                    body->function.text);
     if (body->hop_written)
-        diag_error(c->sources, body->hop.span, "%s is not an aggregation: it takes no hop",
+        diag_error(c->sources, DIAG_MISSING_WINDOW, body->hop.span, "%s is not an aggregation: it takes no hop",
                    body->function.text);
     const fdl_args *args = &body->args;
     if (strcmp(body->function.text, "lookup_embedding") == 0) {
@@ -1059,13 +1059,13 @@ static void read_computation(fdl_context *c, const fdl_body *body, ast_feature *
                 comp->dimension_span = arg->span;
                 comp->dimension_written = true;
                 if (arg->number->kind != EXPR_INT)
-                    diag_error(c->sources, arg->span, "dimension must be an integer");
+                    diag_error(c->sources, DIAG_INVALID_VALUE, arg->span, "dimension must be an integer");
                 else if (arg->number->as.int_value <= 0)
-                    diag_error(c->sources, arg->span, "dimension must be positive");
+                    diag_error(c->sources, DIAG_INVALID_VALUE, arg->span, "dimension must be positive");
                 else
                     comp->dimension = arg->number->as.int_value;
             } else {
-                diag_error(c->sources, arg->span,
+                diag_error(c->sources, DIAG_EMBEDDING, arg->span,
                            "lookup_embedding takes an embedding and an optional dimension: "
                            "lookup_embedding(EMBEDDING, 128)");
                 break;
@@ -1079,7 +1079,7 @@ static void read_computation(fdl_context *c, const fdl_body *body, ast_feature *
         const fdl_arg *arg = &args->items[i];
         no_filter(c, arg, body->function.text);
         if (arg->kind != FDL_ARG_REF) {
-            diag_error(c->sources, arg->span, "arguments of %s are features: [ENTITY.]FEATURE",
+            diag_error(c->sources, DIAG_COMPUTATION_ARGUMENT, arg->span, "arguments of %s are features: [ENTITY.]FEATURE",
                        body->function.text);
             continue;
         }
@@ -1164,7 +1164,7 @@ void fdl_add_set(fdl_context *c, span whole, ast_name name, fdl_names features,
         if (features.items[i].text)
             s->features[s->nfeatures++] = features.items[i];
     if (features.count == 0)
-        diag_error(c->sources, features_span, "a feature set needs at least one feature");
+        diag_error(c->sources, DIAG_EMPTY_SET, features_span, "a feature set needs at least one feature");
     s->description = description;
     if (has_request) {
         s->request_span = request_span;

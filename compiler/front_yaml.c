@@ -10,6 +10,7 @@
 
 #include "front_yaml.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -160,12 +161,12 @@ static ynode *build_tree(reader *r)
             span sp = mark_span(r, parser.problem_mark, parser.problem_mark);
             const char *problem = parser.problem ? parser.problem : "malformed YAML";
             if (parser.context) {
-                diag_error(r->sources, sp, "invalid YAML: %s %s", problem, parser.context);
+                diag_error(r->sources, DIAG_INVALID_YAML, sp, "invalid YAML: %s %s", problem, parser.context);
                 span context = mark_span(r, parser.context_mark, parser.context_mark);
                 if (context.start != sp.start)
                     diag_note(r->sources, context, "%s that starts here", parser.context);
             } else {
-                diag_error(r->sources, sp, "invalid YAML: %s", problem);
+                diag_error(r->sources, DIAG_INVALID_YAML, sp, "invalid YAML: %s", problem);
             }
             if (parser.problem && strstr(parser.problem, "cannot start any token") &&
                 sp.start < r->text->size && r->text->text[sp.start] == '\t')
@@ -180,7 +181,7 @@ static ynode *build_tree(reader *r)
             documents++;
             r->nanchors = 0;
             if (documents == 2) {
-                diag_error(r->sources, mark_span(r, ev.start_mark, ev.end_mark),
+                diag_error(r->sources, DIAG_INVALID_YAML, mark_span(r, ev.start_mark, ev.end_mark),
                            "a definition file holds one YAML document; found a second");
                 ok = false;
             }
@@ -197,7 +198,7 @@ static ynode *build_tree(reader *r)
         case YAML_ALIAS_EVENT: {
             node = find_anchor(r, (const char *)ev.data.alias.anchor);
             if (!node) {
-                diag_error(r->sources, mark_span(r, ev.start_mark, ev.end_mark),
+                diag_error(r->sources, DIAG_INVALID_YAML, mark_span(r, ev.start_mark, ev.end_mark),
                            "unknown YAML alias '*%s'", (const char *)ev.data.alias.anchor);
                 ok = false;
             }
@@ -206,7 +207,7 @@ static ynode *build_tree(reader *r)
         case YAML_SEQUENCE_START_EVENT:
         case YAML_MAPPING_START_EVENT:
             if (depth == YAML_MAX_DEPTH) {
-                diag_error(r->sources, mark_span(r, ev.start_mark, ev.end_mark),
+                diag_error(r->sources, DIAG_INPUT_TOO_LARGE, mark_span(r, ev.start_mark, ev.end_mark),
                            "YAML nested more than %d levels deep", YAML_MAX_DEPTH);
                 ok = false;
                 break;
@@ -235,7 +236,7 @@ static ynode *build_tree(reader *r)
             if (event_type == YAML_SEQUENCE_START_EVENT || event_type == YAML_MAPPING_START_EVENT)
                 stack[depth++] = node;
             if (r->nodes > YAML_MAX_NODES) {
-                diag_error(r->sources, node->span, "YAML document has more than %d nodes",
+                diag_error(r->sources, DIAG_INPUT_TOO_LARGE, node->span, "YAML document has more than %d nodes",
                            YAML_MAX_NODES);
                 ok = false;
             }
@@ -248,7 +249,7 @@ static ynode *build_tree(reader *r)
     if (!ok)
         return NULL;
     if (root && count_expanded(root, YAML_MAX_NODES) > YAML_MAX_NODES) {
-        diag_error(r->sources, root->span,
+        diag_error(r->sources, DIAG_INPUT_TOO_LARGE, root->span,
                    "YAML aliases expand this document to more than %d nodes", YAML_MAX_NODES);
         return NULL;
     }
@@ -271,7 +272,7 @@ static bool expect_kind(reader *r, const ynode *n, ynode_kind kind, const char *
 {
     if (n->kind == kind)
         return true;
-    diag_error(r->sources, n->span, "%s must be %s, not %s", what, kind_name(kind), kind_name(n->kind));
+    diag_error(r->sources, DIAG_WRONG_SHAPE, n->span, "%s must be %s, not %s", what, kind_name(kind), kind_name(n->kind));
     return false;
 }
 
@@ -290,19 +291,25 @@ typedef struct mapping_view {
 /*
  * Reads a mapping's keys against a spec: reports unknown keys (suggesting a
  * close one), duplicates (with a note at the first) and missing required keys.
+ * A misspelt key (one with a suggestion that is not given) then stands for
+ * the key it suggests: one mistake, one error, not a second "missing".
  */
 static bool read_mapping(reader *r, const ynode *n, const char *what, const key_spec *spec,
                          int nspec, mapping_view *view)
 {
+    assert(nspec <= 16);
     memset(view, 0, sizeof *view);
     view->node = n;
     if (!expect_kind(r, n, YNODE_MAPPING, what))
         return false;
     bool ok = true;
+    int misspelt[16];          /* by key_spec index: the item index of a close unknown key, or -1 */
+    for (int k = 0; k < 16; k++)
+        misspelt[k] = -1;
     for (int i = 0; i + 1 < n->count; i += 2) {
         const ynode *key = n->items[i], *value = n->items[i + 1];
         if (key->kind != YNODE_SCALAR) {
-            diag_error(r->sources, key->span, "keys of %s must be plain names", what);
+            diag_error(r->sources, DIAG_UNKNOWN_KEY, key->span, "keys of %s must be plain names", what);
             ok = false;
             continue;
         }
@@ -316,15 +323,18 @@ static bool read_mapping(reader *r, const ynode *n, const char *what, const key_
                 names[k] = spec[k].name;
             const char *close = suggest_closest(key->value, names, nspec);
             if (close)
-                diag_error(r->sources, key->span, "unknown key '%s' in %s; did you mean '%s'?",
+                diag_error(r->sources, DIAG_UNKNOWN_KEY, key->span, "unknown key '%s' in %s; did you mean '%s'?",
                            key->value, what, close);
             else
-                diag_error(r->sources, key->span, "unknown key '%s' in %s", key->value, what);
+                diag_error(r->sources, DIAG_UNKNOWN_KEY, key->span, "unknown key '%s' in %s", key->value, what);
+            for (int k = 0; close && k < nspec; k++)
+                if (names[k] == close && misspelt[k] < 0)
+                    misspelt[k] = i;
             ok = false;
             continue;
         }
         if (view->values[found]) {
-            diag_error(r->sources, key->span, "duplicate key '%s' in %s", key->value, what);
+            diag_error(r->sources, DIAG_DUPLICATE_KEY, key->span, "duplicate key '%s' in %s", key->value, what);
             diag_note(r->sources, view->keys[found]->span, "first given here");
             ok = false;
             continue;
@@ -333,8 +343,13 @@ static bool read_mapping(reader *r, const ynode *n, const char *what, const key_
         view->keys[found] = key;
     }
     for (int k = 0; k < nspec; k++)
+        if (misspelt[k] >= 0 && !view->values[k]) {
+            view->keys[k] = n->items[misspelt[k]];
+            view->values[k] = n->items[misspelt[k] + 1];
+        }
+    for (int k = 0; k < nspec; k++)
         if (spec[k].required && !view->values[k]) {
-            diag_error(r->sources, n->span, "%s is missing required key '%s'", what, spec[k].name);
+            diag_error(r->sources, DIAG_MISSING_KEY, n->span, "%s is missing required key '%s'", what, spec[k].name);
             ok = false;
         }
     return ok;
@@ -348,11 +363,11 @@ static bool read_string(reader *r, const ynode *n, const char *what, const char 
     if (!expect_kind(r, n, YNODE_SCALAR, what))
         return false;
     if (n->plain_null || n->length == 0) {
-        diag_error(r->sources, n->span, "%s must not be empty", what);
+        diag_error(r->sources, DIAG_INVALID_VALUE, n->span, "%s must not be empty", what);
         return false;
     }
     if (strlen(n->value) != n->length) {
-        diag_error(r->sources, n->span, "%s contains a NUL character", what);
+        diag_error(r->sources, DIAG_INVALID_VALUE, n->span, "%s contains a NUL character", what);
         return false;
     }
     *out = n->value;
@@ -377,7 +392,7 @@ static bool read_name(reader *r, const ynode *n, const char *what, ast_name *out
         valid = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     }
     if (!valid || len > 128) {
-        diag_error(r->sources, n->span,
+        diag_error(r->sources, DIAG_INVALID_NAME, n->span,
                    "%s '%.64s' is not a valid name: use letters, digits and '_', starting with a "
                    "letter or '_', at most 128 characters", what, text);
         return false;
@@ -396,7 +411,7 @@ static bool read_integer(reader *r, const ynode *n, const char *what, int64_t *o
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (n->length == 0 || *end != '\0' || errno == ERANGE || s[0] == ' ' || s[0] == '+') {
-        diag_error(r->sources, n->span, "%s must be an integer, not '%.64s'", what, s);
+        diag_error(r->sources, DIAG_INVALID_VALUE, n->span, "%s must be an integer, not '%.64s'", what, s);
         return false;
     }
     *out = v;
@@ -411,7 +426,7 @@ static bool read_number(reader *r, const ynode *n, const char *what, double *out
         return false;
     fdl_value v;
     if (!*text || fdl_parse_value(FDL_FLOAT64, text, strlen(text), &v, NULL) != FDL_OK) {
-        diag_error(r->sources, n->span, "%s must be a number, not '%s'", what, text);
+        diag_error(r->sources, DIAG_INVALID_VALUE, n->span, "%s must be a number, not '%s'", what, text);
         return false;
     }
     *out = v.as.f;
@@ -430,7 +445,7 @@ static bool read_bool(reader *r, const ynode *n, const char *what, bool *out)
         *out = false;
         return true;
     }
-    diag_error(r->sources, n->span, "%s must be true or false, not '%.64s'", what, n->value);
+    diag_error(r->sources, DIAG_INVALID_VALUE, n->span, "%s must be true or false, not '%.64s'", what, n->value);
     return false;
 }
 
@@ -443,9 +458,9 @@ static bool read_type(reader *r, const ynode *n, const char *what, type_kind *ou
         static const char *names[] = {"int64", "float64", "bool", "string", "timestamp", "float64_vector"};
         const char *close = suggest_closest(text, names, 6);
         if (close)
-            diag_error(r->sources, n->span, "unknown type '%.64s'; did you mean '%s'?", text, close);
+            diag_error(r->sources, DIAG_UNKNOWN_TYPE, n->span, "unknown type '%.64s'; did you mean '%s'?", text, close);
         else
-            diag_error(r->sources, n->span,
+            diag_error(r->sources, DIAG_UNKNOWN_TYPE, n->span,
                        "unknown type '%.64s' (types: int64, float64, bool, string, timestamp, "
                        "float64_vector)", text);
         return false;
@@ -685,7 +700,7 @@ static void read_aggregation(reader *r, const ynode *n, ast_feature *f)
         agg->where_written = true;
         if (expect_kind(r, w, YNODE_SCALAR, "where")) {
             if (w->length == 0 || w->plain_null)
-                diag_error(r->sources, w->span, "where must be a non-empty expression");
+                diag_error(r->sources, DIAG_INVALID_VALUE, w->span, "where must be a non-empty expression");
             else
                 agg->where = expr_parse(r->sources, r->arena, r->file, w->span.start,
                                         scalar_offsets(r, w), w->value, w->length);
@@ -733,7 +748,7 @@ static void read_computation(reader *r, const ynode *n, ast_feature *f)
         c->dimension_span = v.values[2]->span;
         c->dimension_written = true;
         if (read_integer(r, v.values[2], "dimension", &c->dimension) && c->dimension <= 0) {
-            diag_error(r->sources, v.values[2]->span, "dimension must be positive");
+            diag_error(r->sources, DIAG_INVALID_VALUE, v.values[2]->span, "dimension must be positive");
             c->dimension = 0;
         }
     }
@@ -772,7 +787,7 @@ static type_kind read_key_type(reader *r, const ynode *n, const char *what)
     if (!read_type(r, n, what, &type))
         return TYPE_STRING;
     if (type != TYPE_STRING && type != TYPE_INT64) {
-        diag_error(r->sources, n->span, "%s must be string or int64", what);
+        diag_error(r->sources, DIAG_TYPE_MISMATCH, n->span, "%s must be string or int64", what);
         return TYPE_STRING;
     }
     return type;
@@ -794,7 +809,7 @@ static void read_entity(reader *r, const ynode *n)
     if (v.values[NAME])
         read_name(r, v.values[NAME], "entity name", &e->name);
     if (v.values[JOIN_KEY] && v.values[JOIN_KEYS]) {
-        diag_error(r->sources, v.keys[JOIN_KEYS]->span, "give either 'join_key' or 'join_keys', not both");
+        diag_error(r->sources, DIAG_CONFLICTING_KEYS, v.keys[JOIN_KEYS]->span, "give either 'join_key' or 'join_keys', not both");
     } else if (v.values[JOIN_KEY]) {
         e->join_keys = arena_alloc(r->arena, sizeof(ast_name));
         if (read_name(r, v.values[JOIN_KEY], "join_key", &e->join_keys[0]))
@@ -811,21 +826,21 @@ static void read_entity(reader *r, const ynode *n)
                 for (int k = 0; k < e->nkeys; k++)
                     repeated |= strcmp(e->join_keys[k].text, key->text) == 0;
                 if (repeated)
-                    diag_error(r->sources, key->span, "join key '%s' is listed twice", key->text);
+                    diag_error(r->sources, DIAG_DUPLICATE_DEFINITION, key->span, "join key '%s' is listed twice", key->text);
                 else
                     e->nkeys++;
             }
             if (list->count == 0)
-                diag_error(r->sources, list->span, "join_keys must name at least one column");
+                diag_error(r->sources, DIAG_INVALID_VALUE, list->span, "join_keys must name at least one column");
         }
     } else if (v.node->kind == YNODE_MAPPING) {
-        diag_error(r->sources, n->span, "entity is missing required key 'join_key' (or 'join_keys')");
+        diag_error(r->sources, DIAG_MISSING_KEY, n->span, "entity is missing required key 'join_key' (or 'join_keys')");
     }
     e->key_types = arena_alloc(r->arena, sizeof(type_kind) * (size_t)(e->nkeys + 1));
     for (int i = 0; i < e->nkeys; i++)
         e->key_types[i] = TYPE_STRING;
     if (v.values[KEY_TYPE] && v.values[KEY_TYPES]) {
-        diag_error(r->sources, v.keys[KEY_TYPES]->span, "give either 'key_type' or 'key_types', not both");
+        diag_error(r->sources, DIAG_CONFLICTING_KEYS, v.keys[KEY_TYPES]->span, "give either 'key_type' or 'key_types', not both");
     } else if (v.values[KEY_TYPE]) {
         e->key_type_span = v.values[KEY_TYPE]->span;
         type_kind type = read_key_type(r, v.values[KEY_TYPE], "key_type");
@@ -836,7 +851,7 @@ static void read_entity(reader *r, const ynode *n)
         e->key_type_span = list->span;
         if (expect_kind(r, list, YNODE_SEQUENCE, "key_types")) {
             if (list->count != e->nkeys && e->nkeys > 0)
-                diag_error(r->sources, list->span, "key_types has %d type%s for %d join key%s",
+                diag_error(r->sources, DIAG_TYPE_MISMATCH, list->span, "key_types has %d type%s for %d join key%s",
                            list->count, list->count == 1 ? "" : "s", e->nkeys, e->nkeys == 1 ? "" : "s");
             for (int i = 0; i < list->count && i < e->nkeys; i++)
                 e->key_types[i] = read_key_type(r, list->items[i], "key type");
@@ -885,7 +900,7 @@ static void read_policy(reader *r, const ynode *n, const char *what, ast_policy 
             return;
         }
     const char *close = suggest_closest(text, names, 4);
-    diag_error(r->sources, n->span,
+    diag_error(r->sources, DIAG_INVALID_POLICY, n->span,
                "unknown %s '%.64s'%s%s%s (policies: fail, drop, clamp, flag, {impute: VALUE})",
                what, text, close ? "; did you mean '" : "", close ? close : "", close ? "'?" : "");
 }
@@ -897,12 +912,12 @@ static void read_values(reader *r, const ynode *n, ast_expectation *e, bool pair
     if (!expect_kind(r, n, YNODE_SEQUENCE, what))
         return;
     if (pair && n->count != 2) {
-        diag_error(r->sources, n->span, "%s takes [LOW, HIGH] (either may be null), not %d value%s",
+        diag_error(r->sources, DIAG_EXPECTATION_ARGUMENT, n->span, "%s takes [LOW, HIGH] (either may be null), not %d value%s",
                    what, n->count, n->count == 1 ? "" : "s");
         return;
     }
     if (!pair && n->count == 0) {
-        diag_error(r->sources, n->span, "%s needs at least one value", what);
+        diag_error(r->sources, DIAG_EXPECTATION_ARGUMENT, n->span, "%s needs at least one value", what);
         return;
     }
     e->values = arena_alloc(r->arena, sizeof(ast_value) * (size_t)n->count);
@@ -941,7 +956,7 @@ static bool read_expectation(reader *r, const ynode *n, bool row, ast_expectatio
         }
     }
     if (second >= 0) {
-        diag_error(r->sources, v.keys[second]->span,
+        diag_error(r->sources, DIAG_CONFLICTING_KEYS, v.keys[second]->span,
                    "an expectation checks one thing; write '%s' as an expectation of its own",
                    spec[second].name);
         diag_note(r->sources, v.keys[given]->span, "'%s' given here", spec[given].name);
@@ -949,11 +964,11 @@ static bool read_expectation(reader *r, const ynode *n, bool row, ast_expectatio
     }
     if (given < 0) {
         if (row)
-            diag_error(r->sources, n->span,
+            diag_error(r->sources, DIAG_UNKNOWN_EXPECTATION, n->span,
                        "a source's own expectation needs expr or unique (field expectations go "
                        "in a field's expect list)");
         else
-            diag_error(r->sources, n->span,
+            diag_error(r->sources, DIAG_UNKNOWN_EXPECTATION, n->span,
                        "an expectation needs one of not_null, range, in, matches, max_future, "
                        "ordered, max_gap, exists_in, mean, stddev, null_ratio, distinct");
         return false;
@@ -963,7 +978,7 @@ static bool read_expectation(reader *r, const ynode *n, bool row, ast_expectatio
     e->argument_span = arg->span;
     bool row_kind = e->kind == EXPECT_EXPR || e->kind == EXPECT_UNIQUE;
     if (row_kind != row) {
-        diag_error(r->sources, v.keys[given]->span,
+        diag_error(r->sources, DIAG_UNKNOWN_EXPECTATION, v.keys[given]->span,
                    row ? "'%s' checks a field: write it in that field's expect list"
                        : "'%s' checks a whole row: write it in the source's expect list",
                    spec[given].name);
@@ -976,7 +991,7 @@ static bool read_expectation(reader *r, const ynode *n, bool row, ast_expectatio
     case EXPECT_NOT_NULL:
     case EXPECT_ORDERED:
         if (read_bool(r, arg, spec[given].name, &flag) && !flag) {
-            diag_error(r->sources, arg->span, "%s takes only true (leave it out to allow %s)",
+            diag_error(r->sources, DIAG_EXPECTATION_ARGUMENT, arg->span, "%s takes only true (leave it out to allow %s)",
                        spec[given].name, e->kind == EXPECT_NOT_NULL ? "nulls" : "any order");
             return false;
         }
@@ -1010,7 +1025,7 @@ static bool read_expectation(reader *r, const ynode *n, bool row, ast_expectatio
         if (!expect_kind(r, arg, YNODE_SCALAR, "expr"))
             return false;
         if (arg->length == 0 || arg->plain_null) {
-            diag_error(r->sources, arg->span, "expr must be a non-empty expression");
+            diag_error(r->sources, DIAG_INVALID_VALUE, arg->span, "expr must be a non-empty expression");
             return false;
         }
         e->expr = expr_parse(r->sources, r->arena, r->file, arg->span.start,
@@ -1025,7 +1040,7 @@ static bool read_expectation(reader *r, const ynode *n, bool row, ast_expectatio
         if (!expect_kind(r, arg, YNODE_SEQUENCE, "unique"))
             return false;
         if (arg->count == 0) {
-            diag_error(r->sources, arg->span, "unique needs at least one field");
+            diag_error(r->sources, DIAG_EXPECTATION_ARGUMENT, arg->span, "unique needs at least one field");
             return false;
         }
         e->fields = arena_alloc(r->arena, sizeof(ast_name) * (size_t)arg->count);
@@ -1159,7 +1174,7 @@ static void read_embedding(reader *r, const ynode *n)
         e->dimension_span = v.values[2]->span;
         if (read_integer(r, v.values[2], "dimension", &e->dimension) &&
             (e->dimension <= 0 || e->dimension > 65536)) {
-            diag_error(r->sources, v.values[2]->span, "dimension must be between 1 and 65536");
+            diag_error(r->sources, DIAG_INVALID_VALUE, v.values[2]->span, "dimension must be between 1 and 65536");
             e->dimension = 0;
         }
     }
@@ -1190,7 +1205,7 @@ static void read_feature(reader *r, const ynode *n)
     if (v.values[NAME])
         read_name(r, v.values[NAME], "feature name", &f->name);
     if (v.values[ENTITY] && v.values[ENTITIES]) {
-        diag_error(r->sources, v.keys[ENTITIES]->span, "give either 'entity' or 'entities', not both");
+        diag_error(r->sources, DIAG_CONFLICTING_KEYS, v.keys[ENTITIES]->span, "give either 'entity' or 'entities', not both");
     } else if (v.values[ENTITY]) {
         f->entities = arena_alloc(r->arena, sizeof(ast_name));
         f->entities_span = v.values[ENTITY]->span;
@@ -1205,10 +1220,10 @@ static void read_feature(reader *r, const ynode *n)
                 if (read_name(r, list->items[i], "entity", &f->entities[f->nentities]))
                     f->nentities++;
             if (list->count == 0)
-                diag_error(r->sources, list->span, "entities must name at least one entity");
+                diag_error(r->sources, DIAG_INVALID_VALUE, list->span, "entities must name at least one entity");
         }
     } else if (v.node->kind == YNODE_MAPPING) {
-        diag_error(r->sources, n->span, "feature is missing required key 'entity' (or 'entities')");
+        diag_error(r->sources, DIAG_MISSING_KEY, n->span, "feature is missing required key 'entity' (or 'entities')");
     }
     f->description = read_text(r, v.values[DESCRIPTION], "description");
     if (v.values[TAGS])
@@ -1224,7 +1239,7 @@ static void read_feature(reader *r, const ynode *n)
         f->default_span = d->span;
         if (expect_kind(r, d, YNODE_SCALAR, "default")) {
             if (d->plain_null)
-                diag_error(r->sources, d->span, "default must be a value, not null");
+                diag_error(r->sources, DIAG_INVALID_DEFAULT, d->span, "default must be a value, not null");
             else {
                 f->has_default = true;
                 f->default_text = d->value;
@@ -1239,7 +1254,7 @@ static void read_feature(reader *r, const ynode *n)
         if (!v.values[kinds[i]])
             continue;
         if (given >= 0) {
-            diag_error(r->sources, v.keys[kinds[i]]->span,
+            diag_error(r->sources, DIAG_CONFLICTING_KEYS, v.keys[kinds[i]]->span,
                        "a feature has exactly one of 'aggregation', 'computation' and 'expr'");
             diag_note(r->sources, v.keys[given]->span, "'%s' given here", spec[given].name);
             return;
@@ -1257,7 +1272,7 @@ static void read_feature(reader *r, const ynode *n)
         f->expr_span = e->span;
         if (expect_kind(r, e, YNODE_SCALAR, "expr")) {
             if (e->length == 0 || e->plain_null) {
-                diag_error(r->sources, e->span, "expr must be a non-empty expression");
+                diag_error(r->sources, DIAG_INVALID_VALUE, e->span, "expr must be a non-empty expression");
             } else {
                 f->kind = FEATURE_DERIVED;
                 f->expr = expr_parse(r->sources, r->arena, r->file, e->span.start,
@@ -1265,7 +1280,7 @@ static void read_feature(reader *r, const ynode *n)
             }
         }
     } else if (v.node->kind == YNODE_MAPPING) {
-        diag_error(r->sources, n->span, "feature needs an 'aggregation', a 'computation' or an 'expr'");
+        diag_error(r->sources, DIAG_MISSING_KEY, n->span, "feature needs an 'aggregation', a 'computation' or an 'expr'");
     }
 }
 
@@ -1288,13 +1303,51 @@ static void read_feature_set(reader *r, const ynode *n)
             if (read_name(r, list->items[i], "feature name", &s->features[s->nfeatures]))
                 s->nfeatures++;
         if (list->count == 0)
-            diag_error(r->sources, list->span, "a feature set needs at least one feature");
+            diag_error(r->sources, DIAG_EMPTY_SET, list->span, "a feature set needs at least one feature");
     }
     s->description = read_text(r, v.values[2], "description");
     if (v.values[3]) {
         s->request_span = v.values[3]->span;
         read_field_list(r, v.values[3], "request", &s->request, &s->nrequest, false);
     }
+}
+
+/*
+ * A definition under another kind's section (a feature under
+ * feature_sets:) has keys only that kind has and none of its section's:
+ * one error saying so, and it is read as what it is, so that what refers
+ * to it does not fail too. Returns the kind it is read as.
+ */
+static int section_of(reader *r, int section, const ynode *item, const char *const list_names[])
+{
+    static const char *const own_keys[5][9] = {
+        {"join_key", "join_keys", "key_type", "key_types"},
+        {"timestamp", "fields", "expect", "sla"},
+        {"dimension", "path"},
+        {"entities", "aggregation", "computation", "expr", "value_type", "tags", "online_compute", "default"},
+        {"features", "request"},
+    };
+    static const char *const kinds[5] = {"an entity", "a source", "an embedding", "a feature", "a feature set"};
+    if (item->kind != YNODE_MAPPING)
+        return section;
+    const ynode *first[5] = {NULL};
+    for (int i = 0; i + 1 < item->count; i += 2) {
+        const ynode *key = item->items[i];
+        for (int k = 0; key->kind == YNODE_SCALAR && k < 5; k++)
+            for (int j = 0; j < 9 && own_keys[k][j]; j++)
+                if (strcmp(key->value, own_keys[k][j]) == 0 && !first[k])
+                    first[k] = key;
+    }
+    if (first[section])
+        return section;
+    for (int k = 0; k < 5; k++)
+        if (first[k]) {
+            diag_error(r->sources, DIAG_WRONG_SECTION, first[k]->span,
+                       "%s under '%s:' (it has '%s'): move it under '%s:'", kinds[k],
+                       list_names[section], first[k]->value, list_names[k]);
+            return k;
+        }
+    return section;
 }
 
 bool front_yaml_read(source_set *sources, arena *a, int file, ast_program *program)
@@ -1334,7 +1387,7 @@ bool front_yaml_read(source_set *sources, arena *a, int file, ast_program *progr
         if (!expect_kind(&r, list, YNODE_SEQUENCE, list_names[k]))
             continue;
         for (int i = 0; i < list->count; i++)
-            readers[k](&r, list->items[i]);
+            readers[section_of(&r, k, list->items[i], list_names)](&r, list->items[i]);
     }
     return sources->errors == r.errors_before;
 }

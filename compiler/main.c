@@ -3,7 +3,7 @@
  *
  *   files -> front_yaml (AST) -> sema (IR) -> codegen (C) -> cc -> batch
  *
- * Commands: check, compile, build, batch, verify, fmt, drift, functions, version, help.
+ * Commands: check, compile, build, batch, verify, fmt, drift, functions, explain, version, help.
  * Exit status: 0 success, 1 errors in the definitions, 3 drift found (drift),
  * 4 differences found (verify),
  * 2 anything else
@@ -24,6 +24,8 @@
 
 #include "cc_build.h"
 #include "codegen.h"
+#include "diag_output.h"
+#include "lint.h"
 #include "drift.h"
 #include "diff.h"
 #include "fmt_command.h"
@@ -47,6 +49,9 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  check FILE... [--dump-ir]          type-check and lint definitions\n"
+    "        [--format=text|json|sarif] [--color=auto|always|never] [-Werror] [-Wno-NAME]\n"
+    "        [--require-descriptions]     (these options apply to every command that reads\n"
+    "                                     definitions; JSON and SARIF go to stdout)\n"
     "  compile FILE... -o DIR [--name N]  write DIR/N.h, DIR/N.c, DIR/N.json (N: fdlfeatures)\n"
     "  build FILE... -o DIR [--name N]    compile, then build DIR/libN.so with $CC (cc)\n"
     "  batch FILE... --source NAME=PATH... --spine PATH --out PATH|-\n"
@@ -73,6 +78,7 @@ static const char usage_text[] =
     "                                     features added, removed, renamed, changed in meaning;\n"
     "                                     sets reshaped (exit 3 changes, 4 breaking, 0 none)\n"
     "  functions                          list the expression functions\n"
+    "  explain [CODE]                     explain a diagnostic code (E0101, W0001); alone, list them\n"
     "  drift TRAIN.csv SERVING.csv [--ignore COL]... [--json PATH]\n"
     "                                     compare feature distributions (exit 3 on drift)\n"
     "  version                            print the version\n";
@@ -103,11 +109,16 @@ static void read_definitions(compilation *c, int id, const char *path)
         front_yaml_read(&c->sources, &c->arena, id, &c->ast);
 }
 
-/* Runs the front end and sema over all files; false if any error. */
+/* The diagnostic options of this run (parse_options sets them; every
+ * command that compiles definitions reads them). */
+static diag_config diagnostics_config = {.color = -1};
+
+/* Runs the front end, sema and the lints over all files; false if any error. */
 static bool compile_definitions(compilation *c, char **files, int nfiles)
 {
     arena_init(&c->arena);
     source_set_init(&c->sources, &c->arena);
+    diag_configure(&c->sources, &diagnostics_config);
     memset(&c->ast, 0, sizeof c->ast);
     for (int i = 0; i < nfiles; i++) {
         int id = source_load(&c->sources, files[i]);
@@ -117,12 +128,17 @@ static bool compile_definitions(compilation *c, char **files, int nfiles)
     /* Sema runs even after front-end errors, on what did parse: one run shows all errors. */
     bool ok = sema_check(&c->sources, &c->arena, &c->ast, &c->ir) && c->sources.errors == 0;
     if (ok) {
+        lint_program(&c->sources, &c->arena, &c->ast, &c->ir);
+        ok = c->sources.errors == 0;  /* -Werror */
+    }
+    if (ok) {
         c->ir.files = (const char **)files;
         c->ir.nfiles = nfiles;
-    } else {
+    } else if (c->sources.config.format == DIAG_FORMAT_TEXT) {
         int n = c->sources.errors;
         fprintf(stderr, "%d error%s generated.\n", n, n == 1 ? "" : "s");
     }
+    diag_write_document(&c->sources, stdout);
     return ok;
 }
 
@@ -449,8 +465,12 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
             i++;
             continue;
         } else if (arg[0] == '-' && arg[1]) {
-            usage_error("unknown option '%s'", arg);
-            return false;
+            int diagnostic = diag_option(&diagnostics_config, arg);
+            if (diagnostic == 0)
+                usage_error("unknown option '%s'", arg);
+            if (diagnostic <= 0)
+                return false;
+            continue;
         } else {
             o->files[o->nfiles++] = arg;
             continue;
@@ -1270,6 +1290,8 @@ int main(int argc, char **argv)
         return drift_main(argc - 2, argv + 2);
     if (strcmp(command, "functions") == 0)
         return command_functions();
+    if (strcmp(command, "explain") == 0)
+        return diag_explain(argc - 2, argv + 2);
     if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
         printf("fdlc %s (runtime ABI %d)\n", FDL_VERSION, FDL_ABI_VERSION);
         return 0;

@@ -115,9 +115,9 @@ static void unknown_name(checker *c, span sp, const char *what, const char *name
 {
     const char *close = suggest_closest(name, known, nknown);
     if (close)
-        diag_error(c->sources, sp, "unknown %s '%s'; did you mean '%s'?", what, name, close);
+        diag_error(c->sources, DIAG_UNKNOWN_NAME, sp, "unknown %s '%s'; did you mean '%s'?", what, name, close);
     else
-        diag_error(c->sources, sp, "unknown %s '%s'", what, name);
+        diag_error(c->sources, DIAG_UNKNOWN_NAME, sp, "unknown %s '%s'", what, name);
 }
 
 /* "source 'orders' has no field 'x'", with a suggestion. */
@@ -128,9 +128,9 @@ static void unknown_field(checker *c, span sp, const ir_source *s, const char *n
         known[i] = s->fields[i].name;
     const char *close = suggest_closest(name, known, s->nfields);
     if (close)
-        diag_error(c->sources, sp, "source '%s' has no field '%s'; did you mean '%s'?", s->name, name, close);
+        diag_error(c->sources, DIAG_UNKNOWN_FIELD, sp, "source '%s' has no field '%s'; did you mean '%s'?", s->name, name, close);
     else
-        diag_error(c->sources, sp, "source '%s' has no field '%s'", s->name, name);
+        diag_error(c->sources, DIAG_UNKNOWN_FIELD, sp, "source '%s' has no field '%s'", s->name, name);
 }
 
 static const char **names_of(checker *c, const ast_name *first, size_t stride, int count)
@@ -153,7 +153,7 @@ static bool check_unique(checker *c, const char *what, const name_index *names, 
     int earlier = index_find(names, name->text);
     if (earlier >= 0 && earlier < index) {
         const ast_name *other = (const ast_name *)((const char *)first + stride * (size_t)earlier);
-        diag_error(c->sources, name->span, "duplicate %s '%s'", what, name->text);
+        diag_error(c->sources, DIAG_DUPLICATE_DEFINITION, name->span, "duplicate %s '%s'", what, name->text);
         diag_note(c->sources, other->span, "'%s' is first defined here", name->text);
         return false;
     }
@@ -170,7 +170,7 @@ static bool check_not_keyword(checker *c, const char *what, const ast_name *name
         return true;
     bool literal = strcmp(keyword, "null") == 0 || strcmp(keyword, "true") == 0 ||
                    strcmp(keyword, "false") == 0;
-    diag_error(c->sources, name->span,
+    diag_error(c->sources, DIAG_INVALID_NAME, name->span,
                "%s '%s' reads as the %s '%s' in expressions (in any case), not as a name; "
                "choose another name", what, name->text, literal ? "literal" : "keyword", keyword);
     return false;
@@ -232,7 +232,7 @@ static ast_type check_name(checker *c, const expr_scope *scope, expr *e)
         return check_feature_name(c, scope, e);
     const ir_source *s = scope->source;
     if (e->as.name.qualifier && strcmp(e->as.name.qualifier, scope->source_name) != 0) {
-        diag_error(c->sources, e->span,
+        diag_error(c->sources, DIAG_UNKNOWN_FIELD, e->span,
                    "'%s.%s' does not name a field of source '%s' (write '%s' or '%s.%s')",
                    e->as.name.qualifier, e->as.name.name, scope->source_name, e->as.name.name,
                    scope->source_name, e->as.name.name);
@@ -298,12 +298,12 @@ static ast_type check_call(checker *c, const expr_scope *scope, expr *e)
     const stdlib_function *f = stdlib_at(fn);
     e->as.call.function = fn;
     if (nargs < f->min_args || (f->max_args >= 0 && nargs > f->max_args)) {
-        diag_error(c->sources, e->span, "%s takes %s, not %d", f->name, arity_text(c, f), nargs);
+        diag_error(c->sources, DIAG_BAD_CALL, e->span, "%s takes %s, not %d", f->name, arity_text(c, f), nargs);
         diag_note(c->sources, e->as.call.name_span, "%s", stdlib_describe(c->arena, f));
         return make_type(TYPE_ERROR);
     }
     if ((f->flags & FN_QUERY_TIME) && !scope->has_query_time) {
-        diag_error(c->sources, e->as.call.name_span,
+        diag_error(c->sources, DIAG_BAD_CALL, e->as.call.name_span,
                    "%s() reads the query time, which %s has not: use it in a derived feature",
                    f->name, scope->what);
         return make_type(TYPE_ERROR);
@@ -336,7 +336,7 @@ static ast_type check_call(checker *c, const expr_scope *scope, expr *e)
             if (k == TYPE_VECTOR) {
                 wanted = "a scalar (not a vector)";
             } else if (unify(shared, k) == TYPE_ERROR) {
-                diag_error(c->sources, items[i]->span,
+                diag_error(c->sources, DIAG_OPERAND_TYPE, items[i]->span,
                            "argument %d of %s must have the type the arguments before it share "
                            "(%s, from argument %d), not %s",
                            i + 1, f->name, type_name(shared), shared_first + 1,
@@ -354,13 +354,13 @@ static ast_type check_call(checker *c, const expr_scope *scope, expr *e)
             break;
         }
         if (wanted) {
-            diag_error(c->sources, items[i]->span, "argument %d of %s (%s) must be %s, not %s",
+            diag_error(c->sources, DIAG_OPERAND_TYPE, items[i]->span, "argument %d of %s (%s) must be %s, not %s",
                        i + 1, f->name, p->name, wanted, describe_type(c->arena, args[i]));
             return make_type(TYPE_ERROR);
         }
         if (k == TYPE_VECTOR && args[i].dim > 0) {
             if (vector_first >= 0 && args[vector_first].dim != args[i].dim) {
-                diag_error(c->sources, items[i]->span,
+                diag_error(c->sources, DIAG_OPERAND_TYPE, items[i]->span,
                            "the vectors of %s must have one dimension: this one has %d, "
                            "argument %d has %d",
                            f->name, args[i].dim, vector_first + 1, args[vector_first].dim);
@@ -404,14 +404,14 @@ static ast_type check_expr_kind(checker *c, const expr_scope *scope, expr *e)
             return t;
         if (e->as.unary.op == OP_NOT) {
             if (t.kind != TYPE_BOOL && t.kind != TYPE_NULL) {
-                diag_error(c->sources, e->span, "'not' needs a bool operand, not %s",
+                diag_error(c->sources, DIAG_OPERAND_TYPE, e->span, "'not' needs a bool operand, not %s",
                            describe_type(c->arena, t));
                 return make_type(TYPE_ERROR);
             }
             return make_type(TYPE_BOOL);
         }
         if (!is_numeric(t.kind) && t.kind != TYPE_NULL) {
-            diag_error(c->sources, e->span, "unary '%s' needs a number, not %s",
+            diag_error(c->sources, DIAG_OPERAND_TYPE, e->span, "unary '%s' needs a number, not %s",
                        expr_op_name(e->as.unary.op), describe_type(c->arena, t));
             return make_type(TYPE_ERROR);
         }
@@ -427,7 +427,7 @@ static ast_type check_expr_kind(checker *c, const expr_scope *scope, expr *e)
             for (int side = 0; side < 2; side++) {
                 ast_type t = side ? r : l;
                 if (t.kind != TYPE_BOOL && t.kind != TYPE_NULL) {
-                    diag_error(c->sources, side ? e->as.binary.right->span : e->as.binary.left->span,
+                    diag_error(c->sources, DIAG_OPERAND_TYPE, side ? e->as.binary.right->span : e->as.binary.left->span,
                                "'%s' needs bool operands; this is %s", expr_op_name(op),
                                describe_type(c->arena, t));
                     return make_type(TYPE_ERROR);
@@ -437,7 +437,7 @@ static ast_type check_expr_kind(checker *c, const expr_scope *scope, expr *e)
         }
         if (op >= OP_EQ && op <= OP_GE) {
             if (!comparable(l.kind, r.kind)) {
-                diag_error(c->sources, e->span, "cannot compare %s with %s",
+                diag_error(c->sources, DIAG_OPERAND_TYPE, e->span, "cannot compare %s with %s",
                            describe_type(c->arena, l), describe_type(c->arena, r));
                 return make_type(TYPE_ERROR);
             }
@@ -447,7 +447,7 @@ static ast_type check_expr_kind(checker *c, const expr_scope *scope, expr *e)
         for (int side = 0; side < 2; side++) {
             ast_type t = side ? r : l;
             if (!is_numeric(t.kind) && t.kind != TYPE_NULL) {
-                diag_error(c->sources, side ? e->as.binary.right->span : e->as.binary.left->span,
+                diag_error(c->sources, DIAG_OPERAND_TYPE, side ? e->as.binary.right->span : e->as.binary.left->span,
                            "'%s' needs numbers; this is %s", expr_op_name(op),
                            describe_type(c->arena, t));
                 return make_type(TYPE_ERROR);
@@ -466,7 +466,7 @@ static ast_type check_expr_kind(checker *c, const expr_scope *scope, expr *e)
             if (it.kind == TYPE_ERROR) {
                 failed = true;
             } else if (!failed && !comparable(t.kind, it.kind)) {
-                diag_error(c->sources, item->span, "'in' list item is %s; cannot compare with %s",
+                diag_error(c->sources, DIAG_OPERAND_TYPE, item->span, "'in' list item is %s; cannot compare with %s",
                            describe_type(c->arena, it), describe_type(c->arena, t));
                 failed = true;
             }
@@ -510,21 +510,21 @@ static void collect_requests(checker *c)
             bool ok = check_not_keyword(c, "request field", &field->name);
             for (int k = 0; k < j && ok; k++)
                 if (strcmp(s->request[k].name.text, field->name.text) == 0) {
-                    diag_error(c->sources, field->name.span, "duplicate request field '%s'",
+                    diag_error(c->sources, DIAG_REQUEST_FIELD, field->name.span, "duplicate request field '%s'",
                                field->name.text);
                     diag_note(c->sources, s->request[k].name.span, "'%s' is first declared here",
                               field->name.text);
                     ok = false;
                 }
             if (ok && field->type == TYPE_VECTOR) {
-                diag_error(c->sources, field->type_span,
+                diag_error(c->sources, DIAG_REQUEST_FIELD, field->type_span,
                            "a request field is a scalar (int64, float64, bool, string or timestamp)");
                 ok = false;
             }
             for (int k = 0; k < ir->nrequests && ok; k++)
                 if (strcmp(ir->requests[k].name, field->name.text) == 0) {
                     if (ir->requests[k].type != field->type) {
-                        diag_error(c->sources, field->type_span,
+                        diag_error(c->sources, DIAG_REQUEST_FIELD, field->type_span,
                                    "request field '%s' is %s here but %s in another feature set",
                                    field->name.text, type_name(field->type),
                                    type_name(ir->requests[k].type));
@@ -577,7 +577,7 @@ static void check_entities(checker *c)
             continue;
         if (e->name.text && strcmp(e->name.text, "request") == 0) {
             /* request.NAME reads request-time data in expressions. */
-            diag_error(c->sources, e->name.span, "'request' is reserved for request-time data; "
+            diag_error(c->sources, DIAG_RESERVED_NAME, e->name.span, "'request' is reserved for request-time data; "
                        "name the entity otherwise");
             continue;
         }
@@ -609,7 +609,7 @@ static void check_sources(checker *c)
             ok &= check_not_keyword(c, "field", &s->fields[f].name);
             for (int g = 0; g < f; g++)
                 if (strcmp(s->fields[g].name.text, s->fields[f].name.text) == 0) {
-                    diag_error(c->sources, s->fields[f].name.span, "duplicate field '%s' in source '%s'",
+                    diag_error(c->sources, DIAG_DUPLICATE_DEFINITION, s->fields[f].name.span, "duplicate field '%s' in source '%s'",
                                s->fields[f].name.text, s->name.text ? s->name.text : "?");
                     diag_note(c->sources, s->fields[g].name.span, "first declared here");
                     ok = false;
@@ -617,7 +617,7 @@ static void check_sources(checker *c)
             if (s->timestamp.text && strcmp(s->fields[f].name.text, s->timestamp.text) == 0) {
                 time_field = f;
                 if (s->fields[f].type != TYPE_TIMESTAMP) {
-                    diag_error(c->sources, s->fields[f].type_span,
+                    diag_error(c->sources, DIAG_TYPE_MISMATCH, s->fields[f].type_span,
                                "'%s' is the event-time column of source '%s', so its type must be "
                                "timestamp, not %s", s->fields[f].name.text,
                                s->name.text ? s->name.text : "?", type_name(s->fields[f].type));
@@ -626,7 +626,7 @@ static void check_sources(checker *c)
                 }
             }
             if (s->fields[f].type == TYPE_VECTOR) {
-                diag_error(c->sources, s->fields[f].type_span,
+                diag_error(c->sources, DIAG_TYPE_MISMATCH, s->fields[f].type_span,
                            "source fields cannot be float64_vector; use an embedding table");
                 ok = false;
             }
@@ -676,7 +676,7 @@ static void check_embeddings(checker *c)
             } else if (c->entity_ir[entity] < 0) {
                 ok = false;
             } else if (c->ir->entities[c->entity_ir[entity]].nkeys != 1) {
-                diag_error(c->sources, e->entity.span,
+                diag_error(c->sources, DIAG_EMBEDDING, e->entity.span,
                            "an embedding table is keyed by one column; entity '%s' has a composite key",
                            e->entity.text);
                 ok = false;
@@ -730,11 +730,11 @@ static bool check_value(checker *c, const ast_value *v, type_kind type, const ch
         memset(out, 0, sizeof *out);
         out->type = TYPE_NULL;
         if (!allow_null)
-            diag_error(c->sources, v->span, "%s cannot be null", what);
+            diag_error(c->sources, DIAG_INVALID_VALUE, v->span, "%s cannot be null", what);
         return allow_null;
     }
     if (!read_literal(type, v->text, v->length, out)) {
-        diag_error(c->sources, v->span, "%s '%.*s' is not a valid %s", what,
+        diag_error(c->sources, DIAG_INVALID_VALUE, v->span, "%s '%.*s' is not a valid %s", what,
                    (int)(v->length > 60 ? 60 : v->length), v->text, type_name(type));
         return false;
     }
@@ -808,7 +808,7 @@ static bool check_exists_in(checker *c, const ast_expectation *e, const ir_sourc
     k->reference = -1;
     k->embedding = -1;
     if (type != TYPE_INT64 && type != TYPE_STRING) {
-        diag_error(c->sources, e->argument_span, "exists_in checks int64 or string keys, not %s",
+        diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->argument_span, "exists_in checks int64 or string keys, not %s",
                    type_name(type));
         return false;
     }
@@ -818,7 +818,7 @@ static bool check_exists_in(checker *c, const ast_expectation *e, const ir_sourc
             return false;
         const ir_source *target = &c->ir->sources[c->source_ir[source]];
         if (!e->target_field.text) {
-            diag_error(c->sources, e->argument_span,
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->argument_span,
                        "exists_in a source needs the field to look in: write '%s.FIELD'",
                        e->target.text);
             return false;
@@ -832,7 +832,7 @@ static bool check_exists_in(checker *c, const ast_expectation *e, const ir_sourc
             return false;
         }
         if (target->fields[field].type != type) {
-            diag_error(c->sources, e->argument_span, "'%s.%s' is %s, but the field checked is %s",
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->argument_span, "'%s.%s' is %s, but the field checked is %s",
                        target->name, target->fields[field].name,
                        type_name(target->fields[field].type), type_name(type));
             return false;
@@ -857,13 +857,13 @@ static bool check_exists_in(checker *c, const ast_expectation *e, const ir_sourc
         return false;
     const ir_embedding *table = &c->ir->embeddings[c->embedding_ir[embedding]];
     if (e->target_field.text) {
-        diag_error(c->sources, e->target_field.span,
+        diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->target_field.span,
                    "'%s' is an embedding table: write exists_in: %s", table->name, table->name);
         return false;
     }
     type_kind key = c->ir->entities[table->entity].key_type;
     if (key != type) {
-        diag_error(c->sources, e->argument_span,
+        diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->argument_span,
                    "embedding table '%s' has %s keys, but the field checked is %s", table->name,
                    type_name(key), type_name(type));
         return false;
@@ -887,7 +887,7 @@ static bool check_policy(checker *c, const ast_policy *policy, type_kind type, b
                                  k->kind == EXPECT_EXPR || k->kind == EXPECT_UNIQUE)
                                   ? "fail, drop or flag"
                                   : "fail, drop, flag or impute";
-        diag_error(c->sources, policy->span, "%s cannot take policy %s (it takes %s)", what,
+        diag_error(c->sources, DIAG_INVALID_POLICY, policy->span, "%s cannot take policy %s (it takes %s)", what,
                    policy_kind_name(policy->kind), allowed);
         return false;
     }
@@ -943,7 +943,7 @@ static bool check_expectation(checker *c, const ast_expectation *e, const ir_sou
         break;
     }
     if (!applies) {
-        diag_error(c->sources, e->span, "%s applies to %s fields; '%s' is %s", name, needs,
+        diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->span, "%s applies to %s fields; '%s' is %s", name, needs,
                    field_name, type_name(type));
         return false;
     }
@@ -962,11 +962,11 @@ static bool check_expectation(checker *c, const ast_expectation *e, const ir_sou
         if (ok && k->values[0].type != TYPE_NULL && k->values[1].type != TYPE_NULL &&
             (type == TYPE_FLOAT64 ? k->values[0].float_value > k->values[1].float_value
                                   : k->values[0].int_value > k->values[1].int_value)) {
-            diag_error(c->sources, e->argument_span, "range is empty: the low bound is above the high bound");
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->argument_span, "range is empty: the low bound is above the high bound");
             ok = false;
         }
         if (ok && k->values[0].type == TYPE_NULL && k->values[1].type == TYPE_NULL) {
-            diag_error(c->sources, e->argument_span, "range needs at least one bound");
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->argument_span, "range needs at least one bound");
             ok = false;
         }
         if (ok)
@@ -983,13 +983,13 @@ static bool check_expectation(checker *c, const ast_expectation *e, const ir_sou
     case EXPECT_MATCHES: {
         const ast_value *v = &e->values[0];
         if (v->is_null || v->length == 0 || strlen(v->text) != v->length) {
-            diag_error(c->sources, v->span, "matches needs a regular expression (not empty, no NUL)");
+            diag_error(c->sources, DIAG_INVALID_REGEX, v->span, "matches needs a regular expression (not empty, no NUL)");
             return false;
         }
         size_t at;
         const char *why = fdl_regex_bound(v->text, v->length, &at);
         if (why) {  /* before regcomp: past the bounds it may take seconds */
-            diag_error(c->sources, v->span, "regular expression refused: %s (at byte %zu of the pattern)",
+            diag_error(c->sources, DIAG_INVALID_REGEX, v->span, "regular expression refused: %s (at byte %zu of the pattern)",
                        why, at + 1);
             return false;
         }
@@ -998,7 +998,7 @@ static bool check_expectation(checker *c, const ast_expectation *e, const ir_sou
         if (status != 0) {
             char message[256];
             regerror(status, &compiled, message, sizeof message);
-            diag_error(c->sources, v->span, "invalid regular expression: %s", message);
+            diag_error(c->sources, DIAG_INVALID_REGEX, v->span, "invalid regular expression: %s", message);
             return false;
         }
         regfree(&compiled);
@@ -1021,18 +1021,18 @@ static bool check_expectation(checker *c, const ast_expectation *e, const ir_sou
         ok = check_bound(c, &e->values[0], "bound", &k->has_low, &k->low) &
              check_bound(c, &e->values[1], "bound", &k->has_high, &k->high);
         if (ok && !k->has_low && !k->has_high) {
-            diag_error(c->sources, e->argument_span, "%s needs at least one bound", name);
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->argument_span, "%s needs at least one bound", name);
             ok = false;
         } else if (ok && k->has_low && k->has_high && k->low > k->high) {
-            diag_error(c->sources, e->argument_span, "%s is empty: the low bound is above the high bound", name);
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->argument_span, "%s is empty: the low bound is above the high bound", name);
             ok = false;
         } else if (ok && ((k->has_low && k->low < 0) || (k->has_high && k->high < 0)) &&
                    e->kind != EXPECT_MEAN) {
-            diag_error(c->sources, e->argument_span, "%s bounds cannot be negative", name);
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->argument_span, "%s bounds cannot be negative", name);
             ok = false;
         } else if (ok && e->kind == EXPECT_DISTINCT &&
                    ((k->has_low && k->low != floor(k->low)) || (k->has_high && k->high != floor(k->high)))) {
-            diag_error(c->sources, e->argument_span, "distinct counts values: its bounds are whole numbers");
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->argument_span, "distinct counts values: its bounds are whole numbers");
             ok = false;
         }
         if (ok)
@@ -1042,7 +1042,7 @@ static bool check_expectation(checker *c, const ast_expectation *e, const ir_sou
     case EXPECT_NULL_RATIO:
         ok = check_bound(c, &e->values[0], "null ratio", &k->has_high, &k->high);
         if (ok && (!k->has_high || k->high < 0 || k->high > 1)) {
-            diag_error(c->sources, e->values[0].span, "null_ratio is a maximum between 0 and 1");
+            diag_error(c->sources, DIAG_EXPECTATION_ARGUMENT, e->values[0].span, "null_ratio is a maximum between 0 and 1");
             ok = false;
         }
         if (ok)
@@ -1056,7 +1056,7 @@ static bool check_expectation(checker *c, const ast_expectation *e, const ir_sou
         if (t.kind == TYPE_ERROR)
             return false;
         if (t.kind != TYPE_BOOL) {
-            diag_error(c->sources, e->expr->span, "an expectation's expr must be a bool expression, not %s",
+            diag_error(c->sources, DIAG_OPERAND_TYPE, e->expr->span, "an expectation's expr must be a bool expression, not %s",
                        describe_type(c->arena, t));
             return false;
         }
@@ -1084,7 +1084,7 @@ static bool check_expectation(checker *c, const ast_expectation *e, const ir_sou
             }
             for (int j = 0; j < i; j++)
                 if (k->fields[j] == k->fields[i]) {
-                    diag_error(c->sources, e->fields[i].span, "field '%s' is listed twice", e->fields[i].text);
+                    diag_error(c->sources, DIAG_DUPLICATE_DEFINITION, e->fields[i].span, "field '%s' is listed twice", e->fields[i].text);
                     ok = false;
                 }
             k->text = arena_printf(c->arena, "%s%s%s", k->text, i ? ", " : "", src->fields[k->fields[i]].name);
@@ -1184,11 +1184,11 @@ static void check_source_expectations(checker *c)
         src->sla_pass_rate = -1;
         src->sla_min_rows = -1;
         if (sla->has_pass_rate && (sla->pass_rate < 0 || sla->pass_rate > 1))
-            diag_error(c->sources, sla->pass_rate_span, "pass_rate is a fraction between 0 and 1");
+            diag_error(c->sources, DIAG_INVALID_SLA, sla->pass_rate_span, "pass_rate is a fraction between 0 and 1");
         else if (sla->has_pass_rate)
             src->sla_pass_rate = sla->pass_rate;
         if (sla->has_min_rows && sla->min_rows < 0)
-            diag_error(c->sources, sla->min_rows_span, "min_rows cannot be negative");
+            diag_error(c->sources, DIAG_INVALID_SLA, sla->min_rows_span, "min_rows cannot be negative");
         else if (sla->has_min_rows)
             src->sla_min_rows = sla->min_rows;
         if (sla->nmax_null_ratio) {
@@ -1205,9 +1205,9 @@ static void check_source_expectations(checker *c)
             if (field < 0)
                 unknown_field(c, limit->field.span, src, limit->field.text);
             else if (limit->max_ratio < 0 || limit->max_ratio > 1)
-                diag_error(c->sources, limit->span, "a null ratio is a fraction between 0 and 1");
+                diag_error(c->sources, DIAG_INVALID_SLA, limit->span, "a null ratio is a fraction between 0 and 1");
             else if (src->sla_max_null_ratio[field] >= 0)
-                diag_error(c->sources, limit->field.span, "field '%s' is listed twice", limit->field.text);
+                diag_error(c->sources, DIAG_DUPLICATE_DEFINITION, limit->field.span, "field '%s' is listed twice", limit->field.text);
             else
                 src->sla_max_null_ratio[field] = limit->max_ratio;
         }
@@ -1226,7 +1226,7 @@ static void check_source_expectations(checker *c)
                 members = arena_printf(c->arena, "%s, %s", members, ir->sources[t].name);
                 reported[t] = true;
             }
-        diag_error(c->sources, ir->sources[s].span,
+        diag_error(c->sources, DIAG_DEPENDENCY_CYCLE, ir->sources[s].span,
                    "sources %s look values up in each other (exists_in); a batch run reads a "
                    "referenced source first, so references cannot go round", members);
     }
@@ -1354,32 +1354,32 @@ static bool check_hop(checker *c, const ast_aggregation *agg, agg_function fn)
     /* Only a function with a per-tile state that merges exactly (its row's
      * HOP flag, which the runtime's plans read too). */
     if (!(agg_info_of(fn)->flags & AGG_FLAG_HOP)) {
-        diag_error(c->sources, agg->hop_span, "%s cannot use hop: (%s)", agg_function_name(fn),
+        diag_error(c->sources, DIAG_INVALID_HOP, agg->hop_span, "%s cannot use hop: (%s)", agg_function_name(fn),
                    agg_info_of(fn)->no_hop);
         ok = false;
     }
     if (!agg->has_window)
         return ok;                      /* the missing or malformed window is reported */
     if (agg->lifetime) {
-        diag_error(c->sources, agg->hop_span,
+        diag_error(c->sources, DIAG_INVALID_HOP, agg->hop_span,
                    "hop needs a finite window: a lifetime aggregation keeps one running state and "
                    "has nothing to tile");
         return false;
     }
     const char *window = window_text(c->arena, agg->window_seconds);
     if (agg->hop_seconds > agg->window_seconds) {
-        diag_error(c->sources, agg->hop_span, "hop %s is longer than the window %s", hop, window);
+        diag_error(c->sources, DIAG_INVALID_HOP, agg->hop_span, "hop %s is longer than the window %s", hop, window);
         return false;
     }
     if (agg->window_seconds % agg->hop_seconds != 0) {
-        diag_error(c->sources, agg->hop_span,
+        diag_error(c->sources, DIAG_INVALID_HOP, agg->hop_span,
                    "hop %s does not divide the window %s: a hopped window is a whole number of "
                    "tiles", hop, window);
         return false;
     }
     int64_t tiles = agg->window_seconds / agg->hop_seconds;
     if (tiles > HOP_TILES_MAX) {
-        diag_error(c->sources, agg->hop_span,
+        diag_error(c->sources, DIAG_INVALID_HOP, agg->hop_span,
                    "window %s with hop %s spans %lld tiles; at most %d (take a longer hop)", window,
                    hop, (long long)tiles, HOP_TILES_MAX);
         return false;
@@ -1403,15 +1403,15 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     if (agg->k_written && !agg->has_k) {
         ok = false;   /* not an integer: reported */
     } else if (ok && wants_k && !agg->has_k) {
-        diag_error(c->sources, agg->function.span, "%s needs k: how many values it keeps",
+        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->function.span, "%s needs k: how many values it keeps",
                    agg_function_name(fn));
         ok = false;
     } else if (ok && !wants_k && agg->has_k) {
-        diag_error(c->sources, agg->k_span, "'k' is for first_k, last_k and top_k, not %s",
+        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->k_span, "'k' is for first_k, last_k and top_k, not %s",
                    agg_function_name(fn));
         ok = false;
     } else if (ok && wants_k && (agg->k < 1 || agg->k > 100000)) {
-        diag_error(c->sources, agg->k_span, "k must be between 1 and 100000, not %lld",
+        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->k_span, "k must be between 1 and 100000, not %lld",
                    (long long)agg->k);
         ok = false;
     }
@@ -1420,7 +1420,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         ok = false;   /* not a number: reported */
     } else if (ok && IS_PERCENTILE(fn) && agg->percentile_list &&
                (agg->npercentiles < 1 || agg->npercentiles > PERCENTILES_MAX)) {
-        diag_error(c->sources, agg->percentile_span,
+        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->percentile_span,
                    agg->npercentiles < 1 ? "the list of percentiles is empty: give at least one"
                                          : "at most %d percentiles in one list, not %d",
                    PERCENTILES_MAX, agg->npercentiles);
@@ -1428,20 +1428,20 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     } else if (ok && IS_PERCENTILE(fn) && agg->percentile_list) {
         for (int i = 0; i < agg->npercentiles; i++)
             if (!(agg->percentiles[i] >= 0 && agg->percentiles[i] <= 1)) {
-                diag_error(c->sources, agg->percentile_spans[i], "percentile must be between 0 and 1");
+                diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->percentile_spans[i], "percentile must be between 0 and 1");
                 ok = false;
             }
     } else if (ok && IS_PERCENTILE(fn) && !agg->has_percentile) {
-        diag_error(c->sources, agg->function.span,
+        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->function.span,
                    "%s needs the percentile: a number between 0 and 1 (0.5 is the median)",
                    agg_function_name(fn));
         ok = false;
     } else if (ok && !IS_PERCENTILE(fn) && agg->has_percentile) {
-        diag_error(c->sources, agg->percentile_span, "'percentile' is for percentile and approx_percentile, not %s",
+        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->percentile_span, "'percentile' is for percentile and approx_percentile, not %s",
                    agg_function_name(fn));
         ok = false;
     } else if (ok && IS_PERCENTILE(fn) && !(agg->percentile >= 0 && agg->percentile <= 1)) {
-        diag_error(c->sources, agg->percentile_span, "percentile must be between 0 and 1");
+        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->percentile_span, "percentile must be between 0 and 1");
         ok = false;
     }
     /* by: for min_by and max_by only */
@@ -1449,13 +1449,13 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     if (agg->by_written && !agg->by.text) {
         ok = false;   /* not a name: reported */
     } else if (ok && wants_by && !agg->by.text) {
-        diag_error(c->sources, agg->function.span,
+        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->function.span,
                    "%s needs by: the field whose %s value picks the event (YAML: 'by: FIELD', "
                    ".fdl: %s(SOURCE.FIELD, BY))", agg_function_name(fn),
                    fn == AGG_MIN_BY ? "smallest" : "largest", agg_function_name(fn));
         ok = false;
     } else if (ok && !wants_by && agg->by.text) {
-        diag_error(c->sources, agg->by.span, "'by' is for min_by and max_by, not %s",
+        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->by.span, "'by' is for min_by and max_by, not %s",
                    agg_function_name(fn));
         ok = false;
     }
@@ -1463,7 +1463,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         return false;
     if ((agg_info_of(fn)->flags & AGG_FLAG_NO_SLIDING) && agg->has_window && !agg->lifetime &&
         !agg->hop_written) {
-        diag_error(c->sources, agg->window_span,
+        diag_error(c->sources, DIAG_INVALID_HOP, agg->window_span,
                    "approx_count_distinct needs 'window: lifetime' or a hop (a HyperLogLog cannot "
                    "forget events, but one per tile goes with its tile); count_distinct is exact "
                    "over sliding windows");
@@ -1473,13 +1473,13 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         ok = false;
     if (!agg->has_window) {
         if (!agg->window_written && ok)
-            diag_error(c->sources, agg->function.span,
+            diag_error(c->sources, DIAG_MISSING_WINDOW, agg->function.span,
                        "aggregation needs a window: add 'window: 30d' (s, m, h, d, w) or "
                        "'window: lifetime'");
         ok = false;
     }
     if (f->nentities != 1) {
-        diag_error(c->sources, af->entities_span,
+        diag_error(c->sources, DIAG_ENTITY_MISMATCH, af->entities_span,
                    "an aggregation belongs to exactly one entity (it groups events by that "
                    "entity's key)");
         return false;
@@ -1503,7 +1503,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
             return false;
         }
     } else if (ok && agg_info_of(fn)->values != AGG_VALUES_ANY) {
-        diag_error(c->sources, agg->source_span,
+        diag_error(c->sources, DIAG_AGGREGATION_TYPE, agg->source_span,
                    "%s needs a field to aggregate: write '%s.FIELD'", agg_function_name(fn),
                    agg->source.text);
         return false;
@@ -1520,7 +1520,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         type_kind by_type = src->fields[by_field].type;
         if (by_type != TYPE_INT64 && by_type != TYPE_FLOAT64 && by_type != TYPE_TIMESTAMP &&
             by_type != TYPE_BOOL) {
-            diag_error(c->sources, agg->by.span,
+            diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->by.span,
                        "%s orders the events by an int64, float64, timestamp or bool field; "
                        "'%s' is %s", agg_function_name(fn), agg->by.text, type_name(by_type));
             ok = false;
@@ -1532,7 +1532,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
     if (percentile_list && result != TYPE_ERROR)
         result = TYPE_VECTOR;           /* one float64 per listed percentile */
     if (ok && result == TYPE_ERROR) {
-        diag_error(c->sources, agg->function.span, "%s cannot aggregate %s field '%s'%s",
+        diag_error(c->sources, DIAG_AGGREGATION_TYPE, agg->function.span, "%s cannot aggregate %s field '%s'%s",
                    agg_function_name(fn), type_name(value), agg->field.text,
                    agg_info_of(fn)->values == AGG_VALUES_NUMBER ? " (it needs int64 or float64)"
                        : "");
@@ -1548,13 +1548,13 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
             if (strcmp(src->fields[i].name, column) == 0)
                 key_fields[k] = i;
         if (key_fields[k] < 0) {
-            diag_error(c->sources, agg->source.span,
+            diag_error(c->sources, DIAG_SOURCE_ENTITY, agg->source.span,
                        "source '%s' has no field '%s', %s of entity '%s'", src->name, column,
                        entity->nkeys == 1 ? "the join key" : "a join key", entity->name);
             diag_note(c->sources, src->span, "source '%s' is defined here", src->name);
             ok = false;
         } else if (src->fields[key_fields[k]].type != entity->key_types[k]) {
-            diag_error(c->sources, agg->source.span,
+            diag_error(c->sources, DIAG_SOURCE_ENTITY, agg->source.span,
                        "field '%s' of source '%s' is %s, but entity '%s' has %s keys%s", column,
                        src->name, type_name(src->fields[key_fields[k]].type), entity->name,
                        type_name(entity->key_types[k]), entity->nkeys > 1 ? " in that column" : "");
@@ -1566,7 +1566,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
         expr_scope scope = {src, src->name, NULL, "a where filter", false};
         ast_type t = check_expr(c, &scope, agg->where);
         if (t.kind != TYPE_ERROR && t.kind != TYPE_BOOL) {
-            diag_error(c->sources, agg->where->span, "where must be a bool expression, not %s",
+            diag_error(c->sources, DIAG_OPERAND_TYPE, agg->where->span, "where must be a bool expression, not %s",
                        describe_type(c->arena, t));
             ok = false;
         } else if (t.kind == TYPE_ERROR) {
@@ -1634,13 +1634,13 @@ static int check_argument(checker *c, const ast_feature *af, const ir_feature *f
         return -1;   /* reported at its definition */
     const ir_feature *t = &c->ir->features[c->feature_ir[target]];
     if (t->nentities != 1) {
-        diag_error(c->sources, arg->span, "'%s' belongs to several entities; an argument must be "
+        diag_error(c->sources, DIAG_COMPUTATION_ARGUMENT, arg->span, "'%s' belongs to several entities; an argument must be "
                    "a feature of one entity", arg->feature.text);
         return -1;
     }
     const char *entity_name = c->ir->entities[t->entities[0]].name;
     if (arg->entity.text && strcmp(arg->entity.text, entity_name) != 0) {
-        diag_error(c->sources, arg->entity.span, "feature '%s' belongs to entity '%s', not '%s'",
+        diag_error(c->sources, DIAG_ENTITY_MISMATCH, arg->entity.span, "feature '%s' belongs to entity '%s', not '%s'",
                    arg->feature.text, entity_name, arg->entity.text);
         diag_note(c->sources, t->ast->name.span, "'%s' is defined here", arg->feature.text);
         return -1;
@@ -1650,7 +1650,7 @@ static int check_argument(checker *c, const ast_feature *af, const ir_feature *f
         if (f->entities[i] == t->entities[0])
             *slot = i;
     if (*slot < 0) {
-        diag_error(c->sources, arg->span,
+        diag_error(c->sources, DIAG_ENTITY_MISMATCH, arg->span,
                    "'%s' is a feature of entity '%s', which is not among this feature's entities",
                    arg->feature.text, entity_name);
         return -1;
@@ -1667,11 +1667,11 @@ static bool check_computation(checker *c, const ast_feature *af, ir_feature *f)
         return false;
     if (strcmp(comp->function.text, "lookup_embedding") == 0) {
         if (!comp->model.text) {
-            diag_error(c->sources, comp->function.span, "lookup_embedding needs a model: the embedding table it looks the key up in");
+            diag_error(c->sources, DIAG_EMBEDDING, comp->function.span, "lookup_embedding needs a model: the embedding table it looks the key up in");
             return false;
         }
         if (comp->nargs) {
-            diag_error(c->sources, comp->args_span, "lookup_embedding takes no args");
+            diag_error(c->sources, DIAG_EMBEDDING, comp->args_span, "lookup_embedding takes no args");
             return false;
         }
         int e = find_embedding(c, comp->model.text);
@@ -1685,13 +1685,13 @@ static bool check_computation(checker *c, const ast_feature *af, ir_feature *f)
         const ir_embedding *emb = &c->ir->embeddings[c->embedding_ir[e]];
         bool ok = true;
         if (f->nentities != 1 || f->entities[0] != emb->entity) {
-            diag_error(c->sources, comp->model.span,
+            diag_error(c->sources, DIAG_EMBEDDING, comp->model.span,
                        "embedding '%s' is keyed by entity '%s'; the feature must have exactly that "
                        "entity", emb->name, c->ir->entities[emb->entity].name);
             ok = false;
         }
         if (comp->dimension && comp->dimension != emb->dimension) {
-            diag_error(c->sources, comp->dimension_span,
+            diag_error(c->sources, DIAG_EMBEDDING, comp->dimension_span,
                        "dimension %lld does not match embedding '%s', which has dimension %d",
                        (long long)comp->dimension, emb->name, emb->dimension);
             diag_note(c->sources, p->embeddings[e].dimension_span, "its dimension is declared here");
@@ -1708,12 +1708,12 @@ static bool check_computation(checker *c, const ast_feature *af, ir_feature *f)
     }
     if (strcmp(comp->function.text, "cosine_similarity") == 0) {
         if (comp->model.text || comp->dimension_written) {
-            diag_error(c->sources, comp->model.text ? comp->model.span : comp->dimension_span,
+            diag_error(c->sources, DIAG_COMPUTATION_ARGUMENT, comp->model.text ? comp->model.span : comp->dimension_span,
                        "cosine_similarity takes only 'args'");
             return false;
         }
         if (comp->nargs != 2) {
-            diag_error(c->sources, comp->args ? comp->args_span : comp->function.span,
+            diag_error(c->sources, DIAG_COMPUTATION_ARGUMENT, comp->args ? comp->args_span : comp->function.span,
                        "cosine_similarity takes exactly 2 args (ENTITY.FEATURE), not %d", comp->nargs);
             return false;
         }
@@ -1726,7 +1726,7 @@ static bool check_computation(checker *c, const ast_feature *af, ir_feature *f)
             }
             const ir_feature *arg = &c->ir->features[f->args[i]];
             if (arg->type.kind != TYPE_VECTOR) {
-                diag_error(c->sources, comp->args[i].span,
+                diag_error(c->sources, DIAG_COMPUTATION_ARGUMENT, comp->args[i].span,
                            "cosine_similarity needs float64_vector arguments; '%s' is %s",
                            arg->name, describe_type(c->arena, arg->type));
                 ok = false;
@@ -1736,7 +1736,7 @@ static bool check_computation(checker *c, const ast_feature *af, ir_feature *f)
             return false;
         const ir_feature *a = &c->ir->features[f->args[0]], *b = &c->ir->features[f->args[1]];
         if (a->type.dim != b->type.dim) {
-            diag_error(c->sources, comp->args_span,
+            diag_error(c->sources, DIAG_COMPUTATION_ARGUMENT, comp->args_span,
                        "cosine_similarity of vectors of different dimensions: '%s' has %d, '%s' has %d",
                        a->name, a->type.dim, b->name, b->type.dim);
             return false;
@@ -1772,9 +1772,9 @@ static void report_cycle(checker *c, int index)
     path = arena_printf(c->arena, "%s%s", path, c->ast->features[index].name.text);
     const ast_feature *first = &c->ast->features[index];
     if (c->feature_depth - from == 1)
-        diag_error(c->sources, first->name.span, "feature '%s' reads itself: %s", first->name.text, path);
+        diag_error(c->sources, DIAG_DEPENDENCY_CYCLE, first->name.span, "feature '%s' reads itself: %s", first->name.text, path);
     else
-        diag_error(c->sources, first->name.span, "dependency cycle: %s", path);
+        diag_error(c->sources, DIAG_DEPENDENCY_CYCLE, first->name.span, "dependency cycle: %s", path);
     for (int i = from + 1; i < c->feature_depth; i++) {
         const ast_feature *member = &c->ast->features[c->feature_stack[i]];
         diag_note(c->sources, member->name.span, "'%s' is defined here", member->name.text);
@@ -1796,7 +1796,7 @@ static int *entity_slots(checker *c, const ir_feature *f, const ir_feature *targ
             for (int k = 0; k < f->nentities; k++)
                 mine = arena_printf(c->arena, "%s%s'%s'", mine, k ? ", " : "",
                                     c->ir->entities[f->entities[k]].name);
-            diag_error(c->sources, where,
+            diag_error(c->sources, DIAG_ENTITY_MISMATCH, where,
                        "'%s' needs a key of entity '%s', which is not among this feature's entities (%s)",
                        target->name, c->ir->entities[target->entities[e]].name, mine);
             return NULL;
@@ -1819,10 +1819,10 @@ static ast_type check_feature_name(checker *c, const expr_scope *scope, expr *e)
                 known[i] = c->ir->requests[i].name;
             const char *close = suggest_closest(name, known, c->ir->nrequests);
             if (close)
-                diag_error(c->sources, e->span, "no feature set declares request field '%s'; did you mean '%s'?",
+                diag_error(c->sources, DIAG_REQUEST_FIELD, e->span, "no feature set declares request field '%s'; did you mean 'request.%s'?",
                            name, close);
             else
-                diag_error(c->sources, e->span,
+                diag_error(c->sources, DIAG_REQUEST_FIELD, e->span,
                            "no feature set declares request field '%s' (declare it among a set's request fields)",
                            name);
             return make_type(TYPE_ERROR);
@@ -1849,7 +1849,7 @@ static ast_type check_feature_name(checker *c, const expr_scope *scope, expr *e)
     if (qualifier) {
         const char *entity_name = c->ir->entities[t->entities[0]].name;
         if (t->nentities != 1 || strcmp(entity_name, qualifier) != 0) {
-            diag_error(c->sources, e->span, "feature '%s' does not belong to entity '%s' alone", name,
+            diag_error(c->sources, DIAG_ENTITY_MISMATCH, e->span, "feature '%s' does not belong to entity '%s' alone", name,
                        qualifier);
             diag_note(c->sources, t->ast->name.span, "'%s' is defined here", name);
             return make_type(TYPE_ERROR);
@@ -1884,7 +1884,7 @@ static bool check_derived(checker *c, const ast_feature *af, ir_feature *f)
     if (t.kind == TYPE_ERROR)
         return false;
     if (t.kind == TYPE_NULL) {
-        diag_error(c->sources, af->expr->span, "the expression is always null; it has no type");
+        diag_error(c->sources, DIAG_ALWAYS_NULL, af->expr->span, "the expression is always null; it has no type");
         return false;
     }
     f->kind = IR_DERIVED;
@@ -1938,12 +1938,12 @@ static bool check_default(checker *c, const ast_feature *af, ir_feature *f)
     case TYPE_STRING: case TYPE_INT64: case TYPE_FLOAT64: case TYPE_BOOL: case TYPE_TIMESTAMP:
         break;
     default:
-        diag_error(c->sources, af->default_span, "a %s feature cannot have a default",
+        diag_error(c->sources, DIAG_INVALID_DEFAULT, af->default_span, "a %s feature cannot have a default",
                    describe_type(c->arena, f->type));
         return false;
     }
     if (!read_literal(f->type.kind, text, len, d)) {
-        diag_error(c->sources, af->default_span, "default '%.*s' is not a valid %s (the type of '%s')",
+        diag_error(c->sources, DIAG_INVALID_DEFAULT, af->default_span, "default '%.*s' is not a valid %s (the type of '%s')",
                    (int)(len > 60 ? 60 : len), text, type_name(f->type.kind), f->name);
         return false;
     }
@@ -1990,7 +1990,7 @@ static bool check_feature(checker *c, int index)
         }
         for (int j = 0; j < f.nentities; j++)
             if (f.entities[j] == c->entity_ir[e]) {
-                diag_error(c->sources, en->span, "entity '%s' is listed twice", en->text);
+                diag_error(c->sources, DIAG_DUPLICATE_DEFINITION, en->span, "entity '%s' is listed twice", en->text);
                 ok = false;
             }
         f.entities[f.nentities++] = c->entity_ir[e];
@@ -2008,7 +2008,7 @@ static bool check_feature(checker *c, int index)
     if (ok && af->has_value_type) {
         bool match = af->value_type.kind == f.type.kind;
         if (!match) {
-            diag_error(c->sources, af->value_type_span,
+            diag_error(c->sources, DIAG_TYPE_MISMATCH, af->value_type_span,
                        "value_type %s does not match the type of the definition, %s",
                        type_name(af->value_type.kind), describe_type(c->arena, f.type));
             ok = false;
@@ -2047,12 +2047,15 @@ static void check_sets(checker *c)
                 ok = false;
                 continue;
             }
-            for (int k = 0; k < j; k++)
-                if (strcmp(s->features[k].text, fn->text) == 0) {
-                    diag_error(c->sources, fn->span, "feature '%s' appears twice in set '%s'",
-                               fn->text, s->name.text ? s->name.text : "?");
-                    ok = false;
-                }
+            bool repeated = false;  /* a lint: the second mention is dropped */
+            for (int k = 0; k < j && !repeated; k++)
+                repeated = strcmp(s->features[k].text, fn->text) == 0;
+            if (repeated) {
+                diag_warning(c->sources, DIAG_DUPLICATE_IN_SET, fn->span,
+                             "feature '%s' appears twice in set '%s'; the second is ignored",
+                             fn->text, s->name.text ? s->name.text : "?");
+                continue;
+            }
             if (c->feature_ir[f] < 0) {
                 ok = false;
                 continue;
@@ -2064,7 +2067,7 @@ static void check_sets(checker *c)
                 for (int k = 0; k < s->nrequest; k++)
                     declared |= strcmp(s->request[k].name.text, field) == 0;
                 if (!declared) {
-                    diag_error(c->sources, fn->span,
+                    diag_error(c->sources, DIAG_REQUEST_FIELD, fn->span,
                                "'%s' reads request.%s, which set '%s' does not declare among its request fields",
                                fn->text, field, s->name.text ? s->name.text : "?");
                     ok = false;

@@ -1,12 +1,43 @@
 /*
- * source.c - source files, span arithmetic and the diagnostic printer.
+ * source.c - source files, span arithmetic, the table of diagnostic codes
+ * and the diagnostic printer (clang's layout and colours).
  */
+#define _POSIX_C_SOURCE 200809L  /* open_memstream */
+
 #include "source.h"
 
+#include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const diag_info diag_table[DIAG_COUNT] = {
+#define DIAG(id, code, slug, title, text) {code, slug, title, text},
+#include "diagnostics.def"
+#undef DIAG
+};
+
+const diag_info *diag_lookup(diag_code code)
+{
+    assert(code >= 0 && code < DIAG_COUNT);
+    return &diag_table[code];
+}
+
+int diag_find(const char *name)
+{
+    for (int i = 0; i < DIAG_COUNT; i++) {
+        const char *code = diag_table[i].code;
+        size_t n = strlen(code);
+        bool same = strlen(name) == n;
+        for (size_t k = 0; same && k < n; k++)
+            same = toupper((unsigned char)name[k]) == code[k];
+        if (same || strcmp(name, diag_table[i].slug) == 0)
+            return i;
+    }
+    return -1;
+}
 
 void source_set_init(source_set *s, arena *a)
 {
@@ -14,6 +45,8 @@ void source_set_init(source_set *s, arena *a)
     s->arena = a;
     s->out = stderr;
     s->max_errors = 100;
+    s->config.color = 0;
+    s->config.disabled[DIAG_MISSING_DESCRIPTION] = true;  /* --require-descriptions turns it on */
 }
 
 /* Records where each line starts, so positions are a binary search away. */
@@ -51,7 +84,7 @@ int source_load(source_set *s, const char *path)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        diag_error(s, span_none(), "cannot open '%s': %s", path, strerror(errno));
+        diag_error(s, DIAG_FILE_UNREADABLE, span_none(), "cannot open '%s': %s", path, strerror(errno));
         return -1;
     }
     size_t cap = 4096, size = 0;
@@ -61,7 +94,7 @@ int source_load(source_set *s, const char *path)
             if (cap >= SOURCE_MAX_FILE_SIZE) {
                 free(buf);
                 fclose(fp);
-                diag_error(s, span_none(), "'%s' is larger than %d MiB; refusing to read it",
+                diag_error(s, DIAG_INPUT_TOO_LARGE, span_none(), "'%s' is larger than %d MiB; refusing to read it",
                            path, SOURCE_MAX_FILE_SIZE / (1024 * 1024));
                 return -1;
             }
@@ -73,7 +106,7 @@ int source_load(source_set *s, const char *path)
         }
         if (!buf) {
             fclose(fp);
-            diag_error(s, span_none(), "out of memory reading '%s'", path);
+            diag_error(s, DIAG_FILE_UNREADABLE, span_none(), "out of memory reading '%s'", path);
             return -1;
         }
         size_t n = fread(buf + size, 1, cap - size, fp);
@@ -85,7 +118,7 @@ int source_load(source_set *s, const char *path)
     fclose(fp);
     if (failed) {
         free(buf);
-        diag_error(s, span_none(), "cannot read '%s'", path);
+        diag_error(s, DIAG_FILE_UNREADABLE, span_none(), "cannot read '%s'", path);
         return -1;
     }
     int id = source_add(s, path, buf, size);
@@ -168,6 +201,14 @@ static void put_source_byte(FILE *out, unsigned char c, bool utf8)
         fputc('?', out);
 }
 
+/* SGR sequences, as clang colours its diagnostics. */
+#define COLOR_BOLD "\033[1m"
+#define COLOR_ERROR "\033[1;31m"
+#define COLOR_WARNING "\033[1;35m"
+#define COLOR_NOTE "\033[1;36m"
+#define COLOR_CARET "\033[1;32m"
+#define COLOR_RESET "\033[0m"
+
 static void print_excerpt(source_set *s, span sp)
 {
     const source_file *f = source_get(s, sp.file);
@@ -203,49 +244,115 @@ static void print_excerpt(source_set *s, span sp)
     for (uint32_t i = shown_begin; i < sp.start && i < shown_end; i++)
         fputc(f->text[i] == '\t' ? '\t' : ' ', s->out);
     uint32_t underline_end = sp.end < shown_end ? sp.end : shown_end;
+    if (s->color)
+        fputs(COLOR_CARET, s->out);
     fputc('^', s->out);
     for (uint32_t i = sp.start + 1; i < underline_end; i++)
         fputc('~', s->out);
+    if (s->color)
+        fputs(COLOR_RESET, s->out);
     fputc('\n', s->out);
 }
 
-static void report(source_set *s, const char *kind, span sp, const char *fmt, va_list ap)
+/* Keeps a diagnostic for the JSON or SARIF document written at the end. */
+static void record(source_set *s, char kind, diag_code code, span sp, const char *fmt, va_list ap)
 {
+    if (s->nrecords == s->caprecords) {
+        int cap = s->caprecords ? s->caprecords * 2 : 16;
+        s->records = arena_grow(s->arena, s->records, sizeof(diag_record) * (size_t)s->nrecords,
+                                sizeof(diag_record) * (size_t)cap);
+        s->caprecords = cap;
+    }
+    char message[1024];
+    vsnprintf(message, sizeof message, fmt, ap);
+    s->records[s->nrecords++] = (diag_record){kind, code, sp, arena_strdup(s->arena, message)};
+}
+
+/* kind: 'e', 'w' or 'n'; flag: the -W option a lint is shown with, or NULL. */
+static void report(source_set *s, char kind, diag_code code, const char *flag, span sp,
+                   const char *fmt, va_list ap)
+{
+    if (s->config.format != DIAG_FORMAT_TEXT) {
+        record(s, kind, code, sp, fmt, ap);
+        return;
+    }
+    /* Composed in memory and written at once: stderr is unbuffered, and a
+     * byte-by-byte excerpt made thousands of warnings cost a write each. */
+    FILE *out = s->out;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *buffer = open_memstream(&text, &size);
+    if (buffer)
+        s->out = buffer;
+    const char *name = kind == 'e' ? "error" : kind == 'w' ? "warning" : "note";
+    const char *color = kind == 'e' ? COLOR_ERROR : kind == 'w' ? COLOR_WARNING : COLOR_NOTE;
     const source_file *f = source_get(s, sp.file);
+    if (s->color)
+        fputs(COLOR_BOLD, s->out);
     if (f) {
         uint32_t line, col;
         source_position(s, sp.file, sp.start, &line, &col);
-        fprintf(s->out, "%s:%u:%u: %s: ", f->path, line, col, kind);
+        fprintf(s->out, "%s:%u:%u: ", f->path, line, col);
     } else {
-        fprintf(s->out, "fdlc: %s: ", kind);
+        fputs("fdlc: ", s->out);
     }
+    fprintf(s->out, "%s%s", s->color ? color : "", name);
+    if (kind != 'n')
+        fprintf(s->out, "[%s]", diag_lookup(code)->code);
+    fprintf(s->out, "%s: ", s->color ? COLOR_RESET COLOR_BOLD : "");
     vfprintf(s->out, fmt, ap);
+    if (flag)
+        fprintf(s->out, " [%s-W%s]", kind == 'e' ? "-Werror," : "", flag);
+    if (s->color)
+        fputs(COLOR_RESET, s->out);
     fputc('\n', s->out);
     print_excerpt(s, sp);
+    if (buffer) {
+        s->out = out;
+        if (fclose(buffer) == 0)
+            fwrite(text, 1, size, out);
+        free(text);
+    }
 }
 
-void diag_error(source_set *s, span sp, const char *fmt, ...)
+/* Counts an error; false when it is past max_errors and is not shown. */
+static bool count_error(source_set *s)
 {
     s->errors++;
     s->hide_notes = s->max_errors > 0 && s->errors > s->max_errors;
-    if (s->hide_notes) {
-        if (s->errors == s->max_errors + 1)
-            fprintf(s->out, "fdlc: note: too many errors; the rest are counted but not shown\n");
+    if (s->hide_notes && s->errors == s->max_errors + 1 && s->config.format == DIAG_FORMAT_TEXT)
+        fprintf(s->out, "fdlc: note: too many errors; the rest are counted but not shown\n");
+    return !s->hide_notes;
+}
+
+void diag_error(source_set *s, diag_code code, span sp, const char *fmt, ...)
+{
+    assert(!diag_is_warning(code));
+    if (!count_error(s))
         return;
-    }
     va_list ap;
     va_start(ap, fmt);
-    report(s, "error", sp, fmt, ap);
+    report(s, 'e', code, NULL, sp, fmt, ap);
     va_end(ap);
 }
 
-void diag_warning(source_set *s, span sp, const char *fmt, ...)
+void diag_warning(source_set *s, diag_code code, span sp, const char *fmt, ...)
 {
-    s->warnings++;
-    s->hide_notes = false;
+    assert(diag_is_warning(code));
+    if (s->config.disabled[code]) {
+        s->hide_notes = true;
+        return;
+    }
+    if (s->config.werror) {
+        if (!count_error(s))
+            return;
+    } else {
+        s->warnings++;
+        s->hide_notes = false;
+    }
     va_list ap;
     va_start(ap, fmt);
-    report(s, "warning", sp, fmt, ap);
+    report(s, s->config.werror ? 'e' : 'w', code, diag_lookup(code)->slug, sp, fmt, ap);
     va_end(ap);
 }
 
@@ -255,6 +362,6 @@ void diag_note(source_set *s, span sp, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    report(s, "note", sp, fmt, ap);
+    report(s, 'n', DIAG_COUNT, NULL, sp, fmt, ap);
     va_end(ap);
 }

@@ -3,6 +3,7 @@
  */
 #include "suggest.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* Levenshtein distance, giving up (returning limit + 1) on long words. */
@@ -32,6 +33,23 @@ static int edit_distance(const char *a, const char *b, int limit)
     return row[lb];
 }
 
+/* True when word abbreviates candidate as people do (amt for amount, qty
+ * for quantity): the same first letter, then the rest of word in order,
+ * at least three letters and a third of the candidate. */
+static bool abbreviates(const char *word, const char *candidate)
+{
+    size_t lw = strlen(word), lc = strlen(candidate);
+    if (lw < 3 || lw >= lc || lw * 3 < lc || word[0] != candidate[0])
+        return false;
+    const char *c = candidate;
+    for (const char *w = word; *w; w++, c++) {
+        c = strchr(c, *w);
+        if (!c)
+            return false;
+    }
+    return true;
+}
+
 const char *suggest_closest(const char *word, const char *const *candidates, int count)
 {
     const char *best = NULL;
@@ -46,5 +64,12 @@ const char *suggest_closest(const char *word, const char *const *candidates, int
             best_distance = d;
         }
     }
+    if (best)
+        return best;
+    /* No typo close enough: an abbreviation, the shortest if several. */
+    for (int i = 0; i < count; i++)
+        if (candidates[i] && abbreviates(word, candidates[i]) &&
+            (!best || strlen(candidates[i]) < strlen(best)))
+            best = candidates[i];
     return best;
 }

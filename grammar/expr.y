@@ -166,6 +166,16 @@ typedef struct expr_parser {
     int pending_prefix;      /* prefix operators still waiting for their operand */
     int nesting;             /* open parentheses + all pending prefix operators */
     int prefix_before[EXPR_MAX_DEPTH + 1];   /* pending_prefix saved at each "(" */
+    uint32_t paren_start[EXPR_MAX_DEPTH + 1];  /* where each open "(" is, for "to match this '('" */
+    /* File mode, a definition keyword or the end reached with "(" open: the
+     * scanner reports it, hands the parser UNCLOSED (an error it does not
+     * report again) and the ")" owed, then the held token, so recovery
+     * stops there and the next definition is parsed as written. */
+    uint32_t definition_start;   /* offset of the current definition's keyword */
+    int closes_owed;
+    bool holding;
+    int held_token;
+    uint32_t held_start, held_end;
 
     /* the string literal being scanned */
     char *string_bytes;      /* malloc'd scratch, freed by expr_parse */
@@ -176,8 +186,11 @@ expr_parser;
 
 /* Helpers shared with the scanner (defined at the end of this file). */
 span expr_grammar_span(const expr_parser *p, uint32_t start, uint32_t end);
-void expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char *fmt, ...)
+/* Reports a syntax error; false when it was not shown (too many). */
+bool expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* After a shown error: "note: to match this '('" at the innermost open one. */
+void expr_grammar_note_open(expr_parser *p);
 void expr_grammar_describe_byte(unsigned char c, char out[8]);
 }
 
@@ -186,9 +199,12 @@ int yylex(YYSTYPE *value, YYLTYPE *location, yyscan_t scanner);
 }
 
 %code {
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "suggest.h"
 #include <string.h>
 
 /* A rule's location runs from its first symbol to its last; empty rules sit
@@ -282,6 +298,8 @@ static expr *whole_tree(const expr_parser *p, expr_value value, expr_location wh
 %token DEFAULT "default" REQUEST "request" DIMENSION "dimension" FROM "from"
 %token LIFETIME "lifetime" EXPR "expr" HOP "hop"
 %token LBRACE "{" RBRACE "}" COLON ":" LBRACKET "[" RBRACKET "]"
+/* Made by the scanner after an unclosed "(" (see expr_parser); in no rule. */
+%token UNCLOSED "unclosed '('"
 %token <name> WINDOW "window"
 
 %nterm <value> expr conjunction negation comparison sum product unary primary item
@@ -693,7 +711,7 @@ default_value
                                           $$.length = (size_t)$1.node->as.string.len; }
     | "null"                            { $$ = default_written(parser, @1, @1);
                                           $$.text = NULL;
-                                          diag_error(parser->sources, SPAN(@1),
+                                          diag_error(parser->sources, DIAG_INVALID_DEFAULT, SPAN(@1),
                                                      "default must be a value, not null"); }
     ;
 
@@ -839,20 +857,28 @@ span expr_grammar_span(const expr_parser *p, uint32_t start, uint32_t end)
     return span_make(p->file, (size_t)p->base + start, (size_t)p->base + end);
 }
 
-void expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char *fmt, ...)
+bool expr_grammar_error(expr_parser *p, uint32_t start, uint32_t end, const char *fmt, ...)
 {
     p->error_seen = true;
     p->last_error_start = start;
     if (p->abandoned)
-        return;
+        return false;
     char message[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    diag_error(p->sources, expr_grammar_span(p, start, end), "%s", message);
+    diag_error(p->sources, DIAG_SYNTAX, expr_grammar_span(p, start, end), "%s", message);
     if (++p->errors >= p->max_errors)
         p->abandoned = true;
+    return true;
+}
+
+void expr_grammar_note_open(expr_parser *p)
+{
+    assert(p->open_parentheses > 0 && p->open_parentheses <= EXPR_MAX_DEPTH + 1);
+    uint32_t open = p->paren_start[p->open_parentheses - 1];
+    diag_note(p->sources, expr_grammar_span(p, open, open + 1), "to match this '('");
 }
 
 /* A byte as it is shown in a message: itself when printable, else \xNN. */
@@ -922,6 +948,30 @@ static bool is_operator_token(yysymbol_kind_t token)
     }
 }
 
+/* A misspelt keyword where keywords may come: the closest of those wanted
+ * ("ovr": over) that starts with the same letter (short keywords are close
+ * to too much: "oops" is not "hop"), or NULL. */
+static const char *closest_keyword(const char *text, const bool wanted[])
+{
+    static const struct { yysymbol_kind_t token; const char *word; } keywords[] = {
+        {YYSYMBOL_OVER, "over"}, {YYSYMBOL_HOP, "hop"}, {YYSYMBOL_WHERE, "where"},
+        {YYSYMBOL_TAGS, "tags"}, {YYSYMBOL_ONLINE, "online"}, {YYSYMBOL_DEFAULT, "default"},
+        {YYSYMBOL_KEY, "key"}, {YYSYMBOL_OF, "of"}, {YYSYMBOL_AT, "at"},
+        {YYSYMBOL_DIMENSION, "dimension"}, {YYSYMBOL_FROM, "from"}, {YYSYMBOL_REQUEST, "request"},
+        {YYSYMBOL_EXPR, "expr"}, {YYSYMBOL_LIFETIME, "lifetime"}, {YYSYMBOL_ENTITY, "entity"},
+        {YYSYMBOL_SOURCE, "source"}, {YYSYMBOL_EMBEDDING, "embedding"},
+        {YYSYMBOL_FEATURE, "feature"}, {YYSYMBOL_SET, "set"},
+    };
+    enum { N = sizeof keywords / sizeof keywords[0] };
+    const char *words[N];
+    int n = 0;
+    for (int i = 0; i < N; i++)
+        if (wanted[keywords[i].token])
+            words[n++] = keywords[i].word;
+    const char *close = n ? suggest_closest(text, words, n) : NULL;
+    return close && close[0] == text[0] ? close : NULL;
+}
+
 /*
  * In a definition file: "unexpected X, expected Y" with Y in the file's
  * terms. Where an expression may start, as in an expression; elsewhere the
@@ -938,9 +988,16 @@ static int report_file_syntax_error(expr_parser *parser, yysymbol_kind_t lookahe
     case YYSYMBOL_YYEOF:
         used = snprintf(message, sizeof message, "unexpected end of file");
         break;
-    case YYSYMBOL_NAME:
+    case YYSYMBOL_NAME: {
+        const char *keyword = closest_keyword(text, wanted);
+        if (keyword) {
+            expr_grammar_error(parser, where->start, where->end,
+                               "unexpected name '%s'; did you mean '%s'?", text, keyword);
+            return 0;
+        }
         used = snprintf(message, sizeof message, "unexpected name '%s'", text);
         break;
+    }
     case YYSYMBOL_INT:
     case YYSYMBOL_FLOAT:
         used = snprintf(message, sizeof message, "unexpected number '%s'", text);
@@ -1006,9 +1063,8 @@ static int report_file_syntax_error(expr_parser *parser, yysymbol_kind_t lookahe
  * "an expression" for anything that starts one, "an operator" for the
  * binary operators, and the few remaining tokens by their spelling.
  */
-static int yyreport_syntax_error(const yypcontext_t *context, yyscan_t scanner, expr_parser *parser)
+static int describe_syntax_error(const yypcontext_t *context, expr_parser *parser)
 {
-    (void)scanner;
     if (parser->abandoned)
         return 0;
     const YYLTYPE *where = yypcontext_location(context);
@@ -1099,6 +1155,27 @@ static int yyreport_syntax_error(const yypcontext_t *context, yyscan_t scanner, 
     }
     expr_grammar_error(parser, where->start, where->end, "%s", message);
     return 0;
+}
+
+/* The error as describe_syntax_error says it, and where ')' would do and a
+ * "(" is open, a note at that "(". UNCLOSED is the scanner's, which has
+ * said it (or knows this definition already has its error). */
+static int yyreport_syntax_error(const yypcontext_t *context, yyscan_t scanner, expr_parser *parser)
+{
+    (void)scanner;
+    if (yypcontext_token(context) == YYSYMBOL_UNCLOSED)
+        return 0;
+    int before = parser->errors;
+    int status = describe_syntax_error(context, parser);
+    yysymbol_kind_t expected[YYNTOKENS];
+    int count = status == 0 && parser->errors > before && parser->open_parentheses > 0
+                    ? yypcontext_expected_tokens(context, expected, YYNTOKENS) : 0;
+    for (int i = 0; i < count; i++)
+        if (expected[i] == YYSYMBOL_RPAREN) {
+            expr_grammar_note_open(parser);
+            break;
+        }
+    return status;
 }
 
 /* ------------------------------------------------------------ building nodes */
@@ -1286,12 +1363,12 @@ static bool parser_begin(expr_parser *parser, yyscan_t *scanner, source_set *sou
 
     if (parser->length > EXPR_MAX_LENGTH ||
         (!offsets && parser->length > (size_t)UINT32_MAX - base)) {
-        diag_error(sources, span_make(file, base, base), "expression is too long (%zu bytes)",
+        diag_error(sources, DIAG_INPUT_TOO_LARGE, span_make(file, base, base), "expression is too long (%zu bytes)",
                    parser->length);
         return false;
     }
     if (yylex_init_extra(parser, scanner) != 0) {
-        diag_error(sources, expr_grammar_span(parser, 0, 0), "out of memory parsing an expression");
+        diag_error(sources, DIAG_SYNTAX, expr_grammar_span(parser, 0, 0), "out of memory parsing an expression");
         return false;
     }
     yy_scan_bytes(parser->text, (int)parser->length, *scanner);
@@ -1317,7 +1394,7 @@ expr *expr_parse(source_set *sources, arena *a, int file, uint32_t base,
     if (status == 0 && parser.errors == 0)
         return parser.result;
     if (parser.errors == 0)   /* never fail silently */
-        diag_error(sources, expr_grammar_span(&parser, 0, (uint32_t)parser.length),
+        diag_error(sources, DIAG_SYNTAX, expr_grammar_span(&parser, 0, (uint32_t)parser.length),
                    "invalid expression");
     return NULL;
 }
@@ -1335,7 +1412,7 @@ bool expr_parse_definitions(source_set *sources, arena *a, int file, const char 
     int status = yyparse(scanner, &parser);
     parser_end(&parser, scanner);
     if (status != 0 && parser.errors == 0)   /* never fail silently */
-        diag_error(sources, expr_grammar_span(&parser, 0, 0), "invalid definition file");
+        diag_error(sources, DIAG_SYNTAX, expr_grammar_span(&parser, 0, 0), "invalid definition file");
     return status == 0 && parser.errors == 0;
 }
 

@@ -21,6 +21,8 @@ packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev lib
 # with pytest.
 packages+=(python3-dev python3-pip python3-setuptools python3-wheel python3-numpy python3-pandas
            python3-pytest)
+# python3-jsonschema: tests/e2e/diagnostics_formats.py checks fdlc's SARIF with it.
+packages+=(python3-jsonschema)
 
 is_installed() {
   dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'

@@ -14,6 +14,7 @@
 #include "format.h"
 #include "front_fdl.h"
 #include "front_yaml.h"
+#include "lint.h"
 #include "sema.h"
 
 /* Generated C and the manifest for a program that checked. */
@@ -48,8 +49,12 @@ void fuzz_compile(const uint8_t *data, size_t size, bool fdl)
         format_file(fuzz_devnull(), &sources, id, &ast, fdl ? FORMAT_YAML : FORMAT_FDL);
     ir_program ir;
     memset(&ir, 0, sizeof ir);
-    /* As fdlc does: sema runs even after front-end errors. */
-    if (sema_check(&sources, &a, &ast, &ir) && sources.errors == 0)
+    /* As fdlc does: sema runs even after front-end errors, the lints after
+     * a clean check (all of them: descriptions too). */
+    sources.config.disabled[DIAG_MISSING_DESCRIPTION] = false;
+    if (sema_check(&sources, &a, &ast, &ir) && sources.errors == 0) {
+        lint_program(&sources, &a, &ast, &ir);
         generate(&ir, &sources, path);
+    }
     arena_free(&a);
 }

@@ -483,7 +483,7 @@ static void windows_match_yaml(void **state)
         assert_int_equal(a->lifetime, b->lifetime);
         /* The same message, after "FILE:LINE:COL: ". */
         if (!y.ok) {
-            const char *ym = strstr(y.diagnostics, "error:"), *fm = strstr(f.diagnostics, "error:");
+            const char *ym = strstr(y.diagnostics, "error["), *fm = strstr(f.diagnostics, "error[");
             assert_non_null(ym);
             assert_non_null(fm);
             assert_memory_equal(ym, fm, (size_t)(strchr(ym, '\n') - ym));
@@ -535,7 +535,7 @@ static void keywords_are_names_outside_fdl(void **state)
     int id = source_add(&s, "e", "source { x }", 12);
     assert_null(expr_parse(&s, &a, id, 0, NULL, "source { x }", 12));
     fclose(s.out);
-    assert_non_null(strstr(diagnostics, "e:1:8: error: unexpected character '{'"));
+    assert_non_null(strstr(diagnostics, "e:1:8: error[E0004]: unexpected character '{'"));
     free(diagnostics);
     arena_free(&a);
 }
@@ -556,13 +556,13 @@ static void syntax_errors_are_each_reported(void **state)
           "feature e of user = count(s) oops\n");
     assert_false(p.ok);
     const char *expected[] = {
-        "e.fdl:2:44: error: unexpected ')', expected an expression",
-        "e.fdl:3:14: error: unexpected '=', expected a name",
-        "e.fdl:4:21: error: unexpected '}', expected a name or '('",
-        "e.fdl:5:29: error: unexpected '*', expected an expression",
-        "e.fdl:7:48: error: duplicate default in feature",
+        "e.fdl:2:44: error[E0004]: unexpected ')', expected an expression",
+        "e.fdl:3:14: error[E0004]: unexpected '=', expected a name",
+        "e.fdl:4:21: error[E0004]: unexpected '}', expected a name or '('",
+        "e.fdl:5:29: error[E0004]: unexpected '*', expected an expression",
+        "e.fdl:7:48: error[E0102]: duplicate default in feature",
         "e.fdl:7:38: note: first given here",
-        "e.fdl:8:30: error: unexpected name 'oops'",
+        "e.fdl:8:30: error[E0004]: unexpected name 'oops'",
     };
     for (size_t i = 0; i < sizeof expected / sizeof *expected; i++)
         if (!strstr(p.diagnostics, expected[i]))
@@ -603,31 +603,31 @@ static void bad_pieces_are_reported(void **state)
 {
     (void)state;
     static const struct { const char *text, *message; } cases[] = {
-        {"entity e { key (a, a) }", "1:20: error: join key 'a' is listed twice"},
-        {"entity e { key a: float64 }", "1:19: error: key_type must be string or int64"},
-        {"source s at t { a: flot64 }", "1:20: error: unknown type 'flot64'; did you mean 'float64'?"},
-        {"embedding m of u dimension 0 from 'x'", "1:28: error: dimension must be between 1 and 65536"},
-        {"embedding m of u dimension 4 from ''", "1:35: error: path must not be empty"},
-        {"feature f of u = count() over 1d", "error: count() needs a source"},
-        {"feature f of u = count(3) over 1d", "1:24: error: the first argument of count is a source"},
-        {"feature f of u = last_k(s.a, 1.5) over 1d", "1:30: error: k must be an integer"},
-        {"feature f of u = percentile(s.a, x) over 1d", "1:34: error: percentile must be a number"},
-        {"feature f of u = count(s, 1, 2) over 1d", "1:30: error: an aggregation takes a source"},
-        {"feature f of u = count(s)", "1:26: error: aggregation needs a window: add 'over 30d'"},
-        {"feature f of u = lookup_embedding(m) over 1d", "error: lookup_embedding is not an aggregation"},
-        {"feature f of u = lookup_embedding(m, 0)", "1:38: error: dimension must be positive"},
-        {"feature f of u = cosine_similarity(a, 2)", "1:39: error: arguments of cosine_similarity are features"},
-        {"feature f of u = cosine_similarity(a where x, b)", "1:44: error: only an aggregation's source takes a 'where' filter"},
-        {"feature f of u = expr(1) default null", "1:34: error: default must be a value, not null"},
-        {"feature f of u = expr(1) \"a\" \"b\"", "1:30: error: duplicate description in feature"},
-        {"feature f of u = expr(1) tags(\"\")", "1:31: error: tag must not be empty"},
-        {"feature f of u: vector = expr(1)", "1:17: error: unknown type 'vector'"},
-        {"set s {}", "1:8: error: a feature set needs at least one feature"},
-        {"entity e { key k } \"a\\0b\"", "1:20: error: description contains a NUL character"},
-        {"entity e { key k } # fine\n@", "2:1: error: unexpected character '@'"},
-        {"feature f of u = expr(a && b)", "1:25: error: unexpected '&&'; write 'and'"},
-        {"feature", "1:8: error: unexpected end of file, expected a name"},
-        {"entity e { key k } 'open", "1:20: error: unterminated string"},
+        {"entity e { key (a, a) }", "1:20: error[E0204]: join key 'a' is listed twice"},
+        {"entity e { key a: float64 }", "1:19: error[E0207]: key_type must be string or int64"},
+        {"source s at t { a: flot64 }", "1:20: error[E0205]: unknown type 'flot64'; did you mean 'float64'?"},
+        {"embedding m of u dimension 0 from 'x'", "1:28: error[E0105]: dimension must be between 1 and 65536"},
+        {"embedding m of u dimension 4 from ''", "1:35: error[E0105]: path must not be empty"},
+        {"feature f of u = count() over 1d", "error[E0404]: count() needs a source"},
+        {"feature f of u = count(3) over 1d", "1:24: error[E0404]: the first argument of count is a source"},
+        {"feature f of u = last_k(s.a, 1.5) over 1d", "1:30: error[E0404]: k must be an integer"},
+        {"feature f of u = percentile(s.a, x) over 1d", "1:34: error[E0404]: percentile must be a number"},
+        {"feature f of u = count(s, 1, 2) over 1d", "1:30: error[E0404]: an aggregation takes a source"},
+        {"feature f of u = count(s)", "1:26: error[E0402]: aggregation needs a window: add 'over 30d'"},
+        {"feature f of u = lookup_embedding(m) over 1d", "error[E0402]: lookup_embedding is not an aggregation"},
+        {"feature f of u = lookup_embedding(m, 0)", "1:38: error[E0105]: dimension must be positive"},
+        {"feature f of u = cosine_similarity(a, 2)", "1:39: error[E0502]: arguments of cosine_similarity are features"},
+        {"feature f of u = cosine_similarity(a where x, b)", "1:44: error[E0404]: only an aggregation's source takes a 'where' filter"},
+        {"feature f of u = expr(1) default null", "1:34: error[E0304]: default must be a value, not null"},
+        {"feature f of u = expr(1) \"a\" \"b\"", "1:30: error[E0102]: duplicate description in feature"},
+        {"feature f of u = expr(1) tags(\"\")", "1:31: error[E0105]: tag must not be empty"},
+        {"feature f of u: vector = expr(1)", "1:17: error[E0205]: unknown type 'vector'"},
+        {"set s {}", "1:8: error[E0901]: a feature set needs at least one feature"},
+        {"entity e { key k } \"a\\0b\"", "1:20: error[E0105]: description contains a NUL character"},
+        {"entity e { key k } # fine\n@", "2:1: error[E0004]: unexpected character '@'"},
+        {"feature f of u = expr(a && b)", "1:25: error[E0004]: unexpected '&&'; write 'and'"},
+        {"feature", "1:8: error[E0004]: unexpected end of file, expected a name"},
+        {"entity e { key k } 'open", "1:20: error[E0004]: unterminated string"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         parsed p;

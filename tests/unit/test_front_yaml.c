@@ -93,22 +93,22 @@ static void malformed_yaml_is_located(void **state)
 {
     (void)state;
     expect_error("features:\n\t- name: x\n",
-                 "f.yaml:2:1: error: invalid YAML: found character that cannot start any token");
+                 "f.yaml:2:1: error[E0002]: invalid YAML: found character that cannot start any token");
     expect_error("features:\n\t- name: x\n", "note: YAML does not allow tabs for indentation");
-    expect_error("entities:\n  - name: a\n     join_key: b\n", "f.yaml:3:14: error: invalid YAML");
-    expect_error("entities: [\n", "error: invalid YAML");
+    expect_error("entities:\n  - name: a\n     join_key: b\n", "f.yaml:3:14: error[E0002]: invalid YAML");
+    expect_error("entities: [\n", "error[E0002]: invalid YAML");
 }
 
 static void unknown_and_duplicate_keys(void **state)
 {
     (void)state;
     expect_error("features:\n  - name: f\n    entity: user\n    aggregaton: {}\n",
-                 "f.yaml:4:5: error: unknown key 'aggregaton' in feature; did you mean 'aggregation'?");
+                 "f.yaml:4:5: error[E0101]: unknown key 'aggregaton' in feature; did you mean 'aggregation'?");
     expect_error("features:\n  - name: f\n    name: g\n    entity: user\n",
-                 "f.yaml:3:5: error: duplicate key 'name' in feature\n");
+                 "f.yaml:3:5: error[E0102]: duplicate key 'name' in feature\n");
     expect_error("features:\n  - name: f\n    name: g\n",
                  "f.yaml:2:5: note: first given here");
-    expect_error("entities:\n  - name: e\n", "error: entity is missing required key 'join_key'");
+    expect_error("entities:\n  - name: e\n", "error[E0103]: entity is missing required key 'join_key'");
 }
 
 static void names_must_be_identifiers(void **state)

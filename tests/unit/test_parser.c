@@ -245,11 +245,11 @@ static void logic_precedence(void **state)
     expect_tree("TRUE And False OR NULL", "((true and false) or null)");
     /* In an operand position "not" needs parentheses, and the error says so. */
     expect_failure("a = not b", 1,
-                   "expr:1:5: error: unexpected 'not', expected an expression "
+                   "expr:1:5: error[E0004]: unexpected 'not', expected an expression "
                    "(write 'not ...' inside parentheses here)");
-    expect_failure("- not a", 1, "expr:1:3: error: unexpected 'not', expected an expression (write");
+    expect_failure("- not a", 1, "expr:1:3: error[E0004]: unexpected 'not', expected an expression (write");
     expect_tree("a = (not b)", "(a = (not b))");
-    expect_failure("a or or b", 1, "expr:1:6: error: unexpected 'or', expected an expression");
+    expect_failure("a or or b", 1, "expr:1:6: error[E0004]: unexpected 'or', expected an expression");
 }
 
 static void comparisons(void **state)
@@ -275,13 +275,13 @@ static void comparison_chains_are_rejected(void **state)
     (void)state;
     /* ...and without them it is an error that says so, at the second operator. */
     expect_failure("a < b < c", 1,
-                   "expr:1:7: error: unexpected '<': comparisons cannot be chained "
+                   "expr:1:7: error[E0004]: unexpected '<': comparisons cannot be chained "
                    "(use 'and' or parentheses)");
-    expect_failure("a = b = c", 1, "expr:1:7: error: unexpected '=': comparisons cannot be chained");
-    expect_failure("a = b <> c", 1, "expr:1:7: error: unexpected '<>': comparisons cannot be chained");
+    expect_failure("a = b = c", 1, "expr:1:7: error[E0004]: unexpected '=': comparisons cannot be chained");
+    expect_failure("a = b <> c", 1, "expr:1:7: error[E0004]: unexpected '<>': comparisons cannot be chained");
     expect_failure("a is null is null", 1,
-                   "expr:1:11: error: unexpected 'is': comparisons cannot be chained");
-    expect_failure("a < b in (1)", 1, "expr:1:7: error: unexpected 'in': comparisons cannot be chained");
+                   "expr:1:11: error[E0004]: unexpected 'is': comparisons cannot be chained");
+    expect_failure("a < b in (1)", 1, "expr:1:7: error[E0004]: unexpected 'in': comparisons cannot be chained");
 }
 
 static void in_lists(void **state)
@@ -297,10 +297,10 @@ static void in_lists(void **state)
     expect_tree("not x in (1)", "(not (x in (1)))");
     expect_tree("x in (y in (1), 2)", "(x in ((y in (1)), 2))");
     /* The list needs its parentheses and at least one item. */
-    expect_failure("x in 1", 1, "expr:1:6: error: unexpected number '1', expected '('");
-    expect_failure("x in ()", 1, "expr:1:7: error: unexpected ')', expected an expression");
-    expect_failure("x in (1,)", 1, "expr:1:9: error: unexpected ')', expected an expression");
-    expect_failure("x not 1", 1, "expr:1:7: error: unexpected number '1', expected 'in'");
+    expect_failure("x in 1", 1, "expr:1:6: error[E0004]: unexpected number '1', expected '('");
+    expect_failure("x in ()", 1, "expr:1:7: error[E0004]: unexpected ')', expected an expression");
+    expect_failure("x in (1,)", 1, "expr:1:9: error[E0004]: unexpected ')', expected an expression");
+    expect_failure("x not 1", 1, "expr:1:7: error[E0004]: unexpected number '1', expected 'in'");
 }
 
 static void is_null_tests(void **state)
@@ -312,8 +312,8 @@ static void is_null_tests(void **state)
     expect_tree("a + b is null", "((a + b) is null)");
     expect_tree("x is null or y is not null", "((x is null) or (y is not null))");
     expect_tree("f(x is null)", "f((x is null))");
-    expect_failure("x is 1", 1, "expr:1:6: error: unexpected number '1', expected 'not' or 'null'");
-    expect_failure("x is not 1", 1, "expr:1:10: error: unexpected number '1', expected 'null'");
+    expect_failure("x is 1", 1, "expr:1:6: error[E0004]: unexpected number '1', expected 'not' or 'null'");
+    expect_failure("x is not 1", 1, "expr:1:10: error[E0004]: unexpected number '1', expected 'null'");
 }
 
 static void calls(void **state)
@@ -339,14 +339,14 @@ static void calls(void **state)
     assert_int_equal(p.tree->as.call.function, -1);   /* unresolved until sema */
     parsed_free(&p);
 
-    expect_failure("f(,)", 1, "expr:1:3: error: unexpected ',', expected an expression");
-    expect_failure("f(a,)", 1, "expr:1:5: error: unexpected ')', expected an expression");
-    expect_failure("f(a b)", 1, "expr:1:5: error: unexpected name 'b', expected an operator, ',' or ')'");
-    expect_failure("f(a", 1, "expr:1:4: error: unexpected end of expression, expected an operator, ',' or ')'");
+    expect_failure("f(,)", 1, "expr:1:3: error[E0004]: unexpected ',', expected an expression");
+    expect_failure("f(a,)", 1, "expr:1:5: error[E0004]: unexpected ')', expected an expression");
+    expect_failure("f(a b)", 1, "expr:1:5: error[E0004]: unexpected name 'b', expected an operator, ',' or ')'");
+    expect_failure("f(a", 1, "expr:1:4: error[E0004]: unexpected end of expression, expected an operator, ',' or ')'");
     /* Only plain names are called. */
-    expect_failure("a.b(c)", 1, "expr:1:4: error: unexpected '(', expected an operator or end of expression");
-    expect_failure("f(a)(b)", 1, "expr:1:5: error: unexpected '('");
-    expect_failure("1(2)", 1, "expr:1:2: error: unexpected '(', expected an operator or end of expression");
+    expect_failure("a.b(c)", 1, "expr:1:4: error[E0004]: unexpected '(', expected an operator or end of expression");
+    expect_failure("f(a)(b)", 1, "expr:1:5: error[E0004]: unexpected '('");
+    expect_failure("1(2)", 1, "expr:1:2: error[E0004]: unexpected '(', expected an operator or end of expression");
 }
 
 static void leaves(void **state)
@@ -363,8 +363,8 @@ static void leaves(void **state)
     expect_tree("amount", "amount");
     expect_tree("orders.amount", "orders.amount");
     expect_tree("orders . amount", "orders.amount");
-    expect_failure("a.b.c", 1, "expr:1:4: error: unexpected '.', expected an operator or end of expression");
-    expect_failure("a.1", 1, "expr:1:2: error: unexpected number '.1', expected an operator or end of expression");
+    expect_failure("a.b.c", 1, "expr:1:4: error[E0004]: unexpected '.', expected an operator or end of expression");
+    expect_failure("a.1", 1, "expr:1:2: error[E0004]: unexpected number '.1', expected an operator or end of expression");
 
     parsed p;
     parse_text(&p, "o.amount");
@@ -454,13 +454,13 @@ static void spans_inside_a_file(void **state)
 static void empty_expressions(void **state)
 {
     (void)state;
-    expect_failure("", 1, "expr:1:1: error: unexpected end of expression");
-    expect_failure("   ", 1, "expr:1:1: error: unexpected end of expression");
-    expect_failure("()", 1, "expr:1:2: error: unexpected ')', expected an expression");
+    expect_failure("", 1, "expr:1:1: error[E0004]: unexpected end of expression");
+    expect_failure("   ", 1, "expr:1:1: error[E0004]: unexpected end of expression");
+    expect_failure("()", 1, "expr:1:2: error[E0004]: unexpected ')', expected an expression");
     /* "Unexpected end" points just past the last token, not at trailing blanks. */
-    expect_failure("a +   ", 1, "expr:1:4: error: unexpected end of expression");
-    expect_failure("not", 1, "expr:1:4: error: unexpected end of expression");
-    expect_failure("(a", 1, "expr:1:3: error: unexpected end of expression, expected an operator or ')'");
+    expect_failure("a +   ", 1, "expr:1:4: error[E0004]: unexpected end of expression");
+    expect_failure("not", 1, "expr:1:4: error[E0004]: unexpected end of expression");
+    expect_failure("(a", 1, "expr:1:3: error[E0004]: unexpected end of expression, expected an operator or ')'");
 
     /* A NULL text is an empty one. */
     parsed p;
@@ -479,15 +479,15 @@ static void empty_expressions(void **state)
 static void trailing_garbage(void **state)
 {
     (void)state;
-    expect_failure("a b", 1, "expr:1:3: error: unexpected name 'b', expected an operator or end of expression");
-    expect_failure("1 2", 1, "expr:1:3: error: unexpected number '2', expected an operator or end of expression");
-    expect_failure("a = 'x' 'y'", 1, "expr:1:9: error: unexpected string 'y', expected an operator or end of expression");
-    expect_failure("a)", 1, "expr:1:2: error: unexpected ')', expected an operator or end of expression");
-    expect_failure("a = 1,", 1, "expr:1:6: error: unexpected ',', expected an operator or end of expression");
-    expect_failure("a + b;", 1, "expr:1:6: error: unexpected character ';'");
+    expect_failure("a b", 1, "expr:1:3: error[E0004]: unexpected name 'b', expected an operator or end of expression");
+    expect_failure("1 2", 1, "expr:1:3: error[E0004]: unexpected number '2', expected an operator or end of expression");
+    expect_failure("a = 'x' 'y'", 1, "expr:1:9: error[E0004]: unexpected string 'y', expected an operator or end of expression");
+    expect_failure("a)", 1, "expr:1:2: error[E0004]: unexpected ')', expected an operator or end of expression");
+    expect_failure("a = 1,", 1, "expr:1:6: error[E0004]: unexpected ',', expected an operator or end of expression");
+    expect_failure("a + b;", 1, "expr:1:6: error[E0004]: unexpected character ';'");
     expect_failure("x is null null", 1,
-                   "expr:1:11: error: unexpected 'null', expected an operator or end of expression");
-    expect_failure("a not", 1, "expr:1:6: error: unexpected end of expression, expected 'in'");
+                   "expr:1:11: error[E0004]: unexpected 'null', expected an operator or end of expression");
+    expect_failure("a not", 1, "expr:1:6: error[E0004]: unexpected end of expression, expected 'in'");
     /* A long token is shown cut short. */
     expect_failure("a bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 1,
                    "unexpected name 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb...'");
@@ -497,13 +497,13 @@ static void trailing_garbage(void **state)
 static void lexical_errors_are_reported_once(void **state)
 {
     (void)state;
-    expect_failure("x = 99999999999999999999", 1, "expr:1:5: error: integer literal out of range");
-    expect_failure("x 99999999999999999999", 1, "expr:1:3: error: integer literal out of range");
-    expect_failure("x 'a\\q'", 1, "expr:1:5: error: unknown escape sequence '\\q'");
-    expect_failure("x = 'abc", 1, "expr:1:5: error: unterminated string");
-    expect_failure("a && b", 1, "expr:1:3: error: unexpected '&&'; write 'and'");
-    expect_failure("!a", 1, "expr:1:1: error: unexpected character '!'; write 'not' or '!='");
-    expect_failure("not (a) ! b", 1, "expr:1:9: error: unexpected character '!'");
+    expect_failure("x = 99999999999999999999", 1, "expr:1:5: error[E0004]: integer literal out of range");
+    expect_failure("x 99999999999999999999", 1, "expr:1:3: error[E0004]: integer literal out of range");
+    expect_failure("x 'a\\q'", 1, "expr:1:5: error[E0004]: unknown escape sequence '\\q'");
+    expect_failure("x = 'abc", 1, "expr:1:5: error[E0004]: unterminated string");
+    expect_failure("a && b", 1, "expr:1:3: error[E0004]: unexpected '&&'; write 'and'");
+    expect_failure("!a", 1, "expr:1:1: error[E0004]: unexpected character '!'; write 'not' or '!='");
+    expect_failure("not (a) ! b", 1, "expr:1:9: error[E0004]: unexpected character '!'");
 }
 
 /*
@@ -518,17 +518,17 @@ static void several_errors_in_one_run(void **state)
     parse_text(&p, "f(1 +, 2 *, 3)");
     assert_null(p.tree);
     assert_int_equal(p.sources.errors, 2);
-    assert_non_null(strstr(p.diagnostics, "expr:1:6: error: unexpected ',', expected an expression"));
-    assert_non_null(strstr(p.diagnostics, "expr:1:11: error: unexpected ',', expected an expression"));
+    assert_non_null(strstr(p.diagnostics, "expr:1:6: error[E0004]: unexpected ',', expected an expression"));
+    assert_non_null(strstr(p.diagnostics, "expr:1:11: error[E0004]: unexpected ',', expected an expression"));
     parsed_free(&p);
 
-    expect_failure("(+) + (*)", 2, "expr:1:8: error: unexpected '*', expected an expression");
+    expect_failure("(+) + (*)", 2, "expr:1:8: error[E0004]: unexpected '*', expected an expression");
     expect_failure("a + (b c) + (d e) + (f g)", 3,
-                   "expr:1:24: error: unexpected name 'g', expected an operator or ')'");
-    expect_failure("x in (1, +, 3, *)", 2, "expr:1:16: error: unexpected '*', expected an expression");
+                   "expr:1:24: error[E0004]: unexpected name 'g', expected an operator or ')'");
+    expect_failure("x in (1, +, 3, *)", 2, "expr:1:16: error[E0004]: unexpected '*', expected an expression");
     /* A lexical error and a syntax error after it. */
-    expect_failure("f(a @ b, 1 +)", 2, "expr:1:13: error: unexpected ')', expected an expression");
-    expect_failure("f(a @ b, 1 +)", 2, "expr:1:5: error: unexpected character '@'");
+    expect_failure("f(a @ b, 1 +)", 2, "expr:1:13: error[E0004]: unexpected ')', expected an expression");
+    expect_failure("f(a @ b, 1 +)", 2, "expr:1:5: error[E0004]: unexpected character '@'");
 
     /* In a file, each points at its own line and column. */
     static const char file_text[] =
@@ -539,9 +539,9 @@ static void several_errors_in_one_run(void **state)
     parse_in_file(&p, file_text, sizeof file_text - 1, base, text, strlen(text) - 1);
     assert_null(p.tree);
     assert_int_equal(p.sources.errors, 3);
-    const char *first = strstr(p.diagnostics, "expr:2:13: error: unexpected ','");
-    const char *second = strstr(p.diagnostics, "expr:2:21: error: unexpected ','");
-    const char *third = strstr(p.diagnostics, "expr:2:29: error: unexpected number '4'");
+    const char *first = strstr(p.diagnostics, "expr:2:13: error[E0004]: unexpected ','");
+    const char *second = strstr(p.diagnostics, "expr:2:21: error[E0004]: unexpected ','");
+    const char *third = strstr(p.diagnostics, "expr:2:29: error[E0004]: unexpected number '4'");
     assert_non_null(first);
     assert_non_null(second);
     assert_non_null(third);
@@ -562,7 +562,7 @@ static void errors_per_expression_are_capped(void **state)
     parse_text(&p, text);
     assert_null(p.tree);
     assert_int_equal(p.sources.errors, 10);
-    assert_int_equal(occurrences(p.diagnostics, ": error: "), 10);
+    assert_int_equal(occurrences(p.diagnostics, ": error[E0004]: "), 10);
     parsed_free(&p);
 }
 
@@ -600,7 +600,7 @@ static void expect_depth_limit(const char *prefix, const char *middle, const cha
     text = nested(prefix, middle, suffix, allowed + 1);
     parse_text(&p, text);
     assert_null(p.tree);
-    if (p.sources.errors != 1 || !strstr(p.diagnostics, "error: expression nested too deeply")) {
+    if (p.sources.errors != 1 || !strstr(p.diagnostics, "error[E0004]: expression nested too deeply")) {
         print_error("%zu levels of '%s':\n%s", allowed + 1, prefix, p.diagnostics);
         fail();
     }
@@ -633,14 +633,14 @@ static void depth_error_is_located(void **state)
     char *text = nested("(", "a", ")", EXPR_MAX_DEPTH + 1);
     parsed p;
     parse_text(&p, text);
-    assert_non_null(strstr(p.diagnostics, "expr:1:201: error: expression nested too deeply"));
+    assert_non_null(strstr(p.diagnostics, "expr:1:201: error[E0004]: expression nested too deeply"));
     parsed_free(&p);
     free(text);
 
     /* a + a + ... : the 201st '+' makes the tree 201 deep. */
     text = nested("", "a", "+a", EXPR_MAX_DEPTH + 1);
     parse_text(&p, text);
-    assert_non_null(strstr(p.diagnostics, "expr:1:402: error: expression nested too deeply"));
+    assert_non_null(strstr(p.diagnostics, "expr:1:402: error[E0004]: expression nested too deeply"));
     parsed_free(&p);
     free(text);
 }
@@ -676,13 +676,13 @@ static void binary_garbage_is_an_error_not_a_crash(void **state)
     parse_bytes(&p, "a = \0", 5);
     assert_null(p.tree);
     assert_int_equal(p.sources.errors, 1);
-    assert_non_null(strstr(p.diagnostics, "expr:1:5: error: unexpected character '\\x00'"));
+    assert_non_null(strstr(p.diagnostics, "expr:1:5: error[E0004]: unexpected character '\\x00'"));
     parsed_free(&p);
 
     /* A NUL in the middle does not cut the expression short. */
     parse_bytes(&p, "a\0 = b", 6);
     assert_null(p.tree);
-    assert_non_null(strstr(p.diagnostics, "expr:1:2: error: unexpected character '\\x00'"));
+    assert_non_null(strstr(p.diagnostics, "expr:1:2: error[E0004]: unexpected character '\\x00'"));
     parsed_free(&p);
 
     parse_bytes(&p, "'a\0b' = x", 9);
@@ -705,7 +705,7 @@ static void binary_garbage_is_an_error_not_a_crash(void **state)
     parse_text(&p, "name = \xc0\xaf\xfe");
     assert_null(p.tree);
     assert_int_equal(p.sources.errors, 1);
-    assert_non_null(strstr(p.diagnostics, "expr:1:8: error: unexpected character '\\xC0'"));
+    assert_non_null(strstr(p.diagnostics, "expr:1:8: error[E0004]: unexpected character '\\xC0'"));
     parsed_free(&p);
 }
 

@@ -148,7 +148,7 @@ static void integer_overflow_is_a_located_error(void **state)
     scan s;
     /* INT64_MAX + 1, one column in. */
     scan_text(&s, "x + 9223372036854775808");
-    expect_errors(&s, 1, "expr:1:5: error: integer literal out of range");
+    expect_errors(&s, 1, "expr:1:5: error[E0004]: integer literal out of range");
     /* The underline covers the whole literal (19 digits). */
     assert_non_null(strstr(s.diagnostics, "^~~~~~~~~~~~~~~~~~~\n"));
     /* The token is still an integer, so the parser does not report it twice. */
@@ -157,12 +157,12 @@ static void integer_overflow_is_a_located_error(void **state)
 
     /* Far past the limit: the digits must not wrap around to a small value. */
     scan_text(&s, "184467440737095516161");
-    expect_errors(&s, 1, "expr:1:1: error: integer literal out of range");
+    expect_errors(&s, 1, "expr:1:1: error[E0004]: integer literal out of range");
     scan_free(&s);
 
     /* INT64_MIN cannot be written: it is '-' applied to INT64_MAX + 1. */
     scan_text(&s, "-9223372036854775808");
-    expect_errors(&s, 1, "expr:1:2: error: integer literal out of range");
+    expect_errors(&s, 1, "expr:1:2: error[E0004]: integer literal out of range");
     scan_free(&s);
 }
 
@@ -204,12 +204,12 @@ static void float_overflow_is_a_located_error(void **state)
     (void)state;
     scan s;
     scan_text(&s, "x > 1e400");
-    expect_errors(&s, 1, "expr:1:5: error: float literal out of range");
+    expect_errors(&s, 1, "expr:1:5: error[E0004]: float literal out of range");
     expect_tokens(&s, "name[0,1) >[2,3) float[4,9)");
     scan_free(&s);
 
     scan_text(&s, "1.8e308");   /* just past DBL_MAX: rounds to infinity */
-    expect_errors(&s, 1, "expr:1:1: error: float literal out of range");
+    expect_errors(&s, 1, "expr:1:1: error[E0004]: float literal out of range");
     scan_free(&s);
 
     /* Underflow is not an error: the value rounds to zero. */
@@ -276,7 +276,7 @@ static void unknown_escape_is_located_on_the_escape(void **state)
     (void)state;
     scan s;
     scan_text(&s, "x = 'a\\qb'");
-    expect_errors(&s, 1, "expr:1:7: error: unknown escape sequence '\\q'");
+    expect_errors(&s, 1, "expr:1:7: error[E0004]: unknown escape sequence '\\q'");
     assert_non_null(strstr(s.diagnostics, "|       ^~\n"));   /* both bytes of \q */
     /* The string still ends where its quote is. */
     expect_tokens(&s, "name[0,1) =[2,3) string[4,10)");
@@ -284,22 +284,22 @@ static void unknown_escape_is_located_on_the_escape(void **state)
 
     /* An escaped control byte is shown as hex. */
     scan_text(&s, "'\\\x01'");
-    expect_errors(&s, 1, "expr:1:2: error: unknown escape sequence '\\\\x01'");
+    expect_errors(&s, 1, "expr:1:2: error[E0004]: unknown escape sequence '\\\\x01'");
     scan_free(&s);
 
     /* A backslash before a NUL or a newline: shown as hex, scanning goes on. */
     scan_bytes(&s, "'\\\0' x", 6);
-    expect_errors(&s, 1, "expr:1:2: error: unknown escape sequence '\\\\x00'");
+    expect_errors(&s, 1, "expr:1:2: error[E0004]: unknown escape sequence '\\\\x00'");
     expect_tokens(&s, "string[0,4) name[5,6)");
     scan_free(&s);
     scan_text(&s, "'\\\n'");
-    expect_errors(&s, 1, "expr:1:2: error: unknown escape sequence '\\\\x0A'");
+    expect_errors(&s, 1, "expr:1:2: error[E0004]: unknown escape sequence '\\\\x0A'");
     scan_free(&s);
 
     /* Each bad escape is its own error. */
     scan_text(&s, "\"\\a\\b\"");
-    expect_errors(&s, 2, "expr:1:4: error: unknown escape sequence '\\b'");
-    assert_non_null(strstr(s.diagnostics, "expr:1:2: error: unknown escape sequence '\\a'"));
+    expect_errors(&s, 2, "expr:1:4: error[E0004]: unknown escape sequence '\\b'");
+    assert_non_null(strstr(s.diagnostics, "expr:1:2: error[E0004]: unknown escape sequence '\\a'"));
     scan_free(&s);
 }
 
@@ -308,12 +308,12 @@ static void unterminated_strings(void **state)
 {
     (void)state;
     static const struct { const char *text; const char *error; const char *tokens; } cases[] = {
-        {"'abc", "expr:1:1: error: unterminated string", ""},
-        {"x = \"abc", "expr:1:5: error: unterminated string", "name[0,1) =[2,3)"},
-        {"x = 'it''", "expr:1:5: error: unterminated string", "name[0,1) =[2,3)"},
-        {"'abc\\", "expr:1:1: error: unterminated string", ""},     /* backslash at the end */
-        {"'abc\\'", "expr:1:1: error: unterminated string", ""},    /* the quote is escaped */
-        {"f('a', \"b)", "expr:1:8: error: unterminated string", "name[0,1) ([1,2) string[2,5) ,[5,6)"},
+        {"'abc", "expr:1:1: error[E0004]: unterminated string", ""},
+        {"x = \"abc", "expr:1:5: error[E0004]: unterminated string", "name[0,1) =[2,3)"},
+        {"x = 'it''", "expr:1:5: error[E0004]: unterminated string", "name[0,1) =[2,3)"},
+        {"'abc\\", "expr:1:1: error[E0004]: unterminated string", ""},     /* backslash at the end */
+        {"'abc\\'", "expr:1:1: error[E0004]: unterminated string", ""},    /* the quote is escaped */
+        {"f('a', \"b)", "expr:1:8: error[E0004]: unterminated string", "name[0,1) ([1,2) string[2,5) ,[5,6)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         scan s;
@@ -379,11 +379,11 @@ static void c_operators_are_errors_with_advice(void **state)
 {
     (void)state;
     static const struct { const char *text; const char *error; const char *tokens; } cases[] = {
-        {"a && b", "expr:1:3: error: unexpected '&&'; write 'and'", "name[0,1) error[2,4) name[5,6)"},
-        {"a || b", "expr:1:3: error: unexpected '||'; write 'or'", "name[0,1) error[2,4) name[5,6)"},
-        {"!a", "expr:1:1: error: unexpected character '!'; write 'not' or '!='", "error[0,1) name[1,2)"},
-        {"a & b", "expr:1:3: error: unexpected character '&'", "name[0,1) error[2,3) name[4,5)"},
-        {"a | b", "expr:1:3: error: unexpected character '|'", "name[0,1) error[2,3) name[4,5)"},
+        {"a && b", "expr:1:3: error[E0004]: unexpected '&&'; write 'and'", "name[0,1) error[2,4) name[5,6)"},
+        {"a || b", "expr:1:3: error[E0004]: unexpected '||'; write 'or'", "name[0,1) error[2,4) name[5,6)"},
+        {"!a", "expr:1:1: error[E0004]: unexpected character '!'; write 'not' or '!='", "error[0,1) name[1,2)"},
+        {"a & b", "expr:1:3: error[E0004]: unexpected character '&'", "name[0,1) error[2,3) name[4,5)"},
+        {"a | b", "expr:1:3: error[E0004]: unexpected character '|'", "name[0,1) error[2,3) name[4,5)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         scan s;
@@ -460,7 +460,7 @@ static void spans_follow_the_offsets_map(void **state)
     assert_int_equal(s.tokens[2].literal->span.start, 14);
     assert_int_equal(s.tokens[2].literal->span.end, 23);
     /* The error points at the escape that produced the '!', not at byte 11. */
-    expect_errors(&s, 1, "expr:1:25: error: unexpected character '!'; write 'not' or '!='");
+    expect_errors(&s, 1, "expr:1:25: error[E0004]: unexpected character '!'; write 'not' or '!='");
     scan_free(&s);
 }
 
@@ -476,7 +476,7 @@ static void errors_point_into_the_file(void **state)
     uint32_t base = (uint32_t)(expression - file_text);
     scan s;
     scan_in_file(&s, file_text, sizeof file_text - 1, base, NULL, expression, strlen("x = 'abc"));
-    expect_errors(&s, 1, "expr:3:16: error: unterminated string");
+    expect_errors(&s, 1, "expr:3:16: error[E0004]: unterminated string");
     assert_non_null(strstr(s.diagnostics, "    3 |     where: x = 'abc\n"));
     scan_free(&s);
 }
@@ -488,7 +488,7 @@ static void nul_bytes_are_stray_characters(void **state)
     (void)state;
     scan s;
     scan_bytes(&s, "a\0b", 3);
-    expect_errors(&s, 1, "expr:1:2: error: unexpected character '\\x00'");
+    expect_errors(&s, 1, "expr:1:2: error[E0004]: unexpected character '\\x00'");
     expect_tokens(&s, "name[0,1) error[1,2) name[2,3)");
     /* The NUL does not end the name before it. */
     assert_string_equal(s.tokens[0].name, "a");
@@ -504,7 +504,7 @@ static void nul_bytes_are_stray_characters(void **state)
 
     /* A text that is all NULs. */
     scan_bytes(&s, "\0\0\0\0", 4);
-    expect_errors(&s, 1, "expr:1:1: error: unexpected character '\\x00'");
+    expect_errors(&s, 1, "expr:1:1: error[E0004]: unexpected character '\\x00'");
     expect_tokens(&s, "error[0,4)");
     scan_free(&s);
 }
@@ -515,13 +515,13 @@ static void non_ascii_bytes_are_one_error_per_run(void **state)
     scan s;
     /* Invalid UTF-8: one error for the run, shown by its first byte. */
     scan_text(&s, "x = \xff\xfe\x80 + 1");
-    expect_errors(&s, 1, "expr:1:5: error: unexpected character '\\xFF'");
+    expect_errors(&s, 1, "expr:1:5: error[E0004]: unexpected character '\\xFF'");
     expect_tokens(&s, "name[0,1) =[2,3) error[4,7) +[8,9) integer[10,11)");
     scan_free(&s);
 
     /* Valid UTF-8 letters are not name characters either. */
     scan_text(&s, "caf\xc3\xa9 = 1");
-    expect_errors(&s, 1, "expr:1:4: error: unexpected character '\\xC3'");
+    expect_errors(&s, 1, "expr:1:4: error[E0004]: unexpected character '\\xC3'");
     expect_tokens(&s, "name[0,3) error[3,5) =[6,7) integer[8,9)");
     scan_free(&s);
 
@@ -530,7 +530,7 @@ static void non_ascii_bytes_are_one_error_per_run(void **state)
     for (const char *c = stray; *c; c++) {
         char text[4] = {'a', *c, 'b', '\0'};
         char expected[64];
-        snprintf(expected, sizeof expected, "expr:1:2: error: unexpected character '%c'", *c);
+        snprintf(expected, sizeof expected, "expr:1:2: error[E0004]: unexpected character '%c'", *c);
         scan_text(&s, text);
         expect_errors(&s, 1, expected);
         scan_free(&s);
@@ -546,7 +546,7 @@ static void nesting_past_the_limit_ends_the_scan(void **state)
     strcpy(text + EXPR_MAX_DEPTH + 1, "a");
     scan s;
     scan_text(&s, text);
-    expect_errors(&s, 1, "expr:1:201: error: expression nested too deeply");
+    expect_errors(&s, 1, "expr:1:201: error[E0004]: expression nested too deeply");
     assert_int_equal(s.count, EXPR_MAX_DEPTH);   /* the 201st '(' is not handed on */
     scan_free(&s);
 
@@ -554,7 +554,7 @@ static void nesting_past_the_limit_ends_the_scan(void **state)
     memset(text, '-', EXPR_MAX_DEPTH + 1);
     strcpy(text + EXPR_MAX_DEPTH + 1, "a");
     scan_text(&s, text);
-    expect_errors(&s, 1, "expr:1:201: error: expression nested too deeply");
+    expect_errors(&s, 1, "expr:1:201: error[E0004]: expression nested too deeply");
     scan_free(&s);
 
     /* ...infix ones do not: a-a-a-... is flat as far as the scanner sees. */

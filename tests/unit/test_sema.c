@@ -128,7 +128,7 @@ static void names_and_types_are_checked(void **state)
 {
     (void)state;
     expect_error("features:\n  - {name: f, entity: usr, aggregation: {function: count, source: orders, window: 1d}}\n",
-                 "f.yaml:2:23: error: unknown entity 'usr'; did you mean 'user'?");
+                 "f.yaml:2:23: error[E0202]: unknown entity 'usr'; did you mean 'user'?");
     expect_error("features:\n  - {name: f, entity: user, aggregation: {function: count, source: order, window: 1d}}\n",
                  "unknown source 'order'; did you mean 'orders'?");
     expect_error("features:\n  - {name: f, entity: user, aggregation: {function: sum, source: orders.amout, window: 1d}}\n",
@@ -147,7 +147,7 @@ static void names_and_types_are_checked(void **state)
                  "unknown embedding model 'u2v'");
     expect_error("features:\n  - {name: base, entity: user, aggregation: {function: count, source: orders, window: 1d}}\n"
                  "  - {name: base, entity: user, aggregation: {function: count, source: orders, window: 2d}}\n",
-                 "f.yaml:3:12: error: duplicate feature 'base'");
+                 "f.yaml:3:12: error[E0204]: duplicate feature 'base'");
     expect_error("feature_sets:\n  - {name: s, features: [nope]}\n", "unknown feature 'nope'");
 }
 
@@ -389,14 +389,14 @@ static void expectation_errors_are_all_reported(void **state)
         "    sla: {pass_rate: 2, min_rows: -1, max_null_ratio: {x: 1.5}}\n");
     assert_false(c.ok);
     assert_int_equal(c.sources.errors, 8);
-    assert_non_null(strstr(c.diagnostics, "f.yaml:8:13: error: matches applies to string fields; 'x' is int64"));
-    assert_non_null(strstr(c.diagnostics, "f.yaml:9:21: error: range is empty"));
-    assert_non_null(strstr(c.diagnostics, "f.yaml:10:36: error: mean cannot take policy drop (it takes fail or flag)"));
-    assert_non_null(strstr(c.diagnostics, "f.yaml:11:47: error: impute value 'y' is not a valid int64"));
-    assert_non_null(strstr(c.diagnostics, "f.yaml:13:22: error: source 's' has no field 'nope'"));
-    assert_non_null(strstr(c.diagnostics, "f.yaml:14:22: error: pass_rate is a fraction between 0 and 1"));
-    assert_non_null(strstr(c.diagnostics, "f.yaml:14:35: error: min_rows cannot be negative"));
-    assert_non_null(strstr(c.diagnostics, "f.yaml:14:59: error: a null ratio is a fraction between 0 and 1"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:8:13: error[E0802]: matches applies to string fields; 'x' is int64"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:9:21: error[E0802]: range is empty"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:10:36: error[E0803]: mean cannot take policy drop (it takes fail or flag)"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:11:47: error[E0105]: impute value 'y' is not a valid int64"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:13:22: error[E0203]: source 's' has no field 'nope'"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:14:22: error[E0804]: pass_rate is a fraction between 0 and 1"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:14:35: error[E0804]: min_rows cannot be negative"));
+    assert_non_null(strstr(c.diagnostics, "f.yaml:14:59: error[E0804]: a null ratio is a fraction between 0 and 1"));
     compiled_free(&c);
 }
 

@@ -274,13 +274,13 @@ static void rejected(const char *where, const char *expected, const char *at)
     assert_false(c.ok);
     if (!strstr(c.diagnostics, expected))
         fail_msg("'%s': expected '%s' in:\n%s", where, expected, c.diagnostics);
-    if (count_of(c.diagnostics, "error:") != 1)
+    if (count_of(c.diagnostics, "error[") != 1)
         fail_msg("'%s': expected one error in:\n%s", where, c.diagnostics);
     if (at) {
         const char *line8 = strstr(features, "      where: \"");
         int column = (int)(strstr(line8, "\"") + 1 - line8) + (int)(strstr(where, at) - where) + 1;
         char location[64];
-        snprintf(location, sizeof location, "features.yaml:8:%d: error: ", column);
+        snprintf(location, sizeof location, "features.yaml:8:%d: error[", column);
         if (!strstr(c.diagnostics, location))
             fail_msg("'%s': expected the error at %s in:\n%s", where, location, c.diagnostics);
     }
