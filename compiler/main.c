@@ -3,7 +3,8 @@
  *
  *   files -> front_yaml (AST) -> sema (IR) -> codegen (C) -> cc -> batch
  *
- * Commands: check, compile, build, batch, verify, fmt, drift, functions, version, help.
+ * Commands: check, compile, build, batch, verify, fmt, drift, functions, graph, docs,
+ * version, help.
  * Exit status: 0 success, 1 errors in the definitions, 3 drift found (drift),
  * 4 differences found (verify),
  * 2 anything else
@@ -32,6 +33,7 @@
 #include "front_fdl.h"
 #include "front_yaml.h"
 #include "ir.h"
+#include "lineage.h"
 #include "sema.h"
 #include "functions.h"
 
@@ -57,6 +59,8 @@ static const char usage_text[] =
     "                                     recompute a prediction log through batch and compare (exit 4\n"
     "                                     on differences)\n"
     "  functions                          list the expression functions\n"
+    "  graph FILE... [--format dot|json]  print the lineage: sources -> features -> sets\n"
+    "  docs FILE... -o DIR                write a static HTML catalog (and lineage.svg) to DIR\n"
     "  drift TRAIN.csv SERVING.csv [--ignore COL]... [--json PATH]\n"
     "                                     compare feature distributions (exit 3 on drift)\n"
     "  version                            print the version\n";
@@ -1239,6 +1243,10 @@ int main(int argc, char **argv)
         return drift_main(argc - 2, argv + 2);
     if (strcmp(command, "functions") == 0)
         return command_functions();
+    if (strcmp(command, "graph") == 0)
+        return lineage_graph_main(argc - 2, argv + 2);
+    if (strcmp(command, "docs") == 0)
+        return catalog_docs_main(argc - 2, argv + 2);
     if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
         printf("fdlc %s (runtime ABI %d)\n", FDL_VERSION, FDL_ABI_VERSION);
         return 0;
