@@ -32,6 +32,7 @@
 #include "fdlrt.h"
 #include "front_fdl.h"
 #include "front_yaml.h"
+#include "inputs.h"
 #include "ir.h"
 #include "lineage.h"
 #include "sema.h"
@@ -415,6 +416,7 @@ static void free_options(options *o)
     free(o->files);
     free(o->sources);
     free(o->embeddings);
+    inputs_free();
 }
 
 /* Splits NAME=PATH. */
@@ -506,6 +508,13 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
     if (o->nfiles == 0) {
         usage_error("%s", "no definition files given");
         return false;
+    }
+    fdl_batch_source *expanded;   /* --source NAME='PATTERN*': every file it matches */
+    if (batch && !inputs_expand_sources(o->sources, o->nsources, &expanded, &o->nsources))
+        return false;
+    if (batch) {
+        free(o->sources);
+        o->sources = expanded;
     }
     if (!is_identifier(o->name)) {
         usage_error("--name '%s' must be a C identifier (letters, digits, '_')", o->name);

@@ -813,7 +813,9 @@ typedef struct fdl_batch_stats {
  * first ingests every event with time < t, then reads the vector at t.
  * Writes the spine's columns followed by one column per feature, rows in
  * spine order, RFC 4180 quoted; null is an empty cell; vectors are JSON
- * arrays in one cell. Every source must be given.
+ * arrays in one cell. Every source must be given; a source given several
+ * times is its files read one after the other, as if they were one file
+ * (each with its own header). A path ending in ".gz" is read as gzip.
  */
 fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *options,
                          fdl_batch_stats *stats, fdl_error *err);
