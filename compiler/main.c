@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "batch_progress.h"
 #include "cc_build.h"
 #include "codegen.h"
 #include "drift.h"
@@ -50,10 +51,14 @@ static const char usage_text[] =
     "  batch FILE... --source NAME=PATH... --spine PATH --out PATH|-\n"
     "        [--set NAME] [--spine-time COL] [--embedding NAME=PATH]... [--lib DIR/libN.so]\n"
     "        [--quarantine PATH] [--report PATH.json] [--now TIME] [--threads N] [--timings]\n"
+    "        [--progress|--quiet]\n"
     "                                     build a point-in-time correct training set, checking the\n"
     "                                     sources' expectations (exit 5 when the data breaks them);\n"
     "                                     N threads (default: the CPUs available), the same output\n"
-    "                                     for any N; --timings: the run's parts, on stderr\n"
+    "                                     for any N; --timings: the run's parts, on stderr;\n"
+    "                                     a source may be given again (its files read as one),\n"
+    "                                     as a glob, or gzip (.csv.gz); progress on a terminal\n"
+    "                                     (--progress: always, --quiet: never, nor the summary)\n"
     "  fmt [--to fdl|yaml] FILE...        print definitions in canonical form (or convert)\n"
     "  verify FILE... --log PATH --source NAME=PATH... [--embedding NAME=PATH]...\n"
     "        [--lib DIR/libN.so] [--allow-other-fingerprint]\n"
@@ -405,7 +410,7 @@ typedef struct options {
     int nembeddings;
     const char *spine, *out, *set, *spine_time, *lib;
     const char *quarantine, *report, *now, *threads;
-    bool timings;
+    bool timings, progress, quiet;
     /* verify */
     const char *log;
     bool allow_other_fingerprint;
@@ -468,6 +473,9 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
             value = &o->threads;
         else if (batch && strcmp(arg, "--timings") == 0) {
             o->timings = true;
+            continue;
+        } else if (batch && (strcmp(arg, "--progress") == 0 || strcmp(arg, "--quiet") == 0)) {
+            *(arg[2] == 'p' ? &o->progress : &o->quiet) = true;
             continue;
         }
         else if (batch && strcmp(arg, "--log") == 0)
@@ -863,6 +871,12 @@ static int run_batch(compilation *c, const options *o, const char *spine, const 
         .quarantine_path = o->quarantine, .report_path = o->report,
         .summary = quiet ? NULL : stderr,
     };
+    batch_progress display;
+    if (batch_progress_init(&display, stderr, o->progress, quiet)) {
+        batch.progress = batch_progress_show;
+        batch.progress_context = &display;
+        batch.progress_interval = batch_progress_interval();
+    }
     fdl_batch_stats stats = {0};
     fdl_error err = {0};
     if (!batch_threads(o->threads, &batch.threads)) {
@@ -945,7 +959,7 @@ static int command_batch(int argc, char **argv)
         free_options(&o);
         return EXIT_DEFINITIONS;
     }
-    int status = run_batch(&c, &o, o.spine, o.spine_time, o.set, o.out, false);
+    int status = run_batch(&c, &o, o.spine, o.spine_time, o.set, o.out, o.quiet);
     arena_free(&c.arena);
     free_options(&o);
     return status;

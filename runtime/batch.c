@@ -335,6 +335,7 @@ typedef struct batch {
     const fdl_batch_options *options;
     fdl_error *err;
     fdl_store *store;
+    fdl_progress *progress;         /* NULL: no reports (progress.c) */
 
     const char **source_paths;      /* per program source: its first file */
     /* A source may be several files, read one after the other as if they
@@ -1102,6 +1103,7 @@ static fdl_status read_source_file(batch *b, int s, const char *path)
             goto done;
         }
         b->events[b->nevents++] = (timed_row){t, (uint32_t)s, (uint32_t)row};
+        fdl_progress_rows(b->progress, 1);
     }
     if (result < 0)
         status = b->err->status;
@@ -1954,6 +1956,7 @@ static fdl_status read_spine_row(worker *w, size_t k)
     fdl_status status = read_row(w, spine_row->row, spine_row->time);
     if (status != FDL_OK)
         note_failure(w, status, 2 * (uint64_t)k + 1);
+    fdl_progress_spine_done(w->b->progress, 1);
     return status;
 }
 
@@ -2248,6 +2251,7 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
     b.err = err;
     b.spine_path = options->spine_path;
     b.set = -1;
+    b.progress = fdl_progress_start(options);
     fdl_status status = check_options(&b);
     struct timespec phase = start;
     loader tables = {0};
@@ -2256,8 +2260,11 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
     if (status == FDL_OK)
         status = start_loader(&b, &tables);
     stats->load_seconds = lap(&phase);
+    fdl_progress_phase(b.progress, FDL_PHASE_SPINE);
     if (status == FDL_OK)
         status = read_spine(&b);
+    fdl_progress_spine_rows(b.progress, b.spine.nrows);
+    fdl_progress_phase(b.progress, FDL_PHASE_READ);
     if (status == FDL_OK) {
         b.sources = calloc((size_t)program->nsources + 1, sizeof *b.sources);
         b.event_start = calloc((size_t)program->nsources + 1, sizeof *b.event_start);
@@ -2287,6 +2294,7 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
         stats->load_seconds = tables.seconds;   /* (while reading: part of read_seconds) */
         lap(&phase);
     }
+    fdl_progress_phase(b.progress, FDL_PHASE_SORT);
     /* In option order: equal times keep it. */
     if (status == FDL_OK && (!events_in_option_order(&b) || !sort_by_time(b.events, b.nevents) ||
                              !sort_by_time(b.spine_order, b.spine.nrows)))
@@ -2294,9 +2302,11 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
     if (status == FDL_OK)
         status = start_workers(&b);
     stats->sort_seconds = lap(&phase);
+    fdl_progress_phase(b.progress, FDL_PHASE_REPLAY);
     if (status == FDL_OK)
         status = replay(&b);
     stats->replay_seconds = lap(&phase);
+    fdl_progress_phase(b.progress, FDL_PHASE_WRITE);
     if (status == FDL_OK)
         status = write_output(&b);
     stats->write_seconds = lap(&phase);
@@ -2308,6 +2318,9 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
         if (fdl_output_commit(&b.quarantine, &quarantine_err) != FDL_OK && status == FDL_OK)
             status = fdl_error_set(err, quarantine_err.status, "%s", quarantine_err.message);
     }
+    /* The last report before the summary, which goes to the same terminal. */
+    fdl_progress_stop(b.progress);
+    b.progress = NULL;
     if (b.store)
         status = finish_checks(&b, status);
     if (status == FDL_OK || status == FDL_ERR_SLA) {
