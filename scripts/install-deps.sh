@@ -10,8 +10,11 @@ set -euo pipefail
 
 # libclang-rt-14-dev: clang's sanitizer runtimes and libFuzzer
 # (libclang_rt.fuzzer*.a), for the clang sanitizer build and tests/fuzz.
+# zlib1g-dev: .csv.gz sources. graphviz: fdlc docs draws the lineage with dot.
+# chromium, python3-jsonschema, python3-yaml: the catalog tests (a headless
+# screenshot of fdlc docs; docs/fdl.schema.json against the examples).
 packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev libcmocka-dev pkg-config
-          python3 sqlite3)
+          python3 sqlite3 zlib1g-dev graphviz chromium python3-jsonschema python3-yaml)
 
 is_installed() {
   dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
