@@ -25,8 +25,10 @@ static bool is_pattern(const char *path)
 bool inputs_expand_sources(const fdl_batch_source *sources, int n, fdl_batch_source **out, int *nout)
 {
     glob_t *grown = realloc(globs, sizeof *globs * (size_t)(nglobs + n + 1));
-    if (!grown)
+    if (!grown) {
+        fprintf(stderr, "fdlc: out of memory\n");
         return false;
+    }
     globs = grown;
     size_t total = 0;
     int first = nglobs;
@@ -38,8 +40,7 @@ bool inputs_expand_sources(const fdl_batch_source *sources, int n, fdl_batch_sou
         glob_t *g = &globs[nglobs];
         int status = glob(sources[i].path, 0, NULL, g);
         if (status != 0) {
-            if (status == GLOB_NOMATCH)
-                globfree(g);
+            globfree(g);
             fprintf(stderr, "fdlc: --source %s=%s: %s\n", sources[i].name, sources[i].path,
                     status == GLOB_NOMATCH ? "no file matches the pattern" : "cannot read the directories");
             return false;
@@ -48,8 +49,10 @@ bool inputs_expand_sources(const fdl_batch_source *sources, int n, fdl_batch_sou
         total += g->gl_pathc;
     }
     fdl_batch_source *expanded = calloc(total + 1, sizeof *expanded);
-    if (!expanded)
+    if (!expanded) {
+        fprintf(stderr, "fdlc: out of memory\n");
         return false;
+    }
     int k = 0, g = first;
     for (int i = 0; i < n; i++) {
         if (!is_pattern(sources[i].path)) {
