@@ -236,7 +236,7 @@ static void neighbours(FILE *out, catalog *c, int node, bool into, lineage_kind 
     fputs(n ? "" : "none", out);
 }
 
-static void source_checks(FILE *out, const ir_source *s)
+static void source_checks(FILE *out, catalog *c, const ir_source *s)
 {
     fputs("<h3>Expectations</h3>\n", out);
     int n = 0;
@@ -257,6 +257,11 @@ static void source_checks(FILE *out, const ir_source *s)
         html(out, check->text);
         fputs("</code></td><td>", out);
         fputs(policy_kind_name(check->policy), out);
+        if (check->policy == POLICY_IMPUTE) {
+            fputs(" <code>", out);
+            html(out, ir_literal_text(c->a, &check->impute));
+            fputs("</code>", out);
+        }
         fputs("</td></tr>\n", out);
     }
     fputs(n ? "</table>\n" : "<p>none</p>\n", out);
@@ -298,7 +303,7 @@ static void write_sources(FILE *out, catalog *c)
                     type_name(s->fields[f].type));
         }
         fputs("</table>\n", out);
-        source_checks(out, s);
+        source_checks(out, c, s);
         fputs("</section>\n", out);
     }
     page_end(out, c);
