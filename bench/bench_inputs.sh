@@ -50,29 +50,38 @@ common=("$seed/catalog.yaml" "$seed/features.yaml"
         --embedding "user2vec_v3=$data/user2vec_v3.csv"
         --spine "$data/spine.csv" --set ranking_v1 --out /dev/null --threads 1)
 
-# best N: the best wall seconds of `runs` runs of "$@".
-best() {
-    local best_time=""
-    for _ in $(seq "$runs"); do
-        local start end t
-        start=$(date +%s.%N)
-        "$fdlc" batch "${common[@]}" "$@" 2>/dev/null
-        end=$(date +%s.%N)
-        t=$(echo "$end - $start" | bc)
-        if [ -z "$best_time" ] || [ "$(echo "$t < $best_time" | bc)" = 1 ]; then best_time=$t; fi
-    done
-    echo "$best_time"
+# One run of a variant: its wall seconds.
+timed() {
+    local start end
+    start=$(date +%s.%N)
+    "$fdlc" batch "${common[@]}" "$@" 2>/dev/null
+    end=$(date +%s.%N)
+    echo "$end - $start" | bc
 }
 
+declare -A args=(
+    [plain]="purchases=$data/purchases.csv orders=$data/orders.csv"
+    [progress]="purchases=$data/purchases.csv orders=$data/orders.csv"
+    [gz]="purchases=$work/purchases.csv.gz orders=$work/orders.csv.gz"
+    [two]="purchases=$work/purchases-1.csv purchases=$work/purchases-2.csv orders=$data/orders.csv"
+)
+names=(plain progress gz two)
+declare -A best
 "$fdlc" batch "${common[@]}" --source "purchases=$data/purchases.csv" \
     --source "orders=$data/orders.csv" 2>/dev/null   # builds the library once
-plain=$(best --source "purchases=$data/purchases.csv" --source "orders=$data/orders.csv")
-progress=$(best --source "purchases=$data/purchases.csv" --source "orders=$data/orders.csv" --progress)
-gz=$(best --source "purchases=$work/purchases.csv.gz" --source "orders=$work/orders.csv.gz")
-two=$(best --source "purchases=$work/purchases-1.csv" --source "purchases=$work/purchases-2.csv" \
-          --source "orders=$data/orders.csv")
+# Round after round, every variant once per round: a neighbour's burst of
+# load falls on all of them alike; each variant's best round counts.
+for _ in $(seq "$runs"); do
+    for name in "${names[@]}"; do
+        sources=()
+        for assignment in ${args[$name]}; do sources+=(--source "$assignment"); done
+        extra=()
+        [ "$name" = progress ] && extra=(--progress)
+        t=$(timed "${sources[@]}" "${extra[@]}")
+        if [ -z "${best[$name]:-}" ] || [ "$(echo "$t < ${best[$name]}" | bc)" = 1 ]; then best[$name]=$t; fi
+    done
+done
 printf '%-10s %8s  %s\n' input seconds "ratio to plain"
-for name in plain progress gz two; do
-    t=${!name}
-    printf '%-10s %8.3f  %.3f\n' "$name" "$t" "$(echo "$t / $plain" | bc -l)"
+for name in "${names[@]}"; do
+    printf '%-10s %8.3f  %.3f\n' "$name" "${best[$name]}" "$(echo "${best[$name]} / ${best[plain]}" | bc -l)"
 done
