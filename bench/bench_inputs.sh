@@ -6,7 +6,8 @@
 #   progress    the same with --progress (counters, a reporting thread)
 #   gzip        purchases and orders as .csv.gz (zlib)
 #   two files   purchases split in two files, given twice
-# Prints each one's best wall seconds of RUNS and its ratio to plain.
+# Prints each one's best CPU seconds (user + system) of RUNS rounds and its
+# ratio to plain. Needs GNU time (/usr/bin/time) and bc.
 #
 # Usage: bench_inputs.sh [--fdlc PATH] [--data DIR] [--runs N] [--work DIR]
 #   --data DIR   the large seed data (bench/gen_seed_data.py; default
@@ -50,13 +51,12 @@ common=("$seed/catalog.yaml" "$seed/features.yaml"
         --embedding "user2vec_v3=$data/user2vec_v3.csv"
         --spine "$data/spine.csv" --set ranking_v1 --out /dev/null --threads 1)
 
-# One run of a variant: its wall seconds.
+# One run of a variant: its CPU seconds (user + system, GNU time), which a
+# loaded machine disturbs far less than wall time.
 timed() {
-    local start end
-    start=$(date +%s.%N)
-    "$fdlc" batch "${common[@]}" "$@" 2>/dev/null
-    end=$(date +%s.%N)
-    echo "$end - $start" | bc
+    /usr/bin/time -f "%U %S" -o "$work/time" "$fdlc" batch "${common[@]}" "$@" 2>/dev/null
+    read -r user system < "$work/time"
+    echo "$user + $system" | bc
 }
 
 declare -A args=(
@@ -81,7 +81,7 @@ for _ in $(seq "$runs"); do
         if [ -z "${best[$name]:-}" ] || [ "$(echo "$t < ${best[$name]}" | bc)" = 1 ]; then best[$name]=$t; fi
     done
 done
-printf '%-10s %8s  %s\n' input seconds "ratio to plain"
+printf '%-10s %8s  %s\n' input "cpu s" "ratio to plain"
 for name in "${names[@]}"; do
     printf '%-10s %8.3f  %.3f\n' "$name" "${best[$name]}" "$(echo "${best[$name]} / ${best[plain]}" | bc -l)"
 done
