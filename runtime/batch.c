@@ -2242,6 +2242,33 @@ static double lap(struct timespec *at)
     return seconds;
 }
 
+/* Reads and checks every source named (batch and materialize alike): the
+ * processing time set, the quarantine opened, each source's files in the
+ * order read_order gives. */
+static fdl_status read_sources(batch *b)
+{
+    const fdl_program *program = b->program;
+    const fdl_batch_options *options = b->options;
+    b->sources = calloc((size_t)program->nsources + 1, sizeof *b->sources);
+    b->event_start = calloc((size_t)program->nsources + 1, sizeof *b->event_start);
+    b->event_end = calloc((size_t)program->nsources + 1, sizeof *b->event_end);
+    if (!b->sources || !b->event_start || !b->event_end)
+        return out_of_memory(b);
+    fdl_store_set_processing_time(b->store, options->now ? options->now : fdl_now());
+    fdl_status status = FDL_OK;
+    if (options->quarantine_path)
+        status = fdl_output_open(&b->quarantine, options->quarantine_path, b->err);
+    if (status != FDL_OK)
+        return status;
+    int *order = read_order(b);
+    if (!order)
+        return out_of_memory(b);
+    for (int i = 0; i < b->nsources_named && status == FDL_OK; i++)
+        status = read_source(b, order[i]);
+    free(order);
+    return status;
+}
+
 fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *options,
                          fdl_batch_stats *stats, fdl_error *err)
 {
@@ -2278,26 +2305,8 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
         status = read_spine(&b);
     fdl_progress_spine_rows(b.progress, b.spine.nrows);
     fdl_progress_phase(b.progress, FDL_PHASE_READ);
-    if (status == FDL_OK) {
-        b.sources = calloc((size_t)program->nsources + 1, sizeof *b.sources);
-        b.event_start = calloc((size_t)program->nsources + 1, sizeof *b.event_start);
-        b.event_end = calloc((size_t)program->nsources + 1, sizeof *b.event_end);
-        if (!b.sources || !b.event_start || !b.event_end)
-            status = out_of_memory(&b);
-    }
-    if (status == FDL_OK) {
-        fdl_store_set_processing_time(b.store, options->now ? options->now : fdl_now());
-        if (options->quarantine_path)
-            status = fdl_output_open(&b.quarantine, options->quarantine_path, err);
-    }
-    if (status == FDL_OK) {
-        int *order = read_order(&b);
-        if (!order)
-            status = out_of_memory(&b);
-        for (int i = 0; i < b.nsources_named && status == FDL_OK; i++)
-            status = read_source(&b, order[i]);
-        free(order);
-    }
+    if (status == FDL_OK)
+        status = read_sources(&b);
     stats->read_seconds = lap(&phase);
     if (tables.started) {
         status = join_loader(&b, &tables, status);
@@ -2426,26 +2435,8 @@ fdl_status fdl_materialize(const fdl_program *program, const fdl_materialize_opt
         status = open_store(&b);
     if (status == FDL_OK)
         status = start_loader(&b, &tables);
-    if (status == FDL_OK) {
-        b.sources = calloc((size_t)program->nsources + 1, sizeof *b.sources);
-        b.event_start = calloc((size_t)program->nsources + 1, sizeof *b.event_start);
-        b.event_end = calloc((size_t)program->nsources + 1, sizeof *b.event_end);
-        if (!b.sources || !b.event_start || !b.event_end)
-            status = out_of_memory(&b);
-    }
-    if (status == FDL_OK) {
-        fdl_store_set_processing_time(b.store, options->now ? options->now : fdl_now());
-        if (options->quarantine_path)
-            status = fdl_output_open(&b.quarantine, options->quarantine_path, err);
-    }
-    if (status == FDL_OK) {
-        int *order = read_order(&b);
-        if (!order)
-            status = out_of_memory(&b);
-        for (int i = 0; i < o.nsources && status == FDL_OK; i++)
-            status = read_source(&b, order[i]);
-        free(order);
-    }
+    if (status == FDL_OK)
+        status = read_sources(&b);
     if (tables.started) {
         status = join_loader(&b, &tables, status);
         if (tables.status != FDL_OK && b.quarantine.file)

@@ -163,7 +163,7 @@ def test_manifest():
     r = subprocess.run([FDLC, "compile", os.path.join(ROOT, "tests", "fdl", "all.yaml"), "-o", out],
                        capture_output=True, text=True)
     check(r.returncode == 0, "all.yaml compiles: " + r.stderr)
-    with open(os.path.join(out, "features.json")) as f:
+    with open(os.path.join(out, "fdlfeatures.json")) as f:
         features = {f["name"]: f for f in json.load(f)["features"]}
     check(features["last3"].get("dimension") == 3 and features["last3"].get("dimension_varies") is True,
           "last_k k=3 records dimension 3: %r" % features["last3"])
