@@ -47,6 +47,15 @@
  * Rows of a CSV file, ncolumns cells each, their text packed in one byte
  * buffer: a row's cells follow each other from row_offsets[row].
  */
+/* A value check_row gave for a field of another type than string, kept per
+ * row in 16 bytes (an fdl_value takes 24): its type and its 8 bytes. A text
+ * a policy kept in place of an unparsable value keeps only its type, which
+ * sends the row back to the cells (event_values). */
+typedef struct kept_value {
+    union { int64_t i; double f; bool b; fdl_time t; } as;
+    fdl_type type;
+} kept_value;
+
 typedef struct row_table {
     int ncolumns;
     char *bytes;
@@ -56,10 +65,11 @@ typedef struct row_table {
     long *lines;                /* file line where each row begins */
     size_t nrows, rows_capacity;
     /* A source's rows also keep the values check_row gave for its fields
-     * of other types than string (nvalues per row, field order), so the
-     * replay parses nothing again; strings are the cells themselves. */
+     * of other types than string but the event time (nvalues per row, field
+     * order), so the replay parses nothing again; strings are the cells
+     * themselves, the time is the event's (timed_row). */
     int nvalues;
-    fdl_value *values;
+    kept_value *values;
     size_t values_capacity;
 } row_table;
 
@@ -1005,18 +1015,35 @@ static fdl_status check_source_row(batch *b, int s, const char *path, long line,
     return FDL_OK;
 }
 
-/* Appends the values of a row's fields of other types than string. */
+/* Whether field f's value is kept per row (keep_values). */
+static bool kept_field(const fdl_source_desc *source, int f)
+{
+    return source->fields[f].type != FDL_STRING && f != source->time_field;
+}
+
+/* Appends the values of a row's kept fields (kept_field). */
 static bool keep_values(row_table *table, const fdl_source_desc *source, const fdl_value *values)
 {
     size_t at = (table->nrows - 1) * (size_t)table->nvalues;
-    fdl_value *kept = grow_array(table->values, &table->values_capacity, at + (size_t)table->nvalues + 1,
-                                 sizeof *kept);
+    kept_value *kept = grow_array(table->values, &table->values_capacity, at + (size_t)table->nvalues + 1,
+                                  sizeof *kept);
     if (!kept)
         return false;
     table->values = kept;
-    for (int f = 0; f < source->nfields; f++)
-        if (source->fields[f].type != FDL_STRING)
-            kept[at++] = values[f];
+    for (int f = 0; f < source->nfields; f++) {
+        if (!kept_field(source, f))
+            continue;
+        kept_value *k = &kept[at++];
+        memset(k, 0, sizeof *k);
+        k->type = values[f].type;
+        switch (values[f].type) {
+        case FDL_INT64: k->as.i = values[f].as.i; break;
+        case FDL_FLOAT64: k->as.f = values[f].as.f; break;
+        case FDL_BOOL: k->as.b = values[f].as.b; break;
+        case FDL_TIMESTAMP: k->as.t = values[f].as.t; break;
+        default: break;   /* null; a kept text: its type only */
+        }
+    }
     return true;
 }
 
@@ -1063,7 +1090,7 @@ static fdl_status read_source_file(batch *b, int s, const char *path)
     table->ncolumns = source->nfields;
     table->nvalues = 0;
     for (int f = 0; f < source->nfields; f++)
-        table->nvalues += source->fields[f].type != FDL_STRING;
+        table->nvalues += kept_field(source, f);
     int time_column = columns[source->time_field];
     const char *time_name = source->fields[source->time_field].name;
     const char **fields;
@@ -1731,21 +1758,34 @@ static uint64_t event_position(const batch *b, fdl_time time)
 
 /*
  * The event's values as check_row gave them: strings from its cells, the
- * others kept. False when one is not of its field's type (a text kept as
- * it was for a policy to judge): then the row is parsed again.
+ * time the event's, the others kept. False when one is not of its field's
+ * type (a text kept as it was for a policy to judge): then the row is
+ * parsed again.
  */
 static bool event_values(worker *w, const fdl_source_desc *source, const row_table *table,
-                         size_t row)
+                         const timed_row *event)
 {
-    const fdl_value *kept = table->values + row * (size_t)table->nvalues;
+    const kept_value *kept = table->values + event->row * (size_t)table->nvalues;
     for (int f = 0; f < source->nfields; f++) {
-        if (source->fields[f].type == FDL_STRING) {
-            w->event_values[f] = w->cells[f] ? fdl_string(w->cells[f], w->cell_lengths[f]) : fdl_null();
+        fdl_value *v = &w->event_values[f];
+        if (f == source->time_field) {
+            *v = fdl_timestamp(event->time);
             continue;
         }
-        w->event_values[f] = *kept++;
-        if (w->event_values[f].type != FDL_NULL && w->event_values[f].type != source->fields[f].type)
+        if (source->fields[f].type == FDL_STRING) {
+            *v = w->cells[f] ? fdl_string(w->cells[f], w->cell_lengths[f]) : fdl_null();
+            continue;
+        }
+        const kept_value *k = kept++;
+        if (k->type != FDL_NULL && k->type != source->fields[f].type)
             return false;
+        switch (k->type) {
+        case FDL_INT64: *v = fdl_int64(k->as.i); break;
+        case FDL_FLOAT64: *v = fdl_float64(k->as.f); break;
+        case FDL_BOOL: *v = fdl_bool(k->as.b); break;
+        case FDL_TIMESTAMP: *v = fdl_timestamp(k->as.t); break;
+        default: *v = fdl_null(); break;
+        }
     }
     return true;
 }
@@ -1759,7 +1799,7 @@ static fdl_status ingest_event(worker *w, const timed_row *event)
     /* Checked when read: pushed without checking (and counting) again,
      * from the values parsed then when the program can take them. */
     fdl_status status;
-    if (source->push_values && table->values && event_values(w, source, table, event->row)) {
+    if (source->push_values && table->values && event_values(w, source, table, event)) {
         status = source->push_values(w->store, w->event_values, &w->err);
     } else {
         fdl_ingest_row_fn push = source->push_row ? source->push_row : source->ingest_row;
