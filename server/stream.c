@@ -6,11 +6,12 @@
  * each replica has its own and sees every entry) with hiredis:
  *
  *   start   XGROUP CREATE key group 0 MKSTREAM (an existing one is fine);
- *           the entries delivered to us and never acknowledged (a crash)
- *           read again from ID 0 and handled like new ones; XGROUP SETID
- *           to the last ID the WAL holds, so entries acknowledged but lost
- *           with an unsynced WAL tail (--fsync everysec/no, power loss)
- *           or a wiped data directory are delivered again.
+ *           XGROUP SETID to the last ID the WAL holds, so everything after
+ *           it is delivered again, in order: entries delivered but never
+ *           acknowledged (a crash), and those acknowledged but lost with
+ *           an unsynced WAL tail (--fsync everysec/no, power loss) or a
+ *           wiped data directory; then our pending entries (read from ID
+ *           0) up to that ID, which the WAL has, acknowledged.
  *   loop    XREADGROUP ... BLOCK STREAMS keys > : per stream, the entries
  *           are rows (field names as in /push's JSON rows, values as
  *           text; a missing field is null), checked and ingested exactly
@@ -245,7 +246,61 @@ static bool apply_reply(streamer *t, const redisReply *r)
 
 /* ------------------------------------------------------------ start of a connection */
 
-/* The group (made if missing), our pending entries, then SETID to our position. */
+/* Acknowledges our pending entries (delivered before a crash, never
+ * acknowledged) that the WAL has: those up to the position. The ones
+ * after it are left pending: the group, set back to the position, delivers
+ * them again in order with the rest (applying them here, out of order,
+ * could pass over entries the WAL lost but Redis had acknowledged). */
+static bool ack_logged_pending(streamer *t, stream_state *st)
+{
+    char from[WAL_STREAM_ID] = "0", count[16];
+    snprintf(count, sizeof count, "%d", BATCH);
+    for (bool more = st->position[0] != '\0'; more;) {
+        const char *read[] = {"XREADGROUP", "GROUP", t->group, CONSUMER, "COUNT", count, "STREAMS", st->key, from};
+        redisReply *r = command(t, 9, read);
+        if (!r)
+            return false;
+        const redisReply *entries = r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+                                    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2
+                                    ? r->element[0]->element[1] : NULL;
+        size_t n = entries && entries->type == REDIS_REPLY_ARRAY ? entries->elements : 0;
+        const char **ack = calloc(n + 3, sizeof *ack);
+        size_t nack = 3;
+        more = ack != NULL && n > 0;
+        for (size_t i = 0; more && i < n; i++) {
+            const redisReply *e = entries->element[i];
+            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
+                e->element[0]->len >= sizeof from || id_after(e->element[0]->str, st->position)) {
+                more = false;
+                break;
+            }
+            ack[nack++] = e->element[0]->str;
+            snprintf(from, sizeof from, "%s", e->element[0]->str);
+        }
+        bool ok = ack != NULL;
+        if (ok && nack > 3) {
+            ack[0] = "XACK";
+            ack[1] = st->key;
+            ack[2] = t->group;
+            redisReply *a = command(t, (int)nack, ack);
+            ok = a != NULL;
+            if (a && a->type == REDIS_REPLY_INTEGER) {
+                atomic_fetch_add(&st->acked, (uint64_t)a->integer);
+                atomic_fetch_add(&st->duplicates, (uint64_t)a->integer);
+            }
+            freeReplyObject(a);
+        }
+        free(ack);
+        freeReplyObject(r);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* The group (made if missing), set back to our position (what the WAL
+ * holds: everything after it is delivered again), then our pending
+ * entries up to it acknowledged. */
 static bool prepare_stream(streamer *t, stream_state *st)
 {
     const char *create[] = {"XGROUP", "CREATE", st->key, t->group, "0", "MKSTREAM"};
@@ -256,28 +311,6 @@ static bool prepare_stream(streamer *t, stream_state *st)
     if (!ok)
         say(t, "XGROUP CREATE: %s", st->key, r->str);
     freeReplyObject(r);
-    /* Delivered to us before a crash, never acknowledged: from ID 0 on. */
-    char from[WAL_STREAM_ID] = "0";
-    for (bool more = ok; more;) {
-        char count[16];
-        snprintf(count, sizeof count, "%d", BATCH);
-        const char *read[] = {"XREADGROUP", "GROUP", t->group, CONSUMER, "COUNT", count, "STREAMS", st->key, from};
-        r = command(t, 9, read);
-        ok = r && apply_reply(t, r);
-        more = false;
-        if (ok && r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->elements == 2) {
-            const redisReply *entries = r->element[0]->element[1];
-            if (entries->type == REDIS_REPLY_ARRAY && entries->elements > 0) {
-                const redisReply *e = entries->element[entries->elements - 1];
-                if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[0]->type == REDIS_REPLY_STRING &&
-                    e->element[0]->len < sizeof from) {
-                    snprintf(from, sizeof from, "%s", e->element[0]->str);
-                    more = true;
-                }
-            }
-        }
-        freeReplyObject(r);
-    }
     if (!ok)
         return false;
     const char *setid[] = {"XGROUP", "SETID", st->key, t->group, st->position[0] ? st->position : "0"};
@@ -286,7 +319,7 @@ static bool prepare_stream(streamer *t, stream_state *st)
     if (r && !ok)
         say(t, "XGROUP SETID: %s", st->key, r->str);
     freeReplyObject(r);
-    return ok;
+    return ok && ack_logged_pending(t, st);
 }
 
 static bool connect_redis(streamer *t)

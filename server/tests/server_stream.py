@@ -96,9 +96,19 @@ def main():
             time.sleep(rng.uniform(0.2, 1.2))
             srv.kill()
             feeder.join()
+        ids = {}
         for source, queue in queues.items():
             xadd(client, KEYS[source], queue)
             queue.clear()
+            ids[source] = [e[0] for e in client.command("XRANGE", KEYS[source], "-", "+")]
+        # A crash between delivery and XACK, made sure of: the first 100
+        # entries (in the WAL already) and the last 50 (not yet) delivered
+        # to fdl-server's consumer again and left pending.
+        for source, key in KEYS.items():
+            client.command("XGROUP", "SETID", key, GROUP, "0")
+            client.command("XREADGROUP", "GROUP", GROUP, "fdl-server", "COUNT", "100", "STREAMS", key, ">")
+            client.command("XGROUP", "SETID", key, GROUP, ids[source][-51])
+            client.command("XREADGROUP", "GROUP", GROUP, "fdl-server", "COUNT", "100", "STREAMS", key, ">")
 
         srv = Server(server, args, cwd=seed, env=env, log=log)
         wait_drained(client, list(KEYS.values()), GROUP)
