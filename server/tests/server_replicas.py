@@ -44,6 +44,19 @@ def answers(srv, train):
     return out
 
 
+def reads(srv, train, n):
+    header, rows = table(train)
+    conn = srv.connection()
+    out = []
+    for row in rows[:n]:
+        record = dict(zip(header, row))
+        body = {"feature_set": "ranking_v1",
+                "entities": {"user_id": [record["user_id"]], "product_id": [record["product_id"]]}}
+        out.append(srv.request("POST", "/get-online-features", body, conn=conn)[0])
+    conn.close()
+    return out
+
+
 def main():
     fdlc, server, seed, work = (os.path.abspath(a) for a in sys.argv[1:5])
     fresh_dir(work)
@@ -77,6 +90,11 @@ def main():
                 xadd(client, KEYS[source], rows[p * n:(p + 1) * n])
             if p == 1:
                 b, group_b = start("replica-b")
+            # Reads while the stream threads ingest (ThreadSanitizer runs this too).
+            for srv in servers:
+                for status in reads(srv, train, 25):
+                    if status != 200:
+                        fail("a read during stream ingest: status %d" % status)
         for group in (group_a, group_b):
             wait_drained(client, list(KEYS.values()), group)
         for srv in (a, b):
