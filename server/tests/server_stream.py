@@ -17,6 +17,8 @@ everything is delivered again and must be skipped as duplicates.
 """
 import os
 import random
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -59,6 +61,39 @@ def batch_train(fdlc, seed, defs, work):
     if proc.returncode != 0:
         fail("fdlc batch: %s" % proc.stderr)
     return train
+
+
+def bad_options(server, defs, seed, env, work, address):
+    """Options that do not hold: exit 2 with a reason; Redis away: the server
+    serves anyway and retries."""
+    data = ["--data", os.path.join(work, "data-options")]
+    cases = [(["--redis", address], "go together"),
+             (["--stream", "purchases=k"], "go together"),
+             (["--redis", address, "--stream", "purchases"], "SOURCE=KEY"),
+             (["--redis", address, "--stream", "purchases=k", "--stream", "orders=k"], "given twice"),
+             (["--redis", address, "--stream", "nosuch=k"], "no source 'nosuch'"),
+             (["--redis", "nohostport", "--stream", "purchases=k"], "HOST:PORT")]
+    for extra, said in cases:
+        proc = subprocess.run([server] + defs + data + extra + ["--listen", "127.0.0.1:0"], cwd=seed, env=env,
+                              capture_output=True, text=True, timeout=60)
+        if proc.returncode != 2 or said not in proc.stderr:
+            fail("fdl-server %s: exit %d (expected 2 saying %r): %s" % (extra, proc.returncode, said, proc.stderr))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        nobody = "127.0.0.1:%d" % s.getsockname()[1]
+        srv = Server(server, defs + data + ["--redis", nobody, "--stream", "purchases=k"], cwd=seed, env=env,
+                     log=os.path.join(work, "fdl-server-away.log"))
+        try:
+            time.sleep(1.5)
+            if metric(srv, "fdl_stream_reconnects_total") < 1:
+                fail("Redis away: no reconnect attempts counted")
+            status, _ = srv.request("GET", "/ready")
+            if status != 200:
+                fail("Redis away: /ready %d" % status)
+            stop_cleanly(srv)
+        finally:
+            if srv.proc.poll() is None:
+                srv.kill()
 
 
 def main():
@@ -126,8 +161,15 @@ def main():
         if duplicates != total or metric(srv, "fdl_events_ingested_total") != total:
             fail("after a rewind to ID 0: %d duplicates skipped (expected %d), %d events" %
                  (duplicates, total, metric(srv, "fdl_events_ingested_total")))
+        # A row with a field the source does not have: failed, acknowledged, not ingested.
+        xadd(client, KEYS["purchases"], [["ts", "2024-03-01T00:00:00Z", "user_id", "u1", "bogus", "1"]])
+        wait_drained(client, list(KEYS.values()), GROUP)
+        if metric(srv, "fdl_stream_rows_failed_total") != 1 or metric(srv, "fdl_events_ingested_total") != total:
+            fail("an entry with an unknown field: %d failed, %d events" %
+                 (metric(srv, "fdl_stream_rows_failed_total"), metric(srv, "fdl_events_ingested_total")))
         stop_cleanly(srv)
         client.close()
+        bad_options(server, defs, seed, env, work, redis.address())
     finally:
         if srv is not None and srv.proc.poll() is None:
             srv.kill()
