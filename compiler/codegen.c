@@ -2672,6 +2672,25 @@ static void emit_units_header(generator *g)
     emit(g, "%s\n#endif\n", visibility_pop);
 }
 
+/*
+ * A vector feature's dimension in the manifest: its type's, and for
+ * first_k/last_k (whose type leaves it open) k, the most it holds, with
+ * "dimension_varies": fewer events give a shorter vector.
+ */
+static void manifest_dimension(const ir_program *p, const ir_feature *f, FILE *out)
+{
+    int64_t k = 0;
+    if (f->kind == IR_AGGREGATE && f->type.dim == 0) {
+        const ir_agg *agg = &p->groups[f->group].aggs[f->agg];
+        if (agg->function == AGG_FIRST_K || agg->function == AGG_LAST_K)
+            k = agg->k;
+    }
+    if (k > 0)
+        fprintf(out, ", \"dimension\": %" PRId64 ", \"dimension_varies\": true", k);
+    else
+        fprintf(out, ", \"dimension\": %d", f->type.dim);
+}
+
 /* -------------------------------------------------------------- manifest */
 
 static void json_string(FILE *out, const char *s)
@@ -2744,7 +2763,7 @@ void cg_manifest(const ir_program *p, const char *name, FILE *out)
         fprintf(out, ", \"fingerprint\": \"%s\"", fingerprints[i]);
         fprintf(out, ", \"type\": \"%s\"", type_name(f->type.kind));
         if (f->type.kind == TYPE_VECTOR)
-            fprintf(out, ", \"dimension\": %d", f->type.dim);
+            manifest_dimension(p, f, out);
         fputs(", \"entities\": [", out);
         for (int e = 0; e < f->nentities; e++) {
             fputs(e ? ", " : "", out);

@@ -3,7 +3,8 @@
  *
  *   files -> front_yaml (AST) -> sema (IR) -> codegen (C) -> cc -> batch
  *
- * Commands: check, compile, build, batch, verify, fmt, drift, functions, explain, version, help.
+ * Commands: check, compile, build, batch, materialize, library, verify, fmt, diff, drift,
+ * functions, graph, docs, explain, version, help.
  * Exit status: 0 success, 1 errors in the definitions, 3 drift found (drift),
  * 4 differences found (verify),
  * 2 anything else
@@ -22,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "batch_progress.h"
 #include "cc_build.h"
 #include "codegen.h"
 #include "diag_output.h"
@@ -38,7 +40,9 @@
 #include "front_yaml.h"
 #include "header_names.h"
 #include "install_paths.h"
+#include "inputs.h"
 #include "ir.h"
+#include "lineage.h"
 #include "sema.h"
 #include "functions.h"
 
@@ -57,10 +61,14 @@ static const char usage_text[] =
     "  batch FILE... --source NAME=PATH... --spine PATH --out PATH|-\n"
     "        [--set NAME] [--spine-time COL] [--embedding NAME=PATH]... [--lib DIR/libN.so]\n"
     "        [--quarantine PATH] [--report PATH.json] [--now TIME] [--threads N] [--timings]\n"
+    "        [--progress|--quiet]\n"
     "                                     build a point-in-time correct training set, checking the\n"
     "                                     sources' expectations (exit 5 when the data breaks them);\n"
     "                                     N threads (default: the CPUs available), the same output\n"
-    "                                     for any N; --timings: the run's parts, on stderr\n"
+    "                                     for any N; --timings: the run's parts, on stderr;\n"
+    "                                     a source may be given again (its files read as one),\n"
+    "                                     as a glob, or gzip (.csv.gz); progress on a terminal\n"
+    "                                     (--progress: always, --quiet: never, nor the summary)\n"
     "  materialize FILE... --source NAME=PATH... --data DIR [--until TIME] [--embedding NAME=PATH]...\n"
     "        [--lib DIR/libN.so] [--quarantine PATH] [--now TIME]\n"
     "                                     write the store state ingesting the sources would give\n"
@@ -79,6 +87,8 @@ static const char usage_text[] =
     "                                     sets reshaped (exit 3 changes, 4 breaking, 0 none)\n"
     "  functions                          list the expression functions\n"
     "  explain [CODE]                     explain a diagnostic code (E0101, W0001); alone, list them\n"
+    "  graph FILE... [--format dot|json]  print the lineage: sources -> features -> sets\n"
+    "  docs FILE... -o DIR                write a static HTML catalog (and lineage.svg) to DIR\n"
     "  drift TRAIN.csv SERVING.csv [--ignore COL]... [--json PATH]\n"
     "                                     compare feature distributions (exit 3 on drift)\n"
     "  version                            print the version\n";
@@ -378,7 +388,7 @@ typedef struct options {
     int nembeddings;
     const char *spine, *out, *set, *spine_time, *lib;
     const char *quarantine, *report, *now, *threads;
-    bool timings;
+    bool timings, progress, quiet;
     /* verify */
     const char *log;
     bool allow_other_fingerprint;
@@ -389,6 +399,7 @@ static void free_options(options *o)
     free(o->files);
     free(o->sources);
     free(o->embeddings);
+    inputs_free();
 }
 
 /* Splits NAME=PATH. */
@@ -441,6 +452,9 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
         else if (batch && strcmp(arg, "--timings") == 0) {
             o->timings = true;
             continue;
+        } else if (batch && (strcmp(arg, "--progress") == 0 || strcmp(arg, "--quiet") == 0)) {
+            *(arg[2] == 'p' ? &o->progress : &o->quiet) = true;
+            continue;
         }
         else if (batch && strcmp(arg, "--log") == 0)
             value = &o->log;
@@ -484,6 +498,13 @@ static bool parse_options(int argc, char **argv, options *o, bool batch)
     if (o->nfiles == 0) {
         usage_error("%s", "no definition files given");
         return false;
+    }
+    fdl_batch_source *expanded;   /* --source NAME='PATTERN*': every file it matches */
+    if (batch && !inputs_expand_sources(o->sources, o->nsources, &expanded, &o->nsources))
+        return false;
+    if (batch) {
+        free(o->sources);
+        o->sources = expanded;
     }
     if (!is_identifier(o->name)) {
         usage_error("--name '%s' must be a C identifier (letters, digits, '_')", o->name);
@@ -872,6 +893,12 @@ static int run_batch(compilation *c, const options *o, const char *spine, const 
         .quarantine_path = o->quarantine, .report_path = o->report,
         .summary = quiet ? NULL : stderr,
     };
+    batch_progress display;
+    if (batch_progress_init(&display, stderr, o->progress, quiet)) {
+        batch.progress = batch_progress_show;
+        batch.progress_context = &display;
+        batch.progress_interval = batch_progress_interval();
+    }
     fdl_batch_stats stats = {0};
     fdl_error err = {0};
     if (!batch_threads(o->threads, &batch.threads)) {
@@ -977,7 +1004,7 @@ static int command_batch(int argc, char **argv)
         free_options(&o);
         return EXIT_DEFINITIONS;
     }
-    int status = run_batch(&c, &o, o.spine, o.spine_time, o.set, o.out, false);
+    int status = run_batch(&c, &o, o.spine, o.spine_time, o.set, o.out, o.quiet);
     arena_free(&c.arena);
     free_options(&o);
     return status;
@@ -1292,6 +1319,10 @@ int main(int argc, char **argv)
         return command_functions();
     if (strcmp(command, "explain") == 0)
         return diag_explain(argc - 2, argv + 2);
+    if (strcmp(command, "graph") == 0)
+        return lineage_graph_main(argc - 2, argv + 2);
+    if (strcmp(command, "docs") == 0)
+        return catalog_docs_main(argc - 2, argv + 2);
     if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
         printf("fdlc %s (runtime ABI %d)\n", FDL_VERSION, FDL_ABI_VERSION);
         return 0;

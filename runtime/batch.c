@@ -336,8 +336,15 @@ typedef struct batch {
     const fdl_batch_options *options;
     fdl_error *err;
     fdl_store *store;
+    fdl_progress *progress;         /* NULL: no reports (progress.c) */
 
-    const char **source_paths;      /* per program source */
+    const char **source_paths;      /* per program source: its first file */
+    /* A source may be several files, read one after the other as if they
+     * were one (each with its own header): */
+    const char **files;             /* every source file, by source, in option order */
+    int *files_start;               /* per program source: its first index in files; + 1 */
+    size_t *file_first_row;         /* per file: its first row in its source's row_table */
+    int *source_order;              /* program sources in the order options first name them */
     row_table *sources;             /* per program source: the program's fields */
     timed_row *events;
     size_t nevents, events_capacity;
@@ -371,6 +378,7 @@ typedef struct batch {
     int nworkers;
     struct worker *workers;
     int partition_entity;           /* entity whose keys pick a row's worker; -1: none */
+    int nsources_named;             /* entries of source_order */
     int *route_field;               /* per source: field of that entity's key, or a ROUTE_ */
     bool by_key;                    /* replay key by key (see "workers") */
     uint32_t nkeys;                 /* keys of the partition entity, and one for rows with none */
@@ -403,6 +411,10 @@ static void batch_free(batch *b)
             row_table_free(&b->sources[s]);
     free(b->sources);
     free((void *)b->source_paths);
+    free((void *)b->files);
+    free(b->files_start);
+    free(b->file_first_row);
+    free(b->source_order);
     free(b->events);
     row_table_free(&b->spine_header);
     row_table_free(&b->spine);
@@ -481,13 +493,14 @@ static fdl_status check_paths(batch *b)
 {
     const fdl_program *p = b->program;
     const fdl_batch_options *o = b->options;
-    int n = p->nsources + p->nembeddings + o->nembeddings + 5;
+    int nfiles = b->files_start[p->nsources];
+    int n = nfiles + p->nembeddings + o->nembeddings + 5;
     fdl_path_use *uses = calloc((size_t)n, sizeof *uses);
     if (!uses)
         return out_of_memory(b);
     int k = 0;
-    for (int s = 0; s < p->nsources; s++)
-        uses[k++] = (fdl_path_use){b->source_paths[s], "the source file", false};
+    for (int f = 0; f < nfiles; f++)
+        uses[k++] = (fdl_path_use){b->files[f], "the source file", false};
     for (int e = 0; e < p->nembeddings; e++)
         uses[k++] = (fdl_path_use){p->embeddings[e].default_path, "the embedding table", false};
     for (int i = 0; i < o->nembeddings; i++)
@@ -502,6 +515,8 @@ static fdl_status check_paths(batch *b)
     free(uses);
     return status;
 }
+
+static void group_files(batch *b);
 
 static fdl_status check_options(batch *b)
 {
@@ -518,7 +533,11 @@ static fdl_status check_options(batch *b)
         (o->nembeddings > 0 && !o->embeddings))
         return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "bad source or embedding list");
     b->source_paths = calloc((size_t)p->nsources + 1, sizeof *b->source_paths);
-    if (!b->source_paths)
+    b->files = calloc((size_t)o->nsources + 1, sizeof *b->files);
+    b->files_start = calloc((size_t)p->nsources + 1, sizeof *b->files_start);
+    b->file_first_row = calloc((size_t)o->nsources + 1, sizeof *b->file_first_row);
+    b->source_order = calloc((size_t)p->nsources + 1, sizeof *b->source_order);
+    if (!b->source_paths || !b->files || !b->files_start || !b->file_first_row || !b->source_order)
         return out_of_memory(b);
     for (int i = 0; i < o->nsources; i++) {
         const char *name = o->sources[i].name;
@@ -532,17 +551,25 @@ static fdl_status check_options(batch *b)
                                  "unknown source '%s' (the program's sources: %s)",
                                  name ? name : "(null)", names);
         }
-        if (b->source_paths[s])
-            return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "source '%s' is given twice", name);
         if (!o->sources[i].path)
             return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "source '%s' has no file", name);
-        b->source_paths[s] = o->sources[i].path;
+        for (int k = 0; k < i; k++)
+            if (strcmp(o->sources[k].name, name) == 0 && o->sources[k].path &&
+                strcmp(o->sources[k].path, o->sources[i].path) == 0)
+                return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "source '%s' is given '%s' twice",
+                                     name, o->sources[i].path);
+        if (!b->source_paths[s]) {
+            b->source_order[b->nsources_named++] = s;
+            b->source_paths[s] = o->sources[i].path;
+        }
+        b->files_start[s + 1]++;
     }
     for (int s = 0; s < p->nsources; s++)
         if (!b->source_paths[s])
             return fdl_error_set(b->err, FDL_ERR_ARGUMENT,
                                  "missing source '%s': every source of the program needs a CSV file",
                                  p->sources[s].name);
+    group_files(b);
     for (int i = 0; i < o->nembeddings; i++) {
         const char *name = o->embeddings[i].name;
         int e = fdl_program_embedding(p, name);
@@ -557,6 +584,31 @@ static fdl_status check_options(batch *b)
             return fdl_error_set(b->err, FDL_ERR_ARGUMENT, "embedding '%s' has no file", name);
     }
     return check_paths(b);
+}
+
+/* Fills files by source (counts in files_start[s + 1] become starts). */
+static void group_files(batch *b)
+{
+    const fdl_program *p = b->program;
+    const fdl_batch_options *o = b->options;
+    for (int s = 0; s < p->nsources; s++)
+        b->files_start[s + 1] += b->files_start[s];
+    for (int s = 0; s < p->nsources; s++) {
+        int k = b->files_start[s];
+        for (int i = 0; i < o->nsources; i++)
+            if (fdl_program_source(p, o->sources[i].name) == s)
+                b->files[k++] = o->sources[i].path;
+        assert(k == b->files_start[s + 1]);
+    }
+}
+
+/* The file a row of source s came from. */
+static const char *row_file(const batch *b, int s, size_t row)
+{
+    int k = b->files_start[s];
+    while (k + 1 < b->files_start[s + 1] && b->file_first_row[k + 1] <= row)
+        k++;
+    return b->files[k];
 }
 
 /* The store that checks rows and owns the embedding tables (the workers
@@ -968,12 +1020,11 @@ static bool keep_values(row_table *table, const fdl_source_desc *source, const f
     return true;
 }
 
-/* Reads one source's CSV: the cells of the source's fields, and one event
- * per accepted row. */
-static fdl_status read_source(batch *b, int s)
+/* Reads one CSV file of a source: the cells of the source's fields, and
+ * one event per accepted row. */
+static fdl_status read_source_file(batch *b, int s, const char *path)
 {
     const fdl_source_desc *source = &b->program->sources[s];
-    const char *path = b->source_paths[s];
     row_table header = {0};
     int *columns = NULL;
     const char **cells = NULL;
@@ -1010,6 +1061,7 @@ static fdl_status read_source(batch *b, int s)
 
     row_table *table = &b->sources[s];
     table->ncolumns = source->nfields;
+    table->nvalues = 0;
     for (int f = 0; f < source->nfields; f++)
         table->nvalues += source->fields[f].type != FDL_STRING;
     int time_column = columns[source->time_field];
@@ -1018,7 +1070,6 @@ static fdl_status read_source(batch *b, int s)
     const size_t *lengths;
     const bool *quoted;
     int nfields, result;
-    b->event_start[s] = b->nevents;
     while ((result = fdl_csv_next(reader, &fields, &lengths, &quoted, &nfields, b->err)) == 1) {
         long line = fdl_csv_line(reader);
         if (nfields != header.ncolumns) {
@@ -1065,11 +1116,11 @@ static fdl_status read_source(batch *b, int s)
             goto done;
         }
         b->events[b->nevents++] = (timed_row){t, (uint32_t)s, (uint32_t)row};
+        fdl_progress_rows(b->progress, 1);
     }
     if (result < 0)
         status = b->err->status;
 done:
-    b->event_end[s] = b->nevents;
     fdl_csv_close(reader);
     row_table_free(&header);
     free(columns);
@@ -1082,6 +1133,19 @@ done:
     return status;
 }
 
+/* Reads every file of source s, in option order: as one file would be. */
+static fdl_status read_source(batch *b, int s)
+{
+    fdl_status status = FDL_OK;
+    b->event_start[s] = b->nevents;
+    for (int k = b->files_start[s]; k < b->files_start[s + 1] && status == FDL_OK; k++) {
+        b->file_first_row[k] = b->sources[s].nrows;
+        status = read_source_file(b, s, b->files[k]);
+    }
+    b->event_end[s] = b->nevents;
+    return status;
+}
+
 /*
  * The order to read sources in: option order, except that a source an
  * exists_in expectation looks values up in comes before the sources that
@@ -1090,7 +1154,7 @@ done:
 static int *read_order(batch *b)
 {
     const fdl_program *p = b->program;
-    int n = b->options->nsources;
+    int n = b->nsources_named;
     int *order = malloc(((size_t)n + 1) * sizeof *order);
     bool *placed = calloc((size_t)p->nsources + 1, sizeof *placed);
     if (!order || !placed) {
@@ -1102,7 +1166,7 @@ static int *read_order(batch *b)
     while (count < n) {
         int before = count;
         for (int i = 0; i < n; i++) {
-            int s = fdl_program_source(p, b->options->sources[i].name);
+            int s = b->source_order[i];
             if (placed[s])
                 continue;
             bool ready = true;
@@ -1120,7 +1184,7 @@ static int *read_order(batch *b)
         if (count == before) {
             /* A cycle (a hand-written program): the rest in option order. */
             for (int i = 0; i < n; i++) {
-                int s = fdl_program_source(p, b->options->sources[i].name);
+                int s = b->source_order[i];
                 if (!placed[s]) {
                     placed[s] = true;
                     order[count++] = s;
@@ -1141,8 +1205,8 @@ static bool events_in_option_order(batch *b)
     if (!sorted)
         return false;
     size_t at = 0;
-    for (int i = 0; i < b->options->nsources; i++) {
-        int s = fdl_program_source(b->program, b->options->sources[i].name);
+    for (int i = 0; i < b->nsources_named; i++) {
+        int s = b->source_order[i];
         size_t count = b->event_end[s] - b->event_start[s];
         memcpy(sorted + at, b->events + b->event_start[s], count * sizeof *sorted);
         at += count;
@@ -1705,7 +1769,7 @@ static fdl_status ingest_event(worker *w, const timed_row *event)
         if (w->err.status == FDL_OK)
             fdl_error_set(&w->err, status, "source '%s' rejected the event",
                           b->program->sources[event->source].name);
-        return locate(&w->err, b->source_paths[event->source], table->lines[event->row]);
+        return locate(&w->err, row_file(b, (int)event->source, event->row), table->lines[event->row]);
     }
     return FDL_OK;
 }
@@ -1905,6 +1969,7 @@ static fdl_status read_spine_row(worker *w, size_t k)
     fdl_status status = read_row(w, spine_row->row, spine_row->time);
     if (status != FDL_OK)
         note_failure(w, status, 2 * (uint64_t)k + 1);
+    fdl_progress_spine_done(w->b->progress, 1);
     return status;
 }
 
@@ -2177,6 +2242,33 @@ static double lap(struct timespec *at)
     return seconds;
 }
 
+/* Reads and checks every source named (batch and materialize alike): the
+ * processing time set, the quarantine opened, each source's files in the
+ * order read_order gives. */
+static fdl_status read_sources(batch *b)
+{
+    const fdl_program *program = b->program;
+    const fdl_batch_options *options = b->options;
+    b->sources = calloc((size_t)program->nsources + 1, sizeof *b->sources);
+    b->event_start = calloc((size_t)program->nsources + 1, sizeof *b->event_start);
+    b->event_end = calloc((size_t)program->nsources + 1, sizeof *b->event_end);
+    if (!b->sources || !b->event_start || !b->event_end)
+        return out_of_memory(b);
+    fdl_store_set_processing_time(b->store, options->now ? options->now : fdl_now());
+    fdl_status status = FDL_OK;
+    if (options->quarantine_path)
+        status = fdl_output_open(&b->quarantine, options->quarantine_path, b->err);
+    if (status != FDL_OK)
+        return status;
+    int *order = read_order(b);
+    if (!order)
+        return out_of_memory(b);
+    for (int i = 0; i < b->nsources_named && status == FDL_OK; i++)
+        status = read_source(b, order[i]);
+    free(order);
+    return status;
+}
+
 fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *options,
                          fdl_batch_stats *stats, fdl_error *err)
 {
@@ -2199,6 +2291,7 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
     b.err = err;
     b.spine_path = options->spine_path;
     b.set = -1;
+    b.progress = fdl_progress_start(options);
     fdl_status status = check_options(&b);
     struct timespec phase = start;
     loader tables = {0};
@@ -2207,28 +2300,13 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
     if (status == FDL_OK)
         status = start_loader(&b, &tables);
     stats->load_seconds = lap(&phase);
+    fdl_progress_phase(b.progress, FDL_PHASE_SPINE);
     if (status == FDL_OK)
         status = read_spine(&b);
-    if (status == FDL_OK) {
-        b.sources = calloc((size_t)program->nsources + 1, sizeof *b.sources);
-        b.event_start = calloc((size_t)program->nsources + 1, sizeof *b.event_start);
-        b.event_end = calloc((size_t)program->nsources + 1, sizeof *b.event_end);
-        if (!b.sources || !b.event_start || !b.event_end)
-            status = out_of_memory(&b);
-    }
-    if (status == FDL_OK) {
-        fdl_store_set_processing_time(b.store, options->now ? options->now : fdl_now());
-        if (options->quarantine_path)
-            status = fdl_output_open(&b.quarantine, options->quarantine_path, err);
-    }
-    if (status == FDL_OK) {
-        int *order = read_order(&b);
-        if (!order)
-            status = out_of_memory(&b);
-        for (int i = 0; i < options->nsources && status == FDL_OK; i++)
-            status = read_source(&b, order[i]);
-        free(order);
-    }
+    fdl_progress_spine_rows(b.progress, b.spine.nrows);
+    fdl_progress_phase(b.progress, FDL_PHASE_READ);
+    if (status == FDL_OK)
+        status = read_sources(&b);
     stats->read_seconds = lap(&phase);
     if (tables.started) {
         status = join_loader(&b, &tables, status);
@@ -2238,6 +2316,7 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
         stats->load_seconds = tables.seconds;   /* (while reading: part of read_seconds) */
         lap(&phase);
     }
+    fdl_progress_phase(b.progress, FDL_PHASE_SORT);
     /* In option order: equal times keep it. */
     if (status == FDL_OK && (!events_in_option_order(&b) || !sort_by_time(b.events, b.nevents) ||
                              !sort_by_time(b.spine_order, b.spine.nrows)))
@@ -2245,9 +2324,11 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
     if (status == FDL_OK)
         status = start_workers(&b);
     stats->sort_seconds = lap(&phase);
+    fdl_progress_phase(b.progress, FDL_PHASE_REPLAY);
     if (status == FDL_OK)
         status = replay(&b);
     stats->replay_seconds = lap(&phase);
+    fdl_progress_phase(b.progress, FDL_PHASE_WRITE);
     if (status == FDL_OK)
         status = write_output(&b);
     stats->write_seconds = lap(&phase);
@@ -2259,6 +2340,9 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
         if (fdl_output_commit(&b.quarantine, &quarantine_err) != FDL_OK && status == FDL_OK)
             status = fdl_error_set(err, quarantine_err.status, "%s", quarantine_err.message);
     }
+    /* The last report before the summary, which goes to the same terminal. */
+    fdl_progress_stop(b.progress);
+    b.progress = NULL;
     if (b.store)
         status = finish_checks(&b, status);
     if (status == FDL_OK || status == FDL_ERR_SLA) {
@@ -2351,26 +2435,8 @@ fdl_status fdl_materialize(const fdl_program *program, const fdl_materialize_opt
         status = open_store(&b);
     if (status == FDL_OK)
         status = start_loader(&b, &tables);
-    if (status == FDL_OK) {
-        b.sources = calloc((size_t)program->nsources + 1, sizeof *b.sources);
-        b.event_start = calloc((size_t)program->nsources + 1, sizeof *b.event_start);
-        b.event_end = calloc((size_t)program->nsources + 1, sizeof *b.event_end);
-        if (!b.sources || !b.event_start || !b.event_end)
-            status = out_of_memory(&b);
-    }
-    if (status == FDL_OK) {
-        fdl_store_set_processing_time(b.store, options->now ? options->now : fdl_now());
-        if (options->quarantine_path)
-            status = fdl_output_open(&b.quarantine, options->quarantine_path, err);
-    }
-    if (status == FDL_OK) {
-        int *order = read_order(&b);
-        if (!order)
-            status = out_of_memory(&b);
-        for (int i = 0; i < o.nsources && status == FDL_OK; i++)
-            status = read_source(&b, order[i]);
-        free(order);
-    }
+    if (status == FDL_OK)
+        status = read_sources(&b);
     if (tables.started) {
         status = join_loader(&b, &tables, status);
         if (tables.status != FDL_OK && b.quarantine.file)

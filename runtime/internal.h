@@ -142,6 +142,17 @@ bool fdl_predlog_append(fdl_predlog *log, const fdl_program *p, int set, const f
                         const fdl_value *request, fdl_time t, const fdl_value *values);
 fdl_status fdl_predlog_close(fdl_predlog *log, uint64_t errors, fdl_error *err);
 
+/* ---- progress.c: a batch run's progress reports (NULL: none, and each
+ * call is a no-op). */
+typedef struct fdl_progress fdl_progress;
+fdl_progress *fdl_progress_start(const fdl_batch_options *options);
+void fdl_progress_phase(fdl_progress *p, fdl_batch_phase phase);
+void fdl_progress_rows(fdl_progress *p, uint64_t n);
+void fdl_progress_spine_rows(fdl_progress *p, uint64_t total);
+void fdl_progress_spine_done(fdl_progress *p, uint64_t n);
+/* Ends the reports after a last one (FDL_PHASE_DONE) and frees p. */
+void fdl_progress_stop(fdl_progress *p);
+
 /* ---- output.c: every file written, safely (see the file's comment). */
 typedef struct fdl_output {
     FILE *file;             /* write here */

@@ -10,12 +10,16 @@ set -euo pipefail
 
 # libclang-rt-14-dev: clang's sanitizer runtimes and libFuzzer
 # (libclang_rt.fuzzer*.a), for the clang sanitizer build and tests/fuzz.
+# zlib1g-dev: .csv.gz sources. graphviz: fdlc docs draws the lineage with dot.
+# chromium, python3-jsonschema, python3-yaml: the catalog tests (a headless
+# screenshot of fdlc docs; docs/fdl.schema.json against the examples).
 # binutils (readelf), dpkg-dev (dpkg-shlibdeps for cpack -G DEB), groff-base
 # (the man page checked): tests/install.
 packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev libcmocka-dev pkg-config
           libjansson-dev
           python3 sqlite3 binutils dpkg-dev groff-base
-          libmicrohttpd-dev wrk curl)   # fdl-server: HTTP; bench/bench_server, quickstart
+          libmicrohttpd-dev wrk curl   # fdl-server: HTTP; bench/bench_server, quickstart
+          zlib1g-dev graphviz chromium python3-yaml)
 # fdl-server's Redis stream ingest (hiredis) and its tests (redis-server, redis-cli).
 packages+=(libhiredis-dev redis-server redis-tools)
 # The Python module fdl (python/): built with the system Python's headers

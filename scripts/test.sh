@@ -4,8 +4,8 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer (build-sanitize/) and the
 # same with clang (build-clang-sanitize/), so both compilers' sanitizers
 # run. Each runs ctest --output-on-failure. Then fdlc built with
-# ThreadSanitizer (build-tsan/) runs e2e/batch_threads and fdl-server runs
-# server/concurrent, and each fuzz harness of
+# ThreadSanitizer (build-tsan/) runs e2e/batch_threads and catalog/inputs, and
+# fdl-server runs server/concurrent, and each fuzz harness of
 # tests/fuzz runs for FUZZ_SECONDS (default 30) under libFuzzer
 # (scripts/fuzz.sh, clang, build-fuzz/), each counted as one test. The last
 # line sums it all:
@@ -73,19 +73,22 @@ run_suite() {
 }
 
 # run_tsan: fdlc built with ThreadSanitizer (build-tsan/) runs
-# e2e/batch_threads (--threads 1, 2, 3, 8 over both replay orders): any data
-# race among batch's threads fails it. One test.
+# e2e/batch_threads (--threads 1, 2, 3, 8 over both replay orders) and
+# catalog/inputs (the progress thread beside the workers): any data race
+# among batch's threads fails it. One test.
 run_tsan() {
   local dir=build-tsan
   echo
-  echo "=== ThreadSanitizer: fdlc in $dir, e2e/batch_threads ==="
+  echo "=== ThreadSanitizer: fdlc in $dir, e2e/batch_threads, catalog/inputs ==="
   export FDLC_CACHE_DIR="$root/$dir/fdlc-cache"
   if cmake -S . -B "$dir" -DFDL_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
        -DCMAKE_C_FLAGS="-fsanitize=thread -g" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
        -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" </dev/null &&
      cmake --build "$dir" -j "$jobs" --target fdlc </dev/null &&
      TSAN_OPTIONS=halt_on_error=1:exitcode=66 python3 tests/e2e/batch_threads.py \
-       "$dir/compiler/fdlc" . "$dir/work" </dev/null; then
+       "$dir/compiler/fdlc" . "$dir/work" </dev/null &&
+     TSAN_OPTIONS=halt_on_error=1:exitcode=66 python3 tests/catalog/inputs_test.py \
+       "$dir/compiler/fdlc" . "$dir/work-inputs" </dev/null; then
     total_passed=$((total_passed + 1))
   else
     echo "=== ThreadSanitizer: FAILED ==="

@@ -65,20 +65,6 @@ static PyObject *raise_message(fdl_status status, const char *message)
     return raise_error(&err);
 }
 
-static const char *type_name(fdl_type type)
-{
-    switch (type) {
-    case FDL_NULL: return "null";
-    case FDL_INT64: return "int64";
-    case FDL_FLOAT64: return "float64";
-    case FDL_BOOL: return "bool";
-    case FDL_STRING: return "string";
-    case FDL_TIMESTAMP: return "timestamp";
-    case FDL_VECTOR: return "vector";
-    }
-    return "unknown";
-}
-
 /* A value read from the store as a new Python object (copied: the store's
  * pointers die at its next change). */
 static PyObject *value_to_python(fdl_value v)
@@ -205,7 +191,7 @@ static PyObject *fields_list(const fdl_field_desc *fields, int n)
 {
     PyObject *list = PyList_New(n);
     for (int i = 0; list && i < n; i++) {
-        PyObject *pair = Py_BuildValue("(ss)", fields[i].name, type_name(fields[i].type));
+        PyObject *pair = Py_BuildValue("(ss)", fields[i].name, fdl_type_name(fields[i].type));
         if (!pair) {
             Py_CLEAR(list);
             break;
@@ -220,7 +206,7 @@ static PyObject *describe_entity(const fdl_entity_desc *e)
     const char *types[64];
     int n = e->nkeys < 64 ? e->nkeys : 64;
     for (int k = 0; k < n; k++)
-        types[k] = type_name(e->key_types[k]);
+        types[k] = fdl_type_name(e->key_types[k]);
     return Py_BuildValue("{s:s,s:N,s:N}", "name", e->name, "keys", string_list(e->join_keys, n),
                          "key_types", string_list(types, n));
 }
@@ -233,7 +219,7 @@ static PyObject *describe_source(const fdl_source_desc *s)
 
 static PyObject *describe_feature(const fdl_feature_desc *f)
 {
-    return Py_BuildValue("{s:s,s:s,s:i,s:N,s:N,s:s}", "name", f->name, "type", type_name(f->type),
+    return Py_BuildValue("{s:s,s:s,s:i,s:N,s:N,s:s}", "name", f->name, "type", fdl_type_name(f->type),
                          "dimension", (int)f->dimension, "entities", int_list(f->entities, f->nentities),
                          "requests", int_list(f->requests, f->nrequests),
                          "description", f->description ? f->description : "");

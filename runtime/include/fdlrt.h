@@ -972,6 +972,32 @@ typedef struct fdl_batch_embedding {
     const char *path;
 } fdl_batch_embedding;
 
+/* Progress of a batch run (fdl_batch_options.progress). */
+typedef enum fdl_batch_phase {
+    FDL_PHASE_LOAD,             /* checking options, loading embedding tables */
+    FDL_PHASE_SPINE,            /* reading the spine */
+    FDL_PHASE_READ,             /* reading and checking the sources */
+    FDL_PHASE_SORT,             /* sorting events and spine rows by time */
+    FDL_PHASE_REPLAY,           /* computing the spine rows' features */
+    FDL_PHASE_WRITE,            /* writing the training set */
+    FDL_PHASE_DONE,             /* the last report: the run has ended (well or not) */
+} fdl_batch_phase;
+
+typedef struct fdl_batch_progress {
+    fdl_batch_phase phase;
+    const char *phase_name;     /* "reading sources", ... */
+    uint64_t rows_read;         /* source rows read so far (all sources) */
+    uint64_t spine_rows;        /* rows of the spine, once it is read (else 0) */
+    uint64_t spine_done;        /* spine rows whose features are computed */
+    double seconds;             /* since the run started */
+} fdl_batch_progress;
+
+/* Called once per progress_interval from a thread of the run's own, and
+ * once more with FDL_PHASE_DONE as the run ends; never concurrently. */
+typedef void (*fdl_batch_progress_fn)(void *context, const fdl_batch_progress *progress);
+
+const char *fdl_batch_phase_name(fdl_batch_phase phase);
+
 typedef struct fdl_batch_options {
     const fdl_batch_source *sources;  int nsources;
     const fdl_batch_embedding *embeddings; int nembeddings;  /* overrides */
@@ -985,6 +1011,9 @@ typedef struct fdl_batch_options {
     void *summary;                    /* FILE * for the readable summary (stderr), or NULL */
     int threads;                      /* replay threads, 1..FDL_BATCH_MAX_THREADS; 0 = 1.
                                        * The output is the same for every number. */
+    fdl_batch_progress_fn progress;   /* NULL: no progress reports */
+    void *progress_context;
+    double progress_interval;         /* seconds between reports; 0 = 1 */
 } fdl_batch_options;
 
 #define FDL_BATCH_MAX_THREADS 256
@@ -1012,7 +1041,9 @@ typedef struct fdl_batch_stats {
  * first ingests every event with time < t, then reads the vector at t.
  * Writes the spine's columns followed by one column per feature, rows in
  * spine order, RFC 4180 quoted; null is an empty cell; vectors are JSON
- * arrays in one cell. Every source must be given.
+ * arrays in one cell. Every source must be given; a source given several
+ * times is its files read one after the other, as if they were one file
+ * (each with its own header). A path ending in ".gz" is read as gzip.
  */
 fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *options,
                          fdl_batch_stats *stats, fdl_error *err);

@@ -456,7 +456,10 @@ static void option_errors(void **state)
     options = default_options(NULL);
     options.sources = twice;
     options.nsources = 2;
-    expect_failure(&options, FDL_ERR_ARGUMENT, NULL, 0, "source 'orders' is given twice");
+    /* Several files of a source are read one after the other; one file twice is a mistake. */
+    char twice_message[600];
+    snprintf(twice_message, sizeof twice_message, "source 'orders' is given '%s' twice", orders_path);
+    expect_failure(&options, FDL_ERR_ARGUMENT, NULL, 0, twice_message);
 
     fdl_batch_embedding embedding[] = {{"user2vec", "x.csv"}};
     options = default_options(NULL);
