@@ -8,8 +8,10 @@ one starts after part of them is in); once both groups have taken every
 entry, every spine row is read from both through /get-online-features
 (as_of its time, and without as_of), the answers compared byte for byte,
 and the first replica's compared with `fdlc batch` bit for bit. Replica b
-is then restarted on its data directory (recovery from its WAL): the
-same answers, nothing taken twice.
+(background snapshots every second) is then restarted on its data
+directory once a snapshot is taken (restore, then the WAL after it, whose
+first segment holds the stream positions): the same answers, nothing
+taken twice.
 
     server_replicas.py FDLC FDL_SERVER SEED_DIR WORK_DIR
 """
@@ -74,10 +76,11 @@ def main():
         total = sum(len(e) for e in entries.values())
         streams = [a for s, k in KEYS.items() for a in ("--stream", "%s=%s" % (s, k))]
 
-        def start(name):
+        def start(name, extra=()):
             data = os.path.join(work, name)
             os.makedirs(data, exist_ok=True)
-            srv = Server(server, defs + ["--data", data, "--keep-history", "--redis", redis.address()] + streams,
+            srv = Server(server, defs + ["--data", data, "--keep-history", "--redis", redis.address()] + streams
+                         + list(extra),
                          cwd=seed, env=env, log=os.path.join(work, name + ".log"))
             servers.append(srv)
             return srv, "fdl-server:" + os.path.realpath(data)
@@ -89,7 +92,7 @@ def main():
                 n = (len(rows) + pieces - 1) // pieces
                 xadd(client, KEYS[source], rows[p * n:(p + 1) * n])
             if p == 1:
-                b, group_b = start("replica-b")
+                b, group_b = start("replica-b", ["--snapshot-every", "1s"])
             # Reads while the stream threads ingest (ThreadSanitizer runs this too).
             for srv in servers:
                 for status in reads(srv, train, 25):
@@ -105,12 +108,22 @@ def main():
             if x != y:
                 fail("read %d: replica a answered %s, replica b %s" % (i, x, y))
         cells = compare_with_batch(a, train, "ranking_v1", ["user_id", "product_id"], "timestamp")
-        # Replica b again, from its WAL: the same answers, nothing taken twice.
+        # Replica b again, from its snapshot (which deleted the WAL segments
+        # holding the stream positions) and WAL: the same answers, nothing
+        # taken twice.
+        deadline = time.time() + 20
+        while metric(b, "fdl_snapshots_total") < 1 and time.time() < deadline:
+            time.sleep(0.1)
+        if metric(b, "fdl_snapshots_total") < 1:
+            fail("replica b took no snapshot within 20 s")
         stop_cleanly(b)
         b, _ = start("replica-b")
         wait_drained(client, list(KEYS.values()), group_b)
+        if metric(b, "fdl_recovery_snapshot_restored") != 1:
+            fail("replica b did not restart from its snapshot")
         if answers(b, train) != first or metric(b, "fdl_events_ingested_total") != total:
-            fail("replica b after a restart answers differently")
+            fail("replica b after a restart from its snapshot answers differently (%d events)"
+                 % metric(b, "fdl_events_ingested_total"))
         for srv in (a, b):
             stop_cleanly(srv)
         client.close()
