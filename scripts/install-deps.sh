@@ -20,6 +20,8 @@ packages=(cmake gcc g++ clang libclang-rt-14-dev make flex bison libyaml-dev lib
           python3 sqlite3 binutils dpkg-dev groff-base
           libmicrohttpd-dev wrk curl   # fdl-server: HTTP; bench/bench_server, quickstart
           zlib1g-dev graphviz chromium python3-yaml)
+# fdl-server's Redis stream ingest (hiredis) and its tests (redis-server, redis-cli).
+packages+=(libhiredis-dev redis-server redis-tools)
 # The Python module fdl (python/): built with the system Python's headers
 # and pip, offline (setuptools, wheel), used with numpy and pandas, tested
 # with pytest.

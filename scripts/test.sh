@@ -99,19 +99,23 @@ run_tsan() {
 
 # run_tsan_server: fdl-server built with ThreadSanitizer (build-tsan/) runs
 # server/concurrent (readers on 4 HTTP threads in parallel with pushes,
-# each push read back at once): any data race in the server fails it.
-# One test.
+# each push read back at once) and, when redis-server is installed,
+# server/replicas (Redis stream threads ingesting while HTTP threads read):
+# any data race in the server fails it. One test.
 run_tsan_server() {
   local dir=build-tsan
   echo
-  echo "=== ThreadSanitizer: fdl-server in $dir, server/concurrent ==="
+  echo "=== ThreadSanitizer: fdl-server in $dir, server/concurrent, server/replicas ==="
   export FDLC_CACHE_DIR="$root/$dir/fdlc-cache"
   if cmake -S . -B "$dir" -DFDL_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
        -DCMAKE_C_FLAGS="-fsanitize=thread -g" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
        -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" </dev/null &&
      cmake --build "$dir" -j "$jobs" --target fdlc fdl-server </dev/null &&
      TSAN_OPTIONS=halt_on_error=1:exitcode=66 python3 server/tests/server_concurrent.py \
-       "$dir/compiler/fdlc" "$dir/server/fdl-server" examples/seed "$dir/work/server_concurrent" 6 </dev/null; then
+       "$dir/compiler/fdlc" "$dir/server/fdl-server" examples/seed "$dir/work/server_concurrent" 6 </dev/null &&
+     { ! command -v redis-server >/dev/null ||
+       TSAN_OPTIONS=halt_on_error=1:exitcode=66 python3 server/tests/server_replicas.py \
+         "$dir/compiler/fdlc" "$dir/server/fdl-server" examples/seed "$dir/work/server_replicas" </dev/null; }; then
     total_passed=$((total_passed + 1))
   else
     echo "=== ThreadSanitizer (fdl-server): FAILED ==="

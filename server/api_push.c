@@ -254,17 +254,12 @@ static bool rows_from_csv(table *t, const fdl_source_desc *src, json_t *csv, rep
     return true;
 }
 
-/* What the push did, row by row. */
-typedef struct outcome {
-    uint64_t accepted, dropped, failed;
-    FILE *errors;               /* the errors array's members */
-    int nerrors;
-} outcome;
+typedef push_outcome outcome;
 
 static void note_failure(outcome *o, size_t row, const char *message)
 {
     o->failed++;
-    if (o->nerrors++ >= MAX_ERRORS)
+    if (o->nerrors++ >= MAX_ERRORS || !o->errors)
         return;
     fprintf(o->errors, "%s{\"row\": %zu, \"message\": ", o->nerrors > 1 ? ", " : "", row);
     json_write_string(o->errors, message, strlen(message));
@@ -272,17 +267,18 @@ static void note_failure(outcome *o, size_t row, const char *message)
 }
 
 /* Checks and ingests every row, building the WAL record. Under the lock. */
-static void ingest_rows(server *s, table *t, wal_record *rec, fdl_value *values, bool *changed, outcome *o)
+void push_ingest(server *s, int source, size_t rows, const char *const *all_cells, const size_t *all_lengths,
+                 char *const *errors, wal_record *rec, fdl_value *values, bool *changed, push_outcome *o)
 {
-    const fdl_source_desc *src = &s->program->sources[t->source];
-    wal_record_begin(rec, s->program, t->source);
-    for (size_t row = 0; row < t->rows; row++) {
-        if (t->errors[row]) {
-            note_failure(o, row, t->errors[row]);
+    const fdl_source_desc *src = &s->program->sources[source];
+    size_t nfields = (size_t)src->nfields;
+    for (size_t row = 0; row < rows; row++) {
+        if (errors[row]) {
+            note_failure(o, row, errors[row]);
             continue;
         }
-        const char *const *cells = &t->cells[row * (size_t)t->nfields];
-        const size_t *lengths = &t->lengths[row * (size_t)t->nfields];
+        const char *const *cells = &all_cells[row * nfields];
+        const size_t *lengths = &all_lengths[row * nfields];
         fdl_error err = {0};
         fdl_status st = src->check_row(s->store, cells, lengths, values, changed, &err);
         if (st == FDL_DROPPED) {
@@ -294,7 +290,7 @@ static void ingest_rows(server *s, table *t, wal_record *rec, fdl_value *values,
             continue;
         }
         size_t mark = wal_record_mark(rec);
-        if (!wal_record_row(rec, values, t->nfields)) {
+        if (!wal_record_row(rec, values, src->nfields)) {
             note_failure(o, row, "the row cannot be logged (out of memory)");
             continue;
         }
@@ -328,7 +324,8 @@ static void push_table(server *s, table *t, reply *r)
     pthread_mutex_lock(&s->lock);
     bool ok = !atomic_load(&s->wal_failed);
     if (ok) {
-        ingest_rows(s, t, rec, values, changed, &o);
+        wal_record_begin(rec, s->program, t->source);
+        push_ingest(s, t->source, t->rows, t->cells, t->lengths, t->errors, rec, values, changed, &o);
         ok = wal_record_rows(rec) == 0 || wal_append(s->wal, rec, &position, &err);
         if (!ok)
             atomic_store(&s->wal_failed, true);

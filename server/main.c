@@ -7,6 +7,7 @@
  *              [--rebuild] [--keep-history] [--lateness SECONDS] [--max-body BYTES]
  *              [--max-rows N] [--timeout SECONDS] [--segment-bytes BYTES]
  *              [--snapshot-every DURATION]
+ *              [--redis HOST:PORT --stream SOURCE=KEY... [--group NAME]]
  *
  * The start, in a straight line: options; the library (compiled through
  * the batch cache, or --lib); the store and its embedding tables; the
@@ -35,7 +36,8 @@ static const char USAGE[] =
     "                  [--lib PATH] [--fsync always|everysec|no] [--threads N] [--token-file PATH]\n"
     "                  [--rebuild] [--keep-history] [--lateness SECONDS] [--max-body BYTES]\n"
     "                  [--max-rows N] [--timeout SECONDS] [--segment-bytes BYTES]\n"
-    "                  [--snapshot-every DURATION]\n";
+    "                  [--snapshot-every DURATION]\n"
+    "                  [--redis HOST:PORT --stream SOURCE=KEY... [--group NAME]]\n";
 
 static bool number(const char *option, const char *text, long long low, long long high, long long *out)
 {
@@ -115,9 +117,16 @@ static bool valued_option(server_options *o, const char *option, char *value)
             return false;
         }
         o->snapshot_every_ns = (int64_t)(count * unit) * 1000000000;
-    } else if (strcmp(option, "--redis") == 0 || strcmp(option, "--stream") == 0) {
-        fprintf(stderr, "fdl-server: %s is not built yet (docs/serving.md, what is left)\n", option);
-        return false;
+    } else if (strcmp(option, "--redis") == 0) {
+        o->redis = value;
+    } else if (strcmp(option, "--group") == 0) {
+        if (!*value) {
+            fprintf(stderr, "fdl-server: --group needs a name\n");
+            return false;
+        }
+        o->group = value;
+    } else if (strcmp(option, "--stream") == 0) {
+        return stream_option(o, value);
     } else {
         fputs(USAGE, stderr);
         return false;
@@ -155,6 +164,10 @@ static bool parse_options(server_options *o, int argc, char **argv)
     }
     if ((o->nfiles == 0 && !o->lib) || !o->data_dir) {
         fprintf(stderr, "fdl-server: needs definition files (or --lib) and --data DIR\n%s", USAGE);
+        return false;
+    }
+    if (!o->redis != !o->nstreams || (o->group && !o->redis)) {
+        fprintf(stderr, "fdl-server: --redis and --stream (and --group) go together\n");
         return false;
     }
     return true;
@@ -262,6 +275,17 @@ static void *sync_every_second(void *arg)
     return NULL;
 }
 
+static void stop_syncer(syncer *y, bool syncing)
+{
+    if (!syncing)
+        return;
+    pthread_mutex_lock(&y->lock);
+    y->stop = true;
+    pthread_cond_signal(&y->wake);
+    pthread_mutex_unlock(&y->lock);
+    pthread_join(y->thread, NULL);
+}
+
 static int serve(server *s, sigset_t *signals)
 {
     char bound[128];
@@ -295,6 +319,19 @@ static int serve(server *s, sigset_t *signals)
     bool syncing = s->options.fsync == FSYNC_EVERYSEC &&
                    pthread_create(&y.thread, NULL, sync_every_second, &y) == 0;
     snapshotter *snapshots = s->options.snapshot_every_ns ? snapshotter_start(s, s->options.snapshot_every_ns) : NULL;
+    if (s->options.redis) {
+        char *real = realpath(s->options.data_dir, NULL);
+        s->streamer = real ? streamer_start(s, real) : NULL;
+        free(real);
+        if (!s->streamer) {
+            http_stop(d);
+            snapshotter_stop(snapshots);
+            stop_syncer(&y, syncing);
+            wal_close(s->wal);
+            s->wal = NULL;
+            return 2;
+        }
+    }
     atomic_store(&s->ready, true);
     char restored[128] = "";
     if (s->restored)
@@ -308,14 +345,10 @@ static int serve(server *s, sigset_t *signals)
     sigwait(signals, &sig);
     fprintf(stderr, "fdl-server: %s: stopping\n", strsignal(sig));
     http_stop(d);
+    streamer_stop(s->streamer);
+    s->streamer = NULL;
     snapshotter_stop(snapshots);
-    if (syncing) {
-        pthread_mutex_lock(&y.lock);
-        y.stop = true;
-        pthread_cond_signal(&y.wake);
-        pthread_mutex_unlock(&y.lock);
-        pthread_join(y.thread, NULL);
-    }
+    stop_syncer(&y, syncing);
     wal_close(s->wal);
     s->wal = NULL;
     return 0;

@@ -156,6 +156,7 @@ void api_metrics(server *s, reply *r)
               (double)atomic_load(&m->snapshot_pause_max_ns) * 1e-9);
         gauge(out, "fdl_recovery_snapshot_restored", "1 when the start restored a snapshot.", s->restored);
         gauge(out, "fdl_recovery_snapshot_seconds", "Time restoring it took.", s->restore_seconds);
+        streamer_metrics(s->streamer, out);
     }
     if (fclose(out) != 0) {
         free(text);

@@ -12,6 +12,7 @@
  *   api_push.c  POST /push (JSON rows or CSV)
  *   metrics.c   counters, latency histograms, GET /metrics text
  *   crc32c.c    the WAL's record checksum
+ *   stream.c    Redis stream ingest (--redis, --stream), a thread of its own
  *
  * Concurrency: one mutex (server.lock) guards the store and the order of
  * WAL appends. The store's reads are not read-only (a read remembers the
@@ -44,6 +45,13 @@ typedef struct embedding_override {
     const char *path;
 } embedding_override;
 
+typedef struct stream_option_t {
+    const char *source;
+    const char *key;
+} stream_option_t;
+
+enum { STREAM_MAX = 64 };
+
 typedef struct server_options {
     char **files;               /* definitions */
     int nfiles;
@@ -63,6 +71,10 @@ typedef struct server_options {
     unsigned timeout;           /* seconds a connection may idle */
     uint64_t segment_bytes;     /* WAL segment size before a new one */
     int64_t snapshot_every_ns;  /* --snapshot-every; 0: none */
+    const char *redis;          /* --redis HOST:PORT, NULL: no stream ingest */
+    const char *group;          /* --group: the consumer group, NULL: from the data dir */
+    stream_option_t streams[STREAM_MAX];    /* --stream SOURCE=KEY */
+    int nstreams;
 } server_options;
 
 /* ------------------------------------------------------------ library */
@@ -116,6 +128,12 @@ typedef struct wal_record wal_record;
 wal_record *wal_record_new(void);
 void wal_record_free(wal_record *r);
 void wal_record_begin(wal_record *r, const fdl_program *p, int source);
+/* A record of rows from a Redis stream: appending it also moves key's
+ * position to id (the last entry it covers), atomically with the rows. */
+enum { WAL_STREAM_KEY = 256, WAL_STREAM_ID = 48, WAL_MAX_STREAMS = 256 };
+void wal_record_begin_stream(wal_record *r, const fdl_program *p, int source, const char *key, const char *id);
+/* Under the server lock: key's last logged entry ID into id ("" and false: none). */
+bool wal_stream_position(wal *w, const char *key, char *id, size_t size);
 bool wal_record_row(wal_record *r, const fdl_value *values, int nfields);
 uint64_t wal_record_rows(const wal_record *r);
 /* Where the record ends now; wal_record_drop_last(r, mark) takes back the
@@ -153,6 +171,17 @@ void snapshotter_stop(snapshotter *t);
 bool snapshot_take(struct server *s, fdl_error *err);
 
 uint32_t crc32c(uint32_t crc, const void *data, size_t n);
+
+/* ------------------------------------------------------------ Redis streams */
+
+typedef struct streamer streamer;
+/* One --stream SOURCE=KEY into o; false, said on stderr. */
+bool stream_option(server_options *o, const char *value);
+/* After the recovery: the consumer thread (positions from s->wal); NULL,
+ * said on stderr, when the options do not hold. */
+streamer *streamer_start(struct server *s, const char *data_dir_real);
+void streamer_stop(streamer *t);
+void streamer_metrics(const streamer *t, FILE *out);
 
 /* ------------------------------------------------------------ metrics */
 
@@ -194,6 +223,7 @@ typedef struct server {
     bool restored;              /* a snapshot was restored at start */
     uint64_t restored_tag;
     double restore_seconds;
+    streamer *streamer;         /* Redis stream ingest, or NULL */
     struct vector_text *vectors;    /* api_read.c's cache of vectors as JSON, under lock */
 } server;
 
@@ -213,6 +243,20 @@ void reply_json(reply *r, int status, char *text, size_t length);
 void api_get_online_features(server *s, const char *body, size_t length, reply *r);
 void api_read_free(server *s);  /* its cache, at exit */
 void api_push(server *s, const char *body, size_t length, reply *r);
+
+/* What ingesting some rows did, row by row; errors (may be NULL) gets the
+ * JSON members of the first failures. */
+typedef struct push_outcome {
+    uint64_t accepted, dropped, failed;
+    FILE *errors;
+    int nerrors;
+} push_outcome;
+/* Checks (the source's expectations) and ingests rows of cells (rows x
+ * the source's fields, NULL: null; errors[row] != NULL: refused already),
+ * adding the accepted ones to rec, begun by the caller: what /push does.
+ * Under the server lock. values and changed: one per field. */
+void push_ingest(server *s, int source, size_t rows, const char *const *cells, const size_t *lengths,
+                 char *const *errors, wal_record *rec, fdl_value *values, bool *changed, push_outcome *o);
 void api_schema(server *s, reply *r);
 void api_metrics(server *s, reply *r);
 

@@ -13,6 +13,13 @@
  *   u32 nrows, each row: per field u32 length (NULL_FIELD: null), the
  *   bytes, a NUL (so replay hands the runtime terminated text in place)
  *
+ * Two more kinds serve Redis stream ingest (stream.c): 3 is a kind 1
+ * record preceded by u16 length + stream key, u16 length + the entry ID of
+ * the last entry it covers (rows and the stream position land together,
+ * or neither does); 2 (u16 count, then key and ID pairs as in 3) opens
+ * every segment while any stream position is known, so the positions
+ * survive the deletion of the segments a snapshot covers.
+ *
  * Fields hold the values the expectations' policies left (clamped,
  * imputed), as text that parses back to the same value (floats shortest
  * round-trip), and replay pushes them without checking again (push_row),
@@ -38,7 +45,8 @@
 
 #include "server.h"
 
-enum { HEADER_SIZE = 80, FINGERPRINT_SIZE = 64, RECORD_HEADER = 8, KIND_ROWS = 1 };
+enum { HEADER_SIZE = 80, FINGERPRINT_SIZE = 64, RECORD_HEADER = 8, KIND_ROWS = 1, KIND_POSITIONS = 2,
+       KIND_STREAM_ROWS = 3 };
 #define NULL_FIELD UINT32_C(0xFFFFFFFF)
 #define MAX_RECORD (UINT32_C(1) << 30)
 static const char MAGIC[8] = "FDLWAL1\n";
@@ -52,11 +60,14 @@ struct wal {
     int fd;                     /* the segment appended to */
     uint64_t sequence;          /* its number */
     uint64_t segment_size;      /* its bytes */
+    uint64_t segment_opening;   /* its header and positions record */
     _Atomic uint64_t appended;  /* bytes appended since start: positions */
     _Atomic uint64_t synced;    /* positions durable */
     pthread_mutex_t sync_lock;  /* fd and synced while syncing or rotating */
     wal_stats stats;            /* under the server lock, but syncs */
     _Atomic uint64_t syncs, sync_errors;
+    int npositions;             /* stream key -> last entry ID, under the server lock */
+    struct { char key[WAL_STREAM_KEY]; char id[WAL_STREAM_ID]; } positions[WAL_MAX_STREAMS];
 };
 
 struct wal_record {
@@ -65,6 +76,8 @@ struct wal_record {
     size_t nrows_at;
     uint32_t nrows;
     bool failed;
+    char stream_key[WAL_STREAM_KEY];    /* kind 3: the stream and its last entry ID */
+    char stream_id[WAL_STREAM_ID];
 };
 
 static char **list_segments(const char *dir, int *n, fdl_error *err);
@@ -134,21 +147,101 @@ static void put_name(wal_record *r, const char *name)
     put(r, name, n);
 }
 
-void wal_record_begin(wal_record *r, const fdl_program *p, int source)
+static void record_start(wal_record *r, unsigned char kind)
 {
-    const fdl_source_desc *src = &p->sources[source];
     r->length = 0;
     r->failed = false;
     r->nrows = 0;
+    r->stream_key[0] = r->stream_id[0] = '\0';
     put(r, "\0\0\0\0\0\0\0\0", RECORD_HEADER);
-    unsigned char kind = KIND_ROWS;
     put(r, &kind, 1);
+}
+
+static void record_source(wal_record *r, const fdl_program *p, int source)
+{
+    const fdl_source_desc *src = &p->sources[source];
     put_name(r, src->name);
     put_u16(r, (uint16_t)src->nfields);
     for (int f = 0; f < src->nfields; f++)
         put_name(r, src->fields[f].name);
     r->nrows_at = r->length;
     put_u32(r, 0);
+}
+
+void wal_record_begin(wal_record *r, const fdl_program *p, int source)
+{
+    record_start(r, KIND_ROWS);
+    record_source(r, p, source);
+}
+
+void wal_record_begin_stream(wal_record *r, const fdl_program *p, int source, const char *key, const char *id)
+{
+    assert(strlen(key) < WAL_STREAM_KEY && strlen(id) < WAL_STREAM_ID);
+    record_start(r, KIND_STREAM_ROWS);
+    put_name(r, key);
+    put_name(r, id);
+    snprintf(r->stream_key, sizeof r->stream_key, "%s", key);
+    snprintf(r->stream_id, sizeof r->stream_id, "%s", id);
+    record_source(r, p, source);
+}
+
+/* ------------------------------------------------------------ stream positions */
+
+static int position_index(const wal *w, const char *key, size_t length)
+{
+    for (int i = 0; i < w->npositions; i++)
+        if (strlen(w->positions[i].key) == length && memcmp(w->positions[i].key, key, length) == 0)
+            return i;
+    return -1;
+}
+
+/* Remembers key's last entry ID; false when it does not fit. */
+static bool set_position(wal *w, const char *key, size_t key_length, const char *id, size_t id_length)
+{
+    if (key_length >= WAL_STREAM_KEY || id_length >= WAL_STREAM_ID)
+        return false;
+    int i = position_index(w, key, key_length);
+    if (i < 0) {
+        if (w->npositions == WAL_MAX_STREAMS)
+            return false;
+        i = w->npositions++;
+        memcpy(w->positions[i].key, key, key_length);
+        w->positions[i].key[key_length] = '\0';
+    }
+    memcpy(w->positions[i].id, id, id_length);
+    w->positions[i].id[id_length] = '\0';
+    return true;
+}
+
+bool wal_stream_position(wal *w, const char *key, char *id, size_t size)
+{
+    int i = position_index(w, key, strlen(key));
+    snprintf(id, size, "%s", i < 0 ? "" : w->positions[i].id);
+    return i >= 0;
+}
+
+/* The kind 2 record of every position, framed (length, CRC) and ready to
+ * write; NULL when there is none. */
+static wal_record *positions_record(const wal *w)
+{
+    if (w->npositions == 0)
+        return NULL;
+    wal_record *r = wal_record_new();
+    if (!r)
+        return NULL;
+    record_start(r, KIND_POSITIONS);
+    put_u16(r, (uint16_t)w->npositions);
+    for (int i = 0; i < w->npositions; i++) {
+        put_name(r, w->positions[i].key);
+        put_name(r, w->positions[i].id);
+    }
+    uint32_t length = (uint32_t)(r->length - RECORD_HEADER);
+    uint32_t crc = crc32c(0, r->data + RECORD_HEADER, length);
+    for (int i = 0; !r->failed && i < 4; i++) {
+        r->data[i] = (unsigned char)(length >> (8 * i));
+        r->data[4 + i] = (unsigned char)(crc >> (8 * i));
+    }
+    return r;
 }
 
 /* One value as text that parses back to it; false for a vector. */
@@ -264,18 +357,26 @@ static bool create_segment(wal *w, uint64_t sequence, fdl_error *err)
     memcpy(header, MAGIC, sizeof MAGIC);
     size_t n = strlen(w->program->fingerprint);
     memcpy(header + sizeof MAGIC, w->program->fingerprint, n < FINGERPRINT_SIZE ? n : FINGERPRINT_SIZE);
-    if (fd < 0 || !write_all(fd, header, sizeof header) || fdatasync(fd) != 0) {
-        fdl_error_set(err, FDL_ERR_IO, "WAL segment %s: %s", path, strerror(errno));
+    /* The stream positions so far open it, synced with the header: a
+     * snapshot may delete the segments that logged them once this returns. */
+    wal_record *positions = positions_record(w);
+    if (fd < 0 || !write_all(fd, header, sizeof header) || (positions && positions->failed) ||
+        (positions && !write_all(fd, positions->data, positions->length)) || fdatasync(fd) != 0) {
+        fdl_error_set(err, FDL_ERR_IO, "WAL segment %s: %s", path,
+                      positions && positions->failed ? "out of memory" : strerror(errno));
         if (fd >= 0)
             close(fd);
+        wal_record_free(positions);
         return false;
     }
+    size_t opening = HEADER_SIZE + (positions ? positions->length : 0);
+    wal_record_free(positions);
     sync_directory(w->dir);
     w->fd = fd;
     w->sequence = sequence;
-    w->segment_size = HEADER_SIZE;
+    w->segment_size = w->segment_opening = opening;
     w->stats.segments++;
-    w->stats.bytes += HEADER_SIZE;
+    w->stats.bytes += opening;
     return true;
 }
 
@@ -311,7 +412,7 @@ bool wal_append(wal *w, wal_record *r, uint64_t *position, fdl_error *err)
         p[i] = (unsigned char)(length >> (8 * i));
         p[4 + i] = (unsigned char)(crc >> (8 * i));
     }
-    if (w->segment_size > HEADER_SIZE && w->segment_size + r->length > w->segment_bytes &&
+    if (w->segment_size > w->segment_opening && w->segment_size + r->length > w->segment_bytes &&
         !rotate(w, err))
         return false;
     if (!write_all(w->fd, p, r->length)) {
@@ -327,6 +428,11 @@ bool wal_append(wal *w, wal_record *r, uint64_t *position, fdl_error *err)
     w->stats.bytes += r->length;
     w->stats.records_appended++;
     w->stats.rows_appended += nrows;
+    /* stream.c takes at most WAL_MAX_STREAMS streams of short keys: it fits. */
+    bool kept = !r->stream_key[0] ||
+                set_position(w, r->stream_key, strlen(r->stream_key), r->stream_id, strlen(r->stream_id));
+    assert(kept);
+    (void)kept;
     *position = atomic_fetch_add(&w->appended, r->length) + r->length;
     return true;
 }
@@ -519,13 +625,31 @@ static bool replay_rows(replay *rp, cursor *c, int source, const int *map, int n
     return true;
 }
 
+/* n stream key and entry ID pairs into w's positions. */
+static bool replay_positions(wal *w, cursor *c, int n)
+{
+    for (int i = 0; i < n && !c->bad; i++) {
+        uint16_t k = take_u16(c);
+        const unsigned char *key = take(c, k);
+        uint16_t d = take_u16(c);
+        const unsigned char *id = take(c, d);
+        if (!key || !id || !set_position(w, (const char *)key, k, (const char *)id, d))
+            return false;
+    }
+    return !c->bad;
+}
+
 static bool replay_record(replay *rp, const unsigned char *payload, size_t length, const char *where,
                           fdl_error *err)
 {
     cursor c = {payload, payload + length, false};
     const unsigned char *kind = take(&c, 1);
-    if (!kind || *kind != KIND_ROWS)
+    if (!kind || *kind < KIND_ROWS || *kind > KIND_STREAM_ROWS)
         return fdl_error_set(err, FDL_ERR_FORMAT, "%s: unknown record kind", where) == FDL_OK;
+    if (*kind != KIND_ROWS && !replay_positions(rp->w, &c, *kind == KIND_POSITIONS ? take_u16(&c) : 1))
+        return fdl_error_set(err, FDL_ERR_FORMAT, "%s: a malformed stream position", where) == FDL_OK;
+    if (*kind == KIND_POSITIONS)
+        return true;
     uint16_t n = take_u16(&c);
     const unsigned char *name = take(&c, n);
     char source_name[65536];
