@@ -1021,6 +1021,22 @@ static bool kept_field(const fdl_source_desc *source, int f)
     return source->fields[f].type != FDL_STRING && f != source->time_field;
 }
 
+/* Whether a source field's text is dropped once its value is kept: the time
+ * and the kept fields, but not a key column of any entity (the replay deals
+ * events to threads by their key's text). */
+static bool text_dropped(const fdl_program *p, const fdl_source_desc *source, int f)
+{
+    if (f == source->time_field)
+        return true;
+    if (!kept_field(source, f))
+        return false;
+    for (int e = 0; e < p->nentities; e++)
+        for (int k = 0; k < p->entities[e].nkeys; k++)
+            if (strcmp(p->entities[e].join_keys[k], source->fields[f].name) == 0)
+                return false;
+    return true;
+}
+
 /* Appends the values of a row's kept fields (kept_field). */
 static bool keep_values(row_table *table, const fdl_source_desc *source, const fdl_value *values)
 {
@@ -1060,19 +1076,22 @@ static fdl_status read_source_file(batch *b, int s, const char *path)
     char (*buffers)[64] = NULL;
     fdl_value *values = NULL;
     bool *changed_fields = NULL;
+    bool *dropped = NULL;
     fdl_csv_reader *reader = open_with_header(b, path, &header);
     if (!reader)
         return b->err->status;
     fdl_status status = FDL_OK;
     size_t n = (size_t)source->nfields + 1;
-    columns = malloc(n * sizeof *columns);
+    columns = calloc(n, sizeof *columns);
     cells = malloc(n * sizeof *cells);
     cell_lengths = malloc(n * sizeof *cell_lengths);
     cell_quoted = malloc(n * sizeof *cell_quoted);
     buffers = malloc(n * sizeof *buffers);
     values = malloc(n * sizeof *values);
     changed_fields = malloc(n * sizeof *changed_fields);
-    if (!columns || !cells || !cell_lengths || !cell_quoted || !buffers || !values || !changed_fields) {
+    dropped = malloc(n * sizeof *dropped);
+    if (!columns || !cells || !cell_lengths || !cell_quoted || !buffers || !values || !changed_fields ||
+        !dropped) {
         status = out_of_memory(b);
         goto done;
     }
@@ -1093,6 +1112,8 @@ static fdl_status read_source_file(batch *b, int s, const char *path)
         table->nvalues += kept_field(source, f);
     int time_column = columns[source->time_field];
     const char *time_name = source->fields[source->time_field].name;
+    for (int f = 0; f < source->nfields; f++)
+        dropped[f] = text_dropped(b->program, source, f);
     const char **fields;
     const size_t *lengths;
     const bool *quoted;
@@ -1134,8 +1155,20 @@ static fdl_status read_source_file(batch *b, int s, const char *path)
                                        sizeof *events);
         if (events)
             b->events = events;
-        bool appended = events && (changed ? row_table_append(table, cells, cell_lengths, cell_quoted, NULL, line)
-                                           : row_table_append(table, fields, lengths, quoted, columns, line));
+        bool appended;
+        if (source->check_row) {
+            /* The text of a value kept (keep_values) and the time is not kept
+             * twice: the replay rebuilds it from the value (replay_cells). */
+            for (int f = 0; f < source->nfields; f++)
+                if (dropped[f] && values[f].type != FDL_STRING) {
+                    cells[f] = NULL;
+                    cell_lengths[f] = 0;
+                    cell_quoted[f] = false;
+                }
+            appended = events && row_table_append(table, cells, cell_lengths, cell_quoted, NULL, line);
+        } else {
+            appended = events && row_table_append(table, fields, lengths, quoted, columns, line);
+        }
         if (appended && source->check_row)
             appended = keep_values(table, source, values);
         if (!appended) {
@@ -1157,6 +1190,7 @@ done:
     free(buffers);
     free(values);
     free(changed_fields);
+    free(dropped);
     return status;
 }
 
@@ -1295,6 +1329,7 @@ typedef struct worker {
     /* Scratch for one row, sized once. */
     const char **cells;
     size_t *cell_lengths;
+    char (*cell_texts)[64];         /* cells rebuilt from kept values (replay_cells) */
     fdl_value *keys_by_entity;      /* per key column of every entity (key_start) */
     fdl_value *keys;
     fdl_value *values;
@@ -1355,6 +1390,7 @@ static void workers_free(batch *b)
         free(w->keys_owned);
         free((void *)w->cells);
         free(w->cell_lengths);
+        free(w->cell_texts);
         free(w->keys_by_entity);
         free(w->keys);
         free(w->values);
@@ -1413,13 +1449,14 @@ static fdl_status worker_init(batch *b, worker *w, int index)
     size_t most_keys = (size_t)b->nkey_parts + 1;
     w->cells = malloc(widest * sizeof *w->cells);
     w->cell_lengths = malloc(widest * sizeof *w->cell_lengths);
+    w->cell_texts = malloc(widest * sizeof *w->cell_texts);
     w->keys_by_entity = malloc(most_keys * sizeof *w->keys_by_entity);
     w->keys = malloc(most_keys * sizeof *w->keys);
     w->values = malloc(((size_t)b->nfeatures + 1) * sizeof *w->values);
     w->request = malloc(nrequests * sizeof *w->request);
     w->set_request = malloc(nrequests * sizeof *w->set_request);
     w->event_values = malloc(widest * sizeof *w->event_values);
-    if (!w->cells || !w->cell_lengths || !w->keys_by_entity || !w->keys || !w->values ||
+    if (!w->cells || !w->cell_lengths || !w->cell_texts || !w->keys_by_entity || !w->keys || !w->values ||
         !w->request || !w->set_request || !w->event_values)
         return out_of_memory(b);
     return FDL_OK;
@@ -1790,6 +1827,34 @@ static bool event_values(worker *w, const fdl_source_desc *source, const row_tab
     return true;
 }
 
+/* The cells of a row whose kept values stand for their text (read_source):
+ * that text again, shortest round trip, as a policy's new value is written. */
+static void replay_cells(worker *w, const fdl_source_desc *source, const row_table *table,
+                         const timed_row *event)
+{
+    const kept_value *kept = table->values + event->row * (size_t)table->nvalues;
+    for (int f = 0; f < source->nfields; f++) {
+        fdl_value v = fdl_null();
+        if (f == source->time_field) {
+            v = fdl_timestamp(event->time);
+        } else if (kept_field(source, f)) {
+            const kept_value *k = kept++;
+            if (w->cells[f])
+                continue;   /* its text was kept (text_dropped) */
+            switch (k->type) {
+            case FDL_INT64: v = fdl_int64(k->as.i); break;
+            case FDL_FLOAT64: v = fdl_float64(k->as.f); break;
+            case FDL_BOOL: v = fdl_bool(k->as.b); break;
+            case FDL_TIMESTAMP: v = fdl_timestamp(k->as.t); break;
+            default: continue;   /* null, or a text kept as its cell */
+            }
+        } else {
+            continue;
+        }
+        w->cells[f] = fdl_value_cell_text(v, w->cell_texts[f], sizeof w->cell_texts[f], &w->cell_lengths[f]);
+    }
+}
+
 static fdl_status ingest_event(worker *w, const timed_row *event)
 {
     batch *b = w->b;
@@ -1802,6 +1867,8 @@ static fdl_status ingest_event(worker *w, const timed_row *event)
     if (source->push_values && table->values && event_values(w, source, table, event)) {
         status = source->push_values(w->store, w->event_values, &w->err);
     } else {
+        if (table->values)
+            replay_cells(w, source, table, event);
         fdl_ingest_row_fn push = source->push_row ? source->push_row : source->ingest_row;
         status = push(w->store, w->cells, w->cell_lengths, &w->err);
     }
