@@ -841,6 +841,12 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             fputs("\n    ", out);
             fdl_sla(out, a, &s->sla);
         }
+        if (s->has_retention) {
+            putc('\n', out);
+            yaml_key(L, s->retention_span, "    ");   /* a comment above it stays above it */
+            fprintf(out, "    retention %s",
+                    written_duration(a, sources, s->retention_span, s->retention_seconds));
+        }
         putc('\n', out);
     }
     for (int i = 0; i < p->nembeddings; i++) {
@@ -1081,6 +1087,11 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             yaml_expectations(out, a, sources, L, "    ", s->expects, s->nexpects, TYPE_ERROR);
         if (s->sla.written)
             yaml_sla(out, a, &s->sla);
+        if (s->has_retention) {
+            yaml_key(L, s->retention_span, "    ");
+            fprintf(out, "    retention: %s\n",
+                    written_duration(a, sources, s->retention_span, s->retention_seconds));
+        }
     }
     any = false;
     for (int i = 0; i < p->nembeddings; i++) {

@@ -244,7 +244,8 @@ const char *ir_canonical_text(arena *a, const ir_program *p)
         for (int f = 0; f < s->nfields; f++)
             text_printf(&b, " %s:%s", s->fields[f].name, type_name(s->fields[f].type));
         text_puts(&b, "\n");
-        /* Expectations change what is accepted: they are semantics. Written
+        /* retention is not here: it documents upstream history and changes
+         * no value (ir.h). Expectations change what is accepted: they are semantics. Written
          * ones only, so that sources without any keep their text. */
         for (int k = 0; k < s->nchecks && s->has_expectations; k++) {
             const ir_check *check = &s->checks[k];

@@ -112,6 +112,10 @@ typedef struct ir_source {
     double sla_pass_rate;    /* < 0: none */
     int64_t sla_min_rows;    /* < 0: none */
     double *sla_max_null_ratio;  /* one per field, < 0: none; NULL when no such SLA */
+    /* retention: how long history is kept upstream, in seconds; 0: not
+     * declared. Documentation (catalog, manifest, lint W0005): it changes
+     * no value, so it is not in the canonical text. */
+    int64_t retention_seconds;
 } ir_source;
 
 /* A (source, field) an exists_in looks values up in. */
