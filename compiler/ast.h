@@ -230,6 +230,7 @@ typedef struct ast_source {
     bool has_retention;
     int64_t retention_seconds;
     span retention_span;
+    span brace;                  /* .fdl: the '}' after the fields (clauses follow it); YAML: empty */
 } ast_source;
 
 typedef struct ast_embedding {

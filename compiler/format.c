@@ -830,7 +830,8 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             }
             fputs(f + 1 < s->nfields ? ",\n" : "\n", out);
         }
-        closing_lead(L, sources, s->span);
+        /* The fields' '}', not the end of the clauses after it. */
+        closing_lead(L, sources, s->brace.end > s->brace.start ? s->brace : s->span);
         putc('}', out);
         fdl_description(out, s->description);
         if (s->nexpects) {

@@ -662,7 +662,7 @@ fdl_source_clause fdl_source_clause_make(fdl_context *c, span whole, const expr 
     clause.word = word;   /* reported by fdl_source_clauses_add when it is neither */
     if (strcmp(word.text, "retention") == 0) {
         diag_error(c->sources, DIAG_WRONG_SHAPE, word.span,
-                   "retention takes a duration after it, without parentheses: retention 90d");
+                   "retention takes a duration, written after it: retention 90d");
         clause.word.text = NULL;   /* reported */
         return clause;
     }
@@ -854,12 +854,13 @@ static void read_sla(fdl_context *c, span whole, const fdl_specs *specs, ast_sla
 }
 
 void fdl_add_source(fdl_context *c, span whole, ast_name name, ast_name timestamp,
-                    fdl_fields fields, const fdl_source_clauses *clauses)
+                    fdl_fields fields, span brace, const fdl_source_clauses *clauses)
 {
     ast_program *p = c->program;
     ast_source *s = APPEND(c, p->sources, p->nsources, p->capsources);
     memset(s, 0, sizeof *s);
     s->span = whole;
+    s->brace = brace;
     s->name = name;
     s->timestamp = timestamp;
     /* As YAML: a field whose name or type is unusable is left out. */

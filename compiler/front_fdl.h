@@ -213,7 +213,7 @@ void fdl_add_entity(fdl_context *c, span whole, ast_name name, fdl_fields keys, 
 /* A source field: `name: type` and its parts (on_invalid POLICY, expect(...)). */
 ast_field fdl_source_field(fdl_context *c, ast_name name, ast_name type, const fdl_parts *parts);
 void fdl_add_source(fdl_context *c, span whole, ast_name name, ast_name timestamp,
-                    fdl_fields fields, const fdl_source_clauses *clauses);
+                    fdl_fields fields, span brace, const fdl_source_clauses *clauses);
 void fdl_add_embedding(fdl_context *c, span whole, ast_name name, ast_name entity,
                        const expr *dimension, span dimension_span, const expr *path,
                        const char *description);

@@ -96,6 +96,18 @@ static void text_printf(text_buffer *b, const char *fmt, ...)
 
 /* ------------------------------------------------- expression text */
 
+void ir_duration_text(int64_t seconds, char *out, size_t size)
+{
+    assert(seconds > 0);
+    static const struct { int64_t size; char unit; } units[] = {
+        {7 * 86400, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'},
+    };
+    size_t i = 0;
+    while (seconds % units[i].size != 0)
+        i++;   /* ends at 's' at the latest */
+    snprintf(out, size, "%" PRId64 "%c", seconds / units[i].size, units[i].unit);
+}
+
 void ir_format_double(double value, char *out, size_t size)
 {
     /* The shortest %g that reads back exactly, kept recognisable as a float. */

@@ -214,6 +214,9 @@ typedef struct ir_program {
     char fingerprint[65];    /* SHA-256 of ir_canonical_text, hex */
 } ir_program;
 
+/* A positive duration in the largest unit that divides it (7776000 s is
+ * 90d), as windows are written; for the catalog and the manifest. */
+void ir_duration_text(int64_t seconds, char *out, size_t size);
 /* Shortest round-trip text of a double, always with '.', 'e' or 'n' in it. */
 void ir_format_double(double value, char *out, size_t size);
 /* Canonical text of an expression: fully parenthesised, literals normalised. */

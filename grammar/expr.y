@@ -383,7 +383,7 @@ key_column
 source
     : kw_source NAME "at" NAME "{" source_fields "}" source_clauses
         { fdl_add_source(FDL, SPAN(@$), fdl_name(FDL, $2, SPAN(@2), "source name"),
-                         fdl_name(FDL, $4, SPAN(@4), "timestamp column"), $6, $8); }
+                         fdl_name(FDL, $4, SPAN(@4), "timestamp column"), $6, SPAN(@7), $8); }
     | kw_source NAME error              { fdl_add_broken(FDL, FDL_BROKEN_SOURCE, SPAN(@$),
                                                          fdl_name(FDL, $2, SPAN(@2), "source name"),
                                                          (fdl_names){NULL, 0}); }
