@@ -175,27 +175,35 @@ static const char *written(source_set *s, arena *a, span sp)
     return arena_strndup(a, start, (size_t)(end - start));
 }
 
-/* An aggregation over more history than its source keeps: sema resolved
- * the source, so a name that matches no source is an embedding's. */
-static void lint_retention(source_set *s, arena *a, const ast_program *p, const ast_feature *f)
+/* An aggregation over more history than its source keeps. Only sources
+ * that declare a retention are looked at (usually none: then no work);
+ * sema resolved every name, so one that matches none of them is another
+ * source's or an embedding's. */
+static void lint_retention(source_set *s, arena *a, const ast_program *p)
 {
-    const ast_aggregation *agg = &f->aggregation;
-    if (f->kind != FEATURE_AGGREGATION || !agg->has_window || !agg->source.text)
-        return;
-    const ast_source *source = NULL;
-    for (int i = 0; i < p->nsources && !source; i++)
-        if (p->sources[i].name.text && strcmp(p->sources[i].name.text, agg->source.text) == 0)
-            source = &p->sources[i];
-    if (!source || !source->has_retention)
-        return;
-    assert(source->retention_seconds > 0);
-    if (!agg->lifetime && agg->window_seconds <= source->retention_seconds)
-        return;
-    diag_warning(s, DIAG_WINDOW_EXCEEDS_RETENTION, agg->window_span,
-                 "feature '%s' aggregates over %s, longer than the retention %s of source "
-                 "'%s': over older history it sees only the retained events", f->name.text,
-                 agg->lifetime ? "its lifetime" : written(s, a, agg->window_span),
-                 written(s, a, source->retention_span), source->name.text);
+    const ast_source **kept = arena_alloc(a, sizeof(ast_source *) * (size_t)(p->nsources + 1));
+    int nkept = 0;
+    for (int i = 0; i < p->nsources; i++)
+        if (p->sources[i].has_retention && p->sources[i].name.text)
+            kept[nkept++] = &p->sources[i];
+    for (int i = 0; i < p->nfeatures && nkept; i++) {
+        const ast_feature *f = &p->features[i];
+        const ast_aggregation *agg = &f->aggregation;
+        if (f->kind != FEATURE_AGGREGATION || !agg->has_window || !agg->source.text)
+            continue;
+        const ast_source *source = NULL;
+        for (int k = 0; k < nkept && !source; k++)
+            if (strcmp(kept[k]->name.text, agg->source.text) == 0)
+                source = kept[k];
+        if (!source || (!agg->lifetime && agg->window_seconds <= source->retention_seconds))
+            continue;
+        assert(source->retention_seconds > 0);
+        diag_warning(s, DIAG_WINDOW_EXCEEDS_RETENTION, agg->window_span,
+                     "feature '%s' aggregates over %s, longer than the retention %s of source "
+                     "'%s': over older history it sees only the retained events", f->name.text,
+                     agg->lifetime ? "its lifetime" : written(s, a, agg->window_span),
+                     written(s, a, source->retention_span), source->name.text);
+    }
 }
 
 /* Marks what sets serve and what features read, then warns about the rest. */
@@ -260,10 +268,9 @@ static void lint_descriptions(source_set *s, const ast_program *p)
 
 void lint_program(source_set *s, arena *a, const ast_program *ast, const ir_program *ir)
 {
-    for (int i = 0; i < ast->nfeatures; i++) {
+    for (int i = 0; i < ast->nfeatures; i++)
         lint_constant_where(s, &ast->features[i]);
-        lint_retention(s, a, ast, &ast->features[i]);
-    }
+    lint_retention(s, a, ast);
     lint_unused(s, ir, a);
     lint_descriptions(s, ast);
 }
