@@ -224,6 +224,13 @@ typedef struct ast_source {
     ast_expectation *expects;    /* row-level: expr, unique */
     int nexpects;
     ast_sla sla;
+    /* retention: DURATION, how long the source's history is kept upstream
+     * (documentation and lint W0005, not semantics); has_retention when
+     * written and valid, retention_span where it was written. */
+    bool has_retention;
+    int64_t retention_seconds;
+    span retention_span;
+    span brace;                  /* .fdl: the '}' after the fields (clauses follow it); YAML: empty */
 } ast_source;
 
 typedef struct ast_embedding {

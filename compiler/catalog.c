@@ -292,6 +292,12 @@ static void write_sources(FILE *out, catalog *c)
         description(out, s->description);
         fputs("<dl>\n<dt>Defined at</dt><dd>", out);
         location(out, c, s->span);
+        if (s->retention_seconds > 0) {
+            char retention[32];
+            ir_duration_text(s->retention_seconds, retention, sizeof retention);
+            fprintf(out, "</dd>\n<dt>Retention</dt><dd>%s (history kept upstream; a window longer "
+                         "than this sees only part of it)", retention);
+        }
         fputs("</dd>\n<dt>Read by</dt><dd>", out);
         neighbours(out, c, node, false, LINEAGE_FEATURE);
         fputs("</dd>\n</dl>\n<h3>Fields</h3>\n<table>\n<tr><th>Field</th><th>Type</th></tr>\n", out);

@@ -2740,7 +2740,14 @@ void cg_manifest(const ir_program *p, const char *name, FILE *out)
             json_string(out, src->fields[f].name);
             fprintf(out, ", \"type\": \"%s\"}", type_name(src->fields[f].type));
         }
-        fputs("]}", out);
+        fputs("]", out);
+        if (src->retention_seconds > 0) {   /* only when declared: documentation */
+            char retention[32];
+            ir_duration_text(src->retention_seconds, retention, sizeof retention);
+            fprintf(out, ", \"retention\": \"%s\", \"retention_seconds\": %" PRId64, retention,
+                    src->retention_seconds);
+        }
+        fputs("}", out);
     }
     fputs("\n  ],\n  \"embeddings\": [", out);
     for (int e = 0; e < p->nembeddings; e++) {

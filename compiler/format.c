@@ -830,7 +830,8 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
             }
             fputs(f + 1 < s->nfields ? ",\n" : "\n", out);
         }
-        closing_lead(L, sources, s->span);
+        /* The fields' '}', not the end of the clauses after it. */
+        closing_lead(L, sources, s->brace.end > s->brace.start ? s->brace : s->span);
         putc('}', out);
         fdl_description(out, s->description);
         if (s->nexpects) {
@@ -840,6 +841,12 @@ static void format_fdl(FILE *out, const source_set *sources, int file, const ast
         if (s->sla.written) {
             fputs("\n    ", out);
             fdl_sla(out, a, &s->sla);
+        }
+        if (s->has_retention) {
+            putc('\n', out);
+            yaml_key(L, s->retention_span, "    ");   /* a comment above it stays above it */
+            fprintf(out, "    retention %s",
+                    written_duration(a, sources, s->retention_span, s->retention_seconds));
         }
         putc('\n', out);
     }
@@ -1081,6 +1088,11 @@ static void format_yaml(FILE *out, const source_set *sources, int file, const as
             yaml_expectations(out, a, sources, L, "    ", s->expects, s->nexpects, TYPE_ERROR);
         if (s->sla.written)
             yaml_sla(out, a, &s->sla);
+        if (s->has_retention) {
+            yaml_key(L, s->retention_span, "    ");
+            fprintf(out, "    retention: %s\n",
+                    written_duration(a, sources, s->retention_span, s->retention_seconds));
+        }
     }
     any = false;
     for (int i = 0; i < p->nembeddings; i++) {

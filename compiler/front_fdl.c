@@ -660,6 +660,12 @@ fdl_source_clause fdl_source_clause_make(fdl_context *c, span whole, const expr 
     static const char *const words[] = {"expect", "sla"};
     clause.kind = -1;
     clause.word = word;   /* reported by fdl_source_clauses_add when it is neither */
+    if (strcmp(word.text, "retention") == 0) {
+        diag_error(c->sources, DIAG_WRONG_SHAPE, word.span,
+                   "retention takes a duration, written after it: retention 90d");
+        clause.word.text = NULL;   /* reported */
+        return clause;
+    }
     for (int i = 0; i < 2; i++)
         if (strcmp(word.text, words[i]) == 0)
             clause.kind = i == 0 ? FDL_SOURCE_EXPECT : FDL_SOURCE_SLA;
@@ -677,24 +683,46 @@ fdl_source_clause fdl_source_clause_make(fdl_context *c, span whole, const expr 
     return clause;
 }
 
+fdl_source_clause fdl_source_clause_duration(fdl_context *c, span whole, ast_name word, span number,
+                                             ast_name unit)
+{
+    fdl_source_clause clause;
+    memset(&clause, 0, sizeof clause);
+    clause.span = whole;
+    clause.kind = -1;
+    clause.word = word;   /* reported by fdl_source_clauses_add when it is not retention */
+    if (strcmp(word.text, "retention") != 0)
+        return clause;
+    clause.kind = FDL_SOURCE_RETENTION;
+    /* "90 d" is one malformed duration, said as YAML says "90 d". */
+    span sp = joined(number, unit.span);
+    const source_file *f = source_get(c->sources, c->file);
+    const char *text = f && sp.end <= f->size
+                           ? arena_strndup(c->arena, f->text + sp.start, (size_t)(sp.end - sp.start))
+                           : "";
+    clause.retention_span = sp;
+    clause.has_retention = ast_read_duration(c->sources, sp, text, "retention", &clause.retention_seconds);
+    return clause;
+}
+
 void fdl_source_clauses_add(fdl_context *c, fdl_source_clauses *clauses,
                             const fdl_source_clause *clause)
 {
-    static const char *const names[FDL_NSOURCE_CLAUSES] = {"description", "expect", "sla"};
+    static const char *const names[FDL_NSOURCE_CLAUSES] = {"description", "expect", "sla", "retention"};
     if (clause->kind < 0 && clause->word.text && !clauses->unknown_seen) {
         /* Likely a misspelt definition keyword: the words after it are not clauses either. */
-        static const char *const words[] = {"expect", "sla", "entity", "source", "embedding",
-                                            "feature", "set"};
+        static const char *const words[] = {"expect", "sla", "retention", "entity", "source",
+                                            "embedding", "feature", "set"};
         clauses->unknown_seen = true;
-        const char *close = suggest_closest(clause->word.text, words, 7);
+        const char *close = suggest_closest(clause->word.text, words, 8);
         if (close)
             diag_error(c->sources, DIAG_UNKNOWN_KEY, clause->word.span,
                        "unknown clause '%.64s' of a source; did you mean '%s'?", clause->word.text,
                        close);
         else
             diag_error(c->sources, DIAG_UNKNOWN_KEY, clause->word.span,
-                       "unknown clause '%.64s' of a source: expected a description, expect(...) or "
-                       "sla(...)", clause->word.text);
+                       "unknown clause '%.64s' of a source: expected a description, expect(...), "
+                       "sla(...) or retention DURATION", clause->word.text);
     }
     if (clause->kind < 0)
         return;
@@ -826,12 +854,13 @@ static void read_sla(fdl_context *c, span whole, const fdl_specs *specs, ast_sla
 }
 
 void fdl_add_source(fdl_context *c, span whole, ast_name name, ast_name timestamp,
-                    fdl_fields fields, const fdl_source_clauses *clauses)
+                    fdl_fields fields, span brace, const fdl_source_clauses *clauses)
 {
     ast_program *p = c->program;
     ast_source *s = APPEND(c, p->sources, p->nsources, p->capsources);
     memset(s, 0, sizeof *s);
     s->span = whole;
+    s->brace = brace;
     s->name = name;
     s->timestamp = timestamp;
     /* As YAML: a field whose name or type is unusable is left out. */
@@ -847,6 +876,11 @@ void fdl_add_source(fdl_context *c, span whole, ast_name name, ast_name timestam
     }
     if (clauses->given[FDL_SOURCE_SLA])
         s->sla = clauses->clause[FDL_SOURCE_SLA].sla;
+    if (clauses->given[FDL_SOURCE_RETENTION]) {
+        s->has_retention = clauses->clause[FDL_SOURCE_RETENTION].has_retention;
+        s->retention_seconds = clauses->clause[FDL_SOURCE_RETENTION].retention_seconds;
+        s->retention_span = clauses->clause[FDL_SOURCE_RETENTION].retention_span;
+    }
 }
 
 /* ------------------------------------------------------------ embeddings */

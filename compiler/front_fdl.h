@@ -151,9 +151,10 @@ struct fdl_spec {
     fdl_parts parts;
 };
 
-/* The clauses after a source's fields: description, expect(...), sla(...). */
+/* The clauses after a source's fields: description, expect(...), sla(...),
+ * retention DURATION. */
 typedef enum fdl_source_clause_kind {
-    FDL_SOURCE_DESCRIPTION, FDL_SOURCE_EXPECT, FDL_SOURCE_SLA, FDL_NSOURCE_CLAUSES
+    FDL_SOURCE_DESCRIPTION, FDL_SOURCE_EXPECT, FDL_SOURCE_SLA, FDL_SOURCE_RETENTION, FDL_NSOURCE_CLAUSES
 } fdl_source_clause_kind;
 
 typedef struct fdl_source_clause {
@@ -164,6 +165,9 @@ typedef struct fdl_source_clause {
     ast_expectation *expects;    /* expect(...), read as soon as it is parsed */
     int nexpects;
     ast_sla sla;                 /* sla(...), likewise */
+    bool has_retention;          /* retention DURATION, valid */
+    int64_t retention_seconds;
+    span retention_span;         /* the duration */
 } fdl_source_clause;
 
 typedef struct fdl_source_clauses {
@@ -185,6 +189,10 @@ void fdl_clauses_add(fdl_context *c, fdl_clauses *clauses, const fdl_clause *cla
  * alone (group false), which must be expect or sla. */
 fdl_source_clause fdl_source_clause_make(fdl_context *c, span whole, const expr *string, ast_name word,
                                          bool group, fdl_specs specs);
+/* WORD N UNIT after a source's fields, which must be retention 90d
+ * (number and unit written together). */
+fdl_source_clause fdl_source_clause_duration(fdl_context *c, span whole, ast_name word, span number,
+                                             ast_name unit);
 void fdl_source_clauses_add(fdl_context *c, fdl_source_clauses *clauses,
                             const fdl_source_clause *clause);
 
@@ -205,7 +213,7 @@ void fdl_add_entity(fdl_context *c, span whole, ast_name name, fdl_fields keys, 
 /* A source field: `name: type` and its parts (on_invalid POLICY, expect(...)). */
 ast_field fdl_source_field(fdl_context *c, ast_name name, ast_name type, const fdl_parts *parts);
 void fdl_add_source(fdl_context *c, span whole, ast_name name, ast_name timestamp,
-                    fdl_fields fields, const fdl_source_clauses *clauses);
+                    fdl_fields fields, span brace, const fdl_source_clauses *clauses);
 void fdl_add_embedding(fdl_context *c, span whole, ast_name name, ast_name entity,
                        const expr *dimension, span dimension_span, const expr *path,
                        const char *description);

@@ -1136,10 +1136,10 @@ static void read_source(reader *r, const ynode *n)
 {
     static const key_spec spec[] = {
         {"name", true}, {"timestamp", true}, {"fields", true}, {"description", false},
-        {"expect", false}, {"sla", false},
+        {"expect", false}, {"sla", false}, {"retention", false},
     };
     mapping_view v;
-    read_mapping(r, n, "source", spec, 6, &v);
+    read_mapping(r, n, "source", spec, 7, &v);
     ast_program *p = r->program;
     ast_source *s = APPEND(r, p->sources, p->nsources, p->capsources);
     s->span = n->span;
@@ -1154,6 +1154,12 @@ static void read_source(reader *r, const ynode *n)
         read_expectations(r, v.values[4], true, &s->expects, &s->nexpects);
     if (v.values[5])
         read_sla(r, v.values[5], &s->sla);
+    const char *retention;
+    if (v.values[6] && read_string(r, v.values[6], "retention", &retention)) {
+        s->retention_span = v.values[6]->span;
+        s->has_retention = ast_read_duration(r->sources, v.values[6]->span, retention, "retention",
+                                             &s->retention_seconds);
+    }
 }
 
 static void read_embedding(reader *r, const ynode *n)
@@ -1322,7 +1328,7 @@ static int section_of(reader *r, int section, const ynode *item, const char *con
 {
     static const char *const own_keys[5][9] = {
         {"join_key", "join_keys", "key_type", "key_types"},
-        {"timestamp", "fields", "expect", "sla"},
+        {"timestamp", "fields", "expect", "sla", "retention"},
         {"dimension", "path"},
         {"entities", "aggregation", "computation", "expr", "value_type", "tags", "online_compute", "default"},
         {"features", "request"},

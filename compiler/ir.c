@@ -96,6 +96,18 @@ static void text_printf(text_buffer *b, const char *fmt, ...)
 
 /* ------------------------------------------------- expression text */
 
+void ir_duration_text(int64_t seconds, char *out, size_t size)
+{
+    assert(seconds > 0);
+    static const struct { int64_t size; char unit; } units[] = {
+        {7 * 86400, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'},
+    };
+    size_t i = 0;
+    while (seconds % units[i].size != 0)
+        i++;   /* ends at 's' at the latest */
+    snprintf(out, size, "%" PRId64 "%c", seconds / units[i].size, units[i].unit);
+}
+
 void ir_format_double(double value, char *out, size_t size)
 {
     /* The shortest %g that reads back exactly, kept recognisable as a float. */
@@ -244,7 +256,8 @@ const char *ir_canonical_text(arena *a, const ir_program *p)
         for (int f = 0; f < s->nfields; f++)
             text_printf(&b, " %s:%s", s->fields[f].name, type_name(s->fields[f].type));
         text_puts(&b, "\n");
-        /* Expectations change what is accepted: they are semantics. Written
+        /* retention is not here: it documents upstream history and changes
+         * no value (ir.h). Expectations change what is accepted: they are semantics. Written
          * ones only, so that sources without any keep their text. */
         for (int k = 0; k < s->nchecks && s->has_expectations; k++) {
             const ir_check *check = &s->checks[k];

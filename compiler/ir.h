@@ -112,6 +112,10 @@ typedef struct ir_source {
     double sla_pass_rate;    /* < 0: none */
     int64_t sla_min_rows;    /* < 0: none */
     double *sla_max_null_ratio;  /* one per field, < 0: none; NULL when no such SLA */
+    /* retention: how long history is kept upstream, in seconds; 0: not
+     * declared. Documentation (catalog, manifest, lint W0005): it changes
+     * no value, so it is not in the canonical text. */
+    int64_t retention_seconds;
 } ir_source;
 
 /* A (source, field) an exists_in looks values up in. */
@@ -210,6 +214,9 @@ typedef struct ir_program {
     char fingerprint[65];    /* SHA-256 of ir_canonical_text, hex */
 } ir_program;
 
+/* A positive duration in the largest unit that divides it (7776000 s is
+ * 90d), as windows are written; for the catalog and the manifest. */
+void ir_duration_text(int64_t seconds, char *out, size_t size);
 /* Shortest round-trip text of a double, always with '.', 'e' or 'n' in it. */
 void ir_format_double(double value, char *out, size_t size);
 /* Canonical text of an expression: fully parenthesised, literals normalised. */

@@ -11,12 +11,12 @@
  *   W0002 constant-where       an aggregation's where folds to a constant
  *   W0003 missing-description  with --require-descriptions
  *   (W0004 duplicate-in-set is sema's: it drops the repeated feature.)
- *
- * The language has no retention for sources, so "a window longer than a
- * source's retention" has nothing to compare with and is not a lint.
+ *   W0005 window-exceeds-retention  an aggregation's window (or lifetime)
+ *                              longer than its source's declared retention
  */
 #include "lint.h"
 
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -161,6 +161,51 @@ static void lint_constant_where(source_set *s, const ast_feature *f)
                      f->name.text, v.kind == K_NULL ? "null" : "false");
 }
 
+/* The text at sp as written, without YAML quotes; "?" when unseen. */
+static const char *written(source_set *s, arena *a, span sp)
+{
+    const source_file *f = span_valid(sp) ? source_get(s, sp.file) : NULL;
+    if (!f || sp.end > f->size || sp.end <= sp.start || sp.end - sp.start > 64)
+        return "?";
+    const char *start = f->text + sp.start, *end = f->text + sp.end;
+    while (start < end && (*start == '"' || *start == '\'' || *start == ' '))
+        start++;
+    while (end > start && (end[-1] == '"' || end[-1] == '\'' || end[-1] == ' '))
+        end--;
+    return arena_strndup(a, start, (size_t)(end - start));
+}
+
+/* An aggregation over more history than its source keeps. Only sources
+ * that declare a retention are looked at (usually none: then no work);
+ * sema resolved every name, so one that matches none of them is another
+ * source's or an embedding's. */
+static void lint_retention(source_set *s, arena *a, const ast_program *p)
+{
+    const ast_source **kept = arena_alloc(a, sizeof(ast_source *) * (size_t)(p->nsources + 1));
+    int nkept = 0;
+    for (int i = 0; i < p->nsources; i++)
+        if (p->sources[i].has_retention && p->sources[i].name.text)
+            kept[nkept++] = &p->sources[i];
+    for (int i = 0; i < p->nfeatures && nkept; i++) {
+        const ast_feature *f = &p->features[i];
+        const ast_aggregation *agg = &f->aggregation;
+        if (f->kind != FEATURE_AGGREGATION || !agg->has_window || !agg->source.text)
+            continue;
+        const ast_source *source = NULL;
+        for (int k = 0; k < nkept && !source; k++)
+            if (strcmp(kept[k]->name.text, agg->source.text) == 0)
+                source = kept[k];
+        if (!source || (!agg->lifetime && agg->window_seconds <= source->retention_seconds))
+            continue;
+        assert(source->retention_seconds > 0);
+        diag_warning(s, DIAG_WINDOW_EXCEEDS_RETENTION, agg->window_span,
+                     "feature '%s' aggregates over %s, longer than the retention %s of source "
+                     "'%s': over older history it sees only the retained events", f->name.text,
+                     agg->lifetime ? "its lifetime" : written(s, a, agg->window_span),
+                     written(s, a, source->retention_span), source->name.text);
+    }
+}
+
 /* Marks what sets serve and what features read, then warns about the rest. */
 static void lint_unused(source_set *s, const ir_program *p, arena *a)
 {
@@ -225,6 +270,7 @@ void lint_program(source_set *s, arena *a, const ast_program *ast, const ir_prog
 {
     for (int i = 0; i < ast->nfeatures; i++)
         lint_constant_where(s, &ast->features[i]);
+    lint_retention(s, a, ast);
     lint_unused(s, ir, a);
     lint_descriptions(s, ast);
 }

@@ -8,6 +8,7 @@
  */
 #include "sema.h"
 
+#include <assert.h>
 #include <math.h>
 #include <regex.h>
 #include <stdio.h>
@@ -1180,6 +1181,9 @@ static void check_source_expectations(checker *c)
         src->checks = checks;
         src->nchecks = n;
 
+        /* Its duration was checked when read (positive, not too long). */
+        src->retention_seconds = as->has_retention ? as->retention_seconds : 0;
+        assert(src->retention_seconds >= 0);
         const ast_sla *sla = &as->sla;
         src->sla_pass_rate = -1;
         src->sla_min_rows = -1;

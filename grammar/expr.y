@@ -38,6 +38,7 @@
  *   source_fields = source_field { "," source_field } [ "," ]
  *   source_field  = name ":" type { part }     (on_invalid POLICY, expect(EXPECTATION, ...))
  *   source_clause = string | name | name "(" specs ")"   (a description, expect(...), sla(...))
+ *              | name integer name                   (retention 90d, a duration as a window's)
  *   specs      = spec { "," spec } [ "," ]
  *   spec       = ( name | "in" | "expr" "(" expr ")" ) { part }
  *   part       = name [ "." name ] | literal | "[" [ item { "," item } [ "," ] ] "]"
@@ -382,7 +383,7 @@ key_column
 source
     : kw_source NAME "at" NAME "{" source_fields "}" source_clauses
         { fdl_add_source(FDL, SPAN(@$), fdl_name(FDL, $2, SPAN(@2), "source name"),
-                         fdl_name(FDL, $4, SPAN(@4), "timestamp column"), $6, $8); }
+                         fdl_name(FDL, $4, SPAN(@4), "timestamp column"), $6, SPAN(@7), $8); }
     | kw_source NAME error              { fdl_add_broken(FDL, FDL_BROKEN_SOURCE, SPAN(@$),
                                                          fdl_name(FDL, $2, SPAN(@2), "source name"),
                                                          (fdl_names){NULL, 0}); }
@@ -422,7 +423,7 @@ source_field
                                                                 (ast_name){$3, SPAN(@3)}, &$4); }
     ;
 
-/* Clauses in any order, each at most once: "description", expect(...), sla(...). */
+/* Clauses in any order, each at most once: "description", expect(...), sla(...), retention D. */
 source_clauses
     : %empty                            { $$ = arena_alloc(parser->arena, sizeof *$$); }
     | source_clauses source_clause      { $$ = $1;
@@ -438,6 +439,9 @@ source_clause
                                                                       (fdl_specs){NULL, 0, SPAN(@1)}); }
     | NAME "(" specs ")"                { $$ = fdl_source_clause_make(FDL, SPAN(@$), NULL,
                                                                       (ast_name){$1, SPAN(@1)}, true, $3); }
+    /* retention 90d: 90d scans as the integer 90 and the name d. */
+    | NAME INT NAME                     { $$ = fdl_source_clause_duration(FDL, SPAN(@$), (ast_name){$1, SPAN(@1)},
+                                                                          SPAN(@2), (ast_name){$3, SPAN(@3)}); }
     ;
 
 /*

@@ -289,11 +289,43 @@ def test_docs():
     check(r.returncode == 2 and "-o DIR" in r.stderr, "docs needs -o")
 
 
+RETENTION = """entity user { key user_id }
+source orders at ts { ts: timestamp, user_id: string, amount: float64 } retention 2160h
+source clicks at ts { ts: timestamp, user_id: string }
+feature spend_30d of user = sum(orders.amount) over 30d
+feature clicks_7d of user = count(clicks) over 7d
+set s { spend_30d, clicks_7d }
+"""
+
+
+def test_retention():
+    """A source's retention on the catalog's sources page and in the
+    manifest (NAME.json), in the largest unit that divides it; nothing for
+    a source without one."""
+    defs = os.path.join(WORK, "retention.fdl")
+    with open(defs, "w") as f:
+        f.write(RETENTION)
+    out = os.path.join(WORK, "retention-docs")
+    r = run("docs", defs, "-o", out, env=dict(os.environ, FDLC_DOT=os.path.join(WORK, "no-such-dot")))
+    with open(os.path.join(out, "sources.html"), encoding="utf-8") as f:
+        page = f.read()
+    check(page.count("<dt>Retention</dt><dd>90d ") == 1, "the sources page shows orders' retention once")
+    out = os.path.join(WORK, "retention-compile")
+    r = run("compile", defs, "-o", out)
+    check(r.returncode == 0, "compile works: " + r.stderr)
+    with open(os.path.join(out, "fdlfeatures.json"), encoding="utf-8") as f:
+        sources = {s["name"]: s for s in json.load(f)["sources"]}
+    check((sources["orders"].get("retention"), sources["orders"].get("retention_seconds")) == ("90d", 7776000),
+          "the manifest records orders' retention: %r" % sources["orders"])
+    check("retention" not in sources["clicks"], "a source without retention has none in the manifest")
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     test_graph()
     test_docs()
+    test_retention()
     if failures:
         print("%d failure(s)" % len(failures))
         sys.exit(1)

@@ -99,6 +99,12 @@ def main():
     catalog = load(open(os.path.join(ROOT, "examples", "seed", "catalog.yaml")).read())
     catalog["sources"][0]["fields"][0]["type"] = "float32"
     check(errors(catalog), "the schema refuses an unknown field type")
+    catalog = load(open(os.path.join(ROOT, "examples", "seed", "catalog.yaml")).read())
+    catalog["sources"][0]["retention"] = "90d"
+    check(not errors(catalog), "the schema takes a source's retention")
+    for bad in ("90 days", "lifetime", 90):
+        catalog["sources"][0]["retention"] = bad
+        check(errors(catalog), "the schema refuses retention %r" % (bad,))
     if failures:
         print("%d failure(s)" % len(failures))
         sys.exit(1)

@@ -137,6 +137,10 @@ def main():
                         ("impute", "keyword.control.policy.fdl")):
         check((word, scope) in tokens, "%s in a field's expectations: %r" % (word, tokens))
     check(scope_of("    drop: string,", "drop") is None, "a field called drop is a name, not a policy")
+    tokens = tokenize("} sla(min_rows 1) retention 90d")
+    check(("retention", "keyword.control.expectation.fdl") in tokens, "retention before a duration: %r" % tokens)
+    check(("90d", "constant.numeric.duration.fdl") in tokens, "a retention's duration")
+    check(scope_of("    retention: int64,", "retention") is None, "a field called retention is a name")
 
     for example in ("examples/seed/features.fdl", "examples/seed/catalog.fdl", "tests/fdl/all.fdl"):
         with open(os.path.join(ROOT, example)) as f:

@@ -12,7 +12,8 @@ Runs the real `fdlc check` and checks:
   - colour: --color=always|never, and auto: colour on a terminal (a pty)
     unless NO_COLOR is set, never into a pipe;
   - lints: each warning, -Wno-NAME, -Werror, --require-descriptions, an
-    unknown -W option refused;
+    unknown -W option refused; W0005 (a window longer than a source's
+    retention) in YAML and .fdl, JSON and SARIF;
   - fdlc explain CODE | SLUG, the list, an unknown code.
 
 usage: diagnostics_formats.py FDLC SOURCE_DIR WORK_DIR
@@ -68,6 +69,32 @@ feature_sets:
   - name: s
     description: "the set"
     features: [served]
+"""
+
+# W0005: the source keeps 90 days; 13w (91 days) and lifetime exceed it,
+# 90d does not. The same program in .fdl.
+RETENTION = """entities:
+  - {name: user, join_key: user_id}
+sources:
+  - name: orders
+    timestamp: ts
+    retention: 90d
+    fields:
+      - {name: ts, type: timestamp}
+      - {name: user_id, type: string}
+features:
+  - {name: n_90d, entity: user, aggregation: {function: count, source: orders, window: 90d}}
+  - {name: n_13w, entity: user, aggregation: {function: count, source: orders, window: 13w}}
+  - {name: n_ever, entity: user, aggregation: {function: count, source: orders, window: lifetime}}
+feature_sets:
+  - {name: s, features: [n_90d, n_13w, n_ever]}
+"""
+RETENTION_FDL = """entity user { key user_id }
+source orders at ts { ts: timestamp, user_id: string } retention 90d
+feature n_90d of user = count(orders) over 90d
+feature n_13w of user = count(orders) over 13w
+feature n_ever of user = count(orders) over lifetime
+set s { n_90d, n_13w, n_ever }
 """
 
 
@@ -317,6 +344,60 @@ class Lints(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"unknown warning option '-Wno-such-thing'", r.stderr)
         self.assertEqual(fdlc("check", "-Wno-unknown-key", "lints.yaml").returncode, 2)  # errors stay errors
+
+
+class Retention(unittest.TestCase):
+    """W0005 window-exceeds-retention, as the other lints."""
+
+    def codes(self, *args, name="retention.yaml", text=RETENTION):
+        r = fdlc("check", *args, write(name, text))
+        return r.returncode, re.findall(r"(warning|error)\[(W\d+)\]", r.stderr.decode())
+
+    def test_json(self):
+        r = fdlc("check", "--format=json", write("retention.yaml", RETENTION))
+        self.assertEqual(r.returncode, 0)
+        got = [(d["code"], d["name"], d["severity"], d["line"], d["column"], d["end_column"])
+               for d in json.loads(r.stdout)["diagnostics"]]
+        self.assertEqual(got, [("W0005", "window-exceeds-retention", "warning", 12, 88, 91),
+                               ("W0005", "window-exceeds-retention", "warning", 13, 89, 97)])
+        message = json.loads(r.stdout)["diagnostics"][0]["message"]
+        for part in ("'n_13w'", "13w", "90d", "'orders'"):
+            self.assertIn(part, message)
+
+    def test_fdl_alike(self):
+        warned = (0, [("warning", "W0005"), ("warning", "W0005")])
+        self.assertEqual(self.codes(), warned)
+        self.assertEqual(self.codes(name="retention.fdl", text=RETENTION_FDL), warned)
+
+    def test_off_and_werror(self):
+        self.assertEqual(self.codes("-Wno-window-exceeds-retention"), (0, []))
+        self.assertEqual(self.codes("-Werror"), (1, [("error", "W0005"), ("error", "W0005")]))
+        self.assertIn(b"[-Werror,-Wwindow-exceeds-retention]",
+                      fdlc("check", "-Werror", "retention.yaml").stderr)
+        self.assertEqual(self.codes("-Werror", "-Wno-window-exceeds-retention"), (0, []))
+        out = os.path.join(WORK, "retention-out")
+        shutil.rmtree(out, ignore_errors=True)
+        r = fdlc("compile", "-Werror", "retention.yaml", "-o", out)
+        self.assertEqual(r.returncode, 1)
+        self.assertFalse(os.path.exists(out) and os.listdir(out))
+
+    def test_sarif(self):
+        r = fdlc("check", "--format=sarif", write("retention.yaml", RETENTION))
+        doc = json.loads(r.stdout)
+        jsonschema.validate(doc, SARIF_SCHEMA, format_checker=jsonschema.FormatChecker())
+        results = doc["runs"][0]["results"]
+        self.assertEqual([(x["ruleId"], x["level"]) for x in results], [("W0005", "warning")] * 2)
+
+    def test_within_retention_is_quiet(self):
+        text = RETENTION.replace("window: 13w", "window: 12w").replace("window: lifetime", "window: 1d")
+        self.assertEqual(self.codes(text=text), (0, []))
+
+    def test_explain(self):
+        for name in ("W0005", "window-exceeds-retention"):
+            r = fdlc("explain", name)
+            self.assertEqual(r.returncode, 0)
+            self.assertTrue(r.stdout.startswith(b"warning[W0005] window-exceeds-retention: "))
+            self.assertIn(b"retention: 90d", r.stdout)
 
 
 class Explain(unittest.TestCase):

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""fuzz_fdl.py - expectations, policies and SLAs in .fdl through fdlc, at random.
+"""fuzz_fdl.py - expectations, policies, SLAs and retention in .fdl through fdlc, at random.
 
     fuzz_fdl.py FDLC SOURCE_DIR [PROGRAMS [MUTATIONS [SEED]]]
 
 1. PROGRAMS random sources with every kind of expectation, policy,
-   on_invalid and SLA, values that are hard to keep (text that looks like a
+   on_invalid, SLA and retention, values that are hard to keep (text that looks like a
    number, bool or null, escapes, control characters): `fdlc fmt` must be
    idempotent and convert fdl -> yaml -> fdl unchanged, and `fdlc check
    --dump-ir` must print the same for the .fdl file and its YAML form, or
@@ -143,6 +143,8 @@ def program():
                 "%s %s" % (n, rng.choice(["0", "0.01", "1"])) for n in rng.sample(names, rng.randint(1, len(names)))))
         rng.shuffle(items)
         clauses.append(" sla(%s)" % ", ".join(items))
+    if rng.random() < .3:
+        clauses.append(" retention " + rng.choice(["90d", "2160h", "13w", "1s", "15m"]))
     if rng.random() < .5:
         clauses.append(" " + s(rng.choice(weird[:-1])))   # a description holds no NUL
     rng.shuffle(clauses)
@@ -186,7 +188,8 @@ tokens = [b"expect(", b"sla(", b"on_invalid", b"impute", b"drop", b"clamp", b"fl
           b"in", b"[", b"]", b"(", b")", b",", b"-", b"null", b"true", b"1h", b"1 h", b"0.5", b"\"x\"",
           b"max_null_ratio(", b"unique [", b"expr(", b"exists_in", b"a.b", b"9223372036854775808",
           b"1e999", b"`in`", b"}", b"{", b":", b"#", b"'", b"\"", b"\\", b"\x00", b"\xff", b"\x01",
-          b"not_null", b"pass_rate", b"min_rows", b"max_future", b"source", b"\n"]
+          b"not_null", b"pass_rate", b"min_rows", b"max_future", b"source", b"\n", b"retention ",
+          b"retention 90d", b"0d", b"lifetime"]
 
 
 def mutate(t):

@@ -493,6 +493,48 @@ static void windows_match_yaml(void **state)
     }
 }
 
+/* A source's retention reads alike in both syntaxes (YAML's retention:
+ * D, .fdl's `retention D` after the fields): the same seconds, the same
+ * span text, the same message for a bad one. */
+static void retention_matches_yaml(void **state)
+{
+    (void)state;
+    static const struct { const char *text; int64_t seconds; } cases[] = {
+        {"45s", 45}, {"15m", 900}, {"12h", 43200}, {"90d", 7776000}, {"2w", 1209600},
+        {"0d", 0}, {"90 d", 0}, {"90x", 0}, {"100000000w", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char ytext[512], ftext[512];
+        snprintf(ytext, sizeof ytext,
+                 "sources: [{name: s, timestamp: ts, fields: [{name: ts, type: timestamp}], "
+                 "retention: %s}]\n", cases[i].text);
+        snprintf(ftext, sizeof ftext, "source s at ts { ts: timestamp } retention %s\n", cases[i].text);
+        parsed y, f;
+        parse(&y, "r", ytext);
+        parse(&f, "r.fdl", ftext);
+        assert_int_equal(y.ok, f.ok);
+        assert_int_equal(y.ok, cases[i].seconds > 0);
+        if (y.ast.nsources != 1 || f.ast.nsources != 1)
+            fail_msg("retention '%s': %s", cases[i].text, f.diagnostics);
+        const ast_source *a = &y.ast.sources[0], *b = &f.ast.sources[0];
+        assert_int_equal(a->has_retention, cases[i].seconds > 0);
+        assert_int_equal(b->has_retention, a->has_retention);
+        assert_int_equal(b->retention_seconds, a->retention_seconds);
+        if (a->has_retention) {
+            assert_int_equal(a->retention_seconds, cases[i].seconds);
+            assert_string_equal(spanned(&y, a->retention_span), cases[i].text);
+            assert_string_equal(spanned(&f, b->retention_span), cases[i].text);
+        } else {
+            const char *ym = strstr(y.diagnostics, "error["), *fm = strstr(f.diagnostics, "error[");
+            assert_non_null(ym);
+            assert_non_null(fm);
+            assert_memory_equal(ym, fm, (size_t)(strchr(ym, '\n') - ym));
+        }
+        parsed_free(&y);
+        parsed_free(&f);
+    }
+}
+
 /* File keywords are names in expressions parsed for YAML; in .fdl, a
  * backquoted keyword is a name. */
 static void keywords_are_names_outside_fdl(void **state)
@@ -725,6 +767,7 @@ int main(void)
         cmocka_unit_test(spans_cover_the_written_text),
         cmocka_unit_test(embedding_paths_resolve_like_yaml),
         cmocka_unit_test(windows_match_yaml),
+        cmocka_unit_test(retention_matches_yaml),
         cmocka_unit_test(keywords_are_names_outside_fdl),
         cmocka_unit_test(syntax_errors_are_each_reported),
         cmocka_unit_test(broken_expressions_are_dropped),
