@@ -327,7 +327,7 @@ class Lints(unittest.TestCase):
         shutil.rmtree(out, ignore_errors=True)
         r = fdlc("compile", "-Werror", "lints.yaml", "-o", out)
         self.assertEqual(r.returncode, 1)
-        self.assertFalse(os.path.exists(os.path.join(out, "features.c")))
+        self.assertFalse(os.path.exists(os.path.join(out, "fdlfeatures.c")))
 
     def test_require_descriptions(self):
         status, codes = self.codes("--require-descriptions", "-Wno-constant-where", "-Wno-unused-feature")
