@@ -44,6 +44,7 @@ enum {
     FDL_NEEDS_LAST_K = 512,             /* last_k: lifetime base keeps the last k */
     FDL_NEEDS_SKETCH = 1024,            /* approx_percentile: a DDSketch of the values */
     FDL_NEEDS_HLL = 2048,               /* approx_count_distinct: a HyperLogLog (lifetime, or per tile) */
+    FDL_NEEDS_HIGHER_MOMENTS = 4096,    /* skewness, kurtosis: also exact sums of x^3 and x^4 */
 };
 
 /* Checks the group description and builds its plan; FDL_ERR_ARGUMENT

@@ -224,6 +224,8 @@ static void tile_compact(fdl_group_state *g, tile *t)
     if (needs & FDL_NEEDS_MOMENTS) {
         xsum_compact(&t->moments.sum);
         xsum_compact(&t->moments.squares);
+        xsum_compact(&t->moments.cubes);
+        xsum_compact(&t->moments.fourths);
     }
 }
 
@@ -258,6 +260,7 @@ fdl_status fdl_window_tiles_push(fdl_group_state *g, event *e, fdl_store_stats *
         tile fresh;
         memset(&fresh, 0, sizeof fresh);
         fresh.index = index;
+        fresh.moments.higher = (g->plan->tile_needs & FDL_NEEDS_HIGHER_MOMENTS) != 0;
         fdl_ddsketch_init(&fresh.sketch);
         if ((g->plan->tile_needs & FDL_NEEDS_HLL) && !(fresh.hll = calloc(1, sizeof *fresh.hll))) {
             status = FDL_ERR_MEMORY;
@@ -337,6 +340,7 @@ fdl_status fdl_window_tiles_read(fdl_group_state *g, int agg, fdl_time t, bool k
     memset(&merged, 0, sizeof merged);
     cursor_moments moments;
     memset(&moments, 0, sizeof moments);
+    moments.higher = (g->plan->tile_needs & FDL_NEEDS_HIGHER_MOMENTS) != 0;
     merged.moments = &moments;
     bool ok = true;
     for (size_t i = lo; i < hi; i++)
@@ -394,13 +398,16 @@ fdl_status fdl_window_tiles_read(fdl_group_state *g, int agg, fdl_time t, bool k
         break;
     case FDL_AGG_VARIANCE:
     case FDL_AGG_STDDEV:
-        for (size_t i = lo; i < hi && ok; i++) {
-            moments.huge += items[i].moments.huge;
-            ok = fdl_xsum_merge(&moments.sum, &items[i].moments.sum) &&
-                 fdl_xsum_merge(&moments.squares, &items[i].moments.squares);
-        }
-        if (ok)
+    case FDL_AGG_SKEWNESS:
+    case FDL_AGG_KURTOSIS:
+        for (size_t i = lo; i < hi && ok; i++)
+            ok = fdl_window_moments_merge(&moments, &items[i].moments);
+        if (!ok)
+            break;
+        if (desc->function == FDL_AGG_VARIANCE || desc->function == FDL_AGG_STDDEV)
             *out = fdl_window_variance_value(g, &merged, desc->function == FDL_AGG_STDDEV);
+        else
+            *out = fdl_window_shape_value(g, &merged, desc->function == FDL_AGG_KURTOSIS);
         break;
     case FDL_AGG_APPROX_COUNT_DISTINCT:
         fdl_hll_clear(ts->merged_hll);
@@ -557,6 +564,7 @@ bool fdl_window_tiles_restore(fdl_group_state *g, fdl_snap_reader *r, fdl_store_
     ts->capacity = count;
     for (size_t i = 0; i < count; i++) {
         tile *t = &ts->items[i];
+        t->moments.higher = (g->plan->tile_needs & FDL_NEEDS_HIGHER_MOMENTS) != 0;
         fdl_ddsketch_init(&t->sketch);
         if ((g->plan->tile_needs & FDL_NEEDS_HLL) && !(t->hll = calloc(1, sizeof *t->hll)))
             return fdl_snap_fail(r, "out of memory");

@@ -172,6 +172,10 @@ typedef enum fdl_agg {
                          * event, then the largest value); empty: null */
     FDL_AGG_MAX_BY,     /* the value of the event whose by-value is largest (ties: the latest
                          * event, then the largest value); empty: null */
+    FDL_AGG_SKEWNESS,   /* bias-corrected sample skewness (pandas' Series.skew()) of int64/float64
+                         * values, float64; < 3 values or zero variance: null */
+    FDL_AGG_KURTOSIS,   /* bias-corrected sample excess kurtosis (pandas' Series.kurt()), float64;
+                         * < 4 values or zero variance: null */
 } fdl_agg;
 
 typedef struct fdl_field_desc {
