@@ -3,7 +3,8 @@
 
 The case exercises every aggregation (count, sum, mean, min, max, first,
 last, variance, stddev, count_distinct, first_k, last_k, percentile, top_k,
-approx_percentile, approx_count_distinct, percentile lists, min_by, max_by) over
+approx_percentile, approx_count_distinct, percentile lists, min_by, max_by,
+skewness, kurtosis) over
 windows and lifetime, hopped windows (hop:) of every function that takes
 one, with where filters, on a string-keyed and an
 int64-keyed entity, over fields of every scalar type, with the inputs that
@@ -259,6 +260,23 @@ AGGREGATIONS += [
     ("s_customer_minby_duration_1d_h30m", "store", "min_by", "visits.customer_id", "1d", None),
 ]
 
+# skewness and kurtosis: exact sums of x^3 and x^4 beside those of x and
+# x^2 (the variance groups above share them), in cursors, in the lifetime
+# state of the evicting modes and in tiles; int64 values whose powers need
+# split doubles, floats that cancel, windows of equal values (zero
+# variance: null) and of fewer than 3 (4) values.
+AGGREGATIONS += [
+    ("c_amount_skew_1d", "customer", "skewness", "txns.amount", "1d", None),
+    ("c_amount_kurt_life", "customer", "kurtosis", "txns.amount", "lifetime", None),
+    ("c_qty_skew_life", "customer", "skewness", "txns.qty", "lifetime", "qty is not null"),
+    ("c_qty_kurt_7d", "customer", "kurtosis", "txns.qty", "7d", None),
+    ("c_duration_skew_7d", "customer", "skewness", "visits.duration", "7d", None),
+    ("s_amount_kurt_7d", "store", "kurtosis", "txns.amount", "7d", "amount > 0"),
+    ("sc_qty_skew_7d", "store_channel", "skewness", "txns.qty", "7d", None),
+    ("c_amount_skew_1d_h1h", "customer", "skewness", "txns.amount", "1d", None),
+    ("c_qty_kurt_7d_h1d", "customer", "kurtosis", "txns.qty", "7d", None),
+]
+
 # hop: of the hopped aggregations, by name.
 HOPS = {
     "c_txn_count_1d_h1h": "1h", "c_amount_sum_1d_h1h": "1h", "c_qty_sum_7d_h1d": "1d",
@@ -271,6 +289,7 @@ HOPS = {
     "c_amount_aplist_1d_h1h": "1h", "c_channel_maxby_amount_1d_h1h": "1h",
     "c_settled_minby_flag_7d_h1d": "1d", "c_qty_maxby_flag_1h_h5m": "5m",
     "s_customer_minby_duration_1d_h30m": "30m",
+    "c_amount_skew_1d_h1h": "1h", "c_qty_kurt_7d_h1d": "1d",
 }
 
 # k: of first_k/last_k, percentile: of percentile and by: of min_by/max_by,
