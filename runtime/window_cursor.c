@@ -599,6 +599,10 @@ fdl_status fdl_window_cursor_read(fdl_group_state *g, int agg, fdl_time t, bool 
     case FDL_AGG_TOP_K:
         *out = fdl_window_top_k_value(g, agg, c, desc->k);
         break;
+    case FDL_AGG_MAX_K:
+    case FDL_AGG_MIN_K:
+        *out = fdl_window_extreme_k_value(g, agg, c->sorted, desc->k, desc->function == FDL_AGG_MAX_K);
+        break;
     case FDL_AGG_APPROX_COUNT_DISTINCT:
         if (c->hll_stale) {
             /* The base's evicted events, then the live ones in range. */

@@ -431,6 +431,9 @@ bool fdl_window_moments_merge(cursor_moments *into, const cursor_moments *from);
 /* From a cursor moved to the read's window. */
 fdl_value fdl_window_extreme_value(fdl_group_state *g, int cursor_index, int want);
 fdl_value fdl_window_percentile_value(const sorted_values *v, double p);
+/* max_k (largest) or min_k from the sorted values. */
+fdl_value fdl_window_extreme_k_value(fdl_group_state *g, int agg, const sorted_values *v, int64_t k,
+                                     bool largest);
 fdl_value fdl_window_top_k_value(fdl_group_state *g, int agg, const cursor *c, int64_t k);
 fdl_value fdl_window_k_events_value(fdl_group_state *g, int agg, const cursor *c, int64_t k,
                                     bool lifetime, bool newest);

@@ -426,6 +426,25 @@ fdl_value fdl_window_k_events_value(fdl_group_state *g, int agg, const cursor *c
     return fdl_vector(v, (int32_t)dim);
 }
 
+/* max_k (largest: from the top, descending) or min_k (ascending): the
+ * values are in compare_payload's total order, so -0.0 and +0.0 come out
+ * in a fixed order whatever the arrival order. */
+fdl_value fdl_window_extreme_k_value(fdl_group_state *g, int agg, const sorted_values *v, int64_t k,
+                                     bool largest)
+{
+    size_t dim = v->count < (size_t)k ? v->count : (size_t)k;
+    if (dim == 0)
+        return fdl_null();
+    double *out = vector_reserve(g, agg, dim);
+    if (!out) {
+        g->failed = true;
+        return fdl_null();
+    }
+    for (size_t i = 0; i < dim; i++)
+        out[i] = largest ? v->items[v->count - 1 - i] : v->items[i];
+    return fdl_vector(out, (int32_t)dim);
+}
+
 fdl_value fdl_window_approx_percentile_value(const fdl_ddsketch *sketch, double p)
 {
     double value;

@@ -176,6 +176,10 @@ typedef enum fdl_agg {
                          * values, float64; < 3 values or zero variance: null */
     FDL_AGG_KURTOSIS,   /* bias-corrected sample excess kurtosis (pandas' Series.kurt()), float64;
                          * < 4 values or zero variance: null */
+    FDL_AGG_MAX_K,      /* the k largest int64/float64 values, largest first (+0.0 before -0.0),
+                         * float64 vector; empty: null */
+    FDL_AGG_MIN_K,      /* the k smallest values, smallest first (-0.0 before +0.0), float64
+                         * vector; empty: null */
 } fdl_agg;
 
 typedef struct fdl_field_desc {

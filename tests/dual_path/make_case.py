@@ -4,7 +4,7 @@
 The case exercises every aggregation (count, sum, mean, min, max, first,
 last, variance, stddev, count_distinct, first_k, last_k, percentile, top_k,
 approx_percentile, approx_count_distinct, percentile lists, min_by, max_by,
-skewness, kurtosis) over
+skewness, kurtosis, max_k, min_k) over
 windows and lifetime, hopped windows (hop:) of every function that takes
 one, with where filters, on a string-keyed and an
 int64-keyed entity, over fields of every scalar type, with the inputs that
@@ -277,6 +277,18 @@ AGGREGATIONS += [
     ("c_qty_kurt_7d_h1d", "customer", "kurtosis", "txns.qty", "7d", None),
 ]
 
+# max_k and min_k: the cursors' sorted arrays (shared with percentile in
+# the groups above), -0.0 and +0.0 in a fixed order, repeated values, int64
+# values beyond 2^53, the lifetime's from evicted and late events.
+AGGREGATIONS += [
+    ("c_amount_max3_1d", "customer", "max_k", "txns.amount", "1d", None),
+    ("c_amount_min5_life", "customer", "min_k", "txns.amount", "lifetime", None),
+    ("c_qty_max1_7d", "customer", "max_k", "txns.qty", "7d", None),
+    ("c_qty_min4_life", "customer", "min_k", "txns.qty", "lifetime", "qty is not null"),
+    ("s_duration_max6_life", "store", "max_k", "visits.duration", "lifetime", None),
+    ("sc_amount_min2_7d", "store_channel", "min_k", "txns.amount", "7d", None),
+]
+
 # hop: of the hopped aggregations, by name.
 HOPS = {
     "c_txn_count_1d_h1h": "1h", "c_amount_sum_1d_h1h": "1h", "c_qty_sum_7d_h1d": "1d",
@@ -313,6 +325,9 @@ PARAMETERS = {
     "c_qty_maxby_flag_1h_h5m": ("by", "flagged"),
     "s_customer_minby_duration_1d_h30m": ("by", "duration"),
     "c_amount_first3_1d": ("k", "3"),
+    "c_amount_max3_1d": ("k", "3"), "c_amount_min5_life": ("k", "5"),
+    "c_qty_max1_7d": ("k", "1"), "c_qty_min4_life": ("k", "4"),
+    "s_duration_max6_life": ("k", "6"), "sc_amount_min2_7d": ("k", "2"),
     "c_amount_last5_life": ("k", "5"),
     "c_amount_first6_life": ("k", "6"),
     "c_qty_first2_life": ("k", "2"),

@@ -581,7 +581,7 @@ def result_type(function, field_type):
     if function in ("mean", "variance", "stddev", "percentile", "approx_percentile",
                     "skewness", "kurtosis"):
         return "float64"
-    if function in ("first_k", "last_k"):
+    if function in ("first_k", "last_k", "max_k", "min_k"):
         return "float64_vector"
     return field_type
 
@@ -926,7 +926,8 @@ def add_hop_features(seed, features):
 
 # skewness and kurtosis, from a stream of their own (so every older seed's
 # features keep their draws): sliding windows, lifetime and hopped, over
-# int64 and float64 fields, pinned on the fields at their edges.
+# int64 and float64 fields, pinned on the fields at their edges; then
+# max_k and min_k (windows and lifetime).
 SHAPE_PINNED = [
     ("float64", "payments", "huge"),    # |x| >= 2^200: null
     ("float64", "visits", "price"),     # 1e16 and 0.1: cancellation in the power sums
@@ -940,6 +941,11 @@ def add_shape_features(seed, windows, features):
     rng = random.Random(seed * 7368787 + 13)
     combos = [(f, t) for f in ("skewness", "kurtosis") for t in ("int64", "float64")] * 2
     combos += [(f,) + pinned for f in ("skewness", "kurtosis") for pinned in SHAPE_PINNED]
+    # max_k / min_k (no hop): every numeric type, -0.0 and +0.0, int64
+    # beyond 2^53 (rounded to float64 as first_k's are)
+    combos += [(f, t) for f in ("max_k", "min_k") for t in ("int64", "float64")] * 2
+    combos += [(f, "float64", "visits", "delta") for f in ("max_k", "min_k")]
+    combos += [(f, "int64", "payments", "big") for f in ("max_k", "min_k")]
     added = []
     for n, combo in enumerate(combos, start=len(features)):
         function, type_ = combo[:2]
@@ -954,7 +960,7 @@ def add_shape_features(seed, windows, features):
                 where = (text, evaluate)
                 break
         hop = None
-        if rng.random() < 0.3:
+        if function in ("skewness", "kurtosis") and rng.random() < 0.3:
             window, hop = rng.choice(HOP_CHOICES)
         else:
             window = rng.choice(windows)
@@ -962,7 +968,9 @@ def add_shape_features(seed, windows, features):
                           function, field, window, where)
         if hop is not None:
             feature.hop = (window_micros(hop), hop)
-        if rng.random() < 0.35:
+        if function in ("max_k", "min_k"):
+            feature.k = rng.choice([1, 2, 3, 5, 8])
+        elif rng.random() < 0.35:
             feature.default = rng.choice(DEFAULTS["float64"])
         added.append(feature)
     features += added
@@ -1479,6 +1487,10 @@ def aggregate(feature, events):
         return [float(v) for v in values[:feature.k]]
     if function == "last_k":
         return [float(v) for v in values[::-1][:feature.k]]
+    if function in ("max_k", "min_k"):
+        ordered = sorted((float(v) for v in values), key=float_key,
+                         reverse=function == "max_k")
+        return ordered[:feature.k]
     key = {"float64": float_key, "string": lambda s: s.encode("utf-8")}.get(type_, lambda v: v)
     return (min if function == "min" else max)(values, key=key)
 
@@ -1653,6 +1665,13 @@ def note_coverage(coverage, feature, chosen, value, t):
                 bump("min_by/max_by ties at one time (value decides)")
     if feature.function in ("variance", "stddev") and value is None and len(values) >= 2:
         bump("variances null from |x| >= 2^511")
+    if feature.function in ("max_k", "min_k") and values:
+        bump("%s values" % feature.function)
+        if len(values) > feature.k:
+            bump("max_k/min_k cut to k")
+        if any(v == 0.0 and math.copysign(1.0, v) < 0 for v in values) and \
+                any(v == 0.0 and math.copysign(1.0, v) > 0 for v in values):
+            bump("max_k/min_k over -0.0 and +0.0")
     if feature.function in ("skewness", "kurtosis"):
         least = 4 if feature.function == "kurtosis" else 3
         if isinstance(value, Shape):
