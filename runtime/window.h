@@ -29,6 +29,9 @@ typedef struct fdl_group_plan {
     int64_t lifetime_first_k;           /* largest k of lifetime first_k, 0 if none */
     int64_t lifetime_last_k;            /* largest k of lifetime last_k, 0 if none */
     unsigned tile_needs;                /* hopped groups: FDL_NEEDS_* of every tile */
+    /* hopped groups: how many of its largest / smallest values a tile keeps
+     * (the largest k of max_k / min_k), 0 if none */
+    int64_t tile_max_k, tile_min_k;
 } fdl_group_plan;
 
 enum {

@@ -51,6 +51,10 @@ typedef struct tile {
     cursor_moments moments;             /* FDL_NEEDS_MOMENTS */
     fdl_ddsketch sketch;                /* FDL_NEEDS_SKETCH */
     fdl_hll *hll;                       /* FDL_NEEDS_HLL, else NULL */
+    /* max_k / min_k: the tile's plan->tile_max_k largest values, largest
+     * first, and tile_min_k smallest, smallest first (NULL until needed) */
+    double *largest, *smallest;
+    int64_t nlargest, nsmallest;
 } tile;
 
 typedef struct tile_set {
@@ -113,6 +117,8 @@ static void tile_release(fdl_group_state *g, tile *t)
     fdl_window_moments_clear(&t->moments);
     fdl_ddsketch_free(&t->sketch);
     free(t->hll);
+    free(t->largest);
+    free(t->smallest);
 }
 
 void fdl_window_tiles_free(fdl_group_state *g)
@@ -153,6 +159,37 @@ static size_t tiles_lower_bound(const tile_set *ts, int64_t key)
     return lo;
 }
 
+/* The total order of float64 values (-0.0 before +0.0), for qsort. */
+static int total_order(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    if (x != y)
+        return x < y ? -1 : 1;
+    return (signbit(y) != 0) - (signbit(x) != 0);
+}
+
+/* Keeps x among the `limit` values of items (count of them) that come first
+ * in the order `sign` * total_order (1: smallest first, -1: largest first):
+ * the tile's best k, which merge exactly (the window's best k are among its
+ * tiles' best k). false when out of memory. */
+static bool bounded_insert(double **items, int64_t *count, int64_t limit, double x, int sign)
+{
+    assert(limit > 0 && *count <= limit);
+    if (!*items && !(*items = malloc((size_t)limit * sizeof **items)))
+        return false;
+    double *v = *items;
+    int64_t p = *count;
+    while (p > 0 && sign * total_order(&x, &v[p - 1]) < 0)
+        p--;
+    if (p >= limit)
+        return true;                    /* not among the best */
+    int64_t keep = *count < limit ? *count : limit - 1;
+    memmove(v + p + 1, v + p, (size_t)(keep - p) * sizeof *v);
+    v[p] = x;
+    *count = keep + 1;
+    return true;
+}
+
 /* Adds an event to its tile's partial state. */
 static void tile_add(fdl_group_state *g, tile *t, const event *e)
 {
@@ -180,6 +217,12 @@ static void tile_add(fdl_group_state *g, tile *t, const event *e)
         ok &= fdl_ddsketch_update(&t->sketch, payload_number(g->type, e->value), 1);
     if (t->hll)
         fdl_hll_add_hash(t->hll, payload_hash(g->type, e->value));
+    if (g->plan->tile_max_k > 0)
+        ok &= bounded_insert(&t->largest, &t->nlargest, g->plan->tile_max_k,
+                             payload_number(g->type, e->value), -1);
+    if (g->plan->tile_min_k > 0)
+        ok &= bounded_insert(&t->smallest, &t->nsmallest, g->plan->tile_min_k,
+                             payload_number(g->type, e->value), 1);
     if (!ok) {
         g->failed = true;
         /* A failed first assignment left nothing owned: stay consistent. */
@@ -409,6 +452,31 @@ fdl_status fdl_window_tiles_read(fdl_group_state *g, int agg, fdl_time t, bool k
         else
             *out = fdl_window_shape_value(g, &merged, desc->function == FDL_AGG_KURTOSIS);
         break;
+    case FDL_AGG_MAX_K:
+    case FDL_AGG_MIN_K: {
+        /* The window's k best are among its tiles' best: gather, sort. */
+        bool largest = desc->function == FDL_AGG_MAX_K;
+        size_t total = 0;
+        for (size_t i = lo; i < hi; i++)
+            total += (size_t)(largest ? items[i].nlargest : items[i].nsmallest);
+        sorted_values merged_values = {NULL, 0, 0};
+        if (total > 0 && !(merged_values.items = malloc(total * sizeof(double)))) {
+            ok = false;
+            break;
+        }
+        for (size_t i = lo; i < hi; i++) {
+            const double *v = largest ? items[i].largest : items[i].smallest;
+            size_t n = (size_t)(largest ? items[i].nlargest : items[i].nsmallest);
+            if (n > 0)
+                memcpy(merged_values.items + merged_values.count, v, n * sizeof *v);
+            merged_values.count += n;
+        }
+        if (total > 1)
+            qsort(merged_values.items, total, sizeof(double), total_order);
+        *out = fdl_window_extreme_k_value(g, agg, &merged_values, desc->k, largest);
+        free(merged_values.items);
+        break;
+    }
     case FDL_AGG_APPROX_COUNT_DISTINCT:
         fdl_hll_clear(ts->merged_hll);
         for (size_t i = lo; i < hi; i++)
@@ -484,6 +552,37 @@ size_t fdl_window_tiles_bytes(const struct tile_set *ts)
 
 /* ------------------------------------------------------------ snapshots */
 
+/* A tile's best values (max_k / min_k): the count, then each. */
+static void put_best(fdl_snap_writer *w, const double *items, int64_t count)
+{
+    fdl_snap_put_i64(w, count);
+    for (int64_t i = 0; i < count; i++)
+        fdl_snap_put_f64(w, items[i]);
+}
+
+/* Reads what put_best wrote: at most limit values, in the order `sign`
+ * (bounded_insert's), finite. */
+static bool get_best(fdl_snap_reader *r, double **items, int64_t *count, int64_t limit, int sign)
+{
+    int64_t n;
+    if (!fdl_snap_get_i64(r, &n))
+        return false;
+    if (n < 0 || n > limit)
+        return fdl_snap_fail(r, "a tile keeps %lld of its best %lld values", (long long)n, (long long)limit);
+    if (n == 0)
+        return true;
+    if (!(*items = malloc((size_t)limit * sizeof **items)))
+        return fdl_snap_fail(r, "out of memory");
+    for (int64_t i = 0; i < n; i++) {
+        if (!fdl_snap_get_f64(r, &(*items)[i]))
+            return false;
+        *count = i + 1;                 /* freed with the tile from here on */
+        if (!isfinite((*items)[i]) || (i > 0 && sign * total_order(&(*items)[i - 1], &(*items)[i]) > 0))
+            return fdl_snap_fail(r, "a tile's best values out of order");
+    }
+    return true;
+}
+
 /* A tile set in a store snapshot (window_snapshot.c): the horizon, the
  * newest time, and per tile its index, count and partial state as the
  * plan's needs say. The read scratch is not saved. */
@@ -514,6 +613,10 @@ void fdl_window_tiles_save(const fdl_group_state *g, fdl_snap_writer *w)
             fdl_window_snapshot_put_sketch(w, &t->sketch);
         if (t->hll)
             fdl_window_snapshot_put_hll(w, t->hll);
+        if (g->plan->tile_max_k > 0)
+            put_best(w, t->largest, t->nlargest);
+        if (g->plan->tile_min_k > 0)
+            put_best(w, t->smallest, t->nsmallest);
     }
 }
 
@@ -545,6 +648,10 @@ static bool tile_restore(fdl_group_state *g, tile *t, fdl_snap_reader *r)
         ok = fdl_window_snapshot_get_sketch(r, &t->sketch);
     if (ok && t->hll)
         ok = fdl_window_snapshot_get_hll(r, t->hll);
+    if (ok && g->plan->tile_max_k > 0)
+        ok = get_best(r, &t->largest, &t->nlargest, g->plan->tile_max_k, -1);
+    if (ok && g->plan->tile_min_k > 0)
+        ok = get_best(r, &t->smallest, &t->nsmallest, g->plan->tile_min_k, 1);
     return ok;
 }
 

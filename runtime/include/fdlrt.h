@@ -335,7 +335,8 @@ typedef struct fdl_group_desc {
      * e = floor(t / H) H. Memory per entity is bounded by the tiles, not by
      * the events. Allowed functions: count, sum, mean, min, max, first,
      * last, variance, stddev, approx_percentile (one p or a list),
-     * approx_count_distinct, min_by, max_by, skewness, kurtosis.
+     * approx_count_distinct, min_by, max_by, skewness, kurtosis, max_k,
+     * min_k.
      */
     int64_t hop;
 } fdl_group_desc;

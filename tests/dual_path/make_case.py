@@ -287,6 +287,9 @@ AGGREGATIONS += [
     ("c_qty_min4_life", "customer", "min_k", "txns.qty", "lifetime", "qty is not null"),
     ("s_duration_max6_life", "store", "max_k", "visits.duration", "lifetime", None),
     ("sc_amount_min2_7d", "store_channel", "min_k", "txns.amount", "7d", None),
+    # hopped: each tile keeps its k best, merged at the read
+    ("c_amount_max4_1d_h1h", "customer", "max_k", "txns.amount", "1d", None),
+    ("c_qty_min3_7d_h1d", "customer", "min_k", "txns.qty", "7d", None),
 ]
 
 # hop: of the hopped aggregations, by name.
@@ -302,6 +305,7 @@ HOPS = {
     "c_settled_minby_flag_7d_h1d": "1d", "c_qty_maxby_flag_1h_h5m": "5m",
     "s_customer_minby_duration_1d_h30m": "30m",
     "c_amount_skew_1d_h1h": "1h", "c_qty_kurt_7d_h1d": "1d",
+    "c_amount_max4_1d_h1h": "1h", "c_qty_min3_7d_h1d": "1d",
 }
 
 # k: of first_k/last_k, percentile: of percentile and by: of min_by/max_by,
@@ -328,6 +332,7 @@ PARAMETERS = {
     "c_amount_max3_1d": ("k", "3"), "c_amount_min5_life": ("k", "5"),
     "c_qty_max1_7d": ("k", "1"), "c_qty_min4_life": ("k", "4"),
     "s_duration_max6_life": ("k", "6"), "sc_amount_min2_7d": ("k", "2"),
+    "c_amount_max4_1d_h1h": ("k", "4"), "c_qty_min3_7d_h1d": ("k", "3"),
     "c_amount_last5_life": ("k", "5"),
     "c_amount_first6_life": ("k", "6"),
     "c_qty_first2_life": ("k", "2"),

@@ -927,7 +927,7 @@ def add_hop_features(seed, features):
 # skewness and kurtosis, from a stream of their own (so every older seed's
 # features keep their draws): sliding windows, lifetime and hopped, over
 # int64 and float64 fields, pinned on the fields at their edges; then
-# max_k and min_k (windows and lifetime).
+# max_k and min_k (the same windows: tiles keep their best k).
 SHAPE_PINNED = [
     ("float64", "payments", "huge"),    # |x| >= 2^200: null
     ("float64", "visits", "price"),     # 1e16 and 0.1: cancellation in the power sums
@@ -941,7 +941,7 @@ def add_shape_features(seed, windows, features):
     rng = random.Random(seed * 7368787 + 13)
     combos = [(f, t) for f in ("skewness", "kurtosis") for t in ("int64", "float64")] * 2
     combos += [(f,) + pinned for f in ("skewness", "kurtosis") for pinned in SHAPE_PINNED]
-    # max_k / min_k (no hop): every numeric type, -0.0 and +0.0, int64
+    # max_k / min_k: every numeric type, -0.0 and +0.0, int64
     # beyond 2^53 (rounded to float64 as first_k's are)
     combos += [(f, t) for f in ("max_k", "min_k") for t in ("int64", "float64")] * 2
     combos += [(f, "float64", "visits", "delta") for f in ("max_k", "min_k")]
@@ -960,7 +960,7 @@ def add_shape_features(seed, windows, features):
                 where = (text, evaluate)
                 break
         hop = None
-        if function in ("skewness", "kurtosis") and rng.random() < 0.3:
+        if rng.random() < 0.3:
             window, hop = rng.choice(HOP_CHOICES)
         else:
             window = rng.choice(windows)

@@ -3,9 +3,12 @@
  * fdl_group_read on a hand-written program: worked examples (order,
  * repeats, fewer values than k), -0.0 and +0.0 in a fixed order, int64
  * beyond 2^53, window edges, plan checks, and a randomized differential
- * test against brute force (sort and cut) over exact windows and lifetime,
- * with shuffled arrival and with eviction, bit for bit.
+ * test against brute force (sort and cut) over exact windows, lifetime and
+ * hopped windows (tiles keep their best k), with shuffled arrival and with
+ * eviction, bit for bit; and hopped tiles through a snapshot.
  */
+#define _POSIX_C_SOURCE 200809L         /* mkstemp */
+
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,13 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "fdlrt.h"
 
 #define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-enum { W = 100 };
+enum { W = 100, H = 10, W_HOP = 40 };
 
 /* max_k and min_k with k 1, 3 and 7, windowed, then lifetime; a
  * percentile shares the sorted array. */
@@ -33,10 +37,14 @@ static const int64_t ks[PER_WINDOW] = {1, 3, 7, 1, 3, 7};
 static const fdl_agg_desc aggs[] = {K_AGGS(W), K_AGGS(0),
                                     {FDL_AGG_PERCENTILE, W, FDL_FLOAT64, 0, 0.5, 0, NULL}};
 
-enum { G_FLOAT, G_INT, NGROUPS };
+static const fdl_agg_desc hop_aggs[] = {K_AGGS(W_HOP)};
+
+enum { G_FLOAT, G_INT, G_HOP_FLOAT, G_HOP_INT, NGROUPS };
 static const fdl_group_desc groups[] = {
     {"float", 0, 0, FDL_FLOAT64, COUNT_OF(aggs), aggs, FDL_NULL, 0},
     {"int", 0, 0, FDL_INT64, COUNT_OF(aggs), aggs, FDL_NULL, 0},
+    {"hop float", 0, 0, FDL_FLOAT64, COUNT_OF(hop_aggs), hop_aggs, FDL_NULL, H},
+    {"hop int", 0, 0, FDL_INT64, COUNT_OF(hop_aggs), hop_aggs, FDL_NULL, H},
 };
 static const char *const user_keys[] = {"user_id"};
 static const fdl_type user_key_types[] = {FDL_INT64};
@@ -160,7 +168,8 @@ static void test_plan_checks(void **state)
         {FDL_AGG_MAX_K, FDL_STRING, FDL_VECTOR, 2, 0, false},
         {FDL_AGG_MAX_K, FDL_TIMESTAMP, FDL_VECTOR, 2, 0, false},
         {FDL_AGG_MAX_K, FDL_FLOAT64, FDL_FLOAT64, 2, 0, false},
-        {FDL_AGG_MIN_K, FDL_FLOAT64, FDL_VECTOR, 2, 5, false},     /* no hop */
+        {FDL_AGG_MIN_K, FDL_FLOAT64, FDL_VECTOR, 2, 5, true},      /* hop 5 divides 10 */
+        {FDL_AGG_MAX_K, FDL_FLOAT64, FDL_VECTOR, 2, 3, false},     /* 3 does not */
     };
     for (int i = 0; i < COUNT_OF(cases); i++) {
         fdl_agg_desc agg = {cases[i].function, 10, cases[i].result, cases[i].k, 0, 0, NULL};
@@ -201,7 +210,17 @@ enum { MAX_EVENTS = 90 };
 static double number_of(int group, int64_t x)
 {
     /* floats: x / 4, and x == 1 as -0.0 (0 stays +0.0) */
-    return group == G_INT ? (double)x : x == 1 ? -0.0 : (double)x / 4.0;
+    if (group == G_INT || group == G_HOP_INT)
+        return (double)x;
+    return x == 1 ? -0.0 : (double)x / 4.0;
+}
+
+static fdl_time floor_to_hop(fdl_time t)
+{
+    fdl_time q = t / H;
+    if (t % H != 0 && t < 0)
+        q--;
+    return q * H;
 }
 
 static int compare_doubles(const void *a, const void *b)
@@ -218,12 +237,15 @@ static void check_read(fdl_store *store, fdl_entity_state *e, const test_event *
     double values[MAX_EVENTS], want[8];
     char what[96];
     for (int g = 0; g < NGROUPS; g++)
-        for (int agg = 0; agg < 2 * PER_WINDOW; agg++) {
+        for (int agg = 0; agg < (g >= G_HOP_FLOAT ? 1 : 2) * PER_WINDOW; agg++) {
             bool lifetime = agg >= PER_WINDOW, largest = agg % PER_WINDOW < 3;
             int64_t k = ks[agg % PER_WINDOW];
+            /* hopped: the whole tiles of the window before t's own */
+            fdl_time end = g >= G_HOP_FLOAT ? floor_to_hop(t) : t;
+            fdl_time start = g >= G_HOP_FLOAT ? end - W_HOP : t - W;
             int m = 0;
             for (int i = 0; i < n; i++)
-                if (events[i].time < t && (lifetime || events[i].time >= t - W))
+                if (events[i].time < end && (lifetime || events[i].time >= start))
                     values[m++] = number_of(g, events[i].x);
             qsort(values, (size_t)m, sizeof *values, compare_doubles);
             int dim = m < k ? m : (int)k;
@@ -236,8 +258,9 @@ static void check_read(fdl_store *store, fdl_entity_state *e, const test_event *
 
 static void push_event(fdl_store *store, fdl_entity_state *e, const test_event *ev)
 {
-    push(store, e, G_FLOAT, ev->time, fdl_float64(number_of(G_FLOAT, ev->x)));
-    push(store, e, G_INT, ev->time, fdl_int64(ev->x));
+    for (int g = 0; g < NGROUPS; g++)
+        push(store, e, g, ev->time, groups[g].value_type == FDL_INT64 ? fdl_int64(ev->x)
+                                                                      : fdl_float64(number_of(g, ev->x)));
 }
 
 static int by_time(const void *a, const void *b)
@@ -284,6 +307,38 @@ static void test_differential(void **state)
     }
 }
 
+/* Hopped tiles (and the exact groups) through fdl_store_save/restore. */
+static void test_snapshot(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fdl_k_snapshot_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    fdl_store *store = open_store(true);
+    fdl_entity_state *e = user(store, 3);
+    test_event events[60];
+    for (int i = 0; i < 60; i++) {
+        events[i].time = (fdl_time)(rng() % 120);
+        events[i].x = (int64_t)(rng() % 30) - 10;
+        push_event(store, e, &events[i]);
+    }
+    fdl_error err;
+    if (fdl_store_save(store, path, 1, &err) != FDL_OK)
+        fail_msg("save: %s", err.message);
+    fdl_store_close(store);
+    store = open_store(true);
+    uint64_t tag = 0;
+    if (fdl_store_restore(store, path, &tag, &err) != FDL_OK)
+        fail_msg("restore: %s", err.message);
+    e = fdl_store_entity(store, 0, fdl_int64(3), false);
+    assert_non_null(e);
+    for (fdl_time t = 0; t < 200; t += 9)
+        check_read(store, e, events, 60, t, "restored");
+    fdl_store_close(store);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_zeros_and_big_ints),
         cmocka_unit_test(test_plan_checks),
         cmocka_unit_test(test_differential),
+        cmocka_unit_test(test_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
