@@ -31,6 +31,10 @@ For each seed it generates, from a fixed random stream:
     events planted at the tile edges of spine rows: a read at t covers
     end - w <= time < end, end = t rounded down to a multiple of the hop
     (tiles aligned to the epoch), as docs/language.md says;
+  * and, from a stream of their own again, skewness and kurtosis (checked
+    against exact rationals within the documented bound; null below 3 / 4
+    values, for zero variance, with |x| >= 2^200) and max_k / min_k (bit
+    for bit), over windows, lifetime and hops;
   * event CSVs with null cells, events planted exactly at t - w and at t for
     spine times, ties in event time within and across sources, rows out of
     time order, RFC 3339 times with mixed offsets and fractions and epoch
