@@ -1250,6 +1250,29 @@ static const char *window_text(arena *a, int64_t seconds)
     return "?";
 }
 
+/* "first_k, last_k, ... and min_k": the aggregations whose parameter is
+ * `param`, in table order (stdlib/aggregations.def), for messages. */
+static const char *functions_taking(agg_param param)
+{
+    static char text[256];
+    size_t used = 0;
+    int n = 0, count = 0;
+    for (int fn = 0; fn < AGG_FUNCTION_COUNT; fn++)
+        count += agg_info_of((agg_function)fn)->param == param;
+    for (int fn = 0; fn < AGG_FUNCTION_COUNT; fn++) {
+        if (agg_info_of((agg_function)fn)->param != param)
+            continue;
+        const char *separator = n == 0 ? "" : n == count - 1 ? " and " : ", ";
+        int w = snprintf(text + used, sizeof text - used, "%s%s", separator,
+                         agg_function_name((agg_function)fn));
+        if (w < 0 || (size_t)w >= sizeof text - used)
+            break;
+        used += (size_t)w;
+        n++;
+    }
+    return text;
+}
+
 /* The aggregations that take `percentile: P` (stdlib/aggregations.def). */
 #define IS_PERCENTILE(fn) (agg_info_of(fn)->param == AGG_PARAM_PERCENTILE)
 
@@ -1402,7 +1425,7 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
                      (const char **)agg_function_names, AGG_FUNCTION_COUNT);
         ok = false;
     }
-    /* k: for first_k and last_k only; percentile: for percentile only. */
+    /* k: for the K functions only; percentile: for the PERCENTILE ones. */
     bool wants_k = agg_info_of(fn)->param == AGG_PARAM_K;
     if (agg->k_written && !agg->has_k) {
         ok = false;   /* not an integer: reported */
@@ -1411,8 +1434,8 @@ static bool check_aggregation(checker *c, const ast_feature *af, ir_feature *f)
                    agg_function_name(fn));
         ok = false;
     } else if (ok && !wants_k && agg->has_k) {
-        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->k_span, "'k' is for first_k, last_k and top_k, not %s",
-                   agg_function_name(fn));
+        diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->k_span, "'k' is for %s, not %s",
+                   functions_taking(AGG_PARAM_K), agg_function_name(fn));
         ok = false;
     } else if (ok && wants_k && (agg->k < 1 || agg->k > 100000)) {
         diag_error(c->sources, DIAG_AGGREGATION_PARAMETER, agg->k_span, "k must be between 1 and 100000, not %lld",

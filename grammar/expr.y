@@ -71,7 +71,7 @@
  * In a body, lookup_embedding(MODEL [, DIMENSION]) and cosine_similarity(
  * [ENTITY.]FEATURE, [ENTITY.]FEATURE) are computations; any other function
  * is an aggregation FUNCTION(SOURCE[.FIELD] [where FILTER] [, K | , P]),
- * where the parameter is k for first_k/last_k and the percentile (or a
+ * where the parameter is k for first_k, last_k, top_k, max_k and min_k and the percentile (or a
  * list [P, ...] of them) for percentile and approx_percentile, and
  * min_by/max_by(SOURCE.FIELD, BY) name the ordering field BY. Reserved in .fdl files (lowercase only; `name` in backquotes
  * is a name whatever it spells): entity source embedding feature set key of

@@ -294,7 +294,8 @@ static size_t cursor_bytes(const fdl_group_state *g, const cursor *c)
         n += sizeof *c->extremes +
              ((size_t)c->extremes->min.capacity + c->extremes->max.capacity) * sizeof(int64_t);
     if (c->moments)
-        n += sizeof *c->moments + xsum_bytes(&c->moments->sum) + xsum_bytes(&c->moments->squares);
+        n += sizeof *c->moments + xsum_bytes(&c->moments->sum) + xsum_bytes(&c->moments->squares) +
+             xsum_bytes(&c->moments->cubes) + xsum_bytes(&c->moments->fourths);
     if (c->distinct)
         n += sizeof *c->distinct + c->distinct->capacity * sizeof(distinct_entry);
     if (c->sorted)

@@ -29,6 +29,9 @@ typedef struct fdl_group_plan {
     int64_t lifetime_first_k;           /* largest k of lifetime first_k, 0 if none */
     int64_t lifetime_last_k;            /* largest k of lifetime last_k, 0 if none */
     unsigned tile_needs;                /* hopped groups: FDL_NEEDS_* of every tile */
+    /* hopped groups: how many of its largest / smallest values a tile keeps
+     * (the largest k of max_k / min_k), 0 if none */
+    int64_t tile_max_k, tile_min_k;
 } fdl_group_plan;
 
 enum {
@@ -44,6 +47,7 @@ enum {
     FDL_NEEDS_LAST_K = 512,             /* last_k: lifetime base keeps the last k */
     FDL_NEEDS_SKETCH = 1024,            /* approx_percentile: a DDSketch of the values */
     FDL_NEEDS_HLL = 2048,               /* approx_count_distinct: a HyperLogLog (lifetime, or per tile) */
+    FDL_NEEDS_HIGHER_MOMENTS = 4096,    /* skewness, kurtosis: also exact sums of x^3 and x^4 */
 };
 
 /* Checks the group description and builds its plan; FDL_ERR_ARGUMENT

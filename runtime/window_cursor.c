@@ -115,6 +115,28 @@ static int value_parts(fdl_type type, event_payload p, double parts[VALUE_PARTS_
     return 2;
 }
 
+/* Appends the exact two-product of every a[i] and b[j] (two doubles each:
+ * the rounded product and its error, exact unless the error underflows). */
+static int exact_products(const double *a, int na, const double *b, int nb, double *out)
+{
+    int n = 0;
+    for (int i = 0; i < na; i++)
+        for (int j = 0; j < nb; j++) {
+            double product = a[i] * b[j];
+            out[n++] = product;
+            out[n++] = fma(a[i], b[j], -product);
+        }
+    return n;
+}
+
+static bool xsum_update(fdl_xsum *sum, const double *terms, int n, int sign)
+{
+    bool ok = true;
+    for (int i = 0; i < n; i++)
+        ok &= sign > 0 ? fdl_xsum_add(sum, terms[i]) : fdl_xsum_sub(sum, terms[i]);
+    return ok;
+}
+
 /* Adds (sign 1) or removes (-1) a value's contributions to the moments.
  * The same value always contributes the same doubles, so removal undoes
  * addition exactly. */
@@ -124,6 +146,8 @@ bool fdl_window_moments_update(fdl_type type, cursor_moments *m, event_payload p
     int n = value_parts(type, p, x);
     if (type == FDL_FLOAT64 && fabs(x[0]) >= 0x1p511) {
         m->huge += sign;                /* x*x could overflow: result null */
+        if (m->higher)
+            m->huge_higher += sign;
         return true;
     }
     /* x*x = sum over i, j of x[i]*x[j], each as an exact two-product. */
@@ -136,11 +160,21 @@ bool fdl_window_moments_update(fdl_type type, cursor_moments *m, event_payload p
             terms[nterms++] = product;
             terms[nterms++] = fma(a, x[j], -product);
         }
-    bool ok = true;
-    for (int i = 0; i < n; i++)
-        ok &= sign > 0 ? fdl_xsum_add(&m->sum, x[i]) : fdl_xsum_sub(&m->sum, x[i]);
-    for (int i = 0; i < nterms; i++)
-        ok &= sign > 0 ? fdl_xsum_add(&m->squares, terms[i]) : fdl_xsum_sub(&m->squares, terms[i]);
+    bool ok = xsum_update(&m->sum, x, n, sign) && xsum_update(&m->squares, terms, nterms, sign);
+    if (!m->higher)
+        return ok;
+    /* x^3 and x^4 as exact two-products of the square's terms with x and
+     * with themselves (at most 2 * 6 * 2 and 2 * 6 * 6 doubles). Beyond
+     * 2^200 they could overflow what the result step multiplies: null. */
+    if (fabs(x[0]) >= 0x1p200) {
+        m->huge_higher += sign;
+        return ok;
+    }
+    double cubes[2 * 6 * VALUE_PARTS_MAX], fourths[2 * 6 * 6];
+    int ncubes = exact_products(terms, nterms, x, n, cubes);
+    int nfourths = exact_products(terms, nterms, terms, nterms, fourths);
+    ok &= xsum_update(&m->cubes, cubes, ncubes, sign);
+    ok &= xsum_update(&m->fourths, fourths, nfourths, sign);
     return ok;
 }
 
@@ -148,7 +182,20 @@ void fdl_window_moments_clear(cursor_moments *m)
 {
     fdl_xsum_free(&m->sum);
     fdl_xsum_free(&m->squares);
-    m->huge = 0;
+    fdl_xsum_free(&m->cubes);
+    fdl_xsum_free(&m->fourths);
+    m->huge = m->huge_higher = 0;
+}
+
+bool fdl_window_moments_merge(cursor_moments *into, const cursor_moments *from)
+{
+    into->huge += from->huge;
+    bool ok = fdl_xsum_merge(&into->sum, &from->sum) && fdl_xsum_merge(&into->squares, &from->squares);
+    if (ok && into->higher && from->higher) {
+        into->huge_higher += from->huge_higher;
+        ok = fdl_xsum_merge(&into->cubes, &from->cubes) && fdl_xsum_merge(&into->fourths, &from->fourths);
+    }
+    return ok;
 }
 
 /* ---- distinct map */
@@ -532,6 +579,10 @@ fdl_status fdl_window_cursor_read(fdl_group_state *g, int agg, fdl_time t, bool 
     case FDL_AGG_STDDEV:
         *out = fdl_window_variance_value(g, c, desc->function == FDL_AGG_STDDEV);
         break;
+    case FDL_AGG_SKEWNESS:
+    case FDL_AGG_KURTOSIS:
+        *out = fdl_window_shape_value(g, c, desc->function == FDL_AGG_KURTOSIS);
+        break;
     case FDL_AGG_COUNT_DISTINCT:
         *out = fdl_int64((int64_t)c->distinct->count);
         break;
@@ -547,6 +598,10 @@ fdl_status fdl_window_cursor_read(fdl_group_state *g, int agg, fdl_time t, bool 
         break;
     case FDL_AGG_TOP_K:
         *out = fdl_window_top_k_value(g, agg, c, desc->k);
+        break;
+    case FDL_AGG_MAX_K:
+    case FDL_AGG_MIN_K:
+        *out = fdl_window_extreme_k_value(g, agg, c->sorted, desc->k, desc->function == FDL_AGG_MAX_K);
         break;
     case FDL_AGG_APPROX_COUNT_DISTINCT:
         if (c->hll_stale) {
@@ -582,8 +637,11 @@ bool fdl_window_cursors_init(fdl_group_state *g)
         bool ok = true;
         if (needs & (FDL_NEEDS_MIN | FDL_NEEDS_MAX))
             ok &= (c->extremes = calloc(1, sizeof *c->extremes)) != NULL;
-        if (needs & FDL_NEEDS_MOMENTS)
+        if (needs & FDL_NEEDS_MOMENTS) {
             ok &= (c->moments = calloc(1, sizeof *c->moments)) != NULL;
+            if (c->moments)
+                c->moments->higher = (needs & FDL_NEEDS_HIGHER_MOMENTS) != 0;
+        }
         if (needs & FDL_NEEDS_DISTINCT)
             ok &= (c->distinct = calloc(1, sizeof *c->distinct)) != NULL;
         if (needs & FDL_NEEDS_SORTED)
@@ -612,8 +670,7 @@ void fdl_window_cursors_free(fdl_group_state *g)
             free(c->extremes);
         }
         if (c->moments) {
-            fdl_xsum_free(&c->moments->sum);
-            fdl_xsum_free(&c->moments->squares);
+            fdl_window_moments_clear(c->moments);
             free(c->moments);
         }
         if (c->distinct) {

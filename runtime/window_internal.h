@@ -63,10 +63,14 @@ typedef struct cursor_extremes {
     bool valid;                         /* false: rebuild from the range */
 } cursor_extremes;
 
-/* Exact sums of x and x*x for variance and stddev. */
+/* Exact sums of x and x*x for variance and stddev; with `higher` (skewness,
+ * kurtosis: FDL_NEEDS_HIGHER_MOMENTS) also of x^3 and x^4. */
 typedef struct cursor_moments {
     fdl_xsum sum, squares;
     int64_t huge;                       /* values with |x| >= 2^511: result null */
+    fdl_xsum cubes, fourths;            /* higher only */
+    int64_t huge_higher;                /* higher: values with |x| >= 2^200 (not in cubes, fourths) */
+    bool higher;                        /* set when allocated; never changes */
 } cursor_moments;
 
 /* count_distinct: open addressing, linear probing, backward-shift delete. */
@@ -97,7 +101,7 @@ typedef struct cursor {
         fdl_xsum f;                     /* float64 groups */
     } sum;                              /* lifetime: base included */
     cursor_extremes *extremes;          /* NULL without min/max */
-    cursor_moments *moments;            /* NULL without variance/stddev */
+    cursor_moments *moments;            /* NULL without variance/stddev/skewness/kurtosis */
     distinct_map *distinct;             /* NULL without count_distinct */
     sorted_values *sorted;              /* NULL without percentile */
     fdl_ddsketch *sketch;               /* NULL without approx_percentile */
@@ -419,12 +423,17 @@ void fdl_window_extremes_rebuild(fdl_group_state *g, cursor *c, unsigned needs);
 /* Adds (sign 1) or removes (-1) a value's contributions to the moments. */
 bool fdl_window_moments_update(fdl_type type, cursor_moments *m, event_payload p, int sign);
 void fdl_window_moments_clear(cursor_moments *m);
+/* Adds from's sums into into (a hopped window's tiles); false out of memory. */
+bool fdl_window_moments_merge(cursor_moments *into, const cursor_moments *from);
 
 /* ---- window_result.c */
 
 /* From a cursor moved to the read's window. */
 fdl_value fdl_window_extreme_value(fdl_group_state *g, int cursor_index, int want);
 fdl_value fdl_window_percentile_value(const sorted_values *v, double p);
+/* max_k (largest) or min_k from the sorted values. */
+fdl_value fdl_window_extreme_k_value(fdl_group_state *g, int agg, const sorted_values *v, int64_t k,
+                                     bool largest);
 fdl_value fdl_window_top_k_value(fdl_group_state *g, int agg, const cursor *c, int64_t k);
 fdl_value fdl_window_k_events_value(fdl_group_state *g, int agg, const cursor *c, int64_t k,
                                     bool lifetime, bool newest);
@@ -432,6 +441,8 @@ fdl_value fdl_window_k_events_value(fdl_group_state *g, int agg, const cursor *c
 fdl_value fdl_window_sum_value(fdl_group_state *g, const cursor *c);
 fdl_value fdl_window_mean_value(fdl_group_state *g, const cursor *c);
 fdl_value fdl_window_variance_value(fdl_group_state *g, const cursor *c, bool stddev);
+/* skewness (kurtosis false) or excess kurtosis from higher moments. */
+fdl_value fdl_window_shape_value(fdl_group_state *g, const cursor *c, bool kurtosis);
 fdl_value fdl_window_approx_percentile_value(const fdl_ddsketch *sketch, double p);
 fdl_value fdl_window_percentiles_value(fdl_group_state *g, int agg, const cursor *c,
                                        const fdl_agg_desc *desc);

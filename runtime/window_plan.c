@@ -153,6 +153,10 @@ fdl_status fdl_group_plan_init(fdl_group_plan *plan, const fdl_group_desc *desc,
         unsigned needs = row_of(agg->function)->needs;   /* checked above */
         plan->cursor_needs[c] |= needs;
         plan->tile_needs |= needs;
+        if (desc->hop > 0 && agg->function == FDL_AGG_MAX_K && agg->k > plan->tile_max_k)
+            plan->tile_max_k = agg->k;
+        if (desc->hop > 0 && agg->function == FDL_AGG_MIN_K && agg->k > plan->tile_min_k)
+            plan->tile_min_k = agg->k;
         if (agg->window == 0) {
             plan->lifetime_cursor = c;
             if (agg->function == FDL_AGG_FIRST_K && agg->k > plan->lifetime_first_k)

@@ -120,6 +120,153 @@ fdl_value fdl_window_variance_value(fdl_group_state *g, const cursor *c, bool st
     return isfinite(result) ? fdl_float64(result) : fdl_null();
 }
 
+/* ---- skewness and kurtosis from exact power sums */
+
+enum { SHAPE_PARTS = 64 };
+
+/* An exact value as its canonical parts (xsum.h), decreasing. */
+typedef struct shape_number {
+    double parts[SHAPE_PARTS];
+    int count;
+} shape_number;
+
+/* *out = the exact product of a and b (each two-product exact unless its
+ * error underflows), as canonical parts. false: out of memory or too many. */
+static bool shape_multiply(const shape_number *a, const shape_number *b, shape_number *out)
+{
+    fdl_xsum product;
+    fdl_xsum_init(&product);
+    bool ok = true;
+    for (int i = 0; i < a->count && ok; i++)
+        for (int j = 0; j < b->count && ok; j++) {
+            double p = a->parts[i] * b->parts[j];
+            ok = fdl_xsum_add(&product, p) && fdl_xsum_add(&product, fma(a->parts[i], b->parts[j], -p));
+        }
+    out->count = ok ? fdl_xsum_canonical(&product, out->parts, SHAPE_PARTS) : -1;
+    fdl_xsum_free(&product);
+    return out->count >= 0;
+}
+
+/* *out = the canonical parts of an exact sum, each part scaled by 2^scale
+ * (exact unless it underflows). */
+static bool shape_load(const fdl_xsum *sum, int scale, shape_number *out)
+{
+    out->count = fdl_xsum_canonical(sum, out->parts, SHAPE_PARTS);
+    for (int i = 0; i < out->count; i++)
+        out->parts[i] = ldexp(out->parts[i], scale);
+    return out->count >= 0;
+}
+
+static bool shape_add(fdl_xsum *into, const shape_number *x, int sign)
+{
+    bool ok = true;
+    for (int i = 0; i < x->count && ok; i++)
+        ok = sign > 0 ? fdl_xsum_add(into, x->parts[i]) : fdl_xsum_sub(into, x->parts[i]);
+    return ok;
+}
+
+/* into += sign * coefficient * x * y exactly (coefficient a small integer
+ * or a count, as canonical parts). */
+static bool shape_term(fdl_xsum *into, const shape_number *coefficient, const shape_number *x,
+                       const shape_number *y, int sign)
+{
+    shape_number xy, term;
+    if (!shape_multiply(x, y, &xy) || !shape_multiply(coefficient, &xy, &term))
+        return false;
+    return shape_add(into, &term, sign);
+}
+
+static shape_number shape_integer(int64_t v)
+{
+    shape_number n = {.count = 0};
+    fdl_xsum x;
+    fdl_xsum_init(&x);
+    /* v < 2^63: its high and low 32 bits are exact doubles */
+    bool ok = fdl_xsum_add(&x, (double)(v >> 32) * 0x1p32) && fdl_xsum_add(&x, (double)(v & 0xFFFFFFFF));
+    n.count = ok ? fdl_xsum_canonical(&x, n.parts, SHAPE_PARTS) : -1;
+    fdl_xsum_free(&x);
+    return n;
+}
+
+/*
+ * skewness (kurtosis false) or excess kurtosis, bias-corrected as pandas'
+ * Series.skew() and Series.kurt() define them, from the exact power sums
+ * S1..S4 of the values. With the central sums m2 = A2/n, m3 = A3/n^2,
+ * m4 = A4/n^3 where
+ *   A2 = n S2 - S1^2
+ *   A3 = n^2 S3 - 3 n S1 S2 + 2 S1^3
+ *   A4 = n^3 S4 - 4 n^2 S1 S3 + 6 n S1^2 S2 - 3 S1^4
+ * (each formed exactly and rounded once):
+ *   skewness = sqrt(n (n - 1)) / (n - 2) * A3 / (A2 sqrt(A2))
+ *   kurtosis = (n + 1) (n - 1) / ((n - 2) (n - 3)) * A4 / A2^2
+ *              - 3 (n - 1)^2 / ((n - 2) (n - 3))
+ * Every step is a function of the canonical parts of the sums and of n,
+ * so the result depends on the multiset of values only. The sums are
+ * scaled first (x by 2^-h, so S_k by 2^-kh; both results are scale-free)
+ * so that S2 is about 1: then |S1| <= sqrt(n S2), |S3| <= S2^1.5 and
+ * S4 <= S2^2 keep every product far from overflow.
+ */
+fdl_value fdl_window_shape_value(fdl_group_state *g, const cursor *c, bool kurtosis)
+{
+    const cursor_moments *m = c->moments;
+    assert(m->higher);
+    int64_t n = c->count;
+    if (n < (kurtosis ? 4 : 3) || m->huge > 0 || m->huge_higher > 0)
+        return fdl_null();
+    shape_number s[9];                  /* 520 bytes each */
+    shape_number *s1 = &s[0], *s2 = &s[1], *s3 = &s[2], *s4 = &s[3];
+    shape_number *nn = &s[4], *coefficient = &s[5], *s11 = &s[6], *power = &s[7], *one = &s[8];
+    double result = NAN;
+    bool memory = true;
+    fdl_xsum a2, ak;
+    fdl_xsum_init(&a2);
+    fdl_xsum_init(&ak);
+    s2->count = fdl_xsum_canonical(&m->squares, s2->parts, SHAPE_PARTS);
+    if (s2->count <= 0)
+        goto done;                      /* all zero (or beyond float64): null */
+    int h = ilogb(s2->parts[0]);
+    h = h >= 0 ? h / 2 : -((1 - h) / 2);
+    *one = (shape_number){.parts = {1.0}, .count = 1};
+    *nn = shape_integer(n);
+    memory = shape_load(&m->sum, -h, s1) && shape_load(&m->squares, -2 * h, s2) &&
+             shape_load(&m->cubes, -3 * h, s3) && shape_load(&m->fourths, -4 * h, s4) &&
+             nn->count > 0 && shape_multiply(s1, s1, s11);
+    /* A2 = n S2 - S1^2 */
+    memory = memory && shape_term(&a2, nn, s2, one, 1) && shape_add(&a2, s11, -1);
+    if (!kurtosis) {
+        /* A3 = n^2 S3 - 3 n S1 S2 + 2 S1^3 */
+        shape_number three = {.parts = {3.0}, .count = 1}, two = {.parts = {2.0}, .count = 1};
+        memory = memory && shape_multiply(nn, nn, power) && shape_term(&ak, power, s3, one, 1) &&
+                 shape_multiply(&three, nn, coefficient) && shape_term(&ak, coefficient, s1, s2, -1) &&
+                 shape_term(&ak, &two, s11, s1, 1);
+    } else {
+        /* A4 = n^3 S4 - 4 n^2 S1 S3 + 6 n S1^2 S2 - 3 S1^4 */
+        shape_number three = {.parts = {3.0}, .count = 1}, four = {.parts = {4.0}, .count = 1},
+                     six = {.parts = {6.0}, .count = 1};
+        memory = memory && shape_multiply(nn, nn, power) && shape_multiply(&four, power, coefficient) &&
+                 shape_term(&ak, coefficient, s1, s3, -1) && shape_multiply(power, nn, coefficient) &&
+                 shape_term(&ak, coefficient, s4, one, 1) && shape_multiply(&six, nn, coefficient) &&
+                 shape_term(&ak, coefficient, s11, s2, 1) && shape_term(&ak, &three, s11, s11, -1);
+    }
+    double r2 = 0.0, rk = 0.0;
+    memory = memory && fdl_xsum_result(&a2, &r2) && fdl_xsum_result(&ak, &rk);
+    if (!memory || !(r2 > 0.0))
+        goto done;                      /* zero variance: null */
+    double nd = (double)n;
+    if (!kurtosis)
+        result = sqrt(nd * (nd - 1.0)) / (nd - 2.0) * (rk / (r2 * sqrt(r2)));
+    else {
+        double d = (nd - 2.0) * (nd - 3.0);
+        result = (nd + 1.0) * (nd - 1.0) / d * (rk / (r2 * r2)) - 3.0 * (nd - 1.0) * (nd - 1.0) / d;
+    }
+done:
+    fdl_xsum_free(&a2);
+    fdl_xsum_free(&ak);
+    if (!memory)
+        g->failed = true;               /* the read reports FDL_ERR_MEMORY */
+    return isfinite(result) ? fdl_float64(result) : fdl_null();
+}
+
 /* numpy's "linear" percentile of the sorted values. */
 fdl_value fdl_window_percentile_value(const sorted_values *v, double p)
 {
@@ -277,6 +424,25 @@ fdl_value fdl_window_k_events_value(fdl_group_state *g, int agg, const cursor *c
             v[i++] = payload_number(g->type, event_at(g, j)->value);
     }
     return fdl_vector(v, (int32_t)dim);
+}
+
+/* max_k (largest: from the top, descending) or min_k (ascending): the
+ * values are in compare_payload's total order, so -0.0 and +0.0 come out
+ * in a fixed order whatever the arrival order. */
+fdl_value fdl_window_extreme_k_value(fdl_group_state *g, int agg, const sorted_values *v, int64_t k,
+                                     bool largest)
+{
+    size_t dim = v->count < (size_t)k ? v->count : (size_t)k;
+    if (dim == 0)
+        return fdl_null();
+    double *out = vector_reserve(g, agg, dim);
+    if (!out) {
+        g->failed = true;
+        return fdl_null();
+    }
+    for (size_t i = 0; i < dim; i++)
+        out[i] = largest ? v->items[v->count - 1 - i] : v->items[i];
+    return fdl_vector(out, (int32_t)dim);
 }
 
 fdl_value fdl_window_approx_percentile_value(const fdl_ddsketch *sketch, double p)

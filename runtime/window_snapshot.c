@@ -154,6 +154,11 @@ void fdl_window_snapshot_put_moments(fdl_snap_writer *w, const cursor_moments *m
     fdl_window_snapshot_put_xsum(w, &m->sum);
     fdl_window_snapshot_put_xsum(w, &m->squares);
     fdl_snap_put_i64(w, m->huge);
+    if (m->higher) {
+        fdl_window_snapshot_put_xsum(w, &m->cubes);
+        fdl_window_snapshot_put_xsum(w, &m->fourths);
+        fdl_snap_put_i64(w, m->huge_higher);
+    }
 }
 
 bool fdl_window_snapshot_get_moments(fdl_snap_reader *r, cursor_moments *m)
@@ -161,7 +166,10 @@ bool fdl_window_snapshot_get_moments(fdl_snap_reader *r, cursor_moments *m)
     if (!fdl_window_snapshot_get_xsum(r, &m->sum) || !fdl_window_snapshot_get_xsum(r, &m->squares) ||
         !fdl_snap_get_i64(r, &m->huge))
         return false;
-    return m->huge >= 0 || fdl_snap_fail(r, "a negative count of huge values");
+    if (m->higher && (!fdl_window_snapshot_get_xsum(r, &m->cubes) ||
+                      !fdl_window_snapshot_get_xsum(r, &m->fourths) || !fdl_snap_get_i64(r, &m->huge_higher)))
+        return false;
+    return (m->huge >= 0 && m->huge_higher >= 0) || fdl_snap_fail(r, "a negative count of huge values");
 }
 
 void fdl_window_snapshot_put_int128(fdl_snap_writer *w, int128 v)

@@ -51,6 +51,10 @@ typedef struct tile {
     cursor_moments moments;             /* FDL_NEEDS_MOMENTS */
     fdl_ddsketch sketch;                /* FDL_NEEDS_SKETCH */
     fdl_hll *hll;                       /* FDL_NEEDS_HLL, else NULL */
+    /* max_k / min_k: the tile's plan->tile_max_k largest values, largest
+     * first, and tile_min_k smallest, smallest first (NULL until needed) */
+    double *largest, *smallest;
+    int64_t nlargest, nsmallest;
 } tile;
 
 typedef struct tile_set {
@@ -113,6 +117,8 @@ static void tile_release(fdl_group_state *g, tile *t)
     fdl_window_moments_clear(&t->moments);
     fdl_ddsketch_free(&t->sketch);
     free(t->hll);
+    free(t->largest);
+    free(t->smallest);
 }
 
 void fdl_window_tiles_free(fdl_group_state *g)
@@ -153,6 +159,37 @@ static size_t tiles_lower_bound(const tile_set *ts, int64_t key)
     return lo;
 }
 
+/* The total order of float64 values (-0.0 before +0.0), for qsort. */
+static int total_order(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    if (x != y)
+        return x < y ? -1 : 1;
+    return (signbit(y) != 0) - (signbit(x) != 0);
+}
+
+/* Keeps x among the `limit` values of items (count of them) that come first
+ * in the order `sign` * total_order (1: smallest first, -1: largest first):
+ * the tile's best k, which merge exactly (the window's best k are among its
+ * tiles' best k). false when out of memory. */
+static bool bounded_insert(double **items, int64_t *count, int64_t limit, double x, int sign)
+{
+    assert(limit > 0 && *count <= limit);
+    if (!*items && !(*items = malloc((size_t)limit * sizeof **items)))
+        return false;
+    double *v = *items;
+    int64_t p = *count;
+    while (p > 0 && sign * total_order(&x, &v[p - 1]) < 0)
+        p--;
+    if (p >= limit)
+        return true;                    /* not among the best */
+    int64_t keep = *count < limit ? *count : limit - 1;
+    memmove(v + p + 1, v + p, (size_t)(keep - p) * sizeof *v);
+    v[p] = x;
+    *count = keep + 1;
+    return true;
+}
+
 /* Adds an event to its tile's partial state. */
 static void tile_add(fdl_group_state *g, tile *t, const event *e)
 {
@@ -180,6 +217,12 @@ static void tile_add(fdl_group_state *g, tile *t, const event *e)
         ok &= fdl_ddsketch_update(&t->sketch, payload_number(g->type, e->value), 1);
     if (t->hll)
         fdl_hll_add_hash(t->hll, payload_hash(g->type, e->value));
+    if (g->plan->tile_max_k > 0)
+        ok &= bounded_insert(&t->largest, &t->nlargest, g->plan->tile_max_k,
+                             payload_number(g->type, e->value), -1);
+    if (g->plan->tile_min_k > 0)
+        ok &= bounded_insert(&t->smallest, &t->nsmallest, g->plan->tile_min_k,
+                             payload_number(g->type, e->value), 1);
     if (!ok) {
         g->failed = true;
         /* A failed first assignment left nothing owned: stay consistent. */
@@ -224,6 +267,8 @@ static void tile_compact(fdl_group_state *g, tile *t)
     if (needs & FDL_NEEDS_MOMENTS) {
         xsum_compact(&t->moments.sum);
         xsum_compact(&t->moments.squares);
+        xsum_compact(&t->moments.cubes);
+        xsum_compact(&t->moments.fourths);
     }
 }
 
@@ -258,6 +303,7 @@ fdl_status fdl_window_tiles_push(fdl_group_state *g, event *e, fdl_store_stats *
         tile fresh;
         memset(&fresh, 0, sizeof fresh);
         fresh.index = index;
+        fresh.moments.higher = (g->plan->tile_needs & FDL_NEEDS_HIGHER_MOMENTS) != 0;
         fdl_ddsketch_init(&fresh.sketch);
         if ((g->plan->tile_needs & FDL_NEEDS_HLL) && !(fresh.hll = calloc(1, sizeof *fresh.hll))) {
             status = FDL_ERR_MEMORY;
@@ -337,6 +383,7 @@ fdl_status fdl_window_tiles_read(fdl_group_state *g, int agg, fdl_time t, bool k
     memset(&merged, 0, sizeof merged);
     cursor_moments moments;
     memset(&moments, 0, sizeof moments);
+    moments.higher = (g->plan->tile_needs & FDL_NEEDS_HIGHER_MOMENTS) != 0;
     merged.moments = &moments;
     bool ok = true;
     for (size_t i = lo; i < hi; i++)
@@ -394,14 +441,42 @@ fdl_status fdl_window_tiles_read(fdl_group_state *g, int agg, fdl_time t, bool k
         break;
     case FDL_AGG_VARIANCE:
     case FDL_AGG_STDDEV:
-        for (size_t i = lo; i < hi && ok; i++) {
-            moments.huge += items[i].moments.huge;
-            ok = fdl_xsum_merge(&moments.sum, &items[i].moments.sum) &&
-                 fdl_xsum_merge(&moments.squares, &items[i].moments.squares);
-        }
-        if (ok)
+    case FDL_AGG_SKEWNESS:
+    case FDL_AGG_KURTOSIS:
+        for (size_t i = lo; i < hi && ok; i++)
+            ok = fdl_window_moments_merge(&moments, &items[i].moments);
+        if (!ok)
+            break;
+        if (desc->function == FDL_AGG_VARIANCE || desc->function == FDL_AGG_STDDEV)
             *out = fdl_window_variance_value(g, &merged, desc->function == FDL_AGG_STDDEV);
+        else
+            *out = fdl_window_shape_value(g, &merged, desc->function == FDL_AGG_KURTOSIS);
         break;
+    case FDL_AGG_MAX_K:
+    case FDL_AGG_MIN_K: {
+        /* The window's k best are among its tiles' best: gather, sort. */
+        bool largest = desc->function == FDL_AGG_MAX_K;
+        size_t total = 0;
+        for (size_t i = lo; i < hi; i++)
+            total += (size_t)(largest ? items[i].nlargest : items[i].nsmallest);
+        sorted_values merged_values = {NULL, 0, 0};
+        if (total > 0 && !(merged_values.items = malloc(total * sizeof(double)))) {
+            ok = false;
+            break;
+        }
+        for (size_t i = lo; i < hi; i++) {
+            const double *v = largest ? items[i].largest : items[i].smallest;
+            size_t n = (size_t)(largest ? items[i].nlargest : items[i].nsmallest);
+            if (n > 0)
+                memcpy(merged_values.items + merged_values.count, v, n * sizeof *v);
+            merged_values.count += n;
+        }
+        if (total > 1)
+            qsort(merged_values.items, total, sizeof(double), total_order);
+        *out = fdl_window_extreme_k_value(g, agg, &merged_values, desc->k, largest);
+        free(merged_values.items);
+        break;
+    }
     case FDL_AGG_APPROX_COUNT_DISTINCT:
         fdl_hll_clear(ts->merged_hll);
         for (size_t i = lo; i < hi; i++)
@@ -477,6 +552,37 @@ size_t fdl_window_tiles_bytes(const struct tile_set *ts)
 
 /* ------------------------------------------------------------ snapshots */
 
+/* A tile's best values (max_k / min_k): the count, then each. */
+static void put_best(fdl_snap_writer *w, const double *items, int64_t count)
+{
+    fdl_snap_put_i64(w, count);
+    for (int64_t i = 0; i < count; i++)
+        fdl_snap_put_f64(w, items[i]);
+}
+
+/* Reads what put_best wrote: at most limit values, in the order `sign`
+ * (bounded_insert's), finite. */
+static bool get_best(fdl_snap_reader *r, double **items, int64_t *count, int64_t limit, int sign)
+{
+    int64_t n;
+    if (!fdl_snap_get_i64(r, &n))
+        return false;
+    if (n < 0 || n > limit)
+        return fdl_snap_fail(r, "a tile keeps %lld of its best %lld values", (long long)n, (long long)limit);
+    if (n == 0)
+        return true;
+    if (!(*items = malloc((size_t)limit * sizeof **items)))
+        return fdl_snap_fail(r, "out of memory");
+    for (int64_t i = 0; i < n; i++) {
+        if (!fdl_snap_get_f64(r, &(*items)[i]))
+            return false;
+        *count = i + 1;                 /* freed with the tile from here on */
+        if (!isfinite((*items)[i]) || (i > 0 && sign * total_order(&(*items)[i - 1], &(*items)[i]) > 0))
+            return fdl_snap_fail(r, "a tile's best values out of order");
+    }
+    return true;
+}
+
 /* A tile set in a store snapshot (window_snapshot.c): the horizon, the
  * newest time, and per tile its index, count and partial state as the
  * plan's needs say. The read scratch is not saved. */
@@ -507,6 +613,10 @@ void fdl_window_tiles_save(const fdl_group_state *g, fdl_snap_writer *w)
             fdl_window_snapshot_put_sketch(w, &t->sketch);
         if (t->hll)
             fdl_window_snapshot_put_hll(w, t->hll);
+        if (g->plan->tile_max_k > 0)
+            put_best(w, t->largest, t->nlargest);
+        if (g->plan->tile_min_k > 0)
+            put_best(w, t->smallest, t->nsmallest);
     }
 }
 
@@ -538,6 +648,10 @@ static bool tile_restore(fdl_group_state *g, tile *t, fdl_snap_reader *r)
         ok = fdl_window_snapshot_get_sketch(r, &t->sketch);
     if (ok && t->hll)
         ok = fdl_window_snapshot_get_hll(r, t->hll);
+    if (ok && g->plan->tile_max_k > 0)
+        ok = get_best(r, &t->largest, &t->nlargest, g->plan->tile_max_k, -1);
+    if (ok && g->plan->tile_min_k > 0)
+        ok = get_best(r, &t->smallest, &t->nsmallest, g->plan->tile_min_k, 1);
     return ok;
 }
 
@@ -557,6 +671,7 @@ bool fdl_window_tiles_restore(fdl_group_state *g, fdl_snap_reader *r, fdl_store_
     ts->capacity = count;
     for (size_t i = 0; i < count; i++) {
         tile *t = &ts->items[i];
+        t->moments.higher = (g->plan->tile_needs & FDL_NEEDS_HIGHER_MOMENTS) != 0;
         fdl_ddsketch_init(&t->sketch);
         if ((g->plan->tile_needs & FDL_NEEDS_HLL) && !(t->hll = calloc(1, sizeof *t->hll)))
             return fdl_snap_fail(r, "out of memory");

@@ -172,6 +172,14 @@ typedef enum fdl_agg {
                          * event, then the largest value); empty: null */
     FDL_AGG_MAX_BY,     /* the value of the event whose by-value is largest (ties: the latest
                          * event, then the largest value); empty: null */
+    FDL_AGG_SKEWNESS,   /* bias-corrected sample skewness (pandas' Series.skew()) of int64/float64
+                         * values, float64; < 3 values or zero variance: null */
+    FDL_AGG_KURTOSIS,   /* bias-corrected sample excess kurtosis (pandas' Series.kurt()), float64;
+                         * < 4 values or zero variance: null */
+    FDL_AGG_MAX_K,      /* the k largest int64/float64 values, largest first (+0.0 before -0.0),
+                         * float64 vector; empty: null */
+    FDL_AGG_MIN_K,      /* the k smallest values, smallest first (-0.0 before +0.0), float64
+                         * vector; empty: null */
 } fdl_agg;
 
 typedef struct fdl_field_desc {
@@ -327,7 +335,8 @@ typedef struct fdl_group_desc {
      * e = floor(t / H) H. Memory per entity is bounded by the tiles, not by
      * the events. Allowed functions: count, sum, mean, min, max, first,
      * last, variance, stddev, approx_percentile (one p or a list),
-     * approx_count_distinct, min_by, max_by.
+     * approx_count_distinct, min_by, max_by, skewness, kurtosis, max_k,
+     * min_k.
      */
     int64_t hop;
 } fdl_group_desc;

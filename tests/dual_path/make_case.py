@@ -3,7 +3,8 @@
 
 The case exercises every aggregation (count, sum, mean, min, max, first,
 last, variance, stddev, count_distinct, first_k, last_k, percentile, top_k,
-approx_percentile, approx_count_distinct, percentile lists, min_by, max_by) over
+approx_percentile, approx_count_distinct, percentile lists, min_by, max_by,
+skewness, kurtosis, max_k, min_k) over
 windows and lifetime, hopped windows (hop:) of every function that takes
 one, with where filters, on a string-keyed and an
 int64-keyed entity, over fields of every scalar type, with the inputs that
@@ -259,6 +260,38 @@ AGGREGATIONS += [
     ("s_customer_minby_duration_1d_h30m", "store", "min_by", "visits.customer_id", "1d", None),
 ]
 
+# skewness and kurtosis: exact sums of x^3 and x^4 beside those of x and
+# x^2 (the variance groups above share them), in cursors, in the lifetime
+# state of the evicting modes and in tiles; int64 values whose powers need
+# split doubles, floats that cancel, windows of equal values (zero
+# variance: null) and of fewer than 3 (4) values.
+AGGREGATIONS += [
+    ("c_amount_skew_1d", "customer", "skewness", "txns.amount", "1d", None),
+    ("c_amount_kurt_life", "customer", "kurtosis", "txns.amount", "lifetime", None),
+    ("c_qty_skew_life", "customer", "skewness", "txns.qty", "lifetime", "qty is not null"),
+    ("c_qty_kurt_7d", "customer", "kurtosis", "txns.qty", "7d", None),
+    ("c_duration_skew_7d", "customer", "skewness", "visits.duration", "7d", None),
+    ("s_amount_kurt_7d", "store", "kurtosis", "txns.amount", "7d", "amount > 0"),
+    ("sc_qty_skew_7d", "store_channel", "skewness", "txns.qty", "7d", None),
+    ("c_amount_skew_1d_h1h", "customer", "skewness", "txns.amount", "1d", None),
+    ("c_qty_kurt_7d_h1d", "customer", "kurtosis", "txns.qty", "7d", None),
+]
+
+# max_k and min_k: the cursors' sorted arrays (shared with percentile in
+# the groups above), -0.0 and +0.0 in a fixed order, repeated values, int64
+# values beyond 2^53, the lifetime's from evicted and late events.
+AGGREGATIONS += [
+    ("c_amount_max3_1d", "customer", "max_k", "txns.amount", "1d", None),
+    ("c_amount_min5_life", "customer", "min_k", "txns.amount", "lifetime", None),
+    ("c_qty_max1_7d", "customer", "max_k", "txns.qty", "7d", None),
+    ("c_qty_min4_life", "customer", "min_k", "txns.qty", "lifetime", "qty is not null"),
+    ("s_duration_max6_life", "store", "max_k", "visits.duration", "lifetime", None),
+    ("sc_amount_min2_7d", "store_channel", "min_k", "txns.amount", "7d", None),
+    # hopped: each tile keeps its k best, merged at the read
+    ("c_amount_max4_1d_h1h", "customer", "max_k", "txns.amount", "1d", None),
+    ("c_qty_min3_7d_h1d", "customer", "min_k", "txns.qty", "7d", None),
+]
+
 # hop: of the hopped aggregations, by name.
 HOPS = {
     "c_txn_count_1d_h1h": "1h", "c_amount_sum_1d_h1h": "1h", "c_qty_sum_7d_h1d": "1d",
@@ -271,6 +304,8 @@ HOPS = {
     "c_amount_aplist_1d_h1h": "1h", "c_channel_maxby_amount_1d_h1h": "1h",
     "c_settled_minby_flag_7d_h1d": "1d", "c_qty_maxby_flag_1h_h5m": "5m",
     "s_customer_minby_duration_1d_h30m": "30m",
+    "c_amount_skew_1d_h1h": "1h", "c_qty_kurt_7d_h1d": "1d",
+    "c_amount_max4_1d_h1h": "1h", "c_qty_min3_7d_h1d": "1d",
 }
 
 # k: of first_k/last_k, percentile: of percentile and by: of min_by/max_by,
@@ -294,6 +329,10 @@ PARAMETERS = {
     "c_qty_maxby_flag_1h_h5m": ("by", "flagged"),
     "s_customer_minby_duration_1d_h30m": ("by", "duration"),
     "c_amount_first3_1d": ("k", "3"),
+    "c_amount_max3_1d": ("k", "3"), "c_amount_min5_life": ("k", "5"),
+    "c_qty_max1_7d": ("k", "1"), "c_qty_min4_life": ("k", "4"),
+    "s_duration_max6_life": ("k", "6"), "sc_amount_min2_7d": ("k", "2"),
+    "c_amount_max4_1d_h1h": ("k", "4"), "c_qty_min3_7d_h1d": ("k", "3"),
     "c_amount_last5_life": ("k", "5"),
     "c_amount_first6_life": ("k", "6"),
     "c_qty_first2_life": ("k", "2"),

@@ -31,6 +31,10 @@ For each seed it generates, from a fixed random stream:
     events planted at the tile edges of spine rows: a read at t covers
     end - w <= time < end, end = t rounded down to a multiple of the hop
     (tiles aligned to the epoch), as docs/language.md says;
+  * and, from a stream of their own again, skewness and kurtosis (checked
+    against exact rationals within the documented bound; null below 3 / 4
+    values, for zero variance, with |x| >= 2^200) and max_k / min_k (bit
+    for bit), over windows, lifetime and hops;
   * event CSVs with null cells, events planted exactly at t - w and at t for
     spine times, ties in event time within and across sources, rows out of
     time order, RFC 3339 times with mixed offsets and fractions and epoch
@@ -578,9 +582,10 @@ def result_type(function, field_type):
         return "int64"
     if function == "top_k":
         return "string"
-    if function in ("mean", "variance", "stddev", "percentile", "approx_percentile"):
+    if function in ("mean", "variance", "stddev", "percentile", "approx_percentile",
+                    "skewness", "kurtosis"):
         return "float64"
-    if function in ("first_k", "last_k"):
+    if function in ("first_k", "last_k", "max_k", "min_k"):
         return "float64_vector"
     return field_type
 
@@ -923,6 +928,59 @@ def add_hop_features(seed, features):
     return hopped
 
 
+# skewness and kurtosis, from a stream of their own (so every older seed's
+# features keep their draws): sliding windows, lifetime and hopped, over
+# int64 and float64 fields, pinned on the fields at their edges; then
+# max_k and min_k (the same windows: tiles keep their best k).
+SHAPE_PINNED = [
+    ("float64", "payments", "huge"),    # |x| >= 2^200: null
+    ("float64", "visits", "price"),     # 1e16 and 0.1: cancellation in the power sums
+    ("int64", "payments", "big"),       # beyond 2^53: split doubles, x^4 near 2^248
+    ("float64", "visits", "delta"),     # -0.0, +0.0, 0.5: zero variance often
+]
+
+
+def add_shape_features(seed, windows, features):
+    """skewness and kurtosis features, appended; returns them."""
+    rng = random.Random(seed * 7368787 + 13)
+    combos = [(f, t) for f in ("skewness", "kurtosis") for t in ("int64", "float64")] * 2
+    combos += [(f,) + pinned for f in ("skewness", "kurtosis") for pinned in SHAPE_PINNED]
+    # max_k / min_k: every numeric type, -0.0 and +0.0, int64
+    # beyond 2^53 (rounded to float64 as first_k's are)
+    combos += [(f, t) for f in ("max_k", "min_k") for t in ("int64", "float64")] * 2
+    combos += [(f, "float64", "visits", "delta") for f in ("max_k", "min_k")]
+    combos += [(f, "int64", "payments", "big") for f in ("max_k", "min_k")]
+    added = []
+    for n, combo in enumerate(combos, start=len(features)):
+        function, type_ = combo[:2]
+        source = combo[2] if len(combo) > 2 else rng.choice(list(SOURCES))
+        field = combo[3] if len(combo) > 2 else \
+            rng.choice([f for f, t in field_types(source).items() if t == type_])
+        entity = rng.choice(list(ENTITIES))
+        where = None
+        while rng.random() < 0.3:
+            text, _, evaluate = ExprGen(rng, source).boolean(3)
+            if text.lower() != "null":
+                where = (text, evaluate)
+                break
+        hop = None
+        if rng.random() < 0.3:
+            window, hop = rng.choice(HOP_CHOICES)
+        else:
+            window = rng.choice(windows)
+        feature = Feature("f%02d_%s_%s" % (n, function, field), entity, source,
+                          function, field, window, where)
+        if hop is not None:
+            feature.hop = (window_micros(hop), hop)
+        if function in ("max_k", "min_k"):
+            feature.k = rng.choice([1, 2, 3, 5, 8])
+        elif rng.random() < 0.35:
+            feature.default = rng.choice(DEFAULTS["float64"])
+        added.append(feature)
+    features += added
+    return added
+
+
 def add_hop_edges(seed, spine, events, hopped):
     """Events at the edges a hopped read at t draws, for the row's own keys:
     end - w and end (in and out), end - 1 (the last tile in), and t - 1 when
@@ -1143,6 +1201,59 @@ def sample_variance(values, function):
     if function == "stddev":
         return Rounded(math.sqrt(exact), math.sqrt(documented))
     return Rounded(exact, documented)
+
+
+class Shape:
+    """An expected skewness or kurtosis: exact is the true value (from exact
+    rationals) correctly rounded; the docs promise the runtime within
+    1e-14 of it relative (skewness), or within 1e-14 * (|kurtosis| + adj)
+    with adj = 3 (n - 1)^2 / ((n - 2) (n - 3)) (kurtosis, whose last step
+    subtracts adj). loose: the window holds values below 2^-200 in
+    magnitude, whose powers underflow (documented): then only a value
+    near exact, or null for a window of such values alone, is asked."""
+
+    def __init__(self, exact, tolerance, loose):
+        self.exact, self.tolerance, self.loose = exact, tolerance, loose
+
+    def check(self, text):
+        if text == "":
+            return None if self.loose else "null"
+        got = float(text)
+        if abs(got - self.exact) <= self.tolerance:
+            if self.tolerance > 0:
+                SHAPE_ERRORS[0] = max(SHAPE_ERRORS[0], abs(got - self.exact) / self.tolerance)
+            return None
+        return "%r off by %g, allowed %g" % (got, abs(got - self.exact), self.tolerance)
+
+
+SHAPE_HUGE = 2.0 ** 200         # |x| >= 2^200: x^4 would grow too large, null
+SHAPE_TINY = 2.0 ** -200        # 0 < |x| < 2^-200: powers underflow
+SHAPE_ERRORS = [0.0]            # the largest error seen, as a fraction of the allowed
+
+
+def shape_exact(values, kurtosis):
+    """The exact central sums A2 = n S2 - S1^2, A3 = n^2 m3, A4 = n^3 m4 and
+    the pandas formula on them (docs/language.md), or None."""
+    n = len(values)
+    if n < (4 if kurtosis else 3) or any(abs(v) >= SHAPE_HUGE for v in values):
+        return None
+    xs = [Fraction(v) for v in values]
+    mean = sum(xs, Fraction(0)) / n
+    m2 = sum(((x - mean) ** 2 for x in xs), Fraction(0))
+    if m2 == 0:
+        return None
+    loose = any(v != 0 and abs(v) < SHAPE_TINY for v in values)
+    if not kurtosis:
+        m3 = sum(((x - mean) ** 3 for x in xs), Fraction(0))
+        # pandas: n sqrt(n - 1) / (n - 2) * m3 / m2^1.5 (m2, m3 the central sums)
+        square = Fraction(n * n * (n - 1), (n - 2) ** 2) * m3 * m3 / (m2 ** 3)
+        exact = math.copysign(math.sqrt(float(square)), float(m3)) if m3 else 0.0
+        return Shape(exact, 1e-14 * abs(exact), loose)
+    m4 = sum(((x - mean) ** 4 for x in xs), Fraction(0))
+    # pandas: n (n + 1) (n - 1) m4 / ((n - 2) (n - 3) m2^2) - 3 (n - 1)^2 / ((n - 2) (n - 3))
+    adj = Fraction(3 * (n - 1) ** 2, (n - 2) * (n - 3))
+    exact = float(Fraction(n * (n + 1) * (n - 1), (n - 2) * (n - 3)) * m4 / (m2 * m2) - adj)
+    return Shape(exact, 1e-14 * (abs(exact) + float(adj)), loose)
 
 
 def interpolation_pair(xs, p):
@@ -1367,6 +1478,8 @@ def aggregate(feature, events):
                                   for p, _ in feature.percentiles])
     if function in ("variance", "stddev"):
         return sample_variance(values, function)
+    if function in ("skewness", "kurtosis"):
+        return shape_exact(values, function == "kurtosis")
     if function == "percentile":
         return percentile(values, feature.percentile[0])
     if function == "approx_percentile":
@@ -1378,6 +1491,10 @@ def aggregate(feature, events):
         return [float(v) for v in values[:feature.k]]
     if function == "last_k":
         return [float(v) for v in values[::-1][:feature.k]]
+    if function in ("max_k", "min_k"):
+        ordered = sorted((float(v) for v in values), key=float_key,
+                         reverse=function == "max_k")
+        return ordered[:feature.k]
     key = {"float64": float_key, "string": lambda s: s.encode("utf-8")}.get(type_, lambda v: v)
     return (min if function == "min" else max)(values, key=key)
 
@@ -1552,6 +1669,25 @@ def note_coverage(coverage, feature, chosen, value, t):
                 bump("min_by/max_by ties at one time (value decides)")
     if feature.function in ("variance", "stddev") and value is None and len(values) >= 2:
         bump("variances null from |x| >= 2^511")
+    if feature.function in ("max_k", "min_k") and values:
+        bump("%s values" % feature.function)
+        if len(values) > feature.k:
+            bump("max_k/min_k cut to k")
+        if any(v == 0.0 and math.copysign(1.0, v) < 0 for v in values) and \
+                any(v == 0.0 and math.copysign(1.0, v) > 0 for v in values):
+            bump("max_k/min_k over -0.0 and +0.0")
+    if feature.function in ("skewness", "kurtosis"):
+        least = 4 if feature.function == "kurtosis" else 3
+        if isinstance(value, Shape):
+            bump("%s values" % feature.function)
+            if value.loose:
+                bump("%s over values below 2^-200" % feature.function)
+        elif len(values) < least:
+            bump("%s null below %d values" % (feature.function, least))
+        elif any(abs(v) >= SHAPE_HUGE for v in values):
+            bump("%s null from |x| >= 2^200" % feature.function)
+        else:
+            bump("%s null from zero variance" % feature.function)
     if feature.percentiles is not None:
         return
     if feature.function == "percentile" and value is not None and \
@@ -1590,6 +1726,10 @@ def check_run(label, out_path, spine_columns, spine_rows, features, expected, fe
                 problem = ROUNDING.check(value, got.text)
                 if problem:
                     bad.add(i, f.name, format_float(value.exact), got.text, problem)
+            elif isinstance(value, Shape):
+                problem = value.check(got.text)
+                if problem:
+                    bad.add(i, f.name, repr(value.exact), got.text, problem)
             elif isinstance(value, (Approximate, ApproximateVector)):
                 problem = value.check(got.text)
                 if problem:
@@ -1642,6 +1782,9 @@ def run_seed(fdlc, work, seed, threads=(None,), only_entity=None):
     set_features = rng.sample(features, rng.randint(len(features) * 2 // 3, len(features)))
     hopped = add_hop_features(seed, features)
     set_features += hopped
+    shaped = add_shape_features(seed, windows, features)
+    set_features += shaped
+    hopped += [f for f in shaped if f.hop is not None]
     add_hop_edges(seed, spine, events, hopped)
     if only_entity:
         features = [f for f in features if f.entity == only_entity]
@@ -1716,6 +1859,7 @@ def main():
     print("variance/stddev cells: %d correctly rounded, %d only within 1 ulp "
           "(the documented two roundings), max %d ulp"
           % (ROUNDING.exact, ROUNDING.documented_only, ROUNDING.max_ulps))
+    print("skewness/kurtosis cells: largest error %.3f of the documented bound" % SHAPE_ERRORS[0])
     print("sketches: approx_percentile max relative error %.9f (allowed 0.01), "
           "approx_count_distinct max error %.3f"
           % (APPROX_ERRORS["float64"], APPROX_ERRORS["int64"]))
