@@ -69,6 +69,13 @@ def main():
         schema = json.load(f)
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
+    # The aggregation functions are exactly the rows of stdlib/aggregations.def.
+    with open(os.path.join(ROOT, "stdlib", "aggregations.def")) as f:
+        table = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    rows = re.findall(r"FDL_AGGREGATION\(\s*([a-z_0-9]+)\s*,", table)
+    listed = schema["$defs"]["aggregation"]["properties"]["function"]["enum"]
+    check(len(rows) >= 18 and sorted(rows) == sorted(listed),
+          "the schema's aggregation functions are the table's: %s against %s" % (listed, rows))
 
     def errors(doc):
         return ["%s: %s" % ("/".join(map(str, e.absolute_path)), e.message[:160]) for e in validator.iter_errors(doc)]

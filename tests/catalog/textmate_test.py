@@ -4,7 +4,7 @@ The file is valid JSON with the keys a TextMate grammar needs, every
 pattern compiles, and a small tokenizer that applies the grammar as
 TextMate does (earliest match first, then pattern order; begin/end
 regions) gives: every reserved word of grammar/expr.l's keyword tables a
-keyword scope, every aggregation of compiler/ir.c and every function of
+keyword scope, every aggregation of stdlib/aggregations.def and every function of
 `fdlc functions` a function scope, every type a type scope, and the
 examples' definitions, comments, strings and durations their scopes.
 
@@ -106,10 +106,11 @@ def main():
             check(scope and scope.startswith("keyword."), "reserved word %s is a keyword (%s)" % (word, scope))
     check(scope_of("over 30d hop 1h", "hop") == "keyword.other.fdl", "hop after a window")
 
-    with open(os.path.join(ROOT, "compiler", "ir.c")) as f:
-        ir = f.read()
-    table = re.search(r"agg_function_names\[AGG_FUNCTION_COUNT\] = \{(.*?)\};", ir, re.S).group(1)
-    for name in re.findall(r'"([a-z_]+)"', table):
+    with open(os.path.join(ROOT, "stdlib", "aggregations.def")) as f:
+        table = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    aggregations = re.findall(r"FDL_AGGREGATION\(\s*([a-z_0-9]+)\s*,", table)
+    check(len(aggregations) >= 18, "stdlib/aggregations.def lists the aggregations")
+    for name in aggregations:
         check(scope_of("= %s(orders.x) over 7d" % name, name) == "support.function.aggregation.fdl",
               "aggregation %s" % name)
     listing = subprocess.run([FDLC, "functions"], capture_output=True, text=True).stdout
