@@ -1015,6 +1015,18 @@ static fdl_status check_source_row(batch *b, int s, const char *path, long line,
     return FDL_OK;
 }
 
+/* A kept value as the value it was (a kept text: its type only, read as null). */
+static fdl_value kept_to_value(const kept_value *k)
+{
+    switch (k->type) {
+    case FDL_INT64: return fdl_int64(k->as.i);
+    case FDL_FLOAT64: return fdl_float64(k->as.f);
+    case FDL_BOOL: return fdl_bool(k->as.b);
+    case FDL_TIMESTAMP: return fdl_timestamp(k->as.t);
+    default: return fdl_null();
+    }
+}
+
 /* Whether field f's value is kept per row (keep_values). */
 static bool kept_field(const fdl_source_desc *source, int f)
 {
@@ -1816,13 +1828,7 @@ static bool event_values(worker *w, const fdl_source_desc *source, const row_tab
         const kept_value *k = kept++;
         if (k->type != FDL_NULL && k->type != source->fields[f].type)
             return false;
-        switch (k->type) {
-        case FDL_INT64: *v = fdl_int64(k->as.i); break;
-        case FDL_FLOAT64: *v = fdl_float64(k->as.f); break;
-        case FDL_BOOL: *v = fdl_bool(k->as.b); break;
-        case FDL_TIMESTAMP: *v = fdl_timestamp(k->as.t); break;
-        default: *v = fdl_null(); break;
-        }
+        *v = kept_to_value(k);
     }
     return true;
 }
@@ -1839,15 +1845,9 @@ static void replay_cells(worker *w, const fdl_source_desc *source, const row_tab
             v = fdl_timestamp(event->time);
         } else if (kept_field(source, f)) {
             const kept_value *k = kept++;
-            if (w->cells[f])
-                continue;   /* its text was kept (text_dropped) */
-            switch (k->type) {
-            case FDL_INT64: v = fdl_int64(k->as.i); break;
-            case FDL_FLOAT64: v = fdl_float64(k->as.f); break;
-            case FDL_BOOL: v = fdl_bool(k->as.b); break;
-            case FDL_TIMESTAMP: v = fdl_timestamp(k->as.t); break;
-            default: continue;   /* null, or a text kept as its cell */
-            }
+            if (w->cells[f] || k->type == FDL_NULL || k->type == FDL_STRING)
+                continue;   /* its text was kept (text_dropped), or none is needed */
+            v = kept_to_value(k);
         } else {
             continue;
         }
