@@ -2376,6 +2376,18 @@ static fdl_status read_sources(batch *b)
     return status;
 }
 
+/* A run's error and stats: the caller's, or the local ones; both cleared. */
+static void run_outputs(fdl_error **err, fdl_error *local_err, fdl_batch_stats **stats,
+                        fdl_batch_stats *local_stats)
+{
+    if (!*err)
+        *err = local_err;
+    if (!*stats)
+        *stats = local_stats;
+    memset(*stats, 0, sizeof **stats);
+    fdl_error_set(*err, FDL_OK, "%s", "");
+}
+
 fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *options,
                          fdl_batch_stats *stats, fdl_error *err)
 {
@@ -2383,12 +2395,7 @@ fdl_status fdl_batch_run(const fdl_program *program, const fdl_batch_options *op
     clock_gettime(CLOCK_MONOTONIC, &start);
     fdl_error local_err;
     fdl_batch_stats local_stats;
-    if (!err)
-        err = &local_err;
-    if (!stats)
-        stats = &local_stats;
-    memset(stats, 0, sizeof *stats);
-    fdl_error_set(err, FDL_OK, "%s", "");
+    run_outputs(&err, &local_err, &stats, &local_stats);
     if (!program || !options)
         return fdl_error_set(err, FDL_ERR_ARGUMENT, "no program or no options");
 
@@ -2512,12 +2519,7 @@ fdl_status fdl_materialize(const fdl_program *program, const fdl_materialize_opt
     clock_gettime(CLOCK_MONOTONIC, &start);
     fdl_error local_err;
     fdl_batch_stats local_stats;
-    if (!err)
-        err = &local_err;
-    if (!stats)
-        stats = &local_stats;
-    memset(stats, 0, sizeof *stats);
-    fdl_error_set(err, FDL_OK, "%s", "");
+    run_outputs(&err, &local_err, &stats, &local_stats);
     if (!program || !options || !options->snapshot_path)
         return fdl_error_set(err, FDL_ERR_ARGUMENT, "no program, options or snapshot path");
     fdl_batch_options o = {
