@@ -197,9 +197,10 @@ class FileSafety(unittest.TestCase):
                                        "--spine", "data/spine.csv", "--set", "ranking_v1",
                                        "--out", "shared.csv"],
                                       cwd=self.dir, env=self.env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL) for _ in range(4)]
+                                      stderr=subprocess.PIPE) for _ in range(4)]
             for p in procs:
-                self.assertEqual(p.wait(), 0)
+                _, stderr = p.communicate()
+                self.assertEqual(p.returncode, 0, stderr.decode(errors="replace"))
             with open(os.path.join(self.dir, "shared.csv"), "rb") as f:
                 self.assertEqual(f.read(), expected)
         self.assert_no_temporaries()
