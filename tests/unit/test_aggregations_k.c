@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "fdlrt.h"
+#include "store_helper.h"
 
 #define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -46,45 +47,14 @@ static const fdl_group_desc groups[] = {
     {"hop float", 0, 0, FDL_FLOAT64, COUNT_OF(hop_aggs), hop_aggs, FDL_NULL, H},
     {"hop int", 0, 0, FDL_INT64, COUNT_OF(hop_aggs), hop_aggs, FDL_NULL, H},
 };
-static const char *const user_keys[] = {"user_id"};
-static const fdl_type user_key_types[] = {FDL_INT64};
-static const fdl_entity_desc entities[] = {{"user", "user_id", FDL_INT64, 1, user_keys, user_key_types}};
 static const fdl_program program = {
     .abi_version = FDL_ABI_VERSION, .name = "k_test", .fingerprint = "0",
-    .nentities = 1, .entities = entities, .ngroups = NGROUPS, .groups = groups,
+    .nentities = 1, .entities = user_entities, .ngroups = NGROUPS, .groups = groups,
 };
 
 static fdl_store *open_store(bool keep_history)
 {
-    fdl_store_options options = fdl_store_options_default();
-    options.keep_history = keep_history;
-    options.load_embeddings = false;
-    fdl_error err;
-    fdl_store *store = fdl_store_open(&program, &options, &err);
-    if (!store)
-        fail_msg("open: %s", err.message);
-    return store;
-}
-
-static fdl_entity_state *user(fdl_store *store, int64_t id)
-{
-    fdl_entity_state *e = fdl_store_entity(store, 0, fdl_int64(id), true);
-    assert_non_null(e);
-    return e;
-}
-
-static fdl_value read_ok(fdl_store *store, fdl_entity_state *e, int group, int agg, fdl_time t)
-{
-    fdl_value out;
-    fdl_status status = fdl_group_read(store, e, group, agg, t, &out);
-    if (status != FDL_OK)
-        fail_msg("read group %d agg %d at %lld: status %d", group, agg, (long long)t, status);
-    return out;
-}
-
-static void push(fdl_store *store, fdl_entity_state *e, int group, fdl_time t, fdl_value v)
-{
-    assert_int_equal(fdl_group_push(store, e, group, t, v), FDL_OK);
+    return open_program_store(&program, keep_history);
 }
 
 /* A vector result equal to want[0..n) bit for bit; n == 0: null. */
