@@ -1993,6 +1993,19 @@ static void emit_unit_declarations(generator *g, int unit)
 }
 
 
+/* A feature's place and meaning, for the comment before its code or row:
+ * "FILE:LINE): DEFINITION[, default VALUE]" (the caller opened the paren). */
+static void emit_feature_summary(generator *g, const ir_feature *f)
+{
+    emit_location(g, f->ast->name.span);
+    emit(g, "): ");
+    emit_comment_text(g, f->definition);
+    if (f->has_default) {
+        emit(g, ", default ");
+        emit_comment_text(g, ir_literal_text(g->arena, &f->default_value));
+    }
+}
+
 /* One row of plain_features: a plain feature's group and aggregation (or
  * embedding) and default, commented with its definition. */
 static void emit_plain_row(generator *g, int fi)
@@ -2012,13 +2025,7 @@ static void emit_plain_row(generator *g, int fi)
         emit(g, "    {-1, %s, %s, ", embedding_id(g, f->embedding), f->has_default ? "true" : "false");
     emit_value_initializer(g, f->has_default ? &f->default_value : &none);
     emit(g, "},   /* [%d] %s (", g->plain[fi], f->name);
-    emit_location(g, f->ast->name.span);
-    emit(g, "): ");
-    emit_comment_text(g, f->definition);
-    if (f->has_default) {
-        emit(g, ", default ");
-        emit_comment_text(g, ir_literal_text(g->arena, &f->default_value));
-    }
+    emit_feature_summary(g, f);
     emit(g, " */\n");
 }
 
@@ -2047,13 +2054,7 @@ static void emit_compute(generator *g, int fi)
     if (g->plain[fi] >= 0)
         return;
     emit(g, "/* %s (", f->name);
-    emit_location(g, f->ast->name.span);
-    emit(g, "): ");
-    emit_comment_text(g, f->definition);
-    if (f->has_default) {
-        emit(g, ", default ");
-        emit_comment_text(g, ir_literal_text(g->arena, &f->default_value));
-    }
+    emit_feature_summary(g, f);
     if (f->ast->description) {
         emit(g, "\n * ");
         emit_comment_text(g, f->ast->description);
